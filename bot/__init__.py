@@ -1,0 +1,1 @@
+"""The application shell: configuration, factory, middlewares, filters, states."""

@@ -1,0 +1,85 @@
+"""Settings from environment variables or a `.env` file."""
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{Path.cwd() / 'storefront.db'}"
+
+
+class ConfigError(Exception):
+    """Start-up cannot go on; the message is one line meant for the operator."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: SecretStr | None = None
+    database_url: str = DEFAULT_DATABASE_URL
+    telegram_api_url: str | None = None
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    redis_url: str | None = None
+    log_level: str = "INFO"
+    default_locale: str = "en"
+    currency: str = "RUB"
+    # Updates one user may send per second before the bot starts dropping them; 0 turns it off.
+    throttle_rate: float = Field(default=3.0, ge=0)
+    throttle_burst: int = Field(default=8, ge=1)
+    page_size: int = Field(default=8, ge=1, le=50)
+    max_price: Decimal = Decimal("10000000")
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, int):
+            return frozenset({value})
+        if isinstance(value, str):
+            parts = [p for p in value.replace(";", ",").replace(" ", ",").split(",") if p]
+            try:
+                return frozenset(int(p) for p in parts)
+            except ValueError:
+                raise ValueError("ADMIN_IDS must be Telegram ids separated by commas") from None
+        return value
+
+    @field_validator("telegram_api_url", "redis_url", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        value = value.upper()
+        if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return value
+
+    def require_token(self) -> str:
+        """The token, checked for shape; `ConfigError` when it can't be used."""
+        from aiogram.utils.token import TokenValidationError, validate_token
+
+        if self.bot_token is None or not self.bot_token.get_secret_value().strip():
+            raise ConfigError("BOT_TOKEN is not set: put the token from @BotFather in .env")
+        token = self.bot_token.get_secret_value().strip()
+        try:
+            validate_token(token)
+        except TokenValidationError:
+            raise ConfigError(
+                "BOT_TOKEN is malformed: expected '<digits>:<secret>' as @BotFather gives it"
+            ) from None
+        return token
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings, with validation errors turned into one readable line."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]).upper() or "settings"
+        raise ConfigError(f"{field}: {first['msg']}") from None

@@ -1,0 +1,64 @@
+"""Bot and dispatcher, built from settings. Nothing is created at import time."""
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.i18n import UserI18nMiddleware, create_i18n
+from bot.middlewares.callback import AnswerAfterHandler
+from bot.middlewares.db import DbSessionMiddleware
+from bot.middlewares.throttling import ThrottlingMiddleware
+from bot.middlewares.user import UserMiddleware
+from bot.storage import SqlStorage
+from handlers import build_root_router
+
+
+def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
+    if session is None:
+        session = AiohttpSession()
+        if settings.telegram_api_url:
+            session.api = TelegramAPIServer.from_base(settings.telegram_api_url)
+    return Bot(
+        token=settings.require_token(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
+
+
+def create_storage(settings: Settings, pool: async_sessionmaker[AsyncSession]) -> BaseStorage:
+    if settings.redis_url:
+        from aiogram.fsm.storage.redis import RedisStorage
+
+        key_builder = DefaultKeyBuilder(with_destiny=True, with_bot_id=True)
+        return RedisStorage.from_url(settings.redis_url, key_builder=key_builder)
+    return SqlStorage(pool)
+
+
+def create_dispatcher(
+    settings: Settings,
+    session_pool: async_sessionmaker[AsyncSession],
+    storage: BaseStorage,
+    i18n: I18n | None = None,
+) -> Dispatcher:
+    i18n = i18n or create_i18n(settings.default_locale)
+    # FSM is wired by hand so it runs after the session opens: the SQL storage then
+    # shares the update's transaction.
+    dp = Dispatcher(storage=storage, disable_fsm=True, settings=settings, i18n=i18n)
+    if settings.throttle_rate > 0:
+        dp.update.outer_middleware(
+            ThrottlingMiddleware(settings.throttle_rate, settings.throttle_burst, i18n)
+        )
+    dp.update.outer_middleware(DbSessionMiddleware(session_pool))
+    dp.update.outer_middleware(UserMiddleware(settings.admin_ids, i18n))
+    dp.update.outer_middleware(UserI18nMiddleware(i18n))
+    dp.update.outer_middleware(dp.fsm)
+    dp.callback_query.middleware(AnswerAfterHandler())
+    dp.include_router(build_root_router())
+    return dp

@@ -1,0 +1,109 @@
+"""Keep the gettext catalogs in step with the code.
+
+    python -m bot.i18n_tool sync [NAME ...]   add new msgids to locales/*/LC_MESSAGES/NAME.po
+                                              (all catalogs without NAME), drop unused ones
+    python -m bot.i18n_tool check             list msgids that have no Russian translation
+    python -m bot.i18n_tool translate ru F.json  fill translations from {"msgid": "msgstr"}
+
+A msgid goes to the catalog named after the file it is used in (handlers/catalog.py and
+keyboards/catalog.py both feed catalog.po; everything under bot/ feeds core.po).
+"""
+
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_file
+from babel.messages.pofile import read_po, write_po
+
+from bot.i18n import LANGUAGES, LOCALES_DIR
+
+ROOT = LOCALES_DIR.parent
+SOURCES = ("bot", "handlers", "keyboards", "services")
+KEYWORDS = {"_": None, "gettext": None, "N_": None, "__": None, "lazy_gettext": None}
+TRANSLATED = ("ru",)
+
+
+def catalog_name(path: Path) -> str:
+    return "core" if path.parts[0] == "bot" or path.stem == "__init__" else path.stem
+
+
+def extract() -> dict[str, dict[str, list[tuple[str, int]]]]:
+    """{catalog name: {msgid: [(file, line), ...]}} over all source files."""
+    found: dict[str, dict[str, list[tuple[str, int]]]] = defaultdict(lambda: defaultdict(list))
+    for folder in SOURCES:
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            rel = path.relative_to(ROOT)
+            for lineno, message, _comments, _context in extract_from_file(
+                "python", str(path), keywords=KEYWORDS
+            ):
+                if isinstance(message, str) and message:
+                    found[catalog_name(rel)][message].append((str(rel), lineno))
+    return found
+
+
+def _read(path: Path, lang: str) -> Catalog:
+    if path.exists():
+        with path.open("rb") as fp:
+            return read_po(fp, locale=lang)
+    return Catalog(locale=lang, project="storefront-bot", charset="utf-8")
+
+
+def sync(names: list[str]) -> None:
+    for name, messages in extract().items():
+        if names and name not in names:
+            continue
+        for lang in LANGUAGES:
+            path = LOCALES_DIR / lang / "LC_MESSAGES" / f"{name}.po"
+            catalog = _read(path, lang)
+            for msgid, locations in messages.items():
+                old = catalog.get(msgid)
+                catalog.add(msgid, old.string if old else "", locations=locations)
+            for message in list(catalog):
+                if message.id and message.id not in messages:
+                    catalog.delete(message.id)
+            catalog.fuzzy = False
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("wb") as fp:
+                write_po(fp, catalog, width=100, omit_header=False, sort_output=False)
+
+
+def translate(lang: str, translations: dict[str, str]) -> None:
+    for path in sorted((LOCALES_DIR / lang / "LC_MESSAGES").glob("*.po")):
+        catalog = _read(path, lang)
+        changed = False
+        for message in catalog:
+            if message.id and message.id in translations:
+                message.string = translations[message.id]
+                changed = True
+        if changed:
+            catalog.fuzzy = False
+            with path.open("wb") as fp:
+                write_po(fp, catalog, width=100, omit_header=False, sort_output=False)
+
+
+def untranslated(lang: str = "ru") -> list[str]:
+    known: dict[str, str] = {}
+    for po in (LOCALES_DIR / lang / "LC_MESSAGES").glob("*.po"):
+        for message in _read(po, lang):
+            if message.id and message.string:
+                known[str(message.id)] = str(message.string)
+    return sorted({m for msgs in extract().values() for m in msgs if m not in known})
+
+
+def main() -> int:
+    command = sys.argv[1] if len(sys.argv) > 1 else "check"
+    if command == "sync":
+        sync(sys.argv[2:])
+    elif command == "translate":
+        translate(sys.argv[2], json.loads(Path(sys.argv[3]).read_text(encoding="utf-8")))
+    missing = [m for lang in TRANSLATED for m in untranslated(lang)]
+    for msgid in missing:
+        print(f"untranslated: {msgid!r}")
+    return 1 if missing and command == "check" else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

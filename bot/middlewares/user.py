@@ -1,0 +1,71 @@
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import CallbackQuery, Message, TelegramObject
+from aiogram.types import User as TgUser
+from aiogram.utils.i18n import I18n
+
+from bot.i18n import pick_language
+from services.users import Profile, UserService
+
+
+class UserMiddleware(BaseMiddleware):
+    """Loads (or registers) the sender's row; banned users stop here after one notice."""
+
+    def __init__(self, admin_ids: frozenset[int], i18n: I18n) -> None:
+        self.admin_ids = admin_ids
+        self.i18n = i18n
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        tg_user: TgUser | None = data.get("event_from_user")
+        if tg_user is None or tg_user.is_bot:
+            return await handler(event, data)
+        service = UserService(data["session"])
+        profile = Profile(
+            telegram_id=tg_user.id,
+            username=tg_user.username,
+            first_name=tg_user.first_name,
+            last_name=tg_user.last_name,
+            language_code=tg_user.language_code,
+        )
+        user = await service.sync(
+            profile,
+            language=pick_language(tg_user.language_code, self.i18n.default_locale),
+            admin_ids=self.admin_ids,
+            start_payload=_start_payload(event),
+        )
+        if user.is_banned:
+            await self._refuse(event, data, service, user)
+            return None
+        data["user"] = user
+        return await handler(event, data)
+
+    async def _refuse(self, event: TelegramObject, data: dict[str, Any], service, user) -> None:
+        update = event
+        callback: CallbackQuery | None = getattr(update, "callback_query", None)
+        message: Message | None = getattr(update, "message", None)
+        if user.ban_notified:
+            if callback is not None:
+                await callback.answer()
+            return
+        with self.i18n.use_locale(user.language):
+            text = self.i18n.gettext("You are banned from this shop.")
+        await service.mark_ban_notified(user)
+        if callback is not None:
+            await callback.answer(text, show_alert=True)
+        elif message is not None:
+            await message.answer(text)
+
+
+def _start_payload(update: TelegramObject) -> str | None:
+    message: Message | None = getattr(update, "message", None)
+    text = message.text if message is not None else None
+    if text and text.startswith("/start "):
+        return text.split(maxsplit=1)[1][:64]
+    return None

@@ -1,0 +1,1 @@
+"""Pure keyboard builders: data in, markup out. Callback data classes live in callback_data."""

@@ -1,0 +1,1 @@
+"""Business rules over an AsyncSession. No aiogram here; `flush()`, never `commit()`."""

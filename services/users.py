@@ -1,0 +1,86 @@
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Role, User
+from services.sql import upsert
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """What Telegram tells about a user on every update."""
+
+    telegram_id: int
+    username: str | None
+    first_name: str
+    last_name: str | None
+    language_code: str | None
+
+
+class UserService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get_by_telegram_id(self, telegram_id: int) -> User | None:
+        return await self.session.scalar(select(User).where(User.telegram_id == telegram_id))
+
+    async def sync(
+        self,
+        profile: Profile,
+        *,
+        language: str,
+        admin_ids: frozenset[int] = frozenset(),
+        start_payload: str | None = None,
+    ) -> User:
+        """The user's row, registered on first contact and kept in step with their profile.
+
+        One SELECT on the usual path; an UPDATE only when the profile changed.
+        """
+        user = await self.get_by_telegram_id(profile.telegram_id)
+        if user is None:
+            return await self._register(profile, language, admin_ids, start_payload)
+        if (user.username, user.first_name, user.last_name, user.language_code) != (
+            profile.username,
+            profile.first_name,
+            profile.last_name,
+            profile.language_code,
+        ):
+            user.username = profile.username
+            user.first_name = profile.first_name
+            user.last_name = profile.last_name
+            user.language_code = profile.language_code
+            await self.session.flush()
+        return user
+
+    async def _register(
+        self, profile: Profile, language: str, admin_ids: frozenset[int], payload: str | None
+    ) -> User:
+        role = Role.admin if profile.telegram_id in admin_ids else Role.customer
+        values = {
+            "telegram_id": profile.telegram_id,
+            "username": profile.username,
+            "first_name": profile.first_name,
+            "last_name": profile.last_name,
+            "language_code": profile.language_code,
+            "language": language,
+            "role": role,
+            "start_payload": payload,
+        }
+        # Two first updates racing from one user must not make two rows or fail.
+        stmt = upsert(self.session, User.__table__, values, ["telegram_id"], ["username"])
+        await self.session.execute(stmt)
+        user = await self.get_by_telegram_id(profile.telegram_id)
+        assert user is not None
+        return user
+
+    async def set_language(self, user: User, language: str) -> None:
+        user.language = language
+        await self.session.flush()
+
+    async def mark_ban_notified(self, user: User) -> None:
+        user.ban_notified = True
+        await self.session.flush()
+
+    async def count(self) -> int:
+        return await self.session.scalar(select(func.count()).select_from(User)) or 0

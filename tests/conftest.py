@@ -1,0 +1,97 @@
+"""Fixtures: a fresh database per test (SQLite, or PostgreSQL with TEST_DATABASE_URL),
+a dispatcher on a fake Bot API, and users to drive it."""
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.db import create_engine, create_session_pool
+from bot.factory import create_bot, create_dispatcher
+from bot.storage import SqlStorage
+from models import Base
+from tests.tg import TOKEN, BotEnv, FakeBotAPI
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+ADMIN_ID = 1000
+
+
+@pytest.fixture(scope="session")
+def _pg_schema() -> None:
+    """On PostgreSQL the schema is built once; each test then empties the tables."""
+    if not PG_URL:
+        return
+
+    async def build() -> None:
+        engine = create_engine(PG_URL)
+        async with engine.begin() as conn:
+            await conn.run_sync(Base.metadata.drop_all)
+            await conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            await conn.run_sync(Base.metadata.create_all)
+        await engine.dispose()
+
+    asyncio.run(build())
+
+
+@pytest.fixture
+def database_url(tmp_path, _pg_schema) -> str:
+    return PG_URL or f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    async with engine.begin() as conn:
+        if PG_URL:
+            tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+            await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        else:
+            await conn.run_sync(Base.metadata.create_all)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def pool(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return create_session_pool(engine)
+
+
+@pytest.fixture
+async def session(pool) -> AsyncIterator[AsyncSession]:
+    """A session for service tests; the test commits when it wants rows to stay."""
+    async with pool() as session:
+        yield session
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        _env_file=None,
+        bot_token=TOKEN,
+        database_url=database_url,
+        admin_ids=frozenset({ADMIN_ID}),
+        redis_url=None,
+        throttle_rate=0,
+    )
+
+
+@pytest.fixture
+def make_env(pool) -> Callable[..., BotEnv]:
+    """Builds a dispatcher on the fake Bot API; call again to simulate a restart."""
+
+    def make(settings: Settings, storage=None, api: FakeBotAPI | None = None) -> BotEnv:
+        api = api or FakeBotAPI()
+        bot = create_bot(settings, session=api)
+        dp = create_dispatcher(settings, pool, storage or SqlStorage(pool))
+        return BotEnv(dp, bot, api)
+
+    return make
+
+
+@pytest.fixture
+def env(make_env, settings) -> BotEnv:
+    return make_env(settings)

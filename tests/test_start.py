@@ -1,0 +1,113 @@
+from sqlalchemy import func, select
+
+from models import Role, User
+from tests.conftest import ADMIN_ID
+
+
+async def users(session):
+    return (await session.scalars(select(User).order_by(User.id))).all()
+
+
+async def test_start_registers_and_greets(env, session):
+    ann = env.user(1, "Ann", username="ann", language_code="en")
+    reply = await ann.send("/start")
+    assert "Ann" in reply.text
+    assert reply.has_button("Catalog") and reply.has_button("Help")
+    assert not reply.has_button("Admin panel")
+    [row] = await users(session)
+    assert (row.telegram_id, row.username, row.first_name, row.role) == (
+        1,
+        "ann",
+        "Ann",
+        Role.customer,
+    )
+    assert row.language == "en"
+
+
+async def test_second_start_updates_profile_without_duplicate(env, session):
+    ann = env.user(1, "Ann", username="ann")
+    await ann.send("/start")
+    ann.first_name, ann.username, ann.last_name = "Anna", "anna_new", "Smith"
+    reply = await ann.send("/start")
+    assert "Anna" in reply.text
+    assert await session.scalar(select(func.count()).select_from(User)) == 1
+    [row] = await users(session)
+    assert (row.first_name, row.last_name, row.username) == ("Anna", "Smith", "anna_new")
+
+
+async def test_start_payload_is_kept_from_the_first_visit(env, session):
+    await env.user(5).send("/start promo2026")
+    await env.user(5).send("/start other")
+    [row] = await users(session)
+    assert row.start_payload == "promo2026"
+
+
+async def test_admin_ids_become_admins_on_first_start(env, session):
+    reply = await env.user(ADMIN_ID, "Boss").send("/start")
+    assert reply.has_button("Admin panel")
+    [row] = await users(session)
+    assert row.role is Role.admin
+
+
+async def test_admin_demoted_later_is_not_promoted_again(env, session):
+    await env.user(ADMIN_ID).send("/start")
+    row = (await users(session))[0]
+    row.role = Role.customer
+    await session.commit()
+    await env.user(ADMIN_ID).send("/start")
+    session.expire_all()
+    assert (await users(session))[0].role is Role.customer
+
+
+async def test_name_is_escaped(env):
+    reply = await env.user(1, "<b>Bob & co</b>").send("/start")
+    assert "&lt;b&gt;Bob &amp; co&lt;/b&gt;" in reply.text
+
+
+async def test_help_depends_on_role(env, session):
+    customer = await env.user(1).send("/help")
+    assert "/catalog" in customer.text and "/admin" not in customer.text
+    admin = await env.user(ADMIN_ID).send("/help")
+    assert "/admin" in admin.text and "/seller" in admin.text
+
+
+async def test_menu_help_and_home_buttons_edit_in_place(env):
+    ann = env.user(1)
+    await ann.send("/start")
+    first = ann.last_bot_message
+    reply = await ann.press("Help")
+    assert "/cart" in reply.text
+    assert ann.last_bot_message.message_id == first.message_id
+    reply = (
+        await ann.press("Main menu")
+        if reply.has_button("Main menu")
+        else await ann.press("Catalog")
+    )
+    assert reply.alert is None or reply.alert
+
+
+async def test_banned_user_gets_one_notice_then_silence(env, session):
+    ann = env.user(1)
+    await ann.send("/start")
+    row = (await users(session))[0]
+    row.is_banned = True
+    await session.commit()
+    first = await ann.send("/start")
+    assert first.texts == ["You are banned from this shop."]
+    second = await ann.send("/help")
+    assert second.calls == []
+    pressed = await ann.click("m:cat")
+    assert [c.text for c in pressed.of(type(pressed.calls[0]))] == [None]
+
+
+async def test_unknown_text_and_stale_buttons_are_answered(env):
+    ann = env.user(1)
+    reply = await ann.send("hello there")
+    assert "didn't understand" in reply.text
+    reply = await ann.click("zz:unknown:42")
+    assert "out of date" in reply.alert
+
+
+async def test_unknown_deep_link_still_opens_the_shop(env):
+    reply = await env.user(1, "Ann").send("/start nonsense-payload")
+    assert "Welcome" in reply.text
