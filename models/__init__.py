@@ -1,5 +1,6 @@
 """Every model is imported here so Alembic and `create_all` see the whole schema."""
 
+from models.audit import AuditEntry
 from models.base import Base
 from models.category import Category
 from models.fsm import FsmRecord
@@ -7,4 +8,4 @@ from models.product import Product
 from models.review import Review
 from models.user import Role, User
 
-__all__ = ["Base", "Category", "FsmRecord", "Product", "Review", "Role", "User"]
+__all__ = ["AuditEntry", "Base", "Category", "FsmRecord", "Product", "Review", "Role", "User"]
