@@ -1,0 +1,69 @@
+"""Stairway: every revision upgrades, downgrades and upgrades again; head matches the models.
+
+Runs on SQLite, and on PostgreSQL (a scratch database next to TEST_DATABASE_URL's) when
+TEST_DATABASE_URL is set.
+"""
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import make_url
+
+from bot import migrate
+from bot.db import create_engine
+from models import Base
+from tests.conftest import PG_URL
+
+
+@pytest.fixture
+async def scratch_url(tmp_path):
+    if not PG_URL:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'stairway.db'}"
+        return
+    url = make_url(PG_URL)
+    scratch = f"{url.database}_stairway"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch}"'))
+        await conn.execute(text(f'CREATE DATABASE "{scratch}"'))
+    yield url.set(database=scratch).render_as_string(hide_password=False)
+    async with admin.connect() as conn:
+        await conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
+    await admin.dispose()
+
+
+def revisions() -> list[str]:
+    script = ScriptDirectory.from_config(migrate.alembic_config())
+    return [r.revision for r in reversed(list(script.walk_revisions()))]
+
+
+def test_revisions_form_one_line():
+    script = ScriptDirectory.from_config(migrate.alembic_config())
+    assert len(script.get_heads()) == 1
+    assert revisions()[0] == "0001"
+
+
+async def test_stairway(scratch_url):
+    engine = create_engine(scratch_url)
+    try:
+        previous = "base"
+        for revision in revisions():
+            await migrate.upgrade(engine, revision)
+            await migrate.downgrade(engine, previous)
+            await migrate.upgrade(engine, revision)
+            previous = revision
+        async with engine.connect() as conn:
+            diff = await conn.run_sync(
+                lambda sync: compare_metadata(
+                    MigrationContext.configure(sync, opts={"compare_type": True}), Base.metadata
+                )
+            )
+        assert diff == [], f"migrations differ from the models: {diff}"
+        await migrate.downgrade(engine, "base")
+        async with engine.connect() as conn:
+            tables = await conn.run_sync(lambda sync: inspect(sync).get_table_names())
+        assert set(tables) <= {"alembic_version"}
+    finally:
+        await engine.dispose()

@@ -1,0 +1,138 @@
+"""The foundation's plumbing seen from a user's side: sessions, errors, FSM, throttling."""
+
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.storage.base import StorageKey
+from sqlalchemy import select
+
+import handlers.start
+from bot.storage import SqlStorage
+from models import FsmRecord, User
+from services.errors import NotAllowed
+from tests.tg import BOT_ID
+
+
+async def get_user(session, telegram_id: int) -> User:
+    session.expire_all()
+    return await session.scalar(select(User).where(User.telegram_id == telegram_id))
+
+
+def fsm(storage, user_id: int) -> FSMContext:
+    return FSMContext(storage, StorageKey(bot_id=BOT_ID, chat_id=user_id, user_id=user_id))
+
+
+async def test_language_switch_changes_every_text(env, session):
+    ann = env.user(1, "Ann", language_code="en")
+    await ann.send("/start")
+    reply = await ann.send("/language")
+    assert reply.text == "Choose your language:"
+    reply = await ann.press("Русский")
+    assert "Здравствуйте, <b>Ann</b>" in reply.text
+    assert reply.alert == "Язык: русский"
+    assert (await get_user(session, 1)).language == "ru"
+    reply = await ann.send("/help")
+    assert "Что я умею" in reply.text
+
+
+async def test_telegram_language_is_the_default(env, session):
+    reply = await env.user(2, "Иван", language_code="ru-RU").send("/start")
+    assert "Здравствуйте" in reply.text
+    assert (await get_user(session, 2)).language == "ru"
+    reply = await env.user(3, "Hans", language_code="de").send("/start")
+    assert "Hello" in reply.text
+
+
+async def test_forged_language_is_refused(env, session):
+    ann = env.user(1)
+    await ann.send("/start")
+    reply = await ann.click("lng:xx")
+    assert reply.alert == "This language is not available."
+    assert (await get_user(session, 1)).language == "en"
+
+
+async def test_failed_handler_rolls_back_and_apologises(env, session, monkeypatch):
+    ann = env.user(1)
+    await ann.send("/language")
+
+    async def broken_show(*args, **kwargs):
+        raise RuntimeError("rendering failed")
+
+    monkeypatch.setattr(handlers.start, "show", broken_show)
+    reply = await ann.press("Русский")
+    assert reply.alert == "Sorry, something went wrong. Please try again."
+    # The language was written before the failure; the rollback undid it.
+    assert (await get_user(session, 1)).language == "en"
+
+
+async def test_domain_error_becomes_a_translated_alert(env, session, monkeypatch):
+    ru = env.user(1, language_code="ru")
+    await ru.send("/language")
+
+    async def refuse(self, user, language):
+        user.language = language
+        await self.session.flush()
+        raise NotAllowed()
+
+    monkeypatch.setattr(handlers.start.UserService, "set_language", refuse)
+    reply = await ru.press("English")
+    assert reply.alert == "Недостаточно прав."
+    assert (await get_user(session, 1)).language == "ru"
+
+
+async def test_cancel_without_and_with_a_dialog(env, pool):
+    ann = env.user(1)
+    await ann.send("/start")
+    assert (await ann.send("/cancel")).text == "There is nothing to cancel."
+    await fsm(SqlStorage(pool), 1).set_state("SomeDialog:step")
+    assert (await ann.send("/cancel")).text == "Cancelled."
+    assert await fsm(SqlStorage(pool), 1).get_state() is None
+
+
+async def test_cancel_button_leaves_the_dialog(env, pool):
+    ann = env.user(1)
+    await ann.send("/start")
+    await fsm(SqlStorage(pool), 1).set_state("SomeDialog:step")
+    reply = await ann.click("x")
+    assert reply.text == "Cancelled."
+    assert await fsm(SqlStorage(pool), 1).get_state() is None
+
+
+async def test_dialog_state_survives_a_restart(make_env, settings, pool, session):
+    ann = make_env(settings).user(1)
+    await ann.send("/start")
+    await fsm(SqlStorage(pool), 1).set_state("SomeDialog:step")
+    await fsm(SqlStorage(pool), 1).update_data(product_id=7)
+
+    restarted = make_env(settings, storage=SqlStorage(pool))
+    reply = await restarted.user(1).send("some text")
+    assert "not what this step expects" in reply.text
+    assert await fsm(SqlStorage(pool), 1).get_data() == {"product_id": 7}
+    record = await session.scalar(select(FsmRecord))
+    assert record.state == "SomeDialog:step"
+
+
+async def test_storage_removes_empty_records(pool, session):
+    storage = SqlStorage(pool)
+    await fsm(storage, 1).set_state("A:b")
+    await fsm(storage, 1).clear()
+    assert (await session.scalars(select(FsmRecord))).all() == []
+
+
+async def test_throttling_drops_a_flood_and_says_so_once(make_env, settings):
+    env = make_env(settings.model_copy(update={"throttle_rate": 0.01, "throttle_burst": 3}))
+    ann = env.user(1)
+    replies = [await ann.send("/help") for _ in range(6)]
+    assert all("/cart" in r.text for r in replies[:3])
+    assert replies[3].texts == ["Too many requests. Please wait a moment."]
+    assert replies[4].calls == [] and replies[5].calls == []
+    other = await env.user(2).send("/help")
+    assert "/cart" in other.text
+
+
+async def test_throttled_button_press_is_still_answered(make_env, settings):
+    env = make_env(settings.model_copy(update={"throttle_rate": 0.01, "throttle_burst": 1}))
+    ann = env.user(1)
+    await ann.send("/start")
+    told = await ann.press("Help")
+    assert told.alert == "Too many requests. Please wait a moment."
+    silent = await ann.press("Help")
+    assert len(silent.calls) == 1 and silent.alert is None
