@@ -1,13 +1,13 @@
 """Settings from environment variables or a `.env` file."""
 
 from decimal import Decimal
-from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{Path.cwd() / 'storefront.db'}"
+# Relative: the file lands in the directory the bot is started from.
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///storefront.db"
 
 
 class ConfigError(Exception):
@@ -30,6 +30,14 @@ class Settings(BaseSettings):
     throttle_burst: int = Field(default=8, ge=1)
     page_size: int = Field(default=8, ge=1, le=50)
     max_price: Decimal = Decimal("10000000")
+    # Orders and payments (see README, "Orders and payments").
+    # stars: Telegram Stars invoices; provider: a payment provider's token (physical goods);
+    # cod: paid on delivery, no invoice.
+    payment_method: Literal["stars", "provider", "cod"] = "cod"
+    payment_provider_token: SecretStr | None = None
+    # Stars charged per unit of `currency`: an order of 12.30 at 1.5 costs ceil(18.45) = 19 XTR.
+    stars_per_unit: Decimal = Field(default=Decimal("1"), gt=0)
+    pickup_available: bool = False
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -56,6 +64,12 @@ class Settings(BaseSettings):
         if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return value
+
+    @model_validator(mode="after")
+    def _provider_needs_token(self) -> "Settings":
+        if self.payment_method == "provider" and self.payment_provider_token is None:
+            raise ValueError("PAYMENT_METHOD=provider needs PAYMENT_PROVIDER_TOKEN")
+        return self
 
     def require_token(self) -> str:
         """The token, checked for shape; `ConfigError` when it can't be used."""
