@@ -53,12 +53,15 @@ async def run(settings: Settings) -> None:
     )
     try:
         await set_commands(bot, i18n)
+        # Broadcasts interrupted by a stop or crash go on where they were.
+        await dp["broadcaster"].resume(bot)
         await dp.start_polling(bot)
     except TelegramUnauthorizedError:
         raise ConfigError("Telegram rejected BOT_TOKEN: check it with @BotFather") from None
     except TelegramNetworkError as exc:
         raise ConfigError(f"Cannot reach the Bot API: {exc.message}") from None
     finally:
+        await dp["broadcaster"].stop()
         await bot.session.close()
         await engine.dispose()
 
@@ -86,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "migrate":
             asyncio.run(migrate_only(settings))
         elif args.command == "demo":
-            from services.demo import fill_demo
+            from bot.demo import fill_demo
 
             asyncio.run(fill_demo(settings))
         else:

@@ -13,6 +13,7 @@ COMMANDS = (
     ("search", N_("Find products")),
     ("cart", N_("Your cart")),
     ("orders", N_("Your orders")),
+    ("paysupport", N_("Help with a payment")),
     ("language", N_("Change the language")),
     ("help", N_("What the bot can do")),
     ("cancel", N_("Leave the current dialog")),

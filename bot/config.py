@@ -30,6 +30,12 @@ class Settings(BaseSettings):
     throttle_burst: int = Field(default=8, ge=1)
     page_size: int = Field(default=8, ge=1, le=50)
     max_price: Decimal = Decimal("10000000")
+    # Broadcast: messages a second (Telegram allows about 30; 0 turns the limiter off),
+    # recipients claimed per transaction, sends in flight at once, progress edit period.
+    broadcast_rate: float = Field(default=25.0, ge=0)
+    broadcast_batch_size: int = Field(default=50, ge=1, le=1000)
+    broadcast_concurrency: int = Field(default=8, ge=1, le=100)
+    broadcast_progress_interval: float = Field(default=3.0, gt=0)
     # Orders and payments (see README, "Orders and payments").
     # stars: Telegram Stars invoices; provider: a payment provider's token (physical goods);
     # cod: paid on delivery, no invoice.

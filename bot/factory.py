@@ -10,6 +10,7 @@ from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.broadcaster import Broadcaster
 from bot.config import Settings
 from bot.i18n import UserI18nMiddleware, create_i18n
 from bot.middlewares.callback import AnswerAfterHandler
@@ -51,6 +52,8 @@ def create_dispatcher(
     # FSM is wired by hand so it runs after the session opens: the SQL storage then
     # shares the update's transaction.
     dp = Dispatcher(storage=storage, disable_fsm=True, settings=settings, i18n=i18n)
+    # The background sender of broadcasts; handlers get it as `broadcaster`.
+    dp["broadcaster"] = Broadcaster(session_pool, settings, i18n)
     if settings.throttle_rate > 0:
         dp.update.outer_middleware(
             ThrottlingMiddleware(settings.throttle_rate, settings.throttle_burst, i18n)

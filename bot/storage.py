@@ -10,7 +10,7 @@ from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StorageKey
-from sqlalchemy import delete, select
+from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import current_session
@@ -19,6 +19,7 @@ from services.sql import upsert
 
 _CACHE = "fsm_records"
 _table = FsmRecord.__table__
+_GET = select(FsmRecord.state, FsmRecord.data).where(FsmRecord.key == bindparam("fsm_key"))
 
 
 class SqlStorage(BaseStorage):
@@ -37,14 +38,24 @@ class SqlStorage(BaseStorage):
         async with self.pool() as session, session.begin():
             yield session
 
+    @staticmethod
+    def with_record(stmt: Select) -> Select:
+        """`stmt` plus the state and data of the record whose key is bound as `fsm_key`
+        (outer joined: None when there is none), so the row an update needs and its
+        dialog state come in one statement. Cache what it read with `remember`."""
+        return stmt.add_columns(FsmRecord.state, FsmRecord.data).outerjoin(
+            FsmRecord, FsmRecord.key == bindparam("fsm_key")
+        )
+
+    @staticmethod
+    def remember(session: AsyncSession, key: str, state: str | None, data: Any) -> None:
+        """Caches a record read through `with_record` for the rest of this session."""
+        session.info.setdefault(_CACHE, {})[key] = (state, dict(data or {}))
+
     async def _load(self, session: AsyncSession, key: str) -> tuple[str | None, dict[str, Any]]:
         cache: dict[str, tuple[str | None, dict[str, Any]]] = session.info.setdefault(_CACHE, {})
         if key not in cache:
-            row = (
-                await session.execute(
-                    select(FsmRecord.state, FsmRecord.data).where(FsmRecord.key == key)
-                )
-            ).first()
+            row = (await session.execute(_GET, {"fsm_key": key})).first()
             cache[key] = (row.state, dict(row.data or {})) if row else (None, {})
         return cache[key]
 

@@ -2,7 +2,23 @@
 
 from aiogram import Router
 
-from handlers import errors, fallback, start
+from handlers import (
+    admin,
+    broadcast,
+    cart,
+    catalog,
+    checkout,
+    errors,
+    fallback,
+    inline,
+    orders,
+    payments,
+    review_moderation,
+    reviews,
+    search,
+    seller,
+    start,
+)
 
 
 def build_root_router() -> Router:
@@ -10,6 +26,19 @@ def build_root_router() -> Router:
     root.include_routers(
         errors.build_router(),
         start.build_router(),
+        # Payments early: a successful_payment must reach it even mid-dialog.
+        payments.build_router(),
+        catalog.build_router(),
+        search.build_router(),
+        inline.build_router(),
+        admin.build_router(),
+        broadcast.build_router(),
+        seller.build_router(),
+        review_moderation.build_router(),
+        reviews.build_router(),
+        cart.build_router(),
+        orders.build_router(),
+        checkout.build_router(),
         fallback.build_router(),
     )
     return root

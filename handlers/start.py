@@ -3,7 +3,7 @@
 from aiogram import F, Router
 from aiogram.filters import Command, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import LANGUAGES
 from bot.screen import Screen, show
+from bot.states import REPLY_KEYBOARD_STATES
 from keyboards.callback_data import CancelCb, LangCb, MenuAction, MenuCb
 from keyboards.menu import language_kb, main_menu_kb
 from models import Role, User
@@ -33,6 +34,7 @@ def help_text(role: Role) -> str:
         _("/search &lt;words&gt;: find products"),
         _("/cart: your cart"),
         _("/orders: your orders"),
+        _("/paysupport: help with a payment"),
         _("/language: change the language"),
         _("/cancel: leave the current dialog"),
     ]
@@ -48,8 +50,18 @@ def help_text(role: Role) -> str:
     return "\n".join(lines)
 
 
-async def cmd_start(message: Message, user: User, state: FSMContext) -> None:
+async def _leave_dialog(state: FSMContext, message: Message | None) -> bool:
+    """Clears the dialog; takes a reply keyboard away if its step showed one.
+    True when there was a dialog to leave."""
+    current = await state.get_state()
     await state.clear()
+    if current in REPLY_KEYBOARD_STATES and message is not None:
+        await message.answer(_("Cancelled."), reply_markup=ReplyKeyboardRemove())
+    return current is not None
+
+
+async def cmd_start(message: Message, user: User, state: FSMContext) -> None:
+    await _leave_dialog(state, message)
     await show(message, home_screen(user))
 
 
@@ -67,15 +79,14 @@ async def on_help(query: CallbackQuery, user: User) -> None:
 
 
 async def cmd_cancel(message: Message, user: User, state: FSMContext) -> None:
-    if await state.get_state() is None:
+    if not await _leave_dialog(state, message):
         await message.answer(_("There is nothing to cancel."), reply_markup=main_menu_kb(user.role))
         return
-    await state.clear()
     await message.answer(_("Cancelled."), reply_markup=main_menu_kb(user.role))
 
 
 async def on_cancel(query: CallbackQuery, user: User, state: FSMContext) -> None:
-    await state.clear()
+    await _leave_dialog(state, query.message if isinstance(query.message, Message) else None)
     await show(query, Screen(_("Cancelled."), main_menu_kb(user.role)))
 
 

@@ -44,11 +44,13 @@ class CategoryCb(CallbackData, prefix="c"):
 
 
 class ProductCb(CallbackData, prefix="p"):
-    """A product card; `category_id` and `page` say where Back returns to."""
+    """A product card; `category_id`, `page` and `after` say where Back returns to
+    (category_id 0: the product's own category; -1: the search results)."""
 
     id: int
     category_id: int = 0
     page: int = 1
+    after: int = 0
 
 
 class ReviewsCb(CallbackData, prefix="rv"):
@@ -66,3 +68,260 @@ class ReviewStartCb(CallbackData, prefix="rs"):
 
 class CartAddCb(CallbackData, prefix="ca"):
     product_id: int
+
+
+# Seller panel
+
+
+class SellerAction(StrEnum):
+    panel = "panel"
+    products = "list"
+    add = "add"
+
+
+class SellerCb(CallbackData, prefix="sl"):
+    """The seller panel, a page of My products, or the start of the add dialog."""
+
+    action: SellerAction
+    page: int = 1
+
+
+class SellerProductAction(StrEnum):
+    open = "open"
+    edit = "edit"
+    hide = "hide"
+    show = "show"
+    delete = "del"
+    delete_ok = "delok"
+
+
+class SellerProductCb(CallbackData, prefix="sp"):
+    """One of the seller's products; `page` is the My products page Back returns to."""
+
+    id: int
+    action: SellerProductAction = SellerProductAction.open
+    page: int = 1
+
+
+class SellerFieldCb(CallbackData, prefix="sf"):
+    """Edit one field: of a saved product (`product_id`), or of the draft (0) in preview."""
+
+    field: str
+    product_id: int = 0
+    page: int = 1
+
+
+class SellerCategoryCb(CallbackData, prefix="sk"):
+    """The category picker: open a level (`pick` False) or put the product there."""
+
+    id: int
+    pick: bool = False
+
+
+class SellerStepAction(StrEnum):
+    back = "back"
+    skip = "skip"
+    fields = "fields"
+    preview = "prev"
+    publish = "pub"
+
+
+class SellerStepCb(CallbackData, prefix="ss"):
+    """Buttons of the add/edit dialog steps and the preview."""
+
+    action: SellerStepAction
+
+
+# Admin panel
+
+
+class AdminAction(StrEnum):
+    panel = "panel"
+    stats = "stats"
+    audit = "audit"
+    find = "find"
+    categories = "cats"
+
+
+class AdminCb(CallbackData, prefix="ad"):
+    """An admin panel screen; `before` pages the audit log (entries older than that id)."""
+
+    action: AdminAction
+    before: int = 0
+
+
+class AdminUserAction(StrEnum):
+    card = "card"
+    role = "role"
+    ban = "ban"
+    unban = "unban"
+
+
+class AdminUserCb(CallbackData, prefix="au"):
+    """A user's card and the actions on it; `role` is the new role of `role`."""
+
+    action: AdminUserAction
+    id: int
+    role: str = ""
+
+
+class AdminCategoryAction(StrEnum):
+    open = "open"
+    new = "new"
+    rename = "ren"
+    move = "mv"
+    move_to = "mvto"
+    up = "up"
+    down = "down"
+    hide = "hide"
+    show = "show"
+    delete = "del"
+    delete_ok = "delok"
+
+
+class AdminCategoryCb(CallbackData, prefix="ak"):
+    """Category management (id 0: the top level); `target` is the new parent of move_to
+    (0: the top level); `page` pages the move targets."""
+
+    action: AdminCategoryAction = AdminCategoryAction.open
+    id: int = 0
+    target: int = 0
+    page: int = 1
+
+
+# Broadcast
+
+
+class BroadcastCb(CallbackData, prefix="bc"):
+    action: str
+    id: int = 0
+
+
+class BroadcastAudienceCb(CallbackData, prefix="bca"):
+    """The audience of the draft broadcast `id`: a models.Audience value."""
+
+    id: int
+    audience: str
+
+
+# Reviews: the review dialog, seller replies and moderation.
+
+
+class ReviewStep(StrEnum):
+    stars = "s"  # back to the star picker (also "Edit" on the preview)
+    comment = "c"  # back to the comment step
+    skip = "k"  # no comment
+    publish = "p"
+    leave = "l"  # Back from the first step: to the product card
+
+
+class ReviewGradeCb(CallbackData, prefix="rvg"):
+    grade: int
+
+
+class ReviewStepCb(CallbackData, prefix="rvs"):
+    """A button of the review dialog; the product id lives in the dialog's data."""
+
+    step: ReviewStep
+
+
+class ReviewReplyCb(CallbackData, prefix="rvr"):
+    """The seller writes (or edits) the reply to a review."""
+
+    review_id: int
+
+
+class ModAction(StrEnum):
+    hide = "h"
+    unhide = "u"
+    delete = "d"  # asks to confirm
+    confirm = "y"  # deletes
+    back = "b"  # "No" on the confirmation: the screen the admin came from
+
+
+class ModReviewCb(CallbackData, prefix="rvm"):
+    """A moderation button; `page` 0: pressed in a notification, else on that list page."""
+
+    action: ModAction
+    review_id: int
+    page: int = 0
+
+
+class ModReviewsCb(CallbackData, prefix="rvl"):
+    """The admin list of the latest reviews (the admin panel links here)."""
+
+    page: int = 1
+
+
+# Cart, checkout and orders
+
+
+class CartAction(StrEnum):
+    show = "s"
+    inc = "i"
+    dec = "d"
+    remove = "r"
+    clear = "c"
+    checkout = "k"
+
+
+class CartCb(CallbackData, prefix="crt"):
+    """The cart screen and its buttons; lines are keyed by product within one's own cart."""
+
+    action: CartAction = CartAction.show
+    product_id: int = 0
+
+
+class CheckoutAction(StrEnum):
+    back = "b"
+    skip = "s"
+    pickup = "p"
+    confirm = "c"
+    edit = "e"
+
+
+class CheckoutCb(CallbackData, prefix="chk"):
+    action: CheckoutAction
+
+
+class OrderScope(StrEnum):
+    mine = "m"
+    sales = "s"  # orders holding the seller's products
+    all = "a"  # admins
+
+
+class OrdersCb(CallbackData, prefix="ols"):
+    """A page of orders; `status` ('' for any) filters the admin list."""
+
+    scope: OrderScope = OrderScope.mine
+    status: str = ""
+    page: int = 1
+
+
+class OrderAction(StrEnum):
+    view = "v"
+    cancel = "c"  # asks first
+    cancel_yes = "cy"
+    pay = "p"
+    status = "s"  # `to` holds the new status
+    refund = "r"  # asks first
+    refund_yes = "ry"
+
+
+class OrderCb(CallbackData, prefix="ord"):
+    id: int
+    action: OrderAction = OrderAction.view
+    to: str = ""
+    scope: OrderScope = OrderScope.mine
+
+
+# Catalog
+
+
+class SearchCb(CallbackData, prefix="sq"):
+    """A page of the user's latest search results (the words are in the FSM data);
+    `pages` 0: not counted yet. `after` is the keyset cursor, as in CategoryCb."""
+
+    page: int = 1
+    pages: int = 0
+    after: int = 0

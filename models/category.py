@@ -14,3 +14,6 @@ class Category(TimestampMixin, Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id", ondelete="RESTRICT"))
     is_active: Mapped[bool] = mapped_column(default=True)
     position: Mapped[int] = mapped_column(default=0)
+    # Active, not deleted products directly in this category, kept in step by the
+    # Product flush events (models/product.py) so "page n/N" never counts rows per press.
+    product_count: Mapped[int] = mapped_column(default=0, server_default="0")

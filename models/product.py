@@ -1,9 +1,20 @@
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    event,
+    inspect,
+    update,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, TimestampMixin
+from models.category import Category
 
 
 class Product(TimestampMixin, Base):
@@ -35,7 +46,76 @@ class Product(TimestampMixin, Base):
     # scans them.
     rating_sum: Mapped[int] = mapped_column(default=0)
     rating_count: Mapped[int] = mapped_column(default=0)
+    # search_fold(name + description): SQL's lower() folds only ASCII, so the search
+    # matches against this copy, kept in step by the flush events below.
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     @property
     def rating(self) -> float | None:
         return self.rating_sum / self.rating_count if self.rating_count else None
+
+
+def search_fold(text: str) -> str:
+    """Text as search compares it: case-folded in any script, ё read as е."""
+    return text.casefold().replace("ё", "е")
+
+
+def _listed(product: Product) -> bool:
+    """Counted in its category's product_count (the category chain is checked apart)."""
+    return bool(product.is_active) and not product.is_deleted
+
+
+# The one place that keeps search_text and Category.product_count in step with products
+# changed through the ORM (bulk UPDATE statements on products bypass it).
+
+
+@event.listens_for(Product, "before_insert")
+def _fold_on_insert(_mapper, _connection, product: Product) -> None:
+    product.search_text = search_fold(f"{product.name}\n{product.description or ''}")
+
+
+@event.listens_for(Product, "before_update")
+def _fold_on_update(_mapper, _connection, product: Product) -> None:
+    attrs = inspect(product).attrs
+    if attrs.name.history.has_changes() or attrs.description.history.has_changes():
+        _fold_on_insert(_mapper, _connection, product)
+
+
+def _shift_count(connection, category_id: int, delta: int) -> None:
+    connection.execute(
+        update(Category)
+        .where(Category.id == category_id)
+        .values(product_count=Category.product_count + delta)
+        .execution_options(synchronize_session=False)
+    )
+
+
+@event.listens_for(Product, "after_insert")
+def _count_on_insert(_mapper, connection, product: Product) -> None:
+    if _listed(product):
+        _shift_count(connection, product.category_id, 1)
+
+
+@event.listens_for(Product, "after_delete")
+def _count_on_delete(_mapper, connection, product: Product) -> None:
+    if _listed(product):
+        _shift_count(connection, product.category_id, -1)
+
+
+@event.listens_for(Product, "after_update")
+def _count_on_update(_mapper, connection, product: Product) -> None:
+    attrs = inspect(product).attrs
+
+    def before(name: str):
+        history = attrs[name].history
+        return history.deleted[0] if history.deleted else attrs[name].value
+
+    was = bool(before("is_active")) and not before("is_deleted")
+    old_category = before("category_id")
+    now = _listed(product)
+    if (was, old_category) == (now, product.category_id):
+        return
+    if was:
+        _shift_count(connection, old_category, -1)
+    if now:
+        _shift_count(connection, product.category_id, 1)

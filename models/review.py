@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from sqlalchemy import CheckConstraint, ForeignKey, Index, SmallInteger, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -18,3 +20,6 @@ class Review(TimestampMixin, Base):
     grade: Mapped[int] = mapped_column(SmallInteger)
     comment: Mapped[str | None] = mapped_column(Text)
     is_visible: Mapped[bool] = mapped_column(default=True)
+    # The product seller's one answer (editable), shown under the review.
+    seller_reply: Mapped[str | None] = mapped_column(Text)
+    replied_at: Mapped[datetime | None]

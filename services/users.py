@@ -1,6 +1,7 @@
 from dataclasses import dataclass
+from types import EllipsisType
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Role, User
@@ -22,8 +23,12 @@ class UserService:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    # Built once: building a statement costs more than running it (its cache key, too,
+    # is then computed once). Run with {"telegram_id": ...}; callers may extend it.
+    LOOKUP: Select = select(User).where(User.telegram_id == bindparam("telegram_id"))
+
     async def get_by_telegram_id(self, telegram_id: int) -> User | None:
-        return await self.session.scalar(select(User).where(User.telegram_id == telegram_id))
+        return await self.session.scalar(self.LOOKUP, {"telegram_id": telegram_id})
 
     async def sync(
         self,
@@ -32,12 +37,15 @@ class UserService:
         language: str,
         admin_ids: frozenset[int] = frozenset(),
         start_payload: str | None = None,
+        found: User | EllipsisType | None = ...,
     ) -> User:
         """The user's row, registered on first contact and kept in step with their profile.
 
-        One SELECT on the usual path; an UPDATE only when the profile changed.
+        One SELECT on the usual path (none when the caller passes the row it already
+        `found` with `LOOKUP`, None if there was none); an UPDATE only when the profile
+        changed.
         """
-        user = await self.get_by_telegram_id(profile.telegram_id)
+        user = await self.get_by_telegram_id(profile.telegram_id) if found is ... else found
         if user is None:
             return await self._register(profile, language, admin_ids, start_payload)
         if (user.username, user.first_name, user.last_name, user.language_code) != (

@@ -73,6 +73,7 @@ async def test_bot_runs_against_a_custom_bot_api_server(tmp_path, caplog):
         bot_token=TOKEN,
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'shop.db'}",
         telegram_api_url=f"http://127.0.0.1:{port}",
+        redis_url=None,
     )
     caplog.set_level(logging.INFO, logger="bot")
     task = asyncio.create_task(run(settings))

@@ -155,7 +155,13 @@ class FakeBotAPI(BaseSession):
         if isinstance(method, SendMessage):
             text = self._text(method, method.text, 4096, method.parse_mode)
             self._check_markup(method, method.reply_markup)
-            return self._new(method.chat_id, text=text, reply_markup=method.reply_markup)
+            # A reply keyboard (or its removal) is not part of the message Telegram returns.
+            inline = (
+                method.reply_markup
+                if isinstance(method.reply_markup, InlineKeyboardMarkup)
+                else None
+            )
+            return self._new(method.chat_id, text=text, reply_markup=inline)
         if isinstance(method, SendPhoto):
             caption = self._text(method, method.caption or "", 1024, method.parse_mode)
             self._check_markup(method, method.reply_markup)
@@ -482,3 +488,40 @@ class TgUser:
         return await self.env.feed(
             Update(update_id=self.env.next_update_id(), inline_query=inline_query)
         )
+
+    # -- payments (orders feature) -------------------------------------------------------------
+
+    async def pre_checkout(self, payload: str, total_amount: int, currency: str = "XTR") -> Reply:
+        """Telegram asking the bot whether this invoice may be paid now."""
+        from aiogram.types import PreCheckoutQuery
+
+        query = PreCheckoutQuery(
+            id=f"pcq{self.env.next_id()}",
+            from_user=self.tg,
+            currency=currency,
+            total_amount=total_amount,
+            invoice_payload=payload,
+        )
+        return await self.env.feed(
+            Update(update_id=self.env.next_update_id(), pre_checkout_query=query)
+        )
+
+    async def pay(
+        self,
+        payload: str,
+        total_amount: int,
+        currency: str = "XTR",
+        charge_id: str = "tg-charge-1",
+        provider_charge_id: str = "",
+    ) -> Reply:
+        """The successful_payment message Telegram sends after the money moved."""
+        from aiogram.types import SuccessfulPayment
+
+        payment = SuccessfulPayment(
+            currency=currency,
+            total_amount=total_amount,
+            invoice_payload=payload,
+            telegram_payment_charge_id=charge_id,
+            provider_payment_charge_id=provider_charge_id,
+        )
+        return await self.send_message(successful_payment=payment)

@@ -1,17 +1,25 @@
 from collections.abc import Awaitable, Callable
+from types import EllipsisType
 from typing import Any
 
 from aiogram import BaseMiddleware
+from aiogram.fsm.storage.memory import DisabledEventIsolation
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.types import User as TgUser
 from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import pick_language
+from bot.storage import SqlStorage
+from models import User
 from services.users import Profile, UserService
 
 
 class UserMiddleware(BaseMiddleware):
     """Loads (or registers) the sender's row; banned users stop here after one notice."""
+
+    # The user's row and their SQL FSM record in one statement (see `_lookup`).
+    LOOKUP_WITH_STATE = SqlStorage.with_record(UserService.LOOKUP)
 
     def __init__(self, admin_ids: frozenset[int], i18n: I18n) -> None:
         self.admin_ids = admin_ids
@@ -26,7 +34,9 @@ class UserMiddleware(BaseMiddleware):
         tg_user: TgUser | None = data.get("event_from_user")
         if tg_user is None or tg_user.is_bot:
             return await handler(event, data)
-        service = UserService(data["session"])
+        session: AsyncSession = data["session"]
+        service = UserService(session)
+        found = await self._lookup(session, tg_user.id, data)
         profile = Profile(
             telegram_id=tg_user.id,
             username=tg_user.username,
@@ -39,12 +49,39 @@ class UserMiddleware(BaseMiddleware):
             language=pick_language(tg_user.language_code, self.i18n.default_locale),
             admin_ids=self.admin_ids,
             start_payload=_start_payload(event),
+            found=found,
         )
         if user.is_banned:
             await self._refuse(event, data, service, user)
             return None
         data["user"] = user
         return await handler(event, data)
+
+    async def _lookup(
+        self, session: AsyncSession, telegram_id: int, data: dict[str, Any]
+    ) -> User | EllipsisType | None:
+        """The user's row fetched together with their SQL FSM record, which the storage
+        then serves from its per-session cache: one statement instead of two per update.
+        `...` when the FSM lives elsewhere (Redis) and `UserService` looks the user up."""
+        fsm = getattr(data.get("dispatcher"), "fsm", None)
+        if (
+            fsm is None
+            or not isinstance(fsm.storage, SqlStorage)
+            # With event isolation the state is read only once the lock is held.
+            or not isinstance(fsm.events_isolation, DisabledEventIsolation)
+        ):
+            return ...
+        context = fsm.resolve_event_context(data["bot"], data)
+        if context is None:
+            return ...
+        storage: SqlStorage = fsm.storage
+        key = storage.key_builder.build(context.key)
+        params = {"telegram_id": telegram_id, "fsm_key": key}
+        row = (await session.execute(self.LOOKUP_WITH_STATE, params)).first()
+        if row is None:
+            return None
+        storage.remember(session, key, row.state, row.data)
+        return row[0]
 
     async def _refuse(self, event: TelegramObject, data: dict[str, Any], service, user) -> None:
         update = event

@@ -1,0 +1,168 @@
+"""The admin panel: /admin, statistics and the audit log; assembles the admin routers.
+
+Every admin router is behind `protect(router, Role.admin)` (the role read from the
+database on this very update), and every service re-checks it for forged buttons.
+"""
+
+from datetime import UTC, datetime
+
+from aiogram import F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.filters.roles import protect
+from bot.formatting import quote
+from bot.screen import Screen, show
+from handlers import admin_categories, admin_users
+from keyboards.admin import admin_panel_kb, audit_kb, stats_kb
+from keyboards.callback_data import AdminAction, AdminCb, MenuAction, MenuCb
+from models import AuditEntry, Role, User
+from services.admin import require_admin
+from services.audit import AuditService
+from services.stats import StatsService
+from services.texts import N_
+
+VALUE_LIMIT = 60
+
+ACTION_LABELS = {
+    "user.role": N_("role changed"),
+    "user.ban": N_("banned"),
+    "user.unban": N_("unbanned"),
+    "category.create": N_("category created"),
+    "category.rename": N_("category renamed"),
+    "category.move": N_("category moved"),
+    "category.reorder": N_("category reordered"),
+    "category.hide": N_("category hidden"),
+    "category.show": N_("category shown"),
+    "category.delete": N_("category deleted"),
+    # Recorded by review moderation (services/reviews.py).
+    "review.hide": N_("review hidden"),
+    "review.unhide": N_("review shown again"),
+    "review.delete": N_("review deleted"),
+}
+
+
+def panel_screen() -> Screen:
+    return Screen(_("<b>⚙️ Admin panel</b>\nChoose a section:"), admin_panel_kb())
+
+
+async def cmd_admin(message: Message, user: User, state: FSMContext) -> None:
+    require_admin(user)
+    await state.clear()
+    await show(message, panel_screen())
+
+
+async def on_panel(query: CallbackQuery, user: User, state: FSMContext) -> None:
+    require_admin(user)
+    await state.clear()
+    await show(query, panel_screen())
+
+
+# -- statistics ----------------------------------------------------------------------------
+
+
+async def on_stats(query: CallbackQuery, user: User, session: AsyncSession) -> None:
+    s = await StatsService(session).collect(user)
+    lines = [
+        _("<b>📊 Statistics</b>"),
+        "",
+        _("Users: {total} (new in 7 days: {new}, banned: {banned})").format(
+            total=s.users, new=s.new_users, banned=s.banned
+        ),
+        _("Sellers: {sellers}, admins: {admins}").format(sellers=s.sellers, admins=s.admins),
+        _("Products: {total}: visible {visible}, hidden {hidden}, out of stock {empty}").format(
+            total=s.products, visible=s.visible, hidden=s.hidden, empty=s.out_of_stock
+        ),
+        _("Categories: {count}").format(count=s.categories),
+        _("Reviews: {total} (hidden: {hidden})").format(total=s.reviews, hidden=s.hidden_reviews),
+        "",
+        # The time makes every refresh a change Telegram accepts, and tells it happened.
+        _("<i>Updated at {time} UTC</i>").format(time=s.at.astimezone(UTC).strftime("%H:%M:%S")),
+    ]
+    await show(query, Screen("\n".join(lines), stats_kb()))
+
+
+# -- audit log -----------------------------------------------------------------------------
+
+
+def _when(moment: datetime) -> str:
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def _value(value: object) -> str:
+    return quote("—" if value is None else str(value), VALUE_LIMIT)
+
+
+def _changes(entry: AuditEntry) -> str:
+    before, after = entry.before or {}, entry.after or {}
+    parts = []
+    for key in dict.fromkeys([*before, *after]):
+        old, new = before.get(key), after.get(key)
+        if key in before and key in after:
+            if old != new:
+                parts.append(f"{quote(key)}: {_value(old)} → {_value(new)}")
+        else:
+            parts.append(f"{quote(key)}: {_value(new if key in after else old)}")
+    return "; ".join(parts)
+
+
+def _name(user: User | None) -> str:
+    if user is None:
+        return "—"
+    name = quote(user.full_name, 40)
+    return f"{name} (@{quote(user.username)})" if user.username else name
+
+
+async def on_audit(
+    query: CallbackQuery,
+    callback_data: AdminCb,
+    user: User,
+    session: AsyncSession,
+    settings: Settings,
+) -> None:
+    require_admin(user)
+    size = settings.page_size
+    entries = await AuditService(session).latest(size + 1, callback_data.before or None)
+    more = len(entries) > size
+    entries = entries[:size]
+    ids = {e.actor_id for e in entries} | {
+        e.target_id for e in entries if e.target_type == "user" and e.target_id
+    }
+    ids.discard(None)
+    people = {}
+    if ids:
+        people = {u.id: u for u in await session.scalars(select(User).where(User.id.in_(ids)))}
+    lines = [_("<b>📜 Audit log</b>"), ""]
+    if not entries:
+        lines.append(_("Nothing has been recorded yet."))
+    for e in entries:
+        label = _(ACTION_LABELS[e.action]) if e.action in ACTION_LABELS else quote(e.action)
+        target = f"{quote(e.target_type)} #{e.target_id}" if e.target_id else quote(e.target_type)
+        if e.target_type == "user" and e.target_id in people:
+            target = _name(people[e.target_id])
+        line = f"<b>{_when(e.created_at)}</b> {_name(people.get(e.actor_id))}: {label}, {target}"
+        changes = _changes(e)
+        lines.append(f"{line}\n   {changes}" if changes else line)
+    older_than = entries[-1].id if more else None
+    await show(
+        query, Screen("\n".join(lines), audit_kb(older_than, paged=bool(callback_data.before)))
+    )
+
+
+def build_router() -> Router:
+    panel = protect(Router(name=__name__), Role.admin)
+    panel.message.register(cmd_admin, Command("admin"), StateFilter("*"))
+    panel.callback_query.register(on_panel, MenuCb.filter(F.action == MenuAction.admin))
+    panel.callback_query.register(on_panel, AdminCb.filter(F.action == AdminAction.panel))
+    panel.callback_query.register(on_stats, AdminCb.filter(F.action == AdminAction.stats))
+    panel.callback_query.register(on_audit, AdminCb.filter(F.action == AdminAction.audit))
+    root = Router(name=f"{__name__}.root")
+    root.include_routers(panel, admin_users.build_router(), admin_categories.build_router())
+    return root

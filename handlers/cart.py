@@ -1,0 +1,113 @@
+"""The cart: /cart, the menu button, "Add to cart" on a product card, − / + / remove."""
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.formatting import money, quote
+from bot.screen import Screen, show
+from keyboards.callback_data import CartAction, CartAddCb, CartCb, MenuAction, MenuCb
+from keyboards.cart import cart_kb
+from models import User
+from services.cart import Cart, CartService
+
+
+def cart_text(cart: Cart, currency: str, locale: str) -> str:
+    if not cart.lines:
+        return _("🛒 Your cart is empty. Find something in the catalog!")
+    out = ["🛒 <b>" + _("Your cart") + "</b>", ""]
+    for n, line in enumerate(cart.lines, 1):
+        out.append(f"{n}. <b>{quote(line.name, 60)}</b>")
+        if not line.available:
+            out.append("   ⛔ " + _("No longer available: remove it to check out."))
+            continue
+        out.append(
+            f"   {line.quantity} × {money(line.price, currency, locale)}"
+            f" = {money(line.total, currency, locale)}"
+        )
+        if line.price_changed:
+            out.append(
+                "   ⚠️ "
+                + _("Price changed: was {old}, now {new}.").format(
+                    old=money(line.seen_price, currency, locale),
+                    new=money(line.price, currency, locale),
+                )
+            )
+        if line.short:
+            out.append("   ⚠️ " + _("Only {stock} in stock.").format(stock=line.stock))
+    out += [
+        "",
+        "<b>" + _("Total: {total}").format(total=money(cart.total, currency, locale)) + "</b>",
+    ]
+    return "\n".join(out)
+
+
+async def cart_screen(session: AsyncSession, user: User, settings: Settings, locale: str) -> Screen:
+    cart = await CartService(session).get(user)
+    return Screen(cart_text(cart, settings.currency, locale), cart_kb(cart))
+
+
+async def cmd_cart(
+    message: Message, session: AsyncSession, user: User, settings: Settings, locale: str
+) -> None:
+    await show(message, await cart_screen(session, user, settings, locale))
+
+
+async def on_cart_show(
+    query: CallbackQuery, session: AsyncSession, user: User, settings: Settings, locale: str
+) -> None:
+    await show(query, await cart_screen(session, user, settings, locale))
+
+
+async def on_cart_add(
+    query: CallbackQuery,
+    callback_data: CartAddCb,
+    session: AsyncSession,
+    user: User,
+    callback_answer: CallbackAnswer,
+) -> None:
+    # The product card stays as it is; the answer says what happened.
+    quantity = await CartService(session).add(user, callback_data.product_id)
+    callback_answer.text = _("Added to the cart ({quantity} in it).").format(quantity=quantity)
+
+
+async def on_cart_change(
+    query: CallbackQuery,
+    callback_data: CartCb,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+    locale: str,
+    callback_answer: CallbackAnswer,
+) -> None:
+    service = CartService(session)
+    if callback_data.action is CartAction.inc:
+        await service.change(user, callback_data.product_id, 1)
+    elif callback_data.action is CartAction.dec:
+        await service.change(user, callback_data.product_id, -1)
+    elif callback_data.action is CartAction.remove:
+        await service.remove(user, callback_data.product_id)
+        callback_answer.text = _("Removed.")
+    else:
+        await service.clear(user)
+        callback_answer.text = _("The cart is empty now.")
+    await show(query, await cart_screen(session, user, settings, locale))
+
+
+def build_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(cmd_cart, Command("cart"))
+    router.callback_query.register(on_cart_show, MenuCb.filter(F.action == MenuAction.cart))
+    router.callback_query.register(on_cart_show, CartCb.filter(F.action == CartAction.show))
+    router.callback_query.register(on_cart_add, CartAddCb.filter())
+    router.callback_query.register(
+        on_cart_change,
+        CartCb.filter(
+            F.action.in_({CartAction.inc, CartAction.dec, CartAction.remove, CartAction.clear})
+        ),
+    )
+    return router

@@ -1,0 +1,195 @@
+"""Admin panel keyboards: the panel, user cards, statistics, the audit log, categories."""
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+
+from bot.formatting import trim
+from keyboards.callback_data import (
+    AdminAction,
+    AdminCategoryAction,
+    AdminCategoryCb,
+    AdminCb,
+    AdminUserAction,
+    AdminUserCb,
+    BroadcastCb,
+    ModReviewsCb,
+)
+from keyboards.common import button, cancel_button, home_button
+from models import Category, Role, User
+from services.categories import TreeItem
+
+BUTTON_NAME_LIMIT = 40
+
+
+def role_label(role: Role) -> str:
+    return {
+        Role.customer: _("customer"),
+        Role.seller: _("seller"),
+        Role.admin: _("admin"),
+    }[role]
+
+
+def panel_button() -> InlineKeyboardButton:
+    return button("⬅️ " + _("Admin panel"), AdminCb(action=AdminAction.panel))
+
+
+def _screen(action: AdminAction) -> AdminCb:
+    return AdminCb(action=action)
+
+
+def admin_panel_kb() -> InlineKeyboardMarkup:
+    rows = [
+        [
+            button("👤 " + _("Users and roles"), _screen(AdminAction.find)),
+            button("🗂 " + _("Categories"), _screen(AdminAction.categories)),
+        ],
+        [
+            button("📊 " + _("Statistics"), _screen(AdminAction.stats)),
+            button("📜 " + _("Audit log"), _screen(AdminAction.audit)),
+        ],
+        # Entry points of the broadcast and review moderation features.
+        [
+            button("📣 " + _("Broadcast"), BroadcastCb(action="new")),
+            button("📝 " + _("Reviews"), ModReviewsCb(page=1)),
+        ],
+        [home_button()],
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def find_user_kb() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[panel_button(), cancel_button()]])
+
+
+def user_card_kb(user: User, actor: User) -> InlineKeyboardMarkup:
+    roles = [
+        button(
+            _("Make {role}").format(role=role_label(role)),
+            AdminUserCb(action=AdminUserAction.role, id=user.id, role=role.value),
+        )
+        for role in Role
+        if role is not user.role
+    ]
+    rows = [roles]
+    if user.id != actor.id and user.role is not Role.admin:
+        if user.is_banned:
+            rows.append(
+                [button("✅ " + _("Unban"), AdminUserCb(action=AdminUserAction.unban, id=user.id))]
+            )
+        else:
+            rows.append(
+                [button("🚫 " + _("Ban"), AdminUserCb(action=AdminUserAction.ban, id=user.id))]
+            )
+    rows.append([button("🔍 " + _("Find another user"), _screen(AdminAction.find)), panel_button()])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def stats_kb() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [button("🔄 " + _("Refresh"), _screen(AdminAction.stats))],
+            [panel_button()],
+        ]
+    )
+
+
+def audit_kb(older_than: int | None, paged: bool) -> InlineKeyboardMarkup:
+    nav = []
+    if paged:
+        nav.append(button("« " + _("Newest"), _screen(AdminAction.audit)))
+    if older_than is not None:
+        nav.append(button(_("Older") + " ›", AdminCb(action=AdminAction.audit, before=older_than)))
+    rows = [nav] if nav else []
+    rows.append([panel_button()])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+# -- categories ----------------------------------------------------------------------------
+
+
+def _cat(action: AdminCategoryAction, category_id: int = 0, **fields: int) -> AdminCategoryCb:
+    return AdminCategoryCb(action=action, id=category_id, **fields)
+
+
+def category_label(name: str, is_active: bool) -> str:
+    return ("🙈 " if not is_active else "📁 ") + trim(name, BUTTON_NAME_LIMIT)
+
+
+def categories_kb(category: Category | None, children: list[Category]) -> InlineKeyboardMarkup:
+    """A level of the tree: its subcategories, and the actions on the category itself."""
+    rows = [
+        [button(category_label(c.name, c.is_active), _cat(AdminCategoryAction.open, c.id))]
+        for c in children
+    ]
+    here = category.id if category else 0
+    rows.append(
+        [
+            button(
+                "➕ " + (_("New subcategory") if category else _("New category")),
+                _cat(AdminCategoryAction.new, here),
+            )
+        ]
+    )
+    if category is not None:
+        a = AdminCategoryAction
+        rows += [
+            [
+                button("✏️ " + _("Rename"), _cat(a.rename, here)),
+                button("↪️ " + _("Move"), _cat(a.move, here)),
+            ],
+            [
+                button("⬆️ " + _("Up"), _cat(a.up, here)),
+                button("⬇️ " + _("Down"), _cat(a.down, here)),
+            ],
+            [
+                button("🙈 " + _("Hide"), _cat(a.hide, here))
+                if category.is_active
+                else button("👁 " + _("Show"), _cat(a.show, here)),
+                button("🗑 " + _("Delete"), _cat(a.delete, here)),
+            ],
+            [button("⬅️ " + _("Back"), _cat(a.open, category.parent_id or 0))],
+        ]
+    rows.append([panel_button()])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def move_targets_kb(
+    category: Category, targets: list[TreeItem], page: int, has_next: bool
+) -> InlineKeyboardMarkup:
+    a = AdminCategoryAction
+    rows = []
+    if page == 1 and category.parent_id is not None:
+        rows.append([button("🔝 " + _("Top level"), _cat(a.move_to, category.id, target=0))])
+    for item in targets:
+        label = "· " * item.depth + trim(item.name, BUTTON_NAME_LIMIT)
+        if item.id == category.parent_id:
+            label = "✅ " + label
+        rows.append([button(label, _cat(a.move_to, category.id, target=item.id))])
+    nav = []
+    if page > 1:
+        nav.append(button("‹ " + _("Previous"), _cat(a.move, category.id, page=page - 1)))
+    if has_next:
+        nav.append(button(_("Next") + " ›", _cat(a.move, category.id, page=page + 1)))
+    if nav:
+        rows.append(nav)
+    rows.append([button("⬅️ " + _("Back"), _cat(a.open, category.id)), cancel_button()])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def delete_confirm_kb(category: Category) -> InlineKeyboardMarkup:
+    a = AdminCategoryAction
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [button("🗑 " + _("Yes, delete"), _cat(a.delete_ok, category.id))],
+            [button("⬅️ " + _("Back"), _cat(a.open, category.id))],
+        ]
+    )
+
+
+def category_step_kb(back_to: int) -> InlineKeyboardMarkup:
+    """A name step of the category dialogs: Back to the category screen, or Cancel."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [button("⬅️ " + _("Back"), _cat(AdminCategoryAction.open, back_to)), cancel_button()]
+        ]
+    )

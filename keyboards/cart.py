@@ -1,0 +1,96 @@
+from aiogram.types import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+
+from bot.formatting import trim
+from keyboards.callback_data import (
+    CartAction,
+    CartCb,
+    CheckoutAction,
+    CheckoutCb,
+    MenuAction,
+    MenuCb,
+)
+from keyboards.common import button, cancel_button, home_button
+from services.cart import Cart
+
+
+def cart_kb(cart: Cart) -> InlineKeyboardMarkup:
+    rows = []
+    for n, line in enumerate(cart.lines, 1):
+        rows.append(
+            [
+                button("➖", CartCb(action=CartAction.dec, product_id=line.product_id)),
+                button(
+                    f"{n}. {trim(line.name, 20)} × {line.quantity}",
+                    CartCb(action=CartAction.show),
+                ),
+                button("➕", CartCb(action=CartAction.inc, product_id=line.product_id)),
+                button("❌", CartCb(action=CartAction.remove, product_id=line.product_id)),
+            ]
+        )
+    if cart.lines:
+        rows.append(
+            [
+                button("🗑 " + _("Empty the cart"), CartCb(action=CartAction.clear)),
+                button("✅ " + _("Checkout"), CartCb(action=CartAction.checkout)),
+            ]
+        )
+    else:
+        rows.append([button("🛍 " + _("Catalog"), MenuCb(action=MenuAction.catalog))])
+    rows.append([home_button()])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def added_kb() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[button("🛒 " + _("Cart"), CartCb())]])
+
+
+# The checkout dialog
+
+
+def back_label() -> str:
+    return "⬅️ " + _("Back")
+
+
+def cancel_label() -> str:
+    return "✖️ " + _("Cancel")
+
+
+def step_kb(*extra: list, back: bool = True) -> InlineKeyboardMarkup:
+    """A dialog step's buttons: its own ones, then Back and Cancel."""
+    rows = [list(row) for row in extra]
+    last = [cancel_button()]
+    if back:
+        last.insert(0, button(back_label(), CheckoutCb(action=CheckoutAction.back)))
+    rows.append(last)
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def phone_kb() -> ReplyKeyboardMarkup:
+    """Telegram only offers "share my phone" on a reply keyboard; Back/Cancel go with it."""
+    return ReplyKeyboardMarkup(
+        keyboard=[
+            [KeyboardButton(text="📱 " + _("Share my phone"), request_contact=True)],
+            [KeyboardButton(text=back_label()), KeyboardButton(text=cancel_label())],
+        ],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+
+
+def address_kb(pickup: bool) -> InlineKeyboardMarkup:
+    extra = [[button("🏬 " + _("I'll pick it up"), CheckoutCb(action=CheckoutAction.pickup))]]
+    return step_kb(*(extra if pickup else []))
+
+
+def comment_kb() -> InlineKeyboardMarkup:
+    return step_kb([button("⏭ " + _("No comment"), CheckoutCb(action=CheckoutAction.skip))])
+
+
+def summary_kb() -> InlineKeyboardMarkup:
+    return step_kb(
+        [
+            button("✅ " + _("Confirm"), CheckoutCb(action=CheckoutAction.confirm)),
+            button("✏️ " + _("Edit"), CheckoutCb(action=CheckoutAction.edit)),
+        ]
+    )

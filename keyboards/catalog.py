@@ -1,0 +1,170 @@
+"""Keyboards of the catalog: category pages, search results, the product card."""
+
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from urllib.parse import urlencode
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy import Row
+
+from bot.formatting import BUTTON_TEXT_LIMIT, money, trim
+from keyboards.callback_data import (
+    CartAddCb,
+    CategoryCb,
+    MenuAction,
+    MenuCb,
+    ProductCb,
+    ReviewsCb,
+    ReviewStartCb,
+    SearchCb,
+    SellerProductCb,
+)
+from keyboards.common import button, cancel_button, home_button
+from services.catalog import Page
+
+SEARCH_BACK = -1  # ProductCb.category_id of a card opened from search results
+
+# Formatting a price through Babel costs more than the rest of a button; the result
+# depends on its arguments only, so it is remembered.
+price_text = lru_cache(maxsize=4096)(money)
+
+
+def product_link(bot_username: str, product_id: int) -> str:
+    """The shareable deep link that opens the product card: /start p<id>."""
+    return f"https://t.me/{bot_username}?start=p{product_id}"
+
+
+def share_url(link: str) -> str:
+    return "https://t.me/share/url?" + urlencode({"url": link})
+
+
+def _product_button(row: Row, cb: CallbackData, currency: str, locale: str) -> InlineKeyboardButton:
+    price = price_text(row.price, currency, locale)
+    mark = "" if row.stock > 0 else " · " + _("out of stock")
+    # Names are cut before the price so every label stays within Telegram's 64 characters.
+    room = BUTTON_TEXT_LIMIT - len(price) - len(mark) - 3
+    return button(f"{trim(row.name, room)} · {price}{mark}", cb)
+
+
+def _nav_row(page: Page, make: Callable[[int, int], CallbackData]) -> list[InlineKeyboardButton]:
+    """◀ n/N ▶; `make(page, after)` builds the callback of a page."""
+    if not (page.has_prev or page.has_next):
+        return []
+    row = []
+    if page.has_prev:
+        # Page 1 is read from the top; other previous pages end just before this one.
+        row.append(button("◀", make(page.page - 1, 0 if page.page == 2 else -page.first_id)))
+    row.append(button(f"{page.page}/{page.pages}", make(page.page, page.first_id - 1)))
+    if page.has_next:
+        row.append(button("▶", make(page.page + 1, page.last_id)))
+    return row
+
+
+def catalog_kb(children: Sequence[Row]) -> InlineKeyboardMarkup:
+    """The top level: categories, then Search and the main menu."""
+    rows = [[button("📂 " + trim(c.name, 60), CategoryCb(id=c.id))] for c in children]
+    rows.append([button("🔍 " + _("Search"), MenuCb(action=MenuAction.search)), home_button()])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def category_kb(
+    category_id: int,
+    parent_id: int | None,
+    children: Sequence[Row],
+    products: Page,
+    *,
+    currency: str,
+    locale: str,
+) -> InlineKeyboardMarkup:
+    rows = [[button("📂 " + trim(c.name, 60), CategoryCb(id=c.id))] for c in children]
+    here = products.first_id - 1
+    rows += [
+        [
+            _product_button(
+                p,
+                ProductCb(id=p.id, category_id=category_id, page=products.page, after=here),
+                currency,
+                locale,
+            )
+        ]
+        for p in products.items
+    ]
+    nav = _nav_row(products, lambda n, after: CategoryCb(id=category_id, page=n, after=after))
+    if nav:
+        rows.append(nav)
+    rows.append([button("◀ " + _("Back"), CategoryCb(id=parent_id or 0)), home_button()])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def search_kb(products: Page, *, currency: str, locale: str) -> InlineKeyboardMarkup:
+    here = products.first_id - 1
+    rows = [
+        [
+            _product_button(
+                p,
+                ProductCb(id=p.id, category_id=SEARCH_BACK, page=products.page, after=here),
+                currency,
+                locale,
+            )
+        ]
+        for p in products.items
+    ]
+    nav = _nav_row(products, lambda n, after: SearchCb(page=n, pages=products.pages, after=after))
+    if nav:
+        rows.append(nav)
+    rows.append([button("🔍 " + _("New search"), MenuCb(action=MenuAction.search)), home_button()])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def search_prompt_kb() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [button("◀ " + _("Back"), MenuCb(action=MenuAction.home)), cancel_button()]
+        ]
+    )
+
+
+def product_kb(
+    product_id: int | None,
+    *,
+    in_stock: bool,
+    review_count: int,
+    viewer_has_review: bool,
+    can_review: bool,
+    back: CallbackData | None,
+    link: str | None,
+    can_manage: bool = False,
+) -> InlineKeyboardMarkup:
+    rows: list[list[InlineKeyboardButton]] = []
+    if product_id is not None:  # a draft being previewed has no id and no actions yet
+        if in_stock:
+            rows.append([button("🛒 " + _("Add to cart"), CartAddCb(product_id=product_id))])
+        rows.append(
+            [
+                button(
+                    "⭐ " + _("Reviews ({count})").format(count=review_count),
+                    ReviewsCb(product_id=product_id),
+                )
+            ]
+        )
+        if can_review:
+            label = _("Edit my review") if viewer_has_review else _("Leave a review")
+            rows.append([button("✍️ " + label, ReviewStartCb(product_id=product_id))])
+        if link:
+            rows.append([InlineKeyboardButton(text="↗️ " + _("Share"), url=share_url(link))])
+        if can_manage:
+            rows.append([button("✏️ " + _("Manage"), SellerProductCb(id=product_id))])
+    last = [home_button()]
+    if back is not None:
+        last.insert(0, button("◀ " + _("Back"), back))
+    rows.append(last)
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def open_in_bot_kb(link: str) -> InlineKeyboardMarkup:
+    """Under a product posted through inline mode: opens the card in the bot."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text="🛍 " + _("Open in the shop"), url=link)]]
+    )

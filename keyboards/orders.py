@@ -1,0 +1,96 @@
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+
+from keyboards.callback_data import OrderAction, OrderCb, OrdersCb, OrderScope
+from keyboards.common import button, home_button
+from models import Order, OrderStatus
+
+
+def status_label(status: OrderStatus) -> str:
+    return {
+        OrderStatus.new: "🆕 " + _("new"),
+        OrderStatus.paid: "💰 " + _("paid"),
+        OrderStatus.shipped: "🚚 " + _("shipped"),
+        OrderStatus.delivered: "✅ " + _("delivered"),
+        OrderStatus.cancelled: "✖️ " + _("cancelled"),
+        OrderStatus.refunded: "↩️ " + _("refunded"),
+    }[status]
+
+
+def move_label(status: OrderStatus) -> str:
+    return {
+        OrderStatus.shipped: "🚚 " + _("Mark shipped"),
+        OrderStatus.delivered: "✅ " + _("Mark delivered"),
+        OrderStatus.cancelled: "✖️ " + _("Cancel the order"),
+    }.get(status, str(status))
+
+
+def orders_kb(
+    orders: list[tuple[Order, str]],
+    *,
+    scope: OrderScope,
+    status: str,
+    page: int,
+    has_next: bool,
+    extra: list[tuple[str, OrdersCb]],
+) -> InlineKeyboardMarkup:
+    """`orders` come with their label; `extra` are links to the other order lists."""
+    rows = [[button(label, OrderCb(id=o.id, scope=scope))] for o, label in orders]
+    nav = []
+    if page > 1:
+        nav.append(button("◀️", OrdersCb(scope=scope, status=status, page=page - 1)))
+    if has_next:
+        nav.append(button("▶️", OrdersCb(scope=scope, status=status, page=page + 1)))
+    if nav:
+        rows.append(nav)
+    if scope is OrderScope.all:
+        choices = [("", _("all")), *((s.value, status_label(s)) for s in OrderStatus)]
+        filters = [
+            button(("• " if value == status else "") + text, OrdersCb(scope=scope, status=value))
+            for value, text in choices
+        ]
+        rows += [filters[i : i + 3] for i in range(0, len(filters), 3)]
+    rows += [[button(text, cb)] for text, cb in extra]
+    rows.append([home_button()])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def order_kb(
+    order: Order,
+    *,
+    scope: OrderScope,
+    can_pay: bool,
+    can_cancel: bool,
+    moves: tuple[OrderStatus, ...],
+    can_refund: bool,
+) -> InlineKeyboardMarkup:
+    def act(action: OrderAction, to: str = "") -> OrderCb:
+        return OrderCb(id=order.id, action=action, to=to, scope=scope)
+
+    rows = []
+    if can_pay:
+        rows.append([button("💳 " + _("Pay"), act(OrderAction.pay))])
+    if can_cancel:
+        rows.append([button("✖️ " + _("Cancel the order"), act(OrderAction.cancel))])
+    rows += [[button(move_label(m), act(OrderAction.status, m.value))] for m in moves]
+    if can_refund:
+        rows.append([button("↩️ " + _("Refund"), act(OrderAction.refund))])
+    rows.append([button("⬅️ " + _("Orders"), OrdersCb(scope=scope)), home_button()])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def confirm_kb(order_id: int, yes: OrderAction, yes_text: str, scope: OrderScope):
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                button(yes_text, OrderCb(id=order_id, action=yes, scope=scope)),
+                button(_("No"), OrderCb(id=order_id, scope=scope)),
+            ]
+        ]
+    )
+
+
+def open_order_kb(order_id: int, scope: OrderScope) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[button("📦 " + _("Open the order"), OrderCb(id=order_id, scope=scope))]]
+    )

@@ -1,0 +1,158 @@
+"""Keyboards of the seller panel and the add/edit product dialog."""
+
+from collections.abc import Sequence
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+
+from bot.formatting import trim
+from keyboards.callback_data import (
+    SellerAction,
+    SellerCategoryCb,
+    SellerCb,
+    SellerFieldCb,
+    SellerProductAction,
+    SellerProductCb,
+    SellerStepAction,
+    SellerStepCb,
+)
+from keyboards.common import button, cancel_button, home_button
+from models import Category, Product
+from services.products import ProductField
+
+_LABEL = 60
+
+
+def field_label(field: ProductField) -> str:
+    return {
+        ProductField.category: _("Category"),
+        ProductField.name: _("Name"),
+        ProductField.description: _("Description"),
+        ProductField.price: _("Price"),
+        ProductField.stock: _("Stock"),
+        ProductField.photo: _("Photo"),
+    }[field]
+
+
+def _back_button(data: object) -> InlineKeyboardButton:
+    return button("◀️ " + _("Back"), data)
+
+
+def _step_back() -> InlineKeyboardButton:
+    return _back_button(SellerStepCb(action=SellerStepAction.back))
+
+
+def seller_panel_kb() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [button("📦 " + _("My products"), SellerCb(action=SellerAction.products))],
+            [button("➕ " + _("Add product"), SellerCb(action=SellerAction.add))],
+            [home_button()],
+        ]
+    )
+
+
+def my_products_kb(products: Sequence[Product], page: int, has_next: bool) -> InlineKeyboardMarkup:
+    rows = [
+        [
+            button(
+                ("" if p.is_active else "🙈 ") + trim(p.name, _LABEL),
+                SellerProductCb(id=p.id, page=page),
+            )
+        ]
+        for p in products
+    ]
+    nav = []
+    if page > 1:
+        nav.append(button("⬅️", SellerCb(action=SellerAction.products, page=page - 1)))
+    if has_next:
+        nav.append(button("➡️", SellerCb(action=SellerAction.products, page=page + 1)))
+    if nav:
+        rows.append(nav)
+    rows.append([button("➕ " + _("Add product"), SellerCb(action=SellerAction.add))])
+    rows.append([_back_button(SellerCb(action=SellerAction.panel))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def manage_product_kb(product: Product, page: int) -> InlineKeyboardMarkup:
+    def act(action: SellerProductAction) -> SellerProductCb:
+        return SellerProductCb(id=product.id, action=action, page=page)
+
+    toggle = (
+        button("🙈 " + _("Hide"), act(SellerProductAction.hide))
+        if product.is_active
+        else button("👁 " + _("Show"), act(SellerProductAction.show))
+    )
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [button("✏️ " + _("Edit"), act(SellerProductAction.edit)), toggle],
+            [button("🗑 " + _("Delete"), act(SellerProductAction.delete))],
+            [_back_button(SellerCb(action=SellerAction.products, page=page))],
+        ]
+    )
+
+
+def delete_confirm_kb(product: Product, page: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                button(
+                    "🗑 " + _("Yes, delete"),
+                    SellerProductCb(id=product.id, action=SellerProductAction.delete_ok, page=page),
+                )
+            ],
+            [_back_button(SellerProductCb(id=product.id, page=page))],
+        ]
+    )
+
+
+def fields_kb(product_id: int = 0, page: int = 1) -> InlineKeyboardMarkup:
+    """Which field to change: of a saved product, or (product_id 0) of the draft."""
+    rows = [
+        [button(field_label(f), SellerFieldCb(field=f.value, product_id=product_id, page=page))]
+        for f in ProductField
+    ]
+    back = (
+        SellerProductCb(id=product_id, page=page)
+        if product_id
+        else SellerStepCb(action=SellerStepAction.preview)
+    )
+    rows.append([_back_button(back)])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def step_kb(skip: str | None = None) -> InlineKeyboardMarkup:
+    """A dialog step: an optional Skip, then Back and Cancel."""
+    rows = []
+    if skip:
+        rows.append([button("⏭ " + skip, SellerStepCb(action=SellerStepAction.skip))])
+    rows.append([_step_back(), cancel_button()])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def category_picker_kb(
+    children: Sequence[Category], current: Category | None
+) -> InlineKeyboardMarkup:
+    rows = []
+    if current is not None:
+        rows.append(
+            [
+                button(
+                    "✅ " + _("Put it here: {name}").format(name=trim(current.name, 40)),
+                    SellerCategoryCb(id=current.id, pick=True),
+                )
+            ]
+        )
+    rows += [[button(trim(c.name, _LABEL), SellerCategoryCb(id=c.id))] for c in children]
+    rows.append([_step_back(), cancel_button()])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def preview_kb() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [button("✅ " + _("Publish"), SellerStepCb(action=SellerStepAction.publish))],
+            [button("✏️ " + _("Edit a field"), SellerStepCb(action=SellerStepAction.fields))],
+            [_step_back(), cancel_button()],
+        ]
+    )

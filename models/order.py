@@ -1,0 +1,85 @@
+import enum
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, TimestampMixin
+
+
+class OrderStatus(enum.StrEnum):
+    new = "new"
+    paid = "paid"
+    shipped = "shipped"
+    delivered = "delivered"
+    cancelled = "cancelled"
+    refunded = "refunded"
+
+
+class PaymentMethod(enum.StrEnum):
+    stars = "stars"
+    provider = "provider"
+    cod = "cod"
+
+
+class Order(TimestampMixin, Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        # A customer's orders, newest first; and the admin list filtered by status.
+        Index("ix_orders_user_listing", "user_id", "id"),
+        Index("ix_orders_status_listing", "status", "id"),
+        CheckConstraint("total >= 0", name="total_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    status: Mapped[OrderStatus] = mapped_column(
+        Enum(OrderStatus, native_enum=False, length=16, validate_strings=True),
+        default=OrderStatus.new,
+    )
+    total: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    currency: Mapped[str] = mapped_column(String(3))
+    payment_method: Mapped[PaymentMethod] = mapped_column(
+        Enum(PaymentMethod, native_enum=False, length=16, validate_strings=True)
+    )
+    contact_name: Mapped[str] = mapped_column(String(128))
+    phone: Mapped[str] = mapped_column(String(20))
+    # None means pickup.
+    address: Mapped[str | None] = mapped_column(Text)
+    comment: Mapped[str | None] = mapped_column(Text)
+    # Unique: Telegram may deliver one successful_payment twice; the second changes nothing.
+    telegram_payment_charge_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    provider_payment_charge_id: Mapped[str | None] = mapped_column(String(255))
+    # What was charged, in the invoice currency's smallest units (Stars are whole).
+    paid_amount: Mapped[int | None]
+    paid_at: Mapped[datetime | None]
+
+    items: Mapped[list["OrderItem"]] = relationship(
+        back_populates="order", lazy="raise", order_by="OrderItem.id"
+    )
+
+
+class OrderItem(Base):
+    """A line of an order: name and unit price copied, so later edits don't change it."""
+
+    __tablename__ = "order_items"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int | None] = mapped_column(
+        ForeignKey("products.id", ondelete="SET NULL"), index=True
+    )
+    seller_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(255))
+    unit_price: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    quantity: Mapped[int]
+
+    order: Mapped[Order] = relationship(back_populates="items", lazy="raise")
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.unit_price * self.quantity

@@ -1,0 +1,163 @@
+"""Admin actions on users: find them, change roles, ban and unban. Every action is audited.
+
+The acting user's role is checked here too (not only by the router's gate): a forged
+button or a handler that forgot the gate still cannot change anything.
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Order, Review, Role, User
+from services.audit import AuditService
+from services.errors import InvalidInput, NotAllowed, NotFound
+from services.texts import N_
+
+# Role names an admin may type in /promote, in both languages.
+ROLE_NAMES: dict[str, Role] = {
+    "customer": Role.customer,
+    "buyer": Role.customer,
+    "покупатель": Role.customer,
+    "клиент": Role.customer,
+    "seller": Role.seller,
+    "продавец": Role.seller,
+    "admin": Role.admin,
+    "админ": Role.admin,
+    "администратор": Role.admin,
+}
+
+
+def require_admin(actor: User) -> None:
+    """The actor's role as loaded from the database for this update."""
+    if actor.role is not Role.admin or actor.is_banned:
+        raise NotAllowed()
+
+
+def parse_role(text: str) -> Role:
+    role = ROLE_NAMES.get(text.strip().lower())
+    if role is None:
+        raise InvalidInput(N_("Unknown role. Use customer, seller or admin."))
+    return role
+
+
+@dataclass(frozen=True, slots=True)
+class UserCard:
+    user: User
+    reviews: int
+    orders: int
+
+
+class AdminService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.audit = AuditService(session)
+
+    # -- finding ---------------------------------------------------------------------
+
+    async def find(self, actor: User, query: str) -> User:
+        """A user by Telegram id ('123456') or username ('@ann' or 'ann')."""
+        require_admin(actor)
+        query = query.strip()
+        if not query:
+            raise InvalidInput(N_("Send a Telegram id or an @username."))
+        if query.lstrip("-").isdigit():
+            return await self.by_telegram_id(actor, int(query))
+        name = query.removeprefix("@")
+        if not name or len(name) > 64 or not name.replace("_", "").isalnum():
+            raise InvalidInput(N_("Send a Telegram id or an @username."))
+        user = await self.session.scalar(
+            select(User).where(func.lower(User.username) == name.lower()).limit(1)
+        )
+        if user is None:
+            raise NotFound(N_("Nobody with this username has used the bot yet."))
+        return user
+
+    async def by_telegram_id(self, actor: User, telegram_id: int) -> User:
+        require_admin(actor)
+        if not -(2**63) <= telegram_id < 2**63:
+            raise InvalidInput(N_("Send a Telegram id or an @username."))
+        user = await self.session.scalar(select(User).where(User.telegram_id == telegram_id))
+        if user is None:
+            raise NotFound(N_("Nobody with this id has used the bot yet."))
+        return user
+
+    async def get(self, actor: User, user_id: int) -> User:
+        require_admin(actor)
+        user = await self.session.get(User, user_id)
+        if user is None:
+            raise NotFound(N_("This user no longer exists."))
+        return user
+
+    async def card(self, actor: User, user_id: int) -> UserCard:
+        user = await self.get(actor, user_id)
+        reviews = await self.session.scalar(
+            select(func.count()).select_from(Review).where(Review.user_id == user.id)
+        )
+        orders = await self.session.scalar(
+            select(func.count()).select_from(Order).where(Order.user_id == user.id)
+        )
+        return UserCard(user, reviews or 0, orders or 0)
+
+    # -- roles -----------------------------------------------------------------------
+
+    async def set_role(self, actor: User, user_id: int, role: Role) -> tuple[User, bool]:
+        """The user, and whether their role changed (False: they already had it)."""
+        require_admin(actor)
+        # Admin rows are locked first: two admins demoting each other at once can't
+        # leave the shop without one (PostgreSQL; SQLite serialises writers anyway).
+        admins = list(
+            await self.session.scalars(
+                select(User.id).where(User.role == Role.admin).with_for_update()
+            )
+        )
+        if actor.id not in admins:
+            raise NotAllowed()  # demoted by another admin a moment ago
+        user = await self.get(actor, user_id)
+        if user.role is role:
+            return user, False
+        if user.role is Role.admin and admins == [user.id]:
+            raise InvalidInput(N_("This is the last admin: make someone else admin first."))
+        if role is Role.admin and user.is_banned:
+            raise InvalidInput(N_("Unban this user before making them admin."))
+        before = user.role
+        user.role = role
+        await self.session.flush()
+        await self.audit.record(
+            actor, "user.role", "user", user.id, {"role": before.value}, {"role": role.value}
+        )
+        return user, True
+
+    # -- bans ------------------------------------------------------------------------
+
+    async def ban(self, actor: User, user_id: int) -> User:
+        require_admin(actor)
+        user = await self.get(actor, user_id)
+        if user.id == actor.id:
+            raise InvalidInput(N_("You can't ban yourself."))
+        if user.role is Role.admin:
+            raise InvalidInput(N_("Admins can't be banned: change their role first."))
+        if user.is_banned:
+            return user
+        user.is_banned = True
+        # The notice goes out on their next message, once.
+        user.ban_notified = False
+        await self.session.flush()
+        await self.audit.record(
+            actor, "user.ban", "user", user.id, {"is_banned": False}, {"is_banned": True}
+        )
+        return user
+
+    async def unban(self, actor: User, user_id: int) -> User:
+        require_admin(actor)
+        user = await self.get(actor, user_id)
+        if not user.is_banned:
+            return user
+        user.is_banned = False
+        # A later ban notifies them again.
+        user.ban_notified = False
+        await self.session.flush()
+        await self.audit.record(
+            actor, "user.unban", "user", user.id, {"is_banned": True}, {"is_banned": False}
+        )
+        return user

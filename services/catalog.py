@@ -1,0 +1,341 @@
+"""What customers may see of the catalog, and the reads behind each catalog screen.
+
+The visibility rule lives here and only here: a product is shown when it is active, not
+deleted, and its category and every ancestor of that category are active. A category is
+shown when it and all its ancestors are active. Screens of one item check the path up
+from that item (a handful of primary-key steps in the same statement); searches check
+membership in the set of shown categories (categories are few).
+
+Every screen is one or two statements; paging is keyset on product id (no OFFSET), and
+"page n/N" comes from the kept `Category.product_count`.
+"""
+
+from dataclasses import dataclass
+from functools import cache
+
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Integer,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from models import Category, Product, Review, User
+from models.product import search_fold
+
+MAX_TERMS = 8
+MAX_TERM_LENGTH = 50
+MAX_QUERY_LENGTH = 200
+MAX_ID = 2**31 - 1  # ids are INTEGER: a forged larger one is simply not found
+
+
+@dataclass(frozen=True, slots=True)
+class ProductCard:
+    """A product and everything its card shows about it."""
+
+    product: Product
+    seller_name: str | None = None
+    category_name: str | None = None
+    viewer_has_review: bool = False
+    viewer_id: int | None = None  # users.id of the one looking; the seller can't review
+    visible: bool = True  # False only when loaded with only_visible=False and hidden
+
+    @property
+    def viewer_is_seller(self) -> bool:
+        return self.viewer_id is not None and self.viewer_id == self.product.seller_id
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One keyset page of product rows (id, name, price, stock)."""
+
+    items: list[Row]
+    page: int
+    pages: int
+    has_prev: bool
+    has_next: bool
+
+    @property
+    def first_id(self) -> int:
+        return self.items[0].id if self.items else 0
+
+    @property
+    def last_id(self) -> int:
+        return self.items[-1].id if self.items else 0
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryScreen:
+    """A category (None: the top level), its shown subcategories and a page of products."""
+
+    category: Row | None
+    children: list[Row]
+    products: Page
+
+
+# -- the visibility rule ------------------------------------------------------------------
+
+
+def _listed() -> ColumnElement[bool]:
+    return and_(Product.is_active.is_(True), Product.is_deleted.is_(False))
+
+
+def _path_shown(anchor: Select) -> ColumnElement[bool]:
+    """True when no category on the path from the anchor row up to the top is hidden.
+
+    `anchor` selects (id, parent_id, is_active) of one category. UNION (not UNION ALL)
+    ends the walk even if a broken tree had a cycle.
+    """
+    up = anchor.cte("up", recursive=True)
+    parent = aliased(Category)
+    up = up.union(
+        select(parent.id, parent.parent_id, parent.is_active).where(parent.id == up.c.parent_id)
+    )
+    return ~exists().where(up.c.is_active.is_(False))
+
+
+@cache
+def _shown_categories() -> Select:
+    """ids of every shown category, walked down from the active top level."""
+    shown = (
+        select(Category.id)
+        .where(Category.parent_id.is_(None), Category.is_active.is_(True))
+        .cte("shown", recursive=True)
+    )
+    child = aliased(Category)
+    shown = shown.union(
+        select(child.id).where(child.parent_id == shown.c.id, child.is_active.is_(True))
+    )
+    return select(shown.c.id)
+
+
+# Statements are built once with bind parameters: building a recursive CTE per press
+# costs more than running it. They hold no data, so nothing here can go stale.
+
+_ROW = (Product.id, Product.name, Product.price, Product.stock)
+_CATEGORY_COLUMNS = (Category.id, Category.name, Category.parent_id, Category.product_count)
+
+
+def _int(name: str) -> BindParameter[int]:
+    return bindparam(name, type_=Integer)
+
+
+@cache
+def _product_path() -> ColumnElement[bool]:
+    anchor = (
+        select(Category.id, Category.parent_id, Category.is_active)
+        .join(Product, Product.category_id == Category.id)
+        .where(Product.id == _int("product_id"))
+    )
+    return _path_shown(anchor)
+
+
+@cache
+def _visible_product_stmt() -> Select:
+    return select(Product).where(Product.id == _int("product_id"), _listed(), _product_path())
+
+
+@cache
+def _card_stmt(with_viewer: bool, only_visible: bool) -> Select:
+    has_review: ColumnElement[bool] = (
+        exists().where(Review.product_id == Product.id, Review.user_id == _int("viewer_id"))
+        if with_viewer
+        else literal(False)
+    )
+    visible = and_(_listed(), _product_path())
+    stmt = (
+        select(
+            Product,
+            Category.name,
+            User.first_name,
+            User.last_name,
+            User.username,
+            has_review.label("has_review"),
+            visible.label("visible"),
+        )
+        .join(Category, Category.id == Product.category_id)
+        .outerjoin(User, User.id == Product.seller_id)
+        .where(Product.id == _int("product_id"))
+    )
+    return stmt.where(visible) if only_visible else stmt
+
+
+@cache
+def _top_stmt() -> Select:
+    return (
+        select(*_CATEGORY_COLUMNS)
+        .where(Category.parent_id.is_(None), Category.is_active.is_(True))
+        .order_by(Category.position, Category.id)
+    )
+
+
+@cache
+def _category_stmt() -> Select:
+    """The category (with whether its path is shown) and its active children."""
+    category_id = _int("category_id")
+    anchor = select(Category.id, Category.parent_id, Category.is_active).where(
+        Category.id == category_id
+    )
+    return (
+        select(*_CATEGORY_COLUMNS, _path_shown(anchor).label("shown"))
+        .where(
+            or_(
+                Category.id == category_id,
+                and_(Category.parent_id == category_id, Category.is_active.is_(True)),
+            )
+        )
+        .order_by(Category.position, Category.id)
+    )
+
+
+def _keyset(base: Select) -> tuple[Select, Select]:
+    """Forward (ids above :after) and backward (ids below :after) pages of `base`."""
+    after, limit = _int("after"), _int("limit")
+    return (
+        base.where(Product.id > after).order_by(Product.id).limit(limit),
+        base.where(Product.id < after).order_by(Product.id.desc()).limit(limit),
+    )
+
+
+@cache
+def _category_pages() -> tuple[Select, Select]:
+    return _keyset(select(*_ROW).where(Product.category_id == _int("category_id"), _listed()))
+
+
+def search_terms(query: str) -> list[str]:
+    """The folded words of a search query, bounded so a long query stays cheap."""
+    words = search_fold(query[:MAX_QUERY_LENGTH]).split()
+    return [w[:MAX_TERM_LENGTH] for w in words[:MAX_TERMS]]
+
+
+def _matches(terms: list[str]) -> ColumnElement[bool]:
+    return and_(*(Product.search_text.contains(t, autoescape=True) for t in terms))
+
+
+class CatalogService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def visible_product(self, product_id: int) -> Product | None:
+        """The product when customers may see it now, else None."""
+        if not 0 < product_id <= MAX_ID:
+            return None
+        return await self.session.scalar(_visible_product_stmt(), {"product_id": product_id})
+
+    async def product_card(
+        self, product_id: int, viewer_id: int | None = None, *, only_visible: bool = True
+    ) -> ProductCard | None:
+        """The card of a product, in one statement; None when it is gone (or hidden,
+        unless `only_visible` is False: a seller previewing their own hidden product)."""
+        if not 0 < product_id <= MAX_ID:
+            return None
+        params = {"product_id": product_id, "viewer_id": viewer_id}
+        stmt = _card_stmt(viewer_id is not None, only_visible)
+        row = (await self.session.execute(stmt, params)).first()
+        if row is None or row.Product.is_deleted:
+            return None
+        seller = " ".join(p for p in (row.first_name, row.last_name) if p) or row.username
+        return ProductCard(
+            product=row.Product,
+            seller_name=seller or None,
+            category_name=row.name,
+            viewer_has_review=bool(row.has_review),
+            viewer_id=viewer_id,
+            visible=bool(row.visible),
+        )
+
+    async def category_screen(
+        self, category_id: int, page: int, after: int, page_size: int
+    ) -> CategoryScreen | None:
+        """A category with its shown children and one page of products; None when the
+        category is hidden or gone. Id 0 is the top level (categories only)."""
+        if category_id == 0:
+            children = list((await self.session.execute(_top_stmt())).all())
+            return CategoryScreen(None, children, Page([], 1, 1, False, False))
+        if not 0 < category_id <= MAX_ID:
+            return None
+        params = {"category_id": category_id}
+        rows = (await self.session.execute(_category_stmt(), params)).all()
+        current = next((r for r in rows if r.id == category_id), None)
+        if current is None or not current.shown:
+            return None
+        children = [r for r in rows if r.id != category_id]
+        products = await self._page(
+            _category_pages(), params, page, after, page_size, current.product_count
+        )
+        return CategoryScreen(current, children, products)
+
+    async def search(
+        self, query: str, page: int, after: int, page_size: int, total: int | None = None
+    ) -> tuple[Page, int]:
+        """A page of shown products matching every word; and the number of matches
+        (counted only when `total` is None: the first page of a search)."""
+        terms = search_terms(query)
+        if not terms:
+            return Page([], 1, 1, False, False), 0
+        where = and_(_listed(), _matches(terms), Product.category_id.in_(_shown_categories()))
+        if total is None:
+            total = await self.session.scalar(select(func.count()).where(where)) or 0
+        pages = _keyset(select(*_ROW).where(where))
+        return await self._page(pages, {}, page, after, page_size, total), total
+
+    async def newest_matching(self, query: str, before: int, limit: int) -> list[Product]:
+        """Shown products matching `query` (all of them when it is empty), newest first,
+        older than id `before` (0: from the newest). For inline mode."""
+        stmt = select(Product).where(_listed(), Product.category_id.in_(_shown_categories()))
+        terms = search_terms(query)
+        if terms:
+            stmt = stmt.where(_matches(terms))
+        if 0 < before <= MAX_ID:
+            stmt = stmt.where(Product.id < before)
+        stmt = stmt.order_by(Product.id.desc()).limit(limit)
+        return list(await self.session.scalars(stmt))
+
+    async def _page(
+        self,
+        stmts: tuple[Select, Select],
+        params: dict[str, int],
+        page: int,
+        after: int,
+        size: int,
+        total: int,
+    ) -> Page:
+        """Keyset page: `after` >= 0 shows ids above it; `after` < 0 shows the page that
+        ends just before id -after (the ◀ button)."""
+        forward, backward = stmts
+        page = max(page, 1)
+        after = max(min(after, MAX_ID), -MAX_ID)  # forged cursors stay within INTEGER
+        if after < 0:
+            rows = (
+                await self.session.execute(backward, {**params, "after": -after, "limit": size + 1})
+            ).all()
+            if len(rows) > size:
+                return self._shape(rows[:size][::-1], max(page, 2), True, True, size, total)
+            after, page = 0, 1  # rows were removed since: start over from the top
+        rows = (
+            await self.session.execute(forward, {**params, "after": after, "limit": size + 1})
+        ).all()
+        if not rows and after > 0:  # a stale cursor past the end
+            return await self._page(stmts, params, 1, 0, size, total)
+        has_prev = after > 0
+        return self._shape(
+            list(rows[:size]), page if has_prev else 1, has_prev, len(rows) > size, size, total
+        )
+
+    @staticmethod
+    def _shape(
+        items: list[Row], page: int, has_prev: bool, has_next: bool, size: int, total: int
+    ) -> Page:
+        # The kept count may lag a bulk change; what the query saw wins.
+        pages = max(-(-total // size), page + 1) if has_next else page
+        return Page(items, page, pages, has_prev, has_next)

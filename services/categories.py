@@ -1,0 +1,300 @@
+"""Category tree management for admins: create, rename, move, reorder, hide, delete.
+
+Every method takes the acting user and checks they are an admin (forged buttons), and
+records the change in the audit log.
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Category, Product, User
+from services.admin import require_admin
+from services.audit import AuditService
+from services.errors import InvalidInput, NotFound
+from services.slugs import unique_slug
+from services.texts import N_
+
+NAME_LIMIT = 100
+
+
+def _under(parent_id: int | None):
+    """The WHERE clause for the children of `parent_id` (None: the top level)."""
+    return Category.parent_id.is_(None) if parent_id is None else Category.parent_id == parent_id
+
+
+@dataclass(frozen=True, slots=True)
+class TreeItem:
+    """A category in a flat listing of the tree, with its depth for indentation."""
+
+    id: int
+    name: str
+    depth: int
+    is_active: bool
+
+
+class CategoryService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.audit = AuditService(session)
+
+    # -- reading ---------------------------------------------------------------------
+
+    async def get(self, actor: User, category_id: int) -> Category:
+        require_admin(actor)
+        category = await self.session.get(Category, category_id)
+        if category is None:
+            raise NotFound(N_("This category no longer exists."))
+        return category
+
+    async def children(self, actor: User, parent_id: int | None) -> list[Category]:
+        """Direct subcategories, hidden ones included, in their display order."""
+        require_admin(actor)
+        stmt = select(Category).where(_under(parent_id)).order_by(Category.position, Category.id)
+        return list(await self.session.scalars(stmt))
+
+    async def path(self, actor: User, category: Category) -> list[Category]:
+        """The ancestors of `category`, root first, then the category itself."""
+        require_admin(actor)
+        chain = [category]
+        while chain[0].parent_id is not None and len(chain) < 100:
+            parent = await self.session.get(Category, chain[0].parent_id)
+            if parent is None:
+                break
+            chain.insert(0, parent)
+        return chain
+
+    async def tree(self, actor: User) -> list[TreeItem]:
+        """The whole tree, depth first, each level in display order. One SELECT."""
+        require_admin(actor)
+        rows = (
+            await self.session.execute(
+                select(Category.id, Category.name, Category.parent_id, Category.is_active).order_by(
+                    Category.position, Category.id
+                )
+            )
+        ).all()
+        by_parent: dict[int | None, list] = {}
+        for row in rows:
+            by_parent.setdefault(row.parent_id, []).append(row)
+        out: list[TreeItem] = []
+
+        def walk(parent_id: int | None, depth: int) -> None:
+            for row in by_parent.get(parent_id, []):
+                out.append(TreeItem(row.id, row.name, depth, row.is_active))
+                walk(row.id, depth + 1)
+
+        walk(None, 0)
+        return out
+
+    async def move_targets(self, actor: User, category_id: int) -> list[TreeItem]:
+        """Where a category may go: anywhere but under itself or its descendants."""
+        items = await self.tree(actor)
+        out: list[TreeItem] = []
+        skip_below: int | None = None
+        for item in items:
+            if skip_below is not None and item.depth > skip_below:
+                continue
+            skip_below = None
+            if item.id == category_id:
+                skip_below = item.depth
+                continue
+            out.append(item)
+        return out
+
+    async def counts(self, category_id: int) -> tuple[int, int]:
+        """(product rows, subcategories) of a category; deleted products count too."""
+        products = await self.session.scalar(
+            select(func.count()).select_from(Product).where(Product.category_id == category_id)
+        )
+        children = await self.session.scalar(
+            select(func.count()).select_from(Category).where(Category.parent_id == category_id)
+        )
+        return products or 0, children or 0
+
+    # -- changes ---------------------------------------------------------------------
+
+    async def create(self, actor: User, name: str, parent_id: int | None = None) -> Category:
+        require_admin(actor)
+        name = self._clean_name(name)
+        if parent_id is not None:
+            await self.get(actor, parent_id)
+        await self._check_name_free(name, parent_id)
+        category = Category(
+            name=name,
+            slug=await unique_slug(self.session, Category.slug, name),
+            parent_id=parent_id,
+            position=await self._next_position(parent_id),
+        )
+        self.session.add(category)
+        await self.session.flush()
+        await self.audit.record(
+            actor, "category.create", "category", category.id, None, self._state(category)
+        )
+        return category
+
+    async def rename(self, actor: User, category_id: int, name: str) -> Category:
+        category = await self.get(actor, category_id)
+        name = self._clean_name(name)
+        if name == category.name:
+            return category
+        await self._check_name_free(name, category.parent_id, exclude_id=category.id)
+        before = {"name": category.name, "slug": category.slug}
+        category.name = name
+        category.slug = await unique_slug(self.session, Category.slug, name, exclude_id=category.id)
+        await self.session.flush()
+        await self.audit.record(
+            actor,
+            "category.rename",
+            "category",
+            category.id,
+            before,
+            {"name": category.name, "slug": category.slug},
+        )
+        return category
+
+    async def move(self, actor: User, category_id: int, parent_id: int | None) -> Category:
+        category = await self.get(actor, category_id)
+        if parent_id == category.parent_id:
+            return category
+        if parent_id is not None:
+            parent = await self.get(actor, parent_id)
+            # Walk up from the new parent: meeting the category means a cycle.
+            chain = await self.path(actor, parent)
+            if any(c.id == category.id for c in chain):
+                raise InvalidInput(N_("A category can't go under itself or its subcategory."))
+        await self._check_name_free(category.name, parent_id, exclude_id=category.id)
+        before = {"parent_id": category.parent_id, "position": category.position}
+        old_parent = category.parent_id
+        category.parent_id = parent_id
+        category.position = await self._next_position(parent_id)
+        await self.session.flush()
+        await self._renumber(old_parent)
+        await self.audit.record(
+            actor,
+            "category.move",
+            "category",
+            category.id,
+            before,
+            {"parent_id": category.parent_id, "position": category.position},
+        )
+        return category
+
+    async def shift(self, actor: User, category_id: int, step: int) -> Category:
+        """Move a category up (step -1) or down (+1) among its siblings."""
+        category = await self.get(actor, category_id)
+        if step not in (-1, 1):
+            raise InvalidInput()
+        siblings = await self.children(actor, category.parent_id)
+        index = next(i for i, c in enumerate(siblings) if c.id == category.id)
+        other = index + step
+        if not 0 <= other < len(siblings):
+            raise InvalidInput(
+                N_("It is already the first.") if step < 0 else N_("It is already the last.")
+            )
+        before = category.position
+        siblings[index], siblings[other] = siblings[other], siblings[index]
+        for position, sibling in enumerate(siblings):
+            sibling.position = position
+        await self.session.flush()
+        await self.audit.record(
+            actor,
+            "category.reorder",
+            "category",
+            category.id,
+            {"position": before},
+            {"position": category.position},
+        )
+        return category
+
+    async def set_visible(self, actor: User, category_id: int, visible: bool) -> Category:
+        category = await self.get(actor, category_id)
+        if category.is_active == visible:
+            return category
+        category.is_active = visible
+        await self.session.flush()
+        await self.audit.record(
+            actor,
+            "category.show" if visible else "category.hide",
+            "category",
+            category.id,
+            {"is_active": not visible},
+            {"is_active": visible},
+        )
+        return category
+
+    async def check_deletable(self, actor: User, category_id: int) -> Category:
+        """The category, if it is empty; otherwise says what is in the way."""
+        category = await self.get(actor, category_id)
+        products, children = await self.counts(category.id)
+        if children:
+            raise InvalidInput(
+                N_("This category has {count} subcategories: move or delete them first."),
+                count=children,
+            )
+        if products:
+            raise InvalidInput(
+                N_(
+                    "This category has {count} products (deleted ones included): "
+                    "it can't be deleted. Hide it instead."
+                ),
+                count=products,
+            )
+        return category
+
+    async def delete(self, actor: User, category_id: int) -> int | None:
+        """Deletes an empty category; returns its parent's id (None: the top level)."""
+        category = await self.check_deletable(actor, category_id)
+        parent_id = category.parent_id
+        before = self._state(category)
+        await self.session.delete(category)
+        await self.session.flush()
+        await self._renumber(parent_id)
+        await self.audit.record(actor, "category.delete", "category", category_id, before, None)
+        return parent_id
+
+    # -- helpers ---------------------------------------------------------------------
+
+    @staticmethod
+    def _clean_name(name: str) -> str:
+        name = " ".join(name.split())
+        if not name:
+            raise InvalidInput(N_("The name can't be empty."))
+        if len(name) > NAME_LIMIT:
+            raise InvalidInput(
+                N_("The name is too long: {limit} characters at most."), limit=NAME_LIMIT
+            )
+        return name
+
+    async def _check_name_free(
+        self, name: str, parent_id: int | None, exclude_id: int | None = None
+    ) -> None:
+        # Compared in Python: SQLite's lower() knows only ASCII, and names are Cyrillic too.
+        stmt = select(Category.id, Category.name).where(_under(parent_id))
+        wanted = name.casefold()
+        rows = (await self.session.execute(stmt)).all()
+        if any(r.name.casefold() == wanted and r.id != exclude_id for r in rows):
+            raise InvalidInput(N_("There is already a category with this name here."))
+
+    async def _next_position(self, parent_id: int | None) -> int:
+        last = await self.session.scalar(
+            select(func.max(Category.position)).where(_under(parent_id))
+        )
+        return 0 if last is None else last + 1
+
+    async def _renumber(self, parent_id: int | None) -> None:
+        """Closes the gap a category leaves among its old siblings."""
+        stmt = select(Category).where(_under(parent_id)).order_by(Category.position, Category.id)
+        for position, sibling in enumerate(await self.session.scalars(stmt)):
+            sibling.position = position
+        await self.session.flush()
+
+    @staticmethod
+    def _state(category: Category) -> dict:
+        return {
+            "name": category.name,
+            "slug": category.slug,
+            "parent_id": category.parent_id,
+            "is_active": category.is_active,
+        }

@@ -1,0 +1,368 @@
+import enum
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from models import CartItem, Order, OrderItem, OrderStatus, PaymentMethod, Product, Role, User
+from services.cart import CartService
+from services.catalog import MAX_ID
+from services.errors import DomainError, NotAllowed, NotFound
+from services.texts import N_
+
+ORDER_NOT_FOUND = N_("Order not found.")
+
+# What sellers and admins may do to an order, by its status. Cash-on-delivery orders
+# ship unpaid; cancelling returns the stock.
+STAFF_MOVES: dict[OrderStatus, tuple[OrderStatus, ...]] = {
+    OrderStatus.new: (OrderStatus.shipped, OrderStatus.cancelled),
+    OrderStatus.paid: (OrderStatus.shipped,),
+    OrderStatus.shipped: (OrderStatus.delivered,),
+}
+REFUNDABLE = (OrderStatus.paid, OrderStatus.shipped, OrderStatus.delivered)
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    name: str
+    phone: str
+    address: str | None  # None: pickup
+    comment: str | None
+
+
+class PaymentOutcome(enum.Enum):
+    paid = "paid"
+    duplicate = "duplicate"  # this charge was recorded before: nothing changes
+    late = "late"  # the order was cancelled meanwhile: the money must go back
+
+
+class OrderService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # -- checkout ---------------------------------------------------------------------
+
+    async def checkout(self, user: User, contact: Contact, method: PaymentMethod, currency: str):
+        """The cart becomes an order, all or nothing.
+
+        Each line takes its stock with one conditional UPDATE, so two customers racing
+        for the last unit can't both get it; the price is in the condition too, so the
+        order never holds a price the customer hasn't seen. Any line failing raises and
+        the caller's transaction rolls back the whole order. Lines go in product order,
+        so two orders never lock the same rows in opposite orders (PostgreSQL deadlock).
+        """
+        cart = await CartService(self.session).get(user)
+        if not cart.lines:
+            raise DomainError(N_("Your cart is empty."))
+        if any(not line.available for line in cart.lines):
+            raise DomainError(
+                N_("Some items are no longer available. Remove them from the cart first.")
+            )
+        if any(line.price_changed for line in cart.lines):
+            raise DomainError(N_("Prices have changed. Check your cart and check out again."))
+        sellers = dict(
+            (
+                await self.session.execute(
+                    select(Product.id, Product.seller_id).where(
+                        Product.id.in_([line.product_id for line in cart.lines])
+                    )
+                )
+            ).all()
+        )
+        for line in sorted(cart.lines, key=lambda line: line.product_id):
+            result = await self.session.execute(
+                update(Product)
+                .where(
+                    Product.id == line.product_id,
+                    Product.stock >= line.quantity,
+                    Product.price == line.price,
+                    Product.is_active.is_(True),
+                    Product.is_deleted.is_(False),
+                )
+                .values(stock=Product.stock - line.quantity)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != 1:
+                raise DomainError(
+                    N_("Sorry, “{name}” is no longer available in that quantity."),
+                    name=line.name,
+                )
+        order = Order(
+            user_id=user.id,
+            status=OrderStatus.new,
+            total=cart.total,
+            currency=currency,
+            payment_method=method,
+            contact_name=contact.name,
+            phone=contact.phone,
+            address=contact.address,
+            comment=contact.comment,
+        )
+        order.items = [
+            OrderItem(
+                product_id=line.product_id,
+                seller_id=sellers.get(line.product_id),
+                name=line.name,
+                unit_price=line.price,
+                quantity=line.quantity,
+            )
+            for line in cart.lines
+        ]
+        self.session.add(order)
+        await self.session.execute(delete(CartItem).where(CartItem.user_id == user.id))
+        await self.session.flush()
+        return order
+
+    # -- reading ------------------------------------------------------------------------
+
+    async def _load(self, order_id: int) -> Order | None:
+        if not 0 < order_id <= MAX_ID:
+            return None  # a forged id past INTEGER would be a database error
+        return await self.session.scalar(
+            select(Order)
+            .where(Order.id == order_id)
+            .options(selectinload(Order.items))
+            .execution_options(populate_existing=True)
+        )
+
+    async def get(self, viewer: User, order_id: int) -> Order:
+        """The order, if `viewer` may see it: its customer, a seller of a line, an admin.
+
+        Anyone else learns nothing, not even that the order exists.
+        """
+        order = await self._load(order_id)
+        if order is None or not self._may_see(viewer, order):
+            raise NotFound(ORDER_NOT_FOUND)
+        return order
+
+    @staticmethod
+    def _may_see(viewer: User, order: Order) -> bool:
+        if order.user_id == viewer.id or viewer.role is Role.admin:
+            return True
+        return viewer.role is Role.seller and any(i.seller_id == viewer.id for i in order.items)
+
+    @staticmethod
+    def is_staff_for(viewer: User, order: Order) -> bool:
+        """May change the order's status: an admin, or a seller with lines in it."""
+        if viewer.role is Role.admin:
+            return True
+        return viewer.role is Role.seller and any(i.seller_id == viewer.id for i in order.items)
+
+    async def page(
+        self,
+        *,
+        page: int,
+        size: int,
+        customer: User | None = None,
+        seller: User | None = None,
+        status: OrderStatus | None = None,
+    ) -> tuple[list[Order], bool]:
+        """A page of orders, newest first, and whether there is a next page."""
+        stmt = select(Order).order_by(Order.id.desc())
+        if customer is not None:
+            stmt = stmt.where(Order.user_id == customer.id)
+        if seller is not None:
+            stmt = stmt.where(
+                exists().where(OrderItem.order_id == Order.id, OrderItem.seller_id == seller.id)
+            )
+        if status is not None:
+            stmt = stmt.where(Order.status == status)
+        page = max(page, 1)
+        rows = list(await self.session.scalars(stmt.offset((page - 1) * size).limit(size + 1)))
+        return rows[:size], len(rows) > size
+
+    async def customer(self, order: Order) -> User:
+        user = await self.session.get(User, order.user_id)
+        assert user is not None
+        return user
+
+    async def sellers(self, order: Order) -> list[tuple[User, list[OrderItem]]]:
+        """Each seller with products in the order, and only their lines.
+
+        Lines of products without a seller (the shop's own) go to every admin, so no
+        order goes unnoticed.
+        """
+        lines: dict[int, list[OrderItem]] = defaultdict(list)
+        for item in order.items:
+            if item.seller_id is not None:
+                lines[item.seller_id].append(item)
+        unowned = [item for item in order.items if item.seller_id is None]
+        if unowned:
+            for admin_id in await self.session.scalars(
+                select(User.id).where(User.role == Role.admin)
+            ):
+                lines[admin_id] = sorted([*lines[admin_id], *unowned], key=lambda i: i.id)
+        if not lines:
+            return []
+        users = await self.session.scalars(select(User).where(User.id.in_(lines)))
+        return [(u, lines[u.id]) for u in sorted(users, key=lambda u: u.id)]
+
+    # -- changes --------------------------------------------------------------------------
+
+    async def _move(self, order: Order, allowed: tuple[OrderStatus, ...], to: OrderStatus) -> None:
+        """Status change only from the status it was read in (a racing change wins once)."""
+        result = await self.session.execute(
+            update(Order)
+            .where(Order.id == order.id, Order.status.in_(allowed))
+            .values(status=to, updated_at=datetime.now(UTC))
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            raise DomainError(N_("The order has changed meanwhile. Open it again."))
+        order.status = to
+        await self.session.flush()
+
+    async def _return_stock(self, order: Order) -> None:
+        for item in sorted(order.items, key=lambda i: i.product_id or 0):
+            if item.product_id is not None:
+                await self.session.execute(
+                    update(Product)
+                    .where(Product.id == item.product_id)
+                    .values(stock=Product.stock + item.quantity)
+                    .execution_options(synchronize_session=False)
+                )
+
+    async def cancel(self, customer: User, order_id: int) -> Order:
+        """The customer cancels an unpaid order; its stock goes back on sale."""
+        order = await self._load(order_id)
+        if order is None or order.user_id != customer.id:
+            raise NotFound(ORDER_NOT_FOUND)
+        if order.status is not OrderStatus.new:
+            raise DomainError(N_("Only a new, unpaid order can be cancelled."))
+        await self._move(order, (OrderStatus.new,), OrderStatus.cancelled)
+        await self._return_stock(order)
+        return order
+
+    async def set_status(self, actor: User, order_id: int, to: OrderStatus) -> Order:
+        order = await self._load(order_id)
+        if order is None or not self._may_see(actor, order):
+            raise NotFound(ORDER_NOT_FOUND)
+        if not self.is_staff_for(actor, order):
+            raise NotAllowed()
+        if to not in self.moves(order):
+            raise DomainError(N_("This status change is not possible now."))
+        await self._move(order, (order.status,), to)
+        if to is OrderStatus.cancelled:
+            await self._return_stock(order)
+        return order
+
+    @staticmethod
+    def moves(order: Order) -> tuple[OrderStatus, ...]:
+        moves = STAFF_MOVES.get(order.status, ())
+        if order.status is OrderStatus.new and order.payment_method is not PaymentMethod.cod:
+            # Prepaid orders ship only once paid.
+            moves = tuple(m for m in moves if m is not OrderStatus.shipped)
+        return moves
+
+    @staticmethod
+    def refundable(order: Order) -> bool:
+        return (
+            order.payment_method is PaymentMethod.stars
+            and order.status in REFUNDABLE
+            and order.telegram_payment_charge_id is not None
+        )
+
+    async def refund(self, admin: User, order_id: int) -> Order:
+        """Marks a Stars payment refunded and returns the stock.
+
+        The caller then asks Telegram for the refund in the same transaction, so a
+        refusal rolls this back.
+        """
+        if admin.role is not Role.admin:
+            raise NotAllowed()
+        order = await self._load(order_id)
+        if order is None:
+            raise NotFound(ORDER_NOT_FOUND)
+        if not self.refundable(order):
+            raise DomainError(N_("This order can't be refunded."))
+        await self._move(order, REFUNDABLE, OrderStatus.refunded)
+        await self._return_stock(order)
+        return order
+
+    # -- payments ------------------------------------------------------------------------
+
+    async def payable(self, payer_telegram_id: int, order_id: int) -> Order:
+        """The order, if this user can pay it now; else a DomainError saying why."""
+        order = await self._load(order_id)
+        user = await self.session.scalar(select(User).where(User.telegram_id == payer_telegram_id))
+        if order is None or user is None or order.user_id != user.id:
+            raise NotFound(ORDER_NOT_FOUND)
+        if order.status is not OrderStatus.new:
+            raise DomainError(N_("This order is no longer awaiting payment."))
+        if order.payment_method is PaymentMethod.cod:
+            raise DomainError(N_("This order is paid on delivery."))
+        # Stock and prices were fixed when the order was placed; what can still change
+        # is a product being withdrawn from sale, and then it can't be delivered.
+        withdrawn = await self.session.scalar(
+            select(func.count())
+            .select_from(OrderItem)
+            .outerjoin(Product, Product.id == OrderItem.product_id)
+            .where(
+                OrderItem.order_id == order.id,
+                or_(
+                    Product.id.is_(None),
+                    Product.is_active.is_(False),
+                    Product.is_deleted.is_(True),
+                ),
+            )
+        )
+        if withdrawn:
+            raise DomainError(
+                N_("Some items of this order are no longer sold. Cancel it and check your cart.")
+            )
+        return order
+
+    async def record_payment(
+        self,
+        order_id: int,
+        telegram_charge_id: str,
+        provider_charge_id: str | None,
+        amount: int,
+    ) -> tuple[Order | None, PaymentOutcome]:
+        """Records a successful payment exactly once per charge id."""
+        seen = await self.session.scalar(
+            select(Order.id).where(Order.telegram_payment_charge_id == telegram_charge_id)
+        )
+        if seen is not None:
+            return await self._load(seen), PaymentOutcome.duplicate
+        order = await self._load(order_id)
+        if order is None:
+            return None, PaymentOutcome.late
+        now = datetime.now(UTC)
+        values = {
+            "telegram_payment_charge_id": telegram_charge_id,
+            "provider_payment_charge_id": provider_charge_id,
+            "paid_amount": amount,
+            "paid_at": now,
+            "updated_at": now,
+        }
+        # Only a new order becomes paid; a cancelled one keeps its status and gets the
+        # charge recorded, so the money can be traced and returned.
+        paid = await self.session.execute(
+            update(Order)
+            .where(Order.id == order_id, Order.status == OrderStatus.new)
+            .values(status=OrderStatus.paid, **values)
+            .execution_options(synchronize_session=False)
+        )
+        if paid.rowcount == 1:
+            return await self._load(order_id), PaymentOutcome.paid
+        if order.telegram_payment_charge_id is None:
+            await self.session.execute(
+                update(Order)
+                .where(Order.id == order_id)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+        return await self._load(order_id), PaymentOutcome.late
+
+    async def mark_refunded(self, order: Order) -> None:
+        """A late payment of a cancelled order went back (its stock already has)."""
+        await self._move(order, (OrderStatus.cancelled,), OrderStatus.refunded)
+
+
+def line_total(items: list[OrderItem]) -> Decimal:
+    return sum((i.unit_price * i.quantity for i in items), Decimal(0))

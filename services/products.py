@@ -1,0 +1,215 @@
+"""Sellers' products: create, edit, hide/show and soft-delete, with ownership checks.
+
+Every method takes the acting user and checks the rule itself, so a forged button
+cannot touch another seller's product. Admins may manage any product.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Category, Product, Role, User
+from services.audit import AuditService
+from services.errors import InvalidInput, NotAllowed, NotFound
+from services.slugs import unique_slug
+from services.texts import N_
+from services.validation import clean_description, clean_name, parse_price, parse_stock
+
+
+class ProductField(StrEnum):
+    """The fields a seller fills in, in the order the add dialog asks for them."""
+
+    category = "category"
+    name = "name"
+    description = "description"
+    price = "price"
+    stock = "stock"
+    photo = "photo"
+
+
+@dataclass(frozen=True, slots=True)
+class ProductPage:
+    items: list[Product]
+    page: int
+    has_next: bool
+
+
+def field_value(product: Product, field: ProductField) -> Any:
+    """The field's value as plain JSON (the price as a string)."""
+    value = {
+        ProductField.category: product.category_id,
+        ProductField.name: product.name,
+        ProductField.description: product.description,
+        ProductField.price: product.price,
+        ProductField.stock: product.stock,
+        ProductField.photo: product.photo_file_id,
+    }[field]
+    return str(value) if isinstance(value, Decimal) else value
+
+
+def can_sell(user: User) -> bool:
+    return user.role in (Role.seller, Role.admin)
+
+
+class ProductService:
+    def __init__(self, session: AsyncSession, max_price: Decimal = Decimal("10000000")) -> None:
+        self.session = session
+        self.max_price = max_price
+
+    # -- reading -------------------------------------------------------------------------
+
+    async def get_own(self, actor: User, product_id: int) -> Product:
+        """A product the actor may manage: their own, or any product for an admin."""
+        self._require_seller(actor)
+        product = await self.session.get(Product, product_id)
+        if product is None or product.is_deleted:
+            raise NotFound()
+        if actor.role is not Role.admin and product.seller_id != actor.id:
+            raise NotAllowed()
+        return product
+
+    async def list_own(self, actor: User, page: int, page_size: int) -> ProductPage:
+        """The actor's products, newest first, one page (deleted ones left out)."""
+        self._require_seller(actor)
+        page = max(page, 1)
+        stmt = (
+            select(Product)
+            .where(Product.seller_id == actor.id, Product.is_deleted.is_(False))
+            .order_by(Product.id.desc())
+            .offset((page - 1) * page_size)
+            .limit(page_size + 1)
+        )
+        rows = list(await self.session.scalars(stmt))
+        return ProductPage(rows[:page_size], page, len(rows) > page_size)
+
+    async def child_categories(self, parent_id: int | None) -> list[Category]:
+        """Active categories under `parent_id` (None: the top level), in menu order."""
+        stmt = (
+            select(Category)
+            .where(
+                Category.parent_id.is_(None)
+                if parent_id is None
+                else Category.parent_id == parent_id
+            )
+            .where(Category.is_active.is_(True))
+            .order_by(Category.position, Category.id)
+        )
+        return list(await self.session.scalars(stmt))
+
+    async def category(self, category_id: int) -> Category:
+        """An active category a product may be placed in."""
+        category = await self.session.get(Category, category_id)
+        if category is None or not category.is_active:
+            raise NotFound(N_("This category is no longer available."))
+        return category
+
+    async def category_path(self, category_id: int) -> list[Category]:
+        """The category and its ancestors, top level first (hidden ones included)."""
+        path: list[Category] = []
+        next_id: int | None = category_id
+        while next_id is not None and len(path) < 20:  # a cycle can't hang the bot
+            category = await self.session.get(Category, next_id)
+            if category is None:
+                break
+            path.append(category)
+            next_id = category.parent_id
+        return path[::-1]
+
+    # -- writing -------------------------------------------------------------------------
+
+    async def create(
+        self,
+        actor: User,
+        *,
+        category_id: int,
+        name: str,
+        description: str,
+        price: Decimal | str,
+        stock: int | str,
+        photo_file_id: str | None,
+    ) -> Product:
+        self._require_seller(actor)
+        await self.category(category_id)
+        name = clean_name(name)
+        product = Product(
+            name=name,
+            slug=await unique_slug(self.session, Product.slug, name),
+            description=clean_description(description),
+            price=parse_price(str(price), self.max_price),
+            stock=parse_stock(str(stock)),
+            photo_file_id=photo_file_id,
+            category_id=category_id,
+            seller_id=actor.id,
+        )
+        self.session.add(product)
+        await self.session.flush()
+        return product
+
+    async def update_field(
+        self, actor: User, product_id: int, field: ProductField, value: object
+    ) -> Product:
+        """Change one field through the same rule the add dialog uses.
+
+        The slug stays as it was on a rename, so links to the product keep working.
+        """
+        product = await self.get_own(actor, product_id)
+        before = field_value(product, field)
+        match field:
+            case ProductField.category:
+                product.category_id = (await self.category(int(value))).id  # type: ignore[call-overload]
+            case ProductField.name:
+                product.name = clean_name(str(value))
+            case ProductField.description:
+                product.description = clean_description(str(value or ""))
+            case ProductField.price:
+                product.price = parse_price(str(value), self.max_price)
+            case ProductField.stock:
+                product.stock = parse_stock(str(value))
+            case ProductField.photo:
+                product.photo_file_id = str(value) if value else None
+            case _:  # pragma: no cover - the enum is closed
+                raise InvalidInput()
+        await self.session.flush()
+        after = field_value(product, field)
+        await self._audit(
+            actor, product, "product.update", {field.value: before}, {field.value: after}
+        )
+        return product
+
+    async def set_visible(self, actor: User, product_id: int, visible: bool) -> Product:
+        product = await self.get_own(actor, product_id)
+        product.is_active = visible
+        await self.session.flush()
+        await self._audit(actor, product, "product.show" if visible else "product.hide")
+        return product
+
+    async def delete(self, actor: User, product_id: int) -> Product:
+        """Soft delete: the row stays for the orders and reviews that point at it."""
+        product = await self.get_own(actor, product_id)
+        product.is_deleted = True
+        await self.session.flush()
+        await self._audit(actor, product, "product.delete")
+        return product
+
+    async def _audit(
+        self,
+        actor: User,
+        product: Product,
+        action: str,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+    ) -> None:
+        """An admin changing someone else's product leaves a trace in the audit log."""
+        if actor.role is Role.admin and product.seller_id != actor.id:
+            await AuditService(self.session).record(
+                actor, action, "product", product.id, before, after
+            )
+
+    @staticmethod
+    def _require_seller(actor: User) -> None:
+        if not can_sell(actor):
+            raise NotAllowed()

@@ -1,0 +1,91 @@
+"""What sellers type, checked and normalised. Pure functions: one place for each rule.
+
+Each raises `InvalidInput` with a message meant for the person who typed the value.
+"""
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from services.errors import InvalidInput
+from services.texts import N_
+
+NAME_MAX = 100
+DESCRIPTION_MAX = 1000
+STOCK_MAX = 1_000_000
+
+# Spaces people (and phone keyboards) put between thousands.
+_SPACES = re.compile(r"[\s\u00a0\u2007\u202f\u2009'’_]+")
+# A currency after (or before) the number: "1299 ₽", "1299 руб.", "1299р", "RUB 1299".
+_CURRENCY = re.compile(
+    r"^(?:₽|rub\.?|руб\.?)\s*|\s*(?:₽|rub\.?|руб(?:лей|ля|ль)?\.?|р\.?)$", re.IGNORECASE
+)
+_NUMBER = re.compile(r"^(?P<sign>[-−–]?)(?P<int>\d+)(?:\.(?P<frac>\d*))?$")
+
+
+def parse_price(text: str, max_price: Decimal) -> Decimal:
+    """'1299', '1 299,50', '1299.5', '1299 ₽', '1 299 руб' -> Decimal with two places."""
+    value = _CURRENCY.sub("", text.strip()).strip()
+    value = _SPACES.sub("", value)
+    if "," in value and "." in value:
+        # '1,299.50' or '1.299,50': the last mark is the decimal one.
+        thousands = "," if value.rfind(",") < value.rfind(".") else "."
+        value = value.replace(thousands, "")
+    value = value.replace(",", ".")
+    match = _NUMBER.match(value)
+    if match is None:
+        raise InvalidInput(N_("Send the price as a number, for example 1299 or 1 299,50."))
+    frac = match["frac"] or ""
+    if len(frac) > 2:
+        raise InvalidInput(N_("The price can have at most two digits after the decimal point."))
+    try:
+        amount = Decimal(f"{match['int']}.{frac or '0'}")
+    except InvalidOperation:  # pragma: no cover - the pattern only lets digits through
+        raise InvalidInput(
+            N_("Send the price as a number, for example 1299 or 1 299,50.")
+        ) from None
+    if match["sign"] or amount <= 0:
+        raise InvalidInput(N_("The price must be greater than zero."))
+    if amount > max_price:
+        raise InvalidInput(
+            N_("The price can't be more than {max}."), max=f"{max_price:,}".replace(",", " ")
+        )
+    return amount.quantize(Decimal("0.01"))
+
+
+def parse_stock(text: str) -> int:
+    """A whole number of items, 0 or more: '12', '1 000'."""
+    value = _SPACES.sub("", text.strip())
+    if re.fullmatch(r"[-−–]\d+", value):
+        raise InvalidInput(N_("Stock can't be negative."))
+    if not re.fullmatch(r"\d+", value):
+        raise InvalidInput(N_("Send the stock as a whole number, for example 0 or 25."))
+    stock = int(value)
+    if stock > STOCK_MAX:
+        raise InvalidInput(
+            N_("Stock can't be more than {max}."), max=f"{STOCK_MAX:,}".replace(",", " ")
+        )
+    return stock
+
+
+def clean_name(text: str) -> str:
+    name = " ".join(text.split())
+    if not name:
+        raise InvalidInput(N_("The name can't be empty."))
+    if len(name) > NAME_MAX:
+        raise InvalidInput(
+            N_("The name is too long: {length} characters, at most {max}."),
+            length=len(name),
+            max=NAME_MAX,
+        )
+    return name
+
+
+def clean_description(text: str) -> str:
+    description = text.strip()
+    if len(description) > DESCRIPTION_MAX:
+        raise InvalidInput(
+            N_("The description is too long: {length} characters, at most {max}."),
+            length=len(description),
+            max=DESCRIPTION_MAX,
+        )
+    return description

@@ -1,0 +1,230 @@
+"""Admin: the category tree, through the service and through the chat."""
+
+import pytest
+from sqlalchemy import select
+
+from keyboards.callback_data import AdminCategoryAction, AdminCategoryCb
+from models import AuditEntry, Category, Role
+from services.categories import CategoryService
+from services.errors import InvalidInput, NotAllowed
+from tests.conftest import ADMIN_ID
+from tests.factories import make_category, make_product, make_user
+
+A = AdminCategoryAction
+
+
+@pytest.fixture
+async def boss(session):
+    return await make_user(session, ADMIN_ID, Role.admin)
+
+
+async def names(session, parent_id=None) -> list[str]:
+    where = Category.parent_id.is_(None) if parent_id is None else Category.parent_id == parent_id
+    rows = await session.scalars(select(Category).where(where).order_by(Category.position))
+    return [c.name for c in rows]
+
+
+# -- service -------------------------------------------------------------------------------
+
+
+async def test_create_makes_unique_transliterated_slugs(session, boss):
+    service = CategoryService(session)
+    tea = await service.create(boss, "  Зелёный   чай ")
+    assert (tea.name, tea.slug, tea.parent_id) == ("Зелёный чай", "zelenyi-chai", None)
+    sub = await service.create(boss, "Зелёный чай", tea.id)  # same name, other parent
+    assert sub.slug == "zelenyi-chai-2" and sub.parent_id == tea.id
+    with pytest.raises(InvalidInput, match="already a category"):
+        await service.create(boss, "зелёный ЧАЙ")
+    with pytest.raises(InvalidInput, match="empty"):
+        await service.create(boss, "   ")
+    with pytest.raises(InvalidInput, match="too long"):
+        await service.create(boss, "x" * 101)
+    emoji = await service.create(boss, "🔥🔥")
+    assert emoji.slug  # no letters still gives a usable slug
+    assert [e.action for e in await session.scalars(select(AuditEntry))] == ["category.create"] * 3
+
+
+async def test_rename_updates_slug_and_keeps_it_unique(session, boss):
+    service = CategoryService(session)
+    first = await service.create(boss, "Coffee")
+    second = await service.create(boss, "Tea")
+    await service.rename(boss, second.id, "Coffee beans")
+    assert second.slug == "coffee-beans"
+    await service.rename(boss, first.id, "Кофе")
+    assert first.slug == "kofe"
+    other = await service.create(boss, "Кофе", second.id)
+    assert other.slug == "kofe-2"
+    await service.rename(boss, other.id, "Кофе!")  # its own slug does not clash with itself
+    assert other.slug == "kofe-2"
+    with pytest.raises(InvalidInput, match="already a category"):
+        await service.rename(boss, second.id, "кофе")
+    entry = await session.scalar(
+        select(AuditEntry).where(AuditEntry.action == "category.rename").limit(1)
+    )
+    assert entry.before == {"name": "Tea", "slug": "tea"}
+    assert entry.after == {"name": "Coffee beans", "slug": "coffee-beans"}
+
+
+async def test_move_forbids_cycles(session, boss):
+    service = CategoryService(session)
+    a = await service.create(boss, "A")
+    b = await service.create(boss, "B", a.id)
+    c = await service.create(boss, "C", b.id)
+    for target in (a.id, b.id, c.id):
+        with pytest.raises(InvalidInput, match="under itself"):
+            await service.move(boss, a.id, target)
+    assert [i.name for i in await service.move_targets(boss, a.id)] == []
+    assert [i.name for i in await service.move_targets(boss, c.id)] == ["A", "B"]
+    await service.move(boss, c.id, None)
+    assert (c.parent_id, await names(session)) == (None, ["A", "C"])
+    await service.move(boss, b.id, c.id)
+    assert b.parent_id == c.id
+    assert [(i.name, i.depth) for i in await service.tree(boss)] == [
+        ("A", 0),
+        ("C", 0),
+        ("B", 1),
+    ]
+
+
+async def test_reorder_among_siblings(session, boss):
+    service = CategoryService(session)
+    a, b, c = [await service.create(boss, n) for n in "ABC"]
+    await service.shift(boss, c.id, -1)
+    assert await names(session) == ["A", "C", "B"]
+    await service.shift(boss, a.id, +1)
+    assert await names(session) == ["C", "A", "B"]
+    with pytest.raises(InvalidInput, match="already the first"):
+        await service.shift(boss, c.id, -1)
+    with pytest.raises(InvalidInput, match="already the last"):
+        await service.shift(boss, b.id, +1)
+    # Moving one away closes the gap; it goes last at its new place.
+    await service.move(boss, c.id, b.id)
+    assert await names(session) == ["A", "B"]
+    assert [x.position for x in (a, b)] == [0, 1]
+
+
+async def test_delete_only_when_empty(session, boss):
+    service = CategoryService(session)
+    parent = await service.create(boss, "Parent")
+    child = await service.create(boss, "Child", parent.id)
+    with pytest.raises(InvalidInput, match="1 subcategories"):
+        await service.delete(boss, parent.id)
+    product = await make_product(session, child, is_deleted=True)
+    with pytest.raises(InvalidInput, match="1 products"):
+        await service.delete(boss, child.id)
+    await session.delete(product)
+    await session.flush()
+    assert await service.delete(boss, child.id) == parent.id
+    assert await service.delete(boss, parent.id) is None
+    assert await names(session) == []
+    entry = (await session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()))).first()
+    assert (entry.action, entry.before["name"], entry.after) == ("category.delete", "Parent", None)
+
+
+async def test_hide_and_show(session, boss):
+    service = CategoryService(session)
+    cat = await service.create(boss, "Seasonal")
+    await service.set_visible(boss, cat.id, False)
+    assert cat.is_active is False
+    await service.set_visible(boss, cat.id, True)
+    assert cat.is_active is True
+    actions = [e.action for e in await session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+    assert actions == ["category.create", "category.hide", "category.show"]
+
+
+async def test_service_refuses_non_admins(session, boss):
+    cat = await make_category(session, "Tea")
+    service = CategoryService(session)
+    for role in (Role.customer, Role.seller):
+        actor = await make_user(session, 10 + len(role), role)
+        for call in (
+            service.create(actor, "New"),
+            service.rename(actor, cat.id, "X"),
+            service.move(actor, cat.id, None),
+            service.shift(actor, cat.id, 1),
+            service.set_visible(actor, cat.id, False),
+            service.delete(actor, cat.id),
+        ):
+            with pytest.raises(NotAllowed):
+                await call
+    assert (cat.name, cat.is_active) == ("Tea", True)
+
+
+# -- chat ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def admin(env):
+    admin = env.user(ADMIN_ID, "Boss")
+    await admin.send("/start")
+    return admin
+
+
+async def test_create_rename_and_navigate_in_chat(admin, session):
+    await admin.send("/admin")
+    reply = await admin.press("Categories")
+    assert "no categories yet" in reply.text
+    reply = await admin.press("New category")
+    assert "new top-level category" in reply.text and reply.has_button("Cancel")
+    reply = await admin.send_sticker()
+    assert "name as text" in reply.text
+    reply = await admin.send("Чай")
+    assert "Category created" in reply.texts[0]
+    assert "Чай" in reply.text and "zelenyi" not in reply.text and "chai" in reply.text
+    reply = await admin.press("New subcategory")
+    assert "<b>Чай</b>" in reply.text
+    reply = await admin.send("Чай")
+    assert "Чай › Чай" in reply.text and "chai-2" in reply.text
+    reply = await admin.press("Rename")
+    reply = await admin.send("Green <tea> & co")
+    assert "Green &lt;tea&gt; &amp; co" in reply.text and "green-tea-co" in reply.text
+    reply = await admin.press("Back")
+    assert "Subcategories: 1" in reply.text
+    # Back from a name step returns to the category and leaves the dialog.
+    await admin.press("Rename")
+    reply = await admin.press("Back")
+    assert "Position: 1 of 1" in reply.text
+    reply = await admin.send("Plain text")
+    assert "didn't understand" in reply.text
+
+
+async def test_move_hide_reorder_delete_in_chat(admin, session):
+    tea = await make_category(session, "Tea")
+    await make_category(session, "Coffee", position=1)
+    green = await make_category(session, "Green", tea)
+    tea_id, green_id = tea.id, green.id
+    await session.commit()
+    await admin.send("/admin")
+    await admin.press("Categories")
+    await admin.press("Tea")
+    await admin.press("Green")
+    reply = await admin.press("Move")
+    assert reply.has_button("Top level") and reply.has_button("Coffee")
+    assert not reply.has_button("Green")
+    reply = await admin.press("Coffee")
+    assert reply.alert == "Moved." and "Coffee › Green" in reply.text
+    # A forged move under itself is refused.
+    reply = await admin.click(AdminCategoryCb(action=A.move_to, id=tea_id, target=tea_id))
+    assert "under itself" in reply.alert
+    reply = await admin.press("Hide")
+    assert "Hidden" in reply.alert and "Hidden from customers" in reply.text
+    reply = await admin.press("Show")
+    assert "Visible to customers" in reply.text
+    reply = await admin.press("Up")
+    assert "already the first" in reply.alert
+    reply = await admin.click(AdminCategoryCb(action=A.open, id=0))
+    assert [b for b in reply.buttons[:2]] == ["📁 Tea", "📁 Coffee"]
+    await admin.press("Coffee")
+    await admin.press("Up")
+    reply = await admin.click(AdminCategoryCb(action=A.open, id=0))
+    assert reply.buttons[:2] == ["📁 Coffee", "📁 Tea"]
+    await admin.press("Coffee")
+    reply = await admin.press("Delete")
+    assert "1 subcategories" in reply.alert
+    await admin.press("Green")
+    reply = await admin.press("Delete")
+    assert "can't be undone" in reply.text
+    reply = await admin.press("Yes, delete")
+    assert reply.alert == "Category deleted." and "Subcategories: 0" in reply.text
+    session.expire_all()
+    assert await session.get(Category, green_id) is None

@@ -1,0 +1,192 @@
+"""Admin panel: entry, statistics, audit log, and the gate against everyone else."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from keyboards.callback_data import (
+    AdminAction,
+    AdminCategoryAction,
+    AdminCategoryCb,
+    AdminCb,
+    AdminUserAction,
+    AdminUserCb,
+    BroadcastCb,
+    MenuAction,
+    MenuCb,
+    ModReviewsCb,
+)
+from models import AuditEntry, Category, Review, Role, User
+from services.audit import AuditService
+from tests.conftest import ADMIN_ID
+from tests.factories import make_category, make_product, make_user
+
+
+@pytest.fixture
+async def admin(env):
+    admin = env.user(ADMIN_ID, "Boss")
+    await admin.send("/start")
+    return admin
+
+
+async def test_panel_from_command_and_menu(admin):
+    reply = await admin.send("/admin")
+    assert "Admin panel" in reply.text
+    for label in ("Users and roles", "Categories", "Statistics", "Audit log", "Reviews"):
+        assert reply.has_button(label)
+    assert admin.find_button("Broadcast") == BroadcastCb(action="new").pack()
+    assert admin.find_button("Reviews") == ModReviewsCb(page=1).pack()
+    await admin.send("/start")
+    reply = await admin.press("Admin panel")
+    assert "Choose a section" in reply.text
+
+
+async def test_panel_in_russian(env):
+    boss = env.user(ADMIN_ID, "Босс", language_code="ru")
+    await boss.send("/start")
+    reply = await boss.send("/admin")
+    assert "Панель администратора" in reply.text
+    reply = await boss.press("Статистика")
+    assert "Пользователи: 1" in reply.text
+
+
+async def test_statistics_screen_and_refresh(admin, session):
+    old = await make_user(session, 1, Role.seller)
+    old.created_at = datetime.now(UTC) - timedelta(days=30)
+    await make_user(session, 2, is_banned=True)
+    cat = await make_category(session)
+    visible = await make_product(session, cat, seller=old)
+    await make_product(session, cat, stock=0)
+    await make_product(session, cat, is_active=False)
+    await make_product(session, cat, is_deleted=True, stock=0)
+    session.add(Review(user_id=old.id, product_id=visible.id, grade=4))
+    await session.commit()
+    await admin.send("/admin")
+    reply = await admin.press("Statistics")
+    text = reply.text
+    assert "Users: 3 (new in 7 days: 2, banned: 1)" in text
+    assert "Sellers: 1, admins: 1" in text
+    assert "Products: 3: visible 2, hidden 1, out of stock 1" in text
+    assert "Categories: 1" in text and "Reviews: 1 (hidden: 0)" in text
+    assert "Updated at" in text
+    message_id = admin.last_bot_message.message_id
+    await make_user(session, 3)
+    await session.commit()
+    reply = await admin.press("Refresh")
+    assert "Users: 4 (new in 7 days: 3" in reply.text
+    assert admin.last_bot_message.message_id == message_id
+    assert reply.alert is None  # answered quietly, no error
+
+
+async def test_audit_log_pages_newest_first(admin, session, settings):
+    boss = await session.scalar(select(User).where(User.telegram_id == ADMIN_ID))
+    audit = AuditService(session)
+    for n in range(settings.page_size + 2):
+        await audit.record(
+            boss, "category.rename", "category", n + 1, {"name": f"Old{n}"}, {"name": f"New<{n}>"}
+        )
+    await session.commit()
+    await admin.send("/admin")
+    reply = await admin.press("Audit log")
+    assert reply.text.count("category renamed") == settings.page_size
+    assert "New&lt;9&gt;" in reply.text and "Old9 → " in reply.text and "Boss" in reply.text
+    assert "Old1 →" not in reply.text
+    reply = await admin.press("Older")
+    assert reply.text.count("category renamed") == 2 and "Old0" in reply.text
+    assert not reply.has_button("Older")
+    reply = await admin.press("Newest")
+    assert "Old9" in reply.text
+
+
+async def test_audit_log_shows_user_actions(admin, session):
+    await make_user(session, 5, first_name="Ann")
+    await session.commit()
+    await admin.send("/promote 5 seller")
+    await admin.send("/admin")
+    reply = await admin.press("Audit log")
+    assert "role changed, Ann" in reply.text and "customer → seller" in reply.text
+
+
+# -- the gate -------------------------------------------------------------------------------
+
+
+async def snapshot(session) -> tuple:
+    session.expire_all()
+    users = (
+        await session.execute(
+            select(User.id, User.role, User.is_banned, User.ban_notified).order_by(User.id)
+        )
+    ).all()
+    cats = (
+        await session.execute(
+            select(
+                Category.id,
+                Category.name,
+                Category.slug,
+                Category.parent_id,
+                Category.is_active,
+                Category.position,
+            ).order_by(Category.id)
+        )
+    ).all()
+    audit = await session.scalar(select(func.count()).select_from(AuditEntry))
+    return users, cats, audit
+
+
+def forged(target_id: int, cat_id: int, other_cat_id: int) -> list:
+    u, c = AdminUserAction, AdminCategoryAction
+    out = [MenuCb(action=MenuAction.admin)]
+    out += [AdminCb(action=a) for a in AdminAction]
+    out += [AdminUserCb(action=u.card, id=target_id), AdminUserCb(action=u.ban, id=target_id)]
+    out += [AdminUserCb(action=u.unban, id=target_id)]
+    out += [AdminUserCb(action=u.role, id=target_id, role=r.value) for r in Role]
+    out += [AdminCategoryCb(action=a, id=cat_id, target=other_cat_id) for a in c]
+    out += [AdminCategoryCb(action=c.new, id=0), AdminCategoryCb(action=c.open, id=0)]
+    return out
+
+
+@pytest.mark.parametrize("role", [Role.customer, Role.seller])
+async def test_non_admins_are_refused_everything(env, session, role):
+    await make_user(session, ADMIN_ID, Role.admin)
+    outsider = await make_user(session, 1, role)
+    target = await make_user(session, 2, is_banned=True)
+    cat = await make_category(session, "Tea")
+    other = await make_category(session, "Coffee", position=1)
+    calls = forged(target.id, cat.id, other.id) + forged(outsider.id, other.id, 0)
+    await session.commit()
+    before = await snapshot(session)
+    user = env.user(1)
+    for data in calls:
+        reply = await user.click(data)
+        assert reply.alert == "Not allowed.", data
+    for command in ("/admin", "/promote 2 admin", "/promote 1 admin", "/promote @x seller"):
+        reply = await user.send(command)
+        assert reply.texts == ["Not allowed."], command
+    assert await snapshot(session) == before
+
+
+async def test_demoted_admin_mid_dialog_is_refused(admin, session):
+    await admin.send("/admin")
+    await admin.press("Categories")
+    await admin.press("New category")
+    second_id = (await make_user(session, 2, Role.admin)).id
+    boss = await session.scalar(select(User).where(User.telegram_id == ADMIN_ID))
+    boss.role = Role.seller
+    await session.commit()
+    reply = await admin.send("Sneaky")
+    assert reply.texts == ["Not allowed."]
+    reply = await admin.send("/promote 2 customer")
+    assert reply.texts == ["Not allowed."]
+    assert await session.scalar(select(func.count()).select_from(Category)) == 0
+    session.expire_all()
+    assert (await session.get(User, second_id)).role is Role.admin
+
+
+async def test_broadcast_and_reviews_buttons_lead_somewhere(admin):
+    await admin.send("/admin")
+    reply = await admin.press("Broadcast")
+    assert reply.text and reply.alert is None
+    await admin.send("/admin")
+    reply = await admin.press("Reviews")
+    assert reply.text and reply.alert is None

@@ -1,0 +1,287 @@
+"""Admin: finding users, their card, roles (/promote and buttons), bans."""
+
+from datetime import UTC, datetime
+
+import pytest
+from aiogram.exceptions import TelegramForbiddenError
+from aiogram.methods import EditMessageText, SendMessage
+from aiogram.types import Chat, MessageOriginChannel, MessageOriginHiddenUser, MessageOriginUser
+from aiogram.types import User as TgUserType
+from sqlalchemy import select
+
+from keyboards.callback_data import AdminUserAction, AdminUserCb
+from models import AuditEntry, Role, User
+from services.admin import AdminService
+from services.errors import InvalidInput, NotAllowed
+from tests.conftest import ADMIN_ID, PG_URL
+from tests.factories import make_category, make_product
+
+
+async def row(session, telegram_id: int) -> User:
+    session.expire_all()
+    return await session.scalar(select(User).where(User.telegram_id == telegram_id))
+
+
+def shown(reply, chat_id: int = ADMIN_ID) -> str:
+    """The last text the bot sent or edited in this chat (the admin's, by default)."""
+    texts = [
+        c.text for c in reply.of(SendMessage, EditMessageText) if int(c.chat_id or 0) == chat_id
+    ]
+    return texts[-1] if texts else ""
+
+
+async def audit(session) -> list[AuditEntry]:
+    session.expire_all()
+    return list(await session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
+
+
+@pytest.fixture
+async def admin(env):
+    boss = env.user(ADMIN_ID, "Boss", username="boss")
+    await boss.send("/start")
+    return boss
+
+
+@pytest.fixture
+async def ann(env):
+    ann = env.user(5, "Ann", username="Ann_Shop")
+    await ann.send("/start")
+    return ann
+
+
+async def open_find(admin):
+    await admin.send("/admin")
+    return await admin.press("Users and roles")
+
+
+async def test_find_by_id_username_and_forward(admin, ann, session):
+    reply = await open_find(admin)
+    assert "Telegram id or @username" in reply.text
+    reply = await admin.send("5")
+    assert "Ann" in reply.text and "Role: customer" in reply.text and "<code>5</code>" in reply.text
+    await admin.press("Find another user")
+    reply = await admin.send("@ann_shop")  # case does not matter
+    assert "@Ann_Shop" in reply.text
+    await admin.press("Find another user")
+    origin = MessageOriginUser(
+        date=datetime.now(UTC), sender_user=TgUserType(id=5, is_bot=False, first_name="Ann")
+    )
+    reply = await admin.send_message(text="hi from ann", forward_origin=origin)
+    assert "Role: customer" in reply.text and "Ann" in reply.text
+
+
+async def test_find_explains_what_went_wrong_and_asks_again(admin, ann):
+    await open_find(admin)
+    hidden = MessageOriginHiddenUser(date=datetime.now(UTC), sender_user_name="Ghost")
+    reply = await admin.send_message(text="boo", forward_origin=hidden)
+    assert "hides their account" in reply.text and "@username" in reply.text
+    channel = MessageOriginChannel(
+        date=datetime.now(UTC), chat=Chat(id=-100, type="channel", title="News"), message_id=1
+    )
+    reply = await admin.send_message(text="news", forward_origin=channel)
+    assert "not forwarded from a person" in reply.text
+    reply = await admin.send("777")
+    assert "Nobody with this id" in reply.text
+    reply = await admin.send("@nobody_here")
+    assert "Nobody with this username" in reply.text
+    reply = await admin.send_sticker()
+    assert "not an id, a username" in reply.text and reply.has_button("Cancel")
+    reply = await admin.send("5")  # still in the step
+    assert "Role: customer" in reply.text
+
+
+async def test_role_change_takes_effect_on_the_next_update(admin, ann, session):
+    await open_find(admin)
+    await admin.send("5")
+    reply = await admin.press("Make seller")
+    assert reply.alert == "Role: seller"
+    assert "Role: seller" in shown(reply)
+    [told] = [m for m in reply.of(SendMessage) if m.chat_id == 5]
+    assert "You are now a seller" in told.text
+    assert (await row(session, 5)).role is Role.seller
+    # No restart, no cache: Ann's very next /start shows the seller button.
+    reply = await ann.send("/start")
+    assert reply.has_button("Seller panel") and not reply.has_button("Admin panel")
+    await admin.press("Make admin")
+    reply = await ann.send("/help")
+    assert "/admin" in reply.text
+    reply = await ann.send("/admin")
+    assert "Admin panel" in reply.text
+    await admin.press("Make customer")
+    reply = await ann.send("/admin")
+    assert reply.text == "Not allowed."
+    reply = await ann.send("/start")
+    assert not reply.has_button("Seller panel")
+    boss_id, ann_id = (await row(session, ADMIN_ID)).id, (await row(session, 5)).id
+    entries = await audit(session)
+    assert [(e.action, e.before, e.after) for e in entries] == [
+        ("user.role", {"role": "customer"}, {"role": "seller"}),
+        ("user.role", {"role": "seller"}, {"role": "admin"}),
+        ("user.role", {"role": "admin"}, {"role": "customer"}),
+    ]
+    assert {(e.actor_id, e.target_type, e.target_id) for e in entries} == {
+        (boss_id, "user", ann_id)
+    }
+
+
+async def test_promote_command(admin, ann, session):
+    reply = await admin.send("/promote @ann_shop seller")
+    assert "Ann is now seller" in shown(reply) and "Role: seller" in shown(reply)
+    assert (await row(session, 5)).role is Role.seller
+    reply = await admin.send("/promote 5 продавец")
+    assert (await row(session, 5)).role is Role.seller
+    reply = await admin.send("/promote 5 king")
+    assert "Unknown role" in reply.text
+    reply = await admin.send("/promote 5")
+    assert "Usage" in reply.text
+    reply = await admin.send("/promote 9999 admin")
+    assert "Nobody with this id" in reply.text
+    assert (await row(session, 5)).role is Role.seller
+    assert len(await audit(session)) == 1
+
+
+async def test_promote_in_russian(env, session, ann):
+    boss = env.user(ADMIN_ID, "Босс", language_code="ru")
+    await boss.send("/start")
+    reply = await boss.send("/promote 5 admin")
+    assert "теперь администратор" in shown(reply)
+    reply = await boss.send("/promote 5 кто")
+    assert "Неизвестная роль" in reply.text
+
+
+async def test_last_admin_cannot_be_removed(admin, session):
+    reply = await admin.send("/promote @boss customer")
+    assert "last admin" in reply.text
+    assert (await row(session, ADMIN_ID)).role is Role.admin
+    second = admin.env.user(7, "Second")
+    await second.send("/start")
+    await admin.send("/promote 7 admin")
+    # Now there are two: one may step down, and the other is then the last.
+    reply = await admin.send("/promote @boss seller")
+    assert "Boss is now seller" in reply.text and reply.has_button("Seller panel")
+    assert not reply.has_button("Admin panel")
+    reply = await second.send("/promote 7 customer")
+    assert "last admin" in reply.text
+    assert (await row(session, 7)).role is Role.admin
+
+
+async def test_ban_notice_once_then_unban_resets_it(admin, ann, session):
+    await admin.send("/promote 5 customer")  # opens Ann's card
+    reply = await admin.press("Ban")
+    assert "Banned" in reply.alert and "Status: banned" in reply.text
+    assert reply.has_button("Unban")
+    first = await ann.send("/start")
+    assert first.texts == ["You are banned from this shop."]
+    assert (await ann.send("/start")).calls == []
+    reply = await admin.press("Unban")
+    assert reply.alert == "Unbanned." and "Status: active" in reply.text
+    ann_row = await row(session, 5)
+    assert not ann_row.is_banned and not ann_row.ban_notified
+    assert "Welcome" in (await ann.send("/start")).text
+    await admin.press("Ban")
+    # Banned again: they hear about it again, once.
+    assert (await ann.send("/start")).texts == ["You are banned from this shop."]
+    assert [e.action for e in await audit(session)] == ["user.ban", "user.unban", "user.ban"]
+
+
+async def test_admins_and_self_cannot_be_banned(admin, ann, session):
+    boss = await row(session, ADMIN_ID)
+    reply = await admin.click(AdminUserCb(action=AdminUserAction.ban, id=boss.id))
+    assert reply.alert == "You can't ban yourself."
+    await admin.send("/promote 5 admin")
+    assert (
+        not admin.env.api.last_message(ADMIN_ID)
+        .reply_markup.inline_keyboard[1][0]
+        .text.endswith("Ban")
+    )
+    ann_id = (await row(session, 5)).id
+    reply = await admin.click(AdminUserCb(action=AdminUserAction.ban, id=ann_id))
+    assert "Admins can't be banned" in reply.alert
+    assert not (await row(session, 5)).is_banned
+
+
+async def test_user_card_counts_reviews_and_orders(admin, ann, session):
+    from models import Review
+
+    ann_id = (await row(session, 5)).id
+    category = await make_category(session)
+    product = await make_product(session, category)
+    session.add(Review(user_id=ann_id, product_id=product.id, grade=5))
+    await session.commit()
+    reply = await admin.send("/promote 5 customer")
+    assert "Orders: 0 · Reviews: 1" in reply.text
+    assert "Registered: " in reply.text
+
+
+async def test_service_refuses_non_admins(session):
+    from tests.factories import make_user
+
+    seller = await make_user(session, 1, Role.seller)
+    target = await make_user(session, 2)
+    service = AdminService(session)
+    for call in (
+        service.set_role(seller, target.id, Role.admin),
+        service.ban(seller, target.id),
+        service.unban(seller, target.id),
+        service.find(seller, "2"),
+        service.card(seller, target.id),
+    ):
+        with pytest.raises(NotAllowed):
+            await call
+    admin = await make_user(session, 3, Role.admin)
+    with pytest.raises(InvalidInput):
+        await service.find(admin, "not a name!")
+
+
+async def test_new_role_is_announced_in_their_language_even_if_blocked(env, admin, session):
+    ivan = env.user(6, "Иван", language_code="ru")
+    await ivan.send("/start")
+    reply = await admin.send("/promote 6 admin")
+    [told] = [m for m in reply.of(SendMessage) if m.chat_id == 6]
+    assert "администратор" in told.text
+    assert "Панель администратора" in str(told.reply_markup)
+
+    def blocked(method):
+        if isinstance(method, SendMessage) and method.chat_id == 6:
+            return TelegramForbiddenError(method=method, message="Forbidden: bot was blocked")
+        return None
+
+    env.api.hook = blocked
+    reply = await admin.send("/promote 6 seller")
+    assert "Иван is now seller" in shown(reply)
+    assert (await row(session, 6)).role is Role.seller
+
+
+@pytest.mark.skipif(not PG_URL, reason="row locks: PostgreSQL only")
+async def test_two_admins_demoting_each_other_at_once_leave_one(pool, session):
+    import asyncio
+
+    from tests.factories import make_user
+
+    x_id = (await make_user(session, 1, Role.admin)).id
+    y_id = (await make_user(session, 2, Role.admin)).id
+    await session.commit()
+
+    async def demote(actor_id: int, target_id: int) -> str:
+        async with pool() as s, s.begin():
+            actor = await s.get(User, actor_id)
+            try:
+                await AdminService(s).set_role(actor, target_id, Role.customer)
+            except (InvalidInput, NotAllowed) as exc:
+                return type(exc).__name__
+            await asyncio.sleep(0.2)  # hold the locks while the other one tries
+            return "done"
+
+    results = await asyncio.gather(demote(x_id, y_id), demote(y_id, x_id))
+    assert sorted(results) in (["NotAllowed", "done"], ["InvalidInput", "done"])
+    session.expire_all()
+    roles = [(await session.get(User, i)).role for i in (x_id, y_id)]
+    assert roles.count(Role.admin) == 1
+
+
+async def test_other_commands_pass_through_the_find_step(admin):
+    await open_find(admin)
+    reply = await admin.send("/reviews")
+    assert reply.text and "not an id" not in reply.text
+    reply = await admin.send("/nonsense")
+    assert "not an id" not in reply.text

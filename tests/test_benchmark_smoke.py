@@ -1,0 +1,39 @@
+"""benchmarks/browse.py drives the real screens: a few presses on a tiny catalog, so the
+benchmark can't silently measure error alerts or a screen that stopped paging.
+
+Nothing here is timed. It always runs on its own SQLite file: the benchmark drops and
+creates tables, which must never happen to the shared test database.
+"""
+
+from benchmarks.browse import measure, prepare
+from benchmarks.common import buttons
+
+
+def labels(message) -> str:
+    return " | ".join(label for label, _data in buttons(message))
+
+
+async def test_browse_presses_produce_the_expected_screens(tmp_path):
+    setup = await prepare(f"sqlite+aiosqlite:///{tmp_path / 'bench.db'}", 20, 2, floor=30)
+    try:
+        arms = {a.name: a for a in await measure(setup, users=2, rounds=2, warmup=0, collect=False)}
+    finally:
+        await setup.engine.dispose()
+
+    for uid in (1, 2):
+        # The floors paged through their rows: page 1, then ▶.
+        assert "Row 8" in labels(arms["B"].api.screens[uid])
+        assert "Everything" in arms["first"].api.screens[uid]["text"]
+        assert "Product 000000" in labels(arms["first"].api.screens[uid])
+        # 20 products, 8 a page: ▶ twice from the first page reaches the last one.
+        last = labels(arms["next"].api.screens[uid])
+        assert "Product 000016" in last and "Product 000019" in last and "▶" not in last
+        card = arms["card"].api.screens[uid]["text"]
+        assert "Product 000002" in card and "102.99" in card
+    for arm in arms.values():
+        assert arm.api.alerts == [] and arm.presses == 4
+    # One statement for the user and their dialog state, the rest is the screen's.
+    assert arms["A"].sql[0] == 0 and arms["B"].sql[0] == arms["B"].presses
+    for name in ("first", "next", "deep"):
+        assert arms[name].sql[0] / arms[name].presses <= 3
+    assert arms["card"].sql[0] / arms["card"].presses <= 2

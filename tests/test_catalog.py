@@ -1,0 +1,436 @@
+"""Browsing the catalog: categories, pages, product cards, hidden items, deep links."""
+
+from decimal import Decimal
+
+from aiogram.methods import EditMessageMedia, SendMessage, SendPhoto
+from sqlalchemy import event, select
+
+from keyboards.callback_data import CartAddCb, CategoryCb, ProductCb, ReviewStartCb
+from models import Category, Product, Review
+from services.catalog import CatalogService, ProductCard
+from tests.factories import make_category, make_product, make_user
+from tests.tg import BOT_USERNAME
+
+
+async def _tree(session):
+    electronics = await make_category(session, "Electronics")
+    phones = await make_category(session, "Phones", parent=electronics)
+    books = await make_category(session, "Книги")
+    return electronics, phones, books
+
+
+async def test_catalog_shows_top_level_categories_only_active(env, session):
+    _electronics, _phones, books = await _tree(session)
+    await make_category(session, "Secret", is_active=False)
+    await session.commit()
+    reply = await env.user(1).send("/catalog")
+    assert reply.has_button("Electronics") and reply.has_button("Книги")
+    assert not reply.has_button("Phones") and not reply.has_button("Secret")
+    assert books.name in reply.buttons[1]
+
+
+async def test_empty_catalog_says_so(env):
+    reply = await env.user(1).send("/catalog")
+    assert "empty" in reply.text
+    assert reply.has_button("Main menu")
+
+
+async def test_menu_catalog_button_edits_in_place(env, session):
+    await _tree(session)
+    await session.commit()
+    ann = env.user(1)
+    await ann.send("/start")
+    first = ann.last_bot_message.message_id
+    reply = await ann.press("Catalog")
+    assert reply.has_button("Electronics")
+    assert ann.last_bot_message.message_id == first
+
+
+async def test_category_with_children_and_products_and_back(env, session):
+    electronics, phones, _books = await _tree(session)
+    await make_product(session, electronics, "Cable", price="9.99")
+    await make_product(session, phones, "Pixel")
+    await session.commit()
+    ann = env.user(1)
+    await ann.send("/catalog")
+    reply = await ann.press("Electronics")
+    assert reply.has_button("Phones") and reply.has_button("Cable")
+    assert not reply.has_button("Pixel")
+    reply = await ann.press("Phones")
+    assert reply.has_button("Pixel") and "Phones" in reply.text
+    reply = await ann.press("Back")
+    assert "Electronics" in reply.text and reply.has_button("Cable")
+    reply = await ann.press("Back")
+    assert reply.has_button("Книги") and reply.has_button("Search")
+
+
+async def test_empty_category(env, session):
+    _e, phones, _b = await _tree(session)
+    await session.commit()
+    reply = await env.user(1).click(CategoryCb(id=phones.id))
+    assert "Nothing here yet" in reply.text
+    assert reply.buttons == ["◀ Back", "🏠 Main menu"]
+
+
+async def test_exactly_one_page_has_no_navigation(env, session, settings):
+    _e, phones, _b = await _tree(session)
+    for i in range(settings.page_size):
+        await make_product(session, phones, f"Phone {i}")
+    await session.commit()
+    reply = await env.user(1).click(CategoryCb(id=phones.id))
+    assert len([b for b in reply.buttons if b.startswith("Phone")]) == settings.page_size
+    assert not reply.has_button("▶") and not reply.has_button("1/1")
+
+
+async def test_paging_forward_to_last_page_and_back(env, session, settings):
+    _e, phones, _b = await _tree(session)
+    total = settings.page_size * 2 + 3
+    for i in range(total):
+        await make_product(session, phones, f"Phone {i:02}")
+    await session.commit()
+    ann = env.user(1)
+    reply = await ann.click(CategoryCb(id=phones.id))
+    assert reply.has_button("1/3") and reply.has_button("▶")
+    assert "◀" not in reply.buttons
+    reply = await ann.press("▶")
+    assert reply.has_button("2/3") and reply.has_button(f"Phone {settings.page_size:02}")
+    reply = await ann.press("▶")
+    last = [b for b in reply.buttons if b.startswith("Phone")]
+    assert reply.has_button("3/3") and not reply.has_button("▶")
+    assert len(last) == 3 and last[-1].startswith(f"Phone {total - 1:02}")
+    reply = await ann.click(_prev(ann))
+    assert reply.has_button("2/3") and reply.has_button(f"Phone {settings.page_size:02}")
+    assert len([b for b in reply.buttons if b.startswith("Phone")]) == settings.page_size
+    reply = await ann.click(_prev(ann))
+    assert reply.has_button("1/3") and reply.has_button("Phone 00")
+    # All of it happened in one message.
+    assert len(ann.env.api.chats[ann.id]) == 1
+
+
+def _prev(user) -> str:
+    """The callback data of the ◀ page button (not '◀ Back')."""
+    for row in user.last_bot_message.reply_markup.inline_keyboard:
+        for btn in row:
+            if btn.text == "◀":
+                return btn.callback_data
+    raise AssertionError("no ◀ button")
+
+
+async def test_product_back_returns_to_the_same_page(env, session, settings):
+    _e, phones, _b = await _tree(session)
+    for i in range(settings.page_size + 2):
+        await make_product(session, phones, f"Phone {i:02}")
+    await session.commit()
+    ann = env.user(1)
+    await ann.click(CategoryCb(id=phones.id))
+    await ann.press("▶")
+    await ann.press(f"Phone {settings.page_size + 1:02}")
+    reply = await ann.press("Back")
+    assert reply.has_button("2/2") and reply.has_button(f"Phone {settings.page_size:02}")
+
+
+async def test_product_card_contents_and_buttons(env, session):
+    _e, phones, _b = await _tree(session)
+    seller = await make_user(session, 500, first_name="Sam")
+    product = await make_product(
+        session,
+        phones,
+        "Pixel 9",
+        price="44990.50",
+        stock=12,
+        seller=seller,
+        description="Good phone",
+        rating_sum=9,
+        rating_count=2,
+    )
+    await session.commit()
+    reply = await env.user(1).click(ProductCb(id=product.id, category_id=phones.id))
+    text = reply.text
+    assert "Pixel 9" in text and "44,990.50" in text and "In stock: 12" in text
+    assert "★★★★★ 4.5" in text and "reviews: 2" in text
+    assert "Sam" in text and "Good phone" in text and "Phones" in text
+    assert reply.has_button("Add to cart") and reply.has_button("Reviews (2)")
+    assert reply.has_button("Leave a review") and reply.has_button("Share")
+    markup = env.api.last_message(1).reply_markup
+    datas = [b.callback_data for row in markup.inline_keyboard for b in row]
+    urls = [b.url for row in markup.inline_keyboard for b in row if b.url]
+    assert CartAddCb(product_id=product.id).pack() in datas
+    assert ReviewStartCb(product_id=product.id).pack() in datas
+    assert CategoryCb(id=phones.id).pack() in datas
+    assert urls == [
+        f"https://t.me/share/url?url=https%3A%2F%2Ft.me%2F{BOT_USERNAME}%3Fstart%3Dp{product.id}"
+    ]
+
+
+async def test_card_out_of_stock_no_cart_and_russian(env, session):
+    _e, phones, _b = await _tree(session)
+    product = await make_product(session, phones, "Телефон", price="1299.5", stock=0)
+    await session.commit()
+    reply = await env.user(1, language_code="ru").click(ProductCb(id=product.id))
+    assert "Нет в наличии" in reply.text and "Отзывов пока нет" in reply.text
+    assert "1\xa0299,50" in reply.text and "₽" in reply.text
+    assert not reply.has_button("В корзину") and reply.has_button("Отзывы (0)")
+
+
+async def test_card_review_button_depends_on_viewer(env, session):
+    _e, phones, _b = await _tree(session)
+    seller = await make_user(session, 500)
+    reviewer = await make_user(session, 501)
+    product = await make_product(session, phones, "Pixel", seller=seller)
+    session.add(Review(user_id=reviewer.id, product_id=product.id, grade=5))
+    await session.commit()
+    cb = ProductCb(id=product.id)
+    assert (await env.user(501).click(cb)).has_button("Edit my review")
+    own = await env.user(500).click(cb)
+    assert not own.has_button("review") and own.has_button("Add to cart")
+    assert (await env.user(502).click(cb)).has_button("Leave a review")
+
+
+async def test_photo_card_and_back_to_text(env, session):
+    _e, phones, _b = await _tree(session)
+    product = await make_product(session, phones, "Pixel", photo_file_id="AgAC-photo")
+    await session.commit()
+    ann = env.user(1)
+    await ann.click(CategoryCb(id=phones.id))
+    reply = await ann.press("Pixel")
+    [photo] = reply.of(SendPhoto)
+    assert photo.photo == "AgAC-photo" and "Pixel" in photo.caption
+    reply = await ann.press("Back")
+    assert reply.of(SendMessage) and reply.has_button("Pixel")
+    assert len(env.api.chats[ann.id]) == 1
+    # Photo card to photo card edits the media in place.
+    other = await make_product(session, phones, "Other", image_url="https://example.com/x.jpg")
+    await session.commit()
+    await ann.click(ProductCb(id=product.id))
+    reply = await ann.click(ProductCb(id=other.id))
+    assert reply.of(EditMessageMedia)
+
+
+async def test_long_description_is_trimmed_to_caption_limit(env, session):
+    _e, phones, _b = await _tree(session)
+    product = await make_product(
+        session, phones, "P" * 255, photo_file_id="AgAC-photo", description="😀<&> " * 900
+    )
+    await session.commit()
+    reply = await env.user(1).click(ProductCb(id=product.id))
+    [photo] = reply.of(SendPhoto)  # the fake API refuses an over-long or broken caption
+    assert photo.caption.endswith("…")
+    text_product = await make_product(session, phones, "Q", description="ж" * 5000)
+    await session.commit()
+    reply = await env.user(1).click(ProductCb(id=text_product.id))
+    assert reply.of(SendMessage) and reply.text.endswith("…")  # the fake API checks 4096
+
+
+async def test_names_are_escaped_everywhere(env, session):
+    cat = await make_category(session, "<Tools & Co>")
+    name = "<b>Hammer</b> & «nails» 🔨" + "x" * 170
+    product = await make_product(session, cat, name, description="<script>")
+    await session.commit()
+    ann = env.user(1)
+    reply = await ann.send("/catalog")
+    assert reply.has_button("<Tools & Co>")
+    reply = await ann.press("Tools")
+    assert "&lt;Tools &amp; Co&gt;" in reply.text
+    assert all(len(b) <= 64 for b in reply.buttons)
+    reply = await ann.click(ProductCb(id=product.id))
+    assert "&lt;b&gt;Hammer&lt;/b&gt; &amp; «nails» 🔨" in reply.text
+    assert "&lt;script&gt;" in reply.text
+
+
+async def test_hidden_products_and_categories_never_show(env, session):
+    electronics, phones, _b = await _tree(session)
+    await make_product(session, phones, "Visible")
+    await make_product(session, phones, "Hidden", is_active=False)
+    await make_product(session, phones, "Deleted", is_deleted=True)
+    await session.commit()
+    ann = env.user(1)
+    reply = await ann.click(CategoryCb(id=phones.id))
+    assert reply.has_button("Visible")
+    assert not reply.has_button("Hidden") and not reply.has_button("Deleted")
+    electronics.is_active = False
+    await session.commit()
+    reply = await ann.send("/catalog")
+    assert not reply.has_button("Electronics")
+    # A subcategory of a hidden category is hidden too, even opened directly.
+    reply = await ann.click(CategoryCb(id=phones.id))
+    assert reply.alert == "This category is no longer available."
+    assert reply.has_button("Книги") and not reply.has_button("Visible")
+
+
+async def test_stale_product_button_says_no_longer_available(env, session):
+    _e, phones, _b = await _tree(session)
+    product = await make_product(session, phones, "Pixel")
+    await make_product(session, phones, "Other")
+    await session.commit()
+    ann = env.user(1)
+    await ann.click(CategoryCb(id=phones.id))
+    product.is_active = False
+    await session.commit()
+    reply = await ann.press("Pixel")
+    assert reply.alert == "This product is no longer available."
+    assert "Phones" in reply.text and reply.has_button("Other") and not reply.has_button("Pixel")
+    await session.delete(await session.get(Product, product.id))
+    await session.commit()
+    reply = await ann.click(ProductCb(id=product.id, category_id=phones.id))
+    assert reply.alert == "This product is no longer available."
+
+
+async def test_product_in_hidden_category_is_not_available(env, session):
+    electronics, phones, _b = await _tree(session)
+    product = await make_product(session, phones, "Pixel")
+    electronics.is_active = False
+    await session.commit()
+    reply = await env.user(1).click(ProductCb(id=product.id, category_id=phones.id))
+    assert reply.alert == "This product is no longer available."
+    assert not reply.has_button("Pixel")
+
+
+async def test_deep_link_opens_card_for_a_new_user(env, session):
+    _e, phones, _b = await _tree(session)
+    product = await make_product(session, phones, "Pixel")
+    await session.commit()
+    reply = await env.user(77, "New").send(f"/start p{product.id}")
+    assert "Pixel" in reply.text and reply.has_button("Add to cart")
+    assert reply.has_button("Back")
+
+
+async def test_deep_link_to_hidden_or_unknown_product(env, session):
+    _e, phones, _b = await _tree(session)
+    product = await make_product(session, phones, "Pixel", is_active=False)
+    await session.commit()
+    reply = await env.user(1).send(f"/start p{product.id}")
+    assert "no longer available" in reply.texts[0]
+    assert reply.has_button("Electronics")
+    reply = await env.user(1).send("/start p99999999999")  # too big: the main menu
+    assert reply.has_button("Catalog")
+    reply = await env.user(1).send("/start promo")
+    assert reply.has_button("Catalog") and "Welcome" in reply.text
+
+
+async def test_callback_data_fits_for_large_ids(env, session):
+    big = 2**31 - 1
+    for cb in (
+        ProductCb(id=big, category_id=big, page=big, after=big),
+        CategoryCb(id=big, page=big, after=-big),
+    ):
+        assert len(cb.pack().encode()) <= 64
+    reply = await env.user(1).click(ProductCb(id=big, category_id=big, page=3, after=big))
+    assert reply.alert == "This product is no longer available."
+    reply = await env.user(1).click(ProductCb(id=2**40))
+    assert reply.alert == "This product is no longer available."
+
+
+async def test_kept_counts_follow_product_changes(session):
+    _e, phones, books = await _tree(session)
+    a = await make_product(session, phones, "A")
+    b = await make_product(session, phones, "B")
+    await make_product(session, phones, "C", is_active=False)
+
+    async def counts():
+        await session.flush()
+        rows = await session.execute(select(Category.id, Category.product_count))
+        return dict(rows.all())
+
+    assert (await counts())[phones.id] == 2
+    a.is_active = False
+    assert (await counts())[phones.id] == 1
+    b.category_id = books.id
+    got = await counts()
+    assert (got[phones.id], got[books.id]) == (0, 1)
+    b.is_deleted = True
+    assert (await counts())[books.id] == 0
+    a.is_active = True
+    await session.flush()
+    await session.delete(a)
+    assert (await counts())[phones.id] == 0
+
+
+async def test_a_page_press_costs_few_statements(env, session, engine, settings):
+    """Catalog reads per press: one for the category (with its children and path),
+    one keyset page; a card is one statement."""
+    _e, phones, _b = await _tree(session)
+    for i in range(20):
+        await make_product(session, phones, f"Phone {i}")
+    await session.commit()
+    ann = env.user(1)
+    await ann.send("/start")
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if "products" in statement or "categories" in statement:
+            seen.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        await ann.click(CategoryCb(id=phones.id, page=2, after=settings.page_size))
+        assert len(seen) == 2 and "products.id >" in seen[1]
+        seen.clear()
+        await ann.click(ProductCb(id=3, category_id=phones.id))
+        assert len(seen) == 1
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+async def test_visible_product_rule(session):
+    top = await make_category(session, "Top")
+    mid = await make_category(session, "Mid", parent=top)
+    leaf = await make_category(session, "Leaf", parent=mid)
+    product = await make_product(session, leaf, "Deep")
+    hidden = await make_product(session, leaf, "Hidden", is_active=False)
+    deleted = await make_product(session, leaf, "Deleted", is_deleted=True)
+    await session.flush()
+    catalog = CatalogService(session)
+    assert (await catalog.visible_product(product.id)).id == product.id
+    assert await catalog.visible_product(hidden.id) is None
+    assert await catalog.visible_product(deleted.id) is None
+    assert await catalog.visible_product(10**6) is None
+    top.is_active = False  # a hidden grandparent hides the whole branch
+    await session.flush()
+    assert await catalog.visible_product(product.id) is None
+    assert await catalog.product_card(product.id) is None
+    # The seller's preview of their hidden product still loads, marked as not visible.
+    card = await catalog.product_card(hidden.id, only_visible=False)
+    assert card is not None and not card.visible and card.category_name == "Leaf"
+    assert await catalog.product_card(deleted.id, only_visible=False) is None
+
+
+async def test_product_screen_of_a_draft_has_no_actions(env):
+    """The seller's preview: a product not saved yet renders without action buttons."""
+    from handlers.catalog import product_screen
+
+    draft = Product(name="<Draft>", description="", price=Decimal("5"), stock=3)
+    draft.rating_count = 0
+    draft.rating_sum = 0
+    with env.dp["i18n"].context(), env.dp["i18n"].use_locale("en"):
+        screen = product_screen(
+            ProductCard(product=draft, seller_name="Sam"),
+            locale="en",
+            currency="RUB",
+            back=None,
+            bot_username="",
+        )
+    labels = [b.text for row in screen.markup.inline_keyboard for b in row]
+    assert labels == ["🏠 Main menu"] and "&lt;Draft&gt;" in screen.text and "Sam" in screen.text
+
+
+async def test_manage_button_for_the_seller_and_admins_only(env, session):
+    from models import Role
+    from tests.conftest import ADMIN_ID
+    from tests.factories import make_category, make_product, make_user
+
+    seller = await make_user(session, 501, Role.seller)
+    await make_user(session, 502, Role.seller)  # a seller, but not of this product
+    await make_user(session, ADMIN_ID, Role.admin)
+    category = await make_category(session, "Tea")
+    product = await make_product(session, category, "Green tea", seller=seller)
+    await session.commit()
+
+    def card_for(telegram_id):
+        return env.user(telegram_id).click(ProductCb(id=product.id))
+
+    assert (await card_for(501)).has_button("Manage")
+    assert (await card_for(ADMIN_ID)).has_button("Manage")
+    assert not (await card_for(502)).has_button("Manage")
+    assert not (await card_for(7)).has_button("Manage")
+    reply = await env.user(ADMIN_ID).press("Manage")
+    assert "Green tea" in reply.text and reply.has_button("Edit")

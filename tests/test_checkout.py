@@ -1,0 +1,368 @@
+import asyncio
+from decimal import Decimal
+
+import pytest
+from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendInvoice, SendMessage
+from aiogram.types import ReplyKeyboardMarkup, ReplyKeyboardRemove
+from sqlalchemy import func, select
+
+from handlers.checkout import normalize_phone
+from keyboards.callback_data import CartAction, CartAddCb, CartCb, CheckoutAction, CheckoutCb
+from models import CartItem, Order, OrderItem, OrderStatus, PaymentMethod, Product
+from services.errors import DomainError
+from services.orders import Contact, OrderService
+from tests.factories import make_category, make_product, make_user
+
+
+async def shop(session, **product):
+    category = await make_category(session)
+    item = await make_product(session, category, **product)
+    await session.commit()
+    return item
+
+
+async def fresh(session, model, **where):
+    stmt = select(model).filter_by(**where).execution_options(populate_existing=True)
+    return (await session.scalars(stmt)).all()
+
+
+async def to_summary(user, *, address="Baker Street 221b", comment="Ring twice"):
+    await user.click(CartCb(action=CartAction.checkout))
+    await user.send("Ann Smith")
+    await user.send_contact("+7 999 123-45-67")
+    await user.send(address)
+    return await user.send(comment)
+
+
+async def test_full_checkout_cash_on_delivery(env, session):
+    tea = await shop(session, name="Tea", price="100.10", stock=5)
+    ann = env.user(1)
+    await ann.click(CartAddCb(product_id=tea.id))
+    await ann.click(CartAddCb(product_id=tea.id))
+    await ann.send("/cart")
+    reply = await ann.press("Checkout")
+    assert "1/4" in reply.text and reply.has_button("Back") and reply.has_button("Cancel")
+    reply = await ann.send("Ann Smith")
+    [prompt] = reply.of(SendMessage)
+    assert isinstance(prompt.reply_markup, ReplyKeyboardMarkup)
+    assert prompt.reply_markup.keyboard[0][0].request_contact
+    reply = await ann.send_contact("+7 999 123-45-67")
+    assert isinstance(reply.of(SendMessage)[0].reply_markup, ReplyKeyboardRemove)
+    assert "3/4" in reply.text
+    reply = await ann.send("Baker Street 221b")
+    assert "4/4" in reply.text
+    reply = await ann.send("Ring <twice> & knock")
+    assert "Check your order" in reply.text and "+79991234567" in reply.text
+    assert "Ring &lt;twice&gt; &amp; knock" in reply.text
+    assert "on delivery" in reply.text
+    reply = await ann.press("Confirm")
+    assert "Order #1" in reply.text and "pay on delivery" in reply.text
+    assert not reply.of(SendInvoice)
+    [order] = await fresh(session, Order)
+    assert order.status is OrderStatus.new and order.payment_method is PaymentMethod.cod
+    assert (order.contact_name, order.phone, order.address, order.comment) == (
+        "Ann Smith",
+        "+79991234567",
+        "Baker Street 221b",
+        "Ring <twice> & knock",
+    )
+    assert order.total == Decimal("200.20")
+    [line] = await fresh(session, OrderItem)
+    assert (line.name, line.unit_price, line.quantity) == ("Tea", Decimal("100.10"), 2)
+    [product] = await fresh(session, Product)
+    assert product.stock == 3
+    assert await fresh(session, CartItem) == []
+    # The dialog is over: text goes to the fallback again.
+    assert "didn't understand" in (await ann.send("hello")).text
+
+
+async def test_later_price_changes_do_not_touch_the_order(env, session):
+    tea = await shop(session, name="Tea", price="100")
+    ann = env.user(1)
+    await ann.click(CartAddCb(product_id=tea.id))
+    await to_summary(ann)
+    await ann.press("Confirm")
+    tea.price, tea.name = Decimal("999"), "Renamed"
+    await session.commit()
+    [line] = await fresh(session, OrderItem)
+    assert (line.name, line.unit_price) == ("Tea", Decimal("100"))
+    await ann.send("/orders")
+    card = (await ann.press("#1")).text
+    assert "1. Tea: 1 × " in card and "Renamed" not in card and "999.00" not in card
+
+
+@pytest.mark.parametrize(
+    ("text", "phone"),
+    [
+        ("+7 (999) 123-45-67", "+79991234567"),
+        ("89991234567", "+89991234567"),
+        ("+441234567890", "+441234567890"),
+        ("12345", None),
+        ("+1234567890123456", None),
+        ("call me", None),
+        ("+7 999 abc 4567", None),
+    ],
+)
+def test_phone_validation(text, phone):
+    assert normalize_phone(text) == phone
+
+
+async def test_every_bad_input_keeps_the_step(env, session):
+    tea = await shop(session)
+    ann = env.user(1)
+    await ann.click(CartAddCb(product_id=tea.id))
+    await ann.click(CartCb(action=CartAction.checkout))
+    # name
+    assert "name as text" in (await ann.send_sticker()).text
+    assert "up to 64" in (await ann.send("x" * 65)).text
+    # phone
+    await ann.send("Ann")
+    assert "10 to 15 digits" in (await ann.send("12-34")).text
+    assert "phone number" in (await ann.send_photo()).text
+    reply = await ann.send_contact("+79991234567", own=False)
+    assert "your own number" in reply.text
+    # address
+    await ann.send("+79991234567")
+    assert "5 to 300" in (await ann.send("abc")).text
+    assert "address as text" in (await ann.send_sticker()).text
+    # comment
+    await ann.send("Main street 1")
+    assert "under 500" in (await ann.send("y" * 501)).text
+    assert "comment as text" in (await ann.send_photo()).text
+    # summary
+    await ann.press("No comment")
+    assert "use the buttons" in (await ann.send("yes")).text
+    reply = await ann.press("Confirm")
+    [order] = await fresh(session, Order)
+    assert (order.contact_name, order.phone, order.address, order.comment) == (
+        "Ann",
+        "+79991234567",
+        "Main street 1",
+        None,
+    )
+    assert "Order #1" in reply.text
+
+
+async def test_back_walks_the_steps_and_cancel_keeps_the_cart(env, session):
+    tea = await shop(session, name="Tea")
+    ann = env.user(1)
+    await ann.click(CartAddCb(product_id=tea.id))
+    await to_summary(ann)
+    assert "4/4" in (await ann.press("Back")).text
+    assert "3/4" in (await ann.press("Back")).text
+    reply = await ann.press("Back")
+    assert "2/4" in reply.text
+    reply = await ann.send("⬅️ Back")
+    assert isinstance(reply.of(SendMessage)[0].reply_markup, ReplyKeyboardRemove)
+    assert "1/4" in reply.text
+    reply = await ann.press("Back")
+    assert "Your cart" in reply.text
+    # Cancel from the phone step's reply keyboard
+    await ann.press("Checkout")
+    await ann.send("Ann")
+    reply = await ann.send("✖️ Cancel")
+    assert "cancelled" in reply.texts[0] and "Tea" in reply.text
+    # ...and the inline Cancel anywhere else.
+    await to_summary(ann)
+    reply = await ann.press("Cancel")
+    assert "Cancelled" in reply.text
+    assert await fresh(session, Order) == []
+    assert len(await fresh(session, CartItem)) == 1
+
+
+async def test_edit_goes_back_to_the_name(env, session):
+    tea = await shop(session)
+    ann = env.user(1)
+    await ann.click(CartAddCb(product_id=tea.id))
+    await to_summary(ann)
+    assert "1/4" in (await ann.press("Edit")).text
+    await to_summary(ann, address="Other street 5")
+    await ann.press("Confirm")
+    [order] = await fresh(session, Order)
+    assert order.address == "Other street 5"
+
+
+async def test_pickup_only_when_the_shop_offers_it(make_env, settings, session):
+    tea = await shop(session)
+    ann = make_env(settings).user(1)
+    await ann.click(CartAddCb(product_id=tea.id))
+    await ann.click(CartCb(action=CartAction.checkout))
+    await ann.send("Ann")
+    reply = await ann.send("+79991234567")
+    assert not reply.has_button("pick it up")
+    assert "offer pickup" in (await ann.click(CheckoutCb(action=CheckoutAction.pickup))).alert
+
+    pickup = settings.model_copy(update={"pickup_available": True})
+    ann = make_env(pickup).user(1)
+    await ann.click(CheckoutCb(action=CheckoutAction.back))
+    reply = await ann.send("+79991234567")
+    assert reply.has_button("pick it up")
+    await ann.press("pick it up")
+    reply = await ann.press("No comment")
+    assert "Delivery: pickup" in reply.text
+    await ann.press("Confirm")
+    [order] = await fresh(session, Order)
+    assert order.address is None
+
+
+async def test_empty_cart_cannot_check_out(env):
+    reply = await env.user(1).click(CartCb(action=CartAction.checkout))
+    assert reply.alert == "Your cart is empty."
+
+
+async def test_out_of_stock_at_confirm_rolls_everything_back(env, session):
+    tea = await shop(session, name="Tea", stock=5)
+    cake = await shop(session, name="Cake", stock=5)
+    ann = env.user(1)
+    await ann.click(CartAddCb(product_id=tea.id))
+    await ann.click(CartAddCb(product_id=cake.id))
+    await to_summary(ann)
+    cake.stock = 0
+    await session.commit()
+    reply = await ann.press("Confirm")
+    assert reply.alert == "Sorry, “Cake” is no longer available in that quantity."
+    assert await fresh(session, Order) == []
+    stocks = {p.name: p.stock for p in await fresh(session, Product)}
+    assert stocks == {"Tea": 5, "Cake": 0}
+    assert len(await fresh(session, CartItem)) == 2
+
+
+async def test_price_change_after_the_summary_is_refused(env, session):
+    tea = await shop(session, name="Tea", price="100")
+    ann = env.user(1)
+    await ann.click(CartAddCb(product_id=tea.id))
+    await to_summary(ann)
+    tea.price = Decimal("120")
+    await session.commit()
+    reply = await ann.press("Confirm")
+    assert "Prices have changed" in reply.alert
+    assert await fresh(session, Order) == []
+    # The new summary shows the new price, and then Confirm works.
+    reply = await ann.press("Back")
+    reply = await ann.press("No comment")
+    assert "120" in reply.text
+    await ann.press("Confirm")
+    [order] = await fresh(session, Order)
+    assert order.total == Decimal("120")
+
+
+async def test_hidden_after_the_summary_is_refused(env, session):
+    tea = await shop(session, name="Tea")
+    ann = env.user(1)
+    await ann.click(CartAddCb(product_id=tea.id))
+    await to_summary(ann)
+    tea.is_active = False
+    await session.commit()
+    reply = await ann.press("Confirm")
+    assert "no longer available" in reply.alert
+    assert await fresh(session, Order) == []
+
+
+# -- the oversell race ----------------------------------------------------------------------------
+
+
+async def test_fifty_checkouts_for_ten_units_sell_exactly_ten(pool, session):
+    category = await make_category(session)
+    product = await make_product(session, category, price="10", stock=10)
+    users = [await make_user(session, 5000 + n) for n in range(50)]
+    for user in users:
+        session.add(
+            CartItem(user_id=user.id, product_id=product.id, quantity=1, price=product.price)
+        )
+    await session.commit()
+    contact = Contact("Ann", "+79991234567", "Street 1", None)
+
+    async def buy(user):
+        async with pool() as s, s.begin():
+            await OrderService(s).checkout(user, contact, PaymentMethod.cod, "RUB")
+
+    results = await asyncio.gather(*(buy(u) for u in users), return_exceptions=True)
+    sold = [r for r in results if r is None]
+    refused = [r for r in results if isinstance(r, DomainError)]
+    assert len(sold) == 10 and len(refused) == 40, [
+        r for r in results if r and not isinstance(r, DomainError)
+    ]
+    assert await session.scalar(select(func.count()).select_from(Order)) == 10
+    assert await session.scalar(select(func.sum(OrderItem.quantity))) == 10
+    [row] = await fresh(session, Product)
+    assert row.stock == 0
+    # The losers keep their carts, the winners' carts are empty.
+    assert await session.scalar(select(func.count()).select_from(CartItem)) == 40
+
+
+async def test_racing_checkouts_through_the_bot(env, session):
+    tea = await shop(session, name="Tea", stock=3)
+    buyers = [env.user(100 + n) for n in range(8)]
+    for b in buyers:
+        await b.click(CartAddCb(product_id=tea.id))
+        await to_summary(b)
+    start = len(env.api.requests)
+    await asyncio.gather(*(b.press("Confirm") for b in buyers))
+    # Concurrent updates interleave their calls, so count over all of them.
+    calls = env.api.requests[start:]
+    won = [c for c in calls if isinstance(c, EditMessageText) and "Order #" in c.text]
+    lost = [
+        c
+        for c in calls
+        if isinstance(c, AnswerCallbackQuery) and c.text and "no longer available" in c.text
+    ]
+    assert (len(won), len(lost)) == (3, 5)
+    [row] = await fresh(session, Product)
+    assert row.stock == 0
+    assert len(await fresh(session, Order)) == 3
+
+
+async def test_a_summary_without_its_answers_starts_over(env, session):
+    tea = await shop(session)
+    ann = env.user(1)
+    await ann.click(CartAddCb(product_id=tea.id))
+    await to_summary(ann)
+    context = env.dp.fsm.get_context(env.bot, chat_id=1, user_id=1)
+    await context.set_data({"name": "Ann"})
+    reply = await ann.click(CheckoutCb(action=CheckoutAction.confirm))
+    assert "1/4" in reply.text
+    assert await fresh(session, Order) == []
+
+
+async def test_multi_line_orders_racing_in_opposite_orders(pool, session):
+    """Carts holding A then B and B then A: no deadlock, no oversell, all or nothing."""
+    category = await make_category(session)
+    a = await make_product(session, category, price="1", stock=10)
+    b = await make_product(session, category, price="2", stock=10)
+    users = [await make_user(session, 7000 + n) for n in range(30)]
+    for n, user in enumerate(users):
+        first, second = (a, b) if n % 2 else (b, a)
+        for product in (first, second):
+            session.add(
+                CartItem(user_id=user.id, product_id=product.id, quantity=1, price=product.price)
+            )
+            await session.flush()
+    await session.commit()
+    contact = Contact("Ann", "+79991234567", None, None)
+
+    async def buy(user):
+        async with pool() as s, s.begin():
+            await OrderService(s).checkout(user, contact, PaymentMethod.cod, "RUB")
+
+    results = await asyncio.gather(*(buy(u) for u in users), return_exceptions=True)
+    unexpected = [r for r in results if r is not None and not isinstance(r, DomainError)]
+    assert unexpected == []
+    assert results.count(None) == 10
+    stocks = [p.stock for p in await fresh(session, Product)]
+    assert stocks == [0, 0]
+    assert await session.scalar(select(func.count()).select_from(OrderItem)) == 20
+
+
+@pytest.mark.parametrize("leave", ["/cancel", "/start"])
+async def test_leaving_the_phone_step_by_command_removes_its_keyboard(env, session, leave):
+    tea = await shop(session, name="Tea")
+    ann = env.user(1)
+    await ann.click(CartAddCb(product_id=tea.id))
+    await ann.click(CartCb(action=CartAction.checkout))
+    await ann.send("Ann")
+    reply = await ann.send(leave)
+    first = reply.of(SendMessage)[0]
+    assert isinstance(first.reply_markup, ReplyKeyboardRemove)
+    assert reply.has_button("Catalog")
+    # Out of the dialog, a second /cancel has nothing left to do.
+    assert (await ann.send("/cancel")).text == "There is nothing to cancel."

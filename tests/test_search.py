@@ -1,0 +1,160 @@
+"""Search (command, dialog, pages) and inline mode."""
+
+from aiogram.methods import AnswerInlineQuery
+
+from keyboards.callback_data import SearchCb
+from tests.factories import make_category, make_product
+from tests.tg import BOT_USERNAME
+
+
+async def _shop(session):
+    cat = await make_category(session, "Phones")
+    await make_product(session, cat, "Смартфон ЁЛКА", description="Большой ЭКРАН")
+    await make_product(session, cat, "Pixel PHONE", description="Great camera", stock=0)
+    await make_product(session, cat, "Чехол", description="для телефона")
+    await make_product(session, cat, "Hidden phone", is_active=False)
+    hidden_cat = await make_category(session, "Secret", is_active=False)
+    sub = await make_category(session, "Under secret", parent=hidden_cat)
+    await make_product(session, sub, "Secret phone")
+    await session.commit()
+    return cat
+
+
+def _products(reply) -> list[str]:
+    return [b for b in reply.buttons if "·" in b]
+
+
+async def test_search_english_is_case_insensitive(env, session):
+    await _shop(session)
+    reply = await env.user(1).send("/search phone")
+    found = _products(reply)
+    assert len(found) == 1 and "Pixel PHONE" in found[0] and "out of stock" in found[0]
+    assert "1 found" in reply.text
+
+
+async def test_search_folds_cyrillic_and_yo(env, session):
+    await _shop(session)
+    ann = env.user(1, language_code="ru")
+    assert "Смартфон" in _products(await ann.send("/search смартфон"))[0]
+    assert "Смартфон" in _products(await ann.send("/search елка экран"))[0]
+    assert "Чехол" in _products(await ann.send("/search ТЕЛЕФОНА"))[0]
+    reply = await ann.send("/search смартфон чехол")  # every word must match
+    assert _products(reply) == [] and "ничего не найдено" in reply.text
+
+
+async def test_search_leaves_out_hidden_products_and_categories(env, session):
+    await _shop(session)
+    reply = await env.user(1).send("/search secret")
+    assert _products(reply) == []
+    reply = await env.user(1).send("/search hidden")
+    assert _products(reply) == []
+
+
+async def test_wildcards_are_plain_characters(env, session):
+    cat = await make_category(session)
+    await make_product(session, cat, "100% cotton")
+    await make_product(session, cat, "Linen")
+    await session.commit()
+    assert len(_products(await env.user(1).send("/search %"))) == 1
+    assert _products(await env.user(1).send("/search _")) == []
+
+
+async def test_search_dialog_from_the_menu(env, session):
+    await _shop(session)
+    ann = env.user(1)
+    await ann.send("/start")
+    reply = await ann.press("Search")
+    assert "looking for" in reply.text and reply.has_button("Cancel") and reply.has_button("Back")
+    reply = await ann.send_sticker()
+    assert "as text" in reply.text and "looking for" in reply.text
+    reply = await ann.send("camera")
+    assert len(_products(reply)) == 1
+    # The dialog is over: plain text is no longer a search.
+    reply = await ann.send("camera")
+    assert "didn't understand" in reply.text
+
+
+async def test_search_command_without_words_asks_for_them(env, session):
+    await _shop(session)
+    ann = env.user(1)
+    reply = await ann.send("/search")
+    assert "looking for" in reply.text
+    reply = await ann.send("чехол")
+    assert "Чехол" in _products(reply)[0]
+
+
+async def test_search_pages_and_back_from_a_product(env, session, settings):
+    cat = await make_category(session)
+    total = settings.page_size + 3
+    for i in range(total):
+        await make_product(session, cat, f"Lamp {i:02}", description="лампа")
+    await session.commit()
+    ann = env.user(1)
+    reply = await ann.send("/search ЛАМПА")
+    assert f"{total} found" in reply.text and reply.has_button("1/2")
+    reply = await ann.press("▶")
+    assert reply.has_button("2/2") and len(_products(reply)) == 3
+    reply = await ann.press(f"Lamp {total - 1:02}")
+    assert "Lamp" in reply.text and reply.has_button("Add to cart")
+    reply = await ann.press("Back")
+    assert reply.has_button("2/2") and reply.has_button(f"Lamp {total - 1:02}")
+    reply = await ann.press("◀")
+    assert reply.has_button("1/2") and reply.has_button("Lamp 00")
+
+
+async def test_old_search_page_after_restart_of_dialogs(env, session):
+    await _shop(session)
+    ann = env.user(1)
+    await ann.send("/search phone")
+    await ann.send("/start")  # clears the dialog data, saved words included
+    reply = await ann.click(SearchCb(page=2, pages=2, after=1))
+    assert "out of date" in reply.text
+    reply = await ann.send("pixel")
+    assert len(_products(reply)) == 1
+
+
+async def test_inline_query_lists_matching_products(env, session):
+    cat = await _shop(session)
+    await make_product(
+        session, cat, "Phone <Pro> & Co", price="10", image_url="https://example.com/p.jpg"
+    )
+    await session.commit()
+    reply = await env.user(1).inline("PHONE")
+    [answer] = reply.of(AnswerInlineQuery)
+    titles = [r.title for r in answer.results]
+    assert titles == ["Phone <Pro> & Co", "Pixel PHONE"]
+    first = answer.results[0]
+    assert first.thumbnail_url == "https://example.com/p.jpg"
+    assert "10.00" in first.description
+    assert "&lt;Pro&gt; &amp; Co" in first.input_message_content.message_text
+    [[button]] = first.reply_markup.inline_keyboard
+    assert button.url == f"https://t.me/{BOT_USERNAME}?start=p{first.id}"
+    assert answer.cache_time == 30 and not answer.is_personal
+    assert answer.results[1].thumbnail_url is None
+
+
+async def test_inline_empty_query_shows_newest_and_pages(env, session):
+    cat = await make_category(session)
+    for i in range(25):
+        await make_product(session, cat, f"Item {i:02}")
+    await session.commit()
+    user = env.user(1)
+    [answer] = (await user.inline("")).of(AnswerInlineQuery)
+    assert len(answer.results) == 20 and answer.results[0].title == "Item 24"
+    [more] = (await user.inline("", offset=answer.next_offset)).of(AnswerInlineQuery)
+    assert [r.title for r in more.results] == [f"Item {i:02}" for i in range(4, -1, -1)]
+    assert more.next_offset == ""
+
+
+async def test_product_hidden_after_search_shows_the_results_again(env, session):
+    cat = await make_category(session)
+    lamp = await make_product(session, cat, "Lamp", description="лампа")
+    await make_product(session, cat, "Desk lamp")
+    await session.commit()
+    ann = env.user(1)
+    await ann.send("/search lamp")
+    lamp.is_deleted = True
+    await session.commit()
+    reply = await ann.click(ann.find_button("Lamp ·"))
+    assert reply.alert == "This product is no longer available."
+    assert reply.has_button("Desk lamp") and not reply.has_button("Lamp ·")

@@ -1,0 +1,630 @@
+"""The seller panel and the add/edit product dialog, driven through the bot."""
+
+from decimal import Decimal
+
+import pytest
+from aiogram.methods import SendPhoto
+from sqlalchemy import func, select
+
+from keyboards.callback_data import SellerStepAction, SellerStepCb
+from models import Category, Product, Role, User
+from tests.conftest import ADMIN_ID
+from tests.factories import make_category, make_product, make_user
+
+SELLER = 10
+OTHER = 11
+CUSTOMER = 12
+
+
+@pytest.fixture
+async def shop(session):
+    seller = await make_user(session, SELLER, Role.seller)
+    other = await make_user(session, OTHER, Role.seller)
+    await make_user(session, CUSTOMER)
+    drinks = await make_category(session, "Напитки", position=1)
+    tea = await make_category(session, "Чай", parent=drinks)
+    food = await make_category(session, "Food & more", position=2)
+    await session.commit()
+    # Ids, not rows: tests expire the session to see what the bot wrote.
+    return {
+        "seller": seller.id,
+        "other": other.id,
+        "drinks": drinks.id,
+        "tea": tea.id,
+        "food": food.id,
+    }
+
+
+async def add_product(session, category_id, seller_id, name="", **fields):
+    category = await session.get(Category, category_id)
+    seller = await session.get(User, seller_id)
+    return (await make_product(session, category, name, seller=seller, **fields)).id
+
+
+async def products(session):
+    session.expire_all()
+    return (await session.scalars(select(Product).order_by(Product.id))).all()
+
+
+async def state_of(env, user_id):
+    from aiogram.fsm.storage.base import StorageKey
+
+    key = StorageKey(bot_id=env.bot.id, chat_id=user_id, user_id=user_id)
+    return await env.dp.storage.get_state(key)
+
+
+async def to_name_step(u):
+    await u.send("/seller")
+    await u.press("Add product")
+    return await u.press("Food")
+
+
+async def fill_draft(u, name="Зелёный чай", photo=True):
+    await to_name_step(u)
+    await u.send(name)
+    await u.send("Свежий урожай")
+    await u.send("1 299,50")
+    await u.send("5")
+    return await (u.send_photo("photo-1") if photo else u.press("Skip"))
+
+
+# -- the panel and roles -----------------------------------------------------------------
+
+
+async def test_seller_panel_from_command_and_menu(env, shop):
+    u = env.user(SELLER)
+    reply = await u.send("/seller")
+    assert "Seller panel" in reply.text
+    assert reply.has_button("My products") and reply.has_button("Add product")
+    await u.send("/start")
+    reply = await u.press("Seller panel")
+    assert "Seller panel" in reply.text
+
+
+async def test_customers_are_not_allowed_anywhere_in_the_panel(env, shop, session):
+    from keyboards.callback_data import (
+        MenuAction,
+        MenuCb,
+        SellerAction,
+        SellerCb,
+        SellerProductAction,
+        SellerProductCb,
+    )
+
+    product_id = await add_product(session, shop["tea"], shop["seller"])
+    await session.commit()
+    u = env.user(CUSTOMER)
+    reply = await u.send("/seller")
+    assert reply.text == "Not allowed."
+    assert not (await u.send("/start")).has_button("Seller panel")
+    for data in (
+        MenuCb(action=MenuAction.seller),
+        SellerCb(action=SellerAction.add),
+        SellerCb(action=SellerAction.products),
+        SellerProductCb(id=product_id, action=SellerProductAction.delete_ok),
+    ):
+        reply = await u.click(data)
+        assert reply.alert == "Not allowed."
+    assert not (await products(session))[0].is_deleted
+
+
+async def test_admin_has_the_panel_too(env, shop):
+    await env.user(ADMIN_ID).send("/start")
+    reply = await env.user(ADMIN_ID).send("/seller")
+    assert "Seller panel" in reply.text
+
+
+# -- the add dialog ------------------------------------------------------------------------
+
+
+async def test_whole_add_dialog_publishes_the_product(env, shop, session):
+    u = env.user(SELLER)
+    await u.send("/seller")
+    reply = await u.press("Add product")
+    assert "step 1 of 6" in reply.text
+    assert reply.has_button("Напитки") and reply.has_button("Food") and not reply.has_button("Чай")
+    reply = await u.press("Напитки")  # has a subcategory: the level opens
+    assert reply.has_button("Чай") and reply.has_button("Put it here")
+    reply = await u.press("Чай")  # a leaf: picked
+    assert "step 2 of 6" in reply.text
+    reply = await u.send("  Зелёный чай ")
+    assert "step 3 of 6" in reply.text and reply.has_button("Skip")
+    reply = await u.send("Свежий <урожай> & весна")
+    assert "step 4 of 6" in reply.text and "RUB" in reply.text
+    reply = await u.send("1 299,50 ₽")
+    assert "step 5 of 6" in reply.text
+    reply = await u.send("5")
+    assert "step 6 of 6" in reply.text
+    reply = await u.send_photo("photo-1")
+    [sent] = reply.of(SendPhoto)
+    assert sent.photo == "photo-1"
+    assert "Зелёный чай" in sent.caption and "1,299.50" in sent.caption
+    assert "&lt;урожай&gt; &amp; весна" in sent.caption
+    assert reply.has_button("Publish") and reply.has_button("Edit a field")
+    assert await products(session) == []
+    reply = await u.press("Publish")
+    assert "Published" in reply.text
+    [product] = await products(session)
+    assert (product.name, product.slug, product.description) == (
+        "Зелёный чай",
+        "zelenyi-chai",
+        "Свежий <урожай> & весна",
+    )
+    assert (product.price, product.stock, product.photo_file_id) == (
+        Decimal("1299.50"),
+        5,
+        "photo-1",
+    )
+    assert (product.category_id, product.seller_id) == (shop["tea"], shop["seller"])
+    assert product.is_active and not product.is_deleted
+    assert await state_of(env, SELLER) is None
+
+
+async def test_put_it_here_places_a_product_in_a_parent_category(env, shop, session):
+    u = env.user(SELLER)
+    await u.send("/seller")
+    await u.press("Add product")
+    await u.press("Напитки")
+    reply = await u.press("Put it here")
+    assert "step 2 of 6" in reply.text
+    await u.send("Вода")
+    await u.press("Skip")
+    await u.send("50")
+    await u.send("0")
+    reply = await u.press("Skip")
+    assert reply.of(SendPhoto) == [] and "Preview" in reply.text
+    await u.press("Publish")
+    [product] = await products(session)
+    assert (product.category_id, product.description, product.photo_file_id, product.stock) == (
+        shop["drinks"],
+        "",
+        None,
+        0,
+    )
+
+
+async def test_same_names_get_numbered_slugs(env, shop, session):
+    u = env.user(SELLER)
+    for _ in range(3):
+        await fill_draft(u, name="Чай")
+        await u.press("Publish")
+    assert [p.slug for p in await products(session)] == ["chai", "chai-2", "chai-3"]
+
+
+@pytest.mark.parametrize(
+    ("step_input", "bad", "reason"),
+    [
+        (0, "x" * 101, "too long"),
+        (1, "d" * 1001, "too long"),
+        (2, "0", "greater than zero"),
+        (2, "-10", "greater than zero"),
+        (2, "дорого", "as a number"),
+        (2, "12.345", "two digits"),
+        (2, "100000000", "more than"),
+        (3, "1.5", "whole number"),
+        (3, "-1", "negative"),
+        (3, "abc", "whole number"),
+        (3, "2000000", "more than"),
+    ],
+)
+async def test_each_rule_repeats_the_step_with_a_reason(env, shop, step_input, bad, reason):
+    good = ["Чай", "Описание", "100", "3"]
+    u = env.user(SELLER)
+    await to_name_step(u)
+    for value in good[:step_input]:
+        await u.send(value)
+    before = await state_of(env, SELLER)
+    reply = await u.send(bad)
+    assert reason in reply.text
+    assert f"step {step_input + 2} of 6" in reply.text
+    assert await state_of(env, SELLER) == before
+    reply = await u.send(good[step_input])
+    assert f"step {step_input + 3} of 6" in reply.text
+
+
+async def test_wrong_content_types_get_a_clear_message(env, shop):
+    u = env.user(SELLER)
+    await u.send("/seller")
+    await u.press("Add product")
+    reply = await u.send("Food")
+    assert "choose a category with the buttons" in reply.text
+    await u.press("Food")
+    reply = await u.send_sticker()
+    assert "send text" in reply.text and "step 2 of 6" in reply.text
+    await u.send("Чай")
+    await u.send("Описание")
+    reply = await u.send_photo()
+    assert "send text" in reply.text and "step 4 of 6" in reply.text
+    await u.send("100")
+    await u.send("1")
+    reply = await u.send("a photo")
+    assert "send a photo" in reply.text and "step 6 of 6" in reply.text
+    reply = await u.send_sticker()
+    assert "send a photo" in reply.text
+    reply = await u.send_photo("p")
+    assert "Preview" in reply.text
+    reply = await u.send("publish!")
+    assert "buttons under the preview" in reply.texts[0]
+    assert reply.has_button("Publish")
+
+
+async def test_back_walks_to_the_previous_steps(env, shop):
+    u = env.user(SELLER)
+    await fill_draft(u)
+    expected = ["step 6 of 6", "step 5 of 6", "step 4 of 6", "step 3 of 6", "step 2 of 6"]
+    for text in expected:
+        reply = await u.press("Back")
+        assert text in reply.text
+    reply = await u.press("Back")
+    assert "step 1 of 6" in reply.text
+    await u.press("Напитки")
+    reply = await u.press("Back")  # up one level of the tree
+    assert reply.has_button("Напитки") and not reply.has_button("Put it here")
+    reply = await u.press("Back")  # before the first step: the panel
+    assert "Seller panel" in reply.text
+    assert await state_of(env, SELLER) is None
+
+
+async def test_back_keeps_what_was_typed(env, shop, session):
+    u = env.user(SELLER)
+    await to_name_step(u)
+    await u.send("Первое")
+    await u.press("Back")
+    await u.send("Второе")
+    await u.send("Описание")
+    await u.send("10")
+    await u.send("1")
+    await u.press("Skip")
+    await u.press("Publish")
+    [product] = await products(session)
+    assert (product.name, product.description) == ("Второе", "Описание")
+
+
+@pytest.mark.parametrize("how", ["button", "command"])
+async def test_cancel_leaves_the_dialog_without_a_product(env, shop, session, how):
+    u = env.user(SELLER)
+    await to_name_step(u)
+    await u.send("Чай")
+    reply = await (u.press("Cancel") if how == "button" else u.send("/cancel"))
+    assert "Cancelled" in reply.text
+    assert await state_of(env, SELLER) is None
+    reply = await u.send("100")
+    assert "didn't understand" in reply.text
+    assert await products(session) == []
+
+
+async def test_dialog_survives_a_restart(make_env, settings, shop, session):
+    first = make_env(settings)
+    u = first.user(SELLER)
+    await to_name_step(u)
+    await u.send("Чай")
+    await u.send("Описание")
+    restarted = make_env(settings)
+    u = restarted.user(SELLER)
+    reply = await u.send("250")
+    assert "step 5 of 6" in reply.text
+    await u.send("4")
+    reply = await u.send_photo("ph")
+    assert reply.has_button("Publish")
+    await u.press("Publish")
+    [product] = await products(session)
+    assert (product.name, product.price, product.stock) == ("Чай", Decimal(250), 4)
+
+
+async def test_preview_edit_a_field_returns_to_the_preview(env, shop, session):
+    u = env.user(SELLER)
+    await fill_draft(u)
+    reply = await u.press("Edit a field")
+    assert reply.has_button("Price") and reply.has_button("Photo")
+    reply = await u.press("Price")
+    assert "Change: Price" in reply.text and "1,299.50" in reply.text
+    reply = await u.send("0")
+    assert "greater than zero" in reply.text
+    reply = await u.send("99")
+    assert "Preview" in reply.text and "99.00" in reply.text
+    await u.press("Edit a field")
+    reply = await u.press("Photo")
+    reply = await u.press("No photo")
+    assert "Preview" in reply.text and reply.of(SendPhoto) == []
+    await u.press("Edit a field")
+    await u.press("Category")
+    reply = await u.press("Напитки")
+    reply = await u.press("Чай")
+    assert "Preview" in reply.text and "Чай" in reply.text
+    await u.press("Edit a field")
+    await u.press("Name")
+    reply = await u.press("Back")  # back from a field picked in preview: the preview
+    assert "Preview" in reply.text
+    await u.press("Publish")
+    [product] = await products(session)
+    assert (product.price, product.photo_file_id, product.category_id) == (
+        Decimal(99),
+        None,
+        shop["tea"],
+    )
+
+
+# -- my products, edit, hide, delete --------------------------------------------------------
+
+
+async def test_my_products_are_paged_with_price_stock_and_status(env, shop, session, settings):
+    seller = shop["seller"]
+    for i in range(settings.page_size + 2):
+        await add_product(
+            session, shop["food"], seller, f"P{i}", price="10", stock=i, is_active=i != 0
+        )
+    await add_product(session, shop["food"], shop["other"], "Someone else's")
+    await session.commit()
+    u = env.user(SELLER)
+    await u.send("/seller")
+    reply = await u.press("My products")
+    assert f"P{settings.page_size + 1}" in reply.text and "P0" not in reply.text
+    assert "10.00" in reply.text and "visible" in reply.text
+    assert "Someone else" not in reply.text
+    reply = await u.press("➡️")
+    assert "P0" in reply.text and "hidden" in reply.text and "0 in stock" in reply.text
+    assert reply.has_button("⬅️") and not reply.has_button("➡️")
+
+
+async def test_empty_list_invites_to_add(env, shop):
+    u = env.user(SELLER)
+    await u.send("/seller")
+    reply = await u.press("My products")
+    assert "no products yet" in reply.text and reply.has_button("Add product")
+
+
+@pytest.mark.parametrize(
+    ("label", "typed", "column", "expected"),
+    [
+        ("Name", "Новое имя", "name", "Новое имя"),
+        ("Description", "Новое описание", "description", "Новое описание"),
+        ("Price", "1 000", "price", Decimal(1000)),
+        ("Stock", "0", "stock", 0),
+    ],
+)
+async def test_edit_each_text_field_of_a_saved_product(
+    env, shop, session, label, typed, column, expected
+):
+    product_id = await add_product(session, shop["food"], shop["seller"], "Старое")
+    await session.commit()
+    u = env.user(SELLER)
+    await u.send("/seller")
+    await u.press("My products")
+    await u.press("Старое")
+    await u.press("Edit")
+    reply = await u.press(label)
+    assert f"Change: {label}" in reply.text and "Now:" in reply.text
+    if column in ("price", "stock"):
+        reply = await u.send("-5")
+        assert "Change:" in reply.text  # the same step again
+    reply = await u.send(typed)
+    assert "Saved." in reply.text
+    session.expire_all()
+    assert getattr(await session.get(Product, product_id), column) == expected
+    assert await state_of(env, SELLER) is None
+
+
+async def test_edit_category_photo_and_clear_description(env, shop, session):
+    product_id = await add_product(
+        session, shop["food"], shop["seller"], "Товар", description="old"
+    )
+    await session.commit()
+    u = env.user(SELLER)
+    await u.send("/seller")
+    await u.press("My products")
+    await u.press("Товар")
+    await u.press("Edit")
+    await u.press("Category")
+    await u.press("Напитки")
+    reply = await u.press("Put it here")
+    assert "Saved." in reply.text and "Напитки" in reply.text
+    await u.press("Edit")
+    await u.press("Photo")
+    reply = await u.send_photo("new-photo")
+    assert reply.of(SendPhoto)[0].photo == "new-photo"
+    await u.press("Edit")
+    await u.press("Description")
+    await u.press("No description")
+    session.expire_all()
+    row = await session.get(Product, product_id)
+    assert (row.category_id, row.photo_file_id, row.description) == (
+        shop["drinks"],
+        "new-photo",
+        "",
+    )
+
+
+async def test_back_from_editing_a_saved_field_returns_to_the_product(env, shop, session):
+    await add_product(session, shop["food"], shop["seller"], "Товар", price="5")
+    await session.commit()
+    u = env.user(SELLER)
+    await u.send("/seller")
+    await u.press("My products")
+    await u.press("Товар")
+    await u.press("Edit")
+    await u.press("Price")
+    reply = await u.press("Back")
+    assert "Товар" in reply.text and reply.has_button("Delete")
+    assert await state_of(env, SELLER) is None
+
+
+async def test_hide_show_and_delete(env, shop, session):
+    product_id = await add_product(session, shop["food"], shop["seller"], "Товар")
+    await session.commit()
+    u = env.user(SELLER)
+    await u.send("/seller")
+    await u.press("My products")
+    await u.press("Товар")
+    reply = await u.press("Hide")
+    assert "hidden from the catalog" in reply.alert and reply.has_button("Show")
+    assert not (await products(session))[0].is_active
+    reply = await u.press("Show")
+    assert "back in the catalog" in reply.alert and reply.has_button("Hide")
+    assert (await products(session))[0].is_active
+    reply = await u.press("Delete")
+    assert "Delete" in reply.text and reply.has_button("Yes, delete")
+    assert not (await products(session))[0].is_deleted
+    reply = await u.press("Yes, delete")
+    assert "deleted" in reply.alert and "no products yet" in reply.text
+    [row] = await products(session)
+    assert row.id == product_id and row.is_deleted
+
+
+async def test_forged_buttons_for_another_sellers_product_change_nothing(env, shop, session):
+    from keyboards.callback_data import SellerFieldCb, SellerProductAction, SellerProductCb
+
+    product_id = await add_product(session, shop["food"], shop["other"], "Чужой", price="7")
+    await session.commit()
+    u = env.user(SELLER)
+    await u.send("/start")
+    for action in SellerProductAction:
+        reply = await u.click(SellerProductCb(id=product_id, action=action))
+        assert reply.alert == "Not allowed.", action
+    reply = await u.click(SellerFieldCb(field="price", product_id=product_id))
+    assert reply.alert == "Not allowed."
+    assert await state_of(env, SELLER) is None
+    [row] = await products(session)
+    assert (row.price, row.is_active, row.is_deleted) == (Decimal(7), True, False)
+
+
+async def test_admin_edits_any_product(env, shop, session):
+    from keyboards.callback_data import SellerFieldCb
+
+    product_id = await add_product(session, shop["food"], shop["seller"], "Чужой")
+    await session.commit()
+    admin = env.user(ADMIN_ID)
+    await admin.send("/start")
+    await admin.click(SellerFieldCb(field="name", product_id=product_id))
+    reply = await admin.send("Исправлено админом")
+    assert "Saved." in reply.text
+    [row] = await products(session)
+    assert (row.name, row.seller_id) == ("Исправлено админом", shop["seller"])
+
+
+async def test_a_seller_demoted_mid_dialog_is_stopped(env, shop, session):
+    u = env.user(SELLER)
+    await to_name_step(u)
+    seller = await session.get(User, shop["seller"])
+    seller.role = Role.customer
+    await session.commit()
+    reply = await u.send("Чай")
+    assert reply.text == "Not allowed."
+    assert await session.scalar(select(func.count()).select_from(Product)) == 0
+
+
+# -- what customers see ---------------------------------------------------------------------
+
+
+async def test_preview_is_the_customers_card(env, shop, session):
+    from keyboards.callback_data import ProductCb
+
+    u = env.user(SELLER)
+    preview = await fill_draft(u)
+    preview_caption = preview.of(SendPhoto)[0].caption
+    await u.press("Publish")
+    [product] = await products(session)
+    card = await env.user(CUSTOMER).click(ProductCb(id=product.id))
+    shown = card.texts[-1]
+    assert preview_caption.endswith(shown)
+    assert "Preview" in preview_caption and "Preview" not in shown
+
+
+async def test_a_long_description_still_fits_the_photo_caption(env, shop, session):
+    u = env.user(SELLER)
+    await to_name_step(u)
+    await u.send("N" * 100)
+    await u.send("Д" * 1000)
+    await u.send("10")
+    await u.send("1")
+    reply = await u.send_photo("ph")  # the fake API refuses captions over 1024
+    assert reply.has_button("Publish")
+    await u.press("Publish")
+    [product] = await products(session)
+    assert len(product.description) == 1000
+
+
+async def test_edits_hide_and_delete_show_in_the_catalog_at_once(env, shop, session):
+    from keyboards.callback_data import ProductCb
+
+    product_id = await add_product(session, shop["food"], shop["seller"], "Товар", price="10")
+    await session.commit()
+    customer = env.user(CUSTOMER)
+    u = env.user(SELLER)
+    await u.send("/seller")
+    await u.press("My products")
+    await u.press("Товар")
+    await u.press("Edit")
+    await u.press("Price")
+    await u.send("777")
+    assert "777.00" in (await customer.click(ProductCb(id=product_id))).text
+    await u.press("Hide")
+    hidden = await customer.click(ProductCb(id=product_id))
+    assert "no longer available" in hidden.alert
+    await u.press("Show")
+    assert "Товар" in (await customer.click(ProductCb(id=product_id))).text
+    await u.press("Delete")
+    await u.press("Yes, delete")
+    gone = await customer.click(ProductCb(id=product_id))
+    assert "no longer available" in gone.alert
+
+
+async def test_the_dialog_speaks_russian(env, shop, session):
+    seller = await session.get(User, shop["seller"])
+    seller.language = "ru"
+    await session.commit()
+    u = env.user(SELLER, language_code="ru")
+    reply = await u.send("/seller")
+    assert "Панель продавца" in reply.text
+    await u.press("Добавить товар")
+    reply = await u.press("Food")
+    assert "шаг 2 из 6" in reply.text
+    await u.send("Чай")
+    await u.press("Пропустить")
+    reply = await u.send("0")
+    assert "Цена должна быть больше нуля." in reply.text
+    reply = await u.send("100000000")
+    assert "не может быть больше 10 000 000" in reply.text
+
+
+async def test_a_category_hidden_meanwhile_is_asked_again(env, shop, session):
+    u = env.user(SELLER)
+    await fill_draft(u, photo=False)
+    food = await session.get(Category, shop["food"])
+    food.is_active = False
+    await session.commit()
+    reply = await u.press("Publish")
+    assert "no longer available" in reply.alert
+    reply = await u.click(SellerStepCb(action=SellerStepAction.preview))
+    assert "no longer available" in reply.text and "Choose a category" in reply.text
+    assert not reply.has_button("Food")
+    await u.press("Напитки")
+    reply = await u.press("Put it here")
+    assert reply.has_button("Publish")
+    await u.press("Publish")
+    [product] = await products(session)
+    assert product.category_id == shop["drinks"]
+
+
+async def test_editing_a_saved_field_survives_a_restart(make_env, settings, shop, session):
+    product_id = await add_product(session, shop["food"], shop["seller"], "Товар", stock=1)
+    await session.commit()
+    u = make_env(settings).user(SELLER)
+    await u.send("/seller")
+    await u.press("My products")
+    await u.press("Товар")
+    await u.press("Edit")
+    await u.press("Stock")
+    reply = await make_env(settings).user(SELLER).send("42")
+    assert "Saved." in reply.text
+    session.expire_all()
+    assert (await session.get(Product, product_id)).stock == 42
+
+
+async def test_publish_pressed_twice_makes_one_product(env, shop, session):
+    u = env.user(SELLER)
+    await fill_draft(u, photo=False)
+    preview = u.last_bot_message
+    await u.press("Publish")
+    reply = await u.click(SellerStepCb(action=SellerStepAction.publish), preview)
+    assert "out of date" in reply.alert
+    assert len(await products(session)) == 1
