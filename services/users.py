@@ -1,7 +1,7 @@
 from dataclasses import dataclass
 from types import EllipsisType
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Role, User
@@ -43,21 +43,24 @@ class UserService:
 
         One SELECT on the usual path (none when the caller passes the row it already
         `found` with `LOOKUP`, None if there was none); an UPDATE only when the profile
-        changed.
+        changed, or when a user who had blocked the bot is back (broadcasts reach them
+        again).
         """
         user = await self.get_by_telegram_id(profile.telegram_id) if found is ... else found
         if user is None:
             return await self._register(profile, language, admin_ids, start_payload)
-        if (user.username, user.first_name, user.last_name, user.language_code) != (
+        if (user.username, user.first_name, user.last_name, user.language_code, user.is_active) != (
             profile.username,
             profile.first_name,
             profile.last_name,
             profile.language_code,
+            True,
         ):
             user.username = profile.username
             user.first_name = profile.first_name
             user.last_name = profile.last_name
             user.language_code = profile.language_code
+            user.is_active = True
             await self.session.flush()
         return user
 
@@ -89,6 +92,3 @@ class UserService:
     async def mark_ban_notified(self, user: User) -> None:
         user.ban_notified = True
         await self.session.flush()
-
-    async def count(self) -> int:
-        return await self.session.scalar(select(func.count()).select_from(User)) or 0

@@ -112,3 +112,13 @@ async def test_unknown_text_and_stale_buttons_are_answered(env):
 async def test_unknown_deep_link_still_opens_the_shop(env):
     reply = await env.user(1, "Ann").send("/start nonsense-payload")
     assert "Welcome" in reply.text
+
+
+async def test_user_who_blocked_the_bot_is_active_again_when_back(env, session):
+    await env.user(1).send("/start")
+    row = (await users(session))[0]
+    row.is_active = False  # a broadcast got 403: they had blocked the bot
+    await session.commit()
+    await env.user(1).send("/start")
+    session.expire_all()
+    assert (await users(session))[0].is_active is True
