@@ -421,7 +421,8 @@ async def run(args: argparse.Namespace) -> None:
             try:
                 name = setup.engine.dialect.name
                 if args.profile:
-                    out = Path(f"browse-{name}-{products}-{args.profile}.prof")
+                    stem = f"browse-{name}-{products}-{args.profile}.prof"
+                    out = Path(tempfile.gettempdir()) / stem
                     print(await profile(setup, args.profile, args.users, rounds, out))
                     print(f"profile written to {out}")
                     continue

@@ -5,6 +5,8 @@ Nothing here is timed. It always runs on its own SQLite file: the benchmark drop
 creates tables, which must never happen to the shared test database.
 """
 
+from aiogram.dispatcher.event import handler as handler_module
+
 from benchmarks.browse import measure, prepare
 from benchmarks.common import buttons
 
@@ -13,12 +15,21 @@ def labels(message) -> str:
     return " | ".join(label for label, _data in buttons(message))
 
 
-async def test_browse_presses_produce_the_expected_screens(tmp_path):
+async def test_browse_presses_produce_the_expected_screens(tmp_path, monkeypatch):
+    # A synchronous filter or handler runs in a thread, a hop per update: none on this path.
+    hops = []
+
+    async def to_thread(func, *args, **kwargs):
+        hops.append(func)
+        return func(*args, **kwargs)
+
+    monkeypatch.setattr(handler_module.asyncio, "to_thread", to_thread)
     setup = await prepare(f"sqlite+aiosqlite:///{tmp_path / 'bench.db'}", 20, 2, floor=30)
     try:
         arms = {a.name: a for a in await measure(setup, users=2, rounds=2, warmup=0, collect=False)}
     finally:
         await setup.engine.dispose()
+    assert hops == []
 
     for uid in (1, 2):
         # The floors paged through their rows: page 1, then ▶.
