@@ -1,5 +1,7 @@
 """How amounts, ratings and user-typed text are shown. One place for each."""
 
+import html
+import re
 from decimal import ROUND_HALF_UP, Decimal
 
 from aiogram.utils.text_decorations import html_decoration
@@ -32,9 +34,32 @@ def rating(rating_sum: int, rating_count: int, locale: str) -> str:
     return f"{stars(float(average))} {format_decimal(average, '0.0', locale=locale)}"
 
 
+_TAG = re.compile(r"<[^>]*>")
+
+
+def units(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (an emoji is two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def visible_length(html_text: str) -> int:
+    """What Telegram counts against its limits: the HTML's visible text, in UTF-16 units.
+    (User text is escaped, so every '<' in it starts one of our tags.)"""
+    return units(html.unescape(_TAG.sub("", html_text)))
+
+
+def fits(html_text: str, limit: int = TEXT_LIMIT) -> bool:
+    return visible_length(html_text) <= limit
+
+
 def trim(text: str, limit: int) -> str:
-    """`text` cut to `limit` characters with an ellipsis; cut before escaping."""
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    """`text` cut to `limit` UTF-16 units with an ellipsis; cut before escaping."""
+    if units(text) <= limit:
+        return text
+    text = text[: max(limit - 1, 0)]
+    while text and units(text) > limit - 1:
+        text = text[:-1]
+    return text.rstrip() + "…"
 
 
 def quote(text: str, limit: int | None = None) -> str:

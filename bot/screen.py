@@ -36,6 +36,10 @@ async def show(event: Message | CallbackQuery, screen: Screen) -> None:
     await target.answer(screen.text, reply_markup=screen.markup)
 
 
+# Edits that fail because of the message, not the screen: a new message shows it instead.
+_REPLACEABLE = ("can't be edited", "not found", "no text in the message", "no media", "no caption")
+
+
 async def _edit(message: Message, screen: Screen) -> bool:
     has_photo = bool(message.photo)
     try:
@@ -50,6 +54,8 @@ async def _edit(message: Message, screen: Screen) -> bool:
     except TelegramBadRequest as exc:
         if "not modified" in exc.message:
             return True
+        if not any(reason in exc.message for reason in _REPLACEABLE):
+            raise  # a screen Telegram refuses as such: keep the old one, let it be reported
         await _delete(message)
         return False
     return True

@@ -26,6 +26,9 @@ def build_root_router() -> Router:
     root.include_routers(
         errors.build_router(),
         start.build_router(),
+        # /cart and /orders work inside any dialog (they leave it, like /start).
+        cart.build_commands_router(),
+        orders.build_commands_router(),
         # Payments early: a successful_payment must reach it even mid-dialog.
         payments.build_router(),
         catalog.build_router(),

@@ -11,7 +11,6 @@ from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
@@ -40,6 +39,11 @@ ACTION_LABELS = {
     "category.hide": N_("category hidden"),
     "category.show": N_("category shown"),
     "category.delete": N_("category deleted"),
+    # Recorded when an admin changes someone else's product (services/products.py).
+    "product.update": N_("product changed"),
+    "product.hide": N_("product hidden"),
+    "product.show": N_("product shown again"),
+    "product.delete": N_("product deleted"),
     # Recorded by review moderation (services/reviews.py).
     "review.hide": N_("review hidden"),
     "review.unhide": N_("review shown again"),
@@ -127,18 +131,10 @@ async def on_audit(
     session: AsyncSession,
     settings: Settings,
 ) -> None:
-    require_admin(user)
-    size = settings.page_size
-    entries = await AuditService(session).latest(size + 1, callback_data.before or None)
-    more = len(entries) > size
-    entries = entries[:size]
-    ids = {e.actor_id for e in entries} | {
-        e.target_id for e in entries if e.target_type == "user" and e.target_id
-    }
-    ids.discard(None)
-    people = {}
-    if ids:
-        people = {u.id: u for u in await session.scalars(select(User).where(User.id.in_(ids)))}
+    page = await AuditService(session).latest_with_people(
+        user, settings.page_size, callback_data.before or None
+    )
+    entries, people = page.entries, page.people
     lines = [_("<b>📜 Audit log</b>"), ""]
     if not entries:
         lines.append(_("Nothing has been recorded yet."))
@@ -150,9 +146,8 @@ async def on_audit(
         line = f"<b>{_when(e.created_at)}</b> {_name(people.get(e.actor_id))}: {label}, {target}"
         changes = _changes(e)
         lines.append(f"{line}\n   {changes}" if changes else line)
-    older_than = entries[-1].id if more else None
     await show(
-        query, Screen("\n".join(lines), audit_kb(older_than, paged=bool(callback_data.before)))
+        query, Screen("\n".join(lines), audit_kb(page.older_than, paged=bool(callback_data.before)))
     )
 
 

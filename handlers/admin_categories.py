@@ -9,12 +9,12 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.filters.content import TextInput
+from bot.filters.content import NotCommand, TextInput
 from bot.filters.roles import protect
 from bot.formatting import quote
 from bot.screen import Screen, show
 from bot.states import AdminStates
-from handlers.admin_users import NotCommand
+from handlers.errors import domain_message
 from keyboards.admin import categories_kb, category_step_kb, delete_confirm_kb, move_targets_kb
 from keyboards.callback_data import AdminAction, AdminCategoryAction, AdminCategoryCb, AdminCb
 from models import Role, User
@@ -116,10 +116,8 @@ async def on_category_rename(
 
 
 async def _retry(message: Message, exc: DomainError, back_to: int) -> None:
-    text = _(exc.message)
-    text = text.format(**exc.params) if exc.params else text
     hint = _("Send another name, or press Cancel.")
-    await message.answer(f"{text}\n{hint}", reply_markup=category_step_kb(back_to))
+    await message.answer(f"{domain_message(exc)}\n{hint}", reply_markup=category_step_kb(back_to))
 
 
 async def on_category_name_input(

@@ -18,16 +18,17 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.filters.content import TextInput
+from bot.filters.content import NotCommand, TextInput
 from bot.filters.roles import protect
 from bot.formatting import quote
 from bot.screen import Screen, show
 from bot.states import AdminStates
+from handlers.errors import domain_message
 from keyboards.admin import find_user_kb, role_label, user_card_kb
 from keyboards.callback_data import AdminAction, AdminCb, AdminUserAction, AdminUserCb
 from keyboards.menu import main_menu_kb
 from models import Role, User
-from services.admin import AdminService, UserCard, parse_role, require_admin
+from services.admin import AdminService, Change, UserCard, parse_role, require_admin
 from services.errors import DomainError, InvalidInput
 
 log = logging.getLogger(__name__)
@@ -42,17 +43,14 @@ class Forwarded(Filter):
         return {"origin": message.forward_origin}
 
 
-class NotCommand(Filter):
-    """Anything but a command: a dialog step's catch-all lets other features' commands
-    (/catalog, /reviews...) through to their routers."""
-
-    async def __call__(self, message: Message) -> bool:
-        return not (message.text or "").startswith("/")
-
-
-def _error_text(exc: DomainError) -> str:
-    text = _(exc.message)
-    return text.format(**exc.params) if exc.params else text
+def with_hidden_note(text: str, change: Change) -> str:
+    """Tells the acting admin what a ban or a demotion took off sale, if anything."""
+    if not change.products_hidden:
+        return text
+    note = _("Their products hidden from the catalog: {count}.").format(
+        count=change.products_hidden
+    )
+    return f"{text}\n{note}"
 
 
 def find_prompt() -> str:
@@ -121,7 +119,7 @@ async def on_find_user_forward(
     try:
         found = await AdminService(session).by_telegram_id(user, origin.sender_user.id)
     except DomainError as exc:
-        await _retry(message, _error_text(exc))
+        await _retry(message, domain_message(exc))
         return
     await _found(message, state, await _card(session, user, found.id))
 
@@ -132,7 +130,7 @@ async def on_find_user_input(
     try:
         found = await AdminService(session).find(user, text)
     except DomainError as exc:
-        await _retry(message, _error_text(exc))
+        await _retry(message, domain_message(exc))
         return
     await _found(message, state, await _card(session, user, found.id))
 
@@ -181,10 +179,12 @@ async def on_user_role(
         role = Role(callback_data.role)
     except ValueError:
         raise InvalidInput() from None
-    target, changed = await AdminService(session).set_role(user, callback_data.id, role)
-    callback_answer.text = _("Role: {role}").format(role=role_label(target.role))
+    change = await AdminService(session).set_role(user, callback_data.id, role)
+    target = change.user
+    text = _("Role: {role}").format(role=role_label(target.role))
+    callback_answer.text = with_hidden_note(text, change)
     await show(query, await _card(session, user, target.id))
-    if changed:
+    if change.changed:
         await _tell_new_role(bot, i18n, user, target)
 
 
@@ -197,8 +197,9 @@ async def on_user_ban(
 ) -> None:
     service = AdminService(session)
     if callback_data.action is AdminUserAction.ban:
-        await service.ban(user, callback_data.id)
-        callback_answer.text = _("Banned. They will get one notice and be ignored after that.")
+        change = await service.ban(user, callback_data.id)
+        text = _("Banned. They will get one notice and be ignored after that.")
+        callback_answer.text = with_hidden_note(text, change)
     else:
         await service.unban(user, callback_data.id)
         callback_answer.text = _("Unbanned.")
@@ -226,14 +227,16 @@ async def cmd_promote(
         return
     role = parse_role(parts[1])
     service = AdminService(session)
-    target, changed = await service.set_role(user, (await service.find(user, parts[0])).id, role)
+    change = await service.set_role(user, (await service.find(user, parts[0])).id, role)
+    target = change.user
     await state.clear()
     card = await _card(session, user, target.id)
     done = _("✅ {name} is now {role}.").format(
         name=quote(target.full_name, 100), role=role_label(target.role)
     )
+    done = with_hidden_note(done, change)
     await show(message, Screen(f"{done}\n\n{card.text}", card.markup))
-    if changed:
+    if change.changed:
         await _tell_new_role(bot, i18n, user, target)
 
 

@@ -16,7 +16,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.broadcaster import Broadcaster, deliver
-from bot.filters.content import PhotoInput, TextInput
+from bot.filters.content import NotCommand, PhotoInput, TextInput
 from bot.filters.roles import protect
 from bot.screen import Screen, show
 from bot.states import BroadcastStates
@@ -186,7 +186,7 @@ def build_router() -> Router:
     )
     router.message.register(on_compose_input, _COMPOSING, TextInput())
     router.message.register(on_compose_photo, _COMPOSING, PhotoInput())
-    router.message.register(on_compose_other, _COMPOSING)
+    router.message.register(on_compose_other, _COMPOSING, NotCommand())
     router.callback_query.register(on_audience_pick, BroadcastAudienceCb.filter())
     router.callback_query.register(
         on_broadcast_edit, BroadcastCb.filter(F.action == BroadcastAction.edit)

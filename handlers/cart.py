@@ -1,15 +1,19 @@
 """The cart: /cart, the menu button, "Add to cart" on a product card, − / + / remove."""
 
+from decimal import Decimal
+
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.formatting import money, quote
+from bot.formatting import fits, money, quote
 from bot.screen import Screen, show
+from handlers.start import leave_dialog
 from keyboards.callback_data import CartAction, CartAddCb, CartCb, MenuAction, MenuCb
 from keyboards.cart import cart_kb
 from models import User
@@ -17,32 +21,51 @@ from services.cart import Cart, CartService
 
 
 def cart_text(cart: Cart, currency: str, locale: str) -> str:
+    """The cart screen, always within Telegram's limit: 20 lines of long names with notes
+    would pass it, so names get shorter and notes terser until it fits."""
     if not cart.lines:
         return _("🛒 Your cart is empty. Find something in the catalog!")
+    for name_limit, terse in ((60, False), (30, False), (30, True), (12, True)):
+        text = _cart_text(cart, currency, locale, name_limit, terse)
+        if fits(text):
+            break
+    return text
+
+
+def _cart_text(cart: Cart, currency: str, locale: str, name_limit: int, terse: bool) -> str:
+    def cash(amount: Decimal) -> str:
+        return money(amount, currency, locale)
+
     out = ["🛒 <b>" + _("Your cart") + "</b>", ""]
     for n, line in enumerate(cart.lines, 1):
-        out.append(f"{n}. <b>{quote(line.name, 60)}</b>")
+        out.append(f"{n}. <b>{quote(line.name, name_limit)}</b>")
         if not line.available:
-            out.append("   ⛔ " + _("No longer available: remove it to check out."))
-            continue
-        out.append(
-            f"   {line.quantity} × {money(line.price, currency, locale)}"
-            f" = {money(line.total, currency, locale)}"
-        )
-        if line.price_changed:
             out.append(
-                "   ⚠️ "
-                + _("Price changed: was {old}, now {new}.").format(
-                    old=money(line.seen_price, currency, locale),
-                    new=money(line.price, currency, locale),
-                )
+                "   ⛔ "
+                + (_("unavailable") if terse else _("No longer available: remove it to check out."))
             )
+            continue
+        row = f"   {line.quantity} × {cash(line.price)} = {cash(line.total)}"
+        notes = []
+        if line.price_changed:
+            if terse:
+                notes.append(_("was {old}").format(old=cash(line.seen_price)))
+            else:
+                notes.append(
+                    _("Price changed: was {old}, now {new}.").format(
+                        old=cash(line.seen_price), new=cash(line.price)
+                    )
+                )
         if line.short:
-            out.append("   ⚠️ " + _("Only {stock} in stock.").format(stock=line.stock))
-    out += [
-        "",
-        "<b>" + _("Total: {total}").format(total=money(cart.total, currency, locale)) + "</b>",
-    ]
+            if terse:
+                notes.append(_("only {stock} left").format(stock=line.stock))
+            else:
+                notes.append(_("Only {stock} in stock.").format(stock=line.stock))
+        if terse:
+            out.append(row + "".join(" ⚠️ " + note for note in notes))
+        else:
+            out += [row, *("   ⚠️ " + note for note in notes)]
+    out += ["", "<b>" + _("Total: {total}").format(total=cash(cart.total)) + "</b>"]
     return "\n".join(out)
 
 
@@ -52,8 +75,14 @@ async def cart_screen(session: AsyncSession, user: User, settings: Settings, loc
 
 
 async def cmd_cart(
-    message: Message, session: AsyncSession, user: User, settings: Settings, locale: str
+    message: Message,
+    session: AsyncSession,
+    user: User,
+    state: FSMContext,
+    settings: Settings,
+    locale: str,
 ) -> None:
+    await leave_dialog(state, message)
     await show(message, await cart_screen(session, user, settings, locale))
 
 
@@ -98,9 +127,15 @@ async def on_cart_change(
     await show(query, await cart_screen(session, user, settings, locale))
 
 
+def build_commands_router() -> Router:
+    """/cart works in any dialog (it leaves it, like /start): included before them."""
+    router = Router(name=__name__ + ".commands")
+    router.message.register(cmd_cart, Command("cart"), StateFilter("*"))
+    return router
+
+
 def build_router() -> Router:
     router = Router(name=__name__)
-    router.message.register(cmd_cart, Command("cart"))
     router.callback_query.register(on_cart_show, MenuCb.filter(F.action == MenuAction.cart))
     router.callback_query.register(on_cart_show, CartCb.filter(F.action == CartAction.show))
     router.callback_query.register(on_cart_add, CartAddCb.filter())

@@ -1,7 +1,6 @@
 """The customer catalog: categories, product pages, product cards and deep links."""
 
 import html
-import re
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
@@ -13,9 +12,10 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.formatting import CAPTION_LIMIT, TEXT_LIMIT, quote, rating, stars
+from bot.formatting import CAPTION_LIMIT, TEXT_LIMIT, quote, rating, stars, trim, visible_length
 from bot.screen import Screen, show
 from handlers.search import search_results
+from handlers.start import drop_reply_keyboard, leave_dialog
 from keyboards.callback_data import CategoryCb, MenuAction, MenuCb, ProductCb, SearchCb
 from keyboards.catalog import (
     SEARCH_BACK,
@@ -29,26 +29,6 @@ from models import Product, Role, User
 from services.catalog import CatalogService, CategoryScreen, ProductCard
 
 NAME_LIMIT = 255
-_TAG = re.compile(r"<[^>]*>")
-
-
-def _utf16(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _visible_length(html_text: str) -> int:
-    """Length as Telegram counts it: visible characters, in UTF-16 code units."""
-    return _utf16(html.unescape(_TAG.sub("", html_text)))
-
-
-def _cut(text: str, units: int) -> str:
-    """`text` trimmed (with an ellipsis) to at most `units` UTF-16 code units."""
-    if _utf16(text) <= units:
-        return text
-    text = text[: max(units - 1, 0)]
-    while text and _utf16(text) > units - 1:
-        text = text[:-1]
-    return text.rstrip() + "…"
 
 
 def card_text(
@@ -84,9 +64,9 @@ def card_text(
     text = "\n".join(lines)
     description = (product.description or "").strip()
     if description:
-        room = limit - _visible_length(text) - 2
+        room = limit - visible_length(text) - 2
         if room > 1:
-            text += "\n\n" + html.escape(_cut(description, room), quote=False)
+            text += "\n\n" + html.escape(trim(description, room), quote=False)
     return text
 
 
@@ -174,7 +154,7 @@ async def _category(
 async def cmd_catalog(
     message: Message, session: AsyncSession, settings: Settings, locale: str, state: FSMContext
 ) -> None:
-    if await state.get_state() is not None:
+    if await drop_reply_keyboard(state, message) is not None:
         await state.set_state(None)  # a dialog left for the catalog; saved search words stay
     await show(message, await _category(CatalogService(session), 0, 1, 0, settings, locale))
 
@@ -254,7 +234,7 @@ async def cmd_start_product(
     state: FSMContext,
 ) -> None:
     """/start p<id>: a shared product link, also for someone who never used the bot."""
-    await state.clear()
+    await leave_dialog(state, message)
     catalog = CatalogService(session)
     card = await catalog.product_card(int((command.args or "p0")[1:]), user.id)
     if card is None:

@@ -4,9 +4,13 @@ Every step has Back and Cancel; anything but the expected input gets a clear ans
 the same step again. FSM data holds only what the customer typed.
 """
 
+import logging
 import re
+from contextlib import suppress
+from decimal import Decimal
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Filter, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
@@ -17,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.filters.content import TextInput
-from bot.formatting import money, quote
+from bot.formatting import fits, money, quote
 from bot.screen import Screen, show
 from bot.states import CheckoutStates as S
 from handlers.cart import cart_screen
@@ -35,11 +39,13 @@ from keyboards.cart import (
 )
 from keyboards.orders import open_order_kb
 from models import PaymentMethod, User
-from services.cart import CartService
+from services.cart import Cart, CartService
 from services.errors import DomainError
-from services.orders import Contact, OrderService
+from services.orders import Contact, OrderService, SummaryLine, SummaryOutdated, same_lines
 from services.payments import invoice_amount
 from services.texts import N_
+
+log = logging.getLogger(__name__)
 
 NAME_MAX = 64
 ADDRESS_MIN, ADDRESS_MAX = 5, 300
@@ -131,15 +137,12 @@ async def ask_confirm(
         await ask_name(event, state)
         return
     await state.set_state(S.confirm)
+    # What Confirm must order: exactly these lines at these prices.
+    await state.update_data(
+        lines=[[line.product_id, line.quantity, str(line.price)] for line in cart.lines]
+    )
     cur = settings.currency
-    out = ["🧾 <b>" + _("Check your order") + "</b>", ""]
-    for n, line in enumerate(cart.lines, 1):
-        out.append(
-            f"{n}. {quote(line.name, 60)}: {line.quantity} × {money(line.price, cur, locale)}"
-            f" = {money(line.total, cur, locale)}"
-        )
-    out.append("<b>" + _("Total: {total}").format(total=money(cart.total, cur, locale)) + "</b>")
-    out.append("")
+    out = ["<b>" + _("Total: {total}").format(total=money(cart.total, cur, locale)) + "</b>", ""]
     out.append(
         _("Recipient: {name}, {phone}").format(name=quote(data["name"]), phone=data["phone"])
     )
@@ -155,7 +158,17 @@ async def ask_confirm(
         stars = invoice_amount(cart.total, method, cur, settings.stars_per_unit)
         label += f" ({stars} ⭐)"
     out.append(_("Payment: {method}").format(method=label))
-    await show(event, Screen("\n".join(out), summary_kb()))
+    # 20 long names, an address and a comment can pass Telegram's limit: shorter names.
+    for name_limit in (60, 30, 12):
+        lines = [
+            f"{n}. {quote(line.name, name_limit)}: {line.quantity} × "
+            f"{money(line.price, cur, locale)} = {money(line.total, cur, locale)}"
+            for n, line in enumerate(cart.lines, 1)
+        ]
+        text = "\n".join(["🧾 <b>" + _("Check your order") + "</b>", "", *lines, *out])
+        if fits(text):
+            break
+    await show(event, Screen(text, summary_kb()))
 
 
 # -- entering and leaving ------------------------------------------------------------------------
@@ -354,6 +367,15 @@ async def on_wrong_input(message: Message, raw_state: str | None, settings: Sett
 # -- confirm --------------------------------------------------------------------------------
 
 
+def _summary(data: dict) -> list[SummaryLine] | None:
+    """The lines of the summary the customer confirmed (None: a dialog from before the
+    summary was stored, or edited storage)."""
+    try:
+        return [SummaryLine(int(p), int(q), Decimal(str(price))) for p, q, price in data["lines"]]
+    except (KeyError, TypeError, ValueError, ArithmeticError):
+        return None
+
+
 async def on_confirm(
     query: CallbackQuery,
     state: FSMContext,
@@ -363,10 +385,22 @@ async def on_confirm(
     locale: str,
     bot: Bot,
     i18n: I18n,
+    callback_answer: CallbackAnswer,
 ) -> None:
     data = await state.get_data()
     if not _complete(data):
         await ask_name(query, state)
+        return
+    summary = _summary(data)
+    cart = await CartService(session).get(user)
+    # The cart buttons work while the summary is open: a changed cart gets a fresh
+    # summary instead of an order the customer never saw. (The service checks again on
+    # the rows it claims; an empty cart is its "already placed" answer.)
+    outdated = _outdated(summary, cart) if cart.lines or summary is None else None
+    if outdated:
+        callback_answer.text = outdated
+        callback_answer.show_alert = True
+        await ask_confirm(query, state, session, user, settings, locale)
         return
     contact = Contact(
         name=data["name"],
@@ -376,7 +410,7 @@ async def on_confirm(
     )
     method = PaymentMethod(settings.payment_method)
     service = OrderService(session)
-    order = await service.checkout(user, contact, method, settings.currency)
+    order = await service.checkout(user, contact, method, settings.currency, summary)
     await state.clear()
     if method is PaymentMethod.cod:
         heading = "✅ " + _("Thank you! Your order is placed; you pay on delivery.")
@@ -385,8 +419,31 @@ async def on_confirm(
     text = order_text(order, list(order.items), locale, heading)
     await show(query, Screen(text, open_order_kb(order.id, OrderScope.mine)))
     if method is not PaymentMethod.cod:
-        await send_invoice(bot, user.telegram_id, order, settings)
+        try:
+            await send_invoice(bot, user.telegram_id, order, settings)
+        except TelegramAPIError as exc:
+            # The order stands (the customer was told so); it can be paid from its card.
+            log.warning("Invoice for order %s not sent: %s", order.id, exc)
+            with suppress(TelegramAPIError):  # Telegram is down: the card can send it later
+                await bot.send_message(
+                    user.telegram_id,
+                    "⚠️ "
+                    + _(
+                        "We couldn't send the invoice just now. Open the order and press “💳 Pay”."
+                    ),
+                    reply_markup=open_order_kb(order.id, OrderScope.mine),
+                )
     await notify_sellers(bot, i18n, service, order)
+
+
+def _outdated(summary: list[SummaryLine] | None, cart: Cart) -> str | None:
+    """Why the summary no longer shows the cart (None: it does)."""
+    if summary is None or not same_lines(summary, {x.product_id: x.quantity for x in cart.lines}):
+        return _(SummaryOutdated.message)
+    prices = {line.product_id: line.price for line in summary}
+    if any(line.price != prices[line.product_id] for line in cart.lines):
+        return _("Prices have changed. Check the new summary and confirm again.")
+    return None
 
 
 def build_router() -> Router:

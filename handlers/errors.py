@@ -6,7 +6,7 @@ from aiogram import Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, gettext
 
 from services.errors import DomainError
 
@@ -24,12 +24,18 @@ async def _reply(event: ErrorEvent, text: str) -> None:
         log.warning("Could not tell the user about a failure in update %s", update.update_id)
 
 
+def domain_message(exc: DomainError) -> str:
+    """The error's message in the current language, its parameters filled in."""
+    text = gettext(exc.message)
+    return text.format(**exc.params) if exc.params else text
+
+
 async def on_domain_error(event: ErrorEvent, i18n: I18n, locale: str = "en") -> None:
     exc = event.exception
     assert isinstance(exc, DomainError)
     with i18n.context(), i18n.use_locale(locale):
-        text = i18n.gettext(exc.message)
-    await _reply(event, text.format(**exc.params) if exc.params else text)
+        text = domain_message(exc)
+    await _reply(event, text)
 
 
 async def on_unexpected_error(event: ErrorEvent, i18n: I18n, locale: str = "en") -> None:

@@ -39,7 +39,7 @@ async def on_inline_query(
         )
     next_offset = str(products[-1].id) if len(products) == RESULTS else ""
     await inline_query.answer(
-        results, cache_time=CACHE_SECONDS, is_personal=False, next_offset=next_offset
+        results, cache_time=CACHE_SECONDS, is_personal=True, next_offset=next_offset
     )
 
 

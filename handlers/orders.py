@@ -5,7 +5,8 @@ import logging
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
@@ -13,13 +14,14 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.formatting import money, quote
+from bot.formatting import fits, money, quote
 from bot.screen import Screen, show
+from handlers.start import leave_dialog
 from keyboards.callback_data import MenuAction, MenuCb, OrderAction, OrderCb, OrdersCb, OrderScope
 from keyboards.orders import confirm_kb, open_order_kb, order_kb, orders_kb, status_label
 from models import Order, OrderItem, OrderStatus, PaymentMethod, Role, User
 from services.errors import DomainError, NotAllowed
-from services.orders import OrderService, line_total
+from services.orders import OrderService, clamp_page, line_total
 from services.texts import N_
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,17 @@ def payment_label(method: PaymentMethod) -> str:
 def order_text(order: Order, items: list[OrderItem], locale: str, heading: str = "") -> str:
     """The order card; `items` are all lines for the customer and admins, a seller's own
     lines for a seller."""
+    # 20 long names, an address and a comment can pass Telegram's limit: shorter names.
+    for name_limit in (60, 30, 12):
+        text = _order_text(order, items, locale, heading, name_limit)
+        if fits(text):
+            break
+    return text
+
+
+def _order_text(
+    order: Order, items: list[OrderItem], locale: str, heading: str, name_limit: int
+) -> str:
     cur = order.currency
     out = [heading] if heading else []
     out.append(
@@ -45,8 +58,8 @@ def order_text(order: Order, items: list[OrderItem], locale: str, heading: str =
     out.append("")
     for n, item in enumerate(items, 1):
         out.append(
-            f"{n}. {quote(item.name, 60)}: {item.quantity} × {money(item.unit_price, cur, locale)}"
-            f" = {money(item.line_total, cur, locale)}"
+            f"{n}. {quote(item.name, name_limit)}: {item.quantity} × "
+            f"{money(item.unit_price, cur, locale)} = {money(item.line_total, cur, locale)}"
         )
     if len(items) == len(order.items):
         total = money(order.total, cur, locale)
@@ -139,6 +152,7 @@ async def list_screen(
     page: int = 1,
 ) -> Screen:
     service = OrderService(session)
+    page = clamp_page(page)
     if scope is OrderScope.all and user.role is not Role.admin:
         raise NotAllowed()
     if scope is OrderScope.sales and user.role not in (Role.seller, Role.admin):
@@ -182,8 +196,14 @@ async def list_screen(
 
 
 async def cmd_orders(
-    message: Message, session: AsyncSession, user: User, settings: Settings, locale: str
+    message: Message,
+    session: AsyncSession,
+    user: User,
+    state: FSMContext,
+    settings: Settings,
+    locale: str,
 ) -> None:
+    await leave_dialog(state, message)
     await show(message, await list_screen(session, user, settings, locale, OrderScope.mine))
 
 
@@ -310,9 +330,15 @@ async def on_order_refund(
     await notify_customer(bot, i18n, service, order)
 
 
+def build_commands_router() -> Router:
+    """/orders works in any dialog (it leaves it, like /start): included before them."""
+    router = Router(name=__name__ + ".commands")
+    router.message.register(cmd_orders, Command("orders"), StateFilter("*"))
+    return router
+
+
 def build_router() -> Router:
     router = Router(name=__name__)
-    router.message.register(cmd_orders, Command("orders"))
     router.callback_query.register(on_orders_menu, MenuCb.filter(F.action == MenuAction.orders))
     router.callback_query.register(on_orders_page, OrdersCb.filter())
     actions = {

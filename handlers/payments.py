@@ -10,22 +10,24 @@ from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
-from aiogram.filters import Command, Filter
+from aiogram.filters import Command, Filter, StateFilter
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, LabeledPrice, Message, PreCheckoutQuery
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.formatting import trim
 from handlers.orders import notify_sellers
+from handlers.start import leave_dialog
 from keyboards.callback_data import OrderAction, OrderCb
-from models import Order, OrderStatus, PaymentMethod, Role, User
+from models import Order, OrderStatus, PaymentMethod, User
 from services.errors import DomainError
 from services.orders import OrderService, PaymentOutcome
 from services.payments import STARS, invoice_amount, invoice_currency, order_id_from, payload
 from services.texts import N_
+from services.users import UserService
 
 log = logging.getLogger(__name__)
 
@@ -147,8 +149,7 @@ async def on_successful_payment(
 async def _tell_admins(
     session: AsyncSession, bot: Bot, i18n: I18n, order_id: int, charge_id: str
 ) -> None:
-    admins = await session.scalars(select(User).where(User.role == Role.admin))
-    for admin in admins:
+    for admin in await UserService(session).admins():
         with i18n.use_locale(admin.language):
             text = _("⚠️ A payment for order #{id} needs a manual refund (charge {charge}).")
         try:
@@ -157,7 +158,8 @@ async def _tell_admins(
             log.warning("Could not tell admin %s: %s", admin.telegram_id, exc)
 
 
-async def cmd_paysupport(message: Message) -> None:
+async def cmd_paysupport(message: Message, state: FSMContext) -> None:
+    await leave_dialog(state, message)
     await message.answer(
         "💬 <b>"
         + _("Payment support")
@@ -175,5 +177,6 @@ def build_router() -> Router:
     router.pre_checkout_query.register(on_pre_checkout)
     router.callback_query.register(on_order_pay, OrderCb.filter(F.action == OrderAction.pay))
     router.message.register(on_successful_payment, PaymentReceived())
-    router.message.register(cmd_paysupport, Command("paysupport"))
+    # Included right after start: /paysupport works in any dialog (and leaves it).
+    router.message.register(cmd_paysupport, Command("paysupport"), StateFilter("*"))
     return router

@@ -3,9 +3,7 @@
 Moderation (admins) lives in handlers/review_moderation.py.
 """
 
-import html
 import logging
-import re
 from collections.abc import Callable, Iterable
 
 from aiogram import Bot, F, Router
@@ -21,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.filters.content import TextInput
-from bot.formatting import TEXT_LIMIT, quote, rating, stars
+from bot.formatting import fits, quote, rating, stars
 from bot.screen import Screen, show
 from bot.states import ReplyStates, ReviewStates
 from handlers.catalog import product_screen
@@ -75,16 +73,6 @@ _DIALOG_STATES = frozenset(s.state for s in (*ReviewStates.__states__, *ReplySta
 # -- rendering (shared with the moderation screens) ------------------------------------
 
 
-_TAG = re.compile(r"<[^>]+>")
-
-
-def _fits(text: str) -> bool:
-    """Whether Telegram accepts this HTML: it counts the visible text, in UTF-16 units.
-    (User text is escaped, so every '<' here starts one of our tags.)"""
-    visible = html.unescape(_TAG.sub("", text))
-    return len(visible.encode("utf-16-le")) // 2 <= TEXT_LIMIT
-
-
 def product_title(name: str) -> str:
     return quote(name, PRODUCT_LIMIT)
 
@@ -113,7 +101,7 @@ def fit_list(head: str, items: Iterable, render: Callable[[object, int], str]) -
     items = list(items)
     for limit in LIST_LIMITS:
         text = "\n\n".join([head, *(render(item, limit) for item in items)])
-        if _fits(text):
+        if fits(text):
             break
     return text  # at the last limit a page is far below 4096 whatever the texts hold
 
@@ -406,7 +394,8 @@ async def send_notice(
 def notice_text(headline: str, item: ReviewItem, locale: str) -> str:
     """A review in a notification; `headline` has an {id} and a {name} (the product)."""
     title = headline.format(id=item.review.id, name=product_title(item.product_name))
-    return f"<b>{title}</b>\n\n{review_block(item, locale)}"
+    # A 1000-character comment and reply of emoji would pass 4096 UTF-16 units.
+    return fit_list(f"<b>{title}</b>", [item], lambda it, limit: review_block(it, locale, limit))
 
 
 async def notify_about_review(

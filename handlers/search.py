@@ -12,6 +12,7 @@ from bot.filters.content import TextInput
 from bot.formatting import quote
 from bot.screen import Screen, show
 from bot.states import SearchStates
+from handlers.start import drop_reply_keyboard
 from keyboards.callback_data import MenuAction, MenuCb, SearchCb
 from keyboards.catalog import search_kb, search_prompt_kb
 from services.catalog import MAX_QUERY_LENGTH, CatalogService, search_terms
@@ -33,9 +34,10 @@ async def search_results(
     if not words:
         await state.set_state(SearchStates.query)
         return prompt_screen(_("That search is out of date. Please search again."))
-    page, total = await catalog.search(
-        words, cb.page, cb.after, settings.page_size, total=cb.pages or None
-    )
+    # The button carries the page count of the first page; as many matches as fill
+    # those pages give the same count without counting again.
+    known = cb.pages * settings.page_size if cb.pages else None
+    page, total = await catalog.search(words, cb.page, cb.after, settings.page_size, total=known)
     shown = quote(words, 100)
     if not page.items:
         text = _("Nothing found for «{words}». Try other words.").format(words=shown)
@@ -59,7 +61,7 @@ async def _run(
         await state.set_state(SearchStates.query)
         await show(event, prompt_screen())
         return
-    if await state.get_state() is not None:
+    if await drop_reply_keyboard(state, event) is not None:
         await state.set_state(None)
     await state.update_data({QUERY_KEY: words})
     await show(

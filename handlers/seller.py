@@ -3,6 +3,8 @@
 The add/edit dialog itself lives in handlers/seller_add.py; both share the screens here.
 """
 
+import html
+
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
@@ -13,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.filters.roles import protect
-from bot.formatting import money, quote
+from bot.formatting import CAPTION_LIMIT, TEXT_LIMIT, money, quote, trim, visible_length
 from bot.screen import Screen, show
 from keyboards.callback_data import (
     MenuAction,
@@ -30,11 +32,15 @@ from keyboards.seller import (
     my_products_kb,
     seller_panel_kb,
 )
-from models import Product, Role, User
+from models import Category, Product, Role, User
 from services.products import ProductService
 
 # A page of My products is one message: this many lines always fit its 4096 characters.
 PAGE_MAX = 20
+# The manage screen's caption always fits 1024 characters: the name is 255 at most, the
+# category path is cut to this, and the description gets the room that is left.
+PATH_LIMIT = 200
+DESCRIPTION_LIMIT = 300
 
 
 def product_service(session: AsyncSession, settings: Settings) -> ProductService:
@@ -43,6 +49,14 @@ def product_service(session: AsyncSession, settings: Settings) -> ProductService
 
 def status_label(product: Product) -> str:
     return "👁 " + _("visible") if product.is_active else "🙈 " + _("hidden")
+
+
+def path_text(path: list[Category]) -> str:
+    """'Drinks › Tea', escaped; a deep path loses its top levels, not the category."""
+    text = " › ".join(c.name for c in path)
+    if len(text) > PATH_LIMIT:
+        text = "…" + text[len(text) - PATH_LIMIT + 1 :]
+    return quote(text)
 
 
 def panel_screen() -> Screen:
@@ -86,16 +100,21 @@ async def manage_screen(
     path = await svc.category_path(product.category_id)
     lines = [note, ""] if note else []
     lines += [
-        f"<b>{quote(product.name)}</b>",
-        _("Category: {path}").format(path=quote(" › ".join(c.name for c in path))),
+        f"<b>{quote(product.name, 255)}</b>",
+        _("Category: {path}").format(path=path_text(path)),
         _("Price: {price}").format(price=money(product.price, settings.currency, locale)),
         _("In stock: {stock}").format(stock=product.stock),
         _("Photo: {photo}").format(photo=_("yes") if product.photo_file_id else _("no")),
         _("Status: {status}").format(status=status_label(product)),
     ]
+    text = "\n".join(lines)
     if product.description:
-        lines += ["", quote(product.description, 300)]
-    return Screen("\n".join(lines), manage_product_kb(product, page), photo=product.photo_file_id)
+        # A photo's caption is 1024 characters: the description gets what is left.
+        limit = CAPTION_LIMIT if product.photo_file_id else TEXT_LIMIT
+        room = min(limit - visible_length(text) - 2, DESCRIPTION_LIMIT)
+        if room > 1:
+            text += "\n\n" + html.escape(trim(product.description, room), quote=False)
+    return Screen(text, manage_product_kb(product, page), photo=product.photo_file_id)
 
 
 # -- panel and list ---------------------------------------------------------------------
@@ -196,9 +215,11 @@ async def on_product_delete_confirm(
     settings: Settings,
     locale: str,
     callback_answer: CallbackAnswer,
+    state: FSMContext,
 ) -> None:
     svc = product_service(session, settings)
     await svc.delete(user, callback_data.id)
+    await state.clear()  # an edit of it left open elsewhere ends too
     callback_answer.text = _("The product is deleted.")
     await show(query, await products_screen(svc, user, callback_data.page, settings, locale))
 

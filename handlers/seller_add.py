@@ -8,25 +8,30 @@ One set of step handlers serves three uses, told apart by the FSM data:
 FSM data holds ids and plain values only (the price as a string), so a restart resumes.
 """
 
-import html
-import re
 from decimal import Decimal
 from typing import Any
 
 from aiogram import F, Router
-from aiogram.filters import Filter, StateFilter
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.filters.content import PhotoInput, TextInput
-from bot.formatting import CAPTION_LIMIT, TEXT_LIMIT, money, quote
+from bot.filters.content import NotCommand, PhotoInput, TextInput
+from bot.formatting import CAPTION_LIMIT, TEXT_LIMIT, money, quote, visible_length
 from bot.screen import Screen, show
 from bot.states import ProductStates
 from handlers.catalog import product_screen
-from handlers.seller import manage_screen, panel_screen, product_service
+from handlers.errors import domain_message
+from handlers.seller import (
+    manage_screen,
+    panel_screen,
+    path_text,
+    product_service,
+    products_screen,
+)
 from keyboards.callback_data import (
     SellerAction,
     SellerCategoryCb,
@@ -38,7 +43,7 @@ from keyboards.callback_data import (
 from keyboards.seller import category_picker_kb, field_label, fields_kb, preview_kb, step_kb
 from models import Category, Product, User
 from services.catalog import ProductCard
-from services.errors import DomainError, InvalidInput, NotFound
+from services.errors import InvalidInput, NotAllowed, NotFound
 from services.products import ProductField, ProductService, field_value
 from services.validation import clean_description, clean_name, parse_price, parse_stock
 
@@ -52,7 +57,6 @@ STATE_OF = {
     ProductField.photo: ProductStates.photo,
 }
 FIELD_OF = {s.state: f for f, s in STATE_OF.items()}
-_TAG = re.compile(r"<[^>]*>")
 TEXT_STEPS = (
     ProductStates.name,
     ProductStates.description,
@@ -81,16 +85,6 @@ class StepContext:
         self.locale = locale
 
 
-def _visible_length(html_text: str) -> int:
-    """Characters Telegram counts (UTF-16 units of the text without tags and entities)."""
-    return len(html.unescape(_TAG.sub("", html_text)).encode("utf-16-le")) // 2
-
-
-def _error_text(exc: DomainError) -> str:
-    text = _(exc.message)
-    return text.format(**exc.params) if exc.params else text
-
-
 def _normalise(field: ProductField, raw: str, settings: Settings) -> Any:
     """The value to keep for a text step; raises InvalidInput (the service checks again)."""
     match field:
@@ -116,18 +110,35 @@ def _header(field: ProductField, data: dict[str, Any]) -> str:
     )
 
 
-async def _current(ev: StepContext, field: ProductField, data: dict[str, Any]) -> str | None:
+async def edited_product(ev: StepContext, data: dict[str, Any]) -> Product | None:
+    """The saved product the dialog changes; None when it is gone (deleted, or no longer
+    the seller's): then the dialog ends on My products, saying why."""
+    try:
+        return await ev.svc.get_own(ev.user, data["product_id"])
+    except (NotFound, NotAllowed):
+        pass
+    await ev.state.clear()
+    screen = await products_screen(
+        ev.svc, ev.user, int(data.get("page") or 1), ev.settings, ev.locale
+    )
+    note = "⚠️ " + _("This product was deleted or is no longer yours: nothing was changed.")
+    await show(ev.event, Screen(f"{note}\n\n{screen.text}", screen.markup))
+    return None
+
+
+async def _current(
+    ev: StepContext, field: ProductField, data: dict[str, Any], product: Product | None
+) -> str | None:
     """The value the field has now, when changing a saved product or the draft."""
-    if data.get("product_id"):
-        value = field_value(await ev.svc.get_own(ev.user, data["product_id"]), field)
+    if product is not None:
+        value = field_value(product, field)
     elif data.get("to_preview"):
         value = data.get(field.value)
     else:
         return None
     match field:
         case ProductField.category:
-            path = await ev.svc.category_path(int(value)) if value else []
-            return quote(" › ".join(c.name for c in path))
+            return path_text(await ev.svc.category_path(int(value)) if value else [])
         case ProductField.price:
             return money(Decimal(str(value)), ev.settings.currency, ev.locale)
         case ProductField.photo:
@@ -163,11 +174,14 @@ def _skip_label(field: ProductField, data: dict[str, Any]) -> str | None:
 
 async def ask(ev: StepContext, field: ProductField, error: str | None = None) -> None:
     """Show the step for `field` (again, with `error` on top when the input was wrong)."""
-    await ev.state.set_state(STATE_OF[field])
     data = await ev.state.get_data()
+    product = None
+    if data.get("product_id") and (product := await edited_product(ev, data)) is None:
+        return
+    await ev.state.set_state(STATE_OF[field])
     lines = [f"⚠️ {error}", ""] if error else []
     lines.append(_header(field, data))
-    current = await _current(ev, field, data)
+    current = await _current(ev, field, data, product)
     if current is not None:
         lines.append(_("Now: {value}").format(value=current))
     lines += ["", _prompt(field, ev.settings)]
@@ -176,7 +190,7 @@ async def ask(ev: StepContext, field: ProductField, error: str | None = None) ->
         path = await ev.svc.category_path(level) if level else []
         children = await ev.svc.child_categories(level or None)
         if path:
-            lines.append("📂 " + quote(" › ".join(c.name for c in path)))
+            lines.append("📂 " + path_text(path))
         if not children and not path:
             lines.append(_("There are no categories yet. Ask an admin to create one."))
         markup = category_picker_kb(children, path[-1] if path else None)
@@ -213,7 +227,7 @@ async def show_preview(ev: StepContext) -> None:
         category = await ev.svc.category(int(data[ProductField.category.value]))
     except NotFound as exc:  # hidden or deleted by an admin since it was picked
         await ev.state.update_data(to_preview=True, cat_level=0)
-        await ask(ev, ProductField.category, error=_error_text(exc))
+        await ask(ev, ProductField.category, error=domain_message(exc))
         return
     card = product_screen(
         draft_card(data, ev.user, category),
@@ -226,7 +240,7 @@ async def show_preview(ev: StepContext) -> None:
     hint = "👁 " + _("<b>Preview.</b> This is how customers will see the product:")
     limit = CAPTION_LIMIT if card.photo else TEXT_LIMIT
     text = card.text
-    if _visible_length(hint) + _visible_length(text) + 2 <= limit:
+    if visible_length(hint) + visible_length(text) + 2 <= limit:
         text = hint + "\n\n" + text
     await show(ev.event, Screen(text, preview_kb(), photo=card.photo))
 
@@ -239,6 +253,8 @@ async def accept(ev: StepContext, field: ProductField, value: Any) -> None:
     data = await ev.state.get_data()
     product_id = data.get("product_id")
     if product_id:
+        if await edited_product(ev, data) is None:
+            return
         product = await ev.svc.update_field(ev.user, product_id, field, value)
         await ev.state.clear()
         page = int(data.get("page") or 1)
@@ -263,7 +279,8 @@ async def go_back(ev: StepContext, raw_state: str | None) -> None:
         await ask(ev, ProductField.category)
         return
     if data.get("product_id"):
-        product = await ev.svc.get_own(ev.user, data["product_id"])
+        if (product := await edited_product(ev, data)) is None:
+            return
         await ev.state.clear()
         page = int(data.get("page") or 1)
         await show(ev.event, await manage_screen(ev.svc, product, page, ev.settings, ev.locale))
@@ -334,7 +351,7 @@ async def on_step_input(
     try:
         value = _normalise(field, text, settings)
     except InvalidInput as exc:
-        await ask(ev, field, error=_error_text(exc))
+        await ask(ev, field, error=domain_message(exc))
         return
     await accept(ev, field, value)
 
@@ -465,13 +482,6 @@ async def on_publish(
     await show(query, await manage_screen(ev.svc, product, 1, settings, locale, note=note))
 
 
-class _NotCommand(Filter):
-    """Any message but a command: unknown commands go on to the fallback."""
-
-    async def __call__(self, message: Message) -> bool:
-        return not (message.text or "").startswith("/")
-
-
 def build_router() -> Router:
     """The dialog's handlers; included by the seller router, whose role gate covers them."""
     router = Router(name=__name__)
@@ -505,5 +515,5 @@ def build_router() -> Router:
     )
     router.message.register(on_step_input, StateFilter(*TEXT_STEPS), TextInput())
     router.message.register(on_photo_input, StateFilter(ProductStates.photo), PhotoInput())
-    router.message.register(on_wrong_input, any_step, _NotCommand())
+    router.message.register(on_wrong_input, any_step, NotCommand())
     return router

@@ -50,23 +50,29 @@ def help_text(role: Role) -> str:
     return "\n".join(lines)
 
 
-async def _leave_dialog(state: FSMContext, message: Message | None) -> bool:
-    """Clears the dialog; takes a reply keyboard away if its step showed one.
-    True when there was a dialog to leave."""
+async def drop_reply_keyboard(state: FSMContext, message: Message | None) -> str | None:
+    """Takes away the reply keyboard a dialog step showed, if the user is on such a
+    step; returns the current state."""
     current = await state.get_state()
-    await state.clear()
     if current in REPLY_KEYBOARD_STATES and message is not None:
         await message.answer(_("Cancelled."), reply_markup=ReplyKeyboardRemove())
+    return current
+
+
+async def leave_dialog(state: FSMContext, message: Message | None) -> bool:
+    """Clears the dialog (and its reply keyboard). True when there was one to leave."""
+    current = await drop_reply_keyboard(state, message)
+    await state.clear()
     return current is not None
 
 
 async def cmd_start(message: Message, user: User, state: FSMContext) -> None:
-    await _leave_dialog(state, message)
+    await leave_dialog(state, message)
     await show(message, home_screen(user))
 
 
 async def on_home(query: CallbackQuery, user: User, state: FSMContext) -> None:
-    await state.clear()
+    await leave_dialog(state, query.message if isinstance(query.message, Message) else None)
     await show(query, home_screen(user))
 
 
@@ -79,14 +85,14 @@ async def on_help(query: CallbackQuery, user: User) -> None:
 
 
 async def cmd_cancel(message: Message, user: User, state: FSMContext) -> None:
-    if not await _leave_dialog(state, message):
+    if not await leave_dialog(state, message):
         await message.answer(_("There is nothing to cancel."), reply_markup=main_menu_kb(user.role))
         return
     await message.answer(_("Cancelled."), reply_markup=main_menu_kb(user.role))
 
 
 async def on_cancel(query: CallbackQuery, user: User, state: FSMContext) -> None:
-    await _leave_dialog(state, query.message if isinstance(query.message, Message) else None)
+    await leave_dialog(state, query.message if isinstance(query.message, Message) else None)
     await show(query, Screen(_("Cancelled."), main_menu_kb(user.role)))
 
 

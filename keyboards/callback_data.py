@@ -4,8 +4,14 @@ Prefixes are short and unique (a test checks both).
 """
 
 from enum import StrEnum
+from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
+
+# Ids are INTEGER columns: a forged number beyond them fails to unpack, so the press
+# goes to the fallback ("out of date") instead of overflowing a query.
+Int = Annotated[int, Field(ge=-(2**31) + 1, le=2**31 - 1)]
 
 
 class MenuAction(StrEnum):
@@ -38,36 +44,36 @@ class CancelCb(CallbackData, prefix="x"):
 class CategoryCb(CallbackData, prefix="c"):
     """A category screen (id 0: the top level). `after` is the keyset cursor of the page."""
 
-    id: int
-    page: int = 1
-    after: int = 0
+    id: Int
+    page: Int = 1
+    after: Int = 0
 
 
 class ProductCb(CallbackData, prefix="p"):
     """A product card; `category_id`, `page` and `after` say where Back returns to
     (category_id 0: the product's own category; -1: the search results)."""
 
-    id: int
-    category_id: int = 0
-    page: int = 1
-    after: int = 0
+    id: Int
+    category_id: Int = 0
+    page: Int = 1
+    after: Int = 0
 
 
 class ReviewsCb(CallbackData, prefix="rv"):
     """The review list of a product."""
 
-    product_id: int
-    page: int = 1
+    product_id: Int
+    page: Int = 1
 
 
 class ReviewStartCb(CallbackData, prefix="rs"):
     """Leave (or edit) one's review of a product."""
 
-    product_id: int
+    product_id: Int
 
 
 class CartAddCb(CallbackData, prefix="ca"):
-    product_id: int
+    product_id: Int
 
 
 # Seller panel
@@ -83,7 +89,7 @@ class SellerCb(CallbackData, prefix="sl"):
     """The seller panel, a page of My products, or the start of the add dialog."""
 
     action: SellerAction
-    page: int = 1
+    page: Int = 1
 
 
 class SellerProductAction(StrEnum):
@@ -98,23 +104,23 @@ class SellerProductAction(StrEnum):
 class SellerProductCb(CallbackData, prefix="sp"):
     """One of the seller's products; `page` is the My products page Back returns to."""
 
-    id: int
+    id: Int
     action: SellerProductAction = SellerProductAction.open
-    page: int = 1
+    page: Int = 1
 
 
 class SellerFieldCb(CallbackData, prefix="sf"):
     """Edit one field: of a saved product (`product_id`), or of the draft (0) in preview."""
 
     field: str
-    product_id: int = 0
-    page: int = 1
+    product_id: Int = 0
+    page: Int = 1
 
 
 class SellerCategoryCb(CallbackData, prefix="sk"):
     """The category picker: open a level (`pick` False) or put the product there."""
 
-    id: int
+    id: Int
     pick: bool = False
 
 
@@ -147,7 +153,7 @@ class AdminCb(CallbackData, prefix="ad"):
     """An admin panel screen; `before` pages the audit log (entries older than that id)."""
 
     action: AdminAction
-    before: int = 0
+    before: Int = 0
 
 
 class AdminUserAction(StrEnum):
@@ -161,7 +167,7 @@ class AdminUserCb(CallbackData, prefix="au"):
     """A user's card and the actions on it; `role` is the new role of `role`."""
 
     action: AdminUserAction
-    id: int
+    id: Int
     role: str = ""
 
 
@@ -184,9 +190,9 @@ class AdminCategoryCb(CallbackData, prefix="ak"):
     (0: the top level); `page` pages the move targets."""
 
     action: AdminCategoryAction = AdminCategoryAction.open
-    id: int = 0
-    target: int = 0
-    page: int = 1
+    id: Int = 0
+    target: Int = 0
+    page: Int = 1
 
 
 # Broadcast
@@ -194,13 +200,13 @@ class AdminCategoryCb(CallbackData, prefix="ak"):
 
 class BroadcastCb(CallbackData, prefix="bc"):
     action: str
-    id: int = 0
+    id: Int = 0
 
 
 class BroadcastAudienceCb(CallbackData, prefix="bca"):
     """The audience of the draft broadcast `id`: a models.Audience value."""
 
-    id: int
+    id: Int
     audience: str
 
 
@@ -216,7 +222,7 @@ class ReviewStep(StrEnum):
 
 
 class ReviewGradeCb(CallbackData, prefix="rvg"):
-    grade: int
+    grade: Int
 
 
 class ReviewStepCb(CallbackData, prefix="rvs"):
@@ -228,7 +234,7 @@ class ReviewStepCb(CallbackData, prefix="rvs"):
 class ReviewReplyCb(CallbackData, prefix="rvr"):
     """The seller writes (or edits) the reply to a review."""
 
-    review_id: int
+    review_id: Int
 
 
 class ModAction(StrEnum):
@@ -243,14 +249,14 @@ class ModReviewCb(CallbackData, prefix="rvm"):
     """A moderation button; `page` 0: pressed in a notification, else on that list page."""
 
     action: ModAction
-    review_id: int
-    page: int = 0
+    review_id: Int
+    page: Int = 0
 
 
 class ModReviewsCb(CallbackData, prefix="rvl"):
     """The admin list of the latest reviews (the admin panel links here)."""
 
-    page: int = 1
+    page: Int = 1
 
 
 # Cart, checkout and orders
@@ -269,7 +275,7 @@ class CartCb(CallbackData, prefix="crt"):
     """The cart screen and its buttons; lines are keyed by product within one's own cart."""
 
     action: CartAction = CartAction.show
-    product_id: int = 0
+    product_id: Int = 0
 
 
 class CheckoutAction(StrEnum):
@@ -295,7 +301,7 @@ class OrdersCb(CallbackData, prefix="ols"):
 
     scope: OrderScope = OrderScope.mine
     status: str = ""
-    page: int = 1
+    page: Int = 1
 
 
 class OrderAction(StrEnum):
@@ -309,7 +315,7 @@ class OrderAction(StrEnum):
 
 
 class OrderCb(CallbackData, prefix="ord"):
-    id: int
+    id: Int
     action: OrderAction = OrderAction.view
     to: str = ""
     scope: OrderScope = OrderScope.mine
@@ -322,6 +328,6 @@ class SearchCb(CallbackData, prefix="sq"):
     """A page of the user's latest search results (the words are in the FSM data);
     `pages` 0: not counted yet. `after` is the keyset cursor, as in CategoryCb."""
 
-    page: int = 1
-    pages: int = 0
-    after: int = 0
+    page: Int = 1
+    pages: Int = 0
+    after: Int = 0

@@ -41,10 +41,6 @@ def cart_kb(cart: Cart) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def added_kb() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[[button("🛒 " + _("Cart"), CartCb())]])
-
-
 # The checkout dialog
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Order, Review, Role, User
+from models import Order, Product, Review, Role, User
 from services.audit import AuditService
 from services.errors import InvalidInput, NotAllowed, NotFound
 from services.texts import N_
@@ -39,6 +39,15 @@ def parse_role(text: str) -> Role:
     if role is None:
         raise InvalidInput(N_("Unknown role. Use customer, seller or admin."))
     return role
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """The outcome of a role change or a ban."""
+
+    user: User
+    changed: bool  # False: the user already had this role or ban
+    products_hidden: int = 0  # their products taken off sale by this change
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +110,8 @@ class AdminService:
 
     # -- roles -----------------------------------------------------------------------
 
-    async def set_role(self, actor: User, user_id: int, role: Role) -> tuple[User, bool]:
-        """The user, and whether their role changed (False: they already had it)."""
+    async def set_role(self, actor: User, user_id: int, role: Role) -> Change:
+        """Demoted to customer, the user's products go off sale: nobody manages them."""
         require_admin(actor)
         # Admin rows are locked first: two admins demoting each other at once can't
         # leave the shop without one (PostgreSQL; SQLite serialises writers anyway).
@@ -115,22 +124,24 @@ class AdminService:
             raise NotAllowed()  # demoted by another admin a moment ago
         user = await self.get(actor, user_id)
         if user.role is role:
-            return user, False
+            return Change(user, False)
         if user.role is Role.admin and admins == [user.id]:
             raise InvalidInput(N_("This is the last admin: make someone else admin first."))
         if role is Role.admin and user.is_banned:
             raise InvalidInput(N_("Unban this user before making them admin."))
-        before = user.role
+        before, after = {"role": user.role.value}, {"role": role.value}
         user.role = role
+        hidden = await self._hide_products(user) if role is Role.customer else 0
+        if hidden:
+            after["products_hidden"] = hidden
         await self.session.flush()
-        await self.audit.record(
-            actor, "user.role", "user", user.id, {"role": before.value}, {"role": role.value}
-        )
-        return user, True
+        await self.audit.record(actor, "user.role", "user", user.id, before, after)
+        return Change(user, True, hidden)
 
     # -- bans ------------------------------------------------------------------------
 
-    async def ban(self, actor: User, user_id: int) -> User:
+    async def ban(self, actor: User, user_id: int) -> Change:
+        """A banned seller's products go off sale; an unban doesn't bring them back."""
         require_admin(actor)
         user = await self.get(actor, user_id)
         if user.id == actor.id:
@@ -138,15 +149,17 @@ class AdminService:
         if user.role is Role.admin:
             raise InvalidInput(N_("Admins can't be banned: change their role first."))
         if user.is_banned:
-            return user
+            return Change(user, False)
         user.is_banned = True
         # The notice goes out on their next message, once.
         user.ban_notified = False
+        hidden = await self._hide_products(user)
+        after: dict[str, object] = {"is_banned": True}
+        if hidden:
+            after["products_hidden"] = hidden
         await self.session.flush()
-        await self.audit.record(
-            actor, "user.ban", "user", user.id, {"is_banned": False}, {"is_banned": True}
-        )
-        return user
+        await self.audit.record(actor, "user.ban", "user", user.id, {"is_banned": False}, after)
+        return Change(user, True, hidden)
 
     async def unban(self, actor: User, user_id: int) -> User:
         require_admin(actor)
@@ -161,3 +174,23 @@ class AdminService:
             actor, "user.unban", "user", user.id, {"is_banned": True}, {"is_banned": False}
         )
         return user
+
+    async def _hide_products(self, user: User) -> int:
+        """Takes the user's visible products off sale; how many there were.
+
+        Through the ORM, so the flush events keep the categories' product counts right.
+        The seller (or an admin) shows them again by hand.
+        """
+        products = await self.session.scalars(
+            select(Product).where(
+                Product.seller_id == user.id,
+                Product.is_active.is_(True),
+                Product.is_deleted.is_(False),
+            )
+        )
+        hidden = 0
+        for product in products:
+            product.is_active = False
+            hidden += 1
+        await self.session.flush()
+        return hidden

@@ -1,9 +1,17 @@
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import AuditEntry, User
+
+
+@dataclass(frozen=True, slots=True)
+class AuditPage:
+    entries: list[AuditEntry]  # newest first
+    people: dict[int, User]  # the actors and the users acted on, by id
+    older_than: int | None  # the cursor of the next, older page (None: this is the last)
 
 
 class AuditService:
@@ -33,8 +41,25 @@ class AuditService:
         await self.session.flush()
         return entry
 
-    async def latest(self, limit: int = 20, before_id: int | None = None) -> list[AuditEntry]:
-        stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    async def latest_with_people(
+        self, actor: User, limit: int = 20, before_id: int | None = None
+    ) -> AuditPage:
+        """A page of the log, newest first (older than `before_id`), for admins only."""
+        # Imported here: services.admin records through this module.
+        from services.admin import require_admin
+
+        require_admin(actor)
+        stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit + 1)
         if before_id is not None:
             stmt = stmt.where(AuditEntry.id < before_id)
-        return list(await self.session.scalars(stmt))
+        rows = list(await self.session.scalars(stmt))
+        entries = rows[:limit]
+        ids = {e.actor_id for e in entries if e.actor_id} | {
+            e.target_id for e in entries if e.target_type == "user" and e.target_id
+        }
+        people = {}
+        if ids:
+            people = {
+                u.id: u for u in await self.session.scalars(select(User).where(User.id.in_(ids)))
+            }
+        return AuditPage(entries, people, entries[-1].id if len(rows) > limit else None)

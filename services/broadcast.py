@@ -29,10 +29,10 @@ from models import (
     BroadcastRecipient,
     BroadcastStatus,
     RecipientStatus,
-    Role,
     User,
 )
 from models.base import utcnow
+from services.admin import require_admin
 from services.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from services.texts import N_
 
@@ -95,10 +95,8 @@ class BroadcastService:
 
     # -- the admin's side ------------------------------------------------------------
 
-    @staticmethod
-    def _require_admin(actor: User) -> None:
-        if actor.role is not Role.admin:
-            raise NotAllowed()
+    # The one admin rule (banned admins are refused too).
+    _require_admin = staticmethod(require_admin)
 
     async def draft(self, author: User, broadcast_id: int) -> Broadcast:
         """The author's draft; anything else (someone else's, already sent) is refused."""

@@ -1,11 +1,11 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import CartItem, Category, Product, User
-from services.catalog import MAX_ID, CatalogService
+from models import CartItem, Product, User
+from services.catalog import MAX_ID, CatalogService, shown_category_ids
 from services.errors import DomainError, NotFound
 from services.texts import N_
 
@@ -49,10 +49,6 @@ class Cart:
         return sum((line.total for line in self.lines if line.available), Decimal(0))
 
     @property
-    def count(self) -> int:
-        return sum(line.quantity for line in self.lines)
-
-    @property
     def blocked(self) -> bool:
         """Lines that checkout would refuse: hidden products or more than is in stock."""
         return any(not line.available or line.short for line in self.lines)
@@ -65,12 +61,16 @@ class CartService:
         self.session = session
 
     async def get(self, user: User) -> Cart:
-        # "Available" looks at the product and its own category; the catalog's full
-        # walk up the category tree would cost a query per line on every cart screen.
+        # "Available" is the catalog's rule: the product, its category and every
+        # ancestor category are shown.
+        shown = and_(
+            Product.is_active.is_(True),
+            Product.is_deleted.is_(False),
+            Product.category_id.in_(shown_category_ids()),
+        )
         rows = await self.session.execute(
-            select(CartItem, Product, Category.is_active)
+            select(CartItem, Product, shown.label("shown"))
             .join(Product, Product.id == CartItem.product_id)
-            .join(Category, Category.id == Product.category_id)
             .where(CartItem.user_id == user.id)
             .order_by(CartItem.id)
         )
@@ -83,7 +83,7 @@ class CartService:
                     price=product.price,
                     seen_price=item.price,
                     stock=product.stock,
-                    available=product.is_active and not product.is_deleted and shown,
+                    available=bool(shown),
                 )
                 for item, product, shown in rows
             ]

@@ -6,8 +6,11 @@ shown when it and all its ancestors are active. Screens of one item check the pa
 from that item (a handful of primary-key steps in the same statement); searches check
 membership in the set of shown categories (categories are few).
 
-Every screen is one or two statements; paging is keyset on product id (no OFFSET), and
-"page n/N" comes from the kept `Category.product_count`.
+Every screen is one statement (a search's first page also counts its matches); a category
+screen reads the category, its children and its page of products in one `UNION ALL`.
+Paging is keyset on product id (no OFFSET), and "page n/N" comes from the kept
+`Category.product_count`. Only a stale cursor (rows removed since the page was shown)
+costs one more statement.
 """
 
 from dataclasses import dataclass
@@ -15,17 +18,24 @@ from functools import cache
 
 from sqlalchemy import (
     BindParameter,
+    Boolean,
     ColumnElement,
+    CompoundSelect,
     Integer,
+    Numeric,
     Row,
     Select,
     and_,
     bindparam,
+    cast,
     exists,
     func,
     literal,
+    literal_column,
+    null,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -179,25 +189,6 @@ def _top_stmt() -> Select:
     )
 
 
-@cache
-def _category_stmt() -> Select:
-    """The category (with whether its path is shown) and its active children."""
-    category_id = _int("category_id")
-    anchor = select(Category.id, Category.parent_id, Category.is_active).where(
-        Category.id == category_id
-    )
-    return (
-        select(*_CATEGORY_COLUMNS, _path_shown(anchor).label("shown"))
-        .where(
-            or_(
-                Category.id == category_id,
-                and_(Category.parent_id == category_id, Category.is_active.is_(True)),
-            )
-        )
-        .order_by(Category.position, Category.id)
-    )
-
-
 def _keyset(base: Select) -> tuple[Select, Select]:
     """Forward (ids above :after) and backward (ids below :after) pages of `base`."""
     after, limit = _int("after"), _int("limit")
@@ -210,6 +201,56 @@ def _keyset(base: Select) -> tuple[Select, Select]:
 @cache
 def _category_pages() -> tuple[Select, Select]:
     return _keyset(select(*_ROW).where(Product.category_id == _int("category_id"), _listed()))
+
+
+# A category screen in one statement: the category row (with whether its path is shown)
+# and its active children (kind 0), then one keyset page of its products (kind 1). Each
+# side pads the other's columns with typed NULLs so the UNION lines up on PostgreSQL.
+# `sort` orders each kind: categories by (position, id); products by id, or by -id
+# backward, so the page comes out in the order `_page` expects.
+_CATEGORY, _PRODUCT = 0, 1
+
+
+@cache
+def _category_screen_stmt(backward: bool) -> CompoundSelect:
+    category_id = _int("category_id")
+    anchor = select(Category.id, Category.parent_id, Category.is_active).where(
+        Category.id == category_id
+    )
+    categories = select(
+        literal_column(str(_CATEGORY), Integer).label("kind"),
+        *_CATEGORY_COLUMNS,
+        _path_shown(anchor).label("shown"),
+        cast(null(), Numeric(12, 2)).label("price"),
+        cast(null(), Integer).label("stock"),
+        Category.position.label("sort"),
+    ).where(
+        or_(
+            Category.id == category_id,
+            and_(Category.parent_id == category_id, Category.is_active.is_(True)),
+        )
+    )
+    page = _category_pages()[backward].subquery("page")
+    products = select(
+        literal_column(str(_PRODUCT), Integer).label("kind"),
+        page.c.id,
+        page.c.name,
+        cast(null(), Integer).label("parent_id"),
+        cast(null(), Integer).label("product_count"),
+        cast(null(), Boolean).label("shown"),
+        page.c.price,
+        page.c.stock,
+        (-page.c.id if backward else page.c.id).label("sort"),
+    )
+    fused = union_all(categories, products)
+    return fused.order_by(
+        fused.selected_columns.kind, fused.selected_columns.sort, fused.selected_columns.id
+    )
+
+
+def _cursor(page: int, after: int) -> tuple[int, int]:
+    """The page number and keyset cursor of a press, forged values brought in range."""
+    return max(page, 1), max(min(after, MAX_ID), -MAX_ID)  # cursors stay within INTEGER
 
 
 def search_terms(query: str) -> list[str]:
@@ -264,14 +305,22 @@ class CatalogService:
             return CategoryScreen(None, children, Page([], 1, 1, False, False))
         if not 0 < category_id <= MAX_ID:
             return None
+        page, after = _cursor(page, after)
         params = {"category_id": category_id}
-        rows = (await self.session.execute(_category_stmt(), params)).all()
-        current = next((r for r in rows if r.id == category_id), None)
+        stmt = _category_screen_stmt(after < 0)
+        rows = (
+            await self.session.execute(
+                stmt, {**params, "after": abs(after), "limit": page_size + 1}
+            )
+        ).all()
+        categories = [r for r in rows if r.kind == _CATEGORY]
+        current = next((r for r in categories if r.id == category_id), None)
         if current is None or not current.shown:
             return None
-        children = [r for r in rows if r.id != category_id]
+        children = [r for r in categories if r.id != category_id]
+        fetched = [r for r in rows if r.kind == _PRODUCT]
         products = await self._page(
-            _category_pages(), params, page, after, page_size, current.product_count
+            _category_pages(), params, page, after, page_size, current.product_count, fetched
         )
         return CategoryScreen(current, children, products)
 
@@ -309,28 +358,32 @@ class CatalogService:
         after: int,
         size: int,
         total: int,
+        fetched: list[Row] | None = None,
     ) -> Page:
         """Keyset page: `after` >= 0 shows ids above it; `after` < 0 shows the page that
-        ends just before id -after (the ◀ button)."""
+        ends just before id -after (the ◀ button). `fetched`: the rows the cursor's own
+        statement (forward or backward, limit size + 1) already returned, if a fused
+        statement read them; the fallbacks below always run their own."""
         forward, backward = stmts
-        page = max(page, 1)
-        after = max(min(after, MAX_ID), -MAX_ID)  # forged cursors stay within INTEGER
+        page, after = _cursor(page, after)
         if after < 0:
-            rows = (
-                await self.session.execute(backward, {**params, "after": -after, "limit": size + 1})
-            ).all()
-            if len(rows) > size:
-                return self._shape(rows[:size][::-1], max(page, 2), True, True, size, total)
-            after, page = 0, 1  # rows were removed since: start over from the top
-        rows = (
-            await self.session.execute(forward, {**params, "after": after, "limit": size + 1})
-        ).all()
+            if fetched is None:
+                fetched = await self._rows(backward, params, -after, size)
+            if len(fetched) > size:
+                return self._shape(fetched[:size][::-1], max(page, 2), True, True, size, total)
+            after, page, fetched = 0, 1, None  # rows were removed since: start over from the top
+        rows = await self._rows(forward, params, after, size) if fetched is None else fetched
         if not rows and after > 0:  # a stale cursor past the end
             return await self._page(stmts, params, 1, 0, size, total)
         has_prev = after > 0
         return self._shape(
             list(rows[:size]), page if has_prev else 1, has_prev, len(rows) > size, size, total
         )
+
+    async def _rows(self, stmt: Select, params: dict[str, int], after: int, size: int) -> list[Row]:
+        """One keyset fetch: up to size + 1 rows past `after` (the extra one: is there more?)."""
+        values = {**params, "after": after, "limit": size + 1}
+        return list((await self.session.execute(stmt, values)).all())
 
     @staticmethod
     def _shape(
@@ -339,3 +392,9 @@ class CatalogService:
         # The kept count may lag a bulk change; what the query saw wins.
         pages = max(-(-total // size), page + 1) if has_next else page
         return Page(items, page, pages, has_prev, has_next)
+
+
+def shown_category_ids() -> Select:
+    """ids of every shown category: the rule above, for other services' filters
+    (`Product.category_id.in_(shown_category_ids())`)."""
+    return _shown_categories()

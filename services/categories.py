@@ -6,7 +6,7 @@ records the change in the audit log.
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Category, Product, User
@@ -17,6 +17,24 @@ from services.slugs import unique_slug
 from services.texts import N_
 
 NAME_LIMIT = 100
+DEPTH_LIMIT = 100  # a cycle in the data can't hang the bot
+# The PostgreSQL advisory lock ("ct", 1) that lets one category move run at a time.
+MOVE_LOCK = {"ns": 0x6374, "id": 1}
+
+
+async def ancestry(session: AsyncSession, category_id: int, fresh: bool = False) -> list[Category]:
+    """The category and its ancestors, root first, hidden ones included ([]: no such
+    category). The one walk up the tree, for admins and sellers alike. `fresh` reads
+    the rows again instead of trusting the ones the session already holds."""
+    chain: list[Category] = []
+    next_id: int | None = category_id
+    while next_id is not None and len(chain) < DEPTH_LIMIT:
+        category = await session.get(Category, next_id, populate_existing=fresh)
+        if category is None:
+            break
+        chain.append(category)
+        next_id = category.parent_id
+    return chain[::-1]
 
 
 def _under(parent_id: int | None):
@@ -41,9 +59,10 @@ class CategoryService:
 
     # -- reading ---------------------------------------------------------------------
 
-    async def get(self, actor: User, category_id: int) -> Category:
+    async def get(self, actor: User, category_id: int, fresh: bool = False) -> Category:
+        """`fresh`: read the row again even if the session holds it already."""
         require_admin(actor)
-        category = await self.session.get(Category, category_id)
+        category = await self.session.get(Category, category_id, populate_existing=fresh)
         if category is None:
             raise NotFound(N_("This category no longer exists."))
         return category
@@ -57,13 +76,7 @@ class CategoryService:
     async def path(self, actor: User, category: Category) -> list[Category]:
         """The ancestors of `category`, root first, then the category itself."""
         require_admin(actor)
-        chain = [category]
-        while chain[0].parent_id is not None and len(chain) < 100:
-            parent = await self.session.get(Category, chain[0].parent_id)
-            if parent is None:
-                break
-            chain.insert(0, parent)
-        return chain
+        return await ancestry(self.session, category.id)
 
     async def tree(self, actor: User) -> list[TreeItem]:
         """The whole tree, depth first, each level in display order. One SELECT."""
@@ -155,13 +168,19 @@ class CategoryService:
         return category
 
     async def move(self, actor: User, category_id: int, parent_id: int | None) -> Category:
-        category = await self.get(actor, category_id)
+        require_admin(actor)
+        # Two moves checked at once could each see no cycle and make one together (A under
+        # B, B under A): on PostgreSQL they take turns, and each reads the tree after the
+        # lock, as the previous move left it. SQLite lets one writer at a time anyway.
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self.session.execute(text("SELECT pg_advisory_xact_lock(:ns, :id)"), MOVE_LOCK)
+        category = await self.get(actor, category_id, fresh=True)
         if parent_id == category.parent_id:
             return category
         if parent_id is not None:
-            parent = await self.get(actor, parent_id)
+            parent = await self.get(actor, parent_id, fresh=True)
             # Walk up from the new parent: meeting the category means a cycle.
-            chain = await self.path(actor, parent)
+            chain = await ancestry(self.session, parent.id, fresh=True)
             if any(c.id == category.id for c in chain):
                 raise InvalidInput(N_("A category can't go under itself or its subcategory."))
         await self._check_name_free(category.name, parent_id, exclude_id=category.id)

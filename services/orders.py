@@ -1,20 +1,22 @@
 import enum
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from models import CartItem, Order, OrderItem, OrderStatus, PaymentMethod, Product, Role, User
-from services.cart import CartService
-from services.catalog import MAX_ID
+from services.catalog import MAX_ID, shown_category_ids
 from services.errors import DomainError, NotAllowed, NotFound
 from services.texts import N_
+from services.users import UserService
 
 ORDER_NOT_FOUND = N_("Order not found.")
+ALREADY_PLACED = N_("Your order is already placed, or your cart is empty.")
 
 # What sellers and admins may do to an order, by its status. Cash-on-delivery orders
 # ship unpaid; cancelling returns the stock.
@@ -24,6 +26,12 @@ STAFF_MOVES: dict[OrderStatus, tuple[OrderStatus, ...]] = {
     OrderStatus.shipped: (OrderStatus.delivered,),
 }
 REFUNDABLE = (OrderStatus.paid, OrderStatus.shipped, OrderStatus.delivered)
+# A forged page number must not overflow OFFSET; nobody pages this far by hand.
+MAX_PAGE = 10_000
+
+
+def clamp_page(page: int) -> int:
+    return min(max(page, 1), MAX_PAGE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +40,26 @@ class Contact:
     phone: str
     address: str | None  # None: pickup
     comment: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryLine:
+    """A line of the checkout summary the customer saw: what Confirm must order."""
+
+    product_id: int
+    quantity: int
+    price: Decimal
+
+
+class SummaryOutdated(DomainError):
+    message = N_("Your cart has changed since the summary. Check it and confirm again.")
+
+
+def same_lines(summary: Sequence[SummaryLine], quantities: dict[int, int]) -> bool:
+    """The cart ({product id: quantity}) holds exactly the summary's lines."""
+    return {line.product_id: line.quantity for line in summary} == quantities and len(
+        summary
+    ) == len(quantities)
 
 
 class PaymentOutcome(enum.Enum):
@@ -46,55 +74,90 @@ class OrderService:
 
     # -- checkout ---------------------------------------------------------------------
 
-    async def checkout(self, user: User, contact: Contact, method: PaymentMethod, currency: str):
+    async def checkout(
+        self,
+        user: User,
+        contact: Contact,
+        method: PaymentMethod,
+        currency: str,
+        summary: Sequence[SummaryLine] | None = None,
+    ) -> Order:
         """The cart becomes an order, all or nothing.
+
+        The cart is claimed first (deleted, its rows returned): of two Confirm presses at
+        once only one gets the lines, the other finds nothing. On SQLite that delete is
+        the transaction's first write, so it takes the write lock and sees the latest
+        rows; on PostgreSQL the second delete waits for the first and then finds the rows
+        gone. `summary`: the lines the customer confirmed; the claimed cart must be
+        exactly those (without it, the prices the customer last saw in the cart count).
 
         Each line takes its stock with one conditional UPDATE, so two customers racing
         for the last unit can't both get it; the price is in the condition too, so the
         order never holds a price the customer hasn't seen. Any line failing raises and
-        the caller's transaction rolls back the whole order. Lines go in product order,
-        so two orders never lock the same rows in opposite orders (PostgreSQL deadlock).
+        the caller's transaction rolls back the whole order, cart included. Lines go in
+        product order, so two orders never lock rows in opposite orders (deadlock).
         """
-        cart = await CartService(self.session).get(user)
-        if not cart.lines:
-            raise DomainError(N_("Your cart is empty."))
-        if any(not line.available for line in cart.lines):
+        claimed = (
+            await self.session.execute(
+                delete(CartItem)
+                .where(CartItem.user_id == user.id)
+                .returning(CartItem.product_id, CartItem.quantity, CartItem.price)
+                .execution_options(synchronize_session=False)
+            )
+        ).all()
+        if not claimed:
+            raise DomainError(ALREADY_PLACED)
+        quantities = {row.product_id: row.quantity for row in claimed}
+        if summary is None:
+            prices = {row.product_id: row.price for row in claimed}
+        else:
+            if not same_lines(summary, quantities):
+                raise SummaryOutdated()
+            prices = {line.product_id: line.price for line in summary}
+        products = {
+            row.id: row
+            for row in await self.session.execute(
+                select(
+                    Product.id,
+                    Product.name,
+                    Product.price,
+                    Product.seller_id,
+                    and_(
+                        Product.is_active.is_(True),
+                        Product.is_deleted.is_(False),
+                        Product.category_id.in_(shown_category_ids()),
+                    ).label("visible"),
+                ).where(Product.id.in_(quantities))
+            )
+        }
+        if any(pid not in products or not products[pid].visible for pid in quantities):
             raise DomainError(
                 N_("Some items are no longer available. Remove them from the cart first.")
             )
-        if any(line.price_changed for line in cart.lines):
+        if any(products[pid].price != price for pid, price in prices.items()):
             raise DomainError(N_("Prices have changed. Check your cart and check out again."))
-        sellers = dict(
-            (
-                await self.session.execute(
-                    select(Product.id, Product.seller_id).where(
-                        Product.id.in_([line.product_id for line in cart.lines])
-                    )
-                )
-            ).all()
-        )
-        for line in sorted(cart.lines, key=lambda line: line.product_id):
+        for pid in sorted(quantities):
             result = await self.session.execute(
                 update(Product)
                 .where(
-                    Product.id == line.product_id,
-                    Product.stock >= line.quantity,
-                    Product.price == line.price,
+                    Product.id == pid,
+                    Product.stock >= quantities[pid],
+                    Product.price == prices[pid],
                     Product.is_active.is_(True),
                     Product.is_deleted.is_(False),
                 )
-                .values(stock=Product.stock - line.quantity)
+                .values(stock=Product.stock - quantities[pid])
                 .execution_options(synchronize_session=False)
             )
             if result.rowcount != 1:
                 raise DomainError(
                     N_("Sorry, “{name}” is no longer available in that quantity."),
-                    name=line.name,
+                    name=products[pid].name,
                 )
         order = Order(
             user_id=user.id,
             status=OrderStatus.new,
-            total=cart.total,
+            total=sum((prices[pid] * q for pid, q in quantities.items()), Decimal(0)),
             currency=currency,
             payment_method=method,
             contact_name=contact.name,
@@ -104,16 +167,15 @@ class OrderService:
         )
         order.items = [
             OrderItem(
-                product_id=line.product_id,
-                seller_id=sellers.get(line.product_id),
-                name=line.name,
-                unit_price=line.price,
-                quantity=line.quantity,
+                product_id=pid,
+                seller_id=products[pid].seller_id,
+                name=products[pid].name,
+                unit_price=prices[pid],
+                quantity=quantities[pid],
             )
-            for line in cart.lines
+            for pid in sorted(quantities)
         ]
         self.session.add(order)
-        await self.session.execute(delete(CartItem).where(CartItem.user_id == user.id))
         await self.session.flush()
         return order
 
@@ -147,10 +209,15 @@ class OrderService:
 
     @staticmethod
     def is_staff_for(viewer: User, order: Order) -> bool:
-        """May change the order's status: an admin, or a seller with lines in it."""
+        """May change the whole order's status: an admin, or a seller who owns every line
+        of it (one seller must not cancel or ship another seller's goods)."""
         if viewer.role is Role.admin:
             return True
-        return viewer.role is Role.seller and any(i.seller_id == viewer.id for i in order.items)
+        return (
+            viewer.role is Role.seller
+            and bool(order.items)
+            and all(i.seller_id == viewer.id for i in order.items)
+        )
 
     async def page(
         self,
@@ -171,7 +238,7 @@ class OrderService:
             )
         if status is not None:
             stmt = stmt.where(Order.status == status)
-        page = max(page, 1)
+        page = clamp_page(page)
         rows = list(await self.session.scalars(stmt.offset((page - 1) * size).limit(size + 1)))
         return rows[:size], len(rows) > size
 
@@ -192,10 +259,8 @@ class OrderService:
                 lines[item.seller_id].append(item)
         unowned = [item for item in order.items if item.seller_id is None]
         if unowned:
-            for admin_id in await self.session.scalars(
-                select(User.id).where(User.role == Role.admin)
-            ):
-                lines[admin_id] = sorted([*lines[admin_id], *unowned], key=lambda i: i.id)
+            for admin in await UserService(self.session).admins():
+                lines[admin.id] = sorted([*lines[admin.id], *unowned], key=lambda i: i.id)
         if not lines:
             return []
         users = await self.session.scalars(select(User).where(User.id.in_(lines)))

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Category, Product, Role, User
 from services.audit import AuditService
+from services.categories import ancestry
 from services.errors import InvalidInput, NotAllowed, NotFound
 from services.slugs import unique_slug
 from services.texts import N_
@@ -101,23 +102,16 @@ class ProductService:
         return list(await self.session.scalars(stmt))
 
     async def category(self, category_id: int) -> Category:
-        """An active category a product may be placed in."""
-        category = await self.session.get(Category, category_id)
-        if category is None or not category.is_active:
+        """A category a product may be placed in: it and all its ancestors are active
+        (customers can't reach anything under a hidden one)."""
+        path = await self.category_path(category_id)
+        if not path or path[0].parent_id is not None or not all(c.is_active for c in path):
             raise NotFound(N_("This category is no longer available."))
-        return category
+        return path[-1]
 
     async def category_path(self, category_id: int) -> list[Category]:
         """The category and its ancestors, top level first (hidden ones included)."""
-        path: list[Category] = []
-        next_id: int | None = category_id
-        while next_id is not None and len(path) < 20:  # a cycle can't hang the bot
-            category = await self.session.get(Category, next_id)
-            if category is None:
-                break
-            path.append(category)
-            next_id = category.parent_id
-        return path[::-1]
+        return await ancestry(self.session, category_id)
 
     # -- writing -------------------------------------------------------------------------
 

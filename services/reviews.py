@@ -16,12 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from models import Product, Review, Role, User
+from models import Product, Review, User
 from models.base import utcnow
+from services.admin import require_admin
 from services.audit import AuditService
 from services.catalog import MAX_ID, CatalogService
 from services.errors import InvalidInput, NotAllowed, NotFound
 from services.texts import N_
+from services.users import UserService
 
 COMMENT_MAX = 1000
 REPLY_MAX = 1000
@@ -240,12 +242,9 @@ class ReviewService:
 
     # -- moderation ---------------------------------------------------------------------
 
-    @staticmethod
-    def _require_admin(actor: User) -> None:
-        # The admin router is role-gated too; this holds for forged callbacks and any
-        # other caller.
-        if actor.role is not Role.admin:
-            raise NotAllowed()
+    # The admin router is role-gated too; this holds for forged callbacks and any other
+    # caller. The one admin rule (banned admins are refused too).
+    _require_admin = staticmethod(require_admin)
 
     @staticmethod
     def _snapshot(review: Review) -> dict[str, Any]:
@@ -320,18 +319,7 @@ class ReviewService:
         )
         if seller is not None and seller.id == review.user_id:  # pragma: no cover - refused
             seller = None
-        admins = list(
-            await self.session.scalars(
-                select(User)
-                .where(
-                    User.role == Role.admin,
-                    User.is_active,
-                    User.is_banned.is_(False),
-                    User.id != review.user_id,
-                )
-                .order_by(User.id)
-            )
-        )
+        admins = [a for a in await UserService(self.session).admins() if a.id != review.user_id]
         return seller, admins
 
     async def author(self, review: Review) -> User | None:

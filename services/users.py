@@ -92,3 +92,18 @@ class UserService:
     async def mark_ban_notified(self, user: User) -> None:
         user.ban_notified = True
         await self.session.flush()
+
+    async def admins(self) -> list[User]:
+        """The admins to tell about the shop's business: not banned, and not blocking the
+        bot (a message to them would only fail), in id order."""
+        return list(
+            await self.session.scalars(
+                select(User)
+                .where(
+                    User.role == Role.admin,
+                    User.is_banned.is_(False),
+                    User.is_active.is_(True),
+                )
+                .order_by(User.id)
+            )
+        )

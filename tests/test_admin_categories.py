@@ -7,7 +7,7 @@ from keyboards.callback_data import AdminCategoryAction, AdminCategoryCb
 from models import AuditEntry, Category, Role
 from services.categories import CategoryService
 from services.errors import InvalidInput, NotAllowed
-from tests.conftest import ADMIN_ID
+from tests.conftest import ADMIN_ID, PG_URL
 from tests.factories import make_category, make_product, make_user
 
 A = AdminCategoryAction
@@ -228,3 +228,31 @@ async def test_move_hide_reorder_delete_in_chat(admin, session):
     assert reply.alert == "Category deleted." and "Subcategories: 0" in reply.text
     session.expire_all()
     assert await session.get(Category, green_id) is None
+
+
+@pytest.mark.skipif(not PG_URL, reason="concurrent transactions: PostgreSQL only")
+async def test_two_moves_at_once_make_no_cycle(pool, session, boss):
+    import asyncio
+
+    from models import User
+
+    a = await make_category(session, "A", position=1)
+    b = await make_category(session, "B", position=0)
+    ids, boss_id = (a.id, b.id), boss.id
+    await session.commit()
+
+    async def move(category_id: int, parent_id: int) -> str:
+        async with pool() as s, s.begin():
+            actor = await s.get(User, boss_id)
+            try:
+                await CategoryService(s).move(actor, category_id, parent_id)
+            except InvalidInput as exc:
+                return type(exc).__name__
+            await asyncio.sleep(0.3)  # the other move checks meanwhile
+            return "done"
+
+    results = await asyncio.gather(move(ids[0], ids[1]), move(ids[1], ids[0]))
+    assert sorted(results) == ["InvalidInput", "done"]
+    session.expire_all()
+    parents = [(await session.get(Category, i)).parent_id for i in ids]
+    assert None in parents  # one of them is still at the top: no cycle

@@ -190,3 +190,65 @@ async def test_broadcast_and_reviews_buttons_lead_somewhere(admin):
     await admin.send("/admin")
     reply = await admin.press("Reviews")
     assert reply.text and reply.alert is None
+
+
+async def test_audit_log_names_product_changes(admin, session):
+    from keyboards.callback_data import SellerProductAction, SellerProductCb
+
+    seller = await make_user(session, 5, Role.seller, first_name="Ann")
+    product = await make_product(session, await make_category(session), "Tea", seller=seller)
+    await session.commit()
+    for action in (SellerProductAction.hide, SellerProductAction.show):
+        await admin.click(SellerProductCb(id=product.id, action=action))
+    await admin.send("/admin")
+    reply = await admin.press("Audit log")
+    assert "product hidden, product #" in reply.text
+    assert "product shown again, product #" in reply.text
+    assert "product.hide" not in reply.text
+
+
+async def test_audit_log_speaks_russian_for_product_changes(env, session):
+    from services.products import ProductService
+
+    boss = await make_user(session, ADMIN_ID, Role.admin, language="ru")
+    seller = await make_user(session, 5, Role.seller)
+    product = await make_product(session, await make_category(session), seller=seller)
+    await ProductService(session).delete(boss, product.id)
+    await session.commit()
+    admin = env.user(ADMIN_ID, "Boss", language_code="ru")
+    await admin.send("/admin")
+    reply = await admin.press("Журнал")
+    assert "товар удалён" in reply.text
+
+
+async def test_audit_listing_is_for_admins_only(session):
+    from services.errors import NotAllowed
+
+    boss = await make_user(session, ADMIN_ID, Role.admin)
+    await AuditService(session).record(boss, "user.ban", "user", boss.id)
+    seller = await make_user(session, 5, Role.seller)
+    banned = await make_user(session, 6, Role.admin, is_banned=True)
+    for actor in (seller, banned):
+        with pytest.raises(NotAllowed):
+            await AuditService(session).latest_with_people(actor)
+    page = await AuditService(session).latest_with_people(boss)
+    assert [e.action for e in page.entries] == ["user.ban"] and page.people == {boss.id: boss}
+    assert page.older_than is None
+
+
+async def test_a_banned_admin_is_refused_by_every_admin_service(session):
+    from services.broadcast import BroadcastService
+    from services.errors import NotAllowed
+    from services.reviews import ReviewService
+
+    banned = await make_user(session, 6, Role.admin, is_banned=True)
+    refused = [
+        ReviewService(session).moderated_item(banned, 1),
+        ReviewService(session).set_visible(banned, 1, False),
+        BroadcastService(session).save_draft(banned, "Hello", None),
+        BroadcastService(session).stop(banned, 1),
+        AuditService(session).latest_with_people(banned),
+    ]
+    for call in refused:
+        with pytest.raises(NotAllowed):
+            await call

@@ -285,3 +285,78 @@ async def test_other_commands_pass_through_the_find_step(admin):
     assert reply.text and "not an id" not in reply.text
     reply = await admin.send("/nonsense")
     assert "not an id" not in reply.text
+
+
+# -- a banned or demoted seller's products go off sale --------------------------------------
+
+
+@pytest.fixture
+async def sellers_goods(env, session):
+    """Ann sells two visible products (one deleted, one hidden); Bob's stay on sale."""
+    from tests.factories import make_user
+
+    ann = await make_user(session, 5, Role.seller, first_name="Ann")
+    bob = await make_user(session, 8, Role.seller, first_name="Bob")
+    tea = await make_category(session, "Tea")
+    green = await make_product(session, tea, "Green", seller=ann)
+    black = await make_product(session, tea, "Black", seller=ann)
+    await make_product(session, tea, "Old", seller=ann, is_deleted=True)
+    await make_product(session, tea, "Shelved", seller=ann, is_active=False)
+    await make_product(session, tea, "Bobs", seller=bob)
+    await session.commit()
+    return {"tea": tea.id, "green": green.id, "black": black.id}
+
+
+async def assert_off_sale(env, session, goods) -> None:
+    from keyboards.callback_data import CartAddCb, CategoryCb, ProductCb
+    from models import Category, Product
+
+    buyer = env.user(9, "Buyer")
+    await buyer.send("/start")
+    reply = await buyer.click(ProductCb(id=goods["green"]))
+    assert "no longer available" in reply.alert
+    reply = await buyer.click(CartAddCb(product_id=goods["black"]))
+    assert "no longer available" in reply.alert
+    reply = await buyer.click(CategoryCb(id=goods["tea"]))
+    assert "Bobs" in str(reply.buttons) and "Green" not in str(reply.buttons)
+    session.expire_all()
+    tea = await session.get(Category, goods["tea"])
+    assert tea.product_count == 1  # only Bob's is listed
+    on_sale = await session.scalars(
+        select(Product.name).where(Product.is_active.is_(True), Product.is_deleted.is_(False))
+    )
+    assert list(on_sale) == ["Bobs"]
+
+
+async def test_banning_a_seller_takes_their_products_off_sale(admin, session, sellers_goods):
+    reply = await admin.send("/promote 5 seller")  # opens Ann's card
+    reply = await admin.press("Ban")
+    assert "Banned" in reply.alert and "products hidden from the catalog: 2" in reply.alert
+    await assert_off_sale(admin.env, session, sellers_goods)
+    [entry] = [e for e in await audit(session) if e.action == "user.ban"]
+    assert entry.after == {"is_banned": True, "products_hidden": 2}
+    # An unban doesn't put them back on sale: the seller decides that.
+    await admin.press("Unban")
+    await assert_off_sale(admin.env, session, sellers_goods)
+
+
+async def test_demoting_a_seller_to_customer_takes_their_products_off_sale(
+    admin, session, sellers_goods
+):
+    reply = await admin.send("/promote 5 customer")
+    assert "Ann is now customer.\nTheir products hidden from the catalog: 2." in shown(reply)
+    await assert_off_sale(admin.env, session, sellers_goods)
+    [entry] = await audit(session)
+    assert entry.after == {"role": "customer", "products_hidden": 2}
+    # Made a seller again, nothing comes back by itself.
+    reply = await admin.press("Make seller")
+    assert reply.alert == "Role: seller"
+    await assert_off_sale(admin.env, session, sellers_goods)
+
+
+async def test_demoting_a_seller_by_button_says_what_was_hidden(admin, session, sellers_goods):
+    await admin.send("/promote 8 seller")  # Bob's card, nothing changes
+    reply = await admin.press("Make customer")
+    assert reply.alert == "Role: customer\nTheir products hidden from the catalog: 1."
+    reply = await admin.press("Make admin")
+    assert reply.alert == "Role: admin"

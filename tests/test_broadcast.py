@@ -231,3 +231,13 @@ async def test_stop_button_stops_the_broadcast(make_env, settings, session, pool
     assert "stopped" in report and f"Not sent: {broadcast.left}" in report
     edits = [r for r in env.api.requests if isinstance(r, EditMessageText)]
     assert "stopped" in edits[-1].text
+
+
+async def test_commands_typed_while_composing_reach_their_features(env, session):
+    await _shop(session)
+    admin = env.user(ADMIN_ID, "Boss")
+    await admin.send("/start")
+    await admin.send("/broadcast")
+    reply = await admin.send("/reviews")
+    assert "can't be sent" not in reply.text
+    assert "review" in reply.text.lower()

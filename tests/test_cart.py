@@ -6,6 +6,7 @@ from bot.formatting import money
 from keyboards.callback_data import CartAction, CartAddCb, CartCb, MenuAction, MenuCb
 from models import CartItem, Category
 from tests.factories import make_category, make_product
+from tests.tg import forged
 
 
 def rub(amount: str) -> str:
@@ -166,7 +167,7 @@ async def test_hidden_category_is_flagged_and_forged_ids_are_harmless(env, sessi
     category.is_active = False
     await session.commit()
     assert "No longer available" in (await ann.send("/cart")).text
-    huge = 2**40
+    huge = 2**31 - 1  # the largest id a button can carry; beyond it presses are out of date
     assert (
         await ann.click(CartAddCb(product_id=huge))
     ).alert == "This item is no longer available."
@@ -174,3 +175,5 @@ async def test_hidden_category_is_flagged_and_forged_ids_are_harmless(env, sessi
     assert reply.alert == "This item is no longer in your cart."
     reply = await ann.click(CartCb(action=CartAction.remove, product_id=huge))
     assert "Tea" in reply.text
+    reply = await ann.click(forged(CartAddCb, product_id=2**40))
+    assert "out of date" in reply.alert

@@ -9,7 +9,7 @@ from keyboards.callback_data import CartAddCb, CategoryCb, ProductCb, ReviewStar
 from models import Category, Product, Review
 from services.catalog import CatalogService, ProductCard
 from tests.factories import make_category, make_product, make_user
-from tests.tg import BOT_USERNAME
+from tests.tg import BOT_USERNAME, forged
 
 
 async def _tree(session):
@@ -316,8 +316,8 @@ async def test_callback_data_fits_for_large_ids(env, session):
         assert len(cb.pack().encode()) <= 64
     reply = await env.user(1).click(ProductCb(id=big, category_id=big, page=3, after=big))
     assert reply.alert == "This product is no longer available."
-    reply = await env.user(1).click(ProductCb(id=2**40))
-    assert reply.alert == "This product is no longer available."
+    reply = await env.user(1).click(forged(ProductCb, id=2**40, category_id=0, page=1, after=0))
+    assert "out of date" in reply.alert
 
 
 async def test_kept_counts_follow_product_changes(session):
@@ -346,8 +346,8 @@ async def test_kept_counts_follow_product_changes(session):
 
 
 async def test_a_page_press_costs_few_statements(env, session, engine, settings):
-    """Catalog reads per press: one for the category (with its children and path),
-    one keyset page; a card is one statement."""
+    """Catalog reads per press: one statement for the category (with its children and
+    path) and its keyset page, forward or backward; a card is one statement."""
     _e, phones, _b = await _tree(session)
     for i in range(20):
         await make_product(session, phones, f"Phone {i}")
@@ -363,7 +363,10 @@ async def test_a_page_press_costs_few_statements(env, session, engine, settings)
     event.listen(engine.sync_engine, "before_cursor_execute", record)
     try:
         await ann.click(CategoryCb(id=phones.id, page=2, after=settings.page_size))
-        assert len(seen) == 2 and "products.id >" in seen[1]
+        assert len(seen) == 1 and "products.id >" in seen[0] and "categories" in seen[0]
+        seen.clear()
+        await ann.click(CategoryCb(id=phones.id, page=2, after=-(2 * settings.page_size + 1)))
+        assert len(seen) == 1 and "products.id <" in seen[0]
         seen.clear()
         await ann.click(ProductCb(id=3, category_id=phones.id))
         assert len(seen) == 1
@@ -434,3 +437,117 @@ async def test_manage_button_for_the_seller_and_admins_only(env, session):
     assert not (await card_for(7)).has_button("Manage")
     reply = await env.user(ADMIN_ID).press("Manage")
     assert "Green tea" in reply.text and reply.has_button("Edit")
+
+
+async def test_category_screen_reads_category_children_and_page_together(session):
+    top = await make_category(session, "Top")
+    leaf = await make_category(session, "Leaf", parent=top, position=2)
+    first = await make_category(session, "First", parent=top, position=1)
+    await make_category(session, "Off", parent=top, position=0, is_active=False)
+    later = await make_category(session, "Later", parent=top, position=2)
+    await make_category(session, "Grandchild", parent=leaf)  # not a child of Top
+    products = [
+        await make_product(session, top, f"P{i}", price=f"{i + 1}.50", stock=i) for i in range(5)
+    ]
+    await make_product(session, top, "Hidden", is_active=False)
+    await make_product(session, leaf, "Elsewhere")
+    await session.flush()
+    catalog = CatalogService(session)
+
+    screen = await catalog.category_screen(top.id, 1, 0, 2)
+    assert screen is not None and screen.category.name == "Top"
+    assert screen.category.parent_id is None and screen.category.product_count == 5
+    # Only active children, by position then id; never the category itself.
+    assert [c.name for c in screen.children] == ["First", "Leaf", "Later"]
+    assert [c.id for c in screen.children] == [first.id, leaf.id, later.id]
+    page = screen.products
+    assert [p.id for p in page.items] == [products[0].id, products[1].id]
+    assert [p.price for p in page.items] == [Decimal("1.50"), Decimal("2.50")]
+    assert [p.stock for p in page.items] == [0, 1]
+    assert (page.page, page.pages, page.has_prev, page.has_next) == (1, 3, False, True)
+
+    # ▶, then ◀ from the last page: the page before it, in id order.
+    screen = await catalog.category_screen(top.id, 2, products[1].id, 2)
+    assert [p.name for p in screen.products.items] == ["P2", "P3"]
+    screen = await catalog.category_screen(top.id, 3, products[3].id, 2)
+    assert [p.name for p in screen.products.items] == ["P4"]
+    assert (screen.products.page, screen.products.has_next) == (3, False)
+    screen = await catalog.category_screen(top.id, 2, -products[4].id, 2)
+    assert [p.name for p in screen.products.items] == ["P2", "P3"]
+    assert (screen.products.page, screen.products.has_prev, screen.products.has_next) == (
+        2,
+        True,
+        True,
+    )
+    assert [c.name for c in screen.children] == ["First", "Leaf", "Later"]
+
+    # A category with no products and no children.
+    screen = await catalog.category_screen(later.id, 1, 0, 2)
+    assert screen is not None and screen.children == [] and screen.products.items == []
+    assert (screen.products.pages, screen.products.has_next) == (1, False)
+
+
+async def test_category_screen_hidden_gone_and_forged(session):
+    top = await make_category(session, "Top")
+    mid = await make_category(session, "Mid", parent=top)
+    leaf = await make_category(session, "Leaf", parent=mid)
+    await make_product(session, leaf, "Deep")
+    await session.flush()
+    catalog = CatalogService(session)
+    assert (await catalog.category_screen(leaf.id, 1, 0, 8)) is not None
+    for category_id in (-1, 10**6, 2**31, 2**40):
+        assert await catalog.category_screen(category_id, 1, 0, 8) is None
+    top.is_active = False  # a hidden grandparent hides the whole branch, whatever the cursor
+    await session.flush()
+    for after in (0, 5, -5):
+        assert await catalog.category_screen(leaf.id, 2, after, 8) is None
+        assert await catalog.category_screen(top.id, 2, after, 8) is None
+
+
+async def test_category_screen_stale_and_forged_cursors(session, engine):
+    cat = await make_category(session, "Cat")
+    ids = [(await make_product(session, cat, f"P{i}")).id for i in range(5)]
+    await session.commit()
+    catalog = CatalogService(session)
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        # ▶ past the end (rows were removed since): the first page, one statement more.
+        screen = await catalog.category_screen(cat.id, 4, ids[-1], 2)
+        assert [p.id for p in screen.products.items] == ids[:2]
+        assert (screen.products.page, screen.products.has_prev) == (1, False)
+        assert len(statements) == 2
+        statements.clear()
+        # ◀ with fewer than a page before it: start over from the top.
+        screen = await catalog.category_screen(cat.id, 3, -ids[1], 2)
+        assert [p.id for p in screen.products.items] == ids[:2]
+        assert (screen.products.page, screen.products.has_prev) == (1, False)
+        assert screen.products.has_next and len(statements) == 2
+        statements.clear()
+        # Forged cursors stay within INTEGER.
+        screen = await catalog.category_screen(cat.id, 9, 2**40, 2)
+        assert [p.id for p in screen.products.items] == ids[:2]
+        screen = await catalog.category_screen(cat.id, -3, -(2**40), 2)
+        assert [p.id for p in screen.products.items] == ids[3:]
+        assert (screen.products.page, screen.products.has_prev) == (2, True)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+async def test_page_count_comes_from_the_kept_count(session):
+    cat = await make_category(session, "Cat")
+    for i in range(5):
+        await make_product(session, cat, f"P{i}")
+    await session.flush()
+    catalog = CatalogService(session)
+    assert (await catalog.category_screen(cat.id, 1, 0, 2)).products.pages == 3
+    cat.product_count = 9  # lagging a bulk change: the kept count is what the screen says
+    await session.flush()
+    assert (await catalog.category_screen(cat.id, 1, 0, 2)).products.pages == 5
+    cat.product_count = 0  # ...but never fewer pages than the query saw
+    await session.flush()
+    assert (await catalog.category_screen(cat.id, 1, 0, 2)).products.pages == 2

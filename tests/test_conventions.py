@@ -30,7 +30,7 @@ def widest(cls: type[CallbackData]) -> CallbackData:
     for name, field in cls.model_fields.items():
         annotation = field.annotation
         if annotation is int:
-            values[name] = -(2**31) if name == "after" else 2**31 - 1
+            values[name] = -(2**31 - 1) if name == "after" else 2**31 - 1
         elif annotation is bool:
             values[name] = False
         elif isinstance(annotation, type) and issubclass(annotation, StrEnum):

@@ -313,3 +313,19 @@ async def test_late_provider_payment_is_flagged_for_a_manual_refund(
     order = await fresh(session, Order, 1)
     assert order.status is OrderStatus.cancelled
     assert (order.telegram_payment_charge_id, order.provider_payment_charge_id) == ("tg-7", "p-7")
+
+
+async def test_payments_get_through_the_flood_limit(make_env, settings, session, tea):
+    env = make_env(
+        settings.model_copy(
+            update={"payment_method": "stars", "throttle_rate": 0.01, "throttle_burst": 7}
+        )
+    )
+    ann = env.user(1)
+    await order_by(ann, tea)  # uses up the burst
+    assert (await ann.send("/help")).texts == ["Too many requests. Please wait a moment."]
+    reply = await ann.pre_checkout("order:1", 13)
+    [answer] = reply.of(AnswerPreCheckoutQuery)
+    assert answer.ok
+    await ann.pay("order:1", 13)
+    assert (await fresh(session, Order, 1)).status is OrderStatus.paid

@@ -136,3 +136,42 @@ async def test_throttled_button_press_is_still_answered(make_env, settings):
     assert told.alert == "Too many requests. Please wait a moment."
     silent = await ann.press("Help")
     assert len(silent.calls) == 1 and silent.alert is None
+
+
+async def test_forged_huge_ids_are_out_of_date_buttons(env):
+    ann = env.user(1)
+    await ann.send("/start")
+    for data in (f"p:{10**20}:0:1:0", f"sp:{10**20}:open:1", f"ord:{2**62}:open"):
+        reply = await ann.click(data)
+        assert "out of date" in (reply.alert or ""), (data, reply.calls)
+
+
+async def test_a_screen_that_cannot_be_edited_anymore_is_sent_anew(env):
+    from aiogram.exceptions import TelegramBadRequest
+    from aiogram.methods import EditMessageText, SendMessage
+
+    ann = env.user(1)
+    await ann.send("/start")
+    old = ann.last_bot_message
+
+    def too_old(method):
+        if isinstance(method, EditMessageText):
+            return TelegramBadRequest(method=method, message="Bad Request: message can't be edited")
+        return None
+
+    env.api.hook = too_old
+    reply = await ann.press("Help")
+    assert "/cart" in reply.of(SendMessage)[0].text
+    assert ann.last_bot_message.message_id != old.message_id
+
+
+async def test_a_refused_screen_keeps_the_old_message(env, monkeypatch):
+    import handlers.start
+
+    ann = env.user(1)
+    await ann.send("/start")
+    before = dict(env.api.chats[1])
+    monkeypatch.setattr(handlers.start, "help_text", lambda role: "<b>unclosed")
+    reply = await ann.press("Help")
+    assert reply.alert == "Sorry, something went wrong. Please try again."
+    assert env.api.chats[1] == before

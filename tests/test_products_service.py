@@ -295,3 +295,26 @@ async def test_category_counts_follow_publish_move_hide_and_delete(session, worl
     await svc.delete(seller, product.id)
     await session.refresh(coffee)
     assert coffee.product_count == 0
+
+
+async def test_a_category_under_a_hidden_one_takes_no_products(session, world):
+    from services.categories import CategoryService
+
+    seller, *_ = world
+    drinks = await make_category(session, "Drinks", is_active=False)
+    tea = await make_category(session, "Tea", parent=drinks)
+    green = await make_category(session, "Green", parent=tea)
+    food = await make_category(session, "Food")
+    for category in (tea, green):
+        with pytest.raises(NotFound, match="category is no longer available"):
+            await create(session, seller, category)
+    product = await create(session, seller, food)
+    with pytest.raises(NotFound, match="category is no longer available"):
+        await ProductService(session).update_field(
+            seller, product.id, ProductField.category, green.id
+        )
+    # One walk up the tree serves sellers and admins.
+    admin = await make_user(session, 9, Role.admin)
+    svc = ProductService(session)
+    assert await svc.category_path(green.id) == await CategoryService(session).path(admin, green)
+    assert [c.name for c in await svc.category_path(green.id)] == ["Drinks", "Tea", "Green"]

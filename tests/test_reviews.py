@@ -204,7 +204,7 @@ async def test_from_the_product_card_to_the_list_and_back(env, session, shop):
 
 
 async def test_forged_huge_ids_are_just_not_found(env, session, shop):
-    huge = 2**53
+    huge = 2**31 - 1  # the largest id a button can carry
     ann = env.user(CUSTOMER)
     reply = await ann.click(ReviewsCb(product_id=huge))
     assert reply.alert == "This product is no longer available."
@@ -524,3 +524,13 @@ async def test_back_from_the_reply_prompt_leaves_the_dialog(env, session, shop):
     reply = await sam.send("not a reply any more")
     assert "didn't understand" in reply.text
     assert (await reviews_of(session, shop))[0].seller_reply is None
+
+
+async def test_reply_notice_with_the_longest_texts_reaches_the_author(env, session, shop):
+    await write_review(env.user(CUSTOMER, "Ann"), shop, 5, "😀" * 1000)
+    [review] = await reviews_of(session, shop)
+    sam = env.user(SELLER, "Sam")
+    await sam.click(ReviewReplyCb(review_id=review.id))
+    reply = await sam.send("😀" * 1000)  # the fake API refuses what passes 4096 units
+    [to_author] = sent_to(reply, CUSTOMER)
+    assert "The seller replied to your review" in to_author.text and "…" in to_author.text

@@ -129,7 +129,8 @@ async def test_inline_query_lists_matching_products(env, session):
     assert "&lt;Pro&gt; &amp; Co" in first.input_message_content.message_text
     [[button]] = first.reply_markup.inline_keyboard
     assert button.url == f"https://t.me/{BOT_USERNAME}?start=p{first.id}"
-    assert answer.cache_time == 30 and not answer.is_personal
+    # Texts and prices are in the asker's language: Telegram must not share the cache.
+    assert answer.cache_time == 30 and answer.is_personal
     assert answer.results[1].thumbnail_url is None
 
 
@@ -158,3 +159,16 @@ async def test_product_hidden_after_search_shows_the_results_again(env, session)
     reply = await ann.click(ann.find_button("Lamp ·"))
     assert reply.alert == "This product is no longer available."
     assert reply.has_button("Desk lamp") and not reply.has_button("Lamp ·")
+
+
+async def test_page_count_stays_right_on_every_page(env, session, settings):
+    cat = await make_category(session)
+    for i in range(settings.page_size * 5):
+        await make_product(session, cat, f"Bulb {i:02}", description="bulb")
+    await session.commit()
+    ann = env.user(1)
+    reply = await ann.send("/search bulb")
+    assert reply.has_button("1/5")
+    for n in range(2, 6):
+        reply = await ann.press("▶")
+        assert reply.has_button(f"{n}/5"), reply.buttons

@@ -628,3 +628,153 @@ async def test_publish_pressed_twice_makes_one_product(env, shop, session):
     reply = await u.click(SellerStepCb(action=SellerStepAction.publish), preview)
     assert "out of date" in reply.alert
     assert len(await products(session)) == 1
+
+
+# -- a product that goes away mid-edit ------------------------------------------------------
+
+
+async def open_edit(u, name, field):
+    await u.send("/seller")
+    await u.press("My products")
+    await u.press(name)
+    await u.press("Edit")
+    return await u.press(field)
+
+
+async def delete_behind_their_back(session, product_id, **changes):
+    session.expire_all()
+    row = await session.get(Product, product_id)
+    for key, value in (changes or {"is_deleted": True}).items():
+        setattr(row, key, value)
+    await session.commit()
+
+
+GONE = "deleted or is no longer yours"
+
+
+@pytest.mark.parametrize("lost", ["deleted", "given away"])
+async def test_a_product_gone_mid_edit_ends_the_dialog_on_my_products(env, shop, session, lost):
+    product_id = await add_product(session, shop["food"], shop["seller"], "Товар", price="5")
+    await add_product(session, shop["food"], shop["seller"], "Другой")
+    await session.commit()
+    u = env.user(SELLER)
+    await open_edit(u, "Товар", "Price")
+    changes = {"is_deleted": True} if lost == "deleted" else {"seller_id": shop["other"]}
+    await delete_behind_their_back(session, product_id, **changes)
+    reply = await u.send("10")
+    assert GONE in reply.text and "My products" in reply.text and "Другой" in reply.text
+    assert await state_of(env, SELLER) is None
+    assert (await session.get(Product, product_id)).price == Decimal(5)
+    # The next message is an ordinary one again, not a dialog step.
+    reply = await u.send("10")
+    assert GONE not in reply.text and "no longer available" not in reply.text
+
+
+async def test_a_product_gone_mid_edit_ends_wrong_input_back_and_skip(env, shop, session):
+    product_id = await add_product(session, shop["food"], shop["seller"], "Товар")
+    await session.commit()
+    u = env.user(SELLER)
+    await open_edit(u, "Товар", "Description")
+    await delete_behind_their_back(session, product_id)
+    reply = await u.send_sticker()  # wrong input asks the step again: the product is gone
+    assert GONE in reply.text and await state_of(env, SELLER) is None
+
+    await delete_behind_their_back(session, product_id, is_deleted=False)
+    await open_edit(u, "Товар", "Description")
+    await delete_behind_their_back(session, product_id)
+    reply = await u.press("Back")
+    assert GONE in reply.text and await state_of(env, SELLER) is None
+
+    await delete_behind_their_back(session, product_id, is_deleted=False)
+    await open_edit(u, "Товар", "Description")
+    await delete_behind_their_back(session, product_id)
+    reply = await u.press("No description")
+    assert GONE in reply.text and await state_of(env, SELLER) is None
+
+
+async def test_deleting_the_product_being_edited_ends_the_edit(env, shop, session):
+    from keyboards.callback_data import SellerProductAction, SellerProductCb
+
+    product_id = await add_product(session, shop["food"], shop["seller"], "Товар")
+    await session.commit()
+    u = env.user(SELLER)
+    await open_edit(u, "Товар", "Name")
+    reply = await u.click(SellerProductCb(id=product_id, action=SellerProductAction.delete_ok))
+    assert "deleted" in reply.alert
+    assert await state_of(env, SELLER) is None
+
+
+async def test_the_manage_screen_keeps_its_photo_with_long_everything(env, shop, session):
+    from aiogram.methods import EditMessageMedia, SendMessage
+
+    parent = await session.get(Category, shop["food"])
+    for depth in range(6):  # a deep path of long names
+        parent = await make_category(session, f"{depth}" + "К" * 99, parent=parent)
+    deepest = parent.name
+    await add_product(
+        session,
+        parent.id,
+        shop["seller"],
+        "<&>" * 33,
+        description="Д<" * 500,
+        photo_file_id="ph",
+    )
+    await session.commit()
+    u = env.user(SELLER)
+    await u.send("/seller")
+    await u.press("My products")
+    reply = await u.press("<&>")
+    [shown] = reply.of(SendPhoto)  # the list was text: the photo comes as a new message
+    assert not reply.of(SendMessage)
+    assert "&lt;&amp;&gt;" in shown.caption and deepest in shown.caption
+    assert "Д&lt;Д" in shown.caption  # the description is cut, not dropped
+    await u.press("Edit")
+    await u.press("Stock")
+    reply = await u.send("3")  # with the "Saved." note on top
+    [shown] = reply.of(SendPhoto)
+    assert "Saved." in shown.caption and "In stock: 3" in shown.caption
+    reply = await u.press("Hide")
+    [edited] = reply.of(EditMessageMedia)
+    assert "hidden" in edited.media.caption and deepest in edited.media.caption
+
+
+async def test_a_forged_pick_under_a_hidden_category_is_refused(env, shop, session):
+    from keyboards.callback_data import SellerCategoryCb
+
+    drinks = await session.get(Category, shop["drinks"])
+    drinks.is_active = False
+    await session.commit()
+    u = env.user(SELLER)
+    await u.send("/seller")
+    reply = await u.press("Add product")
+    assert not reply.has_button("Напитки")
+    for pick in (True, False):
+        reply = await u.click(SellerCategoryCb(id=shop["tea"], pick=pick))
+        assert reply.alert == "This category is no longer available."
+    assert await state_of(env, SELLER) == "ProductStates:category"
+
+
+async def test_a_seller_demoted_by_an_admin_mid_dialog_is_let_go(env, shop, session):
+    u = env.user(SELLER)
+    await to_name_step(u)
+    admin = env.user(ADMIN_ID)
+    await admin.send("/start")
+    await admin.send(f"/promote {SELLER} customer")
+    reply = await u.send("Чай")
+    assert reply.texts == ["Not allowed."]
+    assert await state_of(env, SELLER) is None
+    reply = await u.send("Чай")  # an ordinary message now, not a step of the dialog
+    assert "Not allowed." not in reply.texts and reply.texts
+    reply = await u.send("/start")
+    assert not reply.has_button("Seller panel")
+    assert await session.scalar(select(func.count()).select_from(Product)) == 0
+
+
+async def test_a_refused_command_keeps_the_sellers_dialog(env, shop, session):
+    u = env.user(SELLER)
+    await to_name_step(u)
+    reply = await u.send("/admin")  # not theirs: refused, but the draft stays
+    assert reply.texts == ["Not allowed."]
+    assert await state_of(env, SELLER) == "ProductStates:name"
+    reply = await u.send("Чай")
+    assert "step 3 of 6" in reply.text

@@ -525,3 +525,8 @@ class TgUser:
             provider_payment_charge_id=provider_charge_id,
         )
         return await self.send_message(successful_payment=payment)
+
+
+def forged(cb_class: type[CallbackData], **fields: Any) -> str:
+    """Callback data a client could craft, unchecked: e.g. ids no real button carries."""
+    return cb_class.model_construct(**fields).pack()

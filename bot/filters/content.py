@@ -23,3 +23,11 @@ class PhotoInput(Filter):
         if not message.photo:
             return False
         return {"file_id": message.photo[-1].file_id}
+
+
+class NotCommand(Filter):
+    """Any message but a command: a dialog step's catch-all lets commands through to
+    the routers that own them (and unknown ones to the fallback)."""
+
+    async def __call__(self, message: Message) -> bool:
+        return not (message.text or "").startswith("/")

@@ -2,6 +2,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware, Router
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.utils.i18n import gettext as _
 
@@ -13,6 +15,8 @@ class RoleGate(BaseMiddleware):
 
     Set once on a router (`protect`), so every command, button and dialog step of the
     admin or seller panel is checked against the role stored in the database now.
+    Refusing a step of one of the panel's dialogs also ends the dialog: a user demoted
+    mid-dialog is not held in it, and their next message is handled as usual.
     """
 
     def __init__(self, roles: frozenset[Role]) -> None:
@@ -27,6 +31,9 @@ class RoleGate(BaseMiddleware):
         user: User | None = data.get("user")
         if user is not None and user.role in self.roles:
             return await handler(event, data)
+        state: FSMContext | None = data.get("state")
+        if state is not None and data.get("raw_state") and await _dialog_step(event, data):
+            await state.clear()
         text = _("Not allowed.")
         if isinstance(event, CallbackQuery):
             data["callback_answer"].text = text
@@ -34,6 +41,16 @@ class RoleGate(BaseMiddleware):
         elif isinstance(event, Message):
             await event.answer(text)
         return None
+
+
+async def _dialog_step(event: TelegramObject, data: dict[str, Any]) -> bool:
+    """The matched handler is a dialog step: it runs only in certain states (a handler
+    for any state, such as a command, leaves another feature's dialog alone)."""
+    for item in getattr(data.get("handler"), "filters", None) or ():
+        check = item.callback
+        if isinstance(check, StateFilter) and not await check(event, raw_state=None):
+            return True
+    return False
 
 
 def protect(router: Router, *roles: Role) -> Router:

@@ -47,7 +47,7 @@ class ThrottlingMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         tg_user: TgUser | None = data.get("event_from_user")
-        if tg_user is None:
+        if tg_user is None or _is_payment(event):
             return await handler(event, data)
         verdict = self._take(tg_user.id)
         if verdict:
@@ -62,3 +62,16 @@ class ThrottlingMiddleware(BaseMiddleware):
         elif isinstance(event, Update) and event.callback_query is not None:
             await event.callback_query.answer()
         return None
+
+
+def _is_payment(update: TelegramObject) -> bool:
+    """Payment updates are never dropped: Telegram has taken (or is about to take) the
+    money and will not send them again."""
+    if not isinstance(update, Update):
+        return False
+    if update.pre_checkout_query is not None:
+        return True
+    message = update.message
+    return message is not None and (
+        message.successful_payment is not None or message.refunded_payment is not None
+    )
