@@ -4,7 +4,6 @@ import logging
 from typing import Any
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject, Filter, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import (
@@ -21,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.filters.content import NotCommand, TextInput
 from bot.filters.roles import protect
 from bot.formatting import quote
+from bot.notify import notify
 from bot.screen import Screen, show
 from bot.states import AdminStates
 from handlers.errors import domain_message
@@ -142,21 +142,22 @@ async def on_find_user_other(message: Message) -> None:
 # -- card and actions ----------------------------------------------------------------------
 
 
-async def _tell_new_role(bot: Bot, i18n: I18n, actor: User, target: User) -> None:
-    """Lets the user know, in their language; a user who blocked the bot is skipped."""
+async def _tell_new_role(
+    bot: Bot, session: AsyncSession, i18n: I18n, actor: User, target: User
+) -> None:
+    """Lets the user know, in their language (not the admin who changed their own)."""
     if target.id == actor.id:
         return
-    with i18n.use_locale(target.language):
+
+    def render(locale: str) -> Screen:
         text = {
             Role.customer: _("Your role in this shop is now: customer."),
             Role.seller: _("🎉 You are now a seller in this shop: open /seller to add products."),
             Role.admin: _("🎉 You are now an admin of this shop: open /admin."),
         }[target.role]
-        markup = main_menu_kb(target.role)
-    try:
-        await bot.send_message(target.telegram_id, text, reply_markup=markup)
-    except TelegramAPIError:
-        log.info("Could not tell user %s about their new role", target.id)
+        return Screen(text, main_menu_kb(target.role))
+
+    await notify(bot, session, i18n, target, render)
 
 
 async def on_user_card(
@@ -185,7 +186,7 @@ async def on_user_role(
     callback_answer.text = with_hidden_note(text, change)
     await show(query, await _card(session, user, target.id))
     if change.changed:
-        await _tell_new_role(bot, i18n, user, target)
+        await _tell_new_role(bot, session, i18n, user, target)
 
 
 async def on_user_ban(
@@ -237,7 +238,7 @@ async def cmd_promote(
     done = with_hidden_note(done, change)
     await show(message, Screen(f"{done}\n\n{card.text}", card.markup))
     if change.changed:
-        await _tell_new_role(bot, i18n, user, target)
+        await _tell_new_role(bot, session, i18n, user, target)
 
 
 def build_router() -> Router:

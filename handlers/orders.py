@@ -7,7 +7,7 @@ from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.formatting import fits, money, quote
+from bot.notify import notify
 from bot.screen import Screen, show
 from handlers.start import leave_dialog
 from keyboards.callback_data import MenuAction, MenuCb, OrderAction, OrderCb, OrdersCb, OrderScope
@@ -105,13 +106,6 @@ def card_screen(viewer: User, order: Order, scope: OrderScope, locale: str) -> S
 # -- notifications: a blocked bot or a deleted account never breaks the order ---------------
 
 
-async def _send(bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    try:
-        await bot.send_message(chat_id, text, reply_markup=markup)
-    except TelegramAPIError as exc:
-        log.warning("Could not notify %s: %s", chat_id, exc)
-
-
 async def notify_sellers(
     bot: Bot, i18n: I18n, service: OrderService, order: Order, paid: bool = False
 ) -> None:
@@ -119,24 +113,25 @@ async def notify_sellers(
     it is placed, and again when it is paid."""
     for seller, items in await service.sellers(order):
         scope = OrderScope.all if seller.role is Role.admin else OrderScope.sales
-        with i18n.use_locale(seller.language):
+
+        def render(locale: str, items=items, scope=scope) -> Screen:
             if paid:
                 heading = "💰 " + _("Order #{id} is paid: it can be shipped.").format(id=order.id)
             else:
                 heading = "🔔 " + _("New order with your products:")
-            text = order_text(order, items, seller.language, heading)
-            markup = open_order_kb(order.id, scope)
-        await _send(bot, seller.telegram_id, text, markup)
+            return Screen(order_text(order, items, locale, heading), open_order_kb(order.id, scope))
+
+        await notify(bot, service.session, i18n, seller, render)
 
 
 async def notify_customer(bot: Bot, i18n: I18n, service: OrderService, order: Order) -> None:
-    customer = await service.customer(order)
-    with i18n.use_locale(customer.language):
+    def render(locale: str) -> Screen:
         text = "🔔 " + _("Order #{id} is now {status}.").format(
             id=order.id, status=status_label(order.status)
         )
-        markup = open_order_kb(order.id, OrderScope.mine)
-    await _send(bot, customer.telegram_id, text, markup)
+        return Screen(text, open_order_kb(order.id, OrderScope.mine))
+
+    await notify(bot, service.session, i18n, await service.customer(order), render)
 
 
 # -- lists ------------------------------------------------------------------------------------

@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.formatting import trim
+from bot.notify import notify
+from bot.screen import Screen
 from handlers.orders import notify_sellers
 from handlers.start import leave_dialog
 from keyboards.callback_data import OrderAction, OrderCb
@@ -149,13 +151,12 @@ async def on_successful_payment(
 async def _tell_admins(
     session: AsyncSession, bot: Bot, i18n: I18n, order_id: int, charge_id: str
 ) -> None:
+    def render(locale: str) -> Screen:
+        text = _("⚠️ A payment for order #{id} needs a manual refund (charge {charge}).")
+        return Screen(text.format(id=order_id, charge=charge_id))
+
     for admin in await UserService(session).admins():
-        with i18n.use_locale(admin.language):
-            text = _("⚠️ A payment for order #{id} needs a manual refund (charge {charge}).")
-        try:
-            await bot.send_message(admin.telegram_id, text.format(id=order_id, charge=charge_id))
-        except TelegramAPIError as exc:
-            log.warning("Could not tell admin %s: %s", admin.telegram_id, exc)
+        await notify(bot, session, i18n, admin, render)
 
 
 async def cmd_paysupport(message: Message, state: FSMContext) -> None:

@@ -7,7 +7,6 @@ import logging
 from collections.abc import Callable, Iterable
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -20,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.filters.content import TextInput
 from bot.formatting import fits, quote, rating, stars
+from bot.notify import notify
 from bot.screen import Screen, show
 from bot.states import ReplyStates, ReviewStates
 from handlers.catalog import product_screen
@@ -375,22 +375,6 @@ async def on_review_publish(
 # -- notifications ---------------------------------------------------------------------
 
 
-async def send_notice(
-    service: ReviewService, bot: Bot, i18n: I18n, to: User, render: Callable[[str], Screen]
-) -> None:
-    """One message in the reader's language. A failure is logged, never raised: the
-    action that caused the notice has already succeeded."""
-    with i18n.use_locale(to.language):
-        screen = render(to.language)
-    try:
-        await bot.send_message(to.telegram_id, screen.text, reply_markup=screen.markup)
-    except TelegramForbiddenError:
-        log.info("User %s blocked the bot; not notified", to.telegram_id)
-        await service.mark_unreachable(to)
-    except TelegramAPIError as exc:
-        log.warning("Could not notify user %s: %s", to.telegram_id, exc)
-
-
 def notice_text(headline: str, item: ReviewItem, locale: str) -> str:
     """A review in a notification; `headline` has an {id} and a {name} (the product)."""
     title = headline.format(id=item.review.id, name=product_title(item.product_name))
@@ -419,9 +403,9 @@ async def notify_about_review(
         return Screen(text, moderation_kb(review, page=0))
 
     if created and seller is not None:
-        await send_notice(service, bot, i18n, seller, for_seller)
+        await notify(bot, service.session, i18n, seller, for_seller)
     for admin in admins:
-        await send_notice(service, bot, i18n, admin, for_admin)
+        await notify(bot, service.session, i18n, admin, for_admin)
 
 
 # -- seller replies --------------------------------------------------------------------
@@ -495,7 +479,7 @@ async def on_reply_input(
             text = notice_text(_("The seller replied to your review of «{name}»"), item, locale)
             return Screen(text, published_kb(review.product_id))
 
-        await send_notice(service, bot, i18n, author, for_author)
+        await notify(bot, service.session, i18n, author, for_author)
 
 
 async def on_reply_other(

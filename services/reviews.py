@@ -326,8 +326,3 @@ class ReviewService:
         """The review's author, if the bot can still write to them."""
         author = await self.session.get(User, review.user_id)
         return author if author is not None and author.is_active else None
-
-    async def mark_unreachable(self, user: User) -> None:
-        """Telegram said this user blocked the bot."""
-        user.is_active = False
-        await self.session.flush()

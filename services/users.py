@@ -89,6 +89,11 @@ class UserService:
         user.language = language
         await self.session.flush()
 
+    async def mark_unreachable(self, user: User) -> None:
+        """Telegram said this user blocked the bot."""
+        user.is_active = False
+        await self.session.flush()
+
     async def mark_ban_notified(self, user: User) -> None:
         user.ban_notified = True
         await self.session.flush()

@@ -250,6 +250,7 @@ async def test_new_role_is_announced_in_their_language_even_if_blocked(env, admi
     reply = await admin.send("/promote 6 seller")
     assert "Иван is now seller" in shown(reply)
     assert (await row(session, 6)).role is Role.seller
+    assert (await row(session, 6)).is_active is False  # blocked: broadcasts skip him
 
 
 @pytest.mark.skipif(not PG_URL, reason="row locks: PostgreSQL only")

@@ -5,7 +5,7 @@ from aiogram.methods import SendMessage
 from sqlalchemy import select
 
 from keyboards.callback_data import OrderAction, OrderCb, OrdersCb, OrderScope
-from models import CartItem, Order, OrderStatus, PaymentMethod, Product, Role
+from models import CartItem, Order, OrderStatus, PaymentMethod, Product, Role, User
 from services.orders import Contact, OrderService
 from tests.conftest import ADMIN_ID
 from tests.factories import make_category, make_product, make_user
@@ -149,6 +149,11 @@ async def test_a_seller_who_blocked_the_bot_does_not_break_the_order(env, sessio
     assert "Order #1" in reply.texts[0]
     assert len(sent_to(reply, 11)) == 1
     assert (await fresh(session, Order, 1)).status is OrderStatus.new
+    # Broadcasts will skip them until they write to the bot again.
+    sam = await session.scalar(
+        select(User).where(User.telegram_id == 10).execution_options(populate_existing=True)
+    )
+    assert sam.is_active is False
 
 
 async def test_staff_move_the_status_and_the_customer_hears_each_change(env, session):
