@@ -1,7 +1,7 @@
 """orders: carts, orders and their lines
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-27
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006"
-down_revision: str | None = "0005"
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

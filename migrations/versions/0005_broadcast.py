@@ -1,7 +1,7 @@
 """broadcast: broadcasts and their recipients (the durable send queue)
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-27
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007"
-down_revision: str | None = "0006"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
