@@ -58,7 +58,6 @@ class ProductCard:
     category_name: str | None = None
     viewer_has_review: bool = False
     viewer_id: int | None = None  # users.id of the one looking; the seller can't review
-    visible: bool = True  # False only when loaded with only_visible=False and hidden
 
     @property
     def viewer_is_seller(self) -> bool:
@@ -156,14 +155,13 @@ def _visible_product_stmt() -> Select:
 
 
 @cache
-def _card_stmt(with_viewer: bool, only_visible: bool) -> Select:
+def _card_stmt(with_viewer: bool) -> Select:
     has_review: ColumnElement[bool] = (
         exists().where(Review.product_id == Product.id, Review.user_id == _int("viewer_id"))
         if with_viewer
         else literal(False)
     )
-    visible = and_(_listed(), _product_path())
-    stmt = (
+    return (
         select(
             Product,
             Category.name,
@@ -171,13 +169,11 @@ def _card_stmt(with_viewer: bool, only_visible: bool) -> Select:
             User.last_name,
             User.username,
             has_review.label("has_review"),
-            visible.label("visible"),
         )
         .join(Category, Category.id == Product.category_id)
         .outerjoin(User, User.id == Product.seller_id)
-        .where(Product.id == _int("product_id"))
+        .where(Product.id == _int("product_id"), _listed(), _product_path())
     )
-    return stmt.where(visible) if only_visible else stmt
 
 
 @cache
@@ -274,16 +270,14 @@ class CatalogService:
         return await self.session.scalar(_visible_product_stmt(), {"product_id": product_id})
 
     async def product_card(
-        self, product_id: int, viewer_id: int | None = None, *, only_visible: bool = True
+        self, product_id: int, viewer_id: int | None = None
     ) -> ProductCard | None:
-        """The card of a product, in one statement; None when it is gone (or hidden,
-        unless `only_visible` is False: a seller previewing their own hidden product)."""
+        """The card of a product, in one statement; None when it is hidden or gone."""
         if not 0 < product_id <= MAX_ID:
             return None
         params = {"product_id": product_id, "viewer_id": viewer_id}
-        stmt = _card_stmt(viewer_id is not None, only_visible)
-        row = (await self.session.execute(stmt, params)).first()
-        if row is None or row.Product.is_deleted:
+        row = (await self.session.execute(_card_stmt(viewer_id is not None), params)).first()
+        if row is None:
             return None
         seller = " ".join(p for p in (row.first_name, row.last_name) if p) or row.username
         return ProductCard(
@@ -292,7 +286,6 @@ class CatalogService:
             category_name=row.name,
             viewer_has_review=bool(row.has_review),
             viewer_id=viewer_id,
-            visible=bool(row.visible),
         )
 
     async def category_screen(

@@ -71,19 +71,17 @@ async def test_help_depends_on_role(env, session):
     assert "/admin" in admin.text and "/seller" in admin.text
 
 
-async def test_menu_help_and_home_buttons_edit_in_place(env):
+async def test_menu_buttons_edit_the_same_message(env):
     ann = env.user(1)
     await ann.send("/start")
-    first = ann.last_bot_message
+    first = ann.last_bot_message.message_id
     reply = await ann.press("Help")
     assert "/cart" in reply.text
-    assert ann.last_bot_message.message_id == first.message_id
-    reply = (
-        await ann.press("Main menu")
-        if reply.has_button("Main menu")
-        else await ann.press("Catalog")
-    )
-    assert reply.alert is None or reply.alert
+    reply = await ann.press("Language")
+    assert reply.text == "Choose your language:"
+    reply = await ann.press("Main menu")
+    assert "Welcome" in reply.text
+    assert list(env.api.chats[1]) == [first]
 
 
 async def test_banned_user_gets_one_notice_then_silence(env, session):

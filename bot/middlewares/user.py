@@ -52,7 +52,7 @@ class UserMiddleware(BaseMiddleware):
             found=found,
         )
         if user.is_banned:
-            await self._refuse(event, data, service, user)
+            await self._refuse(event, service, user)
             return None
         data["user"] = user
         return await handler(event, data)
@@ -83,8 +83,8 @@ class UserMiddleware(BaseMiddleware):
         storage.remember(session, key, row.state, row.data)
         return row[0]
 
-    async def _refuse(self, event: TelegramObject, data: dict[str, Any], service, user) -> None:
-        update = event
+    async def _refuse(self, update: TelegramObject, service: UserService, user: User) -> None:
+        """One notice for a banned user; after it, buttons only stop spinning."""
         callback: CallbackQuery | None = getattr(update, "callback_query", None)
         message: Message | None = getattr(update, "message", None)
         if user.ban_notified:
