@@ -48,6 +48,7 @@ from benchmarks.common import (
     message_update,
     seed,
 )
+from benchmarks.explain import DIAGNOSTICS, Patch
 from bot.config import Settings
 from bot.db import create_engine, create_session_pool
 from bot.factory import create_dispatcher
@@ -140,6 +141,7 @@ class Arm:
     sql: list[int] = field(default_factory=lambda: [0, 0, 0])
     state: dict[int, Any] = field(default_factory=dict)
     last_data: dict[int, str] = field(default_factory=dict)
+    patch: Patch | None = None  # `--explain`: a shortcut in force during this arm's rounds
 
     def __post_init__(self) -> None:
         self.bot = make_bot(self.api)
@@ -154,6 +156,10 @@ class Arm:
         return self.api.screens.get(uid, {})
 
     async def round(self, counter: SqlCounter | None, timed: bool = True) -> None:
+        with self.patch() if self.patch else contextlib.nullcontext():
+            await self._round(counter, timed)
+
+    async def _round(self, counter: SqlCounter | None, timed: bool) -> None:
         assert self.choose is not None
         before = counter.snapshot() if counter else (0, 0, 0)
         start, cpu = time.perf_counter(), time.process_time()
@@ -335,10 +341,11 @@ async def measure(
     phases: tuple[str, ...] = PHASES,
     warmup: int = 2,
     collect: bool = True,
+    explain: bool = False,
 ) -> list[Arm]:
     """Floors A and B and the storefront `phases`, interleaved round by round; with
     `collect`, garbage is collected before each round (untimed) so no arm pays for
-    another's."""
+    another's; with `explain`, the `next` arm again under each of `DIAGNOSTICS`."""
     uids = setup.catalog.user_ids[:users]
     arms = [
         floor_arm("A", floor_dispatcher(None), uids),
@@ -346,6 +353,10 @@ async def measure(
     ]
     for phase in phases:
         arms.append(await setup.store.arm(phase, uids, rounds + warmup))
+    for label, make_patch in DIAGNOSTICS.items() if explain else ():
+        arm = await setup.store.arm("next", uids, rounds + warmup)
+        arm.name, arm.patch = label, make_patch()
+        arms.append(arm)
     for _ in range(warmup):
         for arm in arms:
             await arm.round(None, timed=False)
@@ -426,7 +437,7 @@ async def run(args: argparse.Namespace) -> None:
                     print(await profile(setup, args.profile, args.users, rounds, out))
                     print(f"profile written to {out}")
                     continue
-                arms = await measure(setup, args.users, rounds)
+                arms = await measure(setup, args.users, rounds, explain=args.explain)
                 title = (
                     f"\n== {name}, {products:,} products, {args.users} users, "
                     f"median of {rounds} rounds x {args.users} presses (seeded in {seeded:.0f} s)"
@@ -449,6 +460,11 @@ def main() -> None:
     parser.add_argument("--presses", type=int, default=2000, help="timed presses per arm")
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--profile", choices=PHASES, help="cProfile one storefront arm instead")
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="also run `next` with the user row, then the keyboard, served from memory",
+    )
     asyncio.run(run(parser.parse_args()))
 
 

@@ -17,6 +17,10 @@ current_session: ContextVar[AsyncSession | None] = ContextVar("current_session",
 
 
 def create_engine(url: str, **kwargs: object) -> AsyncEngine:
+    if make_url(url).drivername == "sqlite+aiosqlite":
+        from bot import sqlite
+
+        kwargs.setdefault("module", sqlite.dbapi())
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

@@ -26,7 +26,8 @@ async def test_browse_presses_produce_the_expected_screens(tmp_path, monkeypatch
     monkeypatch.setattr(handler_module.asyncio, "to_thread", to_thread)
     setup = await prepare(f"sqlite+aiosqlite:///{tmp_path / 'bench.db'}", 20, 2, floor=30)
     try:
-        arms = {a.name: a for a in await measure(setup, users=2, rounds=2, warmup=0, collect=False)}
+        measured = await measure(setup, users=2, rounds=2, warmup=0, collect=False, explain=True)
+        arms = {a.name: a for a in measured}
     finally:
         await setup.engine.dispose()
     assert hops == []
@@ -48,3 +49,7 @@ async def test_browse_presses_produce_the_expected_screens(tmp_path, monkeypatch
     # A list screen (category, children and page) and a card are one statement each.
     for name in ("first", "next", "deep", "card"):
         assert arms[name].sql[0] / arms[name].presses <= 2
+    # --explain: the same pages, with the user statement (then the keyboard) skipped.
+    for name in ("next, user row from memory", "next, keyboard from memory"):
+        assert labels(arms[name].api.screens[1]) == labels(arms["next"].api.screens[1])
+    assert arms["next, user row from memory"].sql[0] < arms["next"].sql[0]

@@ -1,0 +1,74 @@
+"""Diagnostics for `browse.py --explain`: the `next` arm again with one piece of the
+storefront's work served from memory, so the report shows what that piece costs.
+
+Measuring only. Both shortcuts would serve stale data to a real bot (a ban, a role or a
+language changed by another process; a price changed since), which is why the bot itself
+does neither.
+"""
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
+
+import handlers.catalog
+from bot.middlewares.user import UserMiddleware
+from bot.storage import _CACHE as FSM_CACHE
+from bot.storage import SqlStorage
+
+Patch = Callable[[], AbstractContextManager[None]]
+
+
+def user_row_from_memory() -> Patch:
+    """The user's row and dialog state read once per user, then remembered: the
+    storefront without its per-update user + FSM statement."""
+    memo: dict[int, tuple[Any, dict[str, Any]]] = {}
+    original = UserMiddleware._lookup
+
+    async def lookup(self: UserMiddleware, session: Any, telegram_id: int, data: Any) -> Any:
+        if telegram_id not in memo:
+            user = await original(self, session, telegram_id, data)
+            session.expunge(user)
+            memo[telegram_id] = (user, dict(session.info.get(FSM_CACHE, {})))
+        user, records = memo[telegram_id]
+        for key, (state, values) in records.items():
+            SqlStorage.remember(session, key, state, values)
+        return user
+
+    @contextmanager
+    def patch() -> Iterator[None]:
+        UserMiddleware._lookup = lookup  # type: ignore[method-assign]
+        try:
+            yield
+        finally:
+            UserMiddleware._lookup = original  # type: ignore[method-assign]
+
+    return patch
+
+
+def keyboard_from_memory() -> Patch:
+    """Each category page's keyboard built once, then remembered: the storefront without
+    building its 13-button keyboard (sending it and parsing Telegram's answer remain)."""
+    memo: dict[tuple[int, int, int], Any] = {}
+    original = handlers.catalog.category_kb
+
+    def category_kb(category_id: int, parent_id: Any, children: Any, products: Any, **kw: Any):
+        key = (category_id, products.page, products.first_id)
+        if key not in memo:
+            memo[key] = original(category_id, parent_id, children, products, **kw)
+        return memo[key]
+
+    @contextmanager
+    def patch() -> Iterator[None]:
+        handlers.catalog.category_kb = category_kb  # type: ignore[assignment]
+        try:
+            yield
+        finally:
+            handlers.catalog.category_kb = original
+
+    return patch
+
+
+DIAGNOSTICS: dict[str, Callable[[], Patch]] = {
+    "next, user row from memory": user_row_from_memory,
+    "next, keyboard from memory": keyboard_from_memory,
+}
