@@ -25,9 +25,9 @@ from sqlalchemy.util import EMPTY_DICT
 
 class _Cursor(AsyncAdapt_aiosqlite_cursor):
     """Holds the finished `sqlite3.Cursor` (closed, its rows fetched); `description`,
-    `rowcount` and `lastrowid` are read from it."""
+    `rowcount` and `lastrowid` are read from it (DBAPI's defaults before any statement)."""
 
-    __slots__ = ()
+    __slots__ = ("_arraysize",)
 
     def __init__(self, adapt_connection: "_Connection") -> None:
         self._adapt_connection = adapt_connection
@@ -35,14 +35,34 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
         self._cursor = None  # type: ignore[assignment]
         self._soft_closed_memoized = EMPTY_DICT
         self._rows = collections.deque()
+        self._arraysize = 1  # each statement has a cursor of its own: kept here
+
+    @property
+    def description(self) -> Any:
+        return None if self._cursor is None else self._cursor.description
+
+    @property
+    def rowcount(self) -> int:
+        return -1 if self._cursor is None else self._cursor.rowcount
+
+    @property
+    def lastrowid(self) -> Any:
+        return None if self._cursor is None else self._cursor.lastrowid
+
+    @property
+    def arraysize(self) -> int:
+        return self._arraysize
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        self._arraysize = value
 
     def _run(self, operation: str, parameters: Any) -> None:
         """On aiosqlite's thread: the whole statement."""
         cursor = self._cursor = self._connection._conn.cursor()
         try:
             cursor.execute(operation, () if parameters is None else parameters)
-            if cursor.description:
-                self._rows = collections.deque(cursor.fetchall())
+            self._rows = collections.deque(cursor.fetchall() if cursor.description else ())
         finally:
             cursor.close()
 

@@ -83,3 +83,18 @@ async def test_rollback_discards_and_a_failed_statement_leaves_data_untouched(en
         await conn.rollback()
         # The connection still works after the error, and nothing changed.
         assert (await conn.execute(select(things.c.name))).scalars().all() == ["desk"]
+
+
+async def test_the_raw_cursor_reports_what_dbapi_says(engine):
+    def check(sync_conn) -> None:
+        cursor = sync_conn.connection.dbapi_connection.cursor()
+        # Before any statement: DBAPI's defaults, not errors.
+        assert (cursor.description, cursor.rowcount, cursor.lastrowid) == (None, -1, None)
+        cursor.arraysize = 2
+        cursor.execute("SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3")
+        assert cursor.fetchmany() == [(1,), (2,)]  # arraysize outlives the statement
+        assert cursor.description[0][0] == "1" and cursor.fetchall() == [(3,)]
+        cursor.close()
+
+    async with engine.connect() as conn:
+        await conn.run_sync(check)
