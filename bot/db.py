@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from bot import sqlite
+
 # The session of the update being handled, so the FSM storage joins its transaction
 # instead of opening a second connection.
 current_session: ContextVar[AsyncSession | None] = ContextVar("current_session", default=None)
@@ -18,8 +20,6 @@ current_session: ContextVar[AsyncSession | None] = ContextVar("current_session",
 
 def create_engine(url: str, **kwargs: object) -> AsyncEngine:
     if make_url(url).drivername == "sqlite+aiosqlite":
-        from bot import sqlite
-
         kwargs.setdefault("module", sqlite.dbapi())
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":

@@ -57,12 +57,15 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
     def arraysize(self, value: int) -> None:
         self._arraysize = value
 
-    def _run(self, operation: str, parameters: Any) -> None:
-        """On aiosqlite's thread: the whole statement."""
+    def _run(self, operation: str, parameters: Any, many: bool = False) -> None:
+        """On aiosqlite's thread: the whole statement (`many`: once per parameter set)."""
         cursor = self._cursor = self._connection._conn.cursor()
         try:
-            cursor.execute(operation, () if parameters is None else parameters)
-            self._rows = collections.deque(cursor.fetchall() if cursor.description else ())
+            if many:
+                cursor.executemany(operation, parameters)
+            else:
+                cursor.execute(operation, () if parameters is None else parameters)
+                self._rows = collections.deque(cursor.fetchall() if cursor.description else ())
         finally:
             cursor.close()
 
@@ -71,15 +74,8 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
             await self._connection._execute(self._run, operation, parameters)
 
     async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> None:
-        def run() -> None:
-            cursor = self._cursor = self._connection._conn.cursor()
-            try:
-                cursor.executemany(operation, seq_of_parameters)
-            finally:
-                cursor.close()
-
         async with self._adapt_connection._execute_mutex:
-            await self._connection._execute(run)
+            await self._connection._execute(self._run, operation, seq_of_parameters, True)
 
     async def _async_soft_close(self) -> None:
         """Nothing to do: the cursor closed on the thread, its rows are here."""
