@@ -20,13 +20,16 @@ Patch = Callable[[], AbstractContextManager[None]]
 
 def user_row_from_memory() -> Patch:
     """The user's row and dialog state read once per user, then remembered: the
-    storefront without its per-update user + FSM statement."""
+    storefront without reading them on each update (the page then runs its own
+    statement, the one the lookup would have carried)."""
     memo: dict[int, tuple[Any, dict[str, Any]]] = {}
     original = UserMiddleware._lookup
 
-    async def lookup(self: UserMiddleware, session: Any, telegram_id: int, data: Any) -> Any:
+    async def lookup(
+        self: UserMiddleware, session: Any, event: Any, telegram_id: int, data: Any
+    ) -> Any:
         if telegram_id not in memo:
-            user = await original(self, session, telegram_id, data)
+            user = await original(self, session, event, telegram_id, data)
             session.expunge(user)
             memo[telegram_id] = (user, dict(session.info.get(FSM_CACHE, {})))
         user, records = memo[telegram_id]

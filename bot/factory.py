@@ -18,7 +18,7 @@ from bot.middlewares.db import DbSessionMiddleware
 from bot.middlewares.throttling import ThrottlingMiddleware
 from bot.middlewares.user import UserMiddleware
 from bot.storage import SqlStorage
-from handlers import build_root_router
+from handlers import build_root_router, catalog
 
 
 def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
@@ -59,7 +59,9 @@ def create_dispatcher(
             ThrottlingMiddleware(settings.throttle_rate, settings.throttle_burst, i18n)
         )
     dp.update.outer_middleware(DbSessionMiddleware(session_pool))
-    dp.update.outer_middleware(UserMiddleware(settings.admin_ids, i18n))
+    dp.update.outer_middleware(
+        UserMiddleware(settings.admin_ids, i18n, catalog.prefetcher(settings))
+    )
     dp.update.outer_middleware(UserI18nMiddleware(i18n))
     dp.update.outer_middleware(dp.fsm)
     dp.callback_query.middleware(AnswerAfterHandler())

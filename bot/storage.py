@@ -43,8 +43,9 @@ class SqlStorage(BaseStorage):
         """`stmt` plus the state and data of the record whose key is bound as `fsm_key`
         (outer joined: None when there is none), so the row an update needs and its
         dialog state come in one statement. Cache what it read with `remember`."""
-        return stmt.add_columns(FsmRecord.state, FsmRecord.data).outerjoin(
-            FsmRecord, FsmRecord.key == bindparam("fsm_key")
+        left = stmt.column_descriptions[0]["entity"]
+        return stmt.add_columns(FsmRecord.state, FsmRecord.data).outerjoin_from(
+            left, FsmRecord, FsmRecord.key == bindparam("fsm_key")
         )
 
     @staticmethod

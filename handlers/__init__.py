@@ -25,13 +25,15 @@ def build_root_router() -> Router:
     root = Router(name="root")
     root.include_routers(
         errors.build_router(),
+        # The catalog first: most presses are its buttons, and every router before it
+        # would check its filters on each. Its handlers take nothing the next ones would.
+        catalog.build_router(),
         start.build_router(),
         # /cart and /orders work inside any dialog (they leave it, like /start).
         cart.build_commands_router(),
         orders.build_commands_router(),
         # Payments early: a successful_payment must reach it even mid-dialog.
         payments.build_router(),
-        catalog.build_router(),
         search.build_router(),
         inline.build_router(),
         admin.build_router(),

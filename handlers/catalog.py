@@ -26,7 +26,8 @@ from keyboards.catalog import (
     product_link,
 )
 from models import Product, Role, User
-from services.catalog import CatalogService, CategoryScreen, ProductCard
+from services.catalog import CatalogService, CategoryScreen, ProductCard, category_read
+from services.prefetch import Prefetcher, Read
 
 NAME_LIMIT = 255
 
@@ -254,6 +255,23 @@ async def cmd_start_product(
             viewer_role=user.role,
         ),
     )
+
+
+def prefetcher(settings: Settings) -> Prefetcher:
+    """What a category button reads, for the user middleware to fetch with the user's
+    row: a page of the catalog is then one statement (`services.prefetch`)."""
+    prefix = CategoryCb.__prefix__ + CategoryCb.__separator__
+
+    def read(data: str) -> Read | None:
+        if not data.startswith(prefix):
+            return None
+        try:
+            cb = CategoryCb.unpack(data)
+        except (TypeError, ValueError):
+            return None  # a forged button: its handler answers it
+        return category_read(cb.id, cb.page, cb.after, settings.page_size)
+
+    return read
 
 
 def build_router() -> Router:

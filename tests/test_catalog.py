@@ -2,12 +2,16 @@
 
 from decimal import Decimal
 
+import pytest
+from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.methods import EditMessageMedia, SendMessage, SendPhoto
 from sqlalchemy import event, select
 
 from keyboards.callback_data import CartAddCb, CategoryCb, ProductCb, ReviewStartCb
-from models import Category, Product, Review
-from services.catalog import CatalogService, ProductCard
+from models import Category, Product, Review, User
+from services import prefetch
+from services.catalog import CatalogService, ProductCard, category_read
+from services.users import UserService
 from tests.factories import make_category, make_product, make_user
 from tests.tg import BOT_USERNAME, forged
 
@@ -345,33 +349,97 @@ async def test_kept_counts_follow_product_changes(session):
     assert (await counts())[phones.id] == 0
 
 
-async def test_a_page_press_costs_few_statements(env, session, engine, settings):
-    """Catalog reads per press: one statement for the category (with its children and
-    path) and its keyset page, forward or backward; a card is one statement."""
+async def test_a_page_press_is_one_statement_with_the_user_row(env, session, engine, settings):
+    """A category page comes in the statement that reads the user and their dialog state
+    (`services.prefetch`), paging forward or backward; a card is that statement and its
+    own (the category, children, path and keyset page in one, the card in one)."""
     _e, phones, _b = await _tree(session)
-    for i in range(20):
-        await make_product(session, phones, f"Phone {i}")
+    phones_ = [await make_product(session, phones, f"Phone {i:02}") for i in range(20)]
     await session.commit()
     ann = env.user(1)
     await ann.send("/start")
     seen: list[str] = []
 
     def record(_conn, _cursor, statement, *_args):
-        if "products" in statement or "categories" in statement:
-            seen.append(statement)
+        seen.append(statement)
 
+    size = settings.page_size
     event.listen(engine.sync_engine, "before_cursor_execute", record)
     try:
-        await ann.click(CategoryCb(id=phones.id, page=2, after=settings.page_size))
-        assert len(seen) == 1 and "products.id >" in seen[0] and "categories" in seen[0]
+        reply = await ann.click(CategoryCb(id=phones.id, page=2, after=phones_[size - 1].id))
+        assert len(seen) == 1 and "users" in seen[0] and "products.id >" in seen[0]
+        assert reply.has_button(f"Phone {size:02}") and not reply.has_button("Phone 00")
+        assert reply.has_button(f"2/{-(-20 // size)}")
         seen.clear()
-        await ann.click(CategoryCb(id=phones.id, page=2, after=-(2 * settings.page_size + 1)))
-        assert len(seen) == 1 and "products.id <" in seen[0]
+        reply = await ann.click(CategoryCb(id=phones.id, page=2, after=-phones_[2 * size].id))
+        assert len(seen) == 1 and "users" in seen[0] and "products.id <" in seen[0]
+        assert reply.has_button(f"Phone {size:02}") and reply.has_button(f"Phone {2 * size - 1}")
         seen.clear()
-        await ann.click(ProductCb(id=3, category_id=phones.id))
-        assert len(seen) == 1
+        await ann.click(ProductCb(id=phones_[3].id, category_id=phones.id))
+        assert len(seen) == 2 and "users" in seen[0] and "products" in seen[1]
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+async def test_a_page_press_is_one_statement_with_the_dialog_state_elsewhere(
+    make_env, settings, session, engine
+):
+    """With the dialog state in Redis (here: in memory), the page still comes with the
+    user's row."""
+    _e, phones, _b = await _tree(session)
+    await make_product(session, phones, "Phone X")
+    await session.commit()
+    ann = make_env(settings, storage=MemoryStorage()).user(1)
+    await ann.send("/start")
+    seen: list[str] = []
+    record = lambda _conn, _cursor, statement, *_args: seen.append(statement)  # noqa: E731
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        reply = await ann.click(CategoryCb(id=phones.id))
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    assert reply.has_button("Phone X") and len(seen) == 1 and "fsm_records" not in seen[0]
+
+
+async def test_prefetched_rows_are_served_once(session):
+    """What a lookup carried is what the service gets, once; then it reads for itself."""
+    _e, phones, _b = await _tree(session)
+    await make_product(session, phones, "Phone X")
+    await session.flush()
+    read = category_read(phones.id, 1, 0, 8)
+    fused = prefetch.joined(UserService.LOOKUP, read.stmt)
+    user = await make_user(session, telegram_id=5)
+    rows = (await session.execute(fused.stmt, {"telegram_id": 5, **read.params})).all()
+    assert all(r[0] is user for r in rows) and {r.name for r in rows} == {"Phones", "Phone X"}
+    prefetch.keep(session, read, fused, rows[::-1])  # kept in the read's own order
+    await make_product(session, phones, "Phone Y")
+    await session.flush()
+    assert [r.name for r in await prefetch.rows(session, read)] == ["Phones", "Phone X"]
+    again = await prefetch.rows(session, read)
+    assert [r.name for r in again] == ["Phones", "Phone X", "Phone Y"]
+    # Columns of the lookup and the read must not share a name (rows are read by name).
+    with pytest.raises(ValueError, match="must not repeat"):
+        lookup = UserService.LOOKUP.add_columns(User.first_name.label("name"))
+        prefetch.joined(lookup, read.stmt)
+
+
+async def test_a_first_or_banned_press_on_a_page_button(env, session):
+    """Someone with no row yet gets the page (and a row); a banned user gets the notice
+    and no page, however the page was read."""
+    _e, phones, _b = await _tree(session)
+    await make_product(session, phones, "Phone X")
+    await make_user(session, telegram_id=66, is_banned=True)
+    await session.commit()
+    reply = await env.user(55).click(CategoryCb(id=phones.id))
+    assert "Phones" in reply.text and reply.has_button("Phone X")
+    assert await session.scalar(select(User.id).where(User.telegram_id == 55)) is not None
+    reply = await env.user(66).click(CategoryCb(id=phones.id))
+    assert reply.alert == "You are banned from this shop." and not reply.buttons
+    # A gone category read with the user's row, and a forged id no row can have.
+    reply = await env.user(55).click(CategoryCb(id=2**31 - 1))
+    assert "no longer available" in reply.alert and reply.has_button("Electronics")
+    reply = await env.user(55).click(forged(CategoryCb, id=2**40, page=1, after=0))
+    assert "out of date" in (reply.alert or reply.text)
 
 
 async def test_visible_product_rule(session):

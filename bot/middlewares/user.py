@@ -1,5 +1,4 @@
 from collections.abc import Awaitable, Callable
-from types import EllipsisType
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -12,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import pick_language
 from bot.storage import SqlStorage
 from models import User
+from services import prefetch
+from services.prefetch import Prefetcher, Read
 from services.users import Profile, UserService
 
 
@@ -21,9 +22,12 @@ class UserMiddleware(BaseMiddleware):
     # The user's row and their SQL FSM record in one statement (see `_lookup`).
     LOOKUP_WITH_STATE = SqlStorage.with_record(UserService.LOOKUP)
 
-    def __init__(self, admin_ids: frozenset[int], i18n: I18n) -> None:
+    def __init__(
+        self, admin_ids: frozenset[int], i18n: I18n, prefetcher: Prefetcher | None = None
+    ) -> None:
         self.admin_ids = admin_ids
         self.i18n = i18n
+        self.prefetcher = prefetcher
 
     async def __call__(
         self,
@@ -36,7 +40,7 @@ class UserMiddleware(BaseMiddleware):
             return await handler(event, data)
         session: AsyncSession = data["session"]
         service = UserService(session)
-        found = await self._lookup(session, tg_user.id, data)
+        found = await self._lookup(session, event, tg_user.id, data)
         profile = Profile(
             telegram_id=tg_user.id,
             username=tg_user.username,
@@ -58,30 +62,49 @@ class UserMiddleware(BaseMiddleware):
         return await handler(event, data)
 
     async def _lookup(
-        self, session: AsyncSession, telegram_id: int, data: dict[str, Any]
-    ) -> User | EllipsisType | None:
-        """The user's row fetched together with their SQL FSM record, which the storage
-        then serves from its per-session cache: one statement instead of two per update.
-        `...` when the FSM lives elsewhere (Redis) and `UserService` looks the user up."""
+        self, session: AsyncSession, event: TelegramObject, telegram_id: int, data: dict[str, Any]
+    ) -> User | None:
+        """The user's row (None: not registered yet), in one statement with what else the
+        update is about to read: their SQL FSM record, which the storage then serves from
+        its per-session cache, and the screen a pressed button opens (`services.prefetch`).
+        """
+        stmt, params = UserService.LOOKUP, {"telegram_id": telegram_id}
+        key = self._fsm_key(data)
+        if key is not None:
+            stmt, params = self.LOOKUP_WITH_STATE, {**params, "fsm_key": key}
+        read = self._prefetch(event)
+        if read is None:
+            row = (await session.execute(stmt, params)).first()
+            rows = [row] if row is not None else []
+        else:
+            fused = prefetch.joined(stmt, read.stmt)
+            rows = list((await session.execute(fused.stmt, {**params, **read.params})).all())
+            if rows:
+                prefetch.keep(session, read, fused, rows)
+        if not rows:
+            return None
+        if key is not None:
+            SqlStorage.remember(session, key, rows[0].state, rows[0].data)
+        return rows[0][0]
+
+    def _fsm_key(self, data: dict[str, Any]) -> str | None:
+        """The key of the update's FSM record when the SQL storage keeps it and it can be
+        read now (with event isolation the state is read only once the lock is held)."""
         fsm = getattr(data.get("dispatcher"), "fsm", None)
         if (
             fsm is None
             or not isinstance(fsm.storage, SqlStorage)
-            # With event isolation the state is read only once the lock is held.
             or not isinstance(fsm.events_isolation, DisabledEventIsolation)
         ):
-            return ...
-        context = fsm.resolve_event_context(data["bot"], data)
-        if context is None:
-            return ...
-        storage: SqlStorage = fsm.storage
-        key = storage.key_builder.build(context.key)
-        params = {"telegram_id": telegram_id, "fsm_key": key}
-        row = (await session.execute(self.LOOKUP_WITH_STATE, params)).first()
-        if row is None:
             return None
-        storage.remember(session, key, row.state, row.data)
-        return row[0]
+        context = fsm.resolve_event_context(data["bot"], data)
+        return None if context is None else fsm.storage.key_builder.build(context.key)
+
+    def _prefetch(self, event: TelegramObject) -> Read | None:
+        callback: CallbackQuery | None = getattr(event, "callback_query", None)
+        if self.prefetcher is None or callback is None or not callback.data:
+            return None
+        return self.prefetcher(callback.data)
 
     async def _refuse(self, update: TelegramObject, service: UserService, user: User) -> None:
         """One notice for a banned user; after it, buttons only stop spinning."""
