@@ -63,6 +63,16 @@ def joined(lookup: Select, stmt: Select | CompoundSelect) -> Joined:
     return Joined(fused, len(lookup.column_descriptions))
 
 
+def bound(params: Mapping[str, Any], read: Read) -> dict[str, Any]:
+    """The parameters of a joined statement: the lookup's and the read's, which must not
+    share a name (a read that rebound the lookup's `telegram_id` would load someone
+    else's row)."""
+    shared = params.keys() & read.params.keys()
+    if shared:
+        raise ValueError(f"prefetch: parameter names must not repeat: {sorted(shared)}")
+    return {**params, **read.params}
+
+
 def keep(session: AsyncSession, read: Read, joined: Joined, rows: Sequence[Row]) -> None:
     """Keeps the rows `read` returned inside `joined` (a row of NULLs after the lookup's
     columns is the outer join's filler) for this session's first `rows(read)`."""

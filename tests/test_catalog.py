@@ -1,9 +1,11 @@
 """Browsing the catalog: categories, pages, product cards, hidden items, deep links."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
-from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.methods import EditMessageMedia, SendMessage, SendPhoto
 from sqlalchemy import event, select
 
@@ -14,6 +16,21 @@ from services.catalog import CatalogService, ProductCard, category_read
 from services.users import UserService
 from tests.factories import make_category, make_product, make_user
 from tests.tg import BOT_USERNAME, forged
+
+
+@contextmanager
+def recorded(engine) -> Iterator[list[str]]:
+    """The SQL statements run on `engine` inside the block, in order."""
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
 
 
 async def _tree(session):
@@ -358,14 +375,8 @@ async def test_a_page_press_is_one_statement_with_the_user_row(env, session, eng
     await session.commit()
     ann = env.user(1)
     await ann.send("/start")
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
     size = settings.page_size
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
-    try:
+    with recorded(engine) as seen:
         reply = await ann.click(CategoryCb(id=phones.id, page=2, after=phones_[size - 1].id))
         assert len(seen) == 1 and "users" in seen[0] and "products.id >" in seen[0]
         assert reply.has_button(f"Phone {size:02}") and not reply.has_button("Phone 00")
@@ -377,8 +388,6 @@ async def test_a_page_press_is_one_statement_with_the_user_row(env, session, eng
         seen.clear()
         await ann.click(ProductCb(id=phones_[3].id, category_id=phones.id))
         assert len(seen) == 2 and "users" in seen[0] and "products" in seen[1]
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", record)
 
 
 async def test_a_page_press_is_one_statement_with_the_dialog_state_elsewhere(
@@ -391,14 +400,24 @@ async def test_a_page_press_is_one_statement_with_the_dialog_state_elsewhere(
     await session.commit()
     ann = make_env(settings, storage=MemoryStorage()).user(1)
     await ann.send("/start")
-    seen: list[str] = []
-    record = lambda _conn, _cursor, statement, *_args: seen.append(statement)  # noqa: E731
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
-    try:
+    with recorded(engine) as seen:
         reply = await ann.click(CategoryCb(id=phones.id))
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", record)
     assert reply.has_button("Phone X") and len(seen) == 1 and "fsm_records" not in seen[0]
+
+
+async def test_with_event_isolation_the_page_waits_for_the_lock(env, session, engine):
+    """Isolation makes an update read its state only once the chat's lock is held; the
+    page is then read by the handler too, not early with the user's row."""
+    _e, phones, _b = await _tree(session)
+    await make_product(session, phones, "Phone X")
+    await session.commit()
+    env.dp.fsm.events_isolation = SimpleEventIsolation()
+    ann = env.user(1)
+    await ann.send("/start")
+    with recorded(engine) as seen:
+        reply = await ann.click(CategoryCb(id=phones.id))
+    assert reply.has_button("Phone X")
+    assert "products" not in seen[0] and any("products" in s for s in seen[1:])
 
 
 async def test_prefetched_rows_are_served_once(session):
@@ -421,6 +440,9 @@ async def test_prefetched_rows_are_served_once(session):
     with pytest.raises(ValueError, match="must not repeat"):
         lookup = UserService.LOOKUP.add_columns(User.first_name.label("name"))
         prefetch.joined(lookup, read.stmt)
+    # Nor a parameter name: a read rebinding `telegram_id` would load another user.
+    with pytest.raises(ValueError, match="must not repeat"):
+        prefetch.bound({"telegram_id": 5, "category_id": 1}, read)
 
 
 async def test_a_first_or_banned_press_on_a_page_button(env, session):
@@ -575,13 +597,7 @@ async def test_category_screen_stale_and_forged_cursors(session, engine):
     ids = [(await make_product(session, cat, f"P{i}")).id for i in range(5)]
     await session.commit()
     catalog = CatalogService(session)
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
-    try:
+    with recorded(engine) as statements:
         # ▶ past the end (rows were removed since): the first page, one statement more.
         screen = await catalog.category_screen(cat.id, 4, ids[-1], 2)
         assert [p.id for p in screen.products.items] == ids[:2]
@@ -600,8 +616,6 @@ async def test_category_screen_stale_and_forged_cursors(session, engine):
         screen = await catalog.category_screen(cat.id, -3, -(2**40), 2)
         assert [p.id for p in screen.products.items] == ids[3:]
         assert (screen.products.page, screen.products.has_prev) == (2, True)
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", record)
 
 
 async def test_page_count_comes_from_the_kept_count(session):

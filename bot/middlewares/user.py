@@ -2,6 +2,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
+from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.fsm.storage.memory import DisabledEventIsolation
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.types import User as TgUser
@@ -69,16 +70,19 @@ class UserMiddleware(BaseMiddleware):
         its per-session cache, and the screen a pressed button opens (`services.prefetch`).
         """
         stmt, params = UserService.LOOKUP, {"telegram_id": telegram_id}
-        key = self._fsm_key(data)
+        fsm = getattr(data.get("dispatcher"), "fsm", None)
+        # With event isolation, what the update reads waits for the lock: nothing early.
+        unlocked = fsm is None or isinstance(fsm.events_isolation, DisabledEventIsolation)
+        key = self._fsm_key(fsm, data) if unlocked else None
         if key is not None:
             stmt, params = self.LOOKUP_WITH_STATE, {**params, "fsm_key": key}
-        read = self._prefetch(event)
+        read = self._prefetch(event) if unlocked else None
         if read is None:
             row = (await session.execute(stmt, params)).first()
             rows = [row] if row is not None else []
         else:
             fused = prefetch.joined(stmt, read.stmt)
-            rows = list((await session.execute(fused.stmt, {**params, **read.params})).all())
+            rows = list((await session.execute(fused.stmt, prefetch.bound(params, read))).all())
             if rows:
                 prefetch.keep(session, read, fused, rows)
         if not rows:
@@ -87,15 +91,10 @@ class UserMiddleware(BaseMiddleware):
             SqlStorage.remember(session, key, rows[0].state, rows[0].data)
         return rows[0][0]
 
-    def _fsm_key(self, data: dict[str, Any]) -> str | None:
-        """The key of the update's FSM record when the SQL storage keeps it and it can be
-        read now (with event isolation the state is read only once the lock is held)."""
-        fsm = getattr(data.get("dispatcher"), "fsm", None)
-        if (
-            fsm is None
-            or not isinstance(fsm.storage, SqlStorage)
-            or not isinstance(fsm.events_isolation, DisabledEventIsolation)
-        ):
+    @staticmethod
+    def _fsm_key(fsm: FSMContextMiddleware | None, data: dict[str, Any]) -> str | None:
+        """The key of the update's FSM record when the SQL storage keeps it."""
+        if fsm is None or not isinstance(fsm.storage, SqlStorage):
             return None
         context = fsm.resolve_event_context(data["bot"], data)
         return None if context is None else fsm.storage.key_builder.build(context.key)
