@@ -31,7 +31,7 @@ class Read:
 
     stmt: Select | CompoundSelect
     params: Mapping[str, Any]
-    order: tuple[str, ...] = ()
+    order: tuple[str, ...]
 
     @property
     def key(self) -> Hashable:
@@ -77,8 +77,7 @@ def keep(session: AsyncSession, read: Read, joined: Joined, rows: Sequence[Row])
     """Keeps the rows `read` returned inside `joined` (a row of NULLs after the lookup's
     columns is the outer join's filler) for this session's first `rows(read)`."""
     found = [r for r in rows if any(v is not None for v in r[joined.width :])]
-    if read.order:
-        found.sort(key=attrgetter(*read.order))
+    found.sort(key=attrgetter(*read.order))
     session.info.setdefault(_KEPT, {})[read.key] = found
 
 

@@ -428,7 +428,7 @@ async def test_prefetched_rows_are_served_once(session):
     read = category_read(phones.id, 1, 0, 8)
     fused = prefetch.joined(UserService.LOOKUP, read.stmt)
     user = await make_user(session, telegram_id=5)
-    rows = (await session.execute(fused.stmt, {"telegram_id": 5, **read.params})).all()
+    rows = (await session.execute(fused.stmt, prefetch.bound({"telegram_id": 5}, read))).all()
     assert all(r[0] is user for r in rows) and {r.name for r in rows} == {"Phones", "Phone X"}
     prefetch.keep(session, read, fused, rows[::-1])  # kept in the read's own order
     await make_product(session, phones, "Phone Y")

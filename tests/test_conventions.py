@@ -5,10 +5,12 @@ from enum import StrEnum
 
 import pytest
 from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton
 
 import keyboards.callback_data as cbd
 from bot.i18n import LANGUAGES, create_i18n
 from bot.i18n_tool import untranslated
+from keyboards.common import button
 
 
 def callback_classes() -> list[type[CallbackData]]:
@@ -110,11 +112,9 @@ def test_a_message_reads_the_same_in_every_catalog():
 
 
 def test_a_copied_button_is_the_button_aiogram_would_build():
-    from aiogram.types import InlineKeyboardButton
-
-    from keyboards.common import button
-
     built = button("🏠 Menu", cbd.MenuCb(action=cbd.MenuAction.home))
     expected = InlineKeyboardButton(text="🏠 Menu", callback_data="m:home")
-    assert built == expected and built is not button("🏠 Menu", "m:home")
+    assert built == expected
     assert built.model_dump(exclude_unset=True) == expected.model_dump(exclude_unset=True)
+    # Each copy is its own: building another leaves the first as it was.
+    assert button("✖️", "x").text == "✖️" and built.text == "🏠 Menu"
