@@ -10,6 +10,7 @@ from contextlib import suppress
 from decimal import Decimal
 
 from aiogram import Bot, F, Router
+from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Filter, StateFilter
 from aiogram.fsm.context import FSMContext
@@ -41,7 +42,14 @@ from keyboards.orders import open_order_kb
 from models import PaymentMethod, User
 from services.cart import Cart, CartService
 from services.errors import DomainError
-from services.orders import Contact, OrderService, SummaryLine, SummaryOutdated, same_lines
+from services.orders import (
+    ALREADY_PLACED,
+    Contact,
+    OrderService,
+    SummaryLine,
+    SummaryOutdated,
+    same_lines,
+)
 from services.payments import invoice_amount
 from services.texts import N_
 
@@ -436,6 +444,18 @@ async def on_confirm(
     await notify_sellers(bot, i18n, service, order)
 
 
+async def on_confirm_when_over(
+    query: CallbackQuery, session: AsyncSession, user: User, callback_answer: CallbackAnswer
+) -> None:
+    """Confirm on a summary whose checkout is over. With the cart empty, that is a second
+    tap after the order went through (it may read its dialog state before or after the
+    first tap clears it: either way it gets this answer); otherwise the fallback's
+    "out of date"."""
+    if (await CartService(session).get(user)).lines:
+        raise SkipHandler
+    callback_answer.text = _(ALREADY_PLACED)
+
+
 def _outdated(summary: list[SummaryLine] | None, cart: Cart) -> str | None:
     """Why the summary no longer shows the cart (None: it does)."""
     if summary is None or not same_lines(summary, {x.product_id: x.quantity for x in cart.lines}):
@@ -466,6 +486,9 @@ def build_router() -> Router:
     )
     router.callback_query.register(
         on_confirm, CheckoutCb.filter(F.action == CheckoutAction.confirm), StateFilter(S.confirm)
+    )
+    router.callback_query.register(
+        on_confirm_when_over, CheckoutCb.filter(F.action == CheckoutAction.confirm)
     )
     router.message.register(on_name_input, StateFilter(S.name), TextInput())
     router.message.register(on_phone_contact, StateFilter(S.phone), ContactInput())

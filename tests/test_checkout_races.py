@@ -44,6 +44,25 @@ async def test_double_tapped_confirm_places_one_order(env, session):
     assert order.total == 2 * tea.price
 
 
+async def test_confirm_after_the_checkout_is_over(env, session):
+    """A second tap that reads its dialog state after the first tap placed the order
+    (the other order of events than above) gets the same answer; a leftover summary's
+    Confirm with things in the cart again is out of date."""
+    tea = await shop(session, name="Tea", stock=5)
+    ann = env.user(1)
+    await ann.click(CartAddCb(product_id=tea.id))
+    await to_summary(ann)
+    summary = ann.last_bot_message
+    confirm = CheckoutCb(action=CheckoutAction.confirm)
+    await ann.click(confirm, summary)
+    reply = await ann.click(confirm, summary)
+    assert reply.alert == "Your order is already placed, or your cart is empty."
+    await ann.click(CartAddCb(product_id=tea.id))
+    reply = await ann.click(confirm, summary)
+    assert "out of date" in reply.alert
+    assert await count(session, Order) == 1
+
+
 async def test_concurrent_checkouts_of_one_cart_make_one_order(pool, session):
     category = await make_category(session)
     product = await make_product(session, category, price="10", stock=10)
