@@ -18,7 +18,7 @@ from bot.middlewares.db import DbSessionMiddleware
 from bot.middlewares.throttling import ThrottlingMiddleware
 from bot.middlewares.user import UserMiddleware
 from bot.storage import SqlStorage
-from handlers import build_root_router, catalog
+from handlers import build_routers, catalog
 
 
 def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
@@ -65,5 +65,5 @@ def create_dispatcher(
     dp.update.outer_middleware(UserI18nMiddleware(i18n))
     dp.update.outer_middleware(dp.fsm)
     dp.callback_query.middleware(AnswerAfterHandler())
-    dp.include_router(build_root_router())
+    dp.include_routers(*build_routers())
     return dp

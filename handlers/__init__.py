@@ -1,4 +1,4 @@
-"""The router tree. Order matters: global commands first, the fallback last."""
+"""The routers. Order matters: global commands first, the fallback last."""
 
 from aiogram import Router
 
@@ -21,10 +21,10 @@ from handlers import (
 )
 
 
-def build_root_router() -> Router:
-    root = Router(name="root")
-    root.include_routers(
-        errors.build_router(),
+def build_routers() -> list[Router]:
+    """The routers, in the order an update tries them (the dispatcher includes them
+    directly: every level of routers costs each update a round of calls)."""
+    return [
         # The catalog first: most presses are its buttons, and every router before it
         # would check its filters on each. Its handlers take nothing the next ones would.
         catalog.build_router(),
@@ -45,5 +45,7 @@ def build_root_router() -> Router:
         orders.build_router(),
         checkout.build_router(),
         fallback.build_router(),
-    )
-    return root
+        # Errors last: it handles only failures (which reach it past the routers above,
+        # none of which has an errors handler), so no update passes through it.
+        errors.build_router(),
+    ]

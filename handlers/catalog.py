@@ -16,7 +16,7 @@ from bot.formatting import CAPTION_LIMIT, TEXT_LIMIT, quote, rating, stars, trim
 from bot.screen import Screen, show
 from handlers.search import search_results
 from handlers.start import drop_reply_keyboard, leave_dialog
-from keyboards.callback_data import CategoryCb, MenuAction, MenuCb, ProductCb, SearchCb
+from keyboards.callback_data import CategoryCb, MenuAction, MenuCb, ProductCb, SearchCb, ints
 from keyboards.catalog import (
     SEARCH_BACK,
     catalog_kb,
@@ -25,15 +25,22 @@ from keyboards.catalog import (
     product_kb,
     product_link,
 )
-from models import Product, Role, User
-from services.catalog import CatalogService, CategoryScreen, ProductCard, category_read
+from models import Role, User
+from services.catalog import (
+    CatalogService,
+    CategoryScreen,
+    ProductCard,
+    ProductView,
+    card_read,
+    category_read,
+)
 from services.prefetch import Prefetcher, Read
 
 NAME_LIMIT = 255
 
 
 def card_text(
-    product: Product,
+    product: ProductView,
     *,
     locale: str,
     currency: str,
@@ -198,7 +205,7 @@ async def on_product_open(
 ) -> None:
     cb = callback_data
     catalog = CatalogService(session)
-    card = await catalog.product_card(cb.id, user.id)
+    card = await catalog.product_card(cb.id, user.telegram_id)
     if cb.category_id == SEARCH_BACK:
         back: CallbackData = SearchCb(page=cb.page, after=cb.after)
     else:
@@ -237,7 +244,7 @@ async def cmd_start_product(
     """/start p<id>: a shared product link, also for someone who never used the bot."""
     await leave_dialog(state, message)
     catalog = CatalogService(session)
-    card = await catalog.product_card(int((command.args or "p0")[1:]), user.id)
+    card = await catalog.product_card(int((command.args or "p0")[1:]), user.telegram_id)
     if card is None:
         await message.answer(_("This product is no longer available."))
         await show(message, await _category(catalog, 0, 1, 0, settings, locale))
@@ -258,18 +265,18 @@ async def cmd_start_product(
 
 
 def prefetcher(settings: Settings) -> Prefetcher:
-    """What a category button reads, for the user middleware to fetch with the user's
-    row: a page of the catalog is then one statement (`services.prefetch`)."""
-    prefix = CategoryCb.__prefix__ + CategoryCb.__separator__
+    """What a category or product button reads, for the user middleware to fetch with
+    the user's row: a page of the catalog, or a card, is then one statement
+    (`services.prefetch`). A forged button reads nothing early (its handler, or the
+    fallback, answers it)."""
 
-    def read(data: str) -> Read | None:
-        if not data.startswith(prefix):
-            return None
-        try:
-            cb = CategoryCb.unpack(data)
-        except (TypeError, ValueError):
-            return None  # a forged button: its handler answers it
-        return category_read(cb.id, cb.page, cb.after, settings.page_size)
+    def read(data: str, telegram_id: int) -> Read | None:
+        if (category := ints(CategoryCb, data)) is not None:
+            category_id, page, after = category
+            return category_read(category_id, page, after, settings.page_size)
+        if (product := ints(ProductCb, data)) is not None:
+            return card_read(product[0], telegram_id)
+        return None
 
     return read
 

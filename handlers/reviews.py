@@ -332,7 +332,7 @@ async def on_review_leave(
     """Back from the first step: the product card again (the catalog draws it)."""
     product_id = (await state.get_data()).get("product_id", 0)
     await state.clear()
-    card = await CatalogService(session).product_card(product_id, user.id)
+    card = await CatalogService(session).product_card(product_id, user.telegram_id)
     if card is None:
         await _end_product_gone(query, state)
         return

@@ -364,3 +364,16 @@ def pack(cb: CallbackData) -> str:
 @cache
 def _field_names(cls: type[CallbackData]) -> tuple[str, ...]:
     return tuple(cls.model_fields)
+
+
+def ints(cls: type[CallbackData], data: str) -> tuple[int, ...] | None:
+    """The fields of `cls` (all integers) packed in `data`, read without building the
+    object; None when `data` is not one of `cls`. A hint for reading ahead (see
+    `services.prefetch`): the handler's filter still unpacks and validates the press."""
+    prefix, *parts = data.split(cls.__separator__)
+    if prefix != cls.__prefix__ or len(parts) != len(_field_names(cls)):
+        return None
+    try:
+        return tuple(map(int, parts))
+    except ValueError:
+        return None

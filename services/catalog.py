@@ -14,9 +14,12 @@ costs one more statement.
 """
 
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache
+from typing import Protocol
 
 from sqlalchemy import (
+    BigInteger,
     BindParameter,
     Boolean,
     ColumnElement,
@@ -30,7 +33,6 @@ from sqlalchemy import (
     cast,
     exists,
     func,
-    literal,
     literal_column,
     null,
     or_,
@@ -51,11 +53,27 @@ MAX_QUERY_LENGTH = 200
 MAX_ID = 2**31 - 1  # ids are INTEGER: a forged larger one is simply not found
 
 
+class ProductView(Protocol):
+    """What a product card shows of a product: a card's row, or a seller's draft."""
+
+    id: int | None
+    name: str
+    description: str
+    price: Decimal
+    stock: int
+    photo_file_id: str | None
+    image_url: str | None
+    category_id: int
+    seller_id: int | None
+    rating_sum: int
+    rating_count: int
+
+
 @dataclass(frozen=True, slots=True)
 class ProductCard:
     """A product and everything its card shows about it."""
 
-    product: Product
+    product: ProductView
     seller_name: str | None = None
     category_name: str | None = None
     viewer_has_review: bool = False
@@ -156,24 +174,44 @@ def _visible_product_stmt() -> Select:
     return select(Product).where(Product.id == _int("product_id"), _listed(), _product_path())
 
 
+_CARD_COLUMNS = (
+    Product.id,
+    Product.name,
+    Product.description,
+    Product.price,
+    Product.stock,
+    Product.photo_file_id,
+    Product.image_url,
+    Product.category_id,
+    Product.seller_id,
+    Product.rating_sum,
+    Product.rating_count,
+)
+
+
 @cache
-def _card_stmt(with_viewer: bool) -> Select:
-    has_review: ColumnElement[bool] = (
-        exists().where(Review.product_id == Product.id, Review.user_id == _int("viewer_id"))
-        if with_viewer
-        else literal(False)
+def _card_stmt() -> Select:
+    """A product card's one row; the viewer is named by Telegram id (:viewer), so a
+    button press can carry the card (see `card_read`)."""
+    viewer = (
+        select(User.id)
+        .where(User.telegram_id == bindparam("viewer", type_=BigInteger))
+        .scalar_subquery()
     )
+    seller = aliased(User)
+    has_review = exists().where(Review.product_id == Product.id, Review.user_id == viewer)
     return (
         select(
-            Product,
-            Category.name,
-            User.first_name,
-            User.last_name,
-            User.username,
+            *_CARD_COLUMNS,
+            Category.name.label("category_name"),
+            seller.first_name.label("seller_first_name"),
+            seller.last_name.label("seller_last_name"),
+            seller.username.label("seller_username"),
+            viewer.label("viewer_id"),
             has_review.label("has_review"),
         )
         .join(Category, Category.id == Product.category_id)
-        .outerjoin(User, User.id == Product.seller_id)
+        .outerjoin(seller, seller.id == Product.seller_id)
         .where(Product.id == _int("product_id"), _listed(), _product_path())
     )
 
@@ -187,13 +225,14 @@ def _top_stmt() -> Select:
     )
 
 
-def _keyset(base: Select) -> tuple[Select, Select]:
-    """Forward (ids above :after) and backward (ids below :after) pages of `base`."""
-    # The page size is written into the SQL, not bound: with every parameter of a
-    # LIMIT unknown, PostgreSQL re-plans this statement on each run (about 0.4 ms for a
+def _keyset(base: Select, size: int) -> tuple[Select, Select]:
+    """Forward (ids above :after) and backward (ids below :after) pages of `base`, `size`
+    rows and one more (is there a next page?)."""
+    # The limit is written into the SQL, not bound: with every parameter of a LIMIT
+    # unknown, PostgreSQL re-plans this statement on each run (about 0.4 ms for a
     # category screen) instead of keeping one plan for its prepared statement.
     after = _int("after")
-    limit = bindparam("limit", type_=Integer, literal_execute=True)
+    limit = literal_column(str(int(size) + 1), Integer)
     return (
         base.where(Product.id > after).order_by(Product.id).limit(limit),
         base.where(Product.id < after).order_by(Product.id.desc()).limit(limit),
@@ -201,21 +240,24 @@ def _keyset(base: Select) -> tuple[Select, Select]:
 
 
 @cache
-def _category_pages() -> tuple[Select, Select]:
-    return _keyset(select(*_ROW).where(Product.category_id == _int("category_id"), _listed()))
+def _category_pages(size: int) -> tuple[Select, Select]:
+    where = (Product.category_id == _int("category_id"), _listed())
+    return _keyset(select(*_ROW).where(*where), size)
 
 
 # A category screen in one statement: the category row (with whether its path is shown)
 # and its active children (kind 0), then one keyset page of its products (kind 1). Each
 # side pads the other's columns with typed NULLs so the UNION lines up on PostgreSQL.
 # `sort` orders each kind: categories by (position, id); products by id, or by -id
-# backward, so the page comes out in the order `_page` expects.
+# backward, so the page comes out in the order `_page` expects. The rows are put in
+# that order in Python (`prefetch.rows`): ~10 rows, where SQLite would build a
+# temporary B-tree.
 _CATEGORY, _PRODUCT = 0, 1
 _SCREEN_ORDER = ("kind", "sort", "id")
 
 
 @cache
-def _category_screen_stmt(backward: bool) -> CompoundSelect:
+def _category_screen_stmt(backward: bool, size: int) -> CompoundSelect:
     category_id = _int("category_id")
     anchor = select(Category.id, Category.parent_id, Category.is_active).where(
         Category.id == category_id
@@ -233,7 +275,7 @@ def _category_screen_stmt(backward: bool) -> CompoundSelect:
             and_(Category.parent_id == category_id, Category.is_active.is_(True)),
         )
     )
-    page = _category_pages()[backward].subquery("page")
+    page = _category_pages(size)[backward].subquery("page")
     products = select(
         literal_column(str(_PRODUCT), Integer).label("kind"),
         page.c.id,
@@ -245,8 +287,7 @@ def _category_screen_stmt(backward: bool) -> CompoundSelect:
         page.c.stock,
         (-page.c.id if backward else page.c.id).label("sort"),
     )
-    fused = union_all(categories, products)
-    return fused.order_by(*(fused.selected_columns[name] for name in _SCREEN_ORDER))
+    return union_all(categories, products)
 
 
 def category_read(category_id: int, page: int, after: int, page_size: int) -> Read | None:
@@ -255,8 +296,16 @@ def category_read(category_id: int, page: int, after: int, page_size: int) -> Re
     if not 0 < category_id <= MAX_ID:
         return None
     _page, after = _cursor(page, after)
-    params = {"category_id": category_id, "after": abs(after), "limit": page_size + 1}
-    return Read(_category_screen_stmt(after < 0), params, _SCREEN_ORDER)
+    params = {"category_id": category_id, "after": abs(after)}
+    return Read(_category_screen_stmt(after < 0, page_size), params, _SCREEN_ORDER)
+
+
+def card_read(product_id: int, viewer_telegram_id: int | None) -> Read | None:
+    """The one statement behind a product card, as seen by the user with that Telegram
+    id; None for an id no product can have. A user's press can carry it."""
+    if not 0 < product_id <= MAX_ID:
+        return None
+    return Read(_card_stmt(), {"product_id": product_id, "viewer": viewer_telegram_id}, ("id",))
 
 
 def _cursor(page: int, after: int) -> tuple[int, int]:
@@ -285,22 +334,24 @@ class CatalogService:
         return await self.session.scalar(_visible_product_stmt(), {"product_id": product_id})
 
     async def product_card(
-        self, product_id: int, viewer_id: int | None = None
+        self, product_id: int, viewer_telegram_id: int | None = None
     ) -> ProductCard | None:
         """The card of a product, in one statement; None when it is hidden or gone."""
-        if not 0 < product_id <= MAX_ID:
+        read = card_read(product_id, viewer_telegram_id)
+        if read is None:
             return None
-        params = {"product_id": product_id, "viewer_id": viewer_id}
-        row = (await self.session.execute(_card_stmt(viewer_id is not None), params)).first()
-        if row is None:
+        rows = await prefetch.rows(self.session, read)
+        if not rows:
             return None
-        seller = " ".join(p for p in (row.first_name, row.last_name) if p) or row.username
+        row = rows[0]
+        names = (row.seller_first_name, row.seller_last_name)
+        seller = " ".join(p for p in names if p) or row.seller_username
         return ProductCard(
-            product=row.Product,
+            product=row,
             seller_name=seller or None,
-            category_name=row.name,
+            category_name=row.category_name,
             viewer_has_review=bool(row.has_review),
-            viewer_id=viewer_id,
+            viewer_id=row.viewer_id,
         )
 
     async def category_screen(
@@ -324,7 +375,13 @@ class CatalogService:
         children = [r for r in categories if r.id != category_id]
         fetched = [r for r in rows if r.kind == _PRODUCT]
         products = await self._page(
-            _category_pages(), params, page, after, page_size, current.product_count, fetched
+            _category_pages(page_size),
+            params,
+            page,
+            after,
+            page_size,
+            current.product_count,
+            fetched,
         )
         return CategoryScreen(current, children, products)
 
@@ -339,7 +396,7 @@ class CatalogService:
         where = and_(_listed(), _matches(terms), Product.category_id.in_(_shown_categories()))
         if total is None:
             total = await self.session.scalar(select(func.count()).where(where)) or 0
-        pages = _keyset(select(*_ROW).where(where))
+        pages = _keyset(select(*_ROW).where(where), page_size)
         return await self._page(pages, {}, page, after, page_size, total), total
 
     async def newest_matching(self, query: str, before: int, limit: int) -> list[Product]:
@@ -372,11 +429,11 @@ class CatalogService:
         page, after = _cursor(page, after)
         if after < 0:
             if fetched is None:
-                fetched = await self._rows(backward, params, -after, size)
+                fetched = await self._rows(backward, params, -after)
             if len(fetched) > size:
                 return self._shape(fetched[:size][::-1], max(page, 2), True, True, size, total)
             after, page, fetched = 0, 1, None  # rows were removed since: start over from the top
-        rows = await self._rows(forward, params, after, size) if fetched is None else fetched
+        rows = await self._rows(forward, params, after) if fetched is None else fetched
         if not rows and after > 0:  # a stale cursor past the end
             return await self._page(stmts, params, 1, 0, size, total)
         has_prev = after > 0
@@ -384,9 +441,9 @@ class CatalogService:
             list(rows[:size]), page if has_prev else 1, has_prev, len(rows) > size, size, total
         )
 
-    async def _rows(self, stmt: Select, params: dict[str, int], after: int, size: int) -> list[Row]:
+    async def _rows(self, stmt: Select, params: dict[str, int], after: int) -> list[Row]:
         """One keyset fetch: up to size + 1 rows past `after` (the extra one: is there more?)."""
-        values = {**params, "after": after, "limit": size + 1}
+        values = {**params, "after": after}
         return list((await self.session.execute(stmt, values)).all())
 
     @staticmethod

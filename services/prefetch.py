@@ -3,25 +3,51 @@
 Every update reads its sender's row (and dialog state) before any handler runs, and a
 second statement per press costs as much as the screen's own query. So a screen that a
 button opens can hand its read to the user middleware (a `Prefetcher`, given the
-button's callback data). The middleware joins that read to the user lookup, runs the
-two as one statement, and leaves the screen's rows in the session, where the service's
-`rows(read)` finds them instead of querying.
+button's callback data). The middleware adds that read to the user lookup as one more
+column, runs the two as one statement, and leaves the screen's rows in the session,
+where the service's `rows(read)` finds them instead of querying.
+
+The read's rows travel as one JSON array of arrays (built by the database:
+`json_group_array` on SQLite, `json_agg` on PostgreSQL), so the lookup stays one row:
+the ORM loads the user once, not once per row of the screen. Each value is turned back
+into what the column's type gives (`Decimal` for a price, `bool` for a flag); a read
+with a column type that JSON can't carry faithfully is refused when it is joined.
 
 Nothing here can go stale: the rows come from the statement that read the user, in the
 update's own transaction, and they go with the session when the update ends. A read
 that finds no user row (someone's first press) is simply not kept.
 """
 
+import json
+from collections import namedtuple
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache
 from operator import attrgetter
 from typing import Any, NamedTuple
 
-from sqlalchemy import CompoundSelect, Row, Select, true
+from sqlalchemy import (
+    Boolean,
+    CompoundSelect,
+    Enum,
+    Integer,
+    Numeric,
+    Row,
+    Select,
+    String,
+    Text,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import TypeEngine
 
 _KEPT = "prefetched"
+_JSON = json.JSONDecoder(parse_float=Decimal)  # numbers with a point: prices, exactly
+CARRIED = "prefetched"  # the lookup's extra column: the read's rows, as JSON
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,27 +66,72 @@ class Read:
 
 class Joined(NamedTuple):
     stmt: Select
-    width: int  # the lookup's columns, first in each row
+    decode: Callable[[str | None], list[tuple[Any, ...]]]
 
 
-# Given a button's callback data: the read of the screen it opens, if that can be prefetched.
-Prefetcher = Callable[[str], Read | None]
+# Given a button's callback data and the Telegram id of who pressed it: the read of the
+# screen it opens, if that can be prefetched.
+Prefetcher = Callable[[str, int], Read | None]
+
+
+class _json_rows(FunctionElement[str]):
+    """Every row of the columns given, as one JSON array of arrays."""
+
+    type = Text()
+    inherit_cache = True
+
+
+@compiles(_json_rows)
+def _json_rows_standard(element: _json_rows, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_arrayagg(json_array({compiler.process(element.clauses, **kw)}))"
+
+
+@compiles(_json_rows, "sqlite")
+def _json_rows_sqlite(element: _json_rows, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_group_array(json_array({compiler.process(element.clauses, **kw)}))"
+
+
+@compiles(_json_rows, "postgresql")
+def _json_rows_postgresql(element: _json_rows, compiler: SQLCompiler, **kw: Any) -> str:
+    # As text: asyncpg would decode json itself, prices as floats.
+    return f"CAST(json_agg(json_build_array({compiler.process(element.clauses, **kw)})) AS TEXT)"
+
+
+def _from_json(type_: TypeEngine[Any]) -> Callable[[Any], Any] | None:
+    """What turns a column's JSON value back into its type's Python value (None: the
+    value is already right)."""
+    if isinstance(type_, Boolean):
+        return bool  # SQLite's 0/1
+    if isinstance(type_, Numeric) and type_.asdecimal:  # JSON text is parsed as Decimal
+        step = Decimal(1).scaleb(-type_.scale) if type_.scale is not None else None
+        return (lambda v: Decimal(v).quantize(step)) if step else Decimal
+    if isinstance(type_, Integer | String) and not isinstance(type_, Enum):
+        return None
+    # Dates (text on SQLite), floats, enums (their names), binary, JSON...
+    raise ValueError(f"prefetch: a {type_!r} column can't travel as JSON")
 
 
 @cache
 def joined(lookup: Select, stmt: Select | CompoundSelect) -> Joined:
-    """`lookup` (at most one row) with every row of `stmt` beside it; one row with NULLs
-    for `stmt`'s columns when it has none. Built once per pair. The rows come unordered
-    (an outer ORDER BY cost SQLite a sort as dear as the lookup): `keep` puts them back
-    in `order`."""
-    rows = stmt.subquery("prefetched")
-    # Rows are read by column name: a name on both sides would reach the wrong one.
-    clash = {c["name"] for c in lookup.column_descriptions} & set(rows.c.keys())
-    if clash:
-        raise ValueError(f"prefetch: column names must not repeat: {sorted(clash)}")
-    (left,) = lookup.get_final_froms()
-    fused = lookup.add_columns(*rows.c).outerjoin_from(left, rows, true())
-    return Joined(fused, len(lookup.column_descriptions))
+    """`lookup` (at most one row) with every row of `stmt` in one more column, `CARRIED`.
+    Built once per pair. The rows come unordered: `keep` puts them in `order`."""
+    if CARRIED in {c["name"] for c in lookup.column_descriptions}:
+        raise ValueError(f"prefetch: the lookup must not have a column named {CARRIED!r}")
+    rows = stmt.subquery("prefetched_rows")
+    carried = select(_json_rows(*rows.c)).scalar_subquery().label(CARRIED)
+    names = list(rows.c.keys())
+    Carried = namedtuple("Carried", names)  # type: ignore[misc]
+    fixes = [(i, fix) for i, c in enumerate(rows.c) if (fix := _from_json(c.type)) is not None]
+
+    def decode(text: str | None) -> list[tuple[Any, ...]]:
+        rows = _JSON.decode(text) if text else []  # PostgreSQL: NULL when there are none
+        for i, fix in fixes:
+            for values in rows:
+                if values[i] is not None:
+                    values[i] = fix(values[i])
+        return list(map(Carried._make, rows))
+
+    return Joined(lookup.add_columns(carried), decode)
 
 
 def bound(params: Mapping[str, Any], read: Read) -> dict[str, Any]:
@@ -73,20 +144,23 @@ def bound(params: Mapping[str, Any], read: Read) -> dict[str, Any]:
     return {**params, **read.params}
 
 
-def keep(session: AsyncSession, read: Read, joined: Joined, rows: Sequence[Row]) -> None:
-    """Keeps the rows `read` returned inside `joined` (a row of NULLs after the lookup's
-    columns is the outer join's filler) for this session's first `rows(read)`."""
-    found = [r for r in rows if any(v is not None for v in r[joined.width :])]
+def keep(session: AsyncSession, read: Read, joined: Joined, row: Row) -> None:
+    """Keeps the rows `read` returned inside the lookup's `row` for this session's first
+    `rows(read)`."""
+    found = joined.decode(getattr(row, CARRIED))
     found.sort(key=attrgetter(*read.order))
     session.info.setdefault(_KEPT, {})[read.key] = found
 
 
-async def rows(session: AsyncSession, read: Read) -> Sequence[Row]:
-    """The rows of `read`: the prefetched ones when this update's lookup carried it (the
-    first time it is asked for), otherwise the result of running it now."""
+async def rows(session: AsyncSession, read: Read) -> Sequence[Any]:
+    """The rows of `read` in its `order` (named: `row.name`): the prefetched ones when
+    this update's lookup carried it (the first time it is asked for), otherwise the
+    result of running it now."""
     kept = session.info.get(_KEPT)
     if kept is not None:
         found = kept.pop(read.key, None)
         if found is not None:
             return found
-    return (await session.execute(read.stmt, dict(read.params))).all()
+    found = list((await session.execute(read.stmt, dict(read.params))).all())
+    found.sort(key=attrgetter(*read.order))
+    return found

@@ -386,8 +386,9 @@ async def test_a_page_press_is_one_statement_with_the_user_row(env, session, eng
         assert len(seen) == 1 and "users" in seen[0] and "products.id <" in seen[0]
         assert reply.has_button(f"Phone {size:02}") and reply.has_button(f"Phone {2 * size - 1}")
         seen.clear()
-        await ann.click(ProductCb(id=phones_[3].id, category_id=phones.id))
-        assert len(seen) == 2 and "users" in seen[0] and "products" in seen[1]
+        reply = await ann.click(ProductCb(id=phones_[3].id, category_id=phones.id))
+        assert len(seen) == 1 and "users" in seen[0] and "products" in seen[0]
+        assert "Phone 03" in reply.text
 
 
 async def test_a_page_press_is_one_statement_with_the_dialog_state_elsewhere(
@@ -428,21 +429,79 @@ async def test_prefetched_rows_are_served_once(session):
     read = category_read(phones.id, 1, 0, 8)
     fused = prefetch.joined(UserService.LOOKUP, read.stmt)
     user = await make_user(session, telegram_id=5)
-    rows = (await session.execute(fused.stmt, prefetch.bound({"telegram_id": 5}, read))).all()
-    assert all(r[0] is user for r in rows) and {r.name for r in rows} == {"Phones", "Phone X"}
-    prefetch.keep(session, read, fused, rows[::-1])  # kept in the read's own order
+    row = (await session.execute(fused.stmt, prefetch.bound({"telegram_id": 5}, read))).one()
+    assert row[0] is user
+    prefetch.keep(session, read, fused, row)
     await make_product(session, phones, "Phone Y")
     await session.flush()
     assert [r.name for r in await prefetch.rows(session, read)] == ["Phones", "Phone X"]
     again = await prefetch.rows(session, read)
     assert [r.name for r in again] == ["Phones", "Phone X", "Phone Y"]
-    # Columns of the lookup and the read must not share a name (rows are read by name).
-    with pytest.raises(ValueError, match="must not repeat"):
-        lookup = UserService.LOOKUP.add_columns(User.first_name.label("name"))
+    # The lookup must not have a column by the carried rows' name.
+    with pytest.raises(ValueError, match="must not have a column"):
+        lookup = UserService.LOOKUP.add_columns(User.first_name.label(prefetch.CARRIED))
         prefetch.joined(lookup, read.stmt)
-    # Nor a parameter name: a read rebinding `telegram_id` would load another user.
+    # Nor share a parameter name: a read rebinding `telegram_id` would load another user.
     with pytest.raises(ValueError, match="must not repeat"):
         prefetch.bound({"telegram_id": 5, "category_id": 1}, read)
+
+
+async def test_carried_rows_come_back_as_the_columns_types(session):
+    """Rows travel inside the lookup as JSON: each value comes back as a plain read of
+    the same statement gives it (prices as Decimal, flags as bool, any text intact),
+    and a column JSON would not carry faithfully is refused."""
+    category = await make_category(session, 'Quotes "\\ <&> 🍵')
+    tricky = 'Tea "green" \\ back\\slash ё 🍵 <b>&amp;'
+    await make_product(session, category, tricky, price=Decimal("199.90"), stock=0)
+    await make_product(session, category, "Cheap", price=Decimal("0.10"), stock=7)
+    await make_user(session, telegram_id=5)
+    await session.flush()
+    read = category_read(category.id, 1, 0, 8)
+    plain = list((await session.execute(read.stmt, dict(read.params))).all())
+    fused = prefetch.joined(UserService.LOOKUP, read.stmt)
+    row = (await session.execute(fused.stmt, prefetch.bound({"telegram_id": 5}, read))).one()
+    prefetch.keep(session, read, fused, row)
+    carried = await prefetch.rows(session, read)
+    assert [tuple(r) for r in carried] == [tuple(r) for r in plain]
+    for got, want in zip(carried, plain, strict=True):
+        assert [type(v) for v in got] == [type(v) for v in want]
+    assert {r.name: r.price for r in carried if r.kind == 1} == {
+        tricky: Decimal("199.90"),
+        "Cheap": Decimal("0.10"),
+    }
+    assert str(carried[1].price) == "199.90" or str(carried[2].price) == "199.90"
+    with pytest.raises(ValueError, match="can't travel as JSON"):
+        prefetch.joined(UserService.LOOKUP, select(Category.id, Category.created_at))
+    with pytest.raises(ValueError, match="can't travel as JSON"):
+        prefetch.joined(UserService.LOOKUP, select(User.id, User.role))
+
+
+async def test_a_carried_card_is_the_card(env, session):
+    """A product button brings its card in the user's statement: the same card as one
+    read for itself, down to the viewer's own review and the seller's Manage button."""
+    from models import Role
+
+    seller = await make_user(session, 501, Role.seller, first_name="Sam", last_name="Lee")
+    viewer = await make_user(session, 502)
+    category = await make_category(session, "Tea")
+    product = await make_product(
+        session, category, "Green & <tea>", seller=seller, price=Decimal("5.50"), stock=2
+    )
+    session.add(Review(product_id=product.id, user_id=viewer.id, grade=4))
+    await session.commit()
+    catalog = CatalogService(session)
+    for who in (viewer, seller):
+        card = await catalog.product_card(product.id, who.telegram_id)
+        assert card.viewer_id == who.id and card.product.price == Decimal("5.50")
+        assert card.viewer_has_review is (who is viewer) and card.seller_name == "Sam Lee"
+        assert card.viewer_is_seller is (who is seller)
+    assert (await catalog.product_card(product.id, 999)).viewer_id is None
+    reply = await env.user(502).click(ProductCb(id=product.id, category_id=category.id))
+    assert "Green &amp; &lt;tea&gt;" in reply.text and "Sam Lee" in reply.text
+    assert "5.50" in reply.text and "In stock: 2" in reply.text
+    assert reply.has_button("✍️ Edit my review") and not reply.has_button("✏️ Manage")
+    reply = await env.user(501).click(ProductCb(id=product.id, category_id=category.id))
+    assert reply.has_button("✏️ Manage") and not reply.has_button("✍️ Leave a review")
 
 
 async def test_a_first_or_banned_press_on_a_page_button(env, session):

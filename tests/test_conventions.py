@@ -118,3 +118,19 @@ def test_a_copied_button_is_the_button_aiogram_would_build():
     assert built.model_dump(exclude_unset=True) == expected.model_dump(exclude_unset=True)
     # Each copy is its own: building another leaves the first as it was.
     assert button("✖️", "x").text == "✖️" and built.text == "🏠 Menu"
+
+
+def test_ints_reads_what_aiogram_unpacks_and_nothing_else():
+    """The read-ahead hint gives the fields aiogram would unpack, or None: for another
+    class's data, a wrong field count or a forged non-number."""
+    for cb in (
+        cbd.CategoryCb(id=7),
+        cbd.CategoryCb(id=2**31 - 1, page=2**31 - 1, after=-(2**31) + 1),
+        cbd.ProductCb(id=3, category_id=-1, page=2, after=40),
+    ):
+        data = cbd.pack(cb)
+        assert cbd.ints(type(cb), data) == tuple(type(cb).unpack(data).model_dump().values())
+    assert cbd.ints(cbd.CategoryCb, cbd.pack(cbd.ProductCb(id=3))) is None
+    assert cbd.ints(cbd.ProductCb, cbd.pack(cbd.CategoryCb(id=3))) is None
+    for forged in ("c:1:2", "c:1:2:3:4", "c:x:1:0", "c::1:0", "c:1.5:1:0", "m:home"):
+        assert cbd.ints(cbd.CategoryCb, forged) is None

@@ -4,6 +4,7 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from bot.db import current_session
 
@@ -20,10 +21,25 @@ class DbSessionMiddleware(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        async with self.pool() as session, session.begin():
-            token = current_session.set(session)
-            try:
-                data["session"] = session
-                return await handler(event, data)
-            finally:
-                current_session.reset(token)
+        # The transaction begins with the first statement. It ends in one hop into
+        # SQLAlchemy's sync side (commit, then close) rather than three (begin, commit,
+        # close): each hop is a greenlet switch, paid on every update.
+        session = self.pool()
+        token = current_session.set(session)
+        try:
+            data["session"] = session
+            result = await handler(event, data)
+        except BaseException:
+            await session.close()  # rolls back
+            raise
+        finally:
+            current_session.reset(token)
+        await session.run_sync(_commit_and_close)
+        return result
+
+
+def _commit_and_close(session: Session) -> None:
+    try:
+        session.commit()
+    finally:
+        session.close()

@@ -76,20 +76,19 @@ class UserMiddleware(BaseMiddleware):
         key = self._fsm_key(fsm, data) if unlocked else None
         if key is not None:
             stmt, params = self.LOOKUP_WITH_STATE, {**params, "fsm_key": key}
-        read = self._prefetch(event) if unlocked else None
+        read = self._prefetch(event, telegram_id) if unlocked else None
         if read is None:
             row = (await session.execute(stmt, params)).first()
-            rows = [row] if row is not None else []
         else:
             fused = prefetch.joined(stmt, read.stmt)
-            rows = list((await session.execute(fused.stmt, prefetch.bound(params, read))).all())
-            if rows:
-                prefetch.keep(session, read, fused, rows)
-        if not rows:
+            row = (await session.execute(fused.stmt, prefetch.bound(params, read))).first()
+            if row is not None:
+                prefetch.keep(session, read, fused, row)
+        if row is None:
             return None
         if key is not None:
-            SqlStorage.remember(session, key, rows[0].state, rows[0].data)
-        return rows[0][0]
+            SqlStorage.remember(session, key, row.state, row.data)
+        return row[0]
 
     @staticmethod
     def _fsm_key(fsm: FSMContextMiddleware | None, data: dict[str, Any]) -> str | None:
@@ -99,11 +98,11 @@ class UserMiddleware(BaseMiddleware):
         context = fsm.resolve_event_context(data["bot"], data)
         return None if context is None else fsm.storage.key_builder.build(context.key)
 
-    def _prefetch(self, event: TelegramObject) -> Read | None:
+    def _prefetch(self, event: TelegramObject, telegram_id: int) -> Read | None:
         callback: CallbackQuery | None = getattr(event, "callback_query", None)
         if self.prefetcher is None or callback is None or not callback.data:
             return None
-        return self.prefetcher(callback.data)
+        return self.prefetcher(callback.data, telegram_id)
 
     async def _refuse(self, update: TelegramObject, service: UserService, user: User) -> None:
         """One notice for a banned user; after it, buttons only stop spinning."""
