@@ -454,6 +454,7 @@ async def on_confirm_when_over(
     if (await CartService(session).get(user)).lines:
         raise SkipHandler
     callback_answer.text = _(ALREADY_PLACED)
+    callback_answer.show_alert = True  # as the first tap's refusal shows it
 
 
 def _outdated(summary: list[SummaryLine] | None, cart: Cart) -> str | None:

@@ -13,9 +13,13 @@ the ORM loads the user once, not once per row of the screen. Each value is turne
 into what the column's type gives (`Decimal` for a price, `bool` for a flag); a read
 with a column type that JSON can't carry faithfully is refused when it is joined.
 
-Nothing here can go stale: the rows come from the statement that read the user, in the
-update's own transaction, and they go with the session when the update ends. A read
-that finds no user row (someone's first press) is simply not kept.
+Nothing is cached across updates: the rows come from the statement that read the user,
+in the update's own transaction, and they go with the session when the update ends.
+They are read before the update writes anything, so a screen that must show the
+update's own writes reads for itself (none of the prefetched screens writes first; the
+one thing a press can change before them is the presser's own profile, synced from
+Telegram: a seller renamed there sees the new name on their card from the next press).
+A read that finds no user row (someone's first press) is simply not kept.
 """
 
 import json

@@ -1,5 +1,8 @@
 """The foundation's plumbing seen from a user's side: sessions, errors, FSM, throttling."""
 
+import asyncio
+import contextlib
+
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.storage.base import StorageKey
 from sqlalchemy import select
@@ -60,6 +63,34 @@ async def test_failed_handler_rolls_back_and_apologises(env, session, monkeypatc
     reply = await ann.press("Русский")
     assert reply.alert == "Sorry, something went wrong. Please try again."
     # The language was written before the failure; the rollback undid it.
+    assert (await get_user(session, 1)).language == "en"
+
+
+async def test_a_cancelled_update_rolls_back_and_returns_its_connection(
+    env, session, engine, monkeypatch
+):
+    """An update cancelled mid-handler (shutdown, a dropped webhook request) undoes what
+    it wrote and gives its connection back to the pool."""
+    ann = env.user(1)
+    await ann.send("/language")
+    started, never = asyncio.Event(), asyncio.Event()
+
+    async def stuck_show(*args, **kwargs):
+        started.set()
+        await never.wait()
+
+    monkeypatch.setattr(handlers.start, "show", stuck_show)
+    press = asyncio.create_task(ann.press("Русский"))
+    await asyncio.wait_for(started.wait(), 5)
+    assert engine.pool.checkedout() == 1
+    press.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await press
+    for _ in range(100):
+        if engine.pool.checkedout() == 0:
+            break
+        await asyncio.sleep(0.01)
+    assert engine.pool.checkedout() == 0
     assert (await get_user(session, 1)).language == "en"
 
 

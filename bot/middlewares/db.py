@@ -1,3 +1,4 @@
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -23,18 +24,20 @@ class DbSessionMiddleware(BaseMiddleware):
     ) -> Any:
         # The transaction begins with the first statement. It ends in one hop into
         # SQLAlchemy's sync side (commit, then close) rather than three (begin, commit,
-        # close): each hop is a greenlet switch, paid on every update.
+        # close): each hop is a greenlet switch, paid on every update. Both ends are
+        # shielded, as SQLAlchemy's own `async with session` closes: if the update's
+        # task is cancelled meanwhile, the connection still goes back to the pool.
         session = self.pool()
         token = current_session.set(session)
         try:
             data["session"] = session
             result = await handler(event, data)
         except BaseException:
-            await session.close()  # rolls back
+            await asyncio.shield(session.close())  # rolls back
             raise
         finally:
             current_session.reset(token)
-        await session.run_sync(_commit_and_close)
+        await asyncio.shield(session.run_sync(_commit_and_close))
         return result
 
 
