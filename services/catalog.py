@@ -249,9 +249,8 @@ def _category_pages(size: int) -> tuple[Select, Select]:
 # and its active children (kind 0), then one keyset page of its products (kind 1). Each
 # side pads the other's columns with typed NULLs so the UNION lines up on PostgreSQL.
 # `sort` orders each kind: categories by (position, id); products by id, or by -id
-# backward, so the page comes out in the order `_page` expects. The rows are put in
-# that order in Python (`prefetch.rows`): ~10 rows, where SQLite would build a
-# temporary B-tree.
+# backward, so the page comes out in the order `_page` expects; `prefetch.rows` puts
+# the rows in that order (the statement has no ORDER BY).
 _CATEGORY, _PRODUCT = 0, 1
 _SCREEN_ORDER = ("kind", "sort", "id")
 

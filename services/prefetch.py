@@ -128,12 +128,12 @@ def joined(lookup: Select, stmt: Select | CompoundSelect) -> Joined:
     fixes = [(i, fix) for i, c in enumerate(rows.c) if (fix := _from_json(c.type)) is not None]
 
     def decode(text: str | None) -> list[tuple[Any, ...]]:
-        rows = _JSON.decode(text) if text else []  # PostgreSQL: NULL when there are none
+        found = _JSON.decode(text) if text else []  # PostgreSQL: NULL when there are none
         for i, fix in fixes:
-            for values in rows:
+            for values in found:
                 if values[i] is not None:
                     values[i] = fix(values[i])
-        return list(map(Carried._make, rows))
+        return list(map(Carried._make, found))
 
     return Joined(lookup.add_columns(carried), decode)
 
@@ -151,9 +151,9 @@ def bound(params: Mapping[str, Any], read: Read) -> dict[str, Any]:
 def keep(session: AsyncSession, read: Read, joined: Joined, row: Row) -> None:
     """Keeps the rows `read` returned inside the lookup's `row` for this session's first
     `rows(read)`."""
-    found = joined.decode(getattr(row, CARRIED))
-    found.sort(key=attrgetter(*read.order))
-    session.info.setdefault(_KEPT, {})[read.key] = found
+    session.info.setdefault(_KEPT, {})[read.key] = _ordered(
+        read, joined.decode(getattr(row, CARRIED))
+    )
 
 
 async def rows(session: AsyncSession, read: Read) -> Sequence[Any]:
@@ -165,6 +165,11 @@ async def rows(session: AsyncSession, read: Read) -> Sequence[Any]:
         found = kept.pop(read.key, None)
         if found is not None:
             return found
-    found = list((await session.execute(read.stmt, dict(read.params))).all())
+    return _ordered(read, list((await session.execute(read.stmt, dict(read.params))).all()))
+
+
+def _ordered(read: Read, found: list[Any]) -> list[Any]:
+    """`found` in `read.order`, sorted here rather than by the database (~10 rows, where
+    SQLite would build a temporary B-tree)."""
     found.sort(key=attrgetter(*read.order))
     return found

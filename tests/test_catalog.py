@@ -469,7 +469,11 @@ async def test_carried_rows_come_back_as_the_columns_types(session):
         tricky: Decimal("199.90"),
         "Cheap": Decimal("0.10"),
     }
-    assert str(carried[1].price) == "199.90" or str(carried[2].price) == "199.90"
+    # Quantized to the column's scale, as the plain read gives them.
+    assert {r.name: str(r.price) for r in carried if r.kind == 1} == {
+        tricky: "199.90",
+        "Cheap": "0.10",
+    }
     with pytest.raises(ValueError, match="can't travel as JSON"):
         prefetch.joined(UserService.LOOKUP, select(Category.id, Category.created_at))
     with pytest.raises(ValueError, match="can't travel as JSON"):
