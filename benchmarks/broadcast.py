@@ -36,10 +36,10 @@ from aiogram.types import User as TgUser
 from sqlalchemy import func, insert, select
 
 from benchmarks.common import TOKEN, SqlCounter, WireSession
-from bot.broadcaster import Broadcaster
 from bot.config import Settings
-from bot.db import create_engine, create_session_pool
 from bot.i18n import create_i18n
+from db.engine import create_engine, create_session_pool
+from jobs.broadcaster import Broadcaster
 from models import Base, Broadcast, Role, User
 from services.broadcast import BroadcastService
 

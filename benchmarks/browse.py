@@ -50,9 +50,9 @@ from benchmarks.common import (
 )
 from benchmarks.explain import DIAGNOSTICS, Patch
 from bot.config import Settings
-from bot.db import create_engine, create_session_pool
 from bot.factory import create_dispatcher
 from bot.storage import SqlStorage
+from db.engine import create_engine, create_session_pool
 from keyboards.callback_data import CategoryCb, MenuAction, MenuCb, ProductCb
 
 PAGE = 8  # the storefront's default page size; with ◀ ▶ a 10-button keyboard

@@ -14,7 +14,7 @@ async def _prepare_database(settings: Settings):
     from sqlalchemy import text
 
     from bot import migrate
-    from bot.db import create_engine, describe_url
+    from db.engine import create_engine, describe_url
 
     engine = create_engine(settings.database_url)
     try:
@@ -34,9 +34,9 @@ async def run(settings: Settings) -> None:
     from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 
     from bot.commands import set_commands
-    from bot.db import create_session_pool, describe_url
     from bot.factory import create_bot, create_dispatcher, create_storage
     from bot.i18n import create_i18n
+    from db.engine import create_session_pool, describe_url
 
     settings.require_token()
     engine = await _prepare_database(settings)

@@ -372,7 +372,7 @@ async def fill(session: AsyncSession) -> DemoSummary:
 
 async def fill_demo(settings: Settings) -> None:
     from bot import migrate
-    from bot.db import create_engine, create_session_pool
+    from db.engine import create_engine, create_session_pool
 
     engine = create_engine(settings.database_url)
     try:

@@ -10,7 +10,6 @@ from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.broadcaster import Broadcaster
 from bot.config import Settings
 from bot.i18n import UserI18nMiddleware, create_i18n
 from bot.middlewares.callback import AnswerAfterHandler
@@ -19,6 +18,7 @@ from bot.middlewares.throttling import ThrottlingMiddleware
 from bot.middlewares.user import UserMiddleware
 from bot.storage import SqlStorage
 from handlers import build_routers, catalog
+from jobs.broadcaster import Broadcaster
 
 
 def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:

@@ -21,7 +21,7 @@ from babel.messages.pofile import read_po, write_po
 from bot.i18n import LANGUAGES, LOCALES_DIR
 
 ROOT = LOCALES_DIR.parent
-SOURCES = ("bot", "handlers", "keyboards", "services")
+SOURCES = ("bot", "db", "handlers", "jobs", "keyboards", "screens", "services")
 KEYWORDS = {"_": None, "gettext": None, "N_": None, "__": None, "lazy_gettext": None}
 TRANSLATED = ("ru",)
 

@@ -13,9 +13,9 @@ from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder,
 from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db import current_session
+from db.engine import current_session
+from db.sql import upsert
 from models import FsmRecord
-from services.sql import upsert
 
 _CACHE = "fsm_records"
 _table = FsmRecord.__table__

@@ -14,13 +14,13 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.filters.roles import protect
-from bot.formatting import quote
-from bot.screen import Screen, show
 from handlers import admin_categories, admin_users
+from handlers.filters import protect
 from keyboards.admin import admin_panel_kb, audit_kb, stats_kb
 from keyboards.callback_data import AdminAction, AdminCb, MenuAction, MenuCb
+from keyboards.formatting import quote
 from models import AuditEntry, Role, User
+from screens.base import Screen, show
 from services.admin import require_admin
 from services.audit import AuditService
 from services.stats import StatsService

@@ -9,15 +9,14 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.filters.content import NotCommand, TextInput
-from bot.filters.roles import protect
-from bot.formatting import quote
-from bot.screen import Screen, show
-from bot.states import AdminStates
 from handlers.errors import domain_message
+from handlers.filters import NotCommand, TextInput, protect
+from handlers.states import AdminStates
 from keyboards.admin import categories_kb, category_step_kb, delete_confirm_kb, move_targets_kb
 from keyboards.callback_data import AdminAction, AdminCategoryAction, AdminCategoryCb, AdminCb
+from keyboards.formatting import quote
 from models import Role, User
+from screens.base import Screen, show
 from services.admin import require_admin
 from services.categories import NAME_LIMIT, CategoryService
 from services.errors import DomainError

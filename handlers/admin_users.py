@@ -17,17 +17,16 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.filters.content import NotCommand, TextInput
-from bot.filters.roles import protect
-from bot.formatting import quote
-from bot.notify import notify
-from bot.screen import Screen, show
-from bot.states import AdminStates
 from handlers.errors import domain_message
+from handlers.filters import NotCommand, TextInput, protect
+from handlers.states import AdminStates
+from jobs.notify import notify
 from keyboards.admin import find_user_kb, role_label, user_card_kb
 from keyboards.callback_data import AdminAction, AdminCb, AdminUserAction, AdminUserCb
+from keyboards.formatting import quote
 from keyboards.menu import main_menu_kb
 from models import Role, User
+from screens.base import Screen, show
 from services.admin import AdminService, Change, UserCard, parse_role, require_admin
 from services.errors import DomainError, InvalidInput
 

@@ -15,11 +15,9 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.broadcaster import Broadcaster, deliver
-from bot.filters.content import NotCommand, PhotoInput, TextInput
-from bot.filters.roles import protect
-from bot.screen import Screen, show
-from bot.states import BroadcastStates
+from handlers.filters import NotCommand, PhotoInput, TextInput, protect
+from handlers.states import BroadcastStates
+from jobs.broadcaster import Broadcaster, deliver
 from keyboards.broadcast import (
     BroadcastAction,
     audience_label,
@@ -29,6 +27,7 @@ from keyboards.broadcast import (
 )
 from keyboards.callback_data import BroadcastAudienceCb, BroadcastCb
 from models import Audience, Broadcast, Role, User
+from screens.base import Screen, show
 from services.broadcast import PROGRESS_TEXT, BroadcastService
 from services.errors import InvalidInput
 

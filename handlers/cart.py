@@ -11,12 +11,12 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.formatting import fits, money, quote
-from bot.screen import Screen, show
 from handlers.start import leave_dialog
 from keyboards.callback_data import CartAction, CartAddCb, CartCb, MenuAction, MenuCb
 from keyboards.cart import cart_kb
+from keyboards.formatting import fits, money, quote
 from models import User
+from screens.base import Screen, show
 from services.cart import Cart, CartService
 
 

@@ -12,8 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.formatting import CAPTION_LIMIT, TEXT_LIMIT, quote, rating, stars, trim, visible_length
-from bot.screen import Screen, show
+from db.readahead import Prefetcher, Read
 from handlers.search import search_results
 from handlers.start import drop_reply_keyboard, leave_dialog
 from keyboards.callback_data import CategoryCb, MenuAction, MenuCb, ProductCb, SearchCb, ints
@@ -25,7 +24,17 @@ from keyboards.catalog import (
     product_kb,
     product_link,
 )
+from keyboards.formatting import (
+    CAPTION_LIMIT,
+    TEXT_LIMIT,
+    quote,
+    rating,
+    stars,
+    trim,
+    visible_length,
+)
 from models import Role, User
+from screens.base import Screen, show
 from services.catalog import (
     CatalogService,
     CategoryScreen,
@@ -34,7 +43,6 @@ from services.catalog import (
     card_read,
     category_read,
 )
-from services.prefetch import Prefetcher, Read
 
 NAME_LIMIT = 255
 
@@ -267,7 +275,7 @@ async def cmd_start_product(
 def prefetcher(settings: Settings) -> Prefetcher:
     """What a category or product button reads, for the user middleware to fetch with
     the user's row: a page of the catalog, or a card, is then one statement
-    (`services.prefetch`). A forged button reads nothing early (its handler, or the
+    (`db.readahead`). A forged button reads nothing early (its handler, or the
     fallback, answers it)."""
 
     def read(data: str, telegram_id: int) -> Read | None:

@@ -21,13 +21,11 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.filters.content import TextInput
-from bot.formatting import fits, money, quote
-from bot.screen import Screen, show
-from bot.states import CheckoutStates as S
 from handlers.cart import cart_screen
+from handlers.filters import TextInput
 from handlers.orders import notify_sellers, order_text, payment_label
 from handlers.payments import send_invoice
+from handlers.states import CheckoutStates as S
 from keyboards.callback_data import CartAction, CartCb, CheckoutAction, CheckoutCb, OrderScope
 from keyboards.cart import (
     address_kb,
@@ -38,8 +36,10 @@ from keyboards.cart import (
     step_kb,
     summary_kb,
 )
+from keyboards.formatting import fits, money, quote
 from keyboards.orders import open_order_kb
 from models import PaymentMethod, User
+from screens.base import Screen, show
 from services.cart import Cart, CartService
 from services.errors import DomainError
 from services.orders import (

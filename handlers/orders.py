@@ -14,13 +14,13 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.formatting import fits, money, quote
-from bot.notify import notify
-from bot.screen import Screen, show
 from handlers.start import leave_dialog
+from jobs.notify import notify
 from keyboards.callback_data import MenuAction, MenuCb, OrderAction, OrderCb, OrdersCb, OrderScope
+from keyboards.formatting import fits, money, quote
 from keyboards.orders import confirm_kb, open_order_kb, order_kb, orders_kb, status_label
 from models import Order, OrderItem, OrderStatus, PaymentMethod, Role, User
+from screens.base import Screen, show
 from services.errors import DomainError, NotAllowed
 from services.orders import OrderService, clamp_page, line_total
 from services.texts import N_

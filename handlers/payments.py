@@ -18,13 +18,13 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.formatting import trim
-from bot.notify import notify
-from bot.screen import Screen
 from handlers.orders import notify_sellers
 from handlers.start import leave_dialog
+from jobs.notify import notify
 from keyboards.callback_data import OrderAction, OrderCb
+from keyboards.formatting import trim
 from models import Order, OrderStatus, PaymentMethod, User
+from screens.base import Screen
 from services.errors import DomainError
 from services.orders import OrderService, PaymentOutcome
 from services.payments import STARS, invoice_amount, invoice_currency, order_id_from, payload

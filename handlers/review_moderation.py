@@ -8,12 +8,12 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.filters.roles import protect
-from bot.screen import Screen, show
+from handlers.filters import protect
 from handlers.reviews import fit_list, notice_text, product_title, review_block
 from keyboards.callback_data import ModAction, ModReviewCb, ModReviewsCb
 from keyboards.review_moderation import confirm_delete_kb, mod_list_kb, moderation_kb
 from models import Role, User
+from screens.base import Screen, show
 from services.reviews import ReviewItem, ReviewService
 
 PAGE_SIZE = 5

@@ -17,12 +17,10 @@ from babel.dates import format_date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.filters.content import TextInput
-from bot.formatting import fits, quote, rating, stars
-from bot.notify import notify
-from bot.screen import Screen, show
-from bot.states import ReplyStates, ReviewStates
 from handlers.catalog import product_screen
+from handlers.filters import TextInput
+from handlers.states import ReplyStates, ReviewStates
+from jobs.notify import notify
 from keyboards.callback_data import (
     CategoryCb,
     ReviewGradeCb,
@@ -33,6 +31,7 @@ from keyboards.callback_data import (
     ReviewStepCb,
 )
 from keyboards.common import home_kb
+from keyboards.formatting import fits, quote, rating, stars
 from keyboards.review_moderation import moderation_kb
 from keyboards.reviews import (
     comment_kb,
@@ -46,6 +45,7 @@ from keyboards.reviews import (
     stars_kb,
 )
 from models import Product, Review, User
+from screens.base import Screen, show
 from services.catalog import CatalogService
 from services.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from services.reviews import (

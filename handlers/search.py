@@ -8,13 +8,13 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.filters.content import TextInput
-from bot.formatting import quote
-from bot.screen import Screen, show
-from bot.states import SearchStates
+from handlers.filters import TextInput
 from handlers.start import drop_reply_keyboard
+from handlers.states import SearchStates
 from keyboards.callback_data import MenuAction, MenuCb, SearchCb
 from keyboards.catalog import search_kb, search_prompt_kb
+from keyboards.formatting import quote
+from screens.base import Screen, show
 from services.catalog import MAX_QUERY_LENGTH, CatalogService, search_terms
 
 # The words of the latest search, kept in the FSM data so result pages can be turned.

@@ -14,9 +14,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.filters.roles import protect
-from bot.formatting import CAPTION_LIMIT, TEXT_LIMIT, money, quote, trim, visible_length
-from bot.screen import Screen, show
+from handlers.filters import protect
 from keyboards.callback_data import (
     MenuAction,
     MenuCb,
@@ -25,6 +23,7 @@ from keyboards.callback_data import (
     SellerProductAction,
     SellerProductCb,
 )
+from keyboards.formatting import CAPTION_LIMIT, TEXT_LIMIT, money, quote, trim, visible_length
 from keyboards.seller import (
     delete_confirm_kb,
     fields_kb,
@@ -33,6 +32,7 @@ from keyboards.seller import (
     seller_panel_kb,
 )
 from models import Category, Product, Role, User
+from screens.base import Screen, show
 from services.products import ProductService
 
 # A page of My products is one message: this many lines always fit its 4096 characters.

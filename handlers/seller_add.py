@@ -19,12 +19,9 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.filters.content import NotCommand, PhotoInput, TextInput
-from bot.formatting import CAPTION_LIMIT, TEXT_LIMIT, money, quote, visible_length
-from bot.screen import Screen, show
-from bot.states import ProductStates
 from handlers.catalog import product_screen
 from handlers.errors import domain_message
+from handlers.filters import NotCommand, PhotoInput, TextInput
 from handlers.seller import (
     manage_screen,
     panel_screen,
@@ -32,6 +29,7 @@ from handlers.seller import (
     product_service,
     products_screen,
 )
+from handlers.states import ProductStates
 from keyboards.callback_data import (
     SellerAction,
     SellerCategoryCb,
@@ -40,8 +38,10 @@ from keyboards.callback_data import (
     SellerStepAction,
     SellerStepCb,
 )
+from keyboards.formatting import CAPTION_LIMIT, TEXT_LIMIT, money, quote, visible_length
 from keyboards.seller import category_picker_kb, field_label, fields_kb, preview_kb, step_kb
 from models import Category, Product, User
+from screens.base import Screen, show
 from services.catalog import ProductCard
 from services.errors import InvalidInput, NotAllowed, NotFound
 from services.products import ProductField, ProductService, field_value

@@ -11,11 +11,11 @@ from aiogram.utils.text_decorations import html_decoration as hd
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import LANGUAGES
-from bot.screen import Screen, show
-from bot.states import REPLY_KEYBOARD_STATES
+from handlers.states import REPLY_KEYBOARD_STATES
 from keyboards.callback_data import CancelCb, LangCb, MenuAction, MenuCb
 from keyboards.menu import language_kb, main_menu_kb
 from models import Role, User
+from screens.base import Screen, show
 from services.users import UserService
 
 

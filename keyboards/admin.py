@@ -3,7 +3,6 @@
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from bot.formatting import trim
 from keyboards.callback_data import (
     AdminAction,
     AdminCategoryAction,
@@ -15,6 +14,7 @@ from keyboards.callback_data import (
     ModReviewsCb,
 )
 from keyboards.common import button, cancel_button, home_button
+from keyboards.formatting import trim
 from models import Category, Role, User
 from services.categories import TreeItem
 

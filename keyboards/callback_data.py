@@ -369,7 +369,7 @@ def _field_names(cls: type[CallbackData]) -> tuple[str, ...]:
 def ints(cls: type[CallbackData], data: str) -> tuple[int, ...] | None:
     """The fields of `cls` (all integers) packed in `data`, read without building the
     object; None when `data` is not one of `cls`. A hint for reading ahead (see
-    `services.prefetch`): the handler's filter still unpacks and validates the press."""
+    `db.readahead`): the handler's filter still unpacks and validates the press."""
     prefix, *parts = data.split(cls.__separator__)
     if prefix != cls.__prefix__ or len(parts) != len(_field_names(cls)):
         return None

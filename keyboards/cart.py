@@ -1,7 +1,6 @@
 from aiogram.types import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from bot.formatting import trim
 from keyboards.callback_data import (
     CartAction,
     CartCb,
@@ -11,6 +10,7 @@ from keyboards.callback_data import (
     MenuCb,
 )
 from keyboards.common import button, cancel_button, home_button
+from keyboards.formatting import trim
 from services.cart import Cart
 
 

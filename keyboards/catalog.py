@@ -9,7 +9,6 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy import Row
 
-from bot.formatting import BUTTON_TEXT_LIMIT, money, trim
 from keyboards.callback_data import (
     CartAddCb,
     CategoryCb,
@@ -22,6 +21,7 @@ from keyboards.callback_data import (
     SellerProductCb,
 )
 from keyboards.common import button, cancel_button, home_button
+from keyboards.formatting import BUTTON_TEXT_LIMIT, money, trim
 from services.catalog import Page
 
 SEARCH_BACK = -1  # ProductCb.category_id of a card opened from search results

@@ -5,7 +5,6 @@ from collections.abc import Sequence
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from bot.formatting import trim
 from keyboards.callback_data import (
     SellerAction,
     SellerCategoryCb,
@@ -17,6 +16,7 @@ from keyboards.callback_data import (
     SellerStepCb,
 )
 from keyboards.common import button, cancel_button, home_button
+from keyboards.formatting import trim
 from models import Category, Product
 from services.products import ProductField
 

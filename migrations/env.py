@@ -12,7 +12,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from bot.config import load_settings
-from bot.db import create_engine
+from db.engine import create_engine
 from models import Base
 
 config = context.config

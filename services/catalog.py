@@ -42,10 +42,10 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from db import readahead as prefetch
+from db.readahead import Read
 from models import Category, Product, Review, User
 from models.product import search_fold
-from services import prefetch
-from services.prefetch import Read
 
 MAX_TERMS = 8
 MAX_TERM_LENGTH = 50
@@ -291,7 +291,7 @@ def _category_screen_stmt(backward: bool, size: int) -> CompoundSelect:
 
 def category_read(category_id: int, page: int, after: int, page_size: int) -> Read | None:
     """The one statement behind a category screen (not the top level, id 0); None for an
-    id no category can have. A user's press can carry it (see `services.prefetch`)."""
+    id no category can have. A user's press can carry it (see `db.readahead`)."""
     if not 0 < category_id <= MAX_ID:
         return None
     _page, after = _cursor(page, after)

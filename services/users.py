@@ -4,8 +4,8 @@ from types import EllipsisType
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.sql import upsert
 from models import Role, User
-from services.sql import upsert
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,9 +10,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.db import create_engine, create_session_pool
 from bot.factory import create_bot, create_dispatcher
 from bot.storage import SqlStorage
+from db.engine import create_engine, create_session_pool
 from models import Base
 from tests.tg import TOKEN, BotEnv, FakeBotAPI
 

@@ -6,7 +6,7 @@ from aiogram.methods import EditMessageText, SendMessage, SendPhoto
 from aiogram.types import MessageEntity
 from sqlalchemy import func, select
 
-from bot.broadcaster import Broadcaster
+from jobs.broadcaster import Broadcaster
 from keyboards.callback_data import BroadcastAudienceCb, BroadcastCb
 from models import Broadcast, BroadcastRecipient, BroadcastStatus, Role
 from tests.conftest import ADMIN_ID

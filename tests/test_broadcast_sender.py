@@ -7,7 +7,7 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, Teleg
 from aiogram.methods import EditMessageText, SendMessage
 from sqlalchemy import select
 
-from bot.broadcaster import Broadcaster, RateLimiter
+from jobs.broadcaster import Broadcaster, RateLimiter
 from models import Broadcast, BroadcastRecipient, BroadcastStatus, RecipientStatus, Role, User
 from services.broadcast import BroadcastService
 from tests.conftest import ADMIN_ID, PG_URL

@@ -2,8 +2,8 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from bot.formatting import money
 from keyboards.callback_data import CartAction, CartAddCb, CartCb, MenuAction, MenuCb
+from keyboards.formatting import money
 from models import CartItem, Category
 from tests.factories import make_category, make_product
 from tests.tg import forged

@@ -6,9 +6,9 @@ from decimal import Decimal
 from aiogram.methods import SendMessage
 from aiogram.types import ReplyKeyboardRemove
 
-from bot.formatting import visible_length
-from bot.states import ReviewStates, SearchStates
+from handlers.states import ReviewStates, SearchStates
 from keyboards.callback_data import CartAction, CartAddCb, CartCb
+from keyboards.formatting import visible_length
 from models import CartItem
 from services.cart import MAX_LINES
 from services.validation import NAME_MAX

@@ -9,9 +9,9 @@ from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.methods import EditMessageMedia, SendMessage, SendPhoto
 from sqlalchemy import event, select
 
+from db import readahead as prefetch
 from keyboards.callback_data import CartAddCb, CategoryCb, ProductCb, ReviewStartCb
 from models import Category, Product, Review, User
-from services import prefetch
 from services.catalog import CatalogService, ProductCard, category_read
 from services.users import UserService
 from tests.factories import make_category, make_product, make_user
@@ -368,7 +368,7 @@ async def test_kept_counts_follow_product_changes(session):
 
 async def test_a_page_press_is_one_statement_with_the_user_row(env, session, engine, settings):
     """A category page comes in the statement that reads the user and their dialog state
-    (`services.prefetch`), paging forward or backward; a card is that statement and its
+    (`db.readahead`), paging forward or backward; a card is that statement and its
     own (the category, children, path and keyset page in one, the card in one)."""
     _e, phones, _b = await _tree(session)
     phones_ = [await make_product(session, phones, f"Phone {i:02}") for i in range(20)]

@@ -3,7 +3,7 @@
 from sqlalchemy import text
 
 from bot import migrate
-from bot.db import create_engine
+from db.engine import create_engine
 
 
 async def test_0002_backfills_search_text_and_counts(tmp_path):

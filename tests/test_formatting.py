@@ -1,6 +1,6 @@
 from decimal import Decimal
 
-from bot.formatting import money, quote, rating, stars, trim
+from keyboards.formatting import money, quote, rating, stars, trim
 
 
 def test_money_rounds_half_up_with_currency():

@@ -12,7 +12,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
 from bot import migrate
-from bot.db import create_engine
+from db.engine import create_engine
 from models import Base
 from tests.conftest import PG_URL
 

@@ -6,7 +6,7 @@ from aiosqlite.core import Connection as AioConnection
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.db import create_engine
+from db.engine import create_engine
 
 metadata = MetaData()
 things = Table(

@@ -7,7 +7,7 @@ from aiogram.types import TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from bot.db import current_session
+from db.engine import current_session
 
 
 class DbSessionMiddleware(BaseMiddleware):

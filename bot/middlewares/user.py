@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import pick_language
 from bot.storage import SqlStorage
+from db import readahead as prefetch
+from db.readahead import Prefetcher, Read
 from models import User
-from services import prefetch
-from services.prefetch import Prefetcher, Read
 from services.users import Profile, UserService
 
 
@@ -67,7 +67,7 @@ class UserMiddleware(BaseMiddleware):
     ) -> User | None:
         """The user's row (None: not registered yet), in one statement with what else the
         update is about to read: their SQL FSM record, which the storage then serves from
-        its per-session cache, and the screen a pressed button opens (`services.prefetch`).
+        its per-session cache, and the screen a pressed button opens (`db.readahead`).
         """
         stmt, params = UserService.LOOKUP, {"telegram_id": telegram_id}
         fsm = getattr(data.get("dispatcher"), "fsm", None)

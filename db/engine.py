@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from bot import sqlite
+from db import sqlite
 
 # The session of the update being handled, so the FSM storage joins its transaction
 # instead of opening a second connection.

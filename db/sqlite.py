@@ -7,7 +7,7 @@ COMMIT or ROLLBACK, even when SQLite has no transaction open (a read-only update
 pool's reset on return). Here a statement is one trip, and ending a transaction that
 SQLite never began is none: the same calls, in the same order, on the same thread.
 
-Used by `bot.db.create_engine` for every `sqlite+aiosqlite` URL.
+Used by `db.engine.create_engine` for every `sqlite+aiosqlite` URL.
 """
 
 import collections

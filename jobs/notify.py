@@ -8,8 +8,8 @@ from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.screen import Screen
 from models import User
+from screens.base import Screen
 from services.users import UserService
 
 log = logging.getLogger(__name__)

@@ -1,13 +1,43 @@
+"""Filters of the routers: dialog input (async, cheaper than magic filters: no thread
+hop) and the role gate set once on the admin and seller routers."""
+
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware, Router
-from aiogram.filters import StateFilter
+from aiogram.filters import Filter, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.utils.i18n import gettext as _
 
 from models import Role, User
+
+
+class TextInput(Filter):
+    """A plain text message (not a command); passes it on as `text`, stripped."""
+
+    async def __call__(self, message: Message) -> bool | dict[str, Any]:
+        text = message.text
+        if text is None or text.startswith("/"):
+            return False
+        return {"text": text.strip()}
+
+
+class PhotoInput(Filter):
+    """A photo message; passes on the largest size's file id as `file_id`."""
+
+    async def __call__(self, message: Message) -> bool | dict[str, Any]:
+        if not message.photo:
+            return False
+        return {"file_id": message.photo[-1].file_id}
+
+
+class NotCommand(Filter):
+    """Any message but a command: a dialog step's catch-all lets commands through to
+    the routers that own them (and unknown ones to the fallback)."""
+
+    async def __call__(self, message: Message) -> bool:
+        return not (message.text or "").startswith("/")
 
 
 class RoleGate(BaseMiddleware):

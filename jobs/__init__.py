@@ -1,0 +1,1 @@
+"""Long-running work outside the update that started it: the broadcaster, notifications."""
