@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-import handlers.catalog
+import screens.catalog
 from bot.middlewares.user import UserMiddleware
 from bot.storage import _CACHE as FSM_CACHE
 from bot.storage import SqlStorage
@@ -52,7 +52,7 @@ def keyboard_from_memory() -> Patch:
     """Each category page's keyboard built once, then remembered: the storefront without
     building its 13-button keyboard (sending it and parsing Telegram's answer remain)."""
     memo: dict[tuple[int, int, int], Any] = {}
-    original = handlers.catalog.category_kb
+    original = screens.catalog.category_kb
 
     def category_kb(category_id: int, parent_id: Any, children: Any, products: Any, **kw: Any):
         key = (category_id, products.page, products.first_id)
@@ -62,11 +62,11 @@ def keyboard_from_memory() -> Patch:
 
     @contextmanager
     def patch() -> Iterator[None]:
-        handlers.catalog.category_kb = category_kb  # type: ignore[assignment]
+        screens.catalog.category_kb = category_kb  # type: ignore[assignment]
         try:
             yield
         finally:
-            handlers.catalog.category_kb = original
+            screens.catalog.category_kb = original
 
     return patch
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import Settings
 from bot.i18n import UserI18nMiddleware, create_i18n
 from bot.middlewares.callback import AnswerAfterHandler
+from bot.middlewares.context import ContextMiddleware
 from bot.middlewares.db import DbSessionMiddleware
 from bot.middlewares.throttling import ThrottlingMiddleware
 from bot.middlewares.user import UserMiddleware
@@ -63,6 +64,7 @@ def create_dispatcher(
         UserMiddleware(settings.admin_ids, i18n, catalog.prefetcher(settings))
     )
     dp.update.outer_middleware(UserI18nMiddleware(i18n))
+    dp.update.outer_middleware(ContextMiddleware())
     dp.update.outer_middleware(dp.fsm)
     dp.callback_query.middleware(AnswerAfterHandler())
     dp.include_routers(*build_routers())

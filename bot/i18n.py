@@ -15,8 +15,9 @@ from aiogram.utils.i18n import I18n, I18nMiddleware
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from keyboards.menu import LANGUAGES
+
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
-LANGUAGES = {"en": "English", "ru": "Русский"}
 
 
 class PoI18n(I18n):

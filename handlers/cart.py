@@ -11,7 +11,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from handlers.start import leave_dialog
+from handlers.common import leave_dialog
 from keyboards.callback_data import CartAction, CartAddCb, CartCb, MenuAction, MenuCb
 from keyboards.cart import cart_kb
 from keyboards.formatting import fits, money, quote

@@ -5,9 +5,9 @@ from aiogram.types import InlineQuery, InlineQueryResultArticle, InputTextMessag
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from handlers.catalog import card_text
 from keyboards.catalog import open_in_bot_kb, product_link
 from keyboards.formatting import money, trim
+from screens.catalog import card_text
 from services.catalog import CatalogService
 
 RESULTS = 20  # per answer; more come with the next offset

@@ -14,7 +14,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from handlers.start import leave_dialog
+from handlers.common import leave_dialog
 from jobs.notify import notify
 from keyboards.callback_data import MenuAction, MenuCb, OrderAction, OrderCb, OrdersCb, OrderScope
 from keyboards.formatting import fits, money, quote

@@ -18,8 +18,8 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from handlers.common import leave_dialog
 from handlers.orders import notify_sellers
-from handlers.start import leave_dialog
 from jobs.notify import notify
 from keyboards.callback_data import OrderAction, OrderCb
 from keyboards.formatting import trim

@@ -17,7 +17,6 @@ from babel.dates import format_date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from handlers.catalog import product_screen
 from handlers.filters import TextInput
 from handlers.states import ReplyStates, ReviewStates
 from jobs.notify import notify
@@ -46,6 +45,7 @@ from keyboards.reviews import (
 )
 from models import Product, Review, User
 from screens.base import Screen, show
+from screens.catalog import product_screen
 from services.catalog import CatalogService
 from services.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from services.reviews import (

@@ -5,79 +5,31 @@ from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
+from handlers.common import SEARCH_KEY, drop_reply_keyboard, search_page
+from handlers.context import Ctx
 from handlers.filters import TextInput
-from handlers.start import drop_reply_keyboard
 from handlers.states import SearchStates
 from keyboards.callback_data import MenuAction, MenuCb, SearchCb
-from keyboards.catalog import search_kb, search_prompt_kb
-from keyboards.formatting import quote
-from screens.base import Screen, show
-from services.catalog import MAX_QUERY_LENGTH, CatalogService, search_terms
-
-# The words of the latest search, kept in the FSM data so result pages can be turned.
-QUERY_KEY = "search"
+from screens.base import show
+from screens.search import prompt_screen
+from services.catalog import MAX_QUERY_LENGTH, search_terms
 
 
-def prompt_screen(error: str | None = None) -> Screen:
-    text = _("🔍 What are you looking for? Send a few words from the product name or description.")
-    return Screen(f"{error}\n\n{text}" if error else text, search_prompt_kb())
-
-
-async def search_results(
-    catalog: CatalogService, state: FSMContext, cb: SearchCb, settings: Settings, locale: str
-) -> Screen:
-    """A page of the saved search; the prompt again when there is none."""
-    words = (await state.get_data()).get(QUERY_KEY)
-    if not words:
-        await state.set_state(SearchStates.query)
-        return prompt_screen(_("That search is out of date. Please search again."))
-    # The button carries the page count of the first page; as many matches as fill
-    # those pages give the same count without counting again.
-    known = cb.pages * settings.page_size if cb.pages else None
-    page, total = await catalog.search(words, cb.page, cb.after, settings.page_size, total=known)
-    shown = quote(words, 100)
-    if not page.items:
-        text = _("Nothing found for «{words}». Try other words.").format(words=shown)
-    elif cb.pages:
-        text = _("🔍 Results for «{words}»:").format(words=shown)
-    else:
-        text = _("🔍 Results for «{words}»: {count} found.").format(words=shown, count=total)
-    return Screen(text, search_kb(page, currency=settings.currency, locale=locale))
-
-
-async def _run(
-    event: Message,
-    words: str,
-    session: AsyncSession,
-    state: FSMContext,
-    settings: Settings,
-    locale: str,
-) -> None:
+async def _run(message: Message, words: str, ctx: Ctx, state: FSMContext) -> None:
     words = words[:MAX_QUERY_LENGTH]
     if not search_terms(words):
         await state.set_state(SearchStates.query)
-        await show(event, prompt_screen())
+        await show(message, prompt_screen())
         return
-    if await drop_reply_keyboard(state, event) is not None:
+    if await drop_reply_keyboard(state, message) is not None:
         await state.set_state(None)
-    await state.update_data({QUERY_KEY: words})
-    await show(
-        event, await search_results(CatalogService(session), state, SearchCb(), settings, locale)
-    )
+    await state.update_data({SEARCH_KEY: words})
+    await show(message, await search_page(ctx, state, SearchCb()))
 
 
-async def cmd_search(
-    message: Message,
-    command: CommandObject,
-    session: AsyncSession,
-    state: FSMContext,
-    settings: Settings,
-    locale: str,
-) -> None:
-    await _run(message, command.args or "", session, state, settings, locale)
+async def cmd_search(message: Message, command: CommandObject, ctx: Ctx, state: FSMContext) -> None:
+    await _run(message, command.args or "", ctx, state)
 
 
 async def on_menu_search(query: CallbackQuery, state: FSMContext) -> None:
@@ -85,15 +37,8 @@ async def on_menu_search(query: CallbackQuery, state: FSMContext) -> None:
     await show(query, prompt_screen())
 
 
-async def on_query_input(
-    message: Message,
-    text: str,
-    session: AsyncSession,
-    state: FSMContext,
-    settings: Settings,
-    locale: str,
-) -> None:
-    await _run(message, text, session, state, settings, locale)
+async def on_query_input(message: Message, text: str, ctx: Ctx, state: FSMContext) -> None:
+    await _run(message, text, ctx, state)
 
 
 async def on_query_wrong(message: Message) -> None:
@@ -101,15 +46,9 @@ async def on_query_wrong(message: Message) -> None:
 
 
 async def on_search_page(
-    query: CallbackQuery,
-    callback_data: SearchCb,
-    session: AsyncSession,
-    state: FSMContext,
-    settings: Settings,
-    locale: str,
+    query: CallbackQuery, callback_data: SearchCb, ctx: Ctx, state: FSMContext
 ) -> None:
-    screen = await search_results(CatalogService(session), state, callback_data, settings, locale)
-    await show(query, screen)
+    await show(query, await search_page(ctx, state, callback_data))
 
 
 def build_router() -> Router:

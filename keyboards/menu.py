@@ -1,10 +1,12 @@
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from bot.i18n import LANGUAGES
 from keyboards.callback_data import LangCb, MenuAction, MenuCb
 from keyboards.common import button, home_button
 from models import Role
+
+# The languages the bot speaks: a catalog for each ships in locales/.
+LANGUAGES = {"en": "English", "ru": "Русский"}
 
 
 def main_menu_kb(role: Role) -> InlineKeyboardMarkup:

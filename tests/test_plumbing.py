@@ -8,6 +8,8 @@ from aiogram.fsm.storage.base import StorageKey
 from sqlalchemy import select
 
 import handlers.start
+import screens.start
+import services.users
 from bot.storage import SqlStorage
 from models import FsmRecord, User
 from services.errors import NotAllowed
@@ -103,7 +105,7 @@ async def test_domain_error_becomes_a_translated_alert(env, session, monkeypatch
         await self.session.flush()
         raise NotAllowed()
 
-    monkeypatch.setattr(handlers.start.UserService, "set_language", refuse)
+    monkeypatch.setattr(services.users.UserService, "set_language", refuse)
     reply = await ru.press("English")
     assert reply.alert == "Недостаточно прав."
     assert (await get_user(session, 1)).language == "ru"
@@ -197,12 +199,11 @@ async def test_a_screen_that_cannot_be_edited_anymore_is_sent_anew(env):
 
 
 async def test_a_refused_screen_keeps_the_old_message(env, monkeypatch):
-    import handlers.start
 
     ann = env.user(1)
     await ann.send("/start")
     before = dict(env.api.chats[1])
-    monkeypatch.setattr(handlers.start, "help_text", lambda role: "<b>unclosed")
+    monkeypatch.setattr(screens.start, "help_text", lambda role: "<b>unclosed")
     reply = await ann.press("Help")
     assert reply.alert == "Sorry, something went wrong. Please try again."
     assert env.api.chats[1] == before

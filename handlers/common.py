@@ -1,0 +1,48 @@
+"""Steps several routers share (not a router): leaving a dialog, turning a page of the
+saved search."""
+
+from aiogram.fsm.context import FSMContext
+from aiogram.types import Message, ReplyKeyboardRemove
+from aiogram.utils.i18n import gettext as _
+
+from handlers.context import Ctx
+from handlers.states import REPLY_KEYBOARD_STATES, SearchStates
+from keyboards.callback_data import SearchCb
+from screens.base import Screen
+from screens.search import out_of_date_screen, results_screen
+
+# The words of the latest search, kept in the FSM data so result pages can be turned.
+SEARCH_KEY = "search"
+
+
+async def drop_reply_keyboard(state: FSMContext, message: Message | None) -> str | None:
+    """Takes away the reply keyboard a dialog step showed, if the user is on such a
+    step; returns the current state."""
+    current = await state.get_state()
+    if current in REPLY_KEYBOARD_STATES and message is not None:
+        await message.answer(_("Cancelled."), reply_markup=ReplyKeyboardRemove())
+    return current
+
+
+async def leave_dialog(state: FSMContext, message: Message | None) -> bool:
+    """Clears the dialog (and its reply keyboard). True when there was one to leave."""
+    current = await drop_reply_keyboard(state, message)
+    await state.clear()
+    return current is not None
+
+
+async def search_page(ctx: Ctx, state: FSMContext, cb: SearchCb) -> Screen:
+    """A page of the saved search (also where Back from a result's card returns); the
+    prompt again when there is none."""
+    words = (await state.get_data()).get(SEARCH_KEY)
+    if not words:
+        await state.set_state(SearchStates.query)
+        return out_of_date_screen()
+    size = ctx.settings.page_size
+    # The button carries the page count of the first page; as many matches as fill
+    # those pages give the same count without counting again.
+    known = cb.pages * size if cb.pages else None
+    page, total = await ctx.catalog.search(words, cb.page, cb.after, size, total=known)
+    return results_screen(
+        words, page, total, first=not cb.pages, currency=ctx.settings.currency, locale=ctx.locale
+    )

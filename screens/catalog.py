@@ -1,0 +1,122 @@
+"""The catalog's screens: the top level, a category page, a product card."""
+
+import html
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.utils.i18n import gettext as _
+
+from keyboards.catalog import catalog_kb, category_kb, price_text, product_kb, product_link
+from keyboards.formatting import (
+    CAPTION_LIMIT,
+    TEXT_LIMIT,
+    quote,
+    rating,
+    stars,
+    trim,
+    visible_length,
+)
+from models import Role
+from screens.base import Screen
+from services.catalog import CategoryScreen, ProductCard, ProductView
+
+NAME_LIMIT = 255
+
+
+def card_text(
+    product: ProductView,
+    *,
+    locale: str,
+    currency: str,
+    seller: str | None = None,
+    category: str | None = None,
+    limit: int = TEXT_LIMIT,
+) -> str:
+    """The product as text: name, price, stock, rating, seller, description (escaped,
+    the description trimmed so the whole fits `limit`)."""
+    lines = [
+        f"<b>{quote(product.name, NAME_LIMIT)}</b>",
+        "💰 " + price_text(product.price, currency, locale),
+        "📦 "
+        + (
+            _("In stock: {count}").format(count=product.stock)
+            if product.stock > 0
+            else _("Out of stock")
+        ),
+    ]
+    if product.rating_count:
+        reviews = _("reviews: {count}").format(count=product.rating_count)
+        lines.append(f"{rating(product.rating_sum, product.rating_count, locale)} ({reviews})")
+    else:
+        lines.append(stars(None) + " " + _("No reviews yet"))
+    if seller:
+        lines.append("👤 " + _("Seller: {name}").format(name=quote(seller, 100)))
+    if category:
+        lines.append("📂 " + quote(category, 100))
+    text = "\n".join(lines)
+    description = (product.description or "").strip()
+    if description:
+        room = limit - visible_length(text) - 2
+        if room > 1:
+            text += "\n\n" + html.escape(trim(description, room), quote=False)
+    return text
+
+
+def product_screen(
+    card: ProductCard,
+    *,
+    locale: str,
+    currency: str,
+    back: CallbackData | None,
+    bot_username: str,
+    viewer_role: Role | None = None,
+) -> Screen:
+    """The product card as customers see it (also the seller's preview). Its seller and
+    admins also get a Manage button into the seller panel."""
+    product = card.product
+    photo = product.photo_file_id or product.image_url
+    text = card_text(
+        product,
+        locale=locale,
+        currency=currency,
+        seller=card.seller_name,
+        category=card.category_name,
+        limit=CAPTION_LIMIT if photo else TEXT_LIMIT,
+    )
+    link = product_link(bot_username, product.id) if product.id and bot_username else None
+    markup = product_kb(
+        product.id,
+        in_stock=product.stock > 0,
+        review_count=product.rating_count or 0,
+        viewer_has_review=card.viewer_has_review,
+        can_review=not card.viewer_is_seller,
+        can_manage=viewer_role is Role.admin
+        or (viewer_role is Role.seller and card.viewer_is_seller),
+        back=back,
+        link=link,
+    )
+    return Screen(text, markup, photo)
+
+
+def browse_screen(screen: CategoryScreen, currency: str, locale: str) -> Screen:
+    category = screen.category
+    if category is None:
+        if not screen.children:
+            return Screen(_("The catalog is empty for now. Come back soon!"), catalog_kb([]))
+        return Screen(
+            "🛍 <b>" + _("Catalog") + "</b>\n" + _("Choose a category:"), catalog_kb(screen.children)
+        )
+    if screen.products.items:
+        hint = _("Choose a category or a product:") if screen.children else _("Choose a product:")
+    elif screen.children:
+        hint = _("Choose a category:")
+    else:
+        hint = _("Nothing here yet.")
+    markup = category_kb(
+        category.id,
+        category.parent_id,
+        screen.children,
+        screen.products,
+        currency=currency,
+        locale=locale,
+    )
+    return Screen(f"📂 <b>{quote(category.name, 100)}</b>\n{hint}", markup)

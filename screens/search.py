@@ -1,0 +1,31 @@
+"""Search screens: the prompt and a page of results."""
+
+from aiogram.utils.i18n import gettext as _
+
+from keyboards.catalog import search_kb, search_prompt_kb
+from keyboards.formatting import quote
+from screens.base import Screen
+from services.catalog import Page
+
+
+def prompt_screen(error: str | None = None) -> Screen:
+    text = _("🔍 What are you looking for? Send a few words from the product name or description.")
+    return Screen(f"{error}\n\n{text}" if error else text, search_prompt_kb())
+
+
+def out_of_date_screen() -> Screen:
+    return prompt_screen(_("That search is out of date. Please search again."))
+
+
+def results_screen(
+    words: str, page: Page, total: int, *, first: bool, currency: str, locale: str
+) -> Screen:
+    """A page of results; the first page of a search also says how many were found."""
+    shown = quote(words, 100)
+    if not page.items:
+        text = _("Nothing found for «{words}». Try other words.").format(words=shown)
+    elif not first:
+        text = _("🔍 Results for «{words}»:").format(words=shown)
+    else:
+        text = _("🔍 Results for «{words}»: {count} found.").format(words=shown, count=total)
+    return Screen(text, search_kb(page, currency=currency, locale=locale))

@@ -1,0 +1,52 @@
+"""The main menu, help and language screens."""
+
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.text_decorations import html_decoration as hd
+
+from keyboards.menu import language_kb, main_menu_kb
+from models import Role, User
+from screens.base import Screen
+
+
+def home_screen(user: User) -> Screen:
+    text = _("Hello, <b>{name}</b>! Welcome to the shop. What would you like to do?").format(
+        name=hd.quote(user.first_name or user.full_name)
+    )
+    return Screen(text, main_menu_kb(user.role))
+
+
+def help_text(role: Role) -> str:
+    lines = [
+        _("<b>What I can do</b>"),
+        _("/start: main menu"),
+        _("/catalog: browse the catalog"),
+        _("/search &lt;words&gt;: find products"),
+        _("/cart: your cart"),
+        _("/orders: your orders"),
+        _("/paysupport: help with a payment"),
+        _("/language: change the language"),
+        _("/cancel: leave the current dialog"),
+    ]
+    if role in (Role.seller, Role.admin):
+        lines += ["", _("<b>Seller</b>"), _("/seller: your products, add and edit them")]
+    if role is Role.admin:
+        lines += [
+            "",
+            _("<b>Admin</b>"),
+            _("/admin: users, roles, categories, statistics and broadcasts"),
+            _("/reviews: latest reviews to moderate"),
+        ]
+    return "\n".join(lines)
+
+
+def help_screen(role: Role) -> Screen:
+    return Screen(help_text(role), main_menu_kb(role))
+
+
+def language_screen(current: str) -> Screen:
+    return Screen(_("Choose your language:"), language_kb(current))
+
+
+def cancelled_screen(role: Role, *, had_dialog: bool = True) -> Screen:
+    text = _("Cancelled.") if had_dialog else _("There is nothing to cancel.")
+    return Screen(text, main_menu_kb(role))
