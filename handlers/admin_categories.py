@@ -9,14 +9,13 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from handlers.errors import domain_message
 from handlers.filters import NotCommand, TextInput, protect
 from handlers.states import AdminStates
 from keyboards.admin import categories_kb, category_step_kb, delete_confirm_kb, move_targets_kb
 from keyboards.callback_data import AdminAction, AdminCategoryAction, AdminCategoryCb, AdminCb
 from keyboards.formatting import quote
 from models import Role, User
-from screens.base import Screen, show
+from screens.base import Screen, domain_message, show
 from services.admin import require_admin
 from services.categories import NAME_LIMIT, CategoryService
 from services.errors import DomainError

@@ -17,7 +17,6 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.errors import domain_message
 from handlers.filters import NotCommand, TextInput, protect
 from handlers.states import AdminStates
 from jobs.notify import notify
@@ -26,7 +25,7 @@ from keyboards.callback_data import AdminAction, AdminCb, AdminUserAction, Admin
 from keyboards.formatting import quote
 from keyboards.menu import main_menu_kb
 from models import Role, User
-from screens.base import Screen, show
+from screens.base import Screen, domain_message, show
 from services.admin import AdminService, Change, UserCard, parse_role, require_admin
 from services.errors import DomainError, InvalidInput
 

@@ -6,8 +6,9 @@ from aiogram import Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent
-from aiogram.utils.i18n import I18n, gettext
+from aiogram.utils.i18n import I18n
 
+from screens.base import domain_message
 from services.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -22,12 +23,6 @@ async def _reply(event: ErrorEvent, text: str) -> None:
             await update.message.answer(text)
     except TelegramAPIError:
         log.warning("Could not tell the user about a failure in update %s", update.update_id)
-
-
-def domain_message(exc: DomainError) -> str:
-    """The error's message in the current language, its parameters filled in."""
-    text = gettext(exc.message)
-    return text.format(**exc.params) if exc.params else text
 
 
 async def on_domain_error(event: ErrorEvent, i18n: I18n, locale: str = "en") -> None:

@@ -19,7 +19,6 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from handlers.errors import domain_message
 from handlers.filters import NotCommand, PhotoInput, TextInput
 from handlers.seller import (
     manage_screen,
@@ -40,7 +39,7 @@ from keyboards.callback_data import (
 from keyboards.formatting import CAPTION_LIMIT, TEXT_LIMIT, money, quote, visible_length
 from keyboards.seller import category_picker_kb, field_label, fields_kb, preview_kb, step_kb
 from models import Category, Product, User
-from screens.base import Screen, show
+from screens.base import Screen, domain_message, show
 from screens.catalog import product_screen
 from services.catalog import ProductCard
 from services.errors import InvalidInput, NotAllowed, NotFound

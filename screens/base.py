@@ -8,6 +8,9 @@ from dataclasses import dataclass
 
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, InputMediaPhoto, Message
+from aiogram.utils.i18n import gettext
+
+from services.errors import DomainError
 
 
 @dataclass(slots=True)
@@ -66,3 +69,9 @@ async def _delete(message: Message) -> None:
         await message.delete()
     except TelegramBadRequest:
         pass  # too old to delete (48 h): leaving it is harmless
+
+
+def domain_message(exc: DomainError) -> str:
+    """The error's message in the current language, its parameters filled in."""
+    text = gettext(exc.message)
+    return text.format(**exc.params) if exc.params else text

@@ -550,7 +550,7 @@ async def test_visible_product_rule(session):
 
 async def test_product_screen_of_a_draft_has_no_actions(env):
     """The seller's preview: a product not saved yet renders without action buttons."""
-    from handlers.catalog import product_screen
+    from screens.catalog import product_screen
 
     draft = Product(name="<Draft>", description="", price=Decimal("5"), stock=3)
     draft.rating_count = 0
