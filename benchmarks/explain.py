@@ -25,13 +25,13 @@ def user_row_from_memory() -> Patch:
     memo: dict[int, tuple[Any, dict[str, Any]]] = {}
     original = UserMiddleware._lookup
 
-    async def lookup(
-        self: UserMiddleware, session: Any, event: Any, telegram_id: int, data: Any
-    ) -> Any:
+    async def lookup(self: UserMiddleware, session: Any, telegram_id: int, data: Any) -> Any:
         if telegram_id not in memo:
-            user = await original(self, session, event, telegram_id, data)
+            user = await original(self, session, telegram_id, data)
             session.expunge(user)
             memo[telegram_id] = (user, dict(session.info.get(FSM_CACHE, {})))
+        else:
+            data.pop("read_ahead", None)  # the page then runs its own statement
         user, records = memo[telegram_id]
         for key, (state, values) in records.items():
             SqlStorage.remember(session, key, state, values)

@@ -6,7 +6,8 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.memory import DisabledEventIsolation, SimpleEventIsolation
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -15,10 +16,12 @@ from bot.i18n import UserI18nMiddleware, create_i18n
 from bot.middlewares.callback import AnswerAfterHandler
 from bot.middlewares.context import ContextMiddleware
 from bot.middlewares.db import DbSessionMiddleware
+from bot.middlewares.isolation import IsolationMiddleware
+from bot.middlewares.readahead import ReadAheadMiddleware
 from bot.middlewares.throttling import ThrottlingMiddleware
 from bot.middlewares.user import UserMiddleware
 from bot.storage import SqlStorage
-from handlers import build_routers, catalog
+from handlers import build_routers, read_ahead
 from jobs.broadcaster import Broadcaster
 
 
@@ -43,6 +46,13 @@ def create_storage(settings: Settings, pool: async_sessionmaker[AsyncSession]) -
     return SqlStorage(pool)
 
 
+def create_isolation(storage: BaseStorage) -> BaseEventIsolation:
+    """Per-user event isolation: in Redis next to the dialog state when it is there (so
+    several processes agree), else in this process."""
+    create = getattr(storage, "create_isolation", None)  # RedisStorage's
+    return create() if create is not None else SimpleEventIsolation()
+
+
 def create_dispatcher(
     settings: Settings,
     session_pool: async_sessionmaker[AsyncSession],
@@ -51,18 +61,27 @@ def create_dispatcher(
 ) -> Dispatcher:
     i18n = i18n or create_i18n(settings.default_locale)
     # FSM is wired by hand so it runs after the session opens: the SQL storage then
-    # shares the update's transaction.
-    dp = Dispatcher(storage=storage, disable_fsm=True, settings=settings, i18n=i18n)
+    # shares the update's transaction. Its lock is taken earlier still, by
+    # IsolationMiddleware, so the FSM middleware itself locks nothing.
+    dp = Dispatcher(
+        storage=storage,
+        events_isolation=DisabledEventIsolation(),
+        disable_fsm=True,
+        settings=settings,
+        i18n=i18n,
+    )
     # The background sender of broadcasts; handlers get it as `broadcaster`.
     dp["broadcaster"] = Broadcaster(session_pool, settings, i18n)
     if settings.throttle_rate > 0:
         dp.update.outer_middleware(
             ThrottlingMiddleware(settings.throttle_rate, settings.throttle_burst, i18n)
         )
+    isolation = create_isolation(storage)
+    dp.shutdown.register(isolation.close)
+    dp.update.outer_middleware(IsolationMiddleware(isolation, dp.fsm))
     dp.update.outer_middleware(DbSessionMiddleware(session_pool))
-    dp.update.outer_middleware(
-        UserMiddleware(settings.admin_ids, i18n, catalog.prefetcher(settings))
-    )
+    dp.update.outer_middleware(ReadAheadMiddleware(read_ahead(settings)))
+    dp.update.outer_middleware(UserMiddleware(settings.admin_ids, i18n))
     dp.update.outer_middleware(UserI18nMiddleware(i18n))
     dp.update.outer_middleware(ContextMiddleware())
     dp.update.outer_middleware(dp.fsm)

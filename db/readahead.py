@@ -1,25 +1,17 @@
-"""Reads that ride along with the user's row: a button press in one statement.
+"""Read-ahead: a button press reads its screen in the same statement as its sender.
 
-Every update reads its sender's row (and dialog state) before any handler runs, and a
-second statement per press costs as much as the screen's own query. So a screen that a
-button opens can hand its read to the user middleware (a `Prefetcher`, given the
-button's callback data). The middleware adds that read to the user lookup as one more
-column, runs the two as one statement, and leaves the screen's rows in the session,
-where the service's `rows(read)` finds them instead of querying.
+Every update reads its sender's row (and SQL dialog state) before any handler runs; a
+second statement per press would cost as much again. So a button can declare the read
+its screen needs (a `Read`, registered per `CallbackData` class where the routers are
+assembled: `handlers.read_ahead`). The read-ahead middleware decodes the press with
+aiogram's own `unpack` and hands the `Read` to the user middleware, which runs it as one
+more column of the user lookup (`joined`): the screen's rows travel as one JSON array,
+so the lookup stays one row. `keep` parks them in the update's session; the service's
+`rows(session, read)` takes them from there the first time, or queries when nothing was
+carried (a command, someone's first press). Either way the service sees the same rows.
 
-The read's rows travel as one JSON array of arrays (built by the database:
-`json_group_array` on SQLite, `json_agg` on PostgreSQL), so the lookup stays one row:
-the ORM loads the user once, not once per row of the screen. Each value is turned back
-into what the column's type gives (`Decimal` for a price, `bool` for a flag); a read
-with a column type that JSON can't carry faithfully is refused when it is joined.
-
-Nothing is cached across updates: the rows come from the statement that read the user,
-in the update's own transaction, and they go with the session when the update ends.
-They are read before the update writes anything, so a screen that must show the
-update's own writes reads for itself (none of the prefetched screens writes first; the
-one thing a press can change before them is the presser's own profile, synced from
-Telegram: a seller renamed there sees the new name on their card from the next press).
-A read that finds no user row (someone's first press) is simply not kept.
+The rows come from the update's own transaction, after its lock is held, and before
+the update writes; nothing is cached across updates.
 """
 
 import json
@@ -49,9 +41,9 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeEngine
 
-_KEPT = "prefetched"
 _JSON = json.JSONDecoder(parse_float=Decimal)  # numbers with a point: prices, exactly
-CARRIED = "prefetched"  # the lookup's extra column: the read's rows, as JSON
+CARRIED = "read_ahead"  # the lookup's extra column (the read's rows, as JSON), and
+# the key of `session.info` where `keep` parks them
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +65,9 @@ class Joined(NamedTuple):
     decode: Callable[[str | None], list[tuple[Any, ...]]]
 
 
-# Given a button's callback data and the Telegram id of who pressed it: the read of the
-# screen it opens, if that can be prefetched.
-Prefetcher = Callable[[str, int], Read | None]
+# Given a press's unpacked callback data and the Telegram id of who pressed it: the read
+# of the screen it opens (None: nothing to read ahead, e.g. an id no row can have).
+ReadFor = Callable[[Any, int], "Read | None"]
 
 
 class _json_rows(FunctionElement[str]):
@@ -112,7 +104,7 @@ def _from_json(type_: TypeEngine[Any]) -> Callable[[Any], Any] | None:
     if isinstance(type_, Integer | String) and not isinstance(type_, Enum):
         return None
     # Dates (text on SQLite), floats, enums (their names), binary, JSON...
-    raise ValueError(f"prefetch: a {type_!r} column can't travel as JSON")
+    raise ValueError(f"read-ahead: a {type_!r} column can't travel as JSON")
 
 
 @cache
@@ -120,8 +112,8 @@ def joined(lookup: Select, stmt: Select | CompoundSelect) -> Joined:
     """`lookup` (at most one row) with every row of `stmt` in one more column, `CARRIED`.
     Built once per pair. The rows come unordered: `keep` puts them in `order`."""
     if CARRIED in {c["name"] for c in lookup.column_descriptions}:
-        raise ValueError(f"prefetch: the lookup must not have a column named {CARRIED!r}")
-    rows = stmt.subquery("prefetched_rows")
+        raise ValueError(f"read-ahead: the lookup must not have a column named {CARRIED!r}")
+    rows = stmt.subquery("read_ahead_rows")
     carried = select(_json_rows(*rows.c)).scalar_subquery().label(CARRIED)
     names = list(rows.c.keys())
     Carried = namedtuple("Carried", names)  # type: ignore[misc]
@@ -144,23 +136,23 @@ def bound(params: Mapping[str, Any], read: Read) -> dict[str, Any]:
     else's row)."""
     shared = params.keys() & read.params.keys()
     if shared:
-        raise ValueError(f"prefetch: parameter names must not repeat: {sorted(shared)}")
+        raise ValueError(f"read-ahead: parameter names must not repeat: {sorted(shared)}")
     return {**params, **read.params}
 
 
 def keep(session: AsyncSession, read: Read, joined: Joined, row: Row) -> None:
     """Keeps the rows `read` returned inside the lookup's `row` for this session's first
     `rows(read)`."""
-    session.info.setdefault(_KEPT, {})[read.key] = _ordered(
+    session.info.setdefault(CARRIED, {})[read.key] = _ordered(
         read, joined.decode(getattr(row, CARRIED))
     )
 
 
 async def rows(session: AsyncSession, read: Read) -> Sequence[Any]:
-    """The rows of `read` in its `order` (named: `row.name`): the prefetched ones when
+    """The rows of `read` in its `order` (named: `row.name`): the carried ones when
     this update's lookup carried it (the first time it is asked for), otherwise the
     result of running it now."""
-    kept = session.info.get(_KEPT)
+    kept = session.info.get(CARRIED)
     if kept is not None:
         found = kept.pop(read.key, None)
         if found is not None:

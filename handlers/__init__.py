@@ -1,7 +1,10 @@
 """The routers. Order matters: global commands first, the fallback last."""
 
 from aiogram import Router
+from aiogram.filters.callback_data import CallbackData
 
+from bot.config import Settings
+from db.readahead import ReadFor
 from handlers import (
     admin,
     broadcast,
@@ -49,3 +52,9 @@ def build_routers() -> list[Router]:
         # none of which has an errors handler), so no update passes through it.
         errors.build_router(),
     ]
+
+
+def read_ahead(settings: Settings) -> dict[type[CallbackData], ReadFor]:
+    """Which buttons' screens are read with the presser's row (`db.readahead`): each
+    router declares its own next to the handlers that use them."""
+    return {**catalog.read_ahead(settings)}

@@ -9,10 +9,10 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from bot.config import Settings
-from db.readahead import Prefetcher, Read
+from db.readahead import ReadFor
 from handlers.common import drop_reply_keyboard, leave_dialog, search_page
 from handlers.context import Ctx
-from keyboards.callback_data import CategoryCb, MenuAction, MenuCb, ProductCb, SearchCb, ints
+from keyboards.callback_data import CategoryCb, MenuAction, MenuCb, ProductCb, SearchCb
 from keyboards.catalog import SEARCH_BACK
 from screens.base import Screen, show
 from screens.catalog import browse_screen, product_screen
@@ -101,21 +101,14 @@ async def cmd_start_product(
     await show(message, await _card(ctx, card, CategoryCb(id=card.product.category_id), bot))
 
 
-def prefetcher(settings: Settings) -> Prefetcher:
-    """What a category or product button reads, for the user middleware to fetch with
-    the user's row: a page of the catalog, or a card, is then one statement
-    (`db.readahead`). A forged button reads nothing early (its handler, or the
-    fallback, answers it)."""
-
-    def read(data: str, telegram_id: int) -> Read | None:
-        if (category := ints(CategoryCb, data)) is not None:
-            category_id, page, after = category
-            return category_read(category_id, page, after, settings.page_size)
-        if (product := ints(ProductCb, data)) is not None:
-            return card_read(product[0], telegram_id)
-        return None
-
-    return read
+def read_ahead(settings: Settings) -> dict[type[CallbackData], ReadFor]:
+    """What a category or product button's screen reads, for the read-ahead to run with
+    the presser's row: a page of the catalog, or a card, is then one statement."""
+    size = settings.page_size
+    return {
+        CategoryCb: lambda cb, _viewer: category_read(cb.id, cb.page, cb.after, size),
+        ProductCb: lambda cb, viewer: card_read(cb.id, viewer),
+    }
 
 
 def build_router() -> Router:

@@ -3,11 +3,10 @@
 Prefixes are short and unique (a test checks both).
 """
 
-from enum import Enum, StrEnum
-from functools import cache
+from enum import StrEnum
 from typing import Annotated
 
-from aiogram.filters.callback_data import MAX_CALLBACK_LENGTH, CallbackData
+from aiogram.filters.callback_data import CallbackData
 from pydantic import Field
 
 # Ids are INTEGER columns: a forged number beyond them fails to unpack, so the press
@@ -332,48 +331,3 @@ class SearchCb(CallbackData, prefix="sq"):
     page: Int = 1
     pages: Int = 0
     after: Int = 0
-
-
-def pack(cb: CallbackData) -> str:
-    """`cb.pack()`, four times faster: aiogram's dumps the model to a dict first, and a
-    list screen packs a dozen. Ids, numbers, flags, enums and strings are encoded as
-    aiogram does; anything else, or data aiogram would refuse, goes to `cb.pack()`."""
-    separator = cb.__separator__
-    parts = [cb.__prefix__]
-    values = cb.__dict__
-    for name in _field_names(type(cb)):
-        value = values[name]
-        kind = type(value)
-        if kind is int or kind is str:
-            text = str(value)
-        elif value is None:
-            text = ""
-        elif isinstance(value, Enum):
-            text = str(value.value)
-        elif kind is bool:
-            text = str(int(value))
-        else:
-            return cb.pack()
-        if separator in text:
-            return cb.pack()  # raises aiogram's error
-        parts.append(text)
-    data = separator.join(parts)
-    return data if len(data.encode()) <= MAX_CALLBACK_LENGTH else cb.pack()
-
-
-@cache
-def _field_names(cls: type[CallbackData]) -> tuple[str, ...]:
-    return tuple(cls.model_fields)
-
-
-def ints(cls: type[CallbackData], data: str) -> tuple[int, ...] | None:
-    """The fields of `cls` (all integers) packed in `data`, read without building the
-    object; None when `data` is not one of `cls`. A hint for reading ahead (see
-    `db.readahead`): the handler's filter still unpacks and validates the press."""
-    prefix, *parts = data.split(cls.__separator__)
-    if prefix != cls.__prefix__ or len(parts) != len(_field_names(cls)):
-        return None
-    try:
-        return tuple(map(int, parts))
-    except ValueError:
-        return None

@@ -2,7 +2,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from keyboards.callback_data import CancelCb, MenuAction, MenuCb, pack
+from keyboards.callback_data import CancelCb, MenuAction, MenuCb
 
 # Every callback button is this one with its text and data set: copying a model skips
 # aiogram's validators, which cost twice as much (a list screen builds a dozen buttons).
@@ -10,7 +10,7 @@ _CALLBACK_BUTTON = InlineKeyboardButton(text="", callback_data="")
 
 
 def button(text: str, callback_data: CallbackData | str) -> InlineKeyboardButton:
-    data = callback_data if isinstance(callback_data, str) else pack(callback_data)
+    data = callback_data if isinstance(callback_data, str) else callback_data.pack()
     return _CALLBACK_BUTTON.model_copy(update={"text": text, "callback_data": data})
 
 

@@ -5,7 +5,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
-from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.methods import EditMessageMedia, SendMessage, SendPhoto
 from sqlalchemy import event, select
 
@@ -404,21 +404,6 @@ async def test_a_page_press_is_one_statement_with_the_dialog_state_elsewhere(
     with recorded(engine) as seen:
         reply = await ann.click(CategoryCb(id=phones.id))
     assert reply.has_button("Phone X") and len(seen) == 1 and "fsm_records" not in seen[0]
-
-
-async def test_with_event_isolation_the_page_waits_for_the_lock(env, session, engine):
-    """Isolation makes an update read its state only once the chat's lock is held; the
-    page is then read by the handler too, not early with the user's row."""
-    _e, phones, _b = await _tree(session)
-    await make_product(session, phones, "Phone X")
-    await session.commit()
-    env.dp.fsm.events_isolation = SimpleEventIsolation()
-    ann = env.user(1)
-    await ann.send("/start")
-    with recorded(engine) as seen:
-        reply = await ann.click(CategoryCb(id=phones.id))
-    assert reply.has_button("Phone X")
-    assert "products" not in seen[0] and any("products" in s for s in seen[1:])
 
 
 async def test_prefetched_rows_are_served_once(session):

@@ -3,7 +3,6 @@
 import inspect
 from enum import StrEnum
 
-import pytest
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton
 
@@ -52,35 +51,6 @@ def test_callback_data_fits_64_bytes_at_the_widest():
         assert len(packed.encode()) <= 64, (cls.__name__, packed)
 
 
-def test_the_fast_pack_encodes_every_button_as_aiogram_does():
-    for cls in callback_classes():
-        for cb in (widest(cls), cls(**{**widest(cls).model_dump(), **narrow(cls)})):
-            assert cbd.pack(cb) == cb.pack(), cls.__name__
-            assert cls.unpack(cbd.pack(cb)) == cb
-    # What aiogram refuses, the fast pack refuses the same way.
-    for bad in (cbd.LangCb(code="e:n"), cbd.LangCb(code="й" * 40)):
-        with pytest.raises(ValueError):
-            bad.pack()
-        with pytest.raises(ValueError):
-            cbd.pack(bad)
-
-
-def narrow(cls: type[CallbackData]) -> dict[str, object]:
-    """The other end: zero and negative ids, true flags, empty strings, the first member."""
-    values: dict[str, object] = {}
-    for name, field in cls.model_fields.items():
-        annotation = field.annotation
-        if annotation is int:
-            values[name] = -1 if name == "after" else 0
-        elif annotation is bool:
-            values[name] = True
-        elif isinstance(annotation, type) and issubclass(annotation, StrEnum):
-            values[name] = next(iter(annotation))
-        elif annotation is str:
-            values[name] = ""
-    return values
-
-
 def test_every_message_has_a_russian_translation():
     assert untranslated("ru") == []
 
@@ -118,19 +88,3 @@ def test_a_copied_button_is_the_button_aiogram_would_build():
     assert built.model_dump(exclude_unset=True) == expected.model_dump(exclude_unset=True)
     # Each copy is its own: building another leaves the first as it was.
     assert button("✖️", "x").text == "✖️" and built.text == "🏠 Menu"
-
-
-def test_ints_reads_what_aiogram_unpacks_and_nothing_else():
-    """The read-ahead hint gives the fields aiogram would unpack, or None: for another
-    class's data, a wrong field count or a forged non-number."""
-    for cb in (
-        cbd.CategoryCb(id=7),
-        cbd.CategoryCb(id=2**31 - 1, page=2**31 - 1, after=-(2**31) + 1),
-        cbd.ProductCb(id=3, category_id=-1, page=2, after=40),
-    ):
-        data = cbd.pack(cb)
-        assert cbd.ints(type(cb), data) == tuple(type(cb).unpack(data).model_dump().values())
-    assert cbd.ints(cbd.CategoryCb, cbd.pack(cbd.ProductCb(id=3))) is None
-    assert cbd.ints(cbd.ProductCb, cbd.pack(cbd.CategoryCb(id=3))) is None
-    for forged in ("c:1:2", "c:1:2:3:4", "c:x:1:0", "c::1:0", "c:1.5:1:0", "m:home"):
-        assert cbd.ints(cbd.CategoryCb, forged) is None

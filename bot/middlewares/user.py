@@ -3,16 +3,16 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.fsm.middleware import FSMContextMiddleware
-from aiogram.fsm.storage.memory import DisabledEventIsolation
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.types import User as TgUser
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import pick_language
+from bot.middlewares.readahead import READ_AHEAD
 from bot.storage import SqlStorage
-from db import readahead as prefetch
-from db.readahead import Prefetcher, Read
+from db import readahead
+from db.readahead import Read
 from models import User
 from services.users import Profile, UserService
 
@@ -23,12 +23,9 @@ class UserMiddleware(BaseMiddleware):
     # The user's row and their SQL FSM record in one statement (see `_lookup`).
     LOOKUP_WITH_STATE = SqlStorage.with_record(UserService.LOOKUP)
 
-    def __init__(
-        self, admin_ids: frozenset[int], i18n: I18n, prefetcher: Prefetcher | None = None
-    ) -> None:
+    def __init__(self, admin_ids: frozenset[int], i18n: I18n) -> None:
         self.admin_ids = admin_ids
         self.i18n = i18n
-        self.prefetcher = prefetcher
 
     async def __call__(
         self,
@@ -41,7 +38,7 @@ class UserMiddleware(BaseMiddleware):
             return await handler(event, data)
         session: AsyncSession = data["session"]
         service = UserService(session)
-        found = await self._lookup(session, event, tg_user.id, data)
+        found = await self._lookup(session, tg_user.id, data)
         profile = Profile(
             telegram_id=tg_user.id,
             username=tg_user.username,
@@ -63,27 +60,25 @@ class UserMiddleware(BaseMiddleware):
         return await handler(event, data)
 
     async def _lookup(
-        self, session: AsyncSession, event: TelegramObject, telegram_id: int, data: dict[str, Any]
+        self, session: AsyncSession, telegram_id: int, data: dict[str, Any]
     ) -> User | None:
         """The user's row (None: not registered yet), in one statement with what else the
         update is about to read: their SQL FSM record, which the storage then serves from
         its per-session cache, and the screen a pressed button opens (`db.readahead`).
+        The update's lock is already held (`IsolationMiddleware`), so nothing is early.
         """
         stmt, params = UserService.LOOKUP, {"telegram_id": telegram_id}
-        fsm = getattr(data.get("dispatcher"), "fsm", None)
-        # With event isolation, what the update reads waits for the lock: nothing early.
-        unlocked = fsm is None or isinstance(fsm.events_isolation, DisabledEventIsolation)
-        key = self._fsm_key(fsm, data) if unlocked else None
+        key = self._fsm_key(data.get("dispatcher"), data)
         if key is not None:
             stmt, params = self.LOOKUP_WITH_STATE, {**params, "fsm_key": key}
-        read = self._prefetch(event, telegram_id) if unlocked else None
+        read: Read | None = data.get(READ_AHEAD)
         if read is None:
             row = (await session.execute(stmt, params)).first()
         else:
-            fused = prefetch.joined(stmt, read.stmt)
-            row = (await session.execute(fused.stmt, prefetch.bound(params, read))).first()
+            fused = readahead.joined(stmt, read.stmt)
+            row = (await session.execute(fused.stmt, readahead.bound(params, read))).first()
             if row is not None:
-                prefetch.keep(session, read, fused, row)
+                readahead.keep(session, read, fused, row)
         if row is None:
             return None
         if key is not None:
@@ -91,18 +86,13 @@ class UserMiddleware(BaseMiddleware):
         return row[0]
 
     @staticmethod
-    def _fsm_key(fsm: FSMContextMiddleware | None, data: dict[str, Any]) -> str | None:
+    def _fsm_key(dispatcher: Any, data: dict[str, Any]) -> str | None:
         """The key of the update's FSM record when the SQL storage keeps it."""
+        fsm: FSMContextMiddleware | None = getattr(dispatcher, "fsm", None)
         if fsm is None or not isinstance(fsm.storage, SqlStorage):
             return None
         context = fsm.resolve_event_context(data["bot"], data)
         return None if context is None else fsm.storage.key_builder.build(context.key)
-
-    def _prefetch(self, event: TelegramObject, telegram_id: int) -> Read | None:
-        callback: CallbackQuery | None = getattr(event, "callback_query", None)
-        if self.prefetcher is None or callback is None or not callback.data:
-            return None
-        return self.prefetcher(callback.data, telegram_id)
 
     async def _refuse(self, update: TelegramObject, service: UserService, user: User) -> None:
         """One notice for a banned user; after it, buttons only stop spinning."""
