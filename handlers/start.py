@@ -10,7 +10,7 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.common import leave_dialog
 from handlers.context import Ctx
-from keyboards.callback_data import CancelCb, LangCb, MenuAction, MenuCb
+from keyboards.callback_data import CancelCb, LangCb, MenuAction, MenuCb, PageCountCb
 from keyboards.menu import LANGUAGES
 from screens.base import show
 from screens.start import cancelled_screen, help_screen, home_screen, language_screen
@@ -73,6 +73,10 @@ async def on_language_pick(
         await show(query, home_screen(ctx.user))
 
 
+async def on_page_count(query: CallbackQuery) -> None:
+    """A pager's n/N: the press is answered (the spinner stops) and nothing changes."""
+
+
 def build_router() -> Router:
     router = Router(name=__name__)
     # Commands come before any dialog step, so /cancel or /start always work.
@@ -85,4 +89,5 @@ def build_router() -> Router:
     router.callback_query.register(on_help, MenuCb.filter(F.action == MenuAction.help))
     router.callback_query.register(on_language, MenuCb.filter(F.action == MenuAction.language))
     router.callback_query.register(on_language_pick, LangCb.filter())
+    router.callback_query.register(on_page_count, PageCountCb.filter(), StateFilter("*"))
     return router

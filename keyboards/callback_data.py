@@ -38,6 +38,10 @@ class CancelCb(CallbackData, prefix="x"):
     """Leaves whatever dialog the user is in."""
 
 
+class PageCountCb(CallbackData, prefix="pg"):
+    """The n/N label of a pager: it says where you are; pressing it changes nothing."""
+
+
 # Entry points that one feature's screens link to and another feature handles.
 
 

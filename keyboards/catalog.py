@@ -14,6 +14,7 @@ from keyboards.callback_data import (
     CategoryCb,
     MenuAction,
     MenuCb,
+    PageCountCb,
     ProductCb,
     ReviewsCb,
     ReviewStartCb,
@@ -56,7 +57,7 @@ def _nav_row(page: Page, make: Callable[[int, int], CallbackData]) -> list[Inlin
     if page.has_prev:
         # Page 1 is read from the top; other previous pages end just before this one.
         row.append(button("◀", make(page.page - 1, 0 if page.page == 2 else -page.first_id)))
-    row.append(button(f"{page.page}/{page.pages}", make(page.page, page.first_id - 1)))
+    row.append(button(f"{page.page}/{page.pages}", PageCountCb()))
     if page.has_next:
         row.append(button("▶", make(page.page + 1, page.last_id)))
     return row

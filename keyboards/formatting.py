@@ -42,10 +42,15 @@ def units(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+def visible_text(html_text: str) -> str:
+    """The text a message written in HTML shows (user text is escaped, so every '<' in
+    it starts one of our tags)."""
+    return html.unescape(_TAG.sub("", html_text)).strip()
+
+
 def visible_length(html_text: str) -> int:
-    """What Telegram counts against its limits: the HTML's visible text, in UTF-16 units.
-    (User text is escaped, so every '<' in it starts one of our tags.)"""
-    return units(html.unescape(_TAG.sub("", html_text)))
+    """What Telegram counts against its limits: the HTML's visible text, in UTF-16 units."""
+    return units(visible_text(html_text))
 
 
 def fits(html_text: str, limit: int = TEXT_LIMIT) -> bool:

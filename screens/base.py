@@ -10,6 +10,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, InputMediaPhoto, Message
 from aiogram.utils.i18n import gettext
 
+from keyboards.formatting import visible_text
 from services.errors import DomainError
 
 
@@ -23,8 +24,9 @@ class Screen:
 async def show(event: Message | CallbackQuery, screen: Screen) -> None:
     if isinstance(event, CallbackQuery):
         message = event.message
-        if isinstance(message, Message) and await _edit(message, screen):
-            return
+        if isinstance(message, Message):
+            if shows(message, screen) or await _edit(message, screen):
+                return
         if message is None:
             return
         target = message
@@ -37,6 +39,33 @@ async def show(event: Message | CallbackQuery, screen: Screen) -> None:
         except TelegramBadRequest:
             pass  # a photo Telegram can no longer fetch: the text still goes out
     await target.answer(screen.text, reply_markup=screen.markup)
+
+
+def shows(message: Message, screen: Screen) -> bool:
+    """Whether `message` already shows `screen` (a double tap, a pager's n/N, Back to
+    where one is): then nothing is sent, since Telegram refuses an edit that changes
+    nothing ("message is not modified") and the call would cost a round trip."""
+    if (screen.photo is not None) != bool(message.photo):
+        return False
+    shown = message.caption if message.photo else message.text
+    return shown == visible_text(screen.text) and _same_buttons(message.reply_markup, screen.markup)
+
+
+def _same_buttons(shown: object, wanted: InlineKeyboardMarkup | None) -> bool:
+    """Button by button: a markup that came with an update is bound to the bot, so
+    pydantic's own equality (which compares that too) never holds."""
+    if shown is None or wanted is None:
+        return shown is wanted
+    if not isinstance(shown, InlineKeyboardMarkup):
+        return False
+    rows, wanted_rows = shown.inline_keyboard, wanted.inline_keyboard
+    if [len(r) for r in rows] != [len(r) for r in wanted_rows]:
+        return False
+    return all(
+        a.__dict__ == b.__dict__
+        for row, other in zip(rows, wanted_rows, strict=True)
+        for a, b in zip(row, other, strict=True)
+    )
 
 
 # Edits that fail because of the message, not the screen: a new message shows it instead.

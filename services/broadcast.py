@@ -148,7 +148,7 @@ class BroadcastService:
         return await self.session.scalar(stmt) or 0
 
     async def start(
-        self, author: User, broadcast_id: int, chat_id: int, message_id: int
+        self, author: User, broadcast_id: int, chat_id: int, message_id: int | None
     ) -> Broadcast:
         """Draft -> running: one INSERT ... SELECT queues every recipient.
 

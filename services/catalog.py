@@ -26,7 +26,6 @@ from sqlalchemy import (
     CompoundSelect,
     Integer,
     Numeric,
-    Row,
     Select,
     and_,
     bindparam,
@@ -42,7 +41,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from db import readahead as prefetch
+from db import readahead
 from db.readahead import Read
 from models import Category, Product, Review, User
 from models.product import search_fold
@@ -84,11 +83,48 @@ class ProductCard:
         return self.viewer_id is not None and self.viewer_id == self.product.seller_id
 
 
+@dataclass(slots=True)
+class ListedProduct:
+    """A product as a list shows it: a button with its name and price."""
+
+    id: int
+    name: str
+    price: Decimal
+    stock: int
+
+
+@dataclass(slots=True)
+class CategoryItem:
+    """A category as the catalog shows it."""
+
+    id: int
+    name: str
+    parent_id: int | None
+    product_count: int
+
+
+@dataclass(slots=True)
+class CardProduct:
+    """A product as its card shows it (a `ProductView`)."""
+
+    id: int
+    name: str
+    description: str
+    price: Decimal
+    stock: int
+    photo_file_id: str | None
+    image_url: str | None
+    category_id: int
+    seller_id: int | None
+    rating_sum: int
+    rating_count: int
+
+
 @dataclass(frozen=True, slots=True)
 class Page:
-    """One keyset page of product rows (id, name, price, stock)."""
+    """One keyset page of products."""
 
-    items: list[Row]
+    items: list[ListedProduct]
     page: int
     pages: int
     has_prev: bool
@@ -107,8 +143,8 @@ class Page:
 class CategoryScreen:
     """A category (None: the top level), its shown subcategories and a page of products."""
 
-    category: Row | None
-    children: list[Row]
+    category: CategoryItem | None
+    children: list[CategoryItem]
     products: Page
 
 
@@ -249,7 +285,7 @@ def _category_pages(size: int) -> tuple[Select, Select]:
 # and its active children (kind 0), then one keyset page of its products (kind 1). Each
 # side pads the other's columns with typed NULLs so the UNION lines up on PostgreSQL.
 # `sort` orders each kind: categories by (position, id); products by id, or by -id
-# backward, so the page comes out in the order `_page` expects; `prefetch.rows` puts
+# backward, so the page comes out in the order `_page` expects; `readahead.rows` puts
 # the rows in that order (the statement has no ORDER BY).
 _CATEGORY, _PRODUCT = 0, 1
 _SCREEN_ORDER = ("kind", "sort", "id")
@@ -308,8 +344,52 @@ def card_read(product_id: int, viewer_telegram_id: int | None) -> Read | None:
 
 
 def _cursor(page: int, after: int) -> tuple[int, int]:
-    """The page number and keyset cursor of a press, forged values brought in range."""
-    return max(page, 1), max(min(after, MAX_ID), -MAX_ID)  # cursors stay within INTEGER
+    """The page and keyset cursor a press asks for, never trusted: page 1 (or below, or
+    a later page with no cursor) is read from the top, whatever cursor came with it, so
+    a page looks the same however it is reached; cursors stay within INTEGER."""
+    if page <= 1 or after == 0:
+        return 1, 0
+    return page, max(min(after, MAX_ID), -MAX_ID)
+
+
+def _pages(total: int, size: int) -> int:
+    return max(1, -(-total // size))
+
+
+def shape(rows: list[ListedProduct], page: int, after: int, size: int, total: int) -> Page | None:
+    """The page one keyset read gives (`rows`: up to size + 1 rows past the cursor, or
+    before it nearest first when `after` < 0), labelled n/N; None when the press does
+    not fit the list as it is now (a page past the last, or rows removed since), and the
+    caller reads the nearest real page instead (`_nearest`)."""
+    if page > _pages(total, size):
+        return None
+    if after == -MAX_ID and page > 1:  # the last page, read back from the end
+        held = min(len(rows), total - (page - 1) * size, size)
+        return _labelled(rows[:held][::-1], page, True, False, size, total) if held > 0 else None
+    if after < 0:  # ◀: the rows before the page the user was on
+        if len(rows) > size:
+            return _labelled(rows[:size][::-1], page, True, True, size, total)
+        if len(rows) == size:  # exactly one page before it: that is page 1
+            return _labelled(rows[::-1], 1, False, True, size, total)
+        return None
+    if not rows and after > 0:  # a cursor past the end
+        return None
+    return _labelled(rows[:size], page, after > 0, len(rows) > size, size, total)
+
+
+def _labelled(
+    items: list[ListedProduct], page: int, has_prev: bool, has_next: bool, size: int, total: int
+) -> Page:
+    # The kept count may lag a bulk change; what the query saw wins.
+    pages = max(_pages(total, size), page + 1) if has_next else page
+    return Page(items, page, pages, has_prev, has_next)
+
+
+def _nearest(page: int, size: int, total: int) -> tuple[int, int]:
+    """Where a press that did not fit goes: the last page (read back from the end) for a
+    page past it, else the first."""
+    last = _pages(total, size)
+    return (last, -MAX_ID) if page > last > 1 else (1, 0)
 
 
 def search_terms(query: str) -> list[str]:
@@ -320,6 +400,9 @@ def search_terms(query: str) -> list[str]:
 
 def _matches(terms: list[str]) -> ColumnElement[bool]:
     return and_(*(Product.search_text.contains(t, autoescape=True) for t in terms))
+
+
+_EMPTY = Page([], 1, 1, False, False)
 
 
 class CatalogService:
@@ -339,14 +422,14 @@ class CatalogService:
         read = card_read(product_id, viewer_telegram_id)
         if read is None:
             return None
-        rows = await prefetch.rows(self.session, read)
+        rows = await readahead.rows(self.session, read)
         if not rows:
             return None
         row = rows[0]
         names = (row.seller_first_name, row.seller_last_name)
         seller = " ".join(p for p in names if p) or row.seller_username
         return ProductCard(
-            product=row,
+            product=CardProduct(*row[: len(_CARD_COLUMNS)]),
             seller_name=seller or None,
             category_name=row.category_name,
             viewer_has_review=bool(row.has_review),
@@ -359,29 +442,28 @@ class CatalogService:
         """A category with its shown children and one page of products; None when the
         category is hidden or gone. Id 0 is the top level (categories only)."""
         if category_id == 0:
-            children = list((await self.session.execute(_top_stmt())).all())
-            return CategoryScreen(None, children, Page([], 1, 1, False, False))
+            top = (await self.session.execute(_top_stmt())).all()
+            return CategoryScreen(None, [CategoryItem(*r) for r in top], _EMPTY)
         read = category_read(category_id, page, after, page_size)
         if read is None:
             return None
-        page, after = _cursor(page, after)
-        params = {"category_id": category_id}
-        rows = await prefetch.rows(self.session, read)
-        categories = [r for r in rows if r.kind == _CATEGORY]
-        current = next((r for r in categories if r.id == category_id), None)
-        if current is None or not current.shown:
+        rows = await readahead.rows(self.session, read)
+        categories = [
+            CategoryItem(r.id, r.name, r.parent_id, r.product_count)
+            for r in rows
+            if r.kind == _CATEGORY and (r.id != category_id or r.shown)
+        ]
+        current = next((c for c in categories if c.id == category_id), None)
+        if current is None:
             return None
-        children = [r for r in categories if r.id != category_id]
-        fetched = [r for r in rows if r.kind == _PRODUCT]
-        products = await self._page(
-            _category_pages(page_size),
-            params,
-            page,
-            after,
-            page_size,
-            current.product_count,
-            fetched,
-        )
+        page, after = _cursor(page, after)
+        listed = [ListedProduct(r.id, r.name, r.price, r.stock) for r in rows if r.kind == _PRODUCT]
+        products = shape(listed, page, after, page_size, current.product_count)
+        if products is None:
+            return await self.category_screen(
+                category_id, *_nearest(page, page_size, current.product_count), page_size
+            )
+        children = [c for c in categories if c.id != category_id]
         return CategoryScreen(current, children, products)
 
     async def search(
@@ -391,12 +473,19 @@ class CatalogService:
         (counted only when `total` is None: the first page of a search)."""
         terms = search_terms(query)
         if not terms:
-            return Page([], 1, 1, False, False), 0
+            return _EMPTY, 0
         where = and_(_listed(), _matches(terms), Product.category_id.in_(_shown_categories()))
         if total is None:
             total = await self.session.scalar(select(func.count()).where(where)) or 0
-        pages = _keyset(select(*_ROW).where(where), page_size)
-        return await self._page(pages, {}, page, after, page_size, total), total
+        page, after = _cursor(page, after)
+        forward, backward = _keyset(select(*_ROW).where(where), page_size)
+        stmt = backward if after < 0 else forward
+        found = await self.session.execute(stmt, {"after": abs(after)})
+        products = shape([ListedProduct(*r) for r in found], page, after, page_size, total)
+        if products is None:
+            page, after = _nearest(page, page_size, total)
+            return await self.search(query, page, after, page_size, total)
+        return products, total
 
     async def newest_matching(self, query: str, before: int, limit: int) -> list[Product]:
         """Shown products matching `query` (all of them when it is empty), newest first,
@@ -409,49 +498,6 @@ class CatalogService:
             stmt = stmt.where(Product.id < before)
         stmt = stmt.order_by(Product.id.desc()).limit(limit)
         return list(await self.session.scalars(stmt))
-
-    async def _page(
-        self,
-        stmts: tuple[Select, Select],
-        params: dict[str, int],
-        page: int,
-        after: int,
-        size: int,
-        total: int,
-        fetched: list[Row] | None = None,
-    ) -> Page:
-        """Keyset page: `after` >= 0 shows ids above it; `after` < 0 shows the page that
-        ends just before id -after (the ◀ button). `fetched`: the rows the cursor's own
-        statement (forward or backward, limit size + 1) already returned, if a fused
-        statement read them; the fallbacks below always run their own."""
-        forward, backward = stmts
-        page, after = _cursor(page, after)
-        if after < 0:
-            if fetched is None:
-                fetched = await self._rows(backward, params, -after)
-            if len(fetched) > size:
-                return self._shape(fetched[:size][::-1], max(page, 2), True, True, size, total)
-            after, page, fetched = 0, 1, None  # rows were removed since: start over from the top
-        rows = await self._rows(forward, params, after) if fetched is None else fetched
-        if not rows and after > 0:  # a stale cursor past the end
-            return await self._page(stmts, params, 1, 0, size, total)
-        has_prev = after > 0
-        return self._shape(
-            list(rows[:size]), page if has_prev else 1, has_prev, len(rows) > size, size, total
-        )
-
-    async def _rows(self, stmt: Select, params: dict[str, int], after: int) -> list[Row]:
-        """One keyset fetch: up to size + 1 rows past `after` (the extra one: is there more?)."""
-        values = {**params, "after": after}
-        return list((await self.session.execute(stmt, values)).all())
-
-    @staticmethod
-    def _shape(
-        items: list[Row], page: int, has_prev: bool, has_next: bool, size: int, total: int
-    ) -> Page:
-        # The kept count may lag a bulk change; what the query saw wins.
-        pages = max(-(-total // size), page + 1) if has_next else page
-        return Page(items, page, pages, has_prev, has_next)
 
 
 def shown_category_ids() -> Select:

@@ -3,7 +3,7 @@ a dispatcher on a fake Bot API, and users to drive it."""
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 from sqlalchemy import text
@@ -80,16 +80,23 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
-def make_env(pool) -> Callable[..., BotEnv]:
-    """Builds a dispatcher on the fake Bot API; call again to simulate a restart."""
+def make_env(pool) -> Iterator[Callable[..., BotEnv]]:
+    """Builds a dispatcher on the fake Bot API; call again to simulate a restart.
+
+    Afterwards, any call Telegram would have refused (a 400 such as "message is not
+    modified") fails the test, unless the test said it expects it (`api.allow(...)`)."""
+    apis: list[FakeBotAPI] = []
 
     def make(settings: Settings, storage=None, api: FakeBotAPI | None = None) -> BotEnv:
         api = api or FakeBotAPI()
+        apis.append(api)
         bot = create_bot(settings, session=api)
         dp = create_dispatcher(settings, pool, storage or SqlStorage(pool))
         return BotEnv(dp, bot, api)
 
-    return make
+    yield make
+    refused = [str(exc) for api in apis for exc in api.unexpected_refusals()]
+    assert refused == [], f"Telegram would have refused: {refused}"
 
 
 @pytest.fixture

@@ -45,8 +45,9 @@ def sends_to(api: FakeBotAPI, chat_id: int) -> int:
     )
 
 
-async def _queue(pool, admin_language: str = "en", progress_message_id: int = 0) -> int:
-    """A running broadcast to USERS and the admin, queued as the Confirm button queues it."""
+async def _queue(pool, admin_language: str = "en", progress_message_id: int | None = None) -> int:
+    """A running broadcast to USERS and the admin, queued as the Confirm button queues it
+    (with no progress message unless one is given)."""
     async with pool() as s, s.begin():
         admin = await make_user(s, ADMIN_ID, role=Role.admin, language=admin_language)
         for uid in USERS:
@@ -157,7 +158,7 @@ async def test_blocked_users_are_marked_inactive_and_skipped_next_time(env, sett
         admin = await s.scalar(select(User).where(User.telegram_id == ADMIN_ID))
         service = BroadcastService(s)
         second = await service.save_draft(admin, "Again", None)
-        await service.start(admin, second.id, ADMIN_ID, 0)
+        await service.start(admin, second.id, ADMIN_ID, None)
         await s.commit()
     env.api.requests.clear()
     sender.start(second.id, env.bot)

@@ -173,7 +173,7 @@ async def test_hidden_category_is_flagged_and_forged_ids_are_harmless(env, sessi
     ).alert == "This item is no longer available."
     reply = await ann.click(CartCb(action=CartAction.inc, product_id=huge))
     assert reply.alert == "This item is no longer in your cart."
-    reply = await ann.click(CartCb(action=CartAction.remove, product_id=huge))
-    assert "Tea" in reply.text
+    await ann.click(CartCb(action=CartAction.remove, product_id=huge))
+    assert "Tea" in ann.shown_text
     reply = await ann.click(forged(CartAddCb, product_id=2**40))
     assert "out of date" in reply.alert

@@ -203,6 +203,7 @@ async def test_a_refused_screen_keeps_the_old_message(env, monkeypatch):
     ann = env.user(1)
     await ann.send("/start")
     before = dict(env.api.chats[1])
+    env.api.allow("can't parse entities")
     monkeypatch.setattr(screens.start, "help_text", lambda role: "<b>unclosed")
     reply = await ann.press("Help")
     assert reply.alert == "Sorry, something went wrong. Please try again."

@@ -128,6 +128,10 @@ class FakeBotAPI(BaseSession):
         self.hook: Callable[[TelegramMethod], Any] | None = None
         self._ids = itertools.count(1)
         self._answered: set[str] = set()
+        # Every call refused by Telegram's rules (not by a test's hook), and what a test
+        # said it expects: the rest fail the test (see conftest's `make_env`).
+        self.refusals: list[TelegramBadRequest] = []
+        self._allowed: set[str] = set()
         self.me = User(id=BOT_ID, is_bot=True, first_name="Shop", username=BOT_USERNAME)
 
     async def close(self) -> None:
@@ -145,7 +149,18 @@ class FakeBotAPI(BaseSession):
                 raise result
             if result is not None:
                 return result
-        return self._answer(method)
+        try:
+            return self._answer(method)
+        except TelegramBadRequest as exc:
+            self.refusals.append(exc)
+            raise
+
+    def allow(self, *reasons: str) -> None:
+        """This test expects Telegram to refuse calls for these reasons (substrings)."""
+        self._allowed.update(reasons)
+
+    def unexpected_refusals(self) -> list[TelegramBadRequest]:
+        return [e for e in self.refusals if not any(r in e.message for r in self._allowed)]
 
     # -- what Telegram would say ---------------------------------------------------------
 
@@ -285,6 +300,10 @@ class FakeBotAPI(BaseSession):
         new = old.model_copy(update={**fields, "edit_date": int(datetime.now(UTC).timestamp())})
         self.chats[old.chat.id][old.message_id] = new
         return new
+
+    def old_message(self, chat_id: int) -> Message:
+        """A message the bot sent this chat long ago (before the test began)."""
+        return self._new(chat_id, text="(old message)")
 
     def last_message(self, chat_id: int) -> Message | None:
         messages = self.chats.get(chat_id, {})
@@ -444,13 +463,29 @@ class TgUser:
     def last_bot_message(self) -> Message | None:
         return self.env.api.last_message(self.id)
 
+    @property
+    def shown_text(self) -> str:
+        """What the chat's latest bot message says now (a press that would not change
+        it sends nothing, so the reply itself may hold no text)."""
+        message = self.last_bot_message
+        return (message.text or message.caption or "") if message else ""
+
+    @property
+    def shown_buttons(self) -> list[str]:
+        message = self.last_bot_message
+        markup = message.reply_markup if message else None
+        if not isinstance(markup, InlineKeyboardMarkup):
+            return []
+        return [b.text for row in markup.inline_keyboard for b in row]
+
     async def click(self, data: CallbackData | str, message: Message | None = None) -> Reply:
         """Press a button with this callback data (forged or real) on `message`.
 
         Without `message`, the press comes from the latest message the bot sent here.
         """
         packed = data if isinstance(data, str) else data.pack()
-        message = message or self.last_bot_message or self._message(text="(old message)")
+        # With no message of the bot's in the chat yet, the button is on an old one.
+        message = message or self.last_bot_message or self.env.api.old_message(self.id)
         query = CallbackQuery(
             id=f"cq{self.env.next_id()}",
             from_user=self.tg,
