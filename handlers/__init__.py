@@ -17,6 +17,7 @@ from handlers import (
     reviews,
     search,
     seller,
+    seller_add,
     start,
 )
 
@@ -39,6 +40,7 @@ def build_routers() -> list[Router]:
         admin.build_router(),
         broadcast.build_router(),
         seller.build_router(),
+        seller_add.build_router(),
         review_moderation.build_router(),
         reviews.build_router(),
         cart.build_router(),
