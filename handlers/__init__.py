@@ -4,6 +4,8 @@ from aiogram import Router
 
 from handlers import (
     admin,
+    admin_categories,
+    admin_users,
     broadcast,
     cart,
     catalog,
@@ -38,6 +40,8 @@ def build_routers() -> list[Router]:
         search.build_router(),
         inline.build_router(),
         admin.build_router(),
+        admin_users.build_router(),
+        admin_categories.build_router(),
         broadcast.build_router(),
         seller.build_router(),
         seller_add.build_router(),
