@@ -25,7 +25,6 @@ from keyboards.callback_data import (
     ReviewStep,
     ReviewStepCb,
 )
-from keyboards.common import home_kb
 from models import Product, Review
 from screens.base import show
 from screens.catalog import product_screen
@@ -37,6 +36,7 @@ from screens.reviews import (
     product_gone_screen,
     published_screen,
     replied_screen,
+    reply_gone_screen,
     reply_notice_screen,
     reply_prompt_screen,
     review_list_screen,
@@ -266,7 +266,7 @@ async def on_reply_start(
 async def _reply_gone(message: Message, state: FSMContext, exc: DomainError) -> None:
     """The review was deleted (or its product changed hands) while the seller typed."""
     await state.clear()
-    await message.answer(_(exc.message), reply_markup=home_kb())
+    await show(message, reply_gone_screen(_(exc.message)))
 
 
 async def on_reply_input(

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date
 
+from keyboards.common import home_kb
 from keyboards.formatting import fits, quote, rating, stars
 from keyboards.review_moderation import moderation_kb
 from keyboards.reviews import (
@@ -170,6 +171,11 @@ def reply_prompt_screen(item: ReviewItem, locale: str) -> Screen:
     if review.seller_reply:
         lines.append(_("It will replace your current reply."))
     return Screen("\n\n".join(lines), reply_prompt_kb(review.product_id))
+
+
+def reply_gone_screen(reason: str) -> Screen:
+    """The review was deleted (or its product changed hands) while the seller typed."""
+    return Screen(reason, home_kb())
 
 
 def replied_screen(review: Review) -> Screen:
