@@ -7,6 +7,8 @@ from bot.config import Settings
 from db.readahead import ReadFor
 from handlers import (
     admin,
+    admin_categories,
+    admin_users,
     broadcast,
     cart,
     catalog,
@@ -20,6 +22,7 @@ from handlers import (
     reviews,
     search,
     seller,
+    seller_add,
     start,
 )
 
@@ -40,8 +43,11 @@ def build_routers() -> list[Router]:
         search.build_router(),
         inline.build_router(),
         admin.build_router(),
+        admin_users.build_router(),
+        admin_categories.build_router(),
         broadcast.build_router(),
         seller.build_router(),
+        seller_add.build_router(),
         review_moderation.build_router(),
         reviews.build_router(),
         cart.build_router(),

@@ -1,154 +1,45 @@
-"""The admin panel: /admin, statistics and the audit log; assembles the admin routers.
+"""The admin panel: /admin, statistics and the audit log.
 
-Every admin router is behind `protect(router, Role.admin)` (the role read from the
-database on this very update), and every service re-checks it for forged buttons.
+Every admin router (this one, admin_users, admin_categories, broadcast, review
+moderation) is behind `protect(router, Role.admin)` (the role read from the database on
+this very update), and every service re-checks it for forged buttons.
 """
-
-from datetime import UTC, datetime
 
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
-from handlers import admin_categories, admin_users
+from handlers.context import Ctx
 from handlers.filters import protect
-from keyboards.admin import admin_panel_kb, audit_kb, stats_kb
 from keyboards.callback_data import AdminAction, AdminCb, MenuAction, MenuCb
-from keyboards.formatting import quote
-from models import AuditEntry, Role, User
-from screens.base import Screen, show
+from models import Role
+from screens.admin import audit_screen, panel_screen, stats_screen
+from screens.base import show
 from services.admin import require_admin
-from services.audit import AuditService
-from services.stats import StatsService
-from services.texts import N_
-
-VALUE_LIMIT = 60
-
-ACTION_LABELS = {
-    "user.role": N_("role changed"),
-    "user.ban": N_("banned"),
-    "user.unban": N_("unbanned"),
-    "category.create": N_("category created"),
-    "category.rename": N_("category renamed"),
-    "category.move": N_("category moved"),
-    "category.reorder": N_("category reordered"),
-    "category.hide": N_("category hidden"),
-    "category.show": N_("category shown"),
-    "category.delete": N_("category deleted"),
-    # Recorded when an admin changes someone else's product (services/products.py).
-    "product.update": N_("product changed"),
-    "product.hide": N_("product hidden"),
-    "product.show": N_("product shown again"),
-    "product.delete": N_("product deleted"),
-    # Recorded by review moderation (services/reviews.py).
-    "review.hide": N_("review hidden"),
-    "review.unhide": N_("review shown again"),
-    "review.delete": N_("review deleted"),
-}
 
 
-def panel_screen() -> Screen:
-    return Screen(_("<b>⚙️ Admin panel</b>\nChoose a section:"), admin_panel_kb())
-
-
-async def cmd_admin(message: Message, user: User, state: FSMContext) -> None:
-    require_admin(user)
+async def cmd_admin(message: Message, ctx: Ctx, state: FSMContext) -> None:
+    require_admin(ctx.user)
     await state.clear()
     await show(message, panel_screen())
 
 
-async def on_panel(query: CallbackQuery, user: User, state: FSMContext) -> None:
-    require_admin(user)
+async def on_panel(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:
+    require_admin(ctx.user)
     await state.clear()
     await show(query, panel_screen())
 
 
-# -- statistics ----------------------------------------------------------------------------
+async def on_stats(query: CallbackQuery, ctx: Ctx) -> None:
+    await show(query, stats_screen(await ctx.stats.collect(ctx.user)))
 
 
-async def on_stats(query: CallbackQuery, user: User, session: AsyncSession) -> None:
-    s = await StatsService(session).collect(user)
-    lines = [
-        _("<b>📊 Statistics</b>"),
-        "",
-        _("Users: {total} (new in 7 days: {new}, banned: {banned})").format(
-            total=s.users, new=s.new_users, banned=s.banned
-        ),
-        _("Sellers: {sellers}, admins: {admins}").format(sellers=s.sellers, admins=s.admins),
-        _("Products: {total}: visible {visible}, hidden {hidden}, out of stock {empty}").format(
-            total=s.products, visible=s.visible, hidden=s.hidden, empty=s.out_of_stock
-        ),
-        _("Categories: {count}").format(count=s.categories),
-        _("Reviews: {total} (hidden: {hidden})").format(total=s.reviews, hidden=s.hidden_reviews),
-        "",
-        # The time makes every refresh a change Telegram accepts, and tells it happened.
-        _("<i>Updated at {time} UTC</i>").format(time=s.at.astimezone(UTC).strftime("%H:%M:%S")),
-    ]
-    await show(query, Screen("\n".join(lines), stats_kb()))
-
-
-# -- audit log -----------------------------------------------------------------------------
-
-
-def _when(moment: datetime) -> str:
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%d %H:%M")
-
-
-def _value(value: object) -> str:
-    return quote("—" if value is None else str(value), VALUE_LIMIT)
-
-
-def _changes(entry: AuditEntry) -> str:
-    before, after = entry.before or {}, entry.after or {}
-    parts = []
-    for key in dict.fromkeys([*before, *after]):
-        old, new = before.get(key), after.get(key)
-        if key in before and key in after:
-            if old != new:
-                parts.append(f"{quote(key)}: {_value(old)} → {_value(new)}")
-        else:
-            parts.append(f"{quote(key)}: {_value(new if key in after else old)}")
-    return "; ".join(parts)
-
-
-def _name(user: User | None) -> str:
-    if user is None:
-        return "—"
-    name = quote(user.full_name, 40)
-    return f"{name} (@{quote(user.username)})" if user.username else name
-
-
-async def on_audit(
-    query: CallbackQuery,
-    callback_data: AdminCb,
-    user: User,
-    session: AsyncSession,
-    settings: Settings,
-) -> None:
-    page = await AuditService(session).latest_with_people(
-        user, settings.page_size, callback_data.before or None
+async def on_audit(query: CallbackQuery, callback_data: AdminCb, ctx: Ctx) -> None:
+    page = await ctx.audit.latest_with_people(
+        ctx.user, ctx.settings.page_size, callback_data.before or None
     )
-    entries, people = page.entries, page.people
-    lines = [_("<b>📜 Audit log</b>"), ""]
-    if not entries:
-        lines.append(_("Nothing has been recorded yet."))
-    for e in entries:
-        label = _(ACTION_LABELS[e.action]) if e.action in ACTION_LABELS else quote(e.action)
-        target = f"{quote(e.target_type)} #{e.target_id}" if e.target_id else quote(e.target_type)
-        if e.target_type == "user" and e.target_id in people:
-            target = _name(people[e.target_id])
-        line = f"<b>{_when(e.created_at)}</b> {_name(people.get(e.actor_id))}: {label}, {target}"
-        changes = _changes(e)
-        lines.append(f"{line}\n   {changes}" if changes else line)
-    await show(
-        query, Screen("\n".join(lines), audit_kb(page.older_than, paged=bool(callback_data.before)))
-    )
+    await show(query, audit_screen(page, paged=bool(callback_data.before)))
 
 
 def build_router() -> Router:
@@ -158,6 +49,4 @@ def build_router() -> Router:
     panel.callback_query.register(on_panel, AdminCb.filter(F.action == AdminAction.panel))
     panel.callback_query.register(on_stats, AdminCb.filter(F.action == AdminAction.stats))
     panel.callback_query.register(on_audit, AdminCb.filter(F.action == AdminAction.audit))
-    root = Router(name=f"{__name__}.root")
-    root.include_routers(panel, admin_users.build_router(), admin_categories.build_router())
-    return root
+    return panel

@@ -8,8 +8,10 @@ from aiogram.utils.i18n import gettext as _
 from handlers.context import Ctx
 from handlers.states import REPLY_KEYBOARD_STATES, SearchStates
 from keyboards.callback_data import SearchCb
+from models import Product
 from screens.base import Screen
 from screens.search import out_of_date_screen, results_screen
+from screens.seller import PAGE_MAX, manage_screen, products_screen
 
 # The words of the latest search, kept in the FSM data so result pages can be turned.
 SEARCH_KEY = "search"
@@ -45,4 +47,22 @@ async def search_page(ctx: Ctx, state: FSMContext, cb: SearchCb) -> Screen:
     page, total = await ctx.catalog.search(words, cb.page, cb.after, size, total=known)
     return results_screen(
         words, page, total, first=not cb.pages, currency=ctx.settings.currency, locale=ctx.locale
+    )
+
+
+async def my_products(ctx: Ctx, page: int) -> Screen:
+    """A page of the seller's products (the first page when that one is empty now);
+    the seller panel and the product dialog both end on it."""
+    size = min(ctx.settings.page_size, PAGE_MAX)
+    listing = await ctx.products.list_own(ctx.user, page, size)
+    if not listing.items and page > 1:
+        listing = await ctx.products.list_own(ctx.user, 1, size)
+    return products_screen(listing, size, currency=ctx.settings.currency, locale=ctx.locale)
+
+
+async def manage_product(ctx: Ctx, product: Product, page: int, note: str | None = None) -> Screen:
+    """A product's manage screen (with its category path read)."""
+    path = await ctx.products.category_path(product.category_id)
+    return manage_screen(
+        product, path, page, currency=ctx.settings.currency, locale=ctx.locale, note=note
     )

@@ -1,18 +1,30 @@
 """Keyboards of review moderation: in a notification (page 0) and on the admin list."""
 
+from collections.abc import Sequence
+from typing import Protocol
+
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from keyboards.callback_data import AdminAction, AdminCb, ModAction, ModReviewCb, ModReviewsCb
 from keyboards.common import button, home_button
-from models import Review
+
+
+class Moderated(Protocol):
+    """What the moderation buttons need of a review."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def is_visible(self) -> bool: ...
 
 
 def _action(text: str, action: ModAction, review_id: int, page: int):
     return button(text, ModReviewCb(action=action, review_id=review_id, page=page))
 
 
-def moderation_row(review: Review, page: int, numbered: bool = False) -> list:
+def moderation_row(review: Moderated, page: int, numbered: bool = False) -> list:
     """Hide (or Show) and Delete for one review; `numbered` labels them with its id."""
     suffix = f" #{review.id}" if numbered else ""
     if review.is_visible:
@@ -22,7 +34,7 @@ def moderation_row(review: Review, page: int, numbered: bool = False) -> list:
     return [toggle, _action("🗑 " + _("Delete") + suffix, ModAction.delete, review.id, page)]
 
 
-def moderation_kb(review: Review, page: int) -> InlineKeyboardMarkup:
+def moderation_kb(review: Moderated, page: int) -> InlineKeyboardMarkup:
     rows = [moderation_row(review, page)]
     if page:
         rows.append([button("⬅️ " + _("Back"), ModReviewsCb(page=page))])
@@ -36,7 +48,7 @@ def confirm_delete_kb(review_id: int, page: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[yes], [back]])
 
 
-def mod_list_kb(reviews: list[Review], page: int, pages: int) -> InlineKeyboardMarkup:
+def mod_list_kb(reviews: Sequence[Moderated], page: int, pages: int) -> InlineKeyboardMarkup:
     rows = [moderation_row(r, page, numbered=True) for r in reviews]
     nav = []
     if pages > 1:

@@ -1,6 +1,7 @@
 """Keyboards of the seller panel and the add/edit product dialog."""
 
 from collections.abc import Sequence
+from typing import Protocol
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
@@ -17,10 +18,26 @@ from keyboards.callback_data import (
 )
 from keyboards.common import button, cancel_button, home_button
 from keyboards.formatting import trim
-from models import Category, Product
 from services.products import ProductField
 
 _LABEL = 60
+
+
+class Named(Protocol):
+    """A category as a button shows it."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+class Listed(Named, Protocol):
+    """A seller's product as its buttons show it."""
+
+    @property
+    def is_active(self) -> bool: ...
 
 
 def field_label(field: ProductField) -> str:
@@ -52,7 +69,7 @@ def seller_panel_kb() -> InlineKeyboardMarkup:
     )
 
 
-def my_products_kb(products: Sequence[Product], page: int, has_next: bool) -> InlineKeyboardMarkup:
+def my_products_kb(products: Sequence[Listed], page: int, has_next: bool) -> InlineKeyboardMarkup:
     rows = [
         [
             button(
@@ -74,7 +91,7 @@ def my_products_kb(products: Sequence[Product], page: int, has_next: bool) -> In
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def manage_product_kb(product: Product, page: int) -> InlineKeyboardMarkup:
+def manage_product_kb(product: Listed, page: int) -> InlineKeyboardMarkup:
     def act(action: SellerProductAction) -> SellerProductCb:
         return SellerProductCb(id=product.id, action=action, page=page)
 
@@ -92,7 +109,7 @@ def manage_product_kb(product: Product, page: int) -> InlineKeyboardMarkup:
     )
 
 
-def delete_confirm_kb(product: Product, page: int) -> InlineKeyboardMarkup:
+def delete_confirm_kb(product: Listed, page: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
@@ -130,9 +147,7 @@ def step_kb(skip: str | None = None) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def category_picker_kb(
-    children: Sequence[Category], current: Category | None
-) -> InlineKeyboardMarkup:
+def category_picker_kb(children: Sequence[Named], current: Named | None) -> InlineKeyboardMarkup:
     rows = []
     if current is not None:
         rows.append(
