@@ -19,7 +19,7 @@ from bot.middlewares.throttling import ThrottlingMiddleware
 from bot.middlewares.user import UserMiddleware
 from bot.storage import SqlStorage
 from handlers import build_routers, catalog
-from jobs.broadcaster import Broadcaster
+from jobs.broadcaster import Broadcaster, SendPace
 
 
 def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
@@ -54,7 +54,16 @@ def create_dispatcher(
     # shares the update's transaction.
     dp = Dispatcher(storage=storage, disable_fsm=True, settings=settings, i18n=i18n)
     # The background sender of broadcasts; handlers get it as `broadcaster`.
-    dp["broadcaster"] = Broadcaster(session_pool, settings, i18n)
+    dp["broadcaster"] = Broadcaster(
+        session_pool,
+        SendPace(
+            broadcast_rate=settings.broadcast_rate,
+            broadcast_batch_size=settings.broadcast_batch_size,
+            broadcast_concurrency=settings.broadcast_concurrency,
+            broadcast_progress_interval=settings.broadcast_progress_interval,
+        ),
+        i18n,
+    )
     if settings.throttle_rate > 0:
         dp.update.outer_middleware(
             ThrottlingMiddleware(settings.throttle_rate, settings.throttle_burst, i18n)

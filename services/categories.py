@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Category, Product, User
-from services.admin import require_admin
+from services.access import require_admin
 from services.audit import AuditService
 from services.errors import InvalidInput, NotFound
 from services.slugs import unique_slug
