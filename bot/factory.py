@@ -70,7 +70,8 @@ def create_dispatcher(
         settings=settings,
         i18n=i18n,
     )
-    # The background sender of broadcasts; handlers get it as `broadcaster`.
+    # The background sender of broadcasts; handlers get it as `broadcaster`. The
+    # settings are its `Pace` (jobs/ does not import the shell).
     dp["broadcaster"] = Broadcaster(session_pool, settings, i18n)
     if settings.throttle_rate > 0:
         dp.update.outer_middleware(

@@ -6,239 +6,149 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
+from handlers.context import Ctx
 from handlers.filters import NotCommand, TextInput, protect
 from handlers.states import AdminStates
-from keyboards.admin import categories_kb, category_step_kb, delete_confirm_kb, move_targets_kb
 from keyboards.callback_data import AdminAction, AdminCategoryAction, AdminCategoryCb, AdminCb
-from keyboards.formatting import quote
-from models import Role, User
+from models import Role
+from screens.admin_categories import (
+    delete_ask_screen,
+    level_screen,
+    move_screen,
+    name_as_text_screen,
+    name_retry_screen,
+    new_name_screen,
+    rename_screen,
+    visibility_text,
+)
 from screens.base import Screen, domain_message, show
 from services.admin import require_admin
-from services.categories import NAME_LIMIT, CategoryService
 from services.errors import DomainError
 
 A = AdminCategoryAction
 
 
-async def category_screen(session: AsyncSession, actor: User, category_id: int) -> Screen:
-    """A level of the tree: the top (0) or a category with its details and actions."""
-    service = CategoryService(session)
-    if not category_id:
-        children = await service.children(actor, None)
-        text = _("<b>🗂 Categories</b>\nTop level: {count}. Hidden ones are marked 🙈.").format(
-            count=len(children)
-        )
-        if not children:
-            text += "\n\n" + _("There are no categories yet.")
-        return Screen(text, categories_kb(None, children))
-    category = await service.get(actor, category_id)
-    chain = await service.path(actor, category)
-    children = await service.children(actor, category.id)
-    siblings = await service.children(actor, category.parent_id)
-    products, _subs = await service.counts(category.id)
-    place = next(i for i, c in enumerate(siblings) if c.id == category.id) + 1
-    lines = [
-        "<b>🗂 " + " › ".join(quote(c.name, 40) for c in chain) + "</b>",
-        _("Slug: <code>{slug}</code>").format(slug=quote(category.slug)),
-        _("Visible to customers") if category.is_active else _("🙈 Hidden from customers"),
-        _("Products: {products} · Subcategories: {children}").format(
-            products=products, children=len(children)
-        ),
-        _("Position: {place} of {count}").format(place=place, count=len(siblings)),
-    ]
-    return Screen("\n".join(lines), categories_kb(category, children))
+async def _level(ctx: Ctx, category_id: int) -> Screen:
+    return level_screen(await ctx.categories.level(ctx.user, category_id))
 
 
-async def on_categories(
-    query: CallbackQuery, user: User, session: AsyncSession, state: FSMContext
-) -> None:
+async def on_categories(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:
     await state.clear()
-    await show(query, await category_screen(session, user, 0))
+    await show(query, await _level(ctx, 0))
 
 
 async def on_category_open(
-    query: CallbackQuery,
-    callback_data: AdminCategoryCb,
-    user: User,
-    session: AsyncSession,
-    state: FSMContext,
+    query: CallbackQuery, callback_data: AdminCategoryCb, ctx: Ctx, state: FSMContext
 ) -> None:
     await state.clear()
-    await show(query, await category_screen(session, user, callback_data.id))
+    await show(query, await _level(ctx, callback_data.id))
 
 
 # -- name dialogs --------------------------------------------------------------------------
 
 
-def _name_prompt(text: str, back_to: int) -> Screen:
-    hint = _("Up to {limit} characters.").format(limit=NAME_LIMIT)
-    return Screen(f"{text}\n{hint}", category_step_kb(back_to))
-
-
 async def on_category_new(
-    query: CallbackQuery,
-    callback_data: AdminCategoryCb,
-    user: User,
-    session: AsyncSession,
-    state: FSMContext,
+    query: CallbackQuery, callback_data: AdminCategoryCb, ctx: Ctx, state: FSMContext
 ) -> None:
-    service = CategoryService(session)
     if callback_data.id:
-        parent = await service.get(user, callback_data.id)
-        text = _("Send the name of the new subcategory of <b>{parent}</b>.").format(
-            parent=quote(parent.name)
-        )
+        parent = await ctx.categories.get(ctx.user, callback_data.id)
     else:
-        require_admin(user)
-        text = _("Send the name of the new top-level category.")
+        require_admin(ctx.user)
+        parent = None
     await state.set_state(AdminStates.category_name)
     await state.set_data({"parent_id": callback_data.id or None})
-    await show(query, _name_prompt(text, callback_data.id))
+    await show(query, new_name_screen(parent))
 
 
 async def on_category_rename(
-    query: CallbackQuery,
-    callback_data: AdminCategoryCb,
-    user: User,
-    session: AsyncSession,
-    state: FSMContext,
+    query: CallbackQuery, callback_data: AdminCategoryCb, ctx: Ctx, state: FSMContext
 ) -> None:
-    category = await CategoryService(session).get(user, callback_data.id)
+    category = await ctx.categories.get(ctx.user, callback_data.id)
     await state.set_state(AdminStates.category_rename)
     await state.set_data({"category_id": category.id})
-    text = _("Send the new name of <b>{name}</b>.").format(name=quote(category.name))
-    await show(query, _name_prompt(text, category.id))
+    await show(query, rename_screen(category))
 
 
-async def _retry(message: Message, exc: DomainError, back_to: int) -> None:
-    hint = _("Send another name, or press Cancel.")
-    await message.answer(f"{domain_message(exc)}\n{hint}", reply_markup=category_step_kb(back_to))
-
-
-async def on_category_name_input(
-    message: Message, text: str, user: User, session: AsyncSession, state: FSMContext
-) -> None:
+async def on_category_name_input(message: Message, text: str, ctx: Ctx, state: FSMContext) -> None:
     parent_id = (await state.get_data()).get("parent_id")
     try:
-        category = await CategoryService(session).create(user, text, parent_id)
+        category = await ctx.categories.create(ctx.user, text, parent_id)
     except DomainError as exc:
-        await _retry(message, exc, parent_id or 0)
+        await show(message, name_retry_screen(domain_message(exc), parent_id or 0))
         return
     await state.clear()
     await message.answer(_("✅ Category created."))
-    await show(message, await category_screen(session, user, category.id))
+    await show(message, await _level(ctx, category.id))
 
 
 async def on_category_rename_input(
-    message: Message, text: str, user: User, session: AsyncSession, state: FSMContext
+    message: Message, text: str, ctx: Ctx, state: FSMContext
 ) -> None:
     category_id = (await state.get_data()).get("category_id") or 0
     try:
-        await CategoryService(session).rename(user, category_id, text)
+        await ctx.categories.rename(ctx.user, category_id, text)
     except DomainError as exc:
-        await _retry(message, exc, category_id)
+        await show(message, name_retry_screen(domain_message(exc), category_id))
         return
     await state.clear()
     await message.answer(_("✅ Category renamed."))
-    await show(message, await category_screen(session, user, category_id))
+    await show(message, await _level(ctx, category_id))
 
 
 async def on_category_name_other(message: Message, state: FSMContext) -> None:
     data = await state.get_data()
     back_to = data.get("category_id") or data.get("parent_id") or 0
-    await message.answer(
-        _("Please send the name as text.")
-        + "\n"
-        + _("Up to {limit} characters.").format(limit=NAME_LIMIT),
-        reply_markup=category_step_kb(back_to),
-    )
+    await show(message, name_as_text_screen(back_to))
 
 
 # -- move, reorder, hide, delete -----------------------------------------------------------
 
 
-async def on_category_move(
-    query: CallbackQuery,
-    callback_data: AdminCategoryCb,
-    user: User,
-    session: AsyncSession,
-    settings: Settings,
-) -> None:
-    service = CategoryService(session)
-    category = await service.get(user, callback_data.id)
-    targets = await service.move_targets(user, category.id)
-    size = settings.page_size
+async def on_category_move(query: CallbackQuery, callback_data: AdminCategoryCb, ctx: Ctx) -> None:
+    category = await ctx.categories.get(ctx.user, callback_data.id)
+    targets = await ctx.categories.move_targets(ctx.user, category.id)
     page = max(1, callback_data.page)
-    chunk = targets[(page - 1) * size : page * size]
-    text = _("Where should <b>{name}</b> go? Choose its new parent.").format(
-        name=quote(category.name)
-    )
-    markup = move_targets_kb(category, chunk, page, has_next=len(targets) > page * size)
-    await show(query, Screen(text, markup))
+    await show(query, move_screen(category, targets, page, ctx.settings.page_size))
 
 
 async def on_category_move_to(
-    query: CallbackQuery,
-    callback_data: AdminCategoryCb,
-    user: User,
-    session: AsyncSession,
-    callback_answer: CallbackAnswer,
+    query: CallbackQuery, callback_data: AdminCategoryCb, ctx: Ctx, callback_answer: CallbackAnswer
 ) -> None:
-    category = await CategoryService(session).move(
-        user, callback_data.id, callback_data.target or None
-    )
+    target = callback_data.target or None
+    category = await ctx.categories.move(ctx.user, callback_data.id, target)
     callback_answer.text = _("Moved.")
-    await show(query, await category_screen(session, user, category.id))
+    await show(query, await _level(ctx, category.id))
 
 
-async def on_category_shift(
-    query: CallbackQuery, callback_data: AdminCategoryCb, user: User, session: AsyncSession
-) -> None:
+async def on_category_shift(query: CallbackQuery, callback_data: AdminCategoryCb, ctx: Ctx) -> None:
     step = -1 if callback_data.action is A.up else 1
-    await CategoryService(session).shift(user, callback_data.id, step)
-    await show(query, await category_screen(session, user, callback_data.id))
+    await ctx.categories.shift(ctx.user, callback_data.id, step)
+    await show(query, await _level(ctx, callback_data.id))
 
 
 async def on_category_visibility(
-    query: CallbackQuery,
-    callback_data: AdminCategoryCb,
-    user: User,
-    session: AsyncSession,
-    callback_answer: CallbackAnswer,
+    query: CallbackQuery, callback_data: AdminCategoryCb, ctx: Ctx, callback_answer: CallbackAnswer
 ) -> None:
     visible = callback_data.action is A.show
-    await CategoryService(session).set_visible(user, callback_data.id, visible)
-    callback_answer.text = (
-        _("Shown to customers again.")
-        if visible
-        else _("Hidden: customers no longer see it or its products.")
-    )
-    await show(query, await category_screen(session, user, callback_data.id))
+    await ctx.categories.set_visible(ctx.user, callback_data.id, visible)
+    callback_answer.text = visibility_text(visible)
+    await show(query, await _level(ctx, callback_data.id))
 
 
 async def on_category_delete(
-    query: CallbackQuery, callback_data: AdminCategoryCb, user: User, session: AsyncSession
+    query: CallbackQuery, callback_data: AdminCategoryCb, ctx: Ctx
 ) -> None:
-    category = await CategoryService(session).check_deletable(user, callback_data.id)
-    text = _("Delete the category <b>{name}</b>? This can't be undone.").format(
-        name=quote(category.name)
-    )
-    await show(query, Screen(text, delete_confirm_kb(category)))
+    category = await ctx.categories.check_deletable(ctx.user, callback_data.id)
+    await show(query, delete_ask_screen(category))
 
 
 async def on_category_delete_ok(
-    query: CallbackQuery,
-    callback_data: AdminCategoryCb,
-    user: User,
-    session: AsyncSession,
-    callback_answer: CallbackAnswer,
+    query: CallbackQuery, callback_data: AdminCategoryCb, ctx: Ctx, callback_answer: CallbackAnswer
 ) -> None:
-    parent_id = await CategoryService(session).delete(user, callback_data.id)
+    parent_id = await ctx.categories.delete(ctx.user, callback_data.id)
     callback_answer.text = _("Category deleted.")
-    await show(query, await category_screen(session, user, parent_id or 0))
+    await show(query, await _level(ctx, parent_id or 0))
 
 
 def build_router() -> Router:

@@ -1,35 +1,36 @@
 """Admin: find a user (id, @username or a forwarded message), their card, roles, bans."""
 
-import logging
 from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, Filter, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import (
-    CallbackQuery,
-    Message,
-    MessageOriginHiddenUser,
-    MessageOriginUser,
-)
+from aiogram.types import CallbackQuery, Message, MessageOriginHiddenUser, MessageOriginUser
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
-from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.context import Ctx
 from handlers.filters import NotCommand, TextInput, protect
 from handlers.states import AdminStates
-from jobs.notify import notify
-from keyboards.admin import find_user_kb, role_label, user_card_kb
+from jobs.notify import notify_new_role
 from keyboards.callback_data import AdminAction, AdminCb, AdminUserAction, AdminUserCb
-from keyboards.formatting import quote
-from keyboards.menu import main_menu_kb
-from models import Role, User
+from models import Role
+from screens.admin_users import (
+    banned_text,
+    card_screen,
+    find_screen,
+    hidden_sender_text,
+    not_a_user_text,
+    not_from_person_text,
+    promote_usage_text,
+    promoted_screen,
+    role_changed_text,
+    stepped_down_screen,
+    unbanned_text,
+)
 from screens.base import Screen, domain_message, show
-from services.admin import AdminService, Change, UserCard, parse_role, require_admin
+from services.admin import parse_role, require_admin
 from services.errors import DomainError, InvalidInput
-
-log = logging.getLogger(__name__)
 
 
 class Forwarded(Filter):
@@ -41,53 +42,20 @@ class Forwarded(Filter):
         return {"origin": message.forward_origin}
 
 
-def with_hidden_note(text: str, change: Change) -> str:
-    """Tells the acting admin what a ban or a demotion took off sale, if anything."""
-    if not change.products_hidden:
-        return text
-    note = _("Their products hidden from the catalog: {count}.").format(
-        count=change.products_hidden
-    )
-    return f"{text}\n{note}"
-
-
-def find_prompt() -> str:
-    return _(
-        "Send the user's Telegram id or @username, or forward me a message of theirs.\n"
-        "They must have used the bot at least once."
-    )
-
-
-def card_screen(card: UserCard, actor: User) -> Screen:
-    u = card.user
-    lines = [f"<b>👤 {quote(u.full_name, 100)}</b>"]
-    handle = f"@{quote(u.username)} · " if u.username else ""
-    lines.append(f"{handle}id <code>{u.telegram_id}</code>")
-    lines.append(_("Role: {role}").format(role=role_label(u.role)))
-    lines.append(_("Registered: {date}").format(date=u.created_at.strftime("%Y-%m-%d")))
-    lines.append(_("Status: banned") if u.is_banned else _("Status: active"))
-    lines.append(
-        _("Orders: {orders} · Reviews: {reviews}").format(orders=card.orders, reviews=card.reviews)
-    )
-    return Screen("\n".join(lines), user_card_kb(u, actor))
-
-
-async def _card(session: AsyncSession, actor: User, user_id: int) -> Screen:
-    if actor.role is not Role.admin:
+async def _card(ctx: Ctx, user_id: int) -> Screen:
+    if ctx.user.role is not Role.admin:
         # The admin just stepped down: the panel is no longer theirs.
-        return Screen(
-            _("You are now {role}.").format(role=role_label(actor.role)), main_menu_kb(actor.role)
-        )
-    return card_screen(await AdminService(session).card(actor, user_id), actor)
+        return stepped_down_screen(ctx.user.role)
+    return card_screen(await ctx.admin.card(ctx.user, user_id), ctx.user)
 
 
 # -- finding -------------------------------------------------------------------------------
 
 
-async def on_find(query: CallbackQuery, user: User, state: FSMContext) -> None:
-    require_admin(user)
+async def on_find(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:
+    require_admin(ctx.user)
     await state.set_state(AdminStates.find_user)
-    await show(query, Screen(find_prompt(), find_user_kb()))
+    await show(query, find_screen())
 
 
 async def _found(message: Message, state: FSMContext, screen: Screen) -> None:
@@ -95,148 +63,91 @@ async def _found(message: Message, state: FSMContext, screen: Screen) -> None:
     await show(message, screen)
 
 
-async def _retry(message: Message, text: str) -> None:
-    await message.answer(f"{text}\n\n{find_prompt()}", reply_markup=find_user_kb())
-
-
 async def on_find_user_forward(
-    message: Message, origin: object, user: User, session: AsyncSession, state: FSMContext
+    message: Message, origin: object, ctx: Ctx, state: FSMContext
 ) -> None:
     if isinstance(origin, MessageOriginHiddenUser):
-        await _retry(
-            message,
-            _(
-                "This user hides their account in forwarded messages. "
-                "Send their Telegram id or @username instead."
-            ),
-        )
+        await show(message, find_screen(hidden_sender_text()))
         return
     if not isinstance(origin, MessageOriginUser):
-        await _retry(message, _("This message was not forwarded from a person."))
+        await show(message, find_screen(not_from_person_text()))
         return
     try:
-        found = await AdminService(session).by_telegram_id(user, origin.sender_user.id)
+        found = await ctx.admin.by_telegram_id(ctx.user, origin.sender_user.id)
     except DomainError as exc:
-        await _retry(message, domain_message(exc))
+        await show(message, find_screen(domain_message(exc)))
         return
-    await _found(message, state, await _card(session, user, found.id))
+    await _found(message, state, await _card(ctx, found.id))
 
 
-async def on_find_user_input(
-    message: Message, text: str, user: User, session: AsyncSession, state: FSMContext
-) -> None:
+async def on_find_user_input(message: Message, text: str, ctx: Ctx, state: FSMContext) -> None:
     try:
-        found = await AdminService(session).find(user, text)
+        found = await ctx.admin.find(ctx.user, text)
     except DomainError as exc:
-        await _retry(message, domain_message(exc))
+        await show(message, find_screen(domain_message(exc)))
         return
-    await _found(message, state, await _card(session, user, found.id))
+    await _found(message, state, await _card(ctx, found.id))
 
 
 async def on_find_user_other(message: Message) -> None:
-    await _retry(message, _("That is not an id, a username or a forwarded message."))
+    await show(message, find_screen(not_a_user_text()))
 
 
 # -- card and actions ----------------------------------------------------------------------
 
 
-async def _tell_new_role(
-    bot: Bot, session: AsyncSession, i18n: I18n, actor: User, target: User
-) -> None:
-    """Lets the user know, in their language (not the admin who changed their own)."""
-    if target.id == actor.id:
-        return
-
-    def render(locale: str) -> Screen:
-        text = {
-            Role.customer: _("Your role in this shop is now: customer."),
-            Role.seller: _("🎉 You are now a seller in this shop: open /seller to add products."),
-            Role.admin: _("🎉 You are now an admin of this shop: open /admin."),
-        }[target.role]
-        return Screen(text, main_menu_kb(target.role))
-
-    await notify(bot, session, i18n, target, render)
-
-
-async def on_user_card(
-    query: CallbackQuery, callback_data: AdminUserCb, user: User, session: AsyncSession
-) -> None:
-    await show(query, await _card(session, user, callback_data.id))
+async def on_user_card(query: CallbackQuery, callback_data: AdminUserCb, ctx: Ctx) -> None:
+    await show(query, await _card(ctx, callback_data.id))
 
 
 async def on_user_role(
     query: CallbackQuery,
     callback_data: AdminUserCb,
-    user: User,
-    session: AsyncSession,
+    ctx: Ctx,
     callback_answer: CallbackAnswer,
     bot: Bot,
     i18n: I18n,
 ) -> None:
-    require_admin(user)
+    require_admin(ctx.user)
     try:
         role = Role(callback_data.role)
     except ValueError:
         raise InvalidInput() from None
-    change = await AdminService(session).set_role(user, callback_data.id, role)
-    target = change.user
-    text = _("Role: {role}").format(role=role_label(target.role))
-    callback_answer.text = with_hidden_note(text, change)
-    await show(query, await _card(session, user, target.id))
+    change = await ctx.admin.set_role(ctx.user, callback_data.id, role)
+    callback_answer.text = role_changed_text(change.user, change)
+    await show(query, await _card(ctx, change.user.id))
     if change.changed:
-        await _tell_new_role(bot, session, i18n, user, target)
+        await notify_new_role(bot, ctx.session, i18n, ctx.user, change.user)
 
 
 async def on_user_ban(
-    query: CallbackQuery,
-    callback_data: AdminUserCb,
-    user: User,
-    session: AsyncSession,
-    callback_answer: CallbackAnswer,
+    query: CallbackQuery, callback_data: AdminUserCb, ctx: Ctx, callback_answer: CallbackAnswer
 ) -> None:
-    service = AdminService(session)
     if callback_data.action is AdminUserAction.ban:
-        change = await service.ban(user, callback_data.id)
-        text = _("Banned. They will get one notice and be ignored after that.")
-        callback_answer.text = with_hidden_note(text, change)
+        change = await ctx.admin.ban(ctx.user, callback_data.id)
+        callback_answer.text = banned_text(change)
     else:
-        await service.unban(user, callback_data.id)
-        callback_answer.text = _("Unbanned.")
-    await show(query, await _card(session, user, callback_data.id))
+        await ctx.admin.unban(ctx.user, callback_data.id)
+        callback_answer.text = unbanned_text()
+    await show(query, await _card(ctx, callback_data.id))
 
 
 async def cmd_promote(
-    message: Message,
-    command: CommandObject,
-    user: User,
-    session: AsyncSession,
-    state: FSMContext,
-    bot: Bot,
-    i18n: I18n,
+    message: Message, command: CommandObject, ctx: Ctx, state: FSMContext, bot: Bot, i18n: I18n
 ) -> None:
-    require_admin(user)
+    require_admin(ctx.user)
     parts = (command.args or "").split()
     if len(parts) != 2:
-        await message.answer(
-            _(
-                "Usage: <code>/promote &lt;id|@username&gt; &lt;role&gt;</code>, "
-                "where the role is customer, seller or admin."
-            )
-        )
+        await message.answer(promote_usage_text())
         return
     role = parse_role(parts[1])
-    service = AdminService(session)
-    change = await service.set_role(user, (await service.find(user, parts[0])).id, role)
-    target = change.user
+    target = await ctx.admin.find(ctx.user, parts[0])
+    change = await ctx.admin.set_role(ctx.user, target.id, role)
     await state.clear()
-    card = await _card(session, user, target.id)
-    done = _("✅ {name} is now {role}.").format(
-        name=quote(target.full_name, 100), role=role_label(target.role)
-    )
-    done = with_hidden_note(done, change)
-    await show(message, Screen(f"{done}\n\n{card.text}", card.markup))
+    card = await _card(ctx, change.user.id)
+    await show(message, promoted_screen(change, card))
     if change.changed:
-        await _tell_new_role(bot, session, i18n, user, target)
+        await notify_new_role(bot, ctx.session, i18n, ctx.user, change.user)
 
 
 def build_router() -> Router:

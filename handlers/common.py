@@ -1,6 +1,7 @@
-"""Steps several routers share (not a router): leaving a dialog, turning a page of the
-saved search."""
+"""Steps several routers share (not routers themselves): leaving a dialog, a page of
+the saved search, the seller's product list and manage screen, the cart, the invoice."""
 
+from aiogram import Bot
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
@@ -8,8 +9,10 @@ from aiogram.utils.i18n import gettext as _
 from handlers.context import Ctx
 from handlers.states import REPLY_KEYBOARD_STATES, SearchStates
 from keyboards.callback_data import SearchCb
-from models import Product
+from models import Order, Product
 from screens.base import Screen
+from screens.cart import cart_screen
+from screens.payments import invoice
 from screens.search import out_of_date_screen, results_screen
 from screens.seller import PAGE_MAX, manage_screen, products_screen
 
@@ -66,3 +69,29 @@ async def manage_product(ctx: Ctx, product: Product, page: int, note: str | None
     return manage_screen(
         product, path, page, currency=ctx.settings.currency, locale=ctx.locale, note=note
     )
+
+
+async def send_invoice(ctx: Ctx, bot: Bot, order: Order) -> None:
+    """The order's invoice, to the customer who sent this update (checkout's Confirm and
+    the order card's Pay both end here)."""
+    token = ctx.settings.payment_provider_token
+    bill = invoice(
+        order,
+        stars_per_unit=ctx.settings.stars_per_unit,
+        provider_token=token.get_secret_value() if token else None,
+    )
+    await bot.send_invoice(
+        chat_id=ctx.user.telegram_id,
+        title=bill.title,
+        description=bill.description,
+        payload=bill.payload,
+        currency=bill.currency,
+        prices=bill.prices,
+        provider_token=bill.provider_token,
+    )
+
+
+async def cart_page(ctx: Ctx) -> Screen:
+    """The sender's cart (the cart router's screen, and where checkout returns to)."""
+    cart = await ctx.cart.get(ctx.user)
+    return cart_screen(cart, ctx.settings.currency, ctx.locale)

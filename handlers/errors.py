@@ -1,4 +1,9 @@
-"""Domain errors become a short answer; anything else is logged and apologised for."""
+"""Domain errors become a short answer; anything else is logged and apologised for.
+
+These handlers take `locale`, not `ctx`: they run after the update's transaction has
+rolled back, so its session (and the user row read in it) is gone; the language is
+all they need and it is kept in the update's data for them.
+"""
 
 import logging
 
@@ -9,6 +14,7 @@ from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import I18n
 
 from screens.base import domain_message
+from screens.errors import apology_text
 from services.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -38,7 +44,7 @@ async def on_unexpected_error(event: ErrorEvent, i18n: I18n, locale: str = "en")
         "Update %s failed: %r", event.update.update_id, event.exception, exc_info=event.exception
     )
     with i18n.context(), i18n.use_locale(locale):
-        text = i18n.gettext("Sorry, something went wrong. Please try again.")
+        text = apology_text()
     await _reply(event, text)
 
 

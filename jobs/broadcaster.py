@@ -11,7 +11,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError, TelegramRetryAfter
@@ -19,18 +19,10 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config import Settings
-from keyboards.broadcast import progress_kb
 from models import BroadcastStatus
-from services.broadcast import (
-    DONE_TEXT,
-    PROGRESS_TEXT,
-    STOPPED_TEXT,
-    BroadcastService,
-    Claimed,
-    Outcome,
-    Progress,
-)
+from screens.base import Screen
+from screens.broadcast import progress_screen, report_text
+from services.broadcast import BroadcastService, Claimed, Outcome, Progress
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +84,20 @@ class RateLimiter:
         self._paused_until = max(self._paused_until, self.clock() + seconds)
 
 
+class Pace(Protocol):
+    """How fast the sender goes: the few settings it reads (`bot.config.Settings` has
+    them; jobs don't import the shell, so the factory passes them in)."""
+
+    @property
+    def broadcast_rate(self) -> float: ...  # messages a second, 0: no limit
+    @property
+    def broadcast_batch_size(self) -> int: ...  # recipients claimed per transaction
+    @property
+    def broadcast_concurrency(self) -> int: ...  # sends in flight at once
+    @property
+    def broadcast_progress_interval(self) -> float: ...  # seconds between progress edits
+
+
 @dataclass
 class _Job:
     id: int
@@ -111,7 +117,7 @@ class Broadcaster:
     def __init__(
         self,
         pool: async_sessionmaker[AsyncSession],
-        settings: Settings,
+        pace: Pace,
         i18n: I18n,
         *,
         clock: Callable[[], float] = time.monotonic,
@@ -119,10 +125,10 @@ class Broadcaster:
     ) -> None:
         self.pool = pool
         self.i18n = i18n
-        self.batch_size = settings.broadcast_batch_size
-        self.concurrency = settings.broadcast_concurrency
-        self.progress_interval = settings.broadcast_progress_interval
-        self.limiter = RateLimiter(settings.broadcast_rate, clock=clock, sleep=sleep)
+        self.batch_size = pace.broadcast_batch_size
+        self.concurrency = pace.broadcast_concurrency
+        self.progress_interval = pace.broadcast_progress_interval
+        self.limiter = RateLimiter(pace.broadcast_rate, clock=clock, sleep=sleep)
         self.tasks: dict[int, asyncio.Task[None]] = {}
 
     # -- control ---------------------------------------------------------------------
@@ -319,24 +325,25 @@ class Broadcaster:
                 return Outcome.failed
         return Outcome.failed
 
-    # -- what the admin sees ---------------------------------------------------------
+    # -- what the admin sees (in the author's language) -------------------------------
 
-    def _text(self, job: _Job, msgid: str) -> str:
-        p = job.progress
-        return self.i18n.gettext(msgid, locale=job.locale).format(
-            id=job.id, sent=p.sent, failed=p.failed, blocked=p.blocked, left=p.left
-        )
+    def _progress(self, job: _Job) -> Screen:
+        with self.i18n.context(), self.i18n.use_locale(job.locale):
+            return progress_screen(job.id, job.progress)
+
+    def _report_text(self, job: _Job) -> str:
+        stopped = job.progress.status is BroadcastStatus.cancelled
+        with self.i18n.context(), self.i18n.use_locale(job.locale):
+            return report_text(job.id, job.progress, stopped=stopped)
 
     async def _tick(self, job: _Job) -> None:
-        with self.i18n.context(), self.i18n.use_locale(job.locale):
-            markup = progress_kb(job.id)
         while True:
             await asyncio.sleep(self.progress_interval)
-            await self._edit(job, self._text(job, PROGRESS_TEXT), markup)
+            screen = self._progress(job)
+            await self._edit(job, screen.text, screen.markup)
 
     async def _report(self, job: _Job) -> None:
-        stopped = job.progress.status is BroadcastStatus.cancelled
-        text = self._text(job, STOPPED_TEXT if stopped else DONE_TEXT)
+        text = self._report_text(job)
         await self._edit(job, text, None)
         if job.chat_id is not None:
             try:

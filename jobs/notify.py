@@ -8,8 +8,12 @@ from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import User
+from models import Order, User
+from screens.admin_users import new_role_screen
 from screens.base import Screen
+from screens.orders import customer_notice_screen, seller_notice_screen
+from screens.payments import manual_refund_screen
+from services.orders import OrderService
 from services.users import UserService
 
 log = logging.getLogger(__name__)
@@ -32,3 +36,47 @@ async def notify(
     except TelegramAPIError as exc:
         log.warning("Could not notify user %s: %s", to.telegram_id, exc)
     return False
+
+
+# -- what each kind of event tells whom ------------------------------------------------------
+
+
+async def notify_sellers(
+    bot: Bot, i18n: I18n, service: OrderService, order: Order, paid: bool = False
+) -> None:
+    """Each seller with products in the order gets their lines, in their language: when
+    it is placed, and again when it is paid."""
+    for seller, items in await service.sellers(order):
+
+        def render(locale: str, items=items, role=seller.role) -> Screen:
+            return seller_notice_screen(order, items, role, locale, paid=paid)
+
+        await notify(bot, service.session, i18n, seller, render)
+
+
+async def notify_customer(bot: Bot, i18n: I18n, service: OrderService, order: Order) -> None:
+    """The customer learns that staff changed the order's status (or refunded it)."""
+    customer = await service.customer(order)
+    await notify(
+        bot, service.session, i18n, customer, lambda _locale: customer_notice_screen(order)
+    )
+
+
+async def notify_admins_refund(
+    bot: Bot, session: AsyncSession, i18n: I18n, order_id: int, charge_id: str
+) -> None:
+    """A late payment that could not be returned automatically: admins refund it by hand."""
+    for admin in await UserService(session).admins():
+        await notify(
+            bot, session, i18n, admin, lambda _locale: manual_refund_screen(order_id, charge_id)
+        )
+
+
+async def notify_new_role(
+    bot: Bot, session: AsyncSession, i18n: I18n, actor: User, target: User
+) -> None:
+    """The user learns their new role, in their language (not the admin who changed
+    their own)."""
+    if target.id == actor.id:
+        return
+    await notify(bot, session, i18n, target, lambda _locale: new_role_screen(target.role))

@@ -24,33 +24,28 @@ from services.categories import TreeItem
 BUTTON_NAME_LIMIT = 40
 
 
-class Person(Protocol):
-    """A user as the admin's user card buttons need them."""
+class CategoryLike(Protocol):
+    """What the category keyboards read of a category (a row, or any data that has it)."""
 
     @property
     def id(self) -> int: ...
-
-    @property
-    def role(self) -> Role: ...
-
-    @property
-    def is_banned(self) -> bool: ...
-
-
-class Node(Protocol):
-    """A category as the tree's buttons need it."""
-
-    @property
-    def id(self) -> int: ...
-
     @property
     def name(self) -> str: ...
-
     @property
     def parent_id(self) -> int | None: ...
-
     @property
     def is_active(self) -> bool: ...
+
+
+class UserLike(Protocol):
+    """What the user card's buttons read of a user."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def role(self) -> Role: ...
+    @property
+    def is_banned(self) -> bool: ...
 
 
 def role_label(role: Role) -> str:
@@ -93,7 +88,7 @@ def find_user_kb() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[panel_button(), cancel_button()]])
 
 
-def user_card_kb(user: Person, actor: Person) -> InlineKeyboardMarkup:
+def user_card_kb(user: UserLike, actor: UserLike) -> InlineKeyboardMarkup:
     roles = [
         button(
             _("Make {role}").format(role=role_label(role)),
@@ -147,7 +142,9 @@ def category_label(name: str, is_active: bool) -> str:
     return ("🙈 " if not is_active else "📁 ") + trim(name, BUTTON_NAME_LIMIT)
 
 
-def categories_kb(category: Node | None, children: Sequence[Node]) -> InlineKeyboardMarkup:
+def categories_kb(
+    category: CategoryLike | None, children: Sequence[CategoryLike]
+) -> InlineKeyboardMarkup:
     """A level of the tree: its subcategories, and the actions on the category itself."""
     rows = [
         [button(category_label(c.name, c.is_active), _cat(AdminCategoryAction.open, c.id))]
@@ -186,7 +183,7 @@ def categories_kb(category: Node | None, children: Sequence[Node]) -> InlineKeyb
 
 
 def move_targets_kb(
-    category: Node, targets: Sequence[TreeItem], page: int, has_next: bool
+    category: CategoryLike, targets: list[TreeItem], page: int, has_next: bool
 ) -> InlineKeyboardMarkup:
     a = AdminCategoryAction
     rows = []
@@ -208,7 +205,7 @@ def move_targets_kb(
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def delete_confirm_kb(category: Node) -> InlineKeyboardMarkup:
+def delete_confirm_kb(category: CategoryLike) -> InlineKeyboardMarkup:
     a = AdminCategoryAction
     return InlineKeyboardMarkup(
         inline_keyboard=[

@@ -3,7 +3,7 @@ from aiogram.utils.i18n import gettext as _
 
 from keyboards.callback_data import OrderAction, OrderCb, OrdersCb, OrderScope
 from keyboards.common import button, home_button
-from models import Order, OrderStatus
+from models import OrderStatus
 
 
 def status_label(status: OrderStatus) -> str:
@@ -26,7 +26,7 @@ def move_label(status: OrderStatus) -> str:
 
 
 def orders_kb(
-    orders: list[tuple[Order, str]],
+    orders: list[tuple[int, str]],
     *,
     scope: OrderScope,
     status: str,
@@ -34,8 +34,8 @@ def orders_kb(
     has_next: bool,
     extra: list[tuple[str, OrdersCb]],
 ) -> InlineKeyboardMarkup:
-    """`orders` come with their label; `extra` are links to the other order lists."""
-    rows = [[button(label, OrderCb(id=o.id, scope=scope))] for o, label in orders]
+    """`orders`: (order id, its label); `extra` are links to the other order lists."""
+    rows = [[button(label, OrderCb(id=order_id, scope=scope))] for order_id, label in orders]
     nav = []
     if page > 1:
         nav.append(button("◀️", OrdersCb(scope=scope, status=status, page=page - 1)))
@@ -56,7 +56,7 @@ def orders_kb(
 
 
 def order_kb(
-    order: Order,
+    order_id: int,
     *,
     scope: OrderScope,
     can_pay: bool,
@@ -65,7 +65,7 @@ def order_kb(
     can_refund: bool,
 ) -> InlineKeyboardMarkup:
     def act(action: OrderAction, to: str = "") -> OrderCb:
-        return OrderCb(id=order.id, action=action, to=to, scope=scope)
+        return OrderCb(id=order_id, action=action, to=to, scope=scope)
 
     rows = []
     if can_pay:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Order, Product, Review, Role, User
+from services.access import require_admin
 from services.audit import AuditService
 from services.errors import InvalidInput, NotAllowed, NotFound
 from services.texts import N_
@@ -26,12 +27,6 @@ ROLE_NAMES: dict[str, Role] = {
     "админ": Role.admin,
     "администратор": Role.admin,
 }
-
-
-def require_admin(actor: User) -> None:
-    """The actor's role as loaded from the database for this update."""
-    if actor.role is not Role.admin or actor.is_banned:
-        raise NotAllowed()
 
 
 def parse_role(text: str) -> Role:

@@ -5,6 +5,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import AuditEntry, User
+from services.access import require_admin
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +46,6 @@ class AuditService:
         self, actor: User, limit: int = 20, before_id: int | None = None
     ) -> AuditPage:
         """A page of the log, newest first (older than `before_id`), for admins only."""
-        # Imported here: services.admin records through this module.
-        from services.admin import require_admin
-
         require_admin(actor)
         stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit + 1)
         if before_id is not None:

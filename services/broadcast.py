@@ -32,22 +32,9 @@ from models import (
     User,
 )
 from models.base import utcnow
-from services.admin import require_admin
+from services.access import require_admin
 from services.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from services.texts import N_
-
-# Texts the sender shows the admin; translated there, in the author's language.
-PROGRESS_TEXT = N_(
-    "📣 <b>Broadcast #{id}</b>: sending…\n\n✅ Sent: {sent}\n⚠️ Failed: {failed}\n⏳ Left: {left}"
-)
-DONE_TEXT = N_(
-    "📣 <b>Broadcast #{id} finished.</b>\n\n✅ Sent: {sent}\n"
-    "⚠️ Failed: {failed} (blocked the bot: {blocked})"
-)
-STOPPED_TEXT = N_(
-    "📣 <b>Broadcast #{id} stopped.</b>\n\n✅ Sent: {sent}\n"
-    "⚠️ Failed: {failed} (blocked the bot: {blocked})\n⏹ Not sent: {left}"
-)
 
 _r = BroadcastRecipient.__table__
 _b = Broadcast.__table__

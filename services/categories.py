@@ -4,13 +4,13 @@ Every method takes the acting user and checks they are an admin (forged buttons)
 records the change in the audit log.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Category, Product, User
-from services.admin import require_admin
+from services.access import require_admin
 from services.audit import AuditService
 from services.errors import InvalidInput, NotFound
 from services.slugs import unique_slug
@@ -52,12 +52,37 @@ class TreeItem:
     is_active: bool
 
 
+@dataclass(frozen=True, slots=True)
+class CategoryLevel:
+    """A level of the tree as the admin sees it: the top (`category` None) or a category
+    with its path, subcategories and place among its siblings."""
+
+    category: Category | None
+    children: list[Category]
+    chain: list[Category] = field(default_factory=list)  # root first, the category last
+    place: int = 0  # 1-based, among `siblings`
+    siblings: int = 0
+    products: int = 0  # product rows, deleted ones too
+
+
 class CategoryService:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self.audit = AuditService(session)
 
     # -- reading ---------------------------------------------------------------------
+
+    async def level(self, actor: User, category_id: int) -> CategoryLevel:
+        """The top level (0) or a category, with what its admin screen shows."""
+        if not category_id:
+            return CategoryLevel(None, await self.children(actor, None))
+        category = await self.get(actor, category_id)
+        chain = await self.path(actor, category)
+        children = await self.children(actor, category.id)
+        siblings = await self.children(actor, category.parent_id)
+        products, _subs = await self.counts(category.id)
+        place = next(i for i, c in enumerate(siblings) if c.id == category.id) + 1
+        return CategoryLevel(category, children, chain, place, len(siblings), products)
 
     async def get(self, actor: User, category_id: int, fresh: bool = False) -> Category:
         """`fresh`: read the row again even if the session holds it already."""

@@ -10,28 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from models import CartItem, Order, OrderItem, OrderStatus, PaymentMethod, Product, Role, User
+from services import order_rules as rules
 from services.catalog import MAX_ID, shown_category_ids
 from services.errors import DomainError, NotAllowed, NotFound
+from services.order_rules import REFUNDABLE, clamp_page
 from services.texts import N_
 from services.users import UserService
 
 ORDER_NOT_FOUND = N_("Order not found.")
 ALREADY_PLACED = N_("Your order is already placed, or your cart is empty.")
-
-# What sellers and admins may do to an order, by its status. Cash-on-delivery orders
-# ship unpaid; cancelling returns the stock.
-STAFF_MOVES: dict[OrderStatus, tuple[OrderStatus, ...]] = {
-    OrderStatus.new: (OrderStatus.shipped, OrderStatus.cancelled),
-    OrderStatus.paid: (OrderStatus.shipped,),
-    OrderStatus.shipped: (OrderStatus.delivered,),
-}
-REFUNDABLE = (OrderStatus.paid, OrderStatus.shipped, OrderStatus.delivered)
-# A forged page number must not overflow OFFSET; nobody pages this far by hand.
-MAX_PAGE = 10_000
-
-
-def clamp_page(page: int) -> int:
-    return min(max(page, 1), MAX_PAGE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,23 +188,12 @@ class OrderService:
             raise NotFound(ORDER_NOT_FOUND)
         return order
 
-    @staticmethod
-    def _may_see(viewer: User, order: Order) -> bool:
-        if order.user_id == viewer.id or viewer.role is Role.admin:
-            return True
-        return viewer.role is Role.seller and any(i.seller_id == viewer.id for i in order.items)
-
-    @staticmethod
-    def is_staff_for(viewer: User, order: Order) -> bool:
-        """May change the whole order's status: an admin, or a seller who owns every line
-        of it (one seller must not cancel or ship another seller's goods)."""
-        if viewer.role is Role.admin:
-            return True
-        return (
-            viewer.role is Role.seller
-            and bool(order.items)
-            and all(i.seller_id == viewer.id for i in order.items)
-        )
+    # The rules themselves are pure (services.order_rules); the service applies them.
+    _may_see = staticmethod(rules.may_see)
+    is_staff_for = staticmethod(rules.is_staff_for)
+    moves = staticmethod(rules.moves)
+    refundable = staticmethod(rules.refundable)
+    view = staticmethod(rules.view)
 
     async def page(
         self,
@@ -315,22 +291,6 @@ class OrderService:
             await self._return_stock(order)
         return order
 
-    @staticmethod
-    def moves(order: Order) -> tuple[OrderStatus, ...]:
-        moves = STAFF_MOVES.get(order.status, ())
-        if order.status is OrderStatus.new and order.payment_method is not PaymentMethod.cod:
-            # Prepaid orders ship only once paid.
-            moves = tuple(m for m in moves if m is not OrderStatus.shipped)
-        return moves
-
-    @staticmethod
-    def refundable(order: Order) -> bool:
-        return (
-            order.payment_method is PaymentMethod.stars
-            and order.status in REFUNDABLE
-            and order.telegram_payment_charge_id is not None
-        )
-
     async def refund(self, admin: User, order_id: int) -> Order:
         """Marks a Stars payment refunded and returns the stock.
 
@@ -427,7 +387,3 @@ class OrderService:
     async def mark_refunded(self, order: Order) -> None:
         """A late payment of a cancelled order went back (its stock already has)."""
         await self._move(order, (OrderStatus.cancelled,), OrderStatus.refunded)
-
-
-def line_total(items: list[OrderItem]) -> Decimal:
-    return sum((i.unit_price * i.quantity for i in items), Decimal(0))

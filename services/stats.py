@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Category, Product, Review, Role, User
-from services.admin import require_admin
+from services.access import require_admin
 
 
 @dataclass(frozen=True, slots=True)

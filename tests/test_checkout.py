@@ -6,9 +6,9 @@ from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendInvoice, S
 from aiogram.types import ReplyKeyboardMarkup, ReplyKeyboardRemove
 from sqlalchemy import func, select
 
-from handlers.checkout import normalize_phone
 from keyboards.callback_data import CartAction, CartAddCb, CartCb, CheckoutAction, CheckoutCb
 from models import CartItem, Order, OrderItem, OrderStatus, PaymentMethod, Product
+from services.checkout import normalize_phone
 from services.errors import DomainError
 from services.orders import Contact, OrderService
 from tests.factories import make_category, make_product, make_user

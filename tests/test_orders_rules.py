@@ -2,7 +2,7 @@
 
 from keyboards.callback_data import OrderAction, OrderCb, OrdersCb, OrderScope
 from models import Order, OrderStatus, Product, Role
-from services.orders import MAX_PAGE
+from services.order_rules import MAX_PAGE
 from tests.conftest import ADMIN_ID
 from tests.factories import make_user
 from tests.test_orders import fresh, place, world

@@ -1,0 +1,87 @@
+"""Admin's category screens: a level of the tree, the name prompts, moving, deleting."""
+
+from aiogram.utils.i18n import gettext as _
+
+from keyboards.admin import categories_kb, category_step_kb, delete_confirm_kb, move_targets_kb
+from keyboards.formatting import quote
+from models import Category
+from screens.base import Screen
+from services.categories import NAME_LIMIT, CategoryLevel, TreeItem
+
+
+def level_screen(level: CategoryLevel) -> Screen:
+    """A level of the tree: the top or a category with its details and actions."""
+    category = level.category
+    if category is None:
+        text = _("<b>🗂 Categories</b>\nTop level: {count}. Hidden ones are marked 🙈.").format(
+            count=len(level.children)
+        )
+        if not level.children:
+            text += "\n\n" + _("There are no categories yet.")
+        return Screen(text, categories_kb(None, level.children))
+    lines = [
+        "<b>🗂 " + " › ".join(quote(c.name, 40) for c in level.chain) + "</b>",
+        _("Slug: <code>{slug}</code>").format(slug=quote(category.slug)),
+        _("Visible to customers") if category.is_active else _("🙈 Hidden from customers"),
+        _("Products: {products} · Subcategories: {children}").format(
+            products=level.products, children=len(level.children)
+        ),
+        _("Position: {place} of {count}").format(place=level.place, count=level.siblings),
+    ]
+    return Screen("\n".join(lines), categories_kb(category, level.children))
+
+
+def name_hint() -> str:
+    return _("Up to {limit} characters.").format(limit=NAME_LIMIT)
+
+
+def _name_prompt(text: str, back_to: int) -> Screen:
+    return Screen(f"{text}\n{name_hint()}", category_step_kb(back_to))
+
+
+def new_name_screen(parent: Category | None) -> Screen:
+    if parent is None:
+        text = _("Send the name of the new top-level category.")
+        return _name_prompt(text, 0)
+    text = _("Send the name of the new subcategory of <b>{parent}</b>.").format(
+        parent=quote(parent.name)
+    )
+    return _name_prompt(text, parent.id)
+
+
+def rename_screen(category: Category) -> Screen:
+    text = _("Send the new name of <b>{name}</b>.").format(name=quote(category.name))
+    return _name_prompt(text, category.id)
+
+
+def name_retry_screen(problem: str, back_to: int) -> Screen:
+    hint = _("Send another name, or press Cancel.")
+    return Screen(f"{problem}\n{hint}", category_step_kb(back_to))
+
+
+def name_as_text_screen(back_to: int) -> Screen:
+    text = _("Please send the name as text.") + "\n" + name_hint()
+    return Screen(text, category_step_kb(back_to))
+
+
+def move_screen(category: Category, targets: list[TreeItem], page: int, size: int) -> Screen:
+    """A page of the places the category may move to."""
+    chunk = targets[(page - 1) * size : page * size]
+    text = _("Where should <b>{name}</b> go? Choose its new parent.").format(
+        name=quote(category.name)
+    )
+    markup = move_targets_kb(category, chunk, page, has_next=len(targets) > page * size)
+    return Screen(text, markup)
+
+
+def delete_ask_screen(category: Category) -> Screen:
+    text = _("Delete the category <b>{name}</b>? This can't be undone.").format(
+        name=quote(category.name)
+    )
+    return Screen(text, delete_confirm_kb(category))
+
+
+def visibility_text(visible: bool) -> str:
+    if visible:
+        return _("Shown to customers again.")
+    return _("Hidden: customers no longer see it or its products.")

@@ -1,0 +1,109 @@
+"""Admin's user screens: finding a user, their card, what a role change or ban did, and
+the notice a user gets about their new role."""
+
+from aiogram.utils.i18n import gettext as _
+
+from keyboards.admin import find_user_kb, role_label, user_card_kb
+from keyboards.formatting import quote
+from keyboards.menu import main_menu_kb
+from models import Role, User
+from screens.base import Screen
+from services.admin import Change, UserCard
+
+
+def with_hidden_note(text: str, change: Change) -> str:
+    """Tells the acting admin what a ban or a demotion took off sale, if anything."""
+    if not change.products_hidden:
+        return text
+    note = _("Their products hidden from the catalog: {count}.").format(
+        count=change.products_hidden
+    )
+    return f"{text}\n{note}"
+
+
+def find_prompt() -> str:
+    return _(
+        "Send the user's Telegram id or @username, or forward me a message of theirs.\n"
+        "They must have used the bot at least once."
+    )
+
+
+def find_screen(problem: str = "") -> Screen:
+    """The prompt, after what was wrong with the last answer if there was one."""
+    text = f"{problem}\n\n{find_prompt()}" if problem else find_prompt()
+    return Screen(text, find_user_kb())
+
+
+def hidden_sender_text() -> str:
+    return _(
+        "This user hides their account in forwarded messages. "
+        "Send their Telegram id or @username instead."
+    )
+
+
+def not_from_person_text() -> str:
+    return _("This message was not forwarded from a person.")
+
+
+def not_a_user_text() -> str:
+    return _("That is not an id, a username or a forwarded message.")
+
+
+def card_screen(card: UserCard, actor: User) -> Screen:
+    u = card.user
+    lines = [f"<b>👤 {quote(u.full_name, 100)}</b>"]
+    handle = f"@{quote(u.username)} · " if u.username else ""
+    lines.append(f"{handle}id <code>{u.telegram_id}</code>")
+    lines.append(_("Role: {role}").format(role=role_label(u.role)))
+    lines.append(_("Registered: {date}").format(date=u.created_at.strftime("%Y-%m-%d")))
+    lines.append(_("Status: banned") if u.is_banned else _("Status: active"))
+    lines.append(
+        _("Orders: {orders} · Reviews: {reviews}").format(orders=card.orders, reviews=card.reviews)
+    )
+    return Screen("\n".join(lines), user_card_kb(u, actor))
+
+
+def stepped_down_screen(role: Role) -> Screen:
+    """An admin who just stepped down: the panel is no longer theirs."""
+    return Screen(_("You are now {role}.").format(role=role_label(role)), main_menu_kb(role))
+
+
+def role_changed_text(target: User, change: Change) -> str:
+    """The callback answer after a role button."""
+    return with_hidden_note(_("Role: {role}").format(role=role_label(target.role)), change)
+
+
+def banned_text(change: Change) -> str:
+    text = _("Banned. They will get one notice and be ignored after that.")
+    return with_hidden_note(text, change)
+
+
+def unbanned_text() -> str:
+    return _("Unbanned.")
+
+
+def promote_usage_text() -> str:
+    return _(
+        "Usage: <code>/promote &lt;id|@username&gt; &lt;role&gt;</code>, "
+        "where the role is customer, seller or admin."
+    )
+
+
+def promoted_screen(change: Change, card: Screen) -> Screen:
+    """/promote's answer: what changed, then the user's card."""
+    target = change.user
+    done = _("✅ {name} is now {role}.").format(
+        name=quote(target.full_name, 100), role=role_label(target.role)
+    )
+    done = with_hidden_note(done, change)
+    return Screen(f"{done}\n\n{card.text}", card.markup)
+
+
+def new_role_screen(role: Role) -> Screen:
+    """What a user is told when an admin changes their role."""
+    text = {
+        Role.customer: _("Your role in this shop is now: customer."),
+        Role.seller: _("🎉 You are now a seller in this shop: open /seller to add products."),
+        Role.admin: _("🎉 You are now an admin of this shop: open /admin."),
+    }[role]
+    return Screen(text, main_menu_kb(role))

@@ -1,0 +1,152 @@
+"""The orders' screens: the order card, the lists, the confirmations, and the notices
+sellers and customers get about an order."""
+
+from aiogram.utils.i18n import gettext as _
+
+from keyboards.callback_data import OrderAction, OrdersCb, OrderScope
+from keyboards.formatting import fits, money, quote
+from keyboards.orders import confirm_kb, open_order_kb, order_kb, orders_kb, status_label
+from models import Order, OrderItem, PaymentMethod, Role
+from screens.base import Screen
+from services.order_rules import OrderView, line_total
+
+
+def payment_label(method: PaymentMethod) -> str:
+    return {
+        PaymentMethod.stars: _("Telegram Stars"),
+        PaymentMethod.provider: _("card"),
+        PaymentMethod.cod: _("on delivery"),
+    }[method]
+
+
+def order_text(order: Order, items: list[OrderItem], locale: str, heading: str = "") -> str:
+    """The order card; `items` are all lines for the customer and admins, a seller's own
+    lines for a seller."""
+    # 20 long names, an address and a comment can pass Telegram's limit: shorter names.
+    for name_limit in (60, 30, 12):
+        text = _order_text(order, items, locale, heading, name_limit)
+        if fits(text):
+            break
+    return text
+
+
+def _order_text(
+    order: Order, items: list[OrderItem], locale: str, heading: str, name_limit: int
+) -> str:
+    cur = order.currency
+    out = [heading] if heading else []
+    out.append(
+        "📦 <b>" + _("Order #{id}").format(id=order.id) + "</b> · " + status_label(order.status)
+    )
+    out.append(order.created_at.strftime("%Y-%m-%d %H:%M UTC"))
+    out.append("")
+    for n, item in enumerate(items, 1):
+        out.append(
+            f"{n}. {quote(item.name, name_limit)}: {item.quantity} × "
+            f"{money(item.unit_price, cur, locale)} = {money(item.line_total, cur, locale)}"
+        )
+    if len(items) == len(order.items):
+        total = money(order.total, cur, locale)
+        out.append("<b>" + _("Total: {total}").format(total=total) + "</b>")
+    else:
+        subtotal = money(line_total(items), cur, locale)
+        out.append("<b>" + _("Your lines: {total}").format(total=subtotal) + "</b>")
+    out.append("")
+    out.append(_("Payment: {method}").format(method=payment_label(order.payment_method)))
+    out.append(
+        _("Recipient: {name}, {phone}").format(name=quote(order.contact_name), phone=order.phone)
+    )
+    if order.address is None:
+        out.append(_("Delivery: pickup"))
+    else:
+        out.append(_("Delivery: {address}").format(address=quote(order.address, 300)))
+    if order.comment:
+        out.append(_("Comment: {comment}").format(comment=quote(order.comment, 500)))
+    return "\n".join(out)
+
+
+def card_screen(view: OrderView, scope: OrderScope, locale: str) -> Screen:
+    order = view.order
+    markup = order_kb(
+        order.id,
+        scope=scope,
+        can_pay=view.can_pay,
+        can_cancel=view.can_cancel,
+        moves=view.moves,
+        can_refund=view.can_refund,
+    )
+    return Screen(order_text(order, view.items, locale), markup)
+
+
+def list_screen(
+    orders: list[Order],
+    *,
+    scope: OrderScope,
+    status: str,
+    page: int,
+    has_next: bool,
+    viewer_role: Role,
+    locale: str,
+) -> Screen:
+    """A page of one of the order lists, with links to the other lists the viewer has."""
+    title = {
+        OrderScope.mine: _("My orders"),
+        OrderScope.sales: _("Orders with my products"),
+        OrderScope.all: _("All orders"),
+    }[scope]
+    if not orders:
+        body = _("No orders here yet.")
+    else:
+        body = _("Page {page}. Choose an order:").format(page=page)
+    labeled = [
+        (o.id, f"#{o.id} · {money(o.total, o.currency, locale)} · {status_label(o.status)}")
+        for o in orders
+    ]
+    extra = []
+    if scope is OrderScope.mine:
+        if viewer_role in (Role.seller, Role.admin):
+            extra.append(("🏪 " + _("Orders with my products"), OrdersCb(scope=OrderScope.sales)))
+        if viewer_role is Role.admin:
+            extra.append(("🗂 " + _("All orders"), OrdersCb(scope=OrderScope.all)))
+    else:
+        extra.append(("📦 " + _("My orders"), OrdersCb(scope=OrderScope.mine)))
+    markup = orders_kb(
+        labeled, scope=scope, status=status, page=page, has_next=has_next, extra=extra
+    )
+    return Screen(f"📦 <b>{title}</b>\n\n{body}", markup)
+
+
+def cancel_ask_screen(order_id: int, scope: OrderScope) -> Screen:
+    text = _("Cancel order #{id}? Its items go back on sale.").format(id=order_id)
+    return Screen(text, confirm_kb(order_id, OrderAction.cancel_yes, _("Yes, cancel it"), scope))
+
+
+def refund_ask_screen(order_id: int, scope: OrderScope) -> Screen:
+    text = _("Refund order #{id}? The Stars go back to the customer and the items go back on sale.")
+    markup = confirm_kb(order_id, OrderAction.refund_yes, _("Yes, refund"), scope)
+    return Screen(text.format(id=order_id), markup)
+
+
+def status_changed_text(order: Order) -> str:
+    return _("Order #{id} is now {status}.").format(id=order.id, status=status_label(order.status))
+
+
+# -- notices to the other side of an order -------------------------------------------------
+
+
+def seller_notice_screen(
+    order: Order, items: list[OrderItem], seller_role: Role, locale: str, *, paid: bool
+) -> Screen:
+    """A seller's lines of an order: when it is placed, and again when it is paid. The
+    button opens it from the seller's list (an admin's: all orders)."""
+    scope = OrderScope.all if seller_role is Role.admin else OrderScope.sales
+    if paid:
+        heading = "💰 " + _("Order #{id} is paid: it can be shipped.").format(id=order.id)
+    else:
+        heading = "🔔 " + _("New order with your products:")
+    return Screen(order_text(order, items, locale, heading), open_order_kb(order.id, scope))
+
+
+def customer_notice_screen(order: Order) -> Screen:
+    """The customer learns the order's new status."""
+    return Screen("🔔 " + status_changed_text(order), open_order_kb(order.id, OrderScope.mine))

@@ -1,0 +1,76 @@
+"""What payments show: the invoice, the answers to a payment, /paysupport, and the
+notice admins get when a payment needs a manual refund."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from aiogram.types import LabeledPrice
+from aiogram.utils.i18n import gettext as _
+
+from keyboards.formatting import trim
+from models import Order, PaymentMethod
+from screens.base import Screen
+from services.payments import invoice_amount, invoice_currency, payload
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    """The fields of sendInvoice for one order."""
+
+    title: str
+    description: str
+    payload: str
+    currency: str
+    prices: list[LabeledPrice]
+    provider_token: str | None
+
+
+def invoice(order: Order, *, stars_per_unit: Decimal, provider_token: str | None) -> Invoice:
+    method = order.payment_method
+    title = _("Order #{id}").format(id=order.id)
+    description = trim(", ".join(f"{i.name} × {i.quantity}" for i in order.items), 255) or title
+    amount = invoice_amount(order.total, method, order.currency, stars_per_unit)
+    return Invoice(
+        title=title,
+        description=description,
+        payload=payload(order.id),
+        currency=invoice_currency(method, order.currency),
+        prices=[LabeledPrice(label=title, amount=amount)],
+        provider_token=provider_token
+        if provider_token and method is PaymentMethod.provider
+        else None,
+    )
+
+
+def paid_text(order_id: int) -> str:
+    return "✅ " + _("Payment received, thank you! Order #{id} is paid.").format(id=order_id)
+
+
+def late_payment_text(order_id: int, *, refunded: bool) -> str:
+    """A payment for an order no longer awaiting one (cancelled, or paid already)."""
+    if refunded:
+        text = _("Order #{id} was no longer awaiting payment, so your Stars were returned.")
+    else:
+        text = _(
+            "Order #{id} was no longer awaiting payment. We will refund you; "
+            "write /paysupport if you have questions."
+        )
+    return text.format(id=order_id)
+
+
+def manual_refund_screen(order_id: int, charge_id: str) -> Screen:
+    text = _("⚠️ A payment for order #{id} needs a manual refund (charge {charge}).")
+    return Screen(text.format(id=order_id, charge=charge_id))
+
+
+def paysupport_screen() -> Screen:
+    return Screen(
+        "💬 <b>"
+        + _("Payment support")
+        + "</b>\n\n"
+        + _(
+            "Something wrong with a payment? Write to us here: tell us the order number "
+            "and what happened. Orders cancelled before they ship are refunded in full; "
+            "Telegram Stars go back to your Stars balance. Open /orders to see your orders."
+        )
+    )

@@ -1,0 +1,54 @@
+"""The checkout dialog's rules: what each step accepts, and whether the summary the
+customer confirms still shows their cart. Pure functions over what the customer typed
+(the dialog's data) and the cart; no I/O."""
+
+import re
+from decimal import Decimal
+
+from services.cart import Cart
+from services.orders import SummaryLine, SummaryOutdated, same_lines
+from services.texts import N_
+
+NAME_MAX = 64
+ADDRESS_MIN, ADDRESS_MAX = 5, 300
+COMMENT_MAX = 500
+_PHONE_JUNK = re.compile(r"[\s\-().]")
+_PHONE = re.compile(r"\+?\d{10,15}")
+
+PRICES_CHANGED = N_("Prices have changed. Check the new summary and confirm again.")
+
+
+def normalize_phone(text: str) -> str | None:
+    """'+7 (999) 123-45-67' → '+79991234567'; None unless 10-15 digits."""
+    bare = _PHONE_JUNK.sub("", text)
+    return "+" + bare.lstrip("+") if _PHONE.fullmatch(bare) else None
+
+
+def complete(data: dict) -> bool:
+    """The steps before the summary were all answered (a dialog from an older version of
+    the bot, or edited storage, may lack some)."""
+    return {"name", "phone", "address"} <= data.keys()
+
+
+def summary_lines(cart: Cart) -> list[list]:
+    """What Confirm must order, as the dialog stores it: these lines at these prices."""
+    return [[line.product_id, line.quantity, str(line.price)] for line in cart.lines]
+
+
+def confirmed_summary(data: dict) -> list[SummaryLine] | None:
+    """The lines of the summary the customer confirmed (None: a dialog from before the
+    summary was stored, or edited storage)."""
+    try:
+        return [SummaryLine(int(p), int(q), Decimal(str(price))) for p, q, price in data["lines"]]
+    except (KeyError, TypeError, ValueError, ArithmeticError):
+        return None
+
+
+def outdated(summary: list[SummaryLine] | None, cart: Cart) -> str | None:
+    """Why the summary no longer shows the cart, as a msgid (None: it does)."""
+    if summary is None or not same_lines(summary, {x.product_id: x.quantity for x in cart.lines}):
+        return SummaryOutdated.message
+    prices = {line.product_id: line.price for line in summary}
+    if any(line.price != prices[line.product_id] for line in cart.lines):
+        return PRICES_CHANGED
+    return None

@@ -1,0 +1,95 @@
+"""The rules of an order's life, as pure functions of the order and who looks at it:
+who may see it, who may move it to which status, what can be refunded, which lines a
+viewer sees, and which buttons its card offers. No database here: `OrderService`
+applies these rules to the rows it reads and changes."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from models import Order, OrderItem, OrderStatus, PaymentMethod, Role, User
+
+# What sellers and admins may do to an order, by its status. Cash-on-delivery orders
+# ship unpaid; cancelling returns the stock.
+STAFF_MOVES: dict[OrderStatus, tuple[OrderStatus, ...]] = {
+    OrderStatus.new: (OrderStatus.shipped, OrderStatus.cancelled),
+    OrderStatus.paid: (OrderStatus.shipped,),
+    OrderStatus.shipped: (OrderStatus.delivered,),
+}
+REFUNDABLE = (OrderStatus.paid, OrderStatus.shipped, OrderStatus.delivered)
+# A forged page number must not overflow OFFSET; nobody pages this far by hand.
+MAX_PAGE = 10_000
+
+
+def clamp_page(page: int) -> int:
+    return min(max(page, 1), MAX_PAGE)
+
+
+def may_see(viewer: User, order: Order) -> bool:
+    if order.user_id == viewer.id or viewer.role is Role.admin:
+        return True
+    return viewer.role is Role.seller and any(i.seller_id == viewer.id for i in order.items)
+
+
+def is_staff_for(viewer: User, order: Order) -> bool:
+    """May change the whole order's status: an admin, or a seller who owns every line
+    of it (one seller must not cancel or ship another seller's goods)."""
+    if viewer.role is Role.admin:
+        return True
+    return (
+        viewer.role is Role.seller
+        and bool(order.items)
+        and all(i.seller_id == viewer.id for i in order.items)
+    )
+
+
+def moves(order: Order) -> tuple[OrderStatus, ...]:
+    allowed = STAFF_MOVES.get(order.status, ())
+    if order.status is OrderStatus.new and order.payment_method is not PaymentMethod.cod:
+        # Prepaid orders ship only once paid.
+        allowed = tuple(m for m in allowed if m is not OrderStatus.shipped)
+    return allowed
+
+
+def refundable(order: Order) -> bool:
+    return (
+        order.payment_method is PaymentMethod.stars
+        and order.status in REFUNDABLE
+        and order.telegram_payment_charge_id is not None
+    )
+
+
+def visible_items(viewer: User, order: Order) -> list[OrderItem]:
+    """All lines for the customer and admins, a seller's own lines for a seller."""
+    if order.user_id == viewer.id or viewer.role is Role.admin:
+        return list(order.items)
+    return [i for i in order.items if i.seller_id == viewer.id]
+
+
+def line_total(items: list[OrderItem]) -> Decimal:
+    return sum((i.unit_price * i.quantity for i in items), Decimal(0))
+
+
+@dataclass(frozen=True, slots=True)
+class OrderView:
+    """An order as one viewer may see and act on it: what its card shows."""
+
+    order: Order
+    items: list[OrderItem]  # the lines this viewer sees
+    can_pay: bool
+    can_cancel: bool
+    moves: tuple[OrderStatus, ...]
+    can_refund: bool
+
+
+def view(viewer: User, order: Order) -> OrderView:
+    own = order.user_id == viewer.id
+    return OrderView(
+        order=order,
+        items=visible_items(viewer, order),
+        can_pay=own
+        and order.status is OrderStatus.new
+        and order.payment_method is not PaymentMethod.cod,
+        can_cancel=own and order.status is OrderStatus.new,
+        moves=moves(order) if is_staff_for(viewer, order) else (),
+        can_refund=viewer.role is Role.admin and refundable(order),
+    )
