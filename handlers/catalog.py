@@ -16,7 +16,8 @@ from keyboards.callback_data import CategoryCb, MenuAction, MenuCb, ProductCb, S
 from keyboards.catalog import SEARCH_BACK
 from screens.base import Screen, show
 from screens.catalog import browse_screen, product_screen
-from services.catalog import ProductCard, card_read, category_read
+from services.catalog import ProductCard
+from services.catalog_reads import card_read, category_read
 
 
 async def _category(

@@ -7,7 +7,6 @@ from urllib.parse import urlencode
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy import Row
 
 from keyboards.callback_data import (
     CartAddCb,
@@ -23,7 +22,7 @@ from keyboards.callback_data import (
 )
 from keyboards.common import button, cancel_button, home_button
 from keyboards.formatting import BUTTON_TEXT_LIMIT, money, trim
-from services.catalog import Page
+from services.catalog import CategoryItem, ListedProduct, Page
 
 SEARCH_BACK = -1  # ProductCb.category_id of a card opened from search results
 
@@ -41,7 +40,9 @@ def share_url(link: str) -> str:
     return "https://t.me/share/url?" + urlencode({"url": link})
 
 
-def _product_button(row: Row, cb: CallbackData, currency: str, locale: str) -> InlineKeyboardButton:
+def _product_button(
+    row: ListedProduct, cb: CallbackData, currency: str, locale: str
+) -> InlineKeyboardButton:
     price = price_text(row.price, currency, locale)
     mark = "" if row.stock > 0 else " · " + _("out of stock")
     # Names are cut before the price so every label stays within Telegram's 64 characters.
@@ -63,7 +64,7 @@ def _nav_row(page: Page, make: Callable[[int, int], CallbackData]) -> list[Inlin
     return row
 
 
-def catalog_kb(children: Sequence[Row]) -> InlineKeyboardMarkup:
+def catalog_kb(children: Sequence[CategoryItem]) -> InlineKeyboardMarkup:
     """The top level: categories, then Search and the main menu."""
     rows = [[button("📂 " + trim(c.name, 60), CategoryCb(id=c.id))] for c in children]
     rows.append([button("🔍 " + _("Search"), MenuCb(action=MenuAction.search)), home_button()])
@@ -73,7 +74,7 @@ def catalog_kb(children: Sequence[Row]) -> InlineKeyboardMarkup:
 def category_kb(
     category_id: int,
     parent_id: int | None,
-    children: Sequence[Row],
+    children: Sequence[CategoryItem],
     products: Page,
     *,
     currency: str,

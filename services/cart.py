@@ -5,7 +5,8 @@ from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import CartItem, Product, User
-from services.catalog import MAX_ID, CatalogService, shown_category_ids
+from services.catalog import CatalogService
+from services.catalog_reads import MAX_ID, shown_category_ids
 from services.errors import DomainError, NotFound
 from services.texts import N_
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from models import CartItem, Order, OrderItem, OrderStatus, PaymentMethod, Product, Role, User
 from services import order_rules as rules
-from services.catalog import MAX_ID, shown_category_ids
+from services.catalog_reads import MAX_ID, shown_category_ids
 from services.errors import DomainError, NotAllowed, NotFound
 from services.order_rules import REFUNDABLE, clamp_page
 from services.texts import N_

@@ -20,7 +20,8 @@ from models import Product, Review, User
 from models.base import utcnow
 from services.admin import require_admin
 from services.audit import AuditService
-from services.catalog import MAX_ID, CatalogService
+from services.catalog import CatalogService
+from services.catalog_reads import MAX_ID
 from services.errors import InvalidInput, NotAllowed, NotFound
 from services.texts import N_
 from services.users import UserService

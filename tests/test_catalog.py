@@ -12,7 +12,8 @@ from sqlalchemy import event, select
 from db import readahead as prefetch
 from keyboards.callback_data import CartAddCb, CategoryCb, ProductCb, ReviewStartCb
 from models import Category, Product, Review, User
-from services.catalog import CatalogService, ProductCard, category_read
+from services.catalog import CatalogService, ProductCard
+from services.catalog_reads import category_read
 from services.users import UserService
 from tests.factories import make_category, make_product, make_user
 from tests.tg import BOT_USERNAME, forged
