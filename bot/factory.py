@@ -23,6 +23,7 @@ from bot.middlewares.user import UserMiddleware
 from bot.storage import SqlStorage
 from handlers import build_routers, read_ahead
 from jobs.broadcaster import Broadcaster
+from screens.base import Shown
 
 
 def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
@@ -30,11 +31,13 @@ def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
         session = AiohttpSession()
         if settings.telegram_api_url:
             session.api = TelegramAPIServer.from_base(settings.telegram_api_url)
-    return Bot(
+    bot = Bot(
         token=settings.require_token(),
         session=session,
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
+    bot.shown = Shown()  # type: ignore[attr-defined]  # what show() last put in each message
+    return bot
 
 
 def create_storage(settings: Settings, pool: async_sessionmaker[AsyncSession]) -> BaseStorage:

@@ -4,6 +4,7 @@ Telegram can't turn a text message into a photo by editing (or back), and refuse
 edits that change nothing; this is the one place that knows.
 """
 
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from aiogram.exceptions import TelegramBadRequest
@@ -21,11 +22,46 @@ class Screen:
     photo: str | None = None  # a Telegram file id or an image URL
 
 
+class Shown:
+    """What the bot last put in each message it edited (this process, the latest few
+    thousand). A double-tapped button's second press carries the message as it was
+    before the first press changed it; this says what it shows now, so the second press
+    sends nothing. Trusted only while nobody else edited the message since (its
+    `edit_date` is not newer than ours)."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._last: OrderedDict[tuple[int, int], tuple[Screen, int | None]] = OrderedDict()
+
+    def get(self, message: Message) -> Screen | None:
+        found = self._last.get((message.chat.id, message.message_id))
+        if found is None:
+            return None
+        screen, edited = found
+        newer = message.edit_date is not None and (edited is None or message.edit_date > edited)
+        return None if newer else screen
+
+    def put(self, message: Message, screen: Screen) -> None:
+        """`message`: as the edit left it."""
+        key = (message.chat.id, message.message_id)
+        self._last[key] = (screen, message.edit_date)
+        self._last.move_to_end(key)
+        if len(self._last) > self.size:
+            self._last.popitem(last=False)
+
+
 async def show(event: Message | CallbackQuery, screen: Screen) -> None:
     if isinstance(event, CallbackQuery):
         message = event.message
         if isinstance(message, Message):
-            if shows(message, screen) or await _edit(message, screen):
+            memory: Shown | None = getattr(event.bot, "shown", None)
+            last = memory.get(message) if memory is not None else None
+            if _same(last, screen) if last is not None else shows(message, screen):
+                return
+            edited = await _edit(message, screen)
+            if edited is not None:
+                if memory is not None:
+                    memory.put(edited, screen)
                 return
         if message is None:
             return
@@ -39,6 +75,10 @@ async def show(event: Message | CallbackQuery, screen: Screen) -> None:
         except TelegramBadRequest:
             pass  # a photo Telegram can no longer fetch: the text still goes out
     await target.answer(screen.text, reply_markup=screen.markup)
+
+
+def _same(a: Screen, b: Screen) -> bool:
+    return a.text == b.text and a.photo == b.photo and _same_buttons(a.markup, b.markup)
 
 
 def shows(message: Message, screen: Screen) -> bool:
@@ -72,25 +112,27 @@ def _same_buttons(shown: object, wanted: InlineKeyboardMarkup | None) -> bool:
 _REPLACEABLE = ("can't be edited", "not found", "no text in the message", "no media", "no caption")
 
 
-async def _edit(message: Message, screen: Screen) -> bool:
+async def _edit(message: Message, screen: Screen) -> Message | None:
+    """Edits `message` into `screen`; the message as edited (None: it could not be
+    edited, and is deleted if it is in the way, so that a new message shows the screen)."""
     has_photo = bool(message.photo)
     try:
         if screen.photo is None and not has_photo:
-            await message.edit_text(screen.text, reply_markup=screen.markup)
+            done = await message.edit_text(screen.text, reply_markup=screen.markup)
         elif screen.photo is not None and has_photo:
             media = InputMediaPhoto(media=screen.photo, caption=screen.text)
-            await message.edit_media(media, reply_markup=screen.markup)
+            done = await message.edit_media(media, reply_markup=screen.markup)
         else:
             await _delete(message)
-            return False
+            return None
     except TelegramBadRequest as exc:
         if "not modified" in exc.message:
-            return True
+            return message
         if not any(reason in exc.message for reason in _REPLACEABLE):
             raise  # a screen Telegram refuses as such: keep the old one, let it be reported
         await _delete(message)
-        return False
-    return True
+        return None
+    return done if isinstance(done, Message) else message
 
 
 async def _delete(message: Message) -> None:

@@ -9,7 +9,7 @@ import handlers.catalog
 from keyboards.callback_data import CategoryCb, ReviewStartCb
 from tests.conftest import ADMIN_ID
 from tests.factories import make_category, make_product
-from tests.test_catalog import recorded
+from tests.test_catalog_reads import recorded
 from tests.test_reviews import CUSTOMER, SELLER, reviews_of, shop  # noqa: F401 (fixture)
 from tests.tg import Reply
 

@@ -1,0 +1,50 @@
+"""screens.base: what show() knows of the messages it edits."""
+
+from datetime import UTC, datetime
+
+from aiogram.types import Chat, InlineKeyboardMarkup, Message
+
+from keyboards.callback_data import MenuAction, MenuCb
+from keyboards.common import button
+from screens.base import Screen, Shown, shows
+
+
+def _message(message_id: int = 1, text: str = "A", edit_date: int | None = 100, **kw) -> Message:
+    chat = Chat(id=7, type="private")
+    return Message(
+        message_id=message_id,
+        date=datetime.now(UTC),
+        chat=chat,
+        text=text,
+        edit_date=edit_date,
+        **kw,
+    )
+
+
+def test_memory_is_trusted_only_while_nobody_edited_the_message_since():
+    shown = Shown(size=2)
+    shown.put(_message(text="B"), Screen("B"))
+    # A double tap's second press carries the message as it was before the first edit.
+    assert shown.get(_message(text="A", edit_date=90)) == Screen("B")
+    assert shown.get(_message(text="A", edit_date=None)) == Screen("B")
+    # Someone else (another process) edited it later: what it shows is not known here.
+    assert shown.get(_message(text="C", edit_date=200)) is None
+    # The memory is bounded: the oldest message is forgotten first.
+    shown.put(_message(2), Screen("x"))
+    shown.put(_message(3), Screen("y"))
+    assert shown.get(_message(1)) is None and shown.get(_message(3)) == Screen("y")
+
+
+def test_a_message_shows_a_screen_when_text_and_buttons_match():
+    markup = InlineKeyboardMarkup(
+        inline_keyboard=[[button("Home", MenuCb(action=MenuAction.home))]]
+    )
+    # A markup that came with an update is parsed from JSON (and bound to the bot).
+    parsed = InlineKeyboardMarkup.model_validate_json(markup.model_dump_json(exclude_none=True))
+    message = _message(text="Tea & cake", reply_markup=parsed)
+    assert shows(message, Screen("<b>Tea &amp; cake</b>", markup))
+    assert not shows(message, Screen("<b>Tea &amp; cakes</b>", markup))
+    assert not shows(message, Screen("<b>Tea &amp; cake</b>", None))
+    other = InlineKeyboardMarkup(inline_keyboard=[[button("Home", MenuCb(action=MenuAction.cart))]])
+    assert not shows(message, Screen("<b>Tea &amp; cake</b>", other))
+    assert not shows(message, Screen("<b>Tea &amp; cake</b>", markup, photo="file-id"))
