@@ -22,7 +22,15 @@ from bot.i18n import LANGUAGES, LOCALES_DIR
 
 ROOT = LOCALES_DIR.parent
 SOURCES = ("bot", "db", "handlers", "jobs", "keyboards", "screens", "services")
-KEYWORDS = {"_": None, "gettext": None, "N_": None, "__": None, "lazy_gettext": None}
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "N_": None,
+    "__": None,
+    "lazy_gettext": None,
+    "ngettext": (1, 2),
+    "Nn_": (1, 2),  # services.texts: a singular and plural msgid, translated where shown
+}
 TRANSLATED = ("ru",)
 
 
@@ -30,16 +38,21 @@ def catalog_name(path: Path) -> str:
     return "core" if path.parts[0] == "bot" or path.stem == "__init__" else path.stem
 
 
-def extract() -> dict[str, dict[str, list[tuple[str, int]]]]:
+Msgid = str | tuple[str, str]
+
+
+def extract() -> dict[str, dict[Msgid, list[tuple[str, int]]]]:
     """{catalog name: {msgid: [(file, line), ...]}} over all source files."""
-    found: dict[str, dict[str, list[tuple[str, int]]]] = defaultdict(lambda: defaultdict(list))
+    found: dict[str, dict[Msgid, list[tuple[str, int]]]] = defaultdict(lambda: defaultdict(list))
     for folder in SOURCES:
         for path in sorted((ROOT / folder).rglob("*.py")):
             rel = path.relative_to(ROOT)
             for lineno, message, _comments, _context in extract_from_file(
                 "python", str(path), keywords=KEYWORDS
             ):
-                if isinstance(message, str) and message:
+                if isinstance(message, tuple):  # (singular, plural)
+                    message = message[:2] if all(message[:2]) else None
+                if message:
                     found[catalog_name(rel)][message].append((str(rel), lineno))
     return found
 
@@ -59,8 +72,10 @@ def sync(names: list[str]) -> None:
             path = LOCALES_DIR / lang / "LC_MESSAGES" / f"{name}.po"
             catalog = _read(path, lang)
             for msgid, locations in messages.items():
-                old = catalog.get(msgid)
-                catalog.add(msgid, old.string if old else "", locations=locations)
+                old = catalog.get(msgid[0] if isinstance(msgid, tuple) else msgid)
+                empty = ("", "") if isinstance(msgid, tuple) else ""
+                string = old.string if old and type(old.id) is type(msgid) else empty
+                catalog.add(msgid, string, locations=locations)
             for message in list(catalog):
                 if message.id and message.id not in messages:
                     catalog.delete(message.id)
@@ -85,12 +100,15 @@ def translate(lang: str, translations: dict[str, str]) -> None:
 
 
 def untranslated(lang: str = "ru") -> list[str]:
-    known: dict[str, str] = {}
+    """Msgids the code uses that have no translation (a plural: not in every form)."""
+    known: set[Msgid] = set()
     for po in (LOCALES_DIR / lang / "LC_MESSAGES").glob("*.po"):
         for message in _read(po, lang):
-            if message.id and message.string:
-                known[str(message.id)] = str(message.string)
-    return sorted({m for msgs in extract().values() for m in msgs if m not in known})
+            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            if message.id and all(strings):
+                known.add(tuple(message.id) if isinstance(message.id, list | tuple) else message.id)
+    used = {m for msgs in extract().values() for m in msgs}
+    return sorted(str(m) for m in used if m not in known)
 
 
 def main() -> int:

@@ -14,7 +14,7 @@ from services.access import require_admin
 from services.audit import AuditService
 from services.errors import InvalidInput, NotFound
 from services.slugs import unique_slug
-from services.texts import N_
+from services.texts import N_, Nn_
 
 NAME_LIMIT = 100
 DEPTH_LIMIT = 100  # a cycle in the data can't hang the bot
@@ -274,14 +274,19 @@ class CategoryService:
         products, children = await self.counts(category.id)
         if children:
             raise InvalidInput(
-                N_("This category has {count} subcategories: move or delete them first."),
+                Nn_(
+                    "This category has {count} subcategory: move or delete it first.",
+                    "This category has {count} subcategories: move or delete them first.",
+                ),
                 count=children,
             )
         if products:
             raise InvalidInput(
-                N_(
+                Nn_(
+                    "This category has {count} product (deleted ones included): "
+                    "it can't be deleted. Hide it instead.",
                     "This category has {count} products (deleted ones included): "
-                    "it can't be deleted. Hide it instead."
+                    "it can't be deleted. Hide it instead.",
                 ),
                 count=products,
             )

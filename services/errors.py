@@ -4,15 +4,19 @@ from services.texts import N_
 
 
 class DomainError(Exception):
-    """A rule said no. `message` is an English msgid marked with N_; params fill it in."""
+    """A rule said no. `message` is an English msgid marked with N_ (or a singular and
+    plural pair marked with Nn_, chosen by the `count` param); params fill it in."""
 
-    message = N_("This action can't be done.")
+    message: str | tuple[str, str] = N_("This action can't be done.")
 
-    def __init__(self, message: str | None = None, **params: object) -> None:
+    def __init__(self, message: str | tuple[str, str] | None = None, **params: object) -> None:
         if message is not None:
             self.message = message
         self.params = params
-        super().__init__(self.message.format(**params) if params else self.message)
+        english = self.message
+        if isinstance(english, tuple):
+            english = english[0] if params.get("count") == 1 else english[1]
+        super().__init__(english.format(**params) if params else english)
 
 
 class NotFound(DomainError):

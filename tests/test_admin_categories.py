@@ -107,10 +107,10 @@ async def test_delete_only_when_empty(session, boss):
     service = CategoryService(session)
     parent = await service.create(boss, "Parent")
     child = await service.create(boss, "Child", parent.id)
-    with pytest.raises(InvalidInput, match="1 subcategories"):
+    with pytest.raises(InvalidInput, match="has 1 subcategory: move or delete it first"):
         await service.delete(boss, parent.id)
     product = await make_product(session, child, is_deleted=True)
-    with pytest.raises(InvalidInput, match="1 products"):
+    with pytest.raises(InvalidInput, match="has 1 product \\(deleted"):
         await service.delete(boss, child.id)
     await session.delete(product)
     await session.flush()
@@ -220,7 +220,7 @@ async def test_move_hide_reorder_delete_in_chat(admin, session):
     assert reply.buttons[:2] == ["📁 Coffee", "📁 Tea"]
     await admin.press("Coffee")
     reply = await admin.press("Delete")
-    assert "1 subcategories" in reply.alert
+    assert "has 1 subcategory:" in reply.alert
     await admin.press("Green")
     reply = await admin.press("Delete")
     assert "can't be undone" in reply.text

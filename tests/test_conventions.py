@@ -76,7 +76,7 @@ def test_a_message_reads_the_same_in_every_catalog():
                 if not message.id or not message.string:
                     continue
                 first = seen.setdefault(str(message.id), (str(message.string), po.name))
-                if first[0] != message.string:
+                if first[0] != str(message.string):
                     clashes.append((message.id, first, (message.string, po.name)))
     assert clashes == []
 

@@ -48,3 +48,28 @@ def test_a_message_shows_a_screen_when_text_and_buttons_match():
     other = InlineKeyboardMarkup(inline_keyboard=[[button("Home", MenuCb(action=MenuAction.cart))]])
     assert not shows(message, Screen("<b>Tea &amp; cake</b>", other))
     assert not shows(message, Screen("<b>Tea &amp; cake</b>", markup, photo="file-id"))
+
+
+def test_a_refusal_with_a_count_reads_right_in_both_languages():
+    from bot.i18n import create_i18n
+    from screens.base import domain_message
+    from services.errors import InvalidInput
+    from services.texts import Nn_
+
+    i18n = create_i18n()
+    message = Nn_(
+        "This category has {count} subcategory: move or delete it first.",
+        "This category has {count} subcategories: move or delete them first.",
+    )
+    said = {}
+    for locale in ("en", "ru"):
+        with i18n.context(), i18n.use_locale(locale):
+            said[locale] = [domain_message(InvalidInput(message, count=n)) for n in (1, 3, 5, 21)]
+    assert said["en"][0].startswith("This category has 1 subcategory: move or delete it")
+    assert said["en"][1].startswith("This category has 3 subcategories: move or delete them")
+    assert [s.split(".")[0] for s in said["ru"]] == [
+        "В этой категории 1 подкатегория",
+        "В этой категории 3 подкатегории",
+        "В этой категории 5 подкатегорий",
+        "В этой категории 21 подкатегория",
+    ]
