@@ -13,14 +13,13 @@ from keyboards.callback_data import (
     CategoryCb,
     MenuAction,
     MenuCb,
-    PageCountCb,
     ProductCb,
     ReviewsCb,
     ReviewStartCb,
     SearchCb,
     SellerProductCb,
 )
-from keyboards.common import button, cancel_button, home_button
+from keyboards.common import button, cancel_button, home_button, pager_row
 from keyboards.formatting import BUTTON_TEXT_LIMIT, money, trim
 from services.catalog import CategoryItem, ListedProduct, Page
 
@@ -51,17 +50,11 @@ def _product_button(
 
 
 def _nav_row(page: Page, make: Callable[[int, int], CallbackData]) -> list[InlineKeyboardButton]:
-    """◀ n/N ▶; `make(page, after)` builds the callback of a page."""
-    if not (page.has_prev or page.has_next):
-        return []
-    row = []
-    if page.has_prev:
-        # Page 1 is read from the top; other previous pages end just before this one.
-        row.append(button("◀", make(page.page - 1, 0 if page.page == 2 else -page.first_id)))
-    row.append(button(f"{page.page}/{page.pages}", PageCountCb()))
-    if page.has_next:
-        row.append(button("▶", make(page.page + 1, page.last_id)))
-    return row
+    """`make(page, after)` builds the callback of a page: page 1 is read from the top,
+    other previous pages end just before this one (keyset cursors, see services.catalog)."""
+    prev = make(page.page - 1, 0 if page.page == 2 else -page.first_id) if page.has_prev else None
+    next_ = make(page.page + 1, page.last_id) if page.has_next else None
+    return pager_row(page.page, page.pages, prev, next_)
 
 
 def catalog_kb(children: Sequence[CategoryItem]) -> InlineKeyboardMarkup:

@@ -2,7 +2,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from keyboards.callback_data import CancelCb, MenuAction, MenuCb
+from keyboards.callback_data import CancelCb, MenuAction, MenuCb, PageCountCb
 
 # Every callback button is this one with its text and data set: copying a model skips
 # aiogram's validators, which cost twice as much (a list screen builds a dozen buttons).
@@ -29,3 +29,19 @@ def cancel_kb() -> InlineKeyboardMarkup:
 
 def home_kb() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[home_button()]])
+
+
+def pager_row(
+    page: int, pages: int | None, prev: CallbackData | None, next_: CallbackData | None
+) -> list[InlineKeyboardButton]:
+    """◀ n/N ▶ under every paged list: ◀ and ▶ only where that page exists; n/N (when
+    the count is known) says where you are and answers without changing anything. A list
+    of one page has no row at all."""
+    if prev is None and next_ is None:
+        return []
+    row = [button("◀", prev)] if prev is not None else []
+    if pages:
+        row.append(button(f"{page}/{pages}", PageCountCb()))
+    if next_ is not None:
+        row.append(button("▶", next_))
+    return row

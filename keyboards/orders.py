@@ -2,7 +2,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from keyboards.callback_data import OrderAction, OrderCb, OrdersCb, OrderScope
-from keyboards.common import button, home_button
+from keyboards.common import button, home_button, pager_row
 from models import OrderStatus
 
 
@@ -36,11 +36,9 @@ def orders_kb(
 ) -> InlineKeyboardMarkup:
     """`orders`: (order id, its label); `extra` are links to the other order lists."""
     rows = [[button(label, OrderCb(id=order_id, scope=scope))] for order_id, label in orders]
-    nav = []
-    if page > 1:
-        nav.append(button("◀️", OrdersCb(scope=scope, status=status, page=page - 1)))
-    if has_next:
-        nav.append(button("▶️", OrdersCb(scope=scope, status=status, page=page + 1)))
+    prev = OrdersCb(scope=scope, status=status, page=page - 1) if page > 1 else None
+    next_ = OrdersCb(scope=scope, status=status, page=page + 1) if has_next else None
+    nav = pager_row(page, None, prev, next_)
     if nav:
         rows.append(nav)
     if scope is OrderScope.all:

@@ -7,7 +7,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from keyboards.callback_data import AdminAction, AdminCb, ModAction, ModReviewCb, ModReviewsCb
-from keyboards.common import button, home_button
+from keyboards.common import button, home_button, pager_row
 
 
 class Moderated(Protocol):
@@ -50,13 +50,8 @@ def confirm_delete_kb(review_id: int, page: int) -> InlineKeyboardMarkup:
 
 def mod_list_kb(reviews: Sequence[Moderated], page: int, pages: int) -> InlineKeyboardMarkup:
     rows = [moderation_row(r, page, numbered=True) for r in reviews]
-    nav = []
-    if pages > 1:
-        if page > 1:
-            nav.append(button("◀️", ModReviewsCb(page=page - 1)))
-        nav.append(button(f"{page}/{pages}", ModReviewsCb(page=page)))
-        if page < pages:
-            nav.append(button("▶️", ModReviewsCb(page=page + 1)))
+    prev = ModReviewsCb(page=page - 1) if page > 1 else None
+    nav = pager_row(page, pages, prev, ModReviewsCb(page=page + 1) if page < pages else None)
     if nav:
         rows.append(nav)
     rows.append([button("⚙️ " + _("Admin panel"), AdminCb(action=AdminAction.panel)), home_button()])

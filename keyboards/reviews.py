@@ -12,7 +12,7 @@ from keyboards.callback_data import (
     ReviewStep,
     ReviewStepCb,
 )
-from keyboards.common import button, cancel_button, home_button
+from keyboards.common import button, cancel_button, home_button, pager_row
 
 Markup = InlineKeyboardMarkup
 
@@ -30,15 +30,9 @@ def _back(step: ReviewStep) -> InlineKeyboardButton:
 
 
 def _pager(page: int, pages: int, make) -> list[InlineKeyboardButton]:
-    if pages <= 1:
-        return []
-    row = []
-    if page > 1:
-        row.append(button("◀️", make(page - 1)))
-    row.append(button(f"{page}/{pages}", make(page)))
-    if page < pages:
-        row.append(button("▶️", make(page + 1)))
-    return row
+    return pager_row(
+        page, pages, make(page - 1) if page > 1 else None, make(page + 1) if page < pages else None
+    )
 
 
 # -- customer ---------------------------------------------------------------------------

@@ -17,7 +17,7 @@ async def test_forged_huge_pages_are_clamped(env, session):
     for page in (2**31 - 1, MAX_PAGE + 1):
         reply = await user.click(OrdersCb(scope=OrderScope.mine, page=page))
         assert "My orders" in user.shown_text and not reply.alert, page
-        assert OrdersCb.unpack(user.find_button("◀️")).page == MAX_PAGE - 1
+        assert OrdersCb.unpack(user.find_button("◀")).page == MAX_PAGE - 1
     reply = await user.click(OrdersCb(scope=OrderScope.mine, page=-(2**31) + 1))
     assert "Page 1." in reply.text and reply.has_button("#1 ")
     # Past INTEGER the data doesn't even unpack: an out-of-date button, not an error.
