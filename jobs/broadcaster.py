@@ -14,7 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError, TelegramRetryAfter
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramRetryAfter,
+)
 from aiogram.utils.i18n import I18n
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -234,6 +239,9 @@ class Broadcaster:
                 broadcast.blocked,
             ),
         )
+        # The progress message already shows where the broadcast starts from (the Confirm
+        # screen drew it, or the last edit before a restart did): edit only on change.
+        job.shown = self._progress(job).text
         ticker = asyncio.create_task(self._tick(job))
         try:
             await self._drain(job)
@@ -360,6 +368,11 @@ class Broadcaster:
                 text, chat_id=job.chat_id, message_id=job.message_id, reply_markup=markup
             )
             job.shown = text
+        except TelegramBadRequest as exc:
+            if "not modified" in exc.message:
+                job.shown = text
+            else:
+                log.debug("Broadcast %s: progress edit failed: %s", job.id, exc)
         except TelegramAPIError as exc:
             log.debug("Broadcast %s: progress edit failed: %s", job.id, exc)
 

@@ -241,3 +241,33 @@ async def test_commands_typed_while_composing_reach_their_features(env, session)
     reply = await admin.send("/reviews")
     assert "can't be sent" not in reply.text
     assert "review" in reply.text.lower()
+
+
+async def test_progress_is_edited_only_when_it_changes(make_env, settings, session, pool):
+    """While nothing has gone out yet, the progress message already says so (the Confirm
+    screen showed it): the sender's ticks must not edit it into itself, which Telegram
+    refuses ("message is not modified"; the fake Bot API fails the test on it)."""
+    await _shop(session)
+    settings = settings.model_copy(
+        update={"broadcast_rate": 1, "broadcast_progress_interval": 0.01}
+    )
+    env = make_env(settings)
+    gate = asyncio.Event()
+    now = [0.0]
+
+    async def held(seconds: float) -> None:
+        await gate.wait()
+        now[0] += seconds
+
+    sender = Broadcaster(pool, settings, env.dp["i18n"], clock=lambda: now[0], sleep=held)
+    sender.limiter.pause(1)  # nothing goes out until the gate opens
+    env.dp["broadcaster"] = sender
+    admin, _ = await _compose(env)
+    await admin.press("Send to 6")
+    [broadcast] = await _rows(pool, Broadcast)
+    await asyncio.sleep(0.1)  # the ticker runs several times with nothing sent
+    gate.set()
+    await sender.wait(broadcast.id)
+    edits = [r.text for r in env.api.requests if isinstance(r, EditMessageText)]
+    assert "finished" in edits[-1]
+    assert all("Sent: 0" not in text for text in edits[1:])
