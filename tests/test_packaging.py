@@ -8,6 +8,7 @@ The wheel is built with the build tools of the running environment (no download)
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -138,3 +139,19 @@ def test_the_suite_ignores_the_shell_and_a_dotenv_file(tmp_path):
         **env,
     )
     assert " passed" in out and "failed" not in out and "error" not in out
+
+
+def test_the_readme_documents_every_command_and_setting_and_stays_inside_the_repo():
+    from bot.__main__ import _parser
+    from bot.config import Settings
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = next(a for a in _parser()._actions if a.dest == "command").choices
+    assert [c for c in commands if f"python -m bot {c}" not in readme] == []
+    assert [f for f in Settings.model_fields if f"`{f.upper()}`" not in readme] == []
+    example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    names = set(re.findall(r"^#? ?([A-Z_]+)=", example, re.MULTILINE))
+    assert {"BOT_TOKEN", "DATABASE_URL", "ADMIN_IDS", "CURRENCY"} <= names
+    assert names <= {f.upper() for f in Settings.model_fields}
+    # Links and paths a reader can follow: none leads out of the repository.
+    assert "../" not in readme
