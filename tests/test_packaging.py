@@ -36,6 +36,7 @@ def run(args: list[str], cwd: Path, **env: str) -> str:
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     pytest.importorskip("setuptools", minversion="68")
+    pytest.importorskip("pip", reason="building and installing the wheel takes pip")
     work = tmp_path_factory.mktemp("build")
     source = work / "src"
     shutil.copytree(ROOT, source, ignore=SKIP)
