@@ -39,6 +39,8 @@ def backup(url: str, target: Path) -> Path:
         target = target / f"{source.stem}-{_stamp()}.db"
     if target.exists():
         raise ConfigError(f"{target} already exists: choose another name")
+    if not target.parent.is_dir():
+        raise ConfigError(f"There is no directory {target.parent} to write {target.name} in")
     return copy(source, target)
 
 

@@ -27,7 +27,7 @@ def create_i18n(default_locale: str = "en") -> I18n:
             f"The translations are not compiled ({', '.join(missing)}): install the bot "
             "with pip, or run python -m bot.i18n_tool compile"
         )
-    if outdated := stale():
+    if outdated := stale(LOCALES_DIR):
         # Only in a checkout, where the .po files sit next to what was compiled.
         log.warning(
             "Translations older than their .po files (%s): run python -m bot.i18n_tool compile",

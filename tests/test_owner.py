@@ -174,6 +174,10 @@ def test_backup_is_a_consistent_copy_while_the_bot_writes(shop, capsys):
         2,
         "error: copy.db already exists: choose another name",
     )
+    assert cli(capsys, "backup", "nowhere/copy.db") == (
+        2,
+        "error: There is no directory nowhere to write copy.db in",
+    )
     (shop / "backups").mkdir()
     code, out = cli(capsys, "backup", "backups")
     assert code == 0 and out.startswith("Backup written to backups/shop-")

@@ -156,3 +156,29 @@ def test_the_readme_documents_every_command_and_setting_and_stays_inside_the_rep
     assert names <= {f.upper() for f in Settings.model_fields}
     # Links and paths a reader can follow: none leads out of the repository.
     assert "../" not in readme
+
+
+def test_catalogs_are_loaded_compiled_never_compiled_at_start(tmp_path, monkeypatch, caplog):
+    import bot.i18n
+    import locales.compile
+    from bot.config import ConfigError
+
+    for module in (bot.i18n, locales.compile):
+        monkeypatch.setattr(module, "LOCALES_DIR", tmp_path)
+    for lang in ("en", "ru"):
+        (tmp_path / lang / "LC_MESSAGES").mkdir(parents=True)
+        shutil.copy(
+            ROOT / "locales" / lang / "LC_MESSAGES" / "common.po", tmp_path / lang / "LC_MESSAGES"
+        )
+    with pytest.raises(ConfigError, match=r"not compiled \(en, ru\): install the bot with pip"):
+        bot.i18n.create_i18n()
+    assert not list(tmp_path.rglob("*.mo"))  # the start did not compile them either
+
+    locales.compile.compile_catalogs(tmp_path)
+    assert bot.i18n.create_i18n().gettext("Cancel", locale="ru") == "Отмена"
+    # A .po edited after compiling: the bot says so, and still starts.
+    po = tmp_path / "ru" / "LC_MESSAGES" / "common.po"
+    mo_time = (tmp_path / "ru" / "LC_MESSAGES" / "messages.mo").stat().st_mtime
+    os.utime(po, (mo_time + 10, mo_time + 10))
+    bot.i18n.create_i18n()
+    assert "Translations older than their .po files (ru)" in caplog.text
