@@ -28,8 +28,8 @@ ADMIN_ID = 1000
 
 # What the bot would read from the shell or a .env file: gone for the whole session
 # (tests of reading them put them back with monkeypatch).
-for _name in Settings.model_fields:
-    os.environ.pop(_name.upper(), None)
+for _name in [n for n in os.environ if n.lower() in Settings.model_fields]:  # any case
+    del os.environ[_name]
 APP_ENV_FILE = Settings.model_config["env_file"]
 Settings.model_config["env_file"] = None
 
