@@ -37,6 +37,9 @@ def do_run_migrations(connection: Connection) -> None:
     sqlite = connection.dialect.name == "sqlite"
     if sqlite:
         connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        # SQLite ignores the PRAGMA inside a transaction: refuse rather than cascade.
+        if connection.exec_driver_sql("PRAGMA foreign_keys").scalar():
+            raise RuntimeError("SQLite migrations need a connection outside a transaction")
         connection.commit()  # SQLAlchemy's autobegin; SQLite itself had nothing open
     try:
         context.configure(

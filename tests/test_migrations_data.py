@@ -136,3 +136,26 @@ async def test_a_migration_that_breaks_a_foreign_key_on_sqlite_is_refused(tmp_pa
         assert await counts(engine) == before
     finally:
         await engine.dispose()
+
+
+async def test_migrations_refuse_a_sqlite_connection_inside_a_transaction(tmp_path):
+    """There foreign keys can't be turned off, so a rebuild would cascade: refused."""
+    from alembic import command
+
+    engine = await demo_shop(f"sqlite+aiosqlite:///{tmp_path / 'shop.db'}")
+    try:
+        before = await counts(engine)
+        location = extra_revision(tmp_path, 'op.execute("DELETE FROM categories")\n')
+
+        def upgrade(sync_connection) -> None:
+            cfg = migrate.alembic_config(script_location=location)
+            cfg.attributes["connection"] = sync_connection
+            command.upgrade(cfg, "head")
+
+        async with engine.begin() as conn:
+            await conn.execute(text("UPDATE users SET first_name = first_name"))
+            with pytest.raises(RuntimeError, match="outside a transaction"):
+                await conn.run_sync(upgrade)
+        assert await counts(engine) == before
+    finally:
+        await engine.dispose()
