@@ -1,9 +1,10 @@
-"""python -m bot [run|migrate|demo]"""
+"""python -m bot [run|migrate|demo|admin|backup]"""
 
 import argparse
 import asyncio
 import logging
 import sys
+from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
 
@@ -11,23 +12,51 @@ log = logging.getLogger("bot")
 
 
 async def _prepare_database(settings: Settings):
+    """The engine, once the database answers, is migrated (a SQLite database that holds
+    data is copied first) and the users in ADMIN_IDS are admins."""
     from sqlalchemy import text
 
-    from bot import migrate
-    from db.engine import create_engine, describe_url
+    from bot import backup, migrate
+    from bot.admin_cli import apply_admin_ids
+    from db.engine import create_engine, create_session_pool, describe_url
 
     engine = create_engine(settings.database_url)
+    url = describe_url(settings.database_url)
     try:
         async with engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
     except Exception as exc:
         await engine.dispose()
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(f"Cannot reach the database {url}: {_first_line(exc)}") from None
+    try:
+        current, head = await migrate.pending(engine)
+        if current != head:
+            saved = None
+            if backup.sqlite_file(settings.database_url) and await migrate.has_data(engine):
+                saved = backup.backup_before_migrating(settings.database_url, head)
+            await migrate.upgrade(engine)
+            log.info(
+                "Database migrated from %s to %s%s",
+                current or "empty",
+                head,
+                f"; the data before it is in {saved}" if saved else "",
+            )
+    except ConfigError:
+        await engine.dispose()
+        raise
+    except Exception as exc:
+        await engine.dispose()
         raise ConfigError(
-            f"Cannot reach the database {describe_url(settings.database_url)}: {reason}"
+            f"Migrating the database {url} failed, nothing was changed: {_first_line(exc)}"
         ) from None
-    await migrate.upgrade(engine)
+    # Every start: an owner who wrote to the bot before listing their id is admin now.
+    if promoted := await apply_admin_ids(create_session_pool(engine), settings.admin_ids):
+        log.info("ADMIN_IDS: made admin: %s", ", ".join(promoted))
     return engine
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 async def run(settings: Settings) -> None:
@@ -39,10 +68,10 @@ async def run(settings: Settings) -> None:
     from db.engine import create_session_pool, describe_url
 
     settings.require_token()
+    i18n = create_i18n(settings.default_locale)
     engine = await _prepare_database(settings)
     pool = create_session_pool(engine)
     storage = create_storage(settings, pool)
-    i18n = create_i18n(settings.default_locale)
     bot = create_bot(settings)
     dp = create_dispatcher(settings, pool, storage, i18n)
     log.info(
@@ -71,27 +100,56 @@ async def migrate_only(settings: Settings) -> None:
     await engine.dispose()
 
 
-def main(argv: list[str] | None = None) -> int:
+async def admin(settings: Settings, action: str, who: str | None) -> None:
+    from bot.admin_cli import admin_command
+    from db.engine import create_session_pool
+
+    engine = await _prepare_database(settings)
+    try:
+        print(await admin_command(settings, create_session_pool(engine), action, who))
+    finally:
+        await engine.dispose()
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Telegram storefront bot")
-    parser.add_argument(
-        "command",
-        nargs="?",
-        default="run",
-        choices=["run", "migrate", "demo"],
-        help="run the bot (default), apply migrations, or fill an empty shop with demo data",
+    commands = parser.add_subparsers(dest="command", metavar="command")
+    commands.add_parser("run", help="run the bot (the default)")
+    commands.add_parser("migrate", help="only apply database migrations")
+    commands.add_parser("demo", help="fill an empty shop with demo data")
+    admin_parser = commands.add_parser(
+        "admin", help="make someone admin, take it back, or list the admins"
     )
-    args = parser.parse_args(argv)
+    admin_parser.add_argument("action", choices=["add", "remove", "list"])
+    admin_parser.add_argument("who", nargs="?", help="a Telegram id (digits) or @username")
+    backup_parser = commands.add_parser("backup", help="copy the SQLite database to PATH")
+    backup_parser.add_argument("path", type=Path, help="a file to write, or a directory")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     try:
         settings = load_settings()
         logging.basicConfig(
             level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
+        if settings.log_level != "DEBUG":
+            # Alembic's per-revision chatter; the bot logs one line when it migrates.
+            logging.getLogger("alembic").setLevel(logging.WARNING)
         if args.command == "migrate":
             asyncio.run(migrate_only(settings))
         elif args.command == "demo":
             from bot.demo import fill_demo
 
+            asyncio.run(migrate_only(settings))  # with the backup a filled shop gets
             asyncio.run(fill_demo(settings))
+        elif args.command == "admin":
+            asyncio.run(admin(settings, args.action, args.who))
+        elif args.command == "backup":
+            from bot.backup import backup
+
+            print(f"Backup written to {backup(settings.database_url, args.path)}")
         else:
             asyncio.run(run(settings))
     except ConfigError as exc:

@@ -5,6 +5,10 @@ from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from locales import LANGUAGES
 
 # Relative: the file lands in the directory the bot is started from.
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///storefront.db"
@@ -58,6 +62,41 @@ class Settings(BaseSettings):
                 raise ValueError("ADMIN_IDS must be Telegram ids separated by commas") from None
         return value
 
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        examples = "sqlite+aiosqlite:///storefront.db or postgresql+asyncpg://user:password@host/db"
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(f"not a database URL; write e.g. {examples}") from None
+        drivers = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+        wanted = drivers.get(url.get_backend_name())
+        if wanted is None:
+            raise ValueError(f"only SQLite and PostgreSQL are supported; write e.g. {examples}")
+        if url.drivername != wanted:
+            fixed = url.set(drivername=wanted).render_as_string(hide_password=True)
+            raise ValueError(f"the bot needs the async driver; write {fixed}")
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_currency(cls, value: str) -> str:
+        from babel.numbers import list_currencies
+
+        code = value.strip().upper()
+        if code not in list_currencies():
+            raise ValueError(f"{value!r} is not an ISO 4217 currency code (e.g. RUB, USD, EUR)")
+        return code
+
+    @field_validator("default_locale")
+    @classmethod
+    def _shipped_locale(cls, value: str) -> str:
+        code = value.strip().lower()
+        if code not in LANGUAGES:
+            raise ValueError(f"must be one of the shipped languages: {', '.join(LANGUAGES)}")
+        return code
+
     @field_validator("telegram_api_url", "redis_url", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
@@ -102,4 +141,5 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]).upper() or "settings"
-        raise ConfigError(f"{field}: {first['msg']}") from None
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{field}: {message}") from None

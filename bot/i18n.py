@@ -1,53 +1,39 @@
-"""gettext i18n over the `.po` catalogs in `locales/`.
+"""gettext i18n: aiogram's own `I18n` over the catalogs compiled into `locales/`.
 
-Each feature keeps its own `locales/<lang>/LC_MESSAGES/<feature>.po`; they are compiled
-in memory at start-up, so there is no build step and no generated file to keep in sync.
+The `.po` files are compiled into one `messages.mo` per language when the package is
+built or installed (see `locales/compile.py`), never at start-up.
 """
 
-import gettext
-from io import BytesIO
-from pathlib import Path
+import logging
 from typing import Any
 
 from aiogram.types import TelegramObject
 from aiogram.types import User as TgUser
 from aiogram.utils.i18n import I18n, I18nMiddleware
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 
-from keyboards.menu import LANGUAGES
+from bot.config import ConfigError
+from locales import DOMAIN, LANGUAGES, LOCALES_DIR
+from locales.compile import compiled_path, stale
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+__all__ = ["LANGUAGES", "LOCALES_DIR", "UserI18nMiddleware", "create_i18n", "pick_language"]
 
-
-class PoI18n(I18n):
-    def find_locales(self) -> dict[str, gettext.GNUTranslations]:
-        translations: dict[str, gettext.GNUTranslations] = {}
-        for lang_dir in sorted(p for p in self.path.iterdir() if p.is_dir()):
-            merged: gettext.GNUTranslations | None = None
-            for po in sorted((lang_dir / "LC_MESSAGES").glob("*.po")):
-                with po.open("rb") as fp:
-                    catalog = read_po(fp, locale=lang_dir.name)
-                buffer = BytesIO()
-                write_mo(buffer, catalog)
-                buffer.seek(0)
-                part = gettext.GNUTranslations(buffer)
-                if merged is None:
-                    merged = part
-                else:
-                    merged._catalog.update(part._catalog)  # type: ignore[attr-defined]
-            if merged is not None:
-                translations[lang_dir.name] = merged
-        return translations
-
-
-# aiogram's `gettext` looks the current instance up through I18n's context variable;
-# a subclass would otherwise get a variable of its own and never be found.
-PoI18n._ContextInstanceMixin__context_instance = I18n._ContextInstanceMixin__context_instance  # type: ignore[attr-defined]
+log = logging.getLogger(__name__)
 
 
 def create_i18n(default_locale: str = "en") -> I18n:
-    return PoI18n(path=LOCALES_DIR, default_locale=default_locale, domain="messages")
+    missing = [lang for lang in LANGUAGES if not compiled_path(LOCALES_DIR / lang).exists()]
+    if missing:
+        raise ConfigError(
+            f"The translations are not compiled ({', '.join(missing)}): install the bot "
+            "with pip, or run python -m bot.i18n_tool compile"
+        )
+    if outdated := stale(LOCALES_DIR):
+        # Only in a checkout, where the .po files sit next to what was compiled.
+        log.warning(
+            "Translations older than their .po files (%s): run python -m bot.i18n_tool compile",
+            ", ".join(outdated),
+        )
+    return I18n(path=LOCALES_DIR, default_locale=default_locale, domain=DOMAIN)
 
 
 def pick_language(code: str | None, default: str) -> str:

@@ -4,6 +4,8 @@
                                               (all catalogs without NAME), drop unused ones
     python -m bot.i18n_tool check             list msgids that have no Russian translation
     python -m bot.i18n_tool translate ru F.json  fill translations from {"msgid": "msgstr"}
+    python -m bot.i18n_tool compile           compile the catalogs (locales/*/messages.mo);
+                                              installing with pip does it too
 
 A msgid goes to the catalog named after the file it is used in (handlers/catalog.py and
 keyboards/catalog.py both feed catalog.po; everything under bot/ feeds core.po).
@@ -18,7 +20,8 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po, write_po
 
-from bot.i18n import LANGUAGES, LOCALES_DIR
+from locales import LANGUAGES, LOCALES_DIR
+from locales.compile import compile_catalogs
 
 ROOT = LOCALES_DIR.parent
 SOURCES = ("bot", "db", "handlers", "jobs", "keyboards", "screens", "services")
@@ -117,6 +120,9 @@ def main() -> int:
         sync(sys.argv[2:])
     elif command == "translate":
         translate(sys.argv[2], json.loads(Path(sys.argv[3]).read_text(encoding="utf-8")))
+    if command in ("sync", "translate", "compile"):
+        for path in compile_catalogs():
+            print(f"compiled {path.relative_to(ROOT)}")
     missing = [m for lang in TRANSLATED for m in untranslated(lang)]
     for msgid in missing:
         print(f"untranslated: {msgid!r}")

@@ -8,6 +8,10 @@ pool's reset on return). Here a statement is one trip, and ending a transaction 
 SQLite never began is none: the same calls, in the same order, on the same thread.
 
 Used by `db.engine.create_engine` for every `sqlite+aiosqlite` URL.
+
+It subclasses SQLAlchemy's private aiosqlite classes, so pyproject.toml pins SQLAlchemy
+to the minor version it was written against (2.1), and tests/test_sqlite_adapter.py
+fails, naming what to do, when the source of anything it overrides changes.
 """
 
 import collections

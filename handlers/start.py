@@ -11,7 +11,7 @@ from aiogram.utils.i18n import gettext as _
 from handlers.common import leave_dialog
 from handlers.context import Ctx
 from keyboards.callback_data import CancelCb, LangCb, MenuAction, MenuCb, PageCountCb
-from keyboards.menu import LANGUAGES
+from locales import LANGUAGES
 from screens.base import show
 from screens.start import cancelled_screen, help_screen, home_screen, language_screen
 

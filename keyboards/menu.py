@@ -3,10 +3,8 @@ from aiogram.utils.i18n import gettext as _
 
 from keyboards.callback_data import LangCb, MenuAction, MenuCb
 from keyboards.common import button, home_button
+from locales import LANGUAGES
 from models import Role
-
-# The languages the bot speaks: a catalog for each ships in locales/.
-LANGUAGES = {"en": "English", "ru": "Русский"}
 
 
 def main_menu_kb(role: Role) -> InlineKeyboardMarkup:

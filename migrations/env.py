@@ -3,6 +3,13 @@
 `bot.migrate.upgrade()` hands over an open connection (config.attributes["connection"]),
 so migrations run inside the application's event loop; the `alembic` command line
 opens its own engine from DATABASE_URL.
+
+SQLite: a batch migration rebuilds a table (copy, DROP, rename). With foreign keys on,
+that DROP deletes every row that points at the table through ON DELETE CASCADE (all
+reviews of all products), or fails halfway. So foreign keys are off while migrations
+run, all revisions run in one transaction (SQLite's DDL is transactional once BEGIN is
+sent; alembic assumes it isn't), and `PRAGMA foreign_key_check` must come back empty
+before that transaction commits.
 """
 
 import asyncio
@@ -22,16 +29,48 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
 target_metadata = Base.metadata
 
 
+class ForeignKeyViolation(RuntimeError):
+    """A migration left rows pointing at rows that don't exist; nothing was changed."""
+
+
 def do_run_migrations(connection: Connection) -> None:
-    context.configure(
-        connection=connection,
-        target_metadata=target_metadata,
-        # SQLite can't ALTER most things: batch mode copies the table instead.
-        render_as_batch=connection.dialect.name == "sqlite",
-        compare_type=True,
-    )
-    with context.begin_transaction():
-        context.run_migrations()
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        # SQLite ignores the PRAGMA inside a transaction: refuse rather than cascade.
+        if connection.exec_driver_sql("PRAGMA foreign_keys").scalar():
+            raise RuntimeError("SQLite migrations need a connection outside a transaction")
+        connection.commit()  # SQLAlchemy's autobegin; SQLite itself had nothing open
+    try:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            # SQLite can't ALTER most things: batch mode copies the table instead.
+            render_as_batch=sqlite,
+            compare_type=True,
+            transactional_ddl=True,
+        )
+        with context.begin_transaction():
+            if sqlite:
+                connection.exec_driver_sql("BEGIN")
+            context.run_migrations()
+            if sqlite:
+                _check_foreign_keys(connection)
+    finally:
+        if sqlite:
+            connection.rollback()  # nothing left open: PRAGMA needs that
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        table, rowid, parent, _ = broken[0]
+        raise ForeignKeyViolation(
+            f"migration rolled back: {len(broken)} row(s) would point at missing rows "
+            f"(first: {table} rowid {rowid} -> {parent})"
+        )
 
 
 async def run_async_migrations() -> None:
@@ -39,7 +78,6 @@ async def run_async_migrations() -> None:
     engine = create_engine(url)
     async with engine.connect() as connection:
         await connection.run_sync(do_run_migrations)
-        await connection.commit()
     await engine.dispose()
 
 

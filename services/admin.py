@@ -189,3 +189,44 @@ class AdminService:
             hidden += 1
         await self.session.flush()
         return hidden
+
+    # -- the owner's shell -----------------------------------------------------------
+    # `python -m bot admin ...` and ADMIN_IDS at start-up: whoever can run the bot owns
+    # the shop, so there is no acting admin; the audit log records the change without one.
+
+    async def lookup(self, query: str) -> User | None:
+        """A user by Telegram id or @username, for the owner; None when nobody matches."""
+        query = query.strip()
+        if query.lstrip("-").isdigit():
+            return await self.session.scalar(select(User).where(User.telegram_id == int(query)))
+        name = query.removeprefix("@").lower()
+        return await self.session.scalar(
+            select(User).where(func.lower(User.username) == name).limit(1)
+        )
+
+    async def owner_set_role(self, user: User, role: Role) -> Change:
+        """The owner's role change: an admin is unbanned; the last admin stays one."""
+        if role is not Role.admin and user.role is Role.admin:
+            admins = await self.session.scalar(
+                select(func.count()).select_from(User).where(User.role == Role.admin)
+            )
+            if admins == 1:
+                raise InvalidInput(N_("This is the last admin: make someone else admin first."))
+        if user.role is role and not (role is Role.admin and user.is_banned):
+            return Change(user, False)
+        before = {"role": user.role.value, "is_banned": user.is_banned}
+        user.role = role
+        if role is Role.admin:
+            user.is_banned = False
+        hidden = await self._hide_products(user) if role is Role.customer else 0
+        after: dict[str, object] = {"role": role.value, "is_banned": user.is_banned}
+        if hidden:
+            after["products_hidden"] = hidden
+        await self.session.flush()
+        await self.audit.record(None, "user.role", "user", user.id, before, after)
+        return Change(user, True, hidden)
+
+    async def admins(self) -> list[User]:
+        """Every admin, banned or not, in id order."""
+        stmt = select(User).where(User.role == Role.admin).order_by(User.id)
+        return list(await self.session.scalars(stmt))

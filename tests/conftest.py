@@ -1,5 +1,10 @@
 """Fixtures: a fresh database per test (SQLite, or PostgreSQL with TEST_DATABASE_URL),
-a dispatcher on a fake Bot API, and users to drive it."""
+a dispatcher on a fake Bot API, and users to drive it.
+
+The suite is hermetic: the bot's settings come from each test, never from the shell's
+variables (BOT_TOKEN, PAGE_SIZE, PAYMENT_METHOD...) or a `.env` file in the working
+directory. Its own knobs are TEST_DATABASE_URL and TEST_REDIS_URL.
+"""
 
 import asyncio
 import os
@@ -13,11 +18,27 @@ from bot.config import Settings
 from bot.factory import create_bot, create_dispatcher
 from bot.storage import SqlStorage
 from db.engine import create_engine, create_session_pool
+from locales.compile import compile_catalogs, stale
 from models import Base
 from tests.tg import TOKEN, BotEnv, FakeBotAPI
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/0"
 ADMIN_ID = 1000
+
+# What the bot would read from the shell or a .env file: gone for the whole session
+# (tests of reading them put them back with monkeypatch).
+for _name in [n for n in os.environ if n.lower() in Settings.model_fields]:  # any case
+    del os.environ[_name]
+APP_ENV_FILE = Settings.model_config["env_file"]
+Settings.model_config["env_file"] = None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_catalogs() -> None:
+    """The catalogs as the .po files say now, even if edited since the install."""
+    if stale():
+        compile_catalogs()
 
 
 @pytest.fixture(scope="session")

@@ -1,18 +1,21 @@
 """Start-up: configuration mistakes end with one clear line, not a traceback."""
 
+import logging
+
 import pytest
 
 from bot.__main__ import main
-from bot.config import ConfigError, load_settings
+from bot.config import ConfigError, Settings, load_settings
 from bot.factory import create_bot
+from tests.conftest import APP_ENV_FILE
 from tests.tg import TOKEN
 
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch, tmp_path):
-    for name in ("BOT_TOKEN", "DATABASE_URL", "ADMIN_IDS", "REDIS_URL", "TELEGRAM_API_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)  # no stray .env
+    """The bot as the owner starts it: .env read again, from an empty directory."""
+    monkeypatch.setitem(Settings.model_config, "env_file", APP_ENV_FILE)
+    monkeypatch.chdir(tmp_path)
 
 
 def run_main(capsys) -> tuple[int, str]:
@@ -74,3 +77,72 @@ def test_custom_api_server_is_used(monkeypatch):
     bot = create_bot(load_settings())
     url = bot.session.api.api_url(token=TOKEN, method="getMe")
     assert url == f"http://127.0.0.1:8081/bot{TOKEN}/getMe"
+
+
+@pytest.mark.parametrize(
+    ("url", "advice"),
+    [
+        (
+            "postgresql://shop:secret@db/shop",
+            "error: DATABASE_URL: the bot needs the async driver; "
+            "write postgresql+asyncpg://shop:***@db/shop",
+        ),
+        (
+            "sqlite:///shop.db",
+            "error: DATABASE_URL: the bot needs the async driver; write sqlite+aiosqlite:///shop.db",
+        ),
+        ("shop.db", "error: DATABASE_URL: not a database URL; write e.g. sqlite+aiosqlite:///"),
+        ("mysql+aiomysql://u@h/db", "error: DATABASE_URL: only SQLite and PostgreSQL"),
+    ],
+)
+def test_database_url_mistakes_are_one_line(monkeypatch, capsys, url, advice):
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("DATABASE_URL", url)
+    code, err = run_main(capsys)
+    assert code == 2
+    assert err.startswith(advice) and "\n" not in err and "secret" not in err
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        (
+            "CURRENCY",
+            "XYZ",
+            "error: CURRENCY: 'XYZ' is not an ISO 4217 currency code (e.g. RUB, USD, EUR)",
+        ),
+        (
+            "CURRENCY",
+            "rubles",
+            "error: CURRENCY: 'rubles' is not an ISO 4217 currency code (e.g. RUB, USD, EUR)",
+        ),
+        (
+            "DEFAULT_LOCALE",
+            "de",
+            "error: DEFAULT_LOCALE: must be one of the shipped languages: en, ru",
+        ),
+    ],
+)
+def test_currency_and_locale_are_checked(monkeypatch, capsys, name, value, message):
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    monkeypatch.setenv(name, value)
+    assert run_main(capsys) == (2, message)
+
+
+def test_currency_and_locale_are_normalised(monkeypatch):
+    monkeypatch.setenv("CURRENCY", " usd")
+    monkeypatch.setenv("DEFAULT_LOCALE", "RU")
+    settings = load_settings()
+    assert (settings.currency, settings.default_locale) == ("USD", "ru")
+
+
+def test_migrating_logs_one_line(monkeypatch, capsys, caplog):
+    """`python -m bot migrate` on a new database: one line from the bot, none from alembic."""
+    monkeypatch.setenv("DATABASE_URL", "sqlite+aiosqlite:///shop.db")
+    caplog.set_level(logging.INFO)
+    assert main(["migrate"]) == 0
+    lines = [(r.name, r.getMessage()) for r in caplog.records if r.levelno >= logging.INFO]
+    assert lines == [("bot", "Database migrated from empty to 0005")]
+    caplog.clear()
+    assert main(["migrate"]) == 0  # nothing to do: nothing said
+    assert [r for r in caplog.records if r.levelno >= logging.INFO] == []

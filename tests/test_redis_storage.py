@@ -1,10 +1,9 @@
 """With REDIS_URL the dialog state lives in Redis and survives a restart too.
 
-Needs a Redis server: REDIS_URL, or redis://127.0.0.1:6379/0. Skipped, with the
+Needs a Redis server: TEST_REDIS_URL, or redis://127.0.0.1:6379/0. Skipped, with the
 reason, when there is none.
 """
 
-import os
 import uuid
 
 import pytest
@@ -13,9 +12,8 @@ from aiogram.fsm.storage.base import DefaultKeyBuilder, StorageKey
 from aiogram.fsm.storage.redis import RedisStorage
 
 from bot.factory import create_storage
+from tests.conftest import REDIS_URL
 from tests.tg import BOT_ID
-
-REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
 
 
 @pytest.fixture

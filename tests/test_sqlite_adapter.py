@@ -1,11 +1,21 @@
-"""bot/sqlite.py: SQLite statements in one trip to aiosqlite's thread, and no trip to end
+"""db/sqlite.py: SQLite statements in one trip to aiosqlite's thread, and no trip to end
 a transaction SQLite never began, with everything a DBAPI cursor reports intact."""
 
+import hashlib
+import inspect
+
 import pytest
+import sqlalchemy
 from aiosqlite.core import Connection as AioConnection
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, text, update
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+    AsyncAdapt_aiosqlite_dbapi,
+)
 from sqlalchemy.exc import IntegrityError
 
+from db import sqlite
 from db.engine import create_engine
 
 metadata = MetaData()
@@ -98,3 +108,63 @@ async def test_the_raw_cursor_reports_what_dbapi_says(engine):
 
     async with engine.connect() as conn:
         await conn.run_sync(check)
+
+
+# -- db/sqlite.py subclasses SQLAlchemy's private aiosqlite classes ---------------------
+# pyproject.toml pins SQLAlchemy to the minor version this was read against (2.1); these
+# tests fail loudly when what the adapter overrides or calls changes, instead of the
+# adapter going quietly unused or half-built.
+
+# What the adapter replaces or leans on, in SQLAlchemy's classes.
+OVERRIDDEN = {
+    AsyncAdapt_aiosqlite_cursor: [
+        "__init__", "execute", "executemany", "_execute_async", "_executemany_async",
+        "_async_soft_close", "close", "description", "rowcount", "lastrowid", "arraysize",
+        "fetchall", "fetchone", "fetchmany",
+    ],
+    AsyncAdapt_aiosqlite_connection: ["__init__", "commit", "rollback", "cursor"],
+    AsyncAdapt_aiosqlite_dbapi: ["connect"],
+}  # fmt: skip
+# sha256 of their source, read on SQLAlchemy 2.1.0 to 2.1.9 (identical throughout).
+FINGERPRINT = "e5026e77d1e75380b0d3705779b1c1e072ca1430faaac851e02d4d907e65733c"
+
+
+def _source(cls: type, name: str) -> str:
+    for klass in cls.__mro__:
+        if name in klass.__dict__:
+            value = klass.__dict__[name]
+            return inspect.getsource(value.fget if isinstance(value, property) else value)
+    return f"<{cls.__name__}.{name} missing>"
+
+
+def test_sqlalchemy_internals_under_the_adapter_are_the_ones_it_was_written_for():
+    text_ = "".join(_source(cls, n) for cls, names in OVERRIDDEN.items() for n in names)
+    found = hashlib.sha256(text_.encode()).hexdigest()
+    assert found == FINGERPRINT, (
+        f"SQLAlchemy {sqlalchemy.__version__} changed the aiosqlite internals db/sqlite.py "
+        "overrides: re-read db/sqlite.py against them, run this file and "
+        "`python -m benchmarks.browse`, then update FINGERPRINT (or drop db/sqlite.py)"
+    )
+    # The attributes `_Cursor.__init__` sets instead of the stock one.
+    slots = {
+        s
+        for klass in AsyncAdapt_aiosqlite_cursor.__mro__
+        for s in klass.__dict__.get("__slots__", ())
+    }
+    assert slots == {
+        "_adapt_connection",
+        "_connection",
+        "_cursor",
+        "_rows",
+        "_soft_closed_memoized",
+    }
+    # aiosqlite's side: its worker-thread queue and the sqlite3 connection.
+    assert callable(AioConnection._execute) and isinstance(AioConnection._conn, property)
+
+
+async def test_every_sqlite_engine_uses_the_adapter(engine):
+    assert isinstance(engine.dialect.dbapi, sqlite._DBAPI)
+    async with engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        assert isinstance(raw.dbapi_connection, sqlite._Connection)
+        assert isinstance(raw.dbapi_connection.cursor(), sqlite._Cursor)

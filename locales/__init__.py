@@ -1,0 +1,10 @@
+"""The gettext catalogs, shipped with the code: `<lang>/LC_MESSAGES/<feature>.po`, one
+per feature, compiled into one `<lang>/LC_MESSAGES/messages.mo` per language when the
+package is built or installed (`setup.py`), or by `python -m bot.i18n_tool compile`."""
+
+from pathlib import Path
+
+LOCALES_DIR = Path(__file__).resolve().parent
+DOMAIN = "messages"
+# The languages a user can pick; each has a catalog here.
+LANGUAGES = {"en": "English", "ru": "Русский"}
