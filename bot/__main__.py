@@ -1,4 +1,4 @@
-"""python -m bot [run|migrate|demo]"""
+"""python -m bot [run|migrate|demo|playground]"""
 
 import argparse
 import asyncio
@@ -77,8 +77,17 @@ def main(argv: list[str] | None = None) -> int:
         "command",
         nargs="?",
         default="run",
-        choices=["run", "migrate", "demo"],
-        help="run the bot (default), apply migrations, or fill an empty shop with demo data",
+        choices=["run", "migrate", "demo", "playground"],
+        help="run the bot (default), apply migrations, fill an empty shop with demo data, "
+        "or try the shop in a browser without a token (playground)",
+    )
+    parser.add_argument(
+        "--port", type=int, default=8080, help="playground: the page's port on 127.0.0.1"
+    )
+    parser.add_argument(
+        "--db",
+        default="playground.db",
+        help="playground: a SQLite file (or a database URL) of its own",
     )
     args = parser.parse_args(argv)
     try:
@@ -92,6 +101,10 @@ def main(argv: list[str] | None = None) -> int:
             from bot.demo import fill_demo
 
             asyncio.run(fill_demo(settings))
+        elif args.command == "playground":
+            from playground.run import serve
+
+            asyncio.run(serve(args.port, args.db))
         else:
             asyncio.run(run(settings))
     except ConfigError as exc:
