@@ -64,6 +64,7 @@ class People:
     # -- messages ------------------------------------------------------------------------
 
     def send_text(self, user_id: int, text: str) -> dict[str, Any]:
+        self._user(user_id)
         try:
             text, entities = format_text(str(text), None, TEXT_LIMIT)
         except BadRequest as exc:
@@ -72,6 +73,7 @@ class People:
         return self._say(user_id, text=text, entities=entities or None)
 
     def send_photo(self, user_id: int, data: bytes, mime: str, caption: str = "") -> dict:
+        self._user(user_id)
         if not data:
             raise ActionError("the photo is empty")
         if mime not in {"image/png", "image/jpeg", "image/gif", "image/webp"}:
@@ -133,6 +135,7 @@ class People:
 
     def pay(self, user_id: int, message_id: int) -> None:
         """Pay an invoice: pre-checkout first, and the payment only if the bot says yes."""
+        self._user(user_id)
         message = self.api.chats[user_id].messages.get(message_id)
         if message is None or "invoice" not in message:
             raise ActionError("there is no invoice to pay")
@@ -174,12 +177,13 @@ class People:
     # -- inline mode ---------------------------------------------------------------------
 
     def inline_query(self, user_id: int, query: str) -> None:
+        user = self._user(user_id)
         query_id = f"iq-{next(self._query_ids)}"
         self.api.inline_queries[query_id] = user_id
         self._queue(
             inline_query={
                 "id": query_id,
-                "from": self._user(user_id),
+                "from": user,
                 "query": str(query)[:256],
                 "offset": "",
                 "chat_type": "sender",

@@ -61,8 +61,12 @@ async def serve(
     host: str = "127.0.0.1",
     stop: asyncio.Event | None = None,
     on_ready: Callable[[Running], None] | None = None,
+    overrides: dict[str, object] | None = None,
 ) -> None:
-    """Runs until `stop` is set (or the task is cancelled, as Ctrl-C does)."""
+    """Runs until `stop` is set (or the task is cancelled, as Ctrl-C does).
+
+    `overrides` change settings for tests (a driven browser outpaces the flood limit).
+    """
     stop = stop or asyncio.Event()
     playground = Playground(TOKEN, ME)
     runner = web.AppRunner(playground.app(), access_log=None)
@@ -83,6 +87,7 @@ async def serve(
             redis_url=None,
             payment_method="stars",
             payment_provider_token=None,
+            **(overrides or {}),
         )
         await _run_bot(settings, playground, base_url, stop, on_ready)
     finally:

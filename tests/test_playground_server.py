@@ -1,0 +1,205 @@
+"""`python -m bot playground` end to end over HTTP: the real bot, its Bot API, the page's socket."""
+
+import asyncio
+import contextlib
+import time
+
+import aiohttp
+import pytest
+
+from bot.__main__ import main
+from bot.config import ConfigError
+from playground.personas import PERSONAS, SELLER
+from playground.run import TOKEN, Running, serve
+
+CUSTOMER, CUSTOMER_RU = PERSONAS[0], PERSONAS[1]
+
+
+@contextlib.asynccontextmanager
+async def started(tmp_path, port=0):
+    stop = asyncio.Event()
+    ready: asyncio.Future[Running] = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(
+        serve(
+            port,
+            str(tmp_path / "playground.db"),
+            stop=stop,
+            on_ready=ready.set_result,
+            overrides={"throttle_rate": 0},
+        )
+    )
+    done, _ = await asyncio.wait([task, ready], timeout=30, return_when=asyncio.FIRST_COMPLETED)
+    if task in done:
+        task.result()  # raises what stopped it
+    try:
+        yield ready.result()
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=20)
+
+
+@pytest.fixture
+async def running(tmp_path):
+    async with started(tmp_path) as running:
+        yield running
+
+
+async def until(predicate, what: str, timeout: float = 10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def texts(running: Running, user_id: int) -> list[str]:
+    chat = running.playground.api.chats[user_id]
+    return [m.get("text") or m.get("caption") or "" for m in chat.messages.values()]
+
+
+def last(running: Running, user_id: int) -> dict:
+    """The bot's latest message in the chat ({} before it says anything)."""
+    bot_id = running.playground.api.me["id"]
+    chat = running.playground.api.chats[user_id].messages.values()
+    return next((m for m in reversed(list(chat)) if m["from"]["id"] == bot_id), {})
+
+
+async def press(running: Running, user_id: int, label: str, message: dict | None = None) -> None:
+    message = message or last(running, user_id)
+    for r, row in enumerate(message["reply_markup"]["inline_keyboard"]):
+        for c, button in enumerate(row):
+            if label in button["text"]:
+                running.playground.people.press(user_id, message["message_id"], r, c)
+                # Updates are handled concurrently: the next step waits for this one.
+                await until(lambda: not running.playground.api.callbacks, "the button's answer")
+                return
+    raise AssertionError(f"no {label!r} button in {message}")
+
+
+async def test_page_socket_gets_the_chat_live_and_sends_what_the_person_does(running):
+    async with (
+        aiohttp.ClientSession() as http,
+        http.ws_connect(f"{running.url}/ws?persona={CUSTOMER.key}") as ws,
+    ):
+        snapshot = await ws.receive_json(timeout=5)
+        assert snapshot["type"] == "snapshot" and snapshot["messages"] == []
+        assert {"command": "cart", "description": "Your cart"} in snapshot["commands"]
+        await ws.send_json({"action": "text", "text": "/start"})
+        mine = await ws.receive_json(timeout=5)
+        assert mine["message"]["out"] is True and "/start" in mine["message"]["html"]
+        welcome = await ws.receive_json(timeout=10)
+        assert "Welcome to the shop" in welcome["message"]["html"]
+        assert any("Catalog" in b["text"] for row in welcome["message"]["buttons"] for b in row)
+        await ws.send_json({"action": "press", "message_id": 99, "row": 0, "column": 0})
+        refused = await ws.receive_json(timeout=5)
+        assert refused == {"type": "answer", "text": "that button is gone", "show_alert": False}
+        await ws.send_str("not json")
+        assert (await ws.receive_json(timeout=5))["text"] == "bad request"
+    # A reload sees the same conversation, in the persona's language.
+    async with (
+        aiohttp.ClientSession() as http,
+        http.ws_connect(f"{running.url}/ws?persona={CUSTOMER_RU.key}") as ws_ru,
+        http.ws_connect(f"{running.url}/ws?persona={CUSTOMER.key}") as ws_again,
+    ):
+        ru = await ws_ru.receive_json(timeout=5)
+        assert {"command": "cart", "description": "Ваша корзина"} in ru["commands"]
+        again = await ws_again.receive_json(timeout=5)
+        assert len(again["messages"]) == 2
+
+
+async def test_catalog_card_has_a_locally_drawn_photo(running):
+    people = running.playground.people
+    people.send_text(CUSTOMER.user_id, "/catalog")
+    await until(lambda: "Electronics" in str(last(running, CUSTOMER.user_id)), "the catalog")
+    await press(running, CUSTOMER.user_id, "Electronics")
+    await until(lambda: "Smartphones" in str(last(running, CUSTOMER.user_id)), "Electronics")
+    await press(running, CUSTOMER.user_id, "Smartphones")
+    await until(lambda: "Pixel" in str(last(running, CUSTOMER.user_id)), "Smartphones")
+    await press(running, CUSTOMER.user_id, "Pixel")
+    card = await until(lambda: last(running, CUSTOMER.user_id).get("photo"), "the card's photo")
+    async with aiohttp.ClientSession() as http:
+        response = await http.get(f"{running.url}/file/{card[0]['file_id']}")
+        assert response.status == 200 and response.content_type == "image/png"
+        assert (await response.read()).startswith(b"\x89PNG")
+        assert (await http.get(f"{running.url}/file/nope")).status == 404
+
+
+async def test_stars_checkout_pays_and_tells_the_seller(running):
+    people, api = running.playground.people, running.playground.api
+    ann = CUSTOMER.user_id
+    people.send_text(ann, "/search Pixel")
+    await until(lambda: "Pixel" in str(last(running, ann)), "search results")
+    await press(running, ann, "Pixel")
+    await until(lambda: "Add to cart" in str(last(running, ann)), "the card")
+    await press(running, ann, "Add to cart")
+    people.send_text(ann, "/cart")
+    await until(lambda: "Checkout" in str(last(running, ann)), "the cart")
+    await press(running, ann, "Checkout")
+    await until(lambda: "1/4" in texts(running, ann)[-1], "step 1")
+    people.send_text(ann, "Ann Smith")
+    await until(lambda: api.chats[ann].keyboard, "the phone keyboard")
+    people.send_contact(ann)
+    await until(lambda: "3/4" in texts(running, ann)[-1], "step 3")
+    people.send_text(ann, "Baker Street 221b")
+    await until(lambda: "4/4" in texts(running, ann)[-1], "step 4")
+    people.send_text(ann, "Ring twice")
+    await until(lambda: "Confirm" in str(last(running, ann)), "the summary")
+    await press(running, ann, "Confirm")
+    bill = await until(lambda: "invoice" in last(running, ann) and last(running, ann), "invoice")
+    assert bill["invoice"]["currency"] == "XTR"
+    people.pay(ann, bill["message_id"])
+    await until(lambda: any("Payment received" in t for t in texts(running, ann)), "receipt")
+    await until(lambda: len(texts(running, SELLER.user_id)) == 2, "the seller's news")
+    placed, paid = texts(running, SELLER.user_id)
+    assert "New order" in placed and "Pixel 9a" in placed
+    assert "Order #1 is paid" in paid
+    assert running.playground.problems == []
+
+
+async def test_a_call_the_playground_does_not_know_is_reported_not_dropped(running):
+    base = f"{running.url}/bot{TOKEN}"
+    async with (
+        aiohttp.ClientSession() as http,
+        http.ws_connect(f"{running.url}/ws?persona={CUSTOMER.key}") as ws,
+    ):
+        await ws.receive_json(timeout=5)
+        response = await http.post(f"{base}/sendDice", data={"chat_id": str(CUSTOMER.user_id)})
+        assert response.status == 404
+        assert await response.json() == {"ok": False, "error_code": 404, "description": "Not Found"}
+        error = await ws.receive_json(timeout=5)
+        assert error == {
+            "type": "error",
+            "text": "The bot called sendDice, which the playground does not know",
+        }
+        bad = await http.post(
+            f"{base}/sendMessage",
+            data={"chat_id": str(CUSTOMER.user_id), "text": "<img>", "parse_mode": "HTML"},
+        )
+        assert bad.status == 400
+        assert (await bad.json())["description"].startswith("Bad Request: can't parse entities")
+        assert (await ws.receive_json(timeout=5))["type"] == "error"
+        wrong = await http.post(f"{running.url}/bot1:wrong/getMe")
+        assert wrong.status == 401
+
+
+async def test_a_second_start_keeps_the_shop_and_a_busy_port_is_one_line(tmp_path, capsys):
+    async with started(tmp_path) as first:
+        first.playground.people.send_text(CUSTOMER.user_id, "/start")
+        await until(lambda: len(texts(first, CUSTOMER.user_id)) == 2, "the welcome")
+        port = int(first.url.rsplit(":", 1)[1])
+        with pytest.raises(ConfigError, match=f"Cannot listen on 127.0.0.1:{port}"):
+            async with started(tmp_path, port):
+                pass
+    async with started(tmp_path) as second:
+        second.playground.people.send_text(CUSTOMER.user_id, "/search Pixel")
+        await until(lambda: "Pixel" in str(last(second, CUSTOMER.user_id)), "the same shop")
+
+
+def test_cli_offers_the_playground():
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    with pytest.raises(SystemExit) as bad:
+        main(["playground", "--port", "nope"])
+    assert bad.value.code == 2
