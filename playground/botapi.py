@@ -65,9 +65,17 @@ class ChatLog:
 
 
 class BotApi:
-    def __init__(self, me: dict[str, Any], *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        me: dict[str, Any],
+        *,
+        clock: Callable[[], float] = time.time,
+        open_chats: bool = False,
+    ) -> None:
         self.me = me
         self.clock = clock
+        # Tests' users write first without being added: any positive id is then a chat.
+        self.open_chats = open_chats
         self.chats: dict[int, ChatLog] = {}
         self.listeners: list[Listener] = []
         self.commands: dict[str, list[dict[str, str]]] = {}  # by language code, "" = default
@@ -131,9 +139,12 @@ class BotApi:
 
     def _chat(self, params: dict[str, Any]) -> ChatLog:
         try:
-            log = self.chats.get(int(params.get("chat_id", 0)))
+            chat_id = int(params.get("chat_id", 0))
         except (TypeError, ValueError):
-            log = None
+            chat_id = 0
+        log = self.chats.get(chat_id)
+        if log is None and self.open_chats and chat_id > 0:
+            log = self.add_chat({"id": chat_id, "first_name": ""})
         if log is None:
             raise BadRequest("chat not found")
         return log

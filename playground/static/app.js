@@ -315,6 +315,7 @@ $("persona").onchange = () => {
   $("errors").hidden = true;
   $("menu").hidden = true;
   $("inline-results").hidden = true;
+  $("toast").hidden = true;
   if (socket) { socket.onclose = null; socket.close(); }
   connect();
 };
