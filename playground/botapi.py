@@ -17,14 +17,12 @@ from typing import Any
 
 from playground.rules import (
     CAPTION_LIMIT,
-    INVOICE_DESCRIPTION_LIMIT,
-    INVOICE_PAYLOAD_LIMIT,
-    INVOICE_TITLE_LIMIT,
     NOT_MODIFIED,
     QUERY_EXPIRED,
     TEXT_LIMIT,
     BadRequest,
     check_callback_answer,
+    check_invoice,
     check_reply_markup,
     format_text,
 )
@@ -197,6 +195,8 @@ class BotApi:
             if not (1 <= len(name) <= 32 and name.replace("_", "").isalnum() and name.islower()):
                 raise BadRequest("BOT_COMMAND_INVALID")
         self.commands[params.get("language_code") or ""] = commands
+        for chat_id in self.chats:
+            self.emit(chat_id, {"type": "commands"})
         return True
 
     def _m_getmycommands(self, params: dict) -> list:
@@ -250,33 +250,12 @@ class BotApi:
 
     def _m_sendinvoice(self, params: dict) -> dict:
         log = self._chat(params)
-        title, description = str(params.get("title", "")), str(params.get("description", ""))
-        payload, currency = str(params.get("payload", "")), params.get("currency")
-        prices = params.get("prices")
-        if not 1 <= len(title) <= INVOICE_TITLE_LIMIT:
-            raise BadRequest("INVOICE_TITLE_INVALID" if title else "title is empty")
-        if not 1 <= len(description) <= INVOICE_DESCRIPTION_LIMIT:
-            raise BadRequest("INVOICE_DESCRIPTION_INVALID")
-        if not 1 <= len(payload.encode()) <= INVOICE_PAYLOAD_LIMIT:
-            raise BadRequest("INVOICE_PAYLOAD_INVALID")
-        if currency != "XTR":
-            raise BadRequest("the playground takes payments in Telegram Stars (XTR) only")
-        if not isinstance(prices, list) or len(prices) != 1 or params.get("provider_token"):
-            raise BadRequest("STARS_INVOICE_INVALID")
-        amount = prices[0].get("amount") if isinstance(prices[0], dict) else None
-        if not isinstance(amount, int) or amount <= 0:
-            raise BadRequest("CURRENCY_TOTAL_AMOUNT_INVALID")
-        invoice = {
-            "title": title,
-            "description": description,
-            "start_parameter": "",
-            "currency": currency,
-            "total_amount": amount,
-        }
+        invoice = check_invoice(params)
         message = self.store(
             log.chat["id"], self.me, invoice=invoice, reply_markup=self._markup(log, params)
         )
-        message["_payload"] = payload  # what Telegram keeps to put in the payment updates
+        # Telegram keeps the payload to put it in the payment updates.
+        message["_payload"] = params["payload"]
         return public_message(message)
 
     def _m_editmessagetext(self, params: dict) -> dict:

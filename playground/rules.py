@@ -334,6 +334,33 @@ def check_inline_button(button: Any) -> None:
         raise BadRequest("BUTTON_URL_INVALID")
 
 
+def check_invoice(params: dict[str, Any]) -> dict[str, Any]:
+    """A sendInvoice call's Invoice object, checked as Telegram checks a Stars invoice."""
+    title, description = str(params.get("title", "")), str(params.get("description", ""))
+    payload, currency = str(params.get("payload", "")), params.get("currency")
+    prices = params.get("prices")
+    if not 1 <= len(title) <= INVOICE_TITLE_LIMIT:
+        raise BadRequest("INVOICE_TITLE_INVALID" if title else "title is empty")
+    if not 1 <= len(description) <= INVOICE_DESCRIPTION_LIMIT:
+        raise BadRequest("INVOICE_DESCRIPTION_INVALID")
+    if not 1 <= len(payload.encode()) <= INVOICE_PAYLOAD_LIMIT:
+        raise BadRequest("INVOICE_PAYLOAD_INVALID")
+    if currency != "XTR":
+        raise BadRequest("the playground takes payments in Telegram Stars (XTR) only")
+    if not isinstance(prices, list) or len(prices) != 1 or params.get("provider_token"):
+        raise BadRequest("STARS_INVOICE_INVALID")
+    amount = prices[0].get("amount") if isinstance(prices[0], dict) else None
+    if not isinstance(amount, int) or amount <= 0:
+        raise BadRequest("CURRENCY_TOTAL_AMOUNT_INVALID")
+    return {
+        "title": title,
+        "description": description,
+        "start_parameter": "",
+        "currency": currency,
+        "total_amount": amount,
+    }
+
+
 def check_callback_answer(text: str | None) -> None:
     if text and len(text) > CALLBACK_ANSWER_LIMIT:
         raise BadRequest("MESSAGE_TOO_LONG")

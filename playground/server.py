@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import logging
 from importlib import resources
@@ -42,7 +43,8 @@ class Playground:
         self.arrived = asyncio.Event()
         self.people.on_update.append(self.arrived.set)
         self.api.listeners.append(self._push)
-        self.problems: list[str] = []  # refused and unknown calls, for the log and tests
+        # Refused and unknown calls, for the log and tests (the latest hundred).
+        self.problems: collections.deque[str] = collections.deque(maxlen=100)
 
     # -- to the pages --------------------------------------------------------------------
 
@@ -63,9 +65,13 @@ class Playground:
         for target in targets:
             self._push(target, {"type": "error", "text": text})
 
+    def _commands(self, language: str) -> list[dict[str, str]]:
+        """The command menu as Telegram picks it: the user's language, else the default."""
+        return self.api.commands.get(language) or self.api.commands.get("", [])
+
     def snapshot(self, user_id: int, language: str) -> dict[str, Any]:
         log_ = self.api.chats[user_id]
-        commands = self.api.commands.get(language) or self.api.commands.get("", [])
+        commands = self._commands(language)
         return {
             "type": "snapshot",
             "bot": {"name": self.api.me["first_name"], "username": self.api.me["username"]},
@@ -138,7 +144,9 @@ class Playground:
             self.sockets[user_id].discard(ws)
         return ws
 
-    def act(self, user_id: int, action: dict[str, Any]) -> None:
+    def act(self, user_id: int, action: Any) -> None:
+        if not isinstance(action, dict):
+            raise ActionError("unknown action")
         kind = action.get("action")
         if kind == "text":
             self.people.send_text(user_id, str(action["text"]))

@@ -220,8 +220,9 @@ def test_bad_invoices_are_refused(world, field, value, reason):
 
 
 def test_commands_are_kept_per_language(world):
-    api, _, _ = world
+    api, _, events = world
     api.call("setMyCommands", {"commands": '[{"command": "cart", "description": "Cart"}]'})
+    assert events == [(10, {"type": "commands"}), (20, {"type": "commands"})]  # menus refresh
     ru = '[{"command": "cart", "description": "Корзина"}]'
     api.call("setMyCommands", {"commands": ru, "language_code": "ru"})
     assert api.commands["ru"][0]["description"] == "Корзина"

@@ -2,12 +2,15 @@
 
 import asyncio
 import contextlib
+import os
+import re
+import signal
+import sys
 import time
 
 import aiohttp
 import pytest
 
-from bot.__main__ import main
 from bot.config import ConfigError
 from playground.personas import PERSONAS, SELLER
 from playground.run import TOKEN, Running, serve
@@ -97,6 +100,13 @@ async def test_page_socket_gets_the_chat_live_and_sends_what_the_person_does(run
         assert refused == {"type": "answer", "text": "that button is gone", "show_alert": False}
         await ws.send_str("not json")
         assert (await ws.receive_json(timeout=5))["text"] == "bad request"
+        for nonsense in ("null", "[1]", '{"action": "press", "message_id": "x"}'):
+            await ws.send_str(nonsense)
+            assert (await ws.receive_json(timeout=5))["type"] == "answer"
+        await ws.send_json({"action": "text", "text": "still here"})
+        assert "still here" in (await ws.receive_json(timeout=5))["message"]["html"]
+        fallback = await ws.receive_json(timeout=10)
+        assert "understand" in fallback["message"]["html"]
     # A reload sees the same conversation, in the persona's language.
     async with (
         aiohttp.ClientSession() as http,
@@ -106,7 +116,8 @@ async def test_page_socket_gets_the_chat_live_and_sends_what_the_person_does(run
         ru = await ws_ru.receive_json(timeout=5)
         assert {"command": "cart", "description": "Ваша корзина"} in ru["commands"]
         again = await ws_again.receive_json(timeout=5)
-        assert len(again["messages"]) == 2
+        assert [m["id"] for m in again["messages"]] == [1, 2, 3, 4]
+        assert "Welcome" in again["messages"][1]["html"]
 
 
 async def test_catalog_card_has_a_locally_drawn_photo(running):
@@ -197,9 +208,35 @@ async def test_a_second_start_keeps_the_shop_and_a_busy_port_is_one_line(tmp_pat
         await until(lambda: "Pixel" in str(last(second, CUSTOMER.user_id)), "the same shop")
 
 
-def test_cli_offers_the_playground():
-    with pytest.raises(SystemExit):
-        main(["--help"])
-    with pytest.raises(SystemExit) as bad:
-        main(["playground", "--port", "nope"])
-    assert bad.value.code == 2
+async def test_cli_starts_serves_and_stops_cleanly_on_ctrl_c(tmp_path):
+    """`python -m bot playground`: the URL printed, the page served, Ctrl-C a clean exit."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "playground",
+        "--port",
+        "0",
+        "--db",
+        str(tmp_path / "cli.db"),
+        cwd=tmp_path,
+        env={**os.environ, "BOT_TOKEN": "", "LOG_LEVEL": "WARNING"},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        line = (await asyncio.wait_for(process.stdout.readline(), timeout=60)).decode()
+        url = re.search(r"open (http://127\.0\.0\.1:\d+) ", line).group(1)
+        async with aiohttp.ClientSession() as http, http.get(url) as page:
+            assert page.status == 200 and "<title>Storefront playground</title>" in (
+                await page.text()
+            )
+        process.send_signal(signal.SIGINT)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 0
+    assert b"Traceback" not in stderr, stderr.decode()
+    assert (tmp_path / "cli.db").exists()

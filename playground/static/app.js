@@ -56,6 +56,7 @@ function handle(event) {
     case "service": addService(event.text); scrollDown(); break;
     case "error": showError(event.text); break;
     case "inline_results": showInlineResults(event.results); break;
+    case "commands": commands = event.commands; break;
   }
 }
 
@@ -163,8 +164,7 @@ function pressInline(message, button, row, column, element) {
       send({ action: "press", message_id: message.id, row, column });
       break;
     case "url":
-      if (button.url) window.open(button.url, "_blank", "noopener");
-      else toast("This link can't be opened");
+      openLink(button.url);
       break;
     case "switch_inline":
       $("text").value = `@${botUsername} ${button.query}`;
@@ -178,6 +178,25 @@ function pressInline(message, button, row, column, element) {
     default:
       toast("The playground can't open this kind of button");
   }
+}
+
+// Telegram opens its own links itself; offline, the playground does what they mean.
+function openLink(url) {
+  if (!url) { toast("This link can't be opened"); return; }
+  let parsed;
+  try { parsed = new URL(url); } catch { toast("This link can't be opened"); return; }
+  if (parsed.hostname === "t.me" && parsed.pathname.toLowerCase() === "/" + botUsername.toLowerCase()) {
+    const payload = parsed.searchParams.get("start");
+    send({ action: "text", text: payload ? `/start ${payload}` : "/start" });
+    return;
+  }
+  if (parsed.hostname === "t.me" && parsed.pathname === "/share/url") {
+    const link = parsed.searchParams.get("url") || "";
+    navigator.clipboard?.writeText(link).catch(() => {});
+    toast("Telegram would ask where to share it. Link copied: " + link);
+    return;
+  }
+  window.open(url, "_blank", "noopener");
 }
 
 function showKeyboard(markup) {
@@ -320,6 +339,8 @@ $("persona").onchange = () => {
   connect();
 };
 chat.addEventListener("click", (event) => {
+  const link = event.target.closest(".text a[href^='https://t.me/']");
+  if (link) { event.preventDefault(); openLink(link.href); return; }
   const command = event.target.closest("a.command");
   if (command) { event.preventDefault(); send({ action: "text", text: command.dataset.command }); }
   const spoiler = event.target.closest(".spoiler");
