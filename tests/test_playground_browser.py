@@ -115,4 +115,4 @@ async def test_shop_checkout_and_seller_notification_in_chromium(tmp_path, capsy
     with capsys.disabled():
         print(f"\nplayground screenshot: {screenshot}")
     assert dialogs == [] and errors == []
-    assert running.playground.problems == []
+    assert not running.playground.problems

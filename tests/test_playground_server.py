@@ -166,7 +166,7 @@ async def test_stars_checkout_pays_and_tells_the_seller(running):
     placed, paid = texts(running, SELLER.user_id)
     assert "New order" in placed and "Pixel 9a" in placed
     assert "Order #1 is paid" in paid
-    assert running.playground.problems == []
+    assert not running.playground.problems
 
 
 async def test_a_call_the_playground_does_not_know_is_reported_not_dropped(running):
