@@ -69,11 +69,17 @@ class BotApi:
         *,
         clock: Callable[[], float] = time.time,
         open_chats: bool = False,
+        open_files: bool = False,
+        strict_ampersand: bool = False,
     ) -> None:
         self.me = me
         self.clock = clock
         # Tests' users write first without being added: any positive id is then a chat.
         self.open_chats = open_chats
+        # Tests' rows carry made-up file ids: any id is then a file Telegram knows.
+        self.open_files = open_files
+        # Refuse a lone '&' (Telegram takes it as text): catches input that was not escaped.
+        self.strict_ampersand = strict_ampersand
         self.chats: dict[int, ChatLog] = {}
         self.listeners: list[Listener] = []
         self.commands: dict[str, list[dict[str, str]]] = {}  # by language code, "" = default
@@ -114,6 +120,13 @@ class BotApi:
         self.emit(chat_id, {"type": "message", "message": message})
         return message
 
+    def _format(
+        self, text: str, parse_mode: str | None, limit: int, *, allow_empty: bool = False
+    ) -> tuple[str, list[dict[str, Any]]]:
+        return format_text(
+            text, parse_mode, limit, allow_empty=allow_empty, strict_ampersand=self.strict_ampersand
+        )
+
     def add_file(self, **info: Any) -> str:
         file_id = f"file-{next(self._file_ids)}"
         self.files[file_id] = info
@@ -121,10 +134,14 @@ class BotApi:
 
     def photo_sizes(self, ref: str) -> list[dict[str, Any]]:
         """PhotoSize list for a file id or an HTTP URL (which Telegram would download)."""
-        if ref not in self.files:
-            if not ref.startswith(("http://", "https://")):
-                raise BadRequest("wrong file identifier/HTTP URL specified")
+        if ref in self.files:
+            pass
+        elif self.open_files and ref:
+            self.files[ref] = {"url": ref}  # the id stays as the test wrote it
+        elif ref.startswith(("http://", "https://")):
             ref = self.add_file(url=ref)
+        else:
+            raise BadRequest("wrong file identifier/HTTP URL specified")
         return [{"file_id": ref, "file_unique_id": ref, "width": 800, "height": 600}]
 
     # -- calls ---------------------------------------------------------------------------
@@ -208,7 +225,7 @@ class BotApi:
 
     def _m_sendmessage(self, params: dict) -> dict:
         log = self._chat(params)
-        text, entities = format_text(
+        text, entities = self._format(
             str(params.get("text", "")), params.get("parse_mode"), TEXT_LIMIT
         )
         markup = self._markup(log, params)
@@ -218,7 +235,7 @@ class BotApi:
 
     def _m_sendphoto(self, params: dict) -> dict:
         log = self._chat(params)
-        caption, entities = format_text(
+        caption, entities = self._format(
             str(params.get("caption", "")),
             params.get("parse_mode"),
             CAPTION_LIMIT,
@@ -262,7 +279,7 @@ class BotApi:
         log, old = self._own(params)
         if "text" not in old:
             raise BadRequest("there is no text in the message to edit")
-        text, entities = format_text(
+        text, entities = self._format(
             str(params.get("text", "")), params.get("parse_mode"), TEXT_LIMIT
         )
         new = {"text": text, "entities": entities or None}
@@ -272,7 +289,7 @@ class BotApi:
         log, old = self._own(params)
         if "photo" not in old:
             raise BadRequest("there is no caption in the message to edit")
-        caption, entities = format_text(
+        caption, entities = self._format(
             str(params.get("caption", "")),
             params.get("parse_mode"),
             CAPTION_LIMIT,
@@ -288,7 +305,7 @@ class BotApi:
             raise BadRequest("there is no media in the message to edit")
         if not isinstance(media, dict) or media.get("type") != "photo":
             raise BadRequest("the playground edits photos only")
-        caption, entities = format_text(
+        caption, entities = self._format(
             str(media.get("caption", "")), media.get("parse_mode"), CAPTION_LIMIT, allow_empty=True
         )
         ref = str(media.get("media", ""))
@@ -345,7 +362,7 @@ class BotApi:
             content = result.get("input_message_content") if isinstance(result, dict) else None
             if not isinstance(content, dict) or "message_text" not in content:
                 raise BadRequest("the playground shows article results with a text only")
-            format_text(str(content["message_text"]), content.get("parse_mode"), TEXT_LIMIT)
+            self._format(str(content["message_text"]), content.get("parse_mode"), TEXT_LIMIT)
             check_reply_markup(result.get("reply_markup"))
         self.inline_results[chat_id] = results
         self.emit(chat_id, {"type": "inline_results", "results": results})

@@ -239,11 +239,16 @@ def detect_entities(text: str, entities: list[dict[str, Any]]) -> list[dict[str,
 
 
 def format_text(
-    text: str, parse_mode: str | None, limit: int, *, allow_empty: bool = False
+    text: str,
+    parse_mode: str | None,
+    limit: int,
+    *,
+    allow_empty: bool = False,
+    strict_ampersand: bool = False,
 ) -> tuple[str, list[dict[str, Any]]]:
     """A text or caption as Telegram stores it: parsed, trimmed, checked against `limit`."""
     if parse_mode and parse_mode.upper() == "HTML":
-        shown, entities = parse_html(text)
+        shown, entities = parse_html(text, strict_ampersand=strict_ampersand)
     elif parse_mode:
         raise BadRequest(f"unsupported parse_mode {parse_mode!r} in the playground")
     else:

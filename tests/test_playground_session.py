@@ -73,11 +73,26 @@ async def test_broken_rules_reach_the_bot_as_telegrams_errors(harness):
     assert photo.photo[0].file_id in api.files
 
 
-async def test_open_chats_let_any_user_write_first(settings):
-    api = BotApi({"id": BOT_ID, "is_bot": True, "first_name": "Shop"}, open_chats=True)
+async def test_test_friendly_options_open_chats_and_file_ids_and_refuse_a_lone_ampersand(
+    settings,
+):
+    me = {"id": BOT_ID, "is_bot": True, "first_name": "Shop"}
+    api = BotApi(me, open_chats=True, open_files=True, strict_ampersand=True)
     bot = create_bot(settings, session=RulesSession(api))
     first = await bot.send_message(77, "Hi")
-    second = await bot.send_message(77, "Again")
+    second = await bot.send_photo(77, "AgACAgIAAxkBAAI-photo")
     assert (first.message_id, second.message_id) == (1, 2)
+    assert second.photo[0].file_id == "AgACAgIAAxkBAAI-photo"
     with pytest.raises(TelegramBadRequest, match="chat not found"):
         await bot.send_message(-5, "groups are not opened")
+    with pytest.raises(TelegramBadRequest, match="unescaped '&'"):
+        await bot.send_message(77, "Tom & Jerry")
+    # As Telegram: no unknown chats, no made-up file ids, a lone '&' is text.
+    telegram = BotApi(me)
+    telegram.add_chat({"id": 77, "first_name": "Ann"})
+    bot = create_bot(settings, session=RulesSession(telegram))
+    assert (await bot.send_message(77, "Tom & Jerry")).text == "Tom & Jerry"
+    with pytest.raises(TelegramBadRequest, match="wrong file identifier"):
+        await bot.send_photo(77, "AgACAgIAAxkBAAI-photo")
+    with pytest.raises(TelegramBadRequest, match="chat not found"):
+        await bot.send_message(78, "Hi")
