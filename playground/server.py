@@ -21,7 +21,7 @@ from playground import images, render
 from playground.botapi import BotApi, UnknownMethod
 from playground.people import ActionError, People
 from playground.personas import PERSONAS, by_key
-from playground.rules import BadRequest
+from playground.rules import NOT_MODIFIED, BadRequest
 
 log = logging.getLogger(__name__)
 
@@ -96,12 +96,11 @@ class Playground:
             self._problem(None, f"The bot called {method}, which the playground does not know")
             return _fail(404, "Not Found")
         except BadRequest as exc:
-            chat = params.get("chat_id") or params.get("user_id")
-            try:
-                chat_id = int(chat) if chat is not None else None
-            except ValueError:
-                chat_id = None
-            self._problem(chat_id, f"{method} refused: Bad Request: {exc.description}")
+            if exc.description == NOT_MODIFIED:
+                # Bots meet this one on purpose (a repeated press): an answer, not a fault.
+                log.debug("%s: message is not modified", method)
+            else:
+                self._problem(_chat_id(params), f"{method} refused: Bad Request: {exc.description}")
             return _fail(exc.code, f"Bad Request: {exc.description}")
         return _ok(result)
 
@@ -251,6 +250,13 @@ async def _params(request: web.Request, api: BotApi) -> dict[str, Any]:
             for key, file_id in files.items():
                 params.setdefault(key, file_id)
     return params
+
+
+def _chat_id(params: dict[str, Any]) -> int | None:
+    try:
+        return int(params.get("chat_id") or params.get("user_id") or "")
+    except ValueError:
+        return None
 
 
 def _ok(result: Any) -> web.Response:

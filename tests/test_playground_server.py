@@ -193,6 +193,15 @@ async def test_a_call_the_playground_does_not_know_is_reported_not_dropped(runni
         assert (await ws.receive_json(timeout=5))["type"] == "error"
         wrong = await http.post(f"{running.url}/bot1:wrong/getMe")
         assert wrong.status == 401
+        # "Not modified" is an answer bots expect (a repeated press), not a fault to show.
+        chat = {"chat_id": str(CUSTOMER.user_id)}
+        sent = await (await http.post(f"{base}/sendMessage", data={**chat, "text": "Hi"})).json()
+        assert (await ws.receive_json(timeout=5))["type"] == "message"
+        same = {**chat, "message_id": str(sent["result"]["message_id"]), "text": "Hi"}
+        repeat = await http.post(f"{base}/editMessageText", data=same)
+        assert repeat.status == 400
+        assert "message is not modified" in (await repeat.json())["description"]
+        assert len(running.playground.problems) == 2  # sendDice and the bad HTML only
 
 
 async def test_a_second_start_keeps_the_shop_and_a_busy_port_is_one_line(tmp_path, capsys):
