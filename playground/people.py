@@ -15,6 +15,7 @@ from playground.botapi import BotApi, public_message
 from playground.rules import TEXT_LIMIT, BadRequest, format_text
 
 CAPTION_INPUT_LIMIT = 1024
+IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 
 
 class ActionError(Exception):
@@ -76,7 +77,7 @@ class People:
         self._user(user_id)
         if not data:
             raise ActionError("the photo is empty")
-        if mime not in {"image/png", "image/jpeg", "image/gif", "image/webp"}:
+        if mime not in IMAGE_TYPES:
             raise ActionError("send a PNG, JPEG, GIF or WebP image")
         caption = caption.strip()[:CAPTION_INPUT_LIMIT]
         file_id = self.api.add_file(data=data, mime=mime)

@@ -19,7 +19,7 @@ from aiohttp import WSMsgType, web
 
 from playground import images, render
 from playground.botapi import BotApi, UnknownMethod
-from playground.people import ActionError, People
+from playground.people import IMAGE_TYPES, ActionError, People
 from playground.personas import PERSONAS, by_key
 from playground.rules import NOT_MODIFIED, BadRequest
 
@@ -39,7 +39,8 @@ class Playground:
         self.people = People(self.api)
         for persona in PERSONAS:
             self.people.add(persona.user(), persona.phone)
-        self.sockets: dict[int, set[web.WebSocketResponse]] = {}
+        # Each open page's outbox, by chat: one writer per page keeps events in order.
+        self.sockets: dict[int, dict[web.WebSocketResponse, asyncio.Queue]] = {}
         self.arrived = asyncio.Event()
         self.people.on_update.append(self.arrived.set)
         self.api.listeners.append(self._push)
@@ -54,9 +55,8 @@ class Playground:
                 "type": "message",
                 "message": render.for_page(event["message"], self.api.me["id"]),
             }
-        for ws in list(self.sockets.get(chat_id, ())):
-            if not ws.closed:
-                asyncio.get_running_loop().create_task(_send(ws, event))
+        for outbox in self.sockets.get(chat_id, {}).values():
+            outbox.put_nowait(event)
 
     def _problem(self, chat_id: int | None, text: str) -> None:
         log.warning("%s", text)
@@ -87,7 +87,10 @@ class Playground:
         if request.match_info["token"] != self.token:
             return _fail(401, "Unauthorized")
         method = request.match_info["method"]
-        params = await _params(request, self.api)
+        try:
+            params = await _params(request, self.api)
+        except ValueError:
+            return _fail(400, "Bad Request: can't parse the request")
         if method.lower() == "getupdates":
             return _ok(await self._get_updates(params))
         try:
@@ -128,9 +131,11 @@ class Playground:
         ws = web.WebSocketResponse(heartbeat=30)
         await ws.prepare(request)
         user_id = persona.user_id
-        self.sockets.setdefault(user_id, set()).add(ws)
+        outbox: asyncio.Queue = asyncio.Queue()
+        outbox.put_nowait(self.snapshot(user_id, persona.language_code))
+        self.sockets.setdefault(user_id, {})[ws] = outbox
+        writer = asyncio.create_task(_write(ws, outbox))
         try:
-            await ws.send_json(self.snapshot(user_id, persona.language_code))
             async for msg in ws:
                 if msg.type != WSMsgType.TEXT:
                     continue
@@ -138,9 +143,10 @@ class Playground:
                     self.act(user_id, json.loads(msg.data))
                 except (ActionError, ValueError, TypeError, KeyError) as exc:
                     reason = str(exc) if isinstance(exc, ActionError) else "bad request"
-                    await ws.send_json({"type": "answer", "text": reason, "show_alert": False})
+                    outbox.put_nowait({"type": "answer", "text": reason, "show_alert": False})
         finally:
-            self.sockets[user_id].discard(ws)
+            self.sockets[user_id].pop(ws, None)
+            writer.cancel()
         return ws
 
     def act(self, user_id: int, action: Any) -> None:
@@ -191,7 +197,11 @@ class Playground:
         if info is None:
             raise web.HTTPNotFound()
         if "data" in info:
-            return web.Response(body=info["data"], content_type=info["mime"])
+            # Only pictures are served as what they say they are: never HTML or script.
+            mime = info["mime"] if info["mime"] in IMAGE_TYPES else "application/octet-stream"
+            response = web.Response(body=info["data"], content_type=mime)
+            response.headers["X-Content-Type-Options"] = "nosniff"
+            return response
         path = urlsplit(info["url"]).path
         name = path[len("/img/") : -len(".png")] if path.startswith("/img/") else None
         # Any other address would need the internet: a placeholder stands in for it.
@@ -215,14 +225,17 @@ class Playground:
     async def _close_sockets(self, app: web.Application) -> None:
         for sockets in self.sockets.values():
             for ws in list(sockets):
-                await ws.close()
+                await ws.close()  # the page reconnects to the next run
 
 
-async def _send(ws: web.WebSocketResponse, event: dict[str, Any]) -> None:
-    try:
-        await ws.send_json(event)
-    except (ConnectionError, RuntimeError):
-        pass  # the page went away; it gets a snapshot when it comes back
+async def _write(ws: web.WebSocketResponse, outbox: asyncio.Queue) -> None:
+    """Sends a page its events in the order they happened."""
+    while True:
+        event = await outbox.get()
+        try:
+            await ws.send_json(event)
+        except (ConnectionError, RuntimeError):
+            return  # the page went away; it gets a snapshot when it comes back
 
 
 async def _params(request: web.Request, api: BotApi) -> dict[str, Any]:

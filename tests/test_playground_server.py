@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 
 from bot.config import ConfigError
+from playground import images
 from playground.personas import PERSONAS, SELLER
 from playground.run import TOKEN, Running, serve
 
@@ -167,6 +168,36 @@ async def test_stars_checkout_pays_and_tells_the_seller(running):
     assert "New order" in placed and "Pixel 9a" in placed
     assert "Order #1 is paid" in paid
     assert not running.playground.problems
+
+
+async def test_files_are_served_as_pictures_or_not_at_all(running):
+    page = f"{running.url}/photo?persona={CUSTOMER.key}"
+    async with aiohttp.ClientSession() as http:
+        html = aiohttp.FormData()
+        html.add_field(
+            "photo", b"<script>alert(1)</script>", filename="x.html", content_type="text/html"
+        )
+        refused = await http.post(page, data=html)
+        assert refused.status == 400 and "PNG, JPEG" in (await refused.json())["error"]
+        png = aiohttp.FormData()
+        png.add_field("photo", images.picture("tea"), filename="t.png", content_type="image/png")
+        png.add_field("caption", "my tea")
+        assert (await http.post(page, data=png)).status == 200
+        sent = next(reversed(running.playground.api.chats[CUSTOMER.user_id].messages.values()))
+        assert sent["caption"] == "my tea"
+        served = await http.get(f"{running.url}/file/{sent['photo'][0]['file_id']}")
+        assert served.content_type == "image/png"
+        # What the bot uploads is kept as sent, but never served as a page or a script.
+        upload = aiohttp.FormData()
+        upload.add_field("chat_id", str(CUSTOMER.user_id))
+        upload.add_field("photo", b"<html>", filename="x.html", content_type="text/html")
+        answer = await (await http.post(f"{running.url}/bot{TOKEN}/sendPhoto", data=upload)).json()
+        file_id = answer["result"]["photo"][0]["file_id"]
+        served = await http.get(f"{running.url}/file/{file_id}")
+        assert served.content_type == "application/octet-stream"
+        assert served.headers["X-Content-Type-Options"] == "nosniff"
+        assert (await http.get(f"{running.url}/static/..%2Frun.py")).status == 404
+        assert (await http.post(f"{running.url}/photo?persona=nobody")).status == 400
 
 
 async def test_a_call_the_playground_does_not_know_is_reported_not_dropped(running):
