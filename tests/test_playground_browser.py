@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from bot import db
 from models import Category, Product, User
+from playground import images
 from playground.personas import SELLER
 from tests.test_playground_server import started
 
@@ -28,7 +29,7 @@ def chromium() -> str | None:
     return None
 
 
-async def add_xss_product(database_url: str) -> None:
+async def add_xss_product(database_url: str, image_url: str) -> None:
     """A product whose name is markup, sold by the seller persona among the smartphones."""
     engine = db.create_engine(database_url)
     try:
@@ -44,6 +45,7 @@ async def add_xss_product(database_url: str) -> None:
                     stock=3,
                     category_id=phones.id,
                     seller_id=seller.id,
+                    image_url=image_url,
                 )
             )
     finally:
@@ -59,7 +61,7 @@ async def test_shop_checkout_and_seller_notification_in_chromium(tmp_path, capsy
         pytest.skip("no Chromium: apt-get install chromium, or set PLAYGROUND_CHROMIUM")
     expect = async_api.expect
     async with started(tmp_path) as running, async_api.async_playwright() as p:
-        await add_xss_product(running.settings.database_url)
+        await add_xss_product(running.settings.database_url, f"{running.url}/img/xss.png")
         browser = await p.chromium.launch(executable_path=path, args=["--no-sandbox"])
         page = await browser.new_page(viewport={"width": 900, "height": 1000})
         dialogs, errors = [], []
@@ -75,13 +77,20 @@ async def test_shop_checkout_and_seller_notification_in_chromium(tmp_path, capsy
             await page.locator(".inline-button", has_text=label).last.click()
 
         await page.goto(f"{running.url}/?persona=customer")
-        await say("/start")
+        await page.click("#menu-button")  # the commands from setMyCommands
+        await page.locator(".menu-item", has_text="/start").click()
         await expect(chat).to_contain_text("Welcome to the shop")
         await tap("Catalog")
         await tap("Electronics")
         await tap("Smartphones")
         # The product named like markup is a button with that text, and a card with it.
         await tap(XSS)
+        # The menu was edited in place all along; the photo card replaced it.
+        await expect(page.locator(".message.in")).to_have_count(1)
+        await expect(page.locator(".message.in img.photo")).to_have_count(1)
+        await page.wait_for_function(  # the picture drawn by the playground, loaded
+            "() => document.querySelector('.message.in img.photo').naturalWidth === 320"
+        )
         card = page.locator(".message.in").last
         await expect(card).to_contain_text(XSS)
         await expect(card).to_contain_text('Try <script>alert("x")</script> & see.')
@@ -109,6 +118,11 @@ async def test_shop_checkout_and_seller_notification_in_chromium(tmp_path, capsy
         await page.select_option("#persona", "seller")
         await expect(chat).to_contain_text("New order")
         await expect(chat).to_contain_text(XSS)
+        await page.set_input_files(
+            "#photo-input",
+            files=[{"name": "tea.png", "mimeType": "image/png", "buffer": images.picture("t")}],
+        )
+        await expect(page.locator(".message.out img.photo")).to_have_count(1)
         screenshot = tmp_path / "playground-seller.png"
         await page.screenshot(path=str(screenshot), full_page=True)
         await browser.close()
