@@ -9,7 +9,6 @@ people's side (messages typed, buttons pressed, payments) is in `playground.peop
 from __future__ import annotations
 
 import itertools
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,24 +25,10 @@ from playground.rules import (
     check_reply_markup,
     format_text,
 )
+from playground.wire import decode, public_message
 
 Event = dict[str, Any]
 Listener = Callable[[int, Event], None]
-
-# Plain values the bot may send as form fields that are really JSON.
-_JSON_FIELDS = {
-    "reply_markup",
-    "media",
-    "prices",
-    "commands",
-    "scope",
-    "results",
-    "entities",
-    "caption_entities",
-    "allowed_updates",
-    "link_preview_options",
-    "reply_parameters",
-}
 
 
 class UnknownMethod(Exception):
@@ -150,7 +135,7 @@ class BotApi:
         handler = getattr(self, f"_m_{method.lower()}", None)
         if handler is None:
             raise UnknownMethod(method)
-        return handler(_decode(params))
+        return handler(decode(params))
 
     def _chat(self, params: dict[str, Any]) -> ChatLog:
         try:
@@ -388,20 +373,3 @@ class BotApi:
         note = f"⭐ {charge['total_amount']} Stars refunded"
         self.emit(charge["user_id"], {"type": "service", "text": note})
         return True
-
-
-def public_message(message: dict[str, Any]) -> dict[str, Any]:
-    """A stored message as the Bot API returns it (without what only the server keeps)."""
-    return {k: v for k, v in message.items() if not k.startswith("_")}
-
-
-def _decode(params: dict[str, Any]) -> dict[str, Any]:
-    out = {}
-    for key, value in params.items():
-        if key in _JSON_FIELDS and isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except ValueError:
-                raise BadRequest(f"can't parse {key} JSON object") from None
-        out[key] = value
-    return out

@@ -11,8 +11,9 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
-from playground.botapi import BotApi, public_message
+from playground.botapi import BotApi
 from playground.rules import TEXT_LIMIT, BadRequest, format_text
+from playground.wire import public_message
 
 CAPTION_INPUT_LIMIT = 1024
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
