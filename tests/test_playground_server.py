@@ -13,7 +13,7 @@ import pytest
 
 from bot.config import ConfigError
 from playground import images
-from playground.personas import PERSONAS, SELLER
+from playground.personas import ADMIN, PERSONAS, SELLER
 from playground.run import TOKEN, Running, serve
 
 CUSTOMER, CUSTOMER_RU = PERSONAS[0], PERSONAS[1]
@@ -170,6 +170,24 @@ async def test_stars_checkout_pays_and_tells_the_seller(running):
     assert not running.playground.problems
 
 
+async def test_the_admin_persona_broadcasts_to_the_other_personas(running):
+    people, admin = running.playground.people, ADMIN.user_id
+    for persona in PERSONAS:
+        people.send_text(persona.user_id, "/start")
+        await until(lambda p=persona: last(running, p.user_id), f"{persona.key}'s welcome")
+    people.send_text(admin, "/broadcast")
+    await until(lambda: "New broadcast" in texts(running, admin)[-1], "the compose step")
+    people.send_text(admin, "Big sale today")
+    await until(lambda: "Send to" in str(last(running, admin)), "the preview")
+    await press(running, admin, "Send to")
+    for persona in PERSONAS[:3]:
+        await until(
+            lambda p=persona: texts(running, p.user_id)[-1] == "Big sale today",
+            f"the broadcast in {persona.key}'s chat",
+        )
+    await until(lambda: "finished" in texts(running, admin)[-1], "the admin's report")
+
+
 async def test_files_are_served_as_pictures_or_not_at_all(running):
     page = f"{running.url}/photo?persona={CUSTOMER.key}"
     async with aiohttp.ClientSession() as http:
@@ -267,11 +285,16 @@ async def test_cli_starts_serves_and_stops_cleanly_on_ctrl_c(tmp_path):
     try:
         line = (await asyncio.wait_for(process.stdout.readline(), timeout=60)).decode()
         url = re.search(r"open (http://127\.0\.0\.1:\d+) ", line).group(1)
-        async with aiohttp.ClientSession() as http, http.get(url) as page:
-            assert page.status == 200 and "<title>Storefront playground</title>" in (
-                await page.text()
-            )
-        process.send_signal(signal.SIGINT)
+        async with aiohttp.ClientSession() as http:
+            async with http.get(url) as page:
+                assert page.status == 200
+                assert "<title>Storefront playground</title>" in await page.text()
+            # Ctrl-C with a page open and the bot mid-poll.
+            async with http.ws_connect(f"{url}/ws?persona=customer") as ws:
+                assert (await ws.receive_json(timeout=10))["type"] == "snapshot"
+                process.send_signal(signal.SIGINT)
+                closing = await ws.receive(timeout=30)
+                assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
         _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
     finally:
         if process.returncode is None:

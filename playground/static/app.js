@@ -203,6 +203,7 @@ function showKeyboard(markup) {
   const box = $("reply-keyboard");
   box.replaceChildren();
   box.hidden = !markup;
+  $("text").placeholder = (markup && markup.input_field_placeholder) || "Message";
   if (!markup) return;
   for (const row of markup.keyboard) {
     const line = document.createElement("div");
