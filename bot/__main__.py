@@ -1,4 +1,4 @@
-"""python -m bot [run|migrate|demo|admin|backup]"""
+"""python -m bot [run|migrate|demo|admin|backup|playground]"""
 
 import argparse
 import asyncio
@@ -7,56 +7,9 @@ import sys
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.startup import prepare_database
 
 log = logging.getLogger("bot")
-
-
-async def _prepare_database(settings: Settings):
-    """The engine, once the database answers, is migrated (a SQLite database that holds
-    data is copied first) and the users in ADMIN_IDS are admins."""
-    from sqlalchemy import text
-
-    from bot import backup, migrate
-    from bot.admin_cli import apply_admin_ids
-    from db.engine import create_engine, create_session_pool, describe_url
-
-    engine = create_engine(settings.database_url)
-    url = describe_url(settings.database_url)
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
-    except Exception as exc:
-        await engine.dispose()
-        raise ConfigError(f"Cannot reach the database {url}: {_first_line(exc)}") from None
-    try:
-        current, head = await migrate.pending(engine)
-        if current != head:
-            saved = None
-            if backup.sqlite_file(settings.database_url) and await migrate.has_data(engine):
-                saved = backup.backup_before_migrating(settings.database_url, head)
-            await migrate.upgrade(engine)
-            log.info(
-                "Database migrated from %s to %s%s",
-                current or "empty",
-                head,
-                f"; the data before it is in {saved}" if saved else "",
-            )
-    except ConfigError:
-        await engine.dispose()
-        raise
-    except Exception as exc:
-        await engine.dispose()
-        raise ConfigError(
-            f"Migrating the database {url} failed, nothing was changed: {_first_line(exc)}"
-        ) from None
-    # Every start: an owner who wrote to the bot before listing their id is admin now.
-    if promoted := await apply_admin_ids(create_session_pool(engine), settings.admin_ids):
-        log.info("ADMIN_IDS: made admin: %s", ", ".join(promoted))
-    return engine
-
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 async def run(settings: Settings) -> None:
@@ -69,7 +22,7 @@ async def run(settings: Settings) -> None:
 
     settings.require_token()
     i18n = create_i18n(settings.default_locale)
-    engine = await _prepare_database(settings)
+    engine = await prepare_database(settings)
     pool = create_session_pool(engine)
     storage = create_storage(settings, pool)
     bot = create_bot(settings)
@@ -96,7 +49,7 @@ async def run(settings: Settings) -> None:
 
 
 async def migrate_only(settings: Settings) -> None:
-    engine = await _prepare_database(settings)
+    engine = await prepare_database(settings)
     await engine.dispose()
 
 
@@ -104,7 +57,7 @@ async def admin(settings: Settings, action: str, who: str | None) -> None:
     from bot.admin_cli import admin_command
     from db.engine import create_session_pool
 
-    engine = await _prepare_database(settings)
+    engine = await prepare_database(settings)
     try:
         print(await admin_command(settings, create_session_pool(engine), action, who))
     finally:
@@ -124,6 +77,13 @@ def _parser() -> argparse.ArgumentParser:
     admin_parser.add_argument("who", nargs="?", help="a Telegram id (digits) or @username")
     backup_parser = commands.add_parser("backup", help="copy the SQLite database to PATH")
     backup_parser.add_argument("path", type=Path, help="a file to write, or a directory")
+    playground = commands.add_parser(
+        "playground", help="try the shop in a browser: no token, no network"
+    )
+    playground.add_argument("--port", type=int, default=8080, help="the page's port on 127.0.0.1")
+    playground.add_argument(
+        "--db", default="playground.db", help="a SQLite file (or a database URL) of its own"
+    )
     return parser
 
 
@@ -150,6 +110,10 @@ def main(argv: list[str] | None = None) -> int:
             from bot.backup import backup
 
             print(f"Backup written to {backup(settings.database_url, args.path)}")
+        elif args.command == "playground":
+            from playground.run import serve
+
+            asyncio.run(serve(args.port, args.db))
         else:
             asyncio.run(run(settings))
     except ConfigError as exc:
