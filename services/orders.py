@@ -224,23 +224,27 @@ class OrderService:
         return user
 
     async def sellers(self, order: Order) -> list[tuple[User, list[OrderItem]]]:
-        """Each seller with products in the order, and only their lines.
+        """Who hears of the order, and which of its lines: each seller their own lines.
 
-        Lines of products without a seller (the shop's own) go to every admin, so no
-        order goes unnoticed.
+        Lines nobody would hear of go to every admin, so no order goes unnoticed: lines of
+        products without a seller (the shop's own), and lines whose seller can't receive
+        messages (an inactive account: the demo sellers, someone who blocked the bot).
         """
-        lines: dict[int, list[OrderItem]] = defaultdict(list)
+        by_seller: dict[int, list[OrderItem]] = defaultdict(list)
         for item in order.items:
             if item.seller_id is not None:
-                lines[item.seller_id].append(item)
-        unowned = [item for item in order.items if item.seller_id is None]
-        if unowned:
+                by_seller[item.seller_id].append(item)
+        users: dict[int, User] = {}
+        if by_seller:
+            found = await self.session.scalars(select(User).where(User.id.in_(by_seller)))
+            users = {u.id: u for u in found if u.is_active}
+        lines = {uid: items for uid, items in by_seller.items() if uid in users}
+        unheard = [item for item in order.items if item.seller_id not in lines]
+        if unheard:
             for admin in await UserService(self.session).admins():
-                lines[admin.id] = sorted([*lines[admin.id], *unowned], key=lambda i: i.id)
-        if not lines:
-            return []
-        users = await self.session.scalars(select(User).where(User.id.in_(lines)))
-        return [(u, lines[u.id]) for u in sorted(users, key=lambda u: u.id)]
+                users[admin.id] = admin
+                lines[admin.id] = sorted([*lines.get(admin.id, []), *unheard], key=lambda i: i.id)
+        return [(users[uid], lines[uid]) for uid in sorted(lines)]
 
     # -- changes --------------------------------------------------------------------------
 

@@ -255,3 +255,27 @@ async def test_lines_without_a_seller_go_to_the_admins(env, session):
     [to_sam] = sent_to(reply, 10)
     assert "Tea" in to_sam.text and "House blend" not in to_sam.text
     assert ann is not None
+
+
+async def test_lines_of_a_seller_who_cannot_hear_go_to_the_admins(env, session):
+    """A demo seller (inactive, a negative id no real chat has) or one who blocked the bot:
+    their lines go to the admins, and nothing is sent to a chat that can't receive it."""
+    _ann, _bob, _sam, _ivan, tea, _cake = await world(session)
+    demo = await make_user(session, -1, Role.seller, first_name="Demo", is_active=False)
+    category = await make_category(session, "Demo goods")
+    sample = await make_product(session, category, name="Sample", price="5", seller=demo)
+    await session.commit()
+    await env.user(ADMIN_ID).send("/start")
+    from keyboards.callback_data import CartAddCb
+    from tests.test_checkout import to_summary
+
+    user = env.user(1)
+    await user.click(CartAddCb(product_id=tea.id))
+    await user.click(CartAddCb(product_id=sample.id))
+    await to_summary(user)
+    reply = await user.press("Confirm")
+    assert sent_to(reply, -1) == []
+    [to_admin] = sent_to(reply, ADMIN_ID)
+    assert "Sample" in to_admin.text and "Tea" not in to_admin.text
+    [to_sam] = sent_to(reply, 10)
+    assert "Tea" in to_sam.text and "Sample" not in to_sam.text
