@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.i18n import UserI18nMiddleware, create_i18n
-from bot.middlewares.callback import AnswerAfterHandler
+from bot.middlewares.callback import AnswerAfterCommit
 from bot.middlewares.context import ContextMiddleware
 from bot.middlewares.db import DbSessionMiddleware
 from bot.middlewares.isolation import IsolationMiddleware
@@ -80,6 +80,8 @@ def create_dispatcher(
         dp.update.outer_middleware(
             ThrottlingMiddleware(settings.throttle_rate, settings.throttle_burst, i18n)
         )
+    # A button's answer goes out once the update's transaction has committed.
+    dp.update.outer_middleware(AnswerAfterCommit())
     isolation = create_isolation(storage)
     dp.shutdown.register(isolation.close)
     dp.update.outer_middleware(IsolationMiddleware(isolation, dp.fsm))
@@ -89,6 +91,5 @@ def create_dispatcher(
     dp.update.outer_middleware(UserI18nMiddleware(i18n))
     dp.update.outer_middleware(ContextMiddleware())
     dp.update.outer_middleware(dp.fsm)
-    dp.callback_query.middleware(AnswerAfterHandler())
     dp.include_routers(*build_routers())
     return dp

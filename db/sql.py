@@ -9,6 +9,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert
 
 
+def _insert(session: AsyncSession, table: Table) -> Any:
+    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return module.insert(table)
+
+
+def insert_new(
+    session: AsyncSession, table: Table, values: Mapping[str, Any], keys: Iterable[str]
+) -> Insert:
+    """INSERT ... ON CONFLICT (keys) DO NOTHING: a row that may already exist (a race
+    another update won), without a SAVEPOINT. (On SQLite a SAVEPOINT outside an explicit
+    BEGIN is a transaction of its own: releasing it would commit the update's writes so
+    far, before the update itself commits.)"""
+    return (
+        _insert(session, table).values(**values).on_conflict_do_nothing(index_elements=list(keys))
+    )
+
+
 def upsert(
     session: AsyncSession,
     table: Table,
@@ -17,9 +34,7 @@ def upsert(
     update: Iterable[str],
 ) -> Insert:
     """INSERT ... ON CONFLICT (keys) DO UPDATE SET update-columns, for SQLite and PostgreSQL."""
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    stmt = module.insert(table).values(**values)
+    stmt = _insert(session, table).values(**values)
     return stmt.on_conflict_do_update(
         index_elements=list(keys), set_={c: stmt.excluded[c] for c in update}
     )

@@ -305,6 +305,7 @@ async def on_confirm(
     method = PaymentMethod(ctx.settings.payment_method)
     order = await ctx.orders.checkout(ctx.user, contact, method, ctx.settings.currency, summary)
     await state.clear()
+    await ctx.commit()  # "Order placed" only once it is
     await show(query, placed_screen(order, ctx.locale))
     if method is not PaymentMethod.cod:
         try:

@@ -7,8 +7,10 @@ else. Handlers still take the event, their callback data, `state` and `bot` dire
 those are aiogram's.
 """
 
+import logging
 from functools import cached_property
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
@@ -19,11 +21,14 @@ from services.broadcast import BroadcastService
 from services.cart import CartService
 from services.catalog import CatalogService
 from services.categories import CategoryService
+from services.errors import NotSaved
 from services.orders import OrderService
 from services.products import ProductService
 from services.reviews import ReviewService
 from services.stats import StatsService
 from services.users import UserService
+
+log = logging.getLogger(__name__)
 
 
 class Ctx:
@@ -32,6 +37,18 @@ class Ctx:
         self.user = user
         self.settings = settings
         self.locale = locale
+
+    async def commit(self) -> None:
+        """Makes what this update wrote durable now. A handler calls it before a reply
+        that says so ("Order placed", "Published", "Saved"): when the commit fails, the
+        user hears of the failure (NotSaved) instead of a promise that did not hold.
+        Whatever the update writes after it is committed at its end, as usual."""
+        try:
+            await self.session.commit()
+        except SQLAlchemyError as exc:
+            log.warning("Commit failed for user %s: %r", self.user.telegram_id, exc)
+            await self.session.rollback()
+            raise NotSaved() from exc
 
     @cached_property
     def admin(self) -> AdminService:

@@ -21,8 +21,13 @@ from jobs.notify import notify_admins_refund, notify_sellers
 from keyboards.callback_data import OrderAction, OrderCb
 from models import OrderStatus
 from screens.base import domain_message, show
-from screens.payments import late_payment_text, paid_text, paysupport_screen
-from services.errors import DomainError
+from screens.payments import (
+    late_payment_text,
+    paid_text,
+    payment_not_recorded_text,
+    paysupport_screen,
+)
+from services.errors import DomainError, NotSaved
 from services.orders import PaymentOutcome
 from services.payments import STARS, invoice_amount, invoice_currency, order_id_from
 from services.texts import N_
@@ -69,12 +74,23 @@ async def on_successful_payment(
 ) -> None:
     service = ctx.orders
     order_id = order_id_from(payment.invoice_payload) or 0
-    order, outcome = await service.record_payment(
-        order_id,
-        payment.telegram_payment_charge_id,
-        payment.provider_payment_charge_id,
-        payment.total_amount,
-    )
+    try:
+        order, outcome = await service.record_payment(
+            order_id,
+            payment.telegram_payment_charge_id,
+            payment.provider_payment_charge_id,
+            payment.total_amount,
+        )
+        await ctx.commit()  # the customer is told "paid" only once it is recorded
+    except NotSaved:
+        # The money moved but the shop could not record it: never a silent loss.
+        log.error(
+            "Payment %s for order %s could not be recorded",
+            payment.telegram_payment_charge_id,
+            order_id,
+        )
+        await message.answer(payment_not_recorded_text(payment.telegram_payment_charge_id))
+        return
     if outcome is PaymentOutcome.duplicate:
         return  # Telegram sent the same payment again: it is already recorded
     if outcome is PaymentOutcome.paid:

@@ -229,6 +229,7 @@ async def on_review_publish(
         await _end_product_gone(query, state)
         return
     await state.clear()
+    await ctx.commit()  # "published" only once it is
     callback_answer.text = _("Thank you for your review!")
     await show(query, published_screen(review.product_id, created))
     await notify_about_review(ctx, bot, i18n, review, created)
@@ -283,6 +284,7 @@ async def on_reply_input(
         await _reply_gone(message, state, exc)
         return
     await state.clear()
+    await ctx.commit()
     await show(message, replied_screen(review))
     author = await ctx.reviews.author(review) if first else None
     if author is not None:

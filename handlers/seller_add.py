@@ -173,6 +173,7 @@ async def accept(event: Event, ctx: Ctx, state: FSMContext, field: ProductField,
             return
         product = await ctx.products.update_field(ctx.user, product_id, field, value)
         await state.clear()
+        await ctx.commit()  # "Saved" only once it is
         page = int(data.get("page") or 1)
         await show(event, await manage_product(ctx, product, page, note=saved_note()))
         return
@@ -304,6 +305,7 @@ async def on_publish(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:
         photo_file_id=data[ProductField.photo.value],
     )
     await state.clear()
+    await ctx.commit()  # "Published" only once it is
     await show(query, await manage_product(ctx, product, 1, note=published_note()))
 
 

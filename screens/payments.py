@@ -7,7 +7,7 @@ from decimal import Decimal
 from aiogram.types import LabeledPrice
 from aiogram.utils.i18n import gettext as _
 
-from keyboards.formatting import trim
+from keyboards.formatting import quote, trim
 from models import Order, PaymentMethod
 from screens.base import Screen
 from services.payments import invoice_amount, invoice_currency, payload
@@ -44,6 +44,14 @@ def invoice(order: Order, *, stars_per_unit: Decimal, provider_token: str | None
 
 def paid_text(order_id: int) -> str:
     return "✅ " + _("Payment received, thank you! Order #{id} is paid.").format(id=order_id)
+
+
+def payment_not_recorded_text(charge_id: str) -> str:
+    """The payment went through, but the shop could not record it just now."""
+    return "⚠️ " + _(
+        "Your payment went through, but the shop could not record it just now. Please "
+        "write to /paysupport and quote this payment id: <code>{charge}</code>"
+    ).format(charge=quote(charge_id, 100))
 
 
 def late_payment_text(order_id: int, *, refunded: bool) -> str:

@@ -29,3 +29,10 @@ class NotAllowed(DomainError):
 
 class InvalidInput(DomainError):
     message = N_("That doesn't look right.")
+
+
+class NotSaved(DomainError):
+    """The database refused to commit what the update wrote (a constraint, a lost
+    connection, a serialization failure): nothing of it was kept."""
+
+    message = N_("That could not be saved, so nothing has changed. Please try again.")

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
+from db.sql import insert_new
 from models import Product, Review, User
 from models.base import utcnow
 from services.admin import require_admin
@@ -176,17 +176,19 @@ class ReviewService:
         product = await self._reviewable(user, product_id)
         review = await self.own(user.id, product_id, lock=True)
         if review is None:
-            review = Review(user_id=user.id, product_id=product_id, grade=grade, comment=comment)
-            try:
-                async with self.session.begin_nested():
-                    self.session.add(review)
-                    await self.session.flush()
-            except IntegrityError:
-                # The same user published twice at once: the other one won; edit it.
-                review = await self.own(user.id, product_id, lock=True)
-                if review is None:  # pragma: no cover - the constraint said it exists
-                    raise
-            else:
+            values = {"user_id": user.id, "product_id": product_id, "grade": grade}
+            stmt = insert_new(
+                self.session,
+                Review.__table__,
+                {**values, "comment": comment},
+                keys=("user_id", "product_id"),
+            ).returning(Review.id)
+            created = await self.session.scalar(stmt)
+            # None: the same user published at once elsewhere and won; edit theirs.
+            review = await self.own(user.id, product_id, lock=True)
+            if review is None:  # pragma: no cover - the insert or the constraint says it is
+                raise ReviewGone()
+            if created is not None:
                 await self._bump(product, grade, 1)
                 return review, True
         if review.is_visible:

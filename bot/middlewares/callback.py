@@ -2,16 +2,18 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram.dispatcher.flags import get_flag
-from aiogram.types import CallbackQuery, TelegramObject
+from aiogram.types import TelegramObject, Update
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 
 
-class AnswerAfterHandler(CallbackAnswerMiddleware):
-    """aiogram's CallbackAnswerMiddleware, minus the answer it sends when a handler fails.
+class AnswerAfterCommit(CallbackAnswerMiddleware):
+    """aiogram's CallbackAnswerMiddleware, moved out to the update so that a button's
+    answer ("Added to cart", "Saved") goes out after the update's transaction commits;
+    and without the answer it sends when anything fails.
 
-    A query can be answered once; on failure the errors router answers it with the
-    reason instead. Handlers set `callback_answer.text` / `.show_alert` rather than
-    calling `query.answer()` themselves.
+    A query can be answered once; on failure (the handler's, or the commit's) the errors
+    router answers it with the reason instead. Handlers set `callback_answer.text` /
+    `.show_alert` rather than calling `query.answer()` themselves.
     """
 
     async def __call__(
@@ -20,12 +22,13 @@ class AnswerAfterHandler(CallbackAnswerMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        if not isinstance(event, CallbackQuery):
+        query = event.callback_query if isinstance(event, Update) else None
+        if query is None:
             return await handler(event, data)
         answer = data["callback_answer"] = self.construct_callback_answer(
             properties=get_flag(data, "callback_answer")
         )
         result = await handler(event, data)
         if not answer.disabled and not answer.answered:
-            await self.answer(event, answer)
+            await self.answer(query, answer)
         return result

@@ -3,8 +3,9 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.fsm.middleware import FSMContextMiddleware
-from aiogram.types import CallbackQuery, Message, TelegramObject
+from aiogram.types import Message, TelegramObject
 from aiogram.types import User as TgUser
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,7 +55,7 @@ class UserMiddleware(BaseMiddleware):
             found=found,
         )
         if user.is_banned:
-            await self._refuse(event, service, user)
+            await self._refuse(event, service, user, data)
             return None
         data["user"] = user
         return await handler(event, data)
@@ -94,19 +95,20 @@ class UserMiddleware(BaseMiddleware):
         context = fsm.resolve_event_context(data["bot"], data)
         return None if context is None else fsm.storage.key_builder.build(context.key)
 
-    async def _refuse(self, update: TelegramObject, service: UserService, user: User) -> None:
-        """One notice for a banned user; after it, buttons only stop spinning."""
-        callback: CallbackQuery | None = getattr(update, "callback_query", None)
+    async def _refuse(
+        self, update: TelegramObject, service: UserService, user: User, data: dict[str, Any]
+    ) -> None:
+        """One notice for a banned user; after it, buttons only stop spinning (the press
+        is answered after the update, by `AnswerAfterCommit`)."""
         message: Message | None = getattr(update, "message", None)
         if user.ban_notified:
-            if callback is not None:
-                await callback.answer()
             return
         with self.i18n.use_locale(user.language):
             text = self.i18n.gettext("You are banned from this shop.")
         await service.mark_ban_notified(user)
-        if callback is not None:
-            await callback.answer(text, show_alert=True)
+        answer: CallbackAnswer | None = data.get("callback_answer")
+        if answer is not None:
+            answer.text, answer.show_alert = text, True
         elif message is not None:
             await message.answer(text)
 
