@@ -11,6 +11,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import screens.catalog
+from bot.middlewares.isolation import IsolationMiddleware
 from bot.middlewares.user import UserMiddleware
 from bot.storage import _CACHE as FSM_CACHE
 from bot.storage import SqlStorage
@@ -71,7 +72,27 @@ def keyboard_from_memory() -> Patch:
     return patch
 
 
+def without_isolation() -> Patch:
+    """The per-user lock (`IsolationMiddleware`) passed through: what serialising one
+    user's updates costs a press. (Without it a double tap can run twice.)"""
+    original = IsolationMiddleware.__call__
+
+    async def passthrough(self: IsolationMiddleware, handler: Any, event: Any, data: Any) -> Any:
+        return await handler(event, data)
+
+    @contextmanager
+    def patch() -> Iterator[None]:
+        IsolationMiddleware.__call__ = passthrough  # type: ignore[method-assign]
+        try:
+            yield
+        finally:
+            IsolationMiddleware.__call__ = original  # type: ignore[method-assign]
+
+    return patch
+
+
 DIAGNOSTICS: dict[str, Callable[[], Patch]] = {
     "next, user row from memory": user_row_from_memory,
     "next, keyboard from memory": keyboard_from_memory,
+    "next, no per-user lock": without_isolation,
 }

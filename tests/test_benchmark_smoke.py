@@ -51,6 +51,10 @@ async def test_browse_presses_produce_the_expected_screens(tmp_path, monkeypatch
         assert arms[name].sql[0] == arms[name].presses
     # --explain: the same pages, with the user's row (then the keyboard) from memory;
     # without the user statement, the page's own read runs instead.
-    for name in ("next, user row from memory", "next, keyboard from memory"):
+    for name in (
+        "next, user row from memory",
+        "next, keyboard from memory",
+        "next, no per-user lock",
+    ):
         assert labels(arms[name].api.screens[1]) == labels(arms["next"].api.screens[1])
         assert arms[name].sql[0] == arms[name].presses
