@@ -2,7 +2,6 @@
 preview (the customers' card, drawn by the catalog's screen), and the notes it ends on."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -14,27 +13,10 @@ from models import Category, User
 from screens.base import Screen
 from screens.catalog import product_screen
 from screens.seller import path_text
-from services.catalog import ProductCard
+from services.catalog import CardProduct, ProductCard
 from services.products import ProductField
 
 STEPS = list(ProductField)
-
-
-@dataclass(frozen=True, slots=True)
-class DraftProduct:
-    """The draft as the catalog's card shows a product (`services.catalog.ProductView`)."""
-
-    name: str
-    description: str
-    price: Decimal
-    stock: int
-    photo_file_id: str | None
-    category_id: int
-    seller_id: int | None
-    id: int | None = None
-    image_url: str | None = None
-    rating_sum: int = 0
-    rating_count: int = 0
 
 
 def _header(field: ProductField, changing: bool) -> str:
@@ -129,12 +111,14 @@ def wrong_input_text(field: ProductField) -> str:
 
 def draft_card(data: dict[str, Any], user: User, category: Category) -> ProductCard:
     """The draft (the dialog's data) as the catalog's card."""
-    product = DraftProduct(
+    product = CardProduct(
+        id=None,
         name=data[ProductField.name.value],
         description=data[ProductField.description.value],
         price=Decimal(data[ProductField.price.value]),
         stock=int(data[ProductField.stock.value]),
         photo_file_id=data[ProductField.photo.value],
+        image_url=None,
         category_id=category.id,
         seller_id=user.id,
     )

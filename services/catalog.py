@@ -45,7 +45,8 @@ MAX_QUERY_LENGTH = 200
 
 
 class ProductView(Protocol):
-    """What a product card shows of a product: a card's row, or a seller's draft."""
+    """What a product card or an inline result shows of a product: a `CardProduct`, or the
+    `Product` row itself."""
 
     id: int | None
     name: str
@@ -97,9 +98,10 @@ class CategoryItem:
 
 @dataclass(slots=True)
 class CardProduct:
-    """A product as its card shows it (a `ProductView`)."""
+    """A product as its card shows it (a `ProductView`); a seller's draft has no id yet
+    and no reviews."""
 
-    id: int
+    id: int | None
     name: str
     description: str
     price: Decimal
@@ -108,8 +110,8 @@ class CardProduct:
     image_url: str | None
     category_id: int
     seller_id: int | None
-    rating_sum: int
-    rating_count: int
+    rating_sum: int = 0
+    rating_count: int = 0
 
 
 @dataclass(frozen=True, slots=True)
