@@ -73,6 +73,31 @@ def category_kb(
     currency: str,
     locale: str,
 ) -> InlineKeyboardMarkup:
+    """A category page's keyboard. Pages are the screens most pressed, and many people
+    see the same page: one built for the same content (every name, price and stock on
+    it) and language is used again rather than rebuilt."""
+    return _category_kb(
+        category_id,
+        parent_id,
+        tuple(children),
+        tuple(products.items),
+        (products.page, products.pages, products.has_prev, products.has_next),
+        currency,
+        locale,
+    )
+
+
+@lru_cache(maxsize=1024)
+def _category_kb(
+    category_id: int,
+    parent_id: int | None,
+    children: tuple[CategoryItem, ...],
+    items: tuple[ListedProduct, ...],
+    paging: tuple[int, int, bool, bool],
+    currency: str,
+    locale: str,
+) -> InlineKeyboardMarkup:
+    products = Page(list(items), *paging)
     rows = [[button("📂 " + trim(c.name, 60), CategoryCb(id=c.id))] for c in children]
     here = products.first_id - 1
     rows += [

@@ -76,7 +76,7 @@ class ProductCard:
         return self.viewer_id is not None and self.viewer_id == self.product.seller_id
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class ListedProduct:
     """A product as a list shows it: a button with its name and price."""
 
@@ -86,7 +86,7 @@ class ListedProduct:
     stock: int
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class CategoryItem:
     """A category as the catalog shows it."""
 

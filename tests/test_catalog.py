@@ -436,3 +436,18 @@ async def test_forged_page_numbers_show_a_real_page(env, session, settings):
     await ann.click(forged(CategoryCb, id=phones.id, page=-5, after=products[9].id))
     assert "1/3" in _labels(ann) and "◀" not in _labels(ann)
     assert any("Phone 00" in b for b in _labels(ann))
+
+
+async def test_a_page_shows_a_changed_price_or_stock_at_once(env, session):
+    """Page keyboards are reused for the same content: never for changed content."""
+    _e, phones, _b = await _tree(session)
+    phone = await make_product(session, phones, "Phone X", price=Decimal("100"), stock=3)
+    await session.commit()
+    ann, bob = env.user(1), env.user(2)
+    await ann.click(CategoryCb(id=phones.id))
+    assert any("100" in b for b in ann.shown_buttons)
+    phone.price, phone.stock = Decimal("120"), 0
+    await session.commit()
+    await bob.click(CategoryCb(id=phones.id))
+    [label] = [b for b in bob.shown_buttons if "Phone X" in b]
+    assert "120" in label and "out of stock" in label
