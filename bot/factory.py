@@ -7,7 +7,7 @@ from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
-from aiogram.fsm.storage.memory import DisabledEventIsolation, SimpleEventIsolation
+from aiogram.fsm.storage.memory import DisabledEventIsolation
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -16,7 +16,7 @@ from bot.i18n import UserI18nMiddleware, create_i18n
 from bot.middlewares.callback import AnswerAfterCommit
 from bot.middlewares.context import ContextMiddleware
 from bot.middlewares.db import DbSessionMiddleware
-from bot.middlewares.isolation import IsolationMiddleware
+from bot.middlewares.isolation import IsolationMiddleware, LocalIsolation
 from bot.middlewares.readahead import ReadAheadMiddleware
 from bot.middlewares.throttling import ThrottlingMiddleware
 from bot.middlewares.user import UserMiddleware
@@ -53,7 +53,7 @@ def create_isolation(storage: BaseStorage) -> BaseEventIsolation:
     """Per-user event isolation: in Redis next to the dialog state when it is there (so
     several processes agree), else in this process."""
     create = getattr(storage, "create_isolation", None)  # RedisStorage's
-    return create() if create is not None else SimpleEventIsolation()
+    return create() if create is not None else LocalIsolation()
 
 
 def create_dispatcher(

@@ -3,9 +3,11 @@ the update's session opens), and a press is still one statement under the lock."
 
 import asyncio
 
+from aiogram.fsm.storage.base import StorageKey
 from aiogram.methods import AnswerCallbackQuery, SendMessage
 
 import handlers.catalog
+from bot.middlewares.isolation import LocalIsolation
 from keyboards.callback_data import CategoryCb, ReviewStartCb
 from tests.conftest import ADMIN_ID
 from tests.factories import make_category, make_product
@@ -70,3 +72,19 @@ async def test_under_isolation_a_page_press_is_still_one_statement(env, session,
     with recorded(engine) as seen:
         reply = await ann.click(CategoryCb(id=category.id))
     assert reply.has_button("Phone X") and len(seen) == 1
+
+
+async def test_the_lock_of_a_user_goes_away_when_nobody_needs_it():
+    isolation = LocalIsolation()
+    key = StorageKey(bot_id=1, chat_id=5, user_id=5)
+    order: list[str] = []
+
+    async def hold(name: str) -> None:
+        async with isolation.lock(key):
+            order.append(f"{name} in")
+            await asyncio.sleep(0.01)
+            order.append(f"{name} out")
+
+    await asyncio.gather(hold("a"), hold("b"))
+    assert order == ["a in", "a out", "b in", "b out"]
+    assert isolation._locks == {}  # a shop with a million users keeps no million locks
