@@ -1,10 +1,10 @@
 """Telegram's rules for what a bot sends, as one pure model (no aiohttp, no aiogram).
 
-The playground's Bot API server answers with these rules, and the tests' fake session can
-use the same ones: limits, the HTML subset of `parse_mode=HTML` turned into text plus
-entities (as Telegram's own parser, tdlib's `parse_html`, does), keyboard checks. A broken
-rule raises `BadRequest` with the description Telegram gives ("Bad Request: ..." is added
-by whoever reports it).
+The playground's Bot API server answers with these rules, and the tests' fake session
+(`tests/tg.py`, on `playground.session`) uses the same ones: limits, the HTML subset of
+`parse_mode=HTML` turned into text plus entities (as Telegram's own parser, tdlib's
+`parse_html`, does), keyboard and invoice checks. A broken rule raises `BadRequest` with the
+description Telegram gives ("Bad Request: ..." is added by whoever reports it).
 """
 
 from __future__ import annotations
@@ -289,6 +289,7 @@ _INLINE_ACTIONS = (
     "login_url",
     "callback_game",
 )
+_CURRENCY = re.compile(r"^[A-Z]{3}$")  # an ISO 4217 code
 _URL = re.compile(r"^(https?://[^\s/$.?#].[^\s]*|tg://[^\s]+)$", re.IGNORECASE)
 
 
@@ -340,7 +341,8 @@ def check_inline_button(button: Any) -> None:
 
 
 def check_invoice(params: dict[str, Any]) -> dict[str, Any]:
-    """A sendInvoice call's Invoice object, checked as Telegram checks a Stars invoice."""
+    """A sendInvoice call's Invoice object, checked as Telegram checks it: Stars (one
+    price, no provider) or a payment provider's (its token, a currency code, price lines)."""
     title, description = str(params.get("title", "")), str(params.get("description", ""))
     payload, currency = str(params.get("payload", "")), params.get("currency")
     prices = params.get("prices")
@@ -350,19 +352,24 @@ def check_invoice(params: dict[str, Any]) -> dict[str, Any]:
         raise BadRequest("INVOICE_DESCRIPTION_INVALID")
     if not 1 <= len(payload.encode()) <= INVOICE_PAYLOAD_LIMIT:
         raise BadRequest("INVOICE_PAYLOAD_INVALID")
-    if currency != "XTR":
-        raise BadRequest("the playground takes payments in Telegram Stars (XTR) only")
-    if not isinstance(prices, list) or len(prices) != 1 or params.get("provider_token"):
-        raise BadRequest("STARS_INVOICE_INVALID")
-    amount = prices[0].get("amount") if isinstance(prices[0], dict) else None
-    if not isinstance(amount, int) or amount <= 0:
+    if currency == "XTR":
+        if not isinstance(prices, list) or len(prices) != 1 or params.get("provider_token"):
+            raise BadRequest("STARS_INVOICE_INVALID")
+    elif not params.get("provider_token"):
+        raise BadRequest("PAYMENT_PROVIDER_INVALID")
+    elif not isinstance(currency, str) or not _CURRENCY.match(currency):
+        raise BadRequest("CURRENCY_INVALID")
+    elif not isinstance(prices, list) or not prices:
+        raise BadRequest("CURRENCY_TOTAL_AMOUNT_INVALID")
+    amounts = [price.get("amount") if isinstance(price, dict) else None for price in prices]
+    if not all(isinstance(a, int) for a in amounts) or sum(amounts) <= 0:
         raise BadRequest("CURRENCY_TOTAL_AMOUNT_INVALID")
     return {
         "title": title,
         "description": description,
         "start_parameter": "",
         "currency": currency,
-        "total_amount": amount,
+        "total_amount": sum(amounts),
     }
 
 

@@ -198,7 +198,7 @@ def test_a_refused_pre_checkout_pays_nothing_and_says_why(world):
     ("field", "value", "reason"),
     [
         ("title", "x" * 33, "INVOICE_TITLE_INVALID"),
-        ("currency", "RUB", "Telegram Stars"),
+        ("currency", "RUB", "PAYMENT_PROVIDER_INVALID"),  # not Stars: needs a provider
         ("prices", "[]", "STARS_INVOICE_INVALID"),
         ("prices", '[{"label": "x", "amount": 0}]', "CURRENCY_TOTAL_AMOUNT_INVALID"),
         ("payload", "", "INVOICE_PAYLOAD_INVALID"),
@@ -217,6 +217,24 @@ def test_bad_invoices_are_refused(world, field, value, reason):
     }
     with pytest.raises(BadRequest, match=reason):
         api.call("sendInvoice", params)
+
+
+def test_a_provider_invoice_has_its_token_a_currency_code_and_price_lines(world):
+    api, _, _ = world
+    params = {
+        "chat_id": "10",
+        "title": "T",
+        "description": "D",
+        "payload": "p",
+        "currency": "RUB",
+        "provider_token": "284685063:TEST:abc",
+        "prices": '[{"label": "Tea", "amount": 1230}, {"label": "Discount", "amount": -30}]',
+    }
+    assert api.call("sendInvoice", params)["invoice"]["total_amount"] == 1200
+    with pytest.raises(BadRequest, match="CURRENCY_INVALID"):
+        api.call("sendInvoice", {**params, "currency": "rubles"})
+    with pytest.raises(BadRequest, match="STARS_INVOICE_INVALID"):
+        api.call("sendInvoice", {**params, "currency": "XTR"})  # Stars take no provider
 
 
 def test_commands_are_kept_per_language(world):

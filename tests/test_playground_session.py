@@ -10,7 +10,7 @@ from bot.storage import SqlStorage
 from playground.botapi import BotApi
 from playground.people import People
 from playground.session import RulesSession
-from tests.tg import BOT_ID, BOT_USERNAME
+from tests.tg import BOT_ID, BOT_USERNAME, FakeBotAPI
 
 ANN = {"id": 501, "is_bot": False, "first_name": "Ann", "language_code": "en"}
 
@@ -96,3 +96,30 @@ async def test_test_friendly_options_open_chats_and_file_ids_and_refuse_a_lone_a
         await bot.send_photo(77, "AgACAgIAAxkBAAI-photo")
     with pytest.raises(TelegramBadRequest, match="chat not found"):
         await bot.send_message(78, "Hi")
+
+
+async def test_the_tests_fake_api_is_this_session_and_counts_only_the_rules_refusals(settings):
+    api = FakeBotAPI()
+    bot = create_bot(settings, session=api)
+    with pytest.raises(TelegramBadRequest, match="can't parse entities"):
+        await bot.send_message(7, "<b>unclosed")
+    with pytest.raises(TelegramNotFound):
+        await bot(SendDice(chat_id=7))  # a method the rules don't know is never dropped
+    api.hook = lambda method: TelegramBadRequest(method=method, message="Bad Request: flood")
+    with pytest.raises(TelegramBadRequest, match="flood"):
+        await bot.send_message(7, "Hi")  # the test's own refusal: not Telegram's rules
+    api.hook = None
+    assert len(api.requests) == 3
+    assert [e.message for e in api.unexpected_refusals()] == [
+        "Bad Request: can't parse entities: Can't find end tag corresponding to start tag \"b\"",
+        "Not Found",
+    ]
+    api.allow("can't parse entities", "Not Found")
+    assert api.unexpected_refusals() == []
+    # A message the bot sent before the test began is in the chat, and can be edited.
+    old = api.old_message(7)
+    edited = await bot.edit_message_text("New", chat_id=7, message_id=old.message_id)
+    assert isinstance(edited.edit_date, int) and old.edit_date is None
+    [kept] = api.chats[7].values()
+    assert (kept.message_id, kept.text, kept.edit_date) == (old.message_id, "New", edited.edit_date)
+    assert api.last_message(7) == kept

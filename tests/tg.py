@@ -1,37 +1,28 @@
 """A fake Bot API and a user double: drive the real dispatcher, assert on what it sent.
 
-`FakeBotAPI` is an aiogram session that never touches the network. It keeps each
-chat's messages, so edits, deletes and photo/text switches behave as Telegram's do,
-and it refuses what Telegram refuses (bad HTML, over-long texts, oversize callback
-data, editing a photo as text, answering a callback twice) with the same 400 errors.
+`FakeBotAPI` is the playground's in-process session (`playground.session.RulesSession`)
+with a test's extras: it records every call, lets a test override one (`hook`), and
+keeps the refusals. Telegram's rules (message ids per chat, edits, deletes, HTML
+entities, limits, callback data, a callback answered once...) are the playground's
+`playground.rules` / `playground.botapi`, the same ones its Bot API server answers with.
 """
 
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 from typing import Any
 
 from aiogram import Bot, Dispatcher
-from aiogram.client.session.base import BaseSession
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramBadRequest, TelegramNotFound
 from aiogram.filters.callback_data import CallbackData
 from aiogram.methods import (
     AnswerCallbackQuery,
-    AnswerInlineQuery,
-    AnswerPreCheckoutQuery,
-    CopyMessage,
-    DeleteMessage,
     EditMessageCaption,
     EditMessageMedia,
-    EditMessageReplyMarkup,
     EditMessageText,
-    GetMe,
-    SendInvoice,
     SendMessage,
     SendPhoto,
     TelegramMethod,
@@ -43,103 +34,39 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     InlineQuery,
     Message,
-    MessageId,
     PhotoSize,
     Sticker,
     Update,
     User,
 )
 
+from playground.botapi import BotApi
+from playground.session import RulesSession
+from playground.wire import public_message
+
 BOT_ID = 42
 BOT_USERNAME = "shop_test_bot"
 TOKEN = f"{BOT_ID}:TEST-token-for-the-fake-bot-api"
-_ALLOWED_TAGS = {
-    "b",
-    "strong",
-    "i",
-    "em",
-    "u",
-    "ins",
-    "s",
-    "strike",
-    "del",
-    "a",
-    "code",
-    "pre",
-    "tg-spoiler",
-    "span",
-    "blockquote",
-    "tg-emoji",
-}
-_ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
 
 
-def bad_request(method: TelegramMethod, text: str) -> TelegramBadRequest:
-    return TelegramBadRequest(method=method, message=f"Bad Request: {text}")
+class FakeBotAPI(RulesSession):
+    """Records every call and answers it by Telegram's rules, keeping each chat's messages.
 
-
-class _HtmlChecker(HTMLParser):
-    """Parses like Telegram's HTML mode: known tags only, balanced, entities escaped."""
+    Test-friendly where Telegram would need more set-up: any user's chat is open, any
+    file id is a known file, and a lone `&` is refused (it catches unescaped input)."""
 
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.stack: list[str] = []
-        self.visible: list[str] = []
-        self.error: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in _ALLOWED_TAGS:
-            self.error = f'can\'t parse entities: unsupported start tag "{tag}"'
-        self.stack.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if not self.stack or self.stack.pop() != tag:
-            self.error = f"can't parse entities: can't find end tag corresponding to \"{tag}\""
-
-    def handle_data(self, data: str) -> None:
-        self.visible.append(data)
-
-
-def visible_text(method: TelegramMethod, html: str) -> str:
-    """The text a user would see; raises as Telegram does for malformed HTML."""
-    bare = _ENTITY.sub("", html)
-    if "&" in bare:
-        raise bad_request(method, "can't parse entities: unescaped '&'")
-    checker = _HtmlChecker()
-    checker.feed(html)
-    checker.close()
-    if checker.error or checker.stack or checker.rawdata:
-        raise bad_request(method, checker.error or "can't parse entities: unclosed tag")
-    return "".join(checker.visible)
-
-
-def _utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-class FakeBotAPI(BaseSession):
-    """Records every call; answers plausibly; keeps the messages of each chat."""
-
-    def __init__(self) -> None:
-        super().__init__()
+        self.me = User(id=BOT_ID, is_bot=True, first_name="Shop", username=BOT_USERNAME)
+        me = self.me.model_dump(mode="json", exclude_none=True)
+        super().__init__(BotApi(me, open_chats=True, open_files=True, strict_ampersand=True))
         self.requests: list[TelegramMethod] = []
-        self.chats: dict[int, dict[int, Message]] = {}
         # Returns an exception (raised) or a value (returned) to override a call's result.
         self.hook: Callable[[TelegramMethod], Any] | None = None
-        self._ids = itertools.count(1)
-        self._answered: set[str] = set()
         # Every call refused by Telegram's rules (not by a test's hook), and what a test
-        # said it expects: the rest fail the test (see conftest's `make_env`).
-        self.refusals: list[TelegramBadRequest] = []
+        # said it expects: the rest fail the test (see conftest's `make_env`). A method
+        # the rules don't know (404) counts too: it is never silently dropped.
+        self.refusals: list[TelegramBadRequest | TelegramNotFound] = []
         self._allowed: set[str] = set()
-        self.me = User(id=BOT_ID, is_bot=True, first_name="Shop", username=BOT_USERNAME)
-
-    async def close(self) -> None:
-        pass
-
-    async def stream_content(self, *args: Any, **kwargs: Any):  # pragma: no cover
-        raise NotImplementedError
-        yield b""
 
     async def make_request(self, bot: Bot, method: TelegramMethod, timeout: int | None = None):
         self.requests.append(method)
@@ -150,8 +77,8 @@ class FakeBotAPI(BaseSession):
             if result is not None:
                 return result
         try:
-            return self._answer(method)
-        except TelegramBadRequest as exc:
+            return await super().make_request(bot, method, timeout)
+        except (TelegramBadRequest, TelegramNotFound) as exc:
             self.refusals.append(exc)
             raise
 
@@ -159,155 +86,36 @@ class FakeBotAPI(BaseSession):
         """This test expects Telegram to refuse calls for these reasons (substrings)."""
         self._allowed.update(reasons)
 
-    def unexpected_refusals(self) -> list[TelegramBadRequest]:
+    def unexpected_refusals(self) -> list[TelegramBadRequest | TelegramNotFound]:
         return [e for e in self.refusals if not any(r in e.message for r in self._allowed)]
 
-    # -- what Telegram would say ---------------------------------------------------------
+    # -- the chats as the bot's side sees them -------------------------------------------
 
-    def _answer(self, method: TelegramMethod) -> Any:
-        if isinstance(method, GetMe):
-            return self.me
-        if isinstance(method, SendMessage):
-            text = self._text(method, method.text, 4096, method.parse_mode)
-            self._check_markup(method, method.reply_markup)
-            # A reply keyboard (or its removal) is not part of the message Telegram returns.
-            inline = (
-                method.reply_markup
-                if isinstance(method.reply_markup, InlineKeyboardMarkup)
-                else None
-            )
-            return self._new(method.chat_id, text=text, reply_markup=inline)
-        if isinstance(method, SendPhoto):
-            caption = self._text(method, method.caption or "", 1024, method.parse_mode)
-            self._check_markup(method, method.reply_markup)
-            return self._new(
-                method.chat_id,
-                caption=caption or None,
-                photo=self._photo(method.photo),
-                reply_markup=method.reply_markup,
-            )
-        if isinstance(method, SendInvoice):
-            self._check_markup(method, method.reply_markup)
-            return self._new(method.chat_id, text=method.title, reply_markup=method.reply_markup)
-        if isinstance(method, CopyMessage):
-            copied = self._new(method.chat_id, text="(copy)", reply_markup=method.reply_markup)
-            return MessageId(message_id=copied.message_id)
-        if isinstance(method, EditMessageText):
-            old = self._existing(method, method.chat_id, method.message_id)
-            if old.text is None:
-                raise bad_request(method, "there is no text in the message to edit")
-            text = self._text(method, method.text, 4096, method.parse_mode)
-            self._check_markup(method, method.reply_markup)
-            if text == old.text and method.reply_markup == old.reply_markup:
-                raise bad_request(method, "message is not modified")
-            return self._replace(old, text=text, reply_markup=method.reply_markup)
-        if isinstance(method, EditMessageCaption):
-            old = self._existing(method, method.chat_id, method.message_id)
-            if not old.photo:
-                raise bad_request(method, "there is no caption in the message to edit")
-            caption = self._text(method, method.caption or "", 1024, method.parse_mode)
-            self._check_markup(method, method.reply_markup)
-            return self._replace(old, caption=caption, reply_markup=method.reply_markup)
-        if isinstance(method, EditMessageMedia):
-            old = self._existing(method, method.chat_id, method.message_id)
-            if not old.photo:
-                raise bad_request(method, "there is no media in the message to edit")
-            media = method.media
-            caption = self._text(method, media.caption or "", 1024, media.parse_mode)
-            self._check_markup(method, method.reply_markup)
-            return self._replace(
-                old,
-                caption=caption,
-                photo=self._photo(media.media),
-                reply_markup=method.reply_markup,
-            )
-        if isinstance(method, EditMessageReplyMarkup):
-            old = self._existing(method, method.chat_id, method.message_id)
-            self._check_markup(method, method.reply_markup)
-            return self._replace(old, reply_markup=method.reply_markup)
-        if isinstance(method, DeleteMessage):
-            self._existing(method, method.chat_id, method.message_id)
-            del self.chats[method.chat_id][method.message_id]
-            return True
-        if isinstance(method, AnswerCallbackQuery):
-            if method.callback_query_id in self._answered:
-                raise bad_request(
-                    method, "query is too old and response timeout expired or query ID is invalid"
-                )
-            if method.text and len(method.text) > 200:
-                raise bad_request(method, "MESSAGE_TOO_LONG")
-            self._answered.add(method.callback_query_id)
-            return True
-        if isinstance(method, AnswerInlineQuery):
-            for result in method.results:
-                self._check_markup(method, getattr(result, "reply_markup", None))
-            return True
-        if isinstance(method, AnswerPreCheckoutQuery):
-            return True
-        returning = getattr(method, "__returning__", None)
-        if returning is bool:
-            return True
-        raise NotImplementedError(f"FakeBotAPI has no answer for {type(method).__name__} yet")
+    def _bot_messages(self, chat_id: int) -> dict[int, dict[str, Any]]:
+        log = self.rules.chats.get(chat_id)
+        messages = log.messages if log is not None else {}
+        return {i: m for i, m in messages.items() if m["from"]["id"] == BOT_ID}
 
-    def _text(self, method: TelegramMethod, text: str, limit: int, parse_mode: Any) -> str:
-        mode = parse_mode if isinstance(parse_mode, str) else "HTML"
-        shown = visible_text(method, text) if mode.upper() == "HTML" else text
-        if _utf16_len(shown) > limit:
-            raise bad_request(
-                method, "message is too long" if limit == 4096 else "message caption is too long"
-            )
-        if not shown.strip() and limit == 4096:
-            raise bad_request(method, "message text is empty")
-        return shown
+    def messages(self, chat_id: int) -> dict[int, Message]:
+        """The bot's messages in this chat now, by id (as updates would carry them)."""
+        return {i: _message(m) for i, m in self._bot_messages(chat_id).items()}
 
-    @staticmethod
-    def _check_markup(method: TelegramMethod, markup: Any) -> None:
-        if not isinstance(markup, InlineKeyboardMarkup):
-            return
-        for row in markup.inline_keyboard:
-            for btn in row:
-                if not btn.text:
-                    raise bad_request(method, "text buttons are unallowed in the inline keyboard")
-                if btn.callback_data is not None and not (
-                    1 <= len(btn.callback_data.encode()) <= 64
-                ):
-                    raise bad_request(method, "BUTTON_DATA_INVALID")
-
-    @staticmethod
-    def _photo(photo: Any) -> list[PhotoSize]:
-        file_id = photo if isinstance(photo, str) else "uploaded-photo"
-        return [PhotoSize(file_id=file_id, file_unique_id=file_id[:16], width=800, height=600)]
-
-    def _new(self, chat_id: int | str, **fields: Any) -> Message:
-        chat_id = int(chat_id)
-        message = Message(
-            message_id=next(self._ids),
-            date=datetime.now(UTC),
-            chat=Chat(id=chat_id, type="private"),
-            from_user=self.me,
-            **fields,
-        )
-        self.chats.setdefault(chat_id, {})[message.message_id] = message
-        return message
-
-    def _existing(self, method: TelegramMethod, chat_id: Any, message_id: Any) -> Message:
-        message = self.chats.get(int(chat_id or 0), {}).get(message_id or 0)
-        if message is None:
-            raise bad_request(method, "message to edit not found")
-        return message
-
-    def _replace(self, old: Message, **fields: Any) -> Message:
-        new = old.model_copy(update={**fields, "edit_date": int(datetime.now(UTC).timestamp())})
-        self.chats[old.chat.id][old.message_id] = new
-        return new
+    @property
+    def chats(self) -> dict[int, dict[int, Message]]:
+        return {chat_id: self.messages(chat_id) for chat_id in self.rules.chats}
 
     def old_message(self, chat_id: int) -> Message:
         """A message the bot sent this chat long ago (before the test began)."""
-        return self._new(chat_id, text="(old message)")
+        self.rules.add_chat({"id": chat_id, "first_name": ""})
+        return _message(self.rules.store(chat_id, self.rules.me, text="(old message)"))
 
     def last_message(self, chat_id: int) -> Message | None:
-        messages = self.chats.get(chat_id, {})
-        return messages[max(messages)] if messages else None
+        messages = self._bot_messages(chat_id)
+        return _message(messages[max(messages)]) if messages else None
+
+
+def _message(stored: dict[str, Any]) -> Message:
+    return Message.model_validate(public_message(stored))
 
 
 @dataclass
@@ -481,13 +289,16 @@ class TgUser:
     async def click(self, data: CallbackData | str, message: Message | None = None) -> Reply:
         """Press a button with this callback data (forged or real) on `message`.
 
-        Without `message`, the press comes from the latest message the bot sent here.
+        Without `message`, the press comes from the latest message the bot sent here that
+        can carry the button: not an invoice of its own (its one button is Pay).
         """
         packed = data if isinstance(data, str) else data.pack()
-        # With no message of the bot's in the chat yet, the button is on an old one.
-        message = message or self.last_bot_message or self.env.api.old_message(self.id)
+        # With no such message of the bot's in the chat yet, the button is on an old one.
+        message = message or self.pressable_message or self.env.api.old_message(self.id)
+        query_id = f"cq{self.env.next_id()}"
+        self.env.api.rules.callbacks[query_id] = self.id  # for the bot to answer, once
         query = CallbackQuery(
-            id=f"cq{self.env.next_id()}",
+            id=query_id,
             from_user=self.tg,
             chat_instance=f"ci{self.id}",
             message=message,
@@ -497,9 +308,18 @@ class TgUser:
             Update(update_id=self.env.next_update_id(), callback_query=query)
         )
 
+    @property
+    def pressable_message(self) -> Message | None:
+        """The latest bot message here that can carry a callback button: not an invoice
+        without a keyboard of its own (Telegram gives it a Pay button only)."""
+        for message in reversed(self.env.api.messages(self.id).values()):
+            if message.invoice is None or message.reply_markup is not None:
+                return message
+        return None
+
     def find_button(self, text: str, message: Message | None = None) -> str:
         """The callback data of the button whose label contains `text`."""
-        message = message or self.last_bot_message
+        message = message or self.pressable_message
         markup = message.reply_markup if message else None
         if not isinstance(markup, InlineKeyboardMarkup):
             raise AssertionError(f"the last message has no inline keyboard: {message}")
@@ -512,13 +332,18 @@ class TgUser:
         raise AssertionError(f"no button with {text!r}; buttons: {labels}")
 
     async def press(self, text: str) -> Reply:
-        """Press the button labelled `text` on the latest bot message."""
-        message = self.last_bot_message
+        """Press the button labelled `text` on the latest bot message (`pressable_message`)."""
+        message = self.pressable_message
         return await self.click(self.find_button(text, message), message)
 
     async def inline(self, query: str, offset: str = "") -> Reply:
+        query_id = f"iq{self.env.next_id()}"
+        self.env.api.rules.inline_queries[query_id] = self.id  # for the bot to answer, once
         inline_query = InlineQuery(
-            id=f"iq{self.env.next_id()}", from_user=self.tg, query=query, offset=offset
+            id=query_id,
+            from_user=self.tg,
+            query=query,
+            offset=offset,
         )
         return await self.env.feed(
             Update(update_id=self.env.next_update_id(), inline_query=inline_query)
@@ -530,8 +355,11 @@ class TgUser:
         """Telegram asking the bot whether this invoice may be paid now."""
         from aiogram.types import PreCheckoutQuery
 
+        query_id = f"pcq{self.env.next_id()}"
+        # For the bot to answer, once; what the payer then sees is the playground page's.
+        self.env.api.rules.checkouts[query_id] = {"done": lambda ok, error: None}
         query = PreCheckoutQuery(
-            id=f"pcq{self.env.next_id()}",
+            id=query_id,
             from_user=self.tg,
             currency=currency,
             total_amount=total_amount,
@@ -552,6 +380,11 @@ class TgUser:
         """The successful_payment message Telegram sends after the money moved."""
         from aiogram.types import SuccessfulPayment
 
+        # Telegram keeps the charge, so that the bot can refund it (the same id twice is
+        # one charge: a redelivered update).
+        self.env.api.rules.charges.setdefault(
+            charge_id, {"user_id": self.id, "total_amount": total_amount}
+        )
         payment = SuccessfulPayment(
             currency=currency,
             total_amount=total_amount,
