@@ -56,9 +56,7 @@ async def has_data(engine: AsyncEngine) -> bool:
     def check(sync) -> bool:
         tables = [t for t in inspect(sync).get_table_names() if t != "alembic_version"]
         quote = sync.dialect.identifier_preparer.quote
-        return any(
-            sync.execute(text(f"SELECT 1 FROM {quote(t)} LIMIT 1")).first() for t in tables
-        )
+        return any(sync.execute(text(f"SELECT 1 FROM {quote(t)} LIMIT 1")).first() for t in tables)
 
     async with engine.connect() as connection:
         return await connection.run_sync(check)

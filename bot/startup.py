@@ -54,5 +54,3 @@ async def prepare_database(settings: Settings) -> AsyncEngine:
 
 def _first_line(exc: Exception) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-
-

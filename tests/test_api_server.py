@@ -87,7 +87,8 @@ async def test_bot_runs_against_a_custom_bot_api_server(tmp_path, caplog):
     methods = [m for m, _ in server.calls]
     assert "setMyCommands" in methods
     ru_commands = next(
-        json.loads(p["commands"]) for m, p in server.calls
+        json.loads(p["commands"])
+        for m, p in server.calls
         if m == "setMyCommands" and p.get("language_code") == "ru"
     )
     assert {"command": "cart", "description": "Ваша корзина"} in ru_commands
