@@ -16,8 +16,10 @@ from screens.payments import invoice
 from screens.search import out_of_date_screen, results_screen
 from screens.seller import PAGE_MAX, manage_screen, products_screen
 
-# The words of the latest search, kept in the FSM data so result pages can be turned.
+# The words of the latest search and how many products match them, kept in the FSM
+# data so result pages can be turned.
 SEARCH_KEY = "search"
+SEARCH_TOTAL = "search_total"
 
 
 async def drop_reply_keyboard(state: FSMContext, message: Message | None) -> str | None:
@@ -38,18 +40,21 @@ async def leave_dialog(state: FSMContext, message: Message | None) -> bool:
 
 async def search_page(ctx: Ctx, state: FSMContext, cb: SearchCb) -> Screen:
     """A page of the saved search (also where Back from a result's card returns); the
-    prompt again when there is none."""
-    words = (await state.get_data()).get(SEARCH_KEY)
+    prompt again when there is none. The count is taken on a search's first page and
+    kept with its words, so later pages neither count again nor trust a number in the
+    button."""
+    data = await state.get_data()
+    words = data.get(SEARCH_KEY)
     if not words:
         await state.set_state(SearchStates.query)
         return out_of_date_screen()
+    known = data.get(SEARCH_TOTAL)
     size = ctx.settings.page_size
-    # The button carries the page count of the first page; as many matches as fill
-    # those pages give the same count without counting again.
-    known = cb.pages * size if cb.pages else None
     page, total = await ctx.catalog.search(words, cb.page, cb.after, size, total=known)
+    if known is None:
+        await state.update_data({SEARCH_TOTAL: total})
     return results_screen(
-        words, page, total, first=not cb.pages, currency=ctx.settings.currency, locale=ctx.locale
+        words, page, total, first=known is None, currency=ctx.settings.currency, locale=ctx.locale
     )
 
 

@@ -6,7 +6,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from handlers.common import SEARCH_KEY, drop_reply_keyboard, search_page
+from handlers.common import SEARCH_KEY, SEARCH_TOTAL, drop_reply_keyboard, search_page
 from handlers.context import Ctx
 from handlers.filters import TextInput
 from handlers.states import SearchStates
@@ -24,7 +24,7 @@ async def _run(message: Message, words: str, ctx: Ctx, state: FSMContext) -> Non
         return
     if await drop_reply_keyboard(state, message) is not None:
         await state.set_state(None)
-    await state.update_data({SEARCH_KEY: words})
+    await state.update_data({SEARCH_KEY: words, SEARCH_TOTAL: None})
     await show(message, await search_page(ctx, state, SearchCb()))
 
 

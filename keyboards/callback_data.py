@@ -329,9 +329,8 @@ class OrderCb(CallbackData, prefix="ord"):
 
 
 class SearchCb(CallbackData, prefix="sq"):
-    """A page of the user's latest search results (the words are in the FSM data);
-    `pages` 0: not counted yet. `after` is the keyset cursor, as in CategoryCb."""
+    """A page of the user's latest search results (the words and their count are in the
+    FSM data, not in the button). `after` is the keyset cursor, as in CategoryCb."""
 
     page: Int = 1
-    pages: Int = 0
     after: Int = 0

@@ -131,7 +131,7 @@ def search_kb(products: Page, *, currency: str, locale: str) -> InlineKeyboardMa
         ]
         for p in products.items
     ]
-    nav = _nav_row(products, lambda n, after: SearchCb(page=n, pages=products.pages, after=after))
+    nav = _nav_row(products, lambda n, after: SearchCb(page=n, after=after))
     if nav:
         rows.append(nav)
     rows.append([button("🔍 " + _("New search"), MenuCb(action=MenuAction.search)), home_button()])

@@ -4,7 +4,7 @@ from aiogram.methods import AnswerInlineQuery
 
 from keyboards.callback_data import SearchCb
 from tests.factories import make_category, make_product
-from tests.tg import BOT_USERNAME
+from tests.tg import BOT_USERNAME, forged
 
 
 async def _shop(session):
@@ -107,7 +107,7 @@ async def test_old_search_page_after_restart_of_dialogs(env, session):
     ann = env.user(1)
     await ann.send("/search phone")
     await ann.send("/start")  # clears the dialog data, saved words included
-    reply = await ann.click(SearchCb(page=2, pages=2, after=1))
+    reply = await ann.click(SearchCb(page=2, after=1))
     assert "out of date" in reply.text
     reply = await ann.send("pixel")
     assert len(_products(reply)) == 1
@@ -172,3 +172,26 @@ async def test_page_count_stays_right_on_every_page(env, session, settings):
     for n in range(2, 6):
         reply = await ann.press("▶")
         assert reply.has_button(f"{n}/5"), reply.buttons
+
+
+async def test_forged_search_pages_show_a_real_page(env, session, settings):
+    """The count of a search is kept with its words, not in the button: a forged page
+    shows a real page with a true n/N."""
+    cat = await make_category(session)
+    total = settings.page_size * 2 + 1
+    lamps = [
+        await make_product(session, cat, f"Lamp {i:02}", description="лампа") for i in range(total)
+    ]
+    await session.commit()
+    ann = env.user(1)
+    await ann.send("/search lamp")
+    assert "1/3" in ann.shown_buttons
+    await ann.click(forged(SearchCb, page=99999, after=lamps[2].id))
+    assert "3/3" in ann.shown_buttons and "▶" not in ann.shown_buttons
+    await ann.click(forged(SearchCb, page=-4, after=lamps[9].id))
+    assert "1/3" in ann.shown_buttons and "◀" not in ann.shown_buttons
+    # Back from a card on page 2 is still page 2 of 3.
+    await ann.press("▶")
+    await ann.press(f"Lamp {settings.page_size:02}")
+    await ann.press("Back")
+    assert "2/3" in ann.shown_buttons
