@@ -155,7 +155,34 @@ def product_kb(
     can_review: bool,
     back: CallbackData | None,
     link: str | None,
+    locale: str,
     can_manage: bool = False,
+) -> InlineKeyboardMarkup:
+    """A product card's keyboard; built once for the same buttons and language."""
+    return _product_kb(
+        product_id,
+        in_stock,
+        review_count,
+        viewer_has_review,
+        can_review,
+        back.pack() if back is not None else None,
+        link,
+        can_manage,
+        locale,
+    )
+
+
+@lru_cache(maxsize=4096)
+def _product_kb(
+    product_id: int | None,
+    in_stock: bool,
+    review_count: int,
+    viewer_has_review: bool,
+    can_review: bool,
+    back: str | None,
+    link: str | None,
+    can_manage: bool,
+    locale: str,
 ) -> InlineKeyboardMarkup:
     rows: list[list[InlineKeyboardButton]] = []
     if product_id is not None:  # a draft being previewed has no id and no actions yet

@@ -93,6 +93,7 @@ def product_screen(
         or (viewer_role is Role.seller and card.viewer_is_seller),
         back=back,
         link=link,
+        locale=locale,
     )
     return Screen(text, markup, photo)
 
