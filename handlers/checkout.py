@@ -33,7 +33,7 @@ from keyboards.cart import (
     summary_kb,
 )
 from models import PaymentMethod
-from screens.base import Screen, show
+from screens.base import Screen, show, tell
 from screens.checkout import (
     address_screen,
     comment_screen,
@@ -306,7 +306,7 @@ async def on_confirm(
     order = await ctx.orders.checkout(ctx.user, contact, method, ctx.settings.currency, summary)
     await state.clear()
     await ctx.commit()  # "Order placed" only once it is
-    await show(query, placed_screen(order, ctx.locale))
+    await tell(query, placed_screen(order, ctx.locale))
     if method is not PaymentMethod.cod:
         try:
             await send_invoice(ctx, bot, order)

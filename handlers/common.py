@@ -51,7 +51,7 @@ async def search_page(ctx: Ctx, state: FSMContext, cb: SearchCb) -> Screen:
     known = data.get(SEARCH_TOTAL)
     size = ctx.settings.page_size
     page, total = await ctx.catalog.search(words, cb.page, cb.after, size, total=known)
-    if known is None:
+    if total != known:
         await state.update_data({SEARCH_TOTAL: total})
     return results_screen(
         words, page, total, first=known is None, currency=ctx.settings.currency, locale=ctx.locale

@@ -26,7 +26,7 @@ from keyboards.callback_data import (
     ReviewStepCb,
 )
 from models import Product, Review
-from screens.base import show
+from screens.base import show, tell
 from screens.catalog import product_screen
 from screens.reviews import (
     admin_notice_screen,
@@ -231,7 +231,7 @@ async def on_review_publish(
     await state.clear()
     await ctx.commit()  # "published" only once it is
     callback_answer.text = _("Thank you for your review!")
-    await show(query, published_screen(review.product_id, created))
+    await tell(query, published_screen(review.product_id, created))
     await notify_about_review(ctx, bot, i18n, review, created)
 
 
@@ -285,7 +285,7 @@ async def on_reply_input(
         return
     await state.clear()
     await ctx.commit()
-    await show(message, replied_screen(review))
+    await tell(message, replied_screen(review))
     author = await ctx.reviews.author(review) if first else None
     if author is not None:
         item = await ctx.reviews.item(review.id)

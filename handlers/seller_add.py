@@ -29,7 +29,7 @@ from keyboards.callback_data import (
     SellerStepCb,
 )
 from models import Product, Role
-from screens.base import domain_message, show
+from screens.base import domain_message, show, tell
 from screens.seller import panel_screen
 from screens.seller_add import (
     STEPS,
@@ -175,7 +175,7 @@ async def accept(event: Event, ctx: Ctx, state: FSMContext, field: ProductField,
         await state.clear()
         await ctx.commit()  # "Saved" only once it is
         page = int(data.get("page") or 1)
-        await show(event, await manage_product(ctx, product, page, note=saved_note()))
+        await tell(event, await manage_product(ctx, product, page, note=saved_note()))
         return
     await state.update_data({field.value: value})
     position = STEPS.index(field)
@@ -306,7 +306,7 @@ async def on_publish(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:
     )
     await state.clear()
     await ctx.commit()  # "Published" only once it is
-    await show(query, await manage_product(ctx, product, 1, note=published_note()))
+    await tell(query, await manage_product(ctx, product, 1, note=published_note()))
 
 
 def build_router() -> Router:

@@ -4,15 +4,18 @@ Telegram can't turn a text message into a photo by editing (or back), and refuse
 edits that change nothing; this is the one place that knows.
 """
 
+import logging
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, InputMediaPhoto, Message
 from aiogram.utils.i18n import gettext
 
 from keyboards.formatting import visible_text
 from services.errors import DomainError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -27,7 +30,7 @@ class Shown:
     thousand). A double-tapped button's second press carries the message as it was
     before the first press changed it; this says what it shows now, so the second press
     sends nothing. Trusted only while nobody else edited the message since (its
-    `edit_date` is not newer than ours)."""
+    `edit_date`, whole seconds, is older than ours; a tie is not trusted)."""
 
     def __init__(self, size: int = 4096) -> None:
         self.size = size
@@ -38,7 +41,7 @@ class Shown:
         if found is None:
             return None
         screen, edited = found
-        newer = message.edit_date is not None and (edited is None or message.edit_date > edited)
+        newer = message.edit_date is not None and (edited is None or message.edit_date >= edited)
         return None if newer else screen
 
     def put(self, message: Message, screen: Screen) -> None:
@@ -77,6 +80,15 @@ async def show(event: Message | CallbackQuery, screen: Screen) -> None:
     await target.answer(screen.text, reply_markup=screen.markup)
 
 
+async def tell(event: Message | CallbackQuery, screen: Screen) -> None:
+    """`show()` for the reply after a commit ("Order placed"): what was saved stays saved
+    when Telegram can't be reached, and the user is not told it failed."""
+    try:
+        await show(event, screen)
+    except TelegramAPIError as exc:
+        log.warning("A reply after a commit could not be shown: %s", exc)
+
+
 def _same(a: Screen, b: Screen) -> bool:
     return a.text == b.text and a.photo == b.photo and _same_buttons(a.markup, b.markup)
 
@@ -87,6 +99,8 @@ def shows(message: Message, screen: Screen) -> bool:
     nothing ("message is not modified") and the call would cost a round trip."""
     if (screen.photo is not None) != bool(message.photo):
         return False
+    if screen.photo is not None and screen.photo not in {p.file_id for p in message.photo or ()}:
+        return False  # another picture (an image URL is never known to be the same)
     shown = message.caption if message.photo else message.text
     return shown == visible_text(screen.text) and _same_buttons(message.reply_markup, screen.markup)
 

@@ -261,23 +261,33 @@ class CatalogService:
     async def search(
         self, query: str, page: int, after: int, page_size: int, total: int | None = None
     ) -> tuple[Page, int]:
-        """A page of shown products matching every word; and the number of matches
-        (counted only when `total` is None: the first page of a search)."""
+        """A page of shown products matching every word, and the number of matches:
+        counted when `total` is None (a search's first page), and again when a press
+        does not fit the count it was given (products were added or removed since)."""
         terms = search_terms(query)
         if not terms:
             return _EMPTY, 0
         where = and_(listed(), _matches(terms), Product.category_id.in_(shown_category_ids()))
+        fresh = total is None
         if total is None:
-            total = await self.session.scalar(select(func.count()).where(where)) or 0
+            total = await self._count(where)
         page, after = cursor(page, after)
         forward, backward = keyset(select(*LIST_COLUMNS).where(where), page_size)
-        stmt = backward if after < 0 else forward
-        found = await self.session.execute(stmt, {"after": abs(after)})
-        products = shape([ListedProduct(*r) for r in found], page, after, page_size, total)
-        if products is None:
-            page, after = _nearest(page, page_size, total)
-            return await self.search(query, page, after, page_size, total)
-        return products, total
+        for _ in range(4):  # the press; counted again; the nearest page; the first
+            found = await self.session.execute(
+                backward if after < 0 else forward, {"after": abs(after)}
+            )
+            products = shape([ListedProduct(*r) for r in found], page, after, page_size, total)
+            if products is not None:
+                return products, total
+            if not fresh:
+                total, fresh = await self._count(where), True
+            else:
+                page, after = _nearest(page, page_size, total)
+        return _EMPTY, total
+
+    async def _count(self, where: ColumnElement[bool]) -> int:
+        return await self.session.scalar(select(func.count()).where(where)) or 0
 
     async def newest_matching(self, query: str, before: int, limit: int) -> list[Product]:
         """Shown products matching `query` (all of them when it is empty), newest first,

@@ -101,3 +101,23 @@ async def test_a_button_answer_goes_out_after_the_commit(env, session, tea, refu
         reply = await env.user(1).click(CartAddCb(product_id=tea.id))
     assert reply.alert == "Sorry, something went wrong. Please try again."
     assert await count(session, CartItem) == 0
+
+
+async def test_an_order_saved_is_not_called_a_failure_when_telegram_is_unreachable(
+    env, session, tea
+):
+    from aiogram.exceptions import TelegramNetworkError
+    from aiogram.methods import EditMessageText
+
+    ann = env.user(1)
+    await ann.click(CartAddCb(product_id=tea.id))
+    await to_summary(ann)
+
+    def offline(method):
+        if isinstance(method, EditMessageText):
+            return TelegramNetworkError(method=method, message="Request timeout error")
+
+    env.api.hook = offline
+    reply = await ann.press("Confirm")
+    assert await count(session, Order) == 1
+    assert reply.alert != "Sorry, something went wrong. Please try again."

@@ -27,12 +27,15 @@ def test_memory_is_trusted_only_while_nobody_edited_the_message_since():
     # A double tap's second press carries the message as it was before the first edit.
     assert shown.get(_message(text="A", edit_date=90)) == Screen("B")
     assert shown.get(_message(text="A", edit_date=None)) == Screen("B")
-    # Someone else (another process) edited it later: what it shows is not known here.
+    # Someone else (another process) edited it later, or in the same second (edit dates
+    # are whole seconds): what it shows is not known here.
     assert shown.get(_message(text="C", edit_date=200)) is None
+    assert shown.get(_message(text="C", edit_date=100)) is None
     # The memory is bounded: the oldest message is forgotten first.
     shown.put(_message(2), Screen("x"))
     shown.put(_message(3), Screen("y"))
-    assert shown.get(_message(1)) is None and shown.get(_message(3)) == Screen("y")
+    assert shown.get(_message(1, edit_date=90)) is None
+    assert shown.get(_message(3, edit_date=90)) == Screen("y")
 
 
 def test_a_message_shows_a_screen_when_text_and_buttons_match():
@@ -73,3 +76,16 @@ def test_a_refusal_with_a_count_reads_right_in_both_languages():
         "В этой категории 5 подкатегорий",
         "В этой категории 21 подкатегория",
     ]
+
+
+def test_a_message_with_another_picture_does_not_show_the_screen():
+    message = _message(text=None, caption="Tea", photo=[_photo("old-photo")])
+    assert shows(message, Screen("Tea", None, photo="old-photo"))
+    assert not shows(message, Screen("Tea", None, photo="new-photo"))
+    assert not shows(message, Screen("Tea", None, photo="https://example.com/tea.jpg"))
+
+
+def _photo(file_id: str):
+    from aiogram.types import PhotoSize
+
+    return PhotoSize(file_id=file_id, file_unique_id=file_id, width=800, height=600)

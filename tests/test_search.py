@@ -195,3 +195,22 @@ async def test_forged_search_pages_show_a_real_page(env, session, settings):
     await ann.press(f"Lamp {settings.page_size:02}")
     await ann.press("Back")
     assert "2/3" in ann.shown_buttons
+
+
+async def test_products_added_since_the_search_are_reached_by_paging(env, session, settings):
+    """The count kept with a search is checked again when a press does not fit it."""
+    cat = await make_category(session)
+    size = settings.page_size
+    for i in range(size + 1):
+        await make_product(session, cat, f"Lamp {i:02}")
+    await session.commit()
+    ann = env.user(1)
+    await ann.send("/search lamp")
+    assert "1/2" in ann.shown_buttons
+    for i in range(size + 1, 2 * size + 3):  # two pages more are added meanwhile
+        await make_product(session, cat, f"Lamp {i:02}")
+    await session.commit()
+    await ann.press("▶")
+    await ann.press("▶")
+    assert "3/3" in ann.shown_buttons
+    assert any(f"Lamp {2 * size + 2:02}" in b for b in ann.shown_buttons)
