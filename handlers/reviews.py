@@ -26,7 +26,7 @@ from keyboards.callback_data import (
     ReviewStepCb,
 )
 from models import Product, Review
-from screens.base import show, tell
+from screens.base import domain_message, show, tell
 from screens.catalog import product_screen
 from screens.reviews import (
     admin_notice_screen,
@@ -113,7 +113,7 @@ async def on_grade_pick(
     try:
         grade = check_grade(callback_data.grade)
     except InvalidInput as exc:
-        callback_answer.text = _(exc.message)
+        callback_answer.text = domain_message(exc)
         callback_answer.show_alert = True
         return
     product, _data = await _dialog_product(query, ctx, state)
@@ -147,7 +147,7 @@ async def on_comment_input(message: Message, text: str, ctx: Ctx, state: FSMCont
     try:
         comment = clean_comment(text)
     except InvalidInput as exc:
-        await message.answer(_(exc.message).format(**exc.params))
+        await message.answer(domain_message(exc))
         await show(message, comment_screen(product, data["grade"]))
         return
     # The comment waits in the dialog data until Publish (it is the only non-id there).
@@ -267,7 +267,7 @@ async def on_reply_start(
 async def _reply_gone(message: Message, state: FSMContext, exc: DomainError) -> None:
     """The review was deleted (or its product changed hands) while the seller typed."""
     await state.clear()
-    await show(message, reply_gone_screen(_(exc.message)))
+    await show(message, reply_gone_screen(domain_message(exc)))
 
 
 async def on_reply_input(
@@ -277,7 +277,7 @@ async def on_reply_input(
     try:
         review, first = await ctx.reviews.reply(ctx.user, review_id, text)
     except InvalidInput as exc:
-        await message.answer(_(exc.message).format(**exc.params))
+        await message.answer(domain_message(exc))
         await on_reply_other(message, ctx, state, explain=False)
         return
     except (NotFound, NotAllowed) as exc:
