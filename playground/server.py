@@ -43,6 +43,9 @@ class Playground:
         self.sockets: dict[int, dict[web.WebSocketResponse, asyncio.Queue]] = {}
         self.arrived = asyncio.Event()
         self.people.on_update.append(self.arrived.set)
+        # Set on shutdown: a getUpdates long poll in flight returns at once, instead of
+        # holding the server's graceful stop for the rest of its timeout.
+        self.closing = False
         self.api.listeners.append(self._push)
         # Refused and unknown calls, for the log and tests (the latest hundred).
         self.problems: collections.deque[str] = collections.deque(maxlen=100)
@@ -116,7 +119,7 @@ class Playground:
             offset, limit, timeout = 0, 100, 0.0
         self.arrived.clear()  # before looking, so an update that comes meanwhile wakes us
         updates = self.people.take(offset, limit)
-        if not updates and timeout > 0:
+        if not updates and timeout > 0 and not self.closing:
             try:
                 await asyncio.wait_for(self.arrived.wait(), timeout)
             except TimeoutError:
@@ -223,6 +226,8 @@ class Playground:
         return app
 
     async def _close_sockets(self, app: web.Application) -> None:
+        self.closing = True
+        self.arrived.set()
         for sockets in self.sockets.values():
             for ws in list(sockets):
                 await ws.close()  # the page reconnects to the next run
