@@ -34,6 +34,22 @@ APP_ENV_FILE = Settings.model_config["env_file"]
 Settings.model_config["env_file"] = None
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "own_sqlite: never touches TEST_DATABASE_URL (its own SQLite file, or none)"
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The PostgreSQL run skips the modules marked `own_sqlite`: it would repeat them unchanged."""
+    if not PG_URL:
+        return
+    same = pytest.mark.skip(reason="never touches TEST_DATABASE_URL: the SQLite run covers it")
+    for item in items:
+        if item.get_closest_marker("own_sqlite"):
+            item.add_marker(same)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _compiled_catalogs() -> None:
     """The catalogs as the .po files say now, even if edited since the install."""

@@ -1,9 +1,13 @@
 """Revision 0002 fills the new catalog columns for rows that existed before it."""
 
+import pytest
 from sqlalchemy import text
 
 from bot import migrate
 from db.engine import create_engine
+
+# Its own SQLite file (or none): the PostgreSQL run would only repeat it.
+pytestmark = pytest.mark.own_sqlite
 
 
 async def test_0002_backfills_search_text_and_counts(tmp_path):

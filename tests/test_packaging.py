@@ -18,6 +18,9 @@ from pathlib import Path
 
 import pytest
 
+# Its own SQLite file (or none): the PostgreSQL run would only repeat it.
+pytestmark = pytest.mark.own_sqlite
+
 ROOT = Path(__file__).resolve().parent.parent
 SKIP = shutil.ignore_patterns(
     ".git", ".venv", "venv", "build", "dist", "*.egg-info", "__pycache__", "*.mo", "*.db*", ".env"

@@ -8,6 +8,9 @@ from playground.botapi import BotApi, UnknownMethod
 from playground.people import ActionError, People
 from playground.rules import NOT_MODIFIED, QUERY_EXPIRED, BadRequest
 
+# Its own SQLite file (or none): the PostgreSQL run would only repeat it.
+pytestmark = pytest.mark.own_sqlite
+
 BOT = {"id": 1, "is_bot": True, "first_name": "Shop", "username": "shop_bot"}
 ANN = {"id": 10, "is_bot": False, "first_name": "Ann", "language_code": "en"}
 BOB = {"id": 20, "is_bot": False, "first_name": "Bob", "language_code": "en"}

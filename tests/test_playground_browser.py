@@ -18,6 +18,9 @@ from playground import images
 from playground.personas import SELLER
 from tests.test_playground_server import started
 
+# Its own SQLite file (or none): the PostgreSQL run would only repeat it.
+pytestmark = pytest.mark.own_sqlite
+
 XSS = "<img src=x onerror=alert(1)>"
 
 

@@ -1,7 +1,12 @@
 """The page's renderer: what the bot sends becomes HTML that can only show text."""
 
+import pytest
+
 from playground.render import buttons, for_page, to_html
 from playground.rules import format_text
+
+# Its own SQLite file (or none): the PostgreSQL run would only repeat it.
+pytestmark = pytest.mark.own_sqlite
 
 XSS = "<img src=x onerror=alert(1)>"
 

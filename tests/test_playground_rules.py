@@ -12,6 +12,9 @@ from playground.rules import (
     utf16_len,
 )
 
+# Its own SQLite file (or none): the PostgreSQL run would only repeat it.
+pytestmark = pytest.mark.own_sqlite
+
 
 def test_html_becomes_text_and_entities_in_utf16_units():
     text, entities = parse_html('🙂 <b>Tea</b> &amp; <a href="https://x.org/?a=1&amp;b=2">cake</a>')

@@ -16,6 +16,9 @@ from playground import images
 from playground.personas import ADMIN, PERSONAS, SELLER
 from playground.run import TOKEN, Running, serve
 
+# Its own SQLite file (or none): the PostgreSQL run would only repeat it.
+pytestmark = pytest.mark.own_sqlite
+
 CUSTOMER, CUSTOMER_RU = PERSONAS[0], PERSONAS[1]
 
 

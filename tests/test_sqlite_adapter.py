@@ -18,6 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from db import sqlite
 from db.engine import create_engine
 
+# Its own SQLite file (or none): the PostgreSQL run would only repeat it.
+pytestmark = pytest.mark.own_sqlite
+
 metadata = MetaData()
 things = Table(
     "things",
