@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from jobs.reservations import ReservationSweeper
 from keyboards.callback_data import OrderAction, OrderCb, OrderScope
-from models import CartItem, Order, OrderStatus, Product
+from models import CartItem, Order, OrderStatus, Product, Refund
 from tests.conftest import ADMIN_ID
 from tests.test_payments import fresh, order_by
 
@@ -142,6 +142,8 @@ async def test_a_late_payment_is_refunded_when_the_items_are_gone(stars_env, tea
     order = await fresh(session, Order, 1)
     assert order.status is OrderStatus.refunded
     assert (await fresh(session, Product, tea.id)).stock == 0  # Bob's unit stays Bob's
+    [refund] = await session.scalars(select(Refund))  # in the books, not only in the chat
+    assert (refund.order_id, refund.via) == (1, "telegram")
 
 
 async def test_cash_on_delivery_waits_for_the_sellers_confirmation(env, tea, session):
