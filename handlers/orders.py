@@ -1,4 +1,4 @@
-"""My orders, the order card, cancelling, status changes by staff, and refunds."""
+"""My orders, the order card, cancelling, status changes by staff, and "Order again"."""
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
