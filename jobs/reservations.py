@@ -1,7 +1,8 @@
 """The reservation sweep: runs in the bot process, next to the broadcaster.
 
 Every `interval` seconds it cancels the orders whose hold ran out (services/reservations.py
-claims them atomically, so several bot processes may sweep at once), commits, and then
+claims them atomically; with several bot processes on PostgreSQL one sweeps at a time,
+under an advisory lock), commits, and then
 tells each customer, with a button to order again; a cash-on-delivery order's sellers
 hear of it too. Time comes from `clock`, so tests move it instead of waiting.
 The deadlines are in the database: after a restart the first pass catches up.
@@ -13,6 +14,7 @@ import logging
 
 from aiogram import Bot
 from aiogram.utils.i18n import I18n
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from jobs.notify import notify
@@ -22,6 +24,9 @@ from services.orders import OrderService
 from services.reservations import Clock, ReservationService, utc_now
 
 log = logging.getLogger(__name__)
+
+# First key of the PostgreSQL advisory lock held while one process sweeps ("rs").
+_LOCK_NAMESPACE = 0x7273
 
 
 class ReservationSweeper:
@@ -46,6 +51,8 @@ class ReservationSweeper:
         cancelled: list[int] = []
         while True:
             async with self.pool() as session, session.begin():
+                if not await self._only_sweeper(session):
+                    return cancelled  # another process is sweeping this minute
                 orders = await ReservationService(session).expire_due(self.clock(), self.batch)
             # Committed: only now may anyone hear that the order is cancelled.
             if orders:
@@ -55,6 +62,17 @@ class ReservationSweeper:
             cancelled += [o.id for o in orders]
             if len(orders) < self.batch:
                 return cancelled
+
+    @staticmethod
+    async def _only_sweeper(session: AsyncSession) -> bool:
+        """One process sweeps at a time: on PostgreSQL a transaction-scoped advisory lock
+        (it goes with the transaction, even if the process dies). The claim itself would
+        keep two sweepers from cancelling an order twice anyway; this spares the work. A
+        SQLite file serves one process."""
+        if session.get_bind().dialect.name != "postgresql":
+            return True
+        key = {"ns": _LOCK_NAMESPACE, "id": 0}
+        return bool(await session.scalar(text("SELECT pg_try_advisory_xact_lock(:ns, :id)"), key))
 
     async def _tell(self, bot: Bot, session: AsyncSession, order: Order) -> None:
         with self.i18n.context():  # outside an update: notify() picks each one's language
