@@ -79,9 +79,15 @@ async def on_orders_page(query: CallbackQuery, callback_data: OrdersCb, ctx: Ctx
 
 async def _card(ctx: Ctx, order: Order, scope: OrderScope) -> Screen:
     """The card, with the refunds made (the customer's order history shows them)."""
-    refunds = await RefundService(ctx.session).of_order(order.id)
+    view = ctx.orders.view(ctx.user, order)
+    seen = {item.id for item in view.items}  # a seller: their own lines' refunds only
+    refunds = [
+        r
+        for r in await RefundService(ctx.session).of_order(order.id)
+        if r.order_item_id in seen or (r.order_item_id is None and len(seen) == len(order.items))
+    ]
     lines = refund_lines(order, refunds, ctx.locale)
-    return card_screen(ctx.orders.view(ctx.user, order), scope, ctx.locale, lines)
+    return card_screen(view, scope, ctx.locale, lines)
 
 
 async def on_order_view(query: CallbackQuery, callback_data: OrderCb, ctx: Ctx) -> None:

@@ -43,6 +43,11 @@ async def test_one_line_not_returned_then_the_rest_returned_to_stock(env, sessio
     # The customer's order history shows it.
     card = await env.user(1).click(OrderCb(id=order.id))
     assert "Refunded RUB200.00 (Tea)" in card.text
+    # The tea's seller sees it too; the cake's seller (another seller's line) does not.
+    card = await env.user(10).click(OrderCb(id=order.id, scope=OrderScope.sales))
+    assert "Refunded RUB200.00 (Tea)" in card.text
+    card = await env.user(11).click(OrderCb(id=order.id, scope=OrderScope.sales))
+    assert "Cake" in card.text and "Tea" not in card.text and "200" not in card.text
     # The rest: only the cake is left to refund, and it came back.
     reply = await admin.click(RefundCb(order=order.id))
     assert "Refunded so far: RUB200.00" in reply.text and not reply.has_button("Tea")
