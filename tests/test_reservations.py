@@ -187,3 +187,29 @@ async def test_the_sweep_runs_in_the_background_until_stopped(stars_env, tea, se
     await job.stop()
     assert (await fresh(session, Order, 1)).status is OrderStatus.cancelled
     assert job.task.done()
+
+
+async def test_a_late_card_payment_without_stock_goes_to_the_admins(
+    make_env, settings, tea, session
+):
+    from pydantic import SecretStr
+
+    provider = settings.model_copy(
+        update={"payment_method": "provider", "payment_provider_token": SecretStr("1:TEST:x")}
+    )
+    env = make_env(provider)
+    await env.user(ADMIN_ID).send("/start")
+    ann = env.user(1)
+    await order_by(ann, tea)
+    await sweeper(env, minutes=31).sweep(env.bot)
+    await session.execute(update(Product).values(stock=0))
+    await session.commit()
+    reply = await ann.pay(
+        "order:1", 1230, currency="RUB", charge_id="tg-9", provider_charge_id="p-9"
+    )
+    assert not reply.of(RefundStarPayment)
+    told = {c.chat_id: c.text for c in reply.of(SendMessage)}
+    assert "its items were sold meanwhile. The shop will refund you" in told[1]
+    assert "order #1 needs a manual refund" in told[ADMIN_ID]
+    order = await fresh(session, Order, 1)
+    assert (order.status, order.provider_payment_charge_id) == (OrderStatus.cancelled, "p-9")
