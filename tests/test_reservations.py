@@ -44,7 +44,8 @@ async def test_an_unpaid_order_is_cancelled_after_the_reservation_and_can_be_ord
     stars_env, tea, session
 ):
     ann = stars_env.user(1)
-    await order_by(ann, tea)
+    placed = await order_by(ann, tea)
+    assert "Items reserved until" in placed.texts[0]  # "Order placed" says until when
     assert (await fresh(session, Product, tea.id)).stock == 4
     card = await ann.click(OrderCb(id=1))
     assert "Items reserved until" in card.text
