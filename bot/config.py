@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     # Stars charged per unit of `currency`: an order of 12.30 at 1.5 costs ceil(18.45) = 19 XTR.
     stars_per_unit: Decimal = Field(default=Decimal("1"), gt=0)
     pickup_available: bool = False
+    # Unpaid Stars / provider orders hold their stock this long; cash-on-delivery orders
+    # wait this long for the seller to ship them. Then they are cancelled and the stock
+    # returns (README, "Orders and payments"). 0: held until someone acts.
+    reservation_minutes: int = Field(default=30, ge=0, le=7 * 24 * 60)
+    cod_confirm_hours: int = Field(default=48, ge=0, le=365 * 24)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

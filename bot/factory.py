@@ -23,6 +23,7 @@ from bot.middlewares.user import UserMiddleware
 from bot.storage import SqlStorage
 from handlers import build_routers, read_ahead
 from jobs.broadcaster import Broadcaster
+from jobs.reservations import ReservationSweeper
 from screens.base import Shown
 
 
@@ -76,6 +77,8 @@ def create_dispatcher(
     # The background sender of broadcasts; handlers get it as `broadcaster`. The
     # settings are its `Pace` (jobs/ does not import the shell).
     dp["broadcaster"] = Broadcaster(session_pool, settings, i18n)
+    # Cancels orders whose reservation ran out; started next to the broadcaster.
+    dp["reservations"] = ReservationSweeper(session_pool, i18n)
     if settings.throttle_rate > 0:
         dp.update.outer_middleware(
             ThrottlingMiddleware(settings.throttle_rate, settings.throttle_burst, i18n)

@@ -24,6 +24,7 @@ from services.categories import CategoryService
 from services.errors import NotSaved
 from services.orders import OrderService
 from services.products import ProductService
+from services.reservations import Holds
 from services.reviews import ReviewService
 from services.stats import StatsService
 from services.users import UserService
@@ -76,7 +77,8 @@ class Ctx:
 
     @cached_property
     def orders(self) -> OrderService:
-        return OrderService(self.session)
+        holds = Holds.of(self.settings.reservation_minutes, self.settings.cod_confirm_hours)
+        return OrderService(self.session, holds)
 
     @cached_property
     def products(self) -> ProductService:

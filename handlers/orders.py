@@ -1,7 +1,6 @@
-"""My orders, the order card, cancelling, status changes by staff, and refunds."""
+"""My orders, the order card, cancelling, status changes by staff, and "Order again"."""
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -9,7 +8,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from handlers.common import leave_dialog
+from handlers.common import cart_page, leave_dialog
 from handlers.context import Ctx
 from jobs.notify import notify_customer
 from keyboards.callback_data import MenuAction, MenuCb, OrderAction, OrderCb, OrdersCb, OrderScope
@@ -19,11 +18,14 @@ from screens.orders import (
     cancel_ask_screen,
     card_screen,
     list_screen,
-    refund_ask_screen,
     status_changed_text,
 )
+from screens.refunds import refund_lines
+from screens.reservations import reordered_text
 from services.errors import DomainError, NotAllowed
 from services.order_rules import clamp_page
+from services.refunds import RefundService
+from services.reorder import reorder
 from services.texts import N_
 
 # -- lists ------------------------------------------------------------------------------------
@@ -75,13 +77,22 @@ async def on_orders_page(query: CallbackQuery, callback_data: OrdersCb, ctx: Ctx
 # -- the order card and its actions ------------------------------------------------------------
 
 
-def _card(ctx: Ctx, order: Order, scope: OrderScope) -> Screen:
-    return card_screen(ctx.orders.view(ctx.user, order), scope, ctx.locale)
+async def _card(ctx: Ctx, order: Order, scope: OrderScope) -> Screen:
+    """The card, with the refunds made (the customer's order history shows them)."""
+    view = ctx.orders.view(ctx.user, order)
+    seen = {item.id for item in view.items}  # a seller: their own lines' refunds only
+    refunds = [
+        r
+        for r in await RefundService(ctx.session).of_order(order.id)
+        if r.order_item_id in seen or (r.order_item_id is None and len(seen) == len(order.items))
+    ]
+    lines = refund_lines(order, refunds, ctx.locale)
+    return card_screen(view, scope, ctx.locale, lines)
 
 
 async def on_order_view(query: CallbackQuery, callback_data: OrderCb, ctx: Ctx) -> None:
     order = await ctx.orders.get(ctx.user, callback_data.id)
-    await show(query, _card(ctx, order, callback_data.scope))
+    await show(query, await _card(ctx, order, callback_data.scope))
 
 
 async def on_order_cancel_ask(query: CallbackQuery, callback_data: OrderCb, ctx: Ctx) -> None:
@@ -96,7 +107,7 @@ async def on_order_cancel(
 ) -> None:
     order = await ctx.orders.cancel(ctx.user, callback_data.id)
     callback_answer.text = _("Order #{id} is cancelled.").format(id=order.id)
-    await show(query, _card(ctx, order, callback_data.scope))
+    await show(query, await _card(ctx, order, callback_data.scope))
 
 
 async def on_order_status(
@@ -113,40 +124,19 @@ async def on_order_status(
         raise DomainError(N_("This status change is not possible now.")) from None
     order = await ctx.orders.set_status(ctx.user, callback_data.id, to)
     callback_answer.text = status_changed_text(order)
-    await show(query, _card(ctx, order, callback_data.scope))
+    await show(query, await _card(ctx, order, callback_data.scope))
     await notify_customer(bot, i18n, ctx.orders, order)
 
 
-async def on_order_refund_ask(query: CallbackQuery, callback_data: OrderCb, ctx: Ctx) -> None:
-    order = await ctx.orders.get(ctx.user, callback_data.id)
-    if ctx.user.role is not Role.admin:
-        raise NotAllowed()
-    if not ctx.orders.refundable(order):
-        raise DomainError(N_("This order can't be refunded."))
-    await show(query, refund_ask_screen(order.id, callback_data.scope))
-
-
-async def on_order_refund(
-    query: CallbackQuery,
-    callback_data: OrderCb,
-    ctx: Ctx,
-    bot: Bot,
-    i18n: I18n,
-    callback_answer: CallbackAnswer,
+async def on_order_reorder(
+    query: CallbackQuery, callback_data: OrderCb, ctx: Ctx, callback_answer: CallbackAnswer
 ) -> None:
-    order = await ctx.orders.refund(ctx.user, callback_data.id)
-    customer = await ctx.orders.customer(order)
-    try:
-        # Still inside the order's transaction: if Telegram says no, nothing is refunded.
-        await bot.refund_star_payment(
-            user_id=customer.telegram_id,
-            telegram_payment_charge_id=order.telegram_payment_charge_id or "",
-        )
-    except TelegramAPIError as exc:
-        raise DomainError(N_("Telegram refused the refund: {error}"), error=exc.message) from None
-    callback_answer.text = _("Order #{id} is refunded.").format(id=order.id)
-    await show(query, _card(ctx, order, callback_data.scope))
-    await notify_customer(bot, i18n, ctx.orders, order)
+    """“Order again”: the lines go into the cart, and the cart is shown to check out."""
+    result = await reorder(ctx.session, ctx.user, callback_data.id)
+    callback_answer.text = reordered_text(result.added, result.missing)
+    callback_answer.show_alert = bool(result.missing)
+    if result.added:
+        await show(query, await cart_page(ctx))
 
 
 def build_commands_router() -> Router:
@@ -165,8 +155,7 @@ def build_router() -> Router:
         OrderAction.cancel: on_order_cancel_ask,
         OrderAction.cancel_yes: on_order_cancel,
         OrderAction.status: on_order_status,
-        OrderAction.refund: on_order_refund_ask,
-        OrderAction.refund_yes: on_order_refund,
+        OrderAction.reorder: on_order_reorder,
     }
     for action, handler in actions.items():
         router.callback_query.register(handler, OrderCb.filter(F.action == action))

@@ -1,8 +1,10 @@
 """Invoices, pre-checkout, successful payments and /paysupport.
 
 Stock is reserved when the order is confirmed, so pre-checkout only has to check that
-the reservation still stands (the order is new, the customer's, and the invoice amount
-is the order's) before saying yes: one query, far inside Telegram's 10 seconds.
+the reservation still stands (the order is new, not expired, the customer's, and the
+invoice amount is the order's) before saying yes: one query, far inside Telegram's 10
+seconds. A payment that arrives after the reservation expired is honoured when the units
+are still there, else refunded (services/orders.py, `record_payment`).
 """
 
 import logging
@@ -27,9 +29,12 @@ from screens.payments import (
     payment_not_recorded_text,
     paysupport_screen,
 )
+from screens.reservations import expired_refund_text, honoured_text
 from services.errors import DomainError, NotSaved
 from services.orders import PaymentOutcome
 from services.payments import STARS, invoice_amount, invoice_currency, order_id_from
+from services.refunds import RefundService
+from services.reservations import EXPIRED
 from services.texts import N_
 
 log = logging.getLogger(__name__)
@@ -93,9 +98,12 @@ async def on_successful_payment(
         return
     if outcome is PaymentOutcome.duplicate:
         return  # Telegram sent the same payment again: it is already recorded
-    if outcome is PaymentOutcome.paid:
+    if outcome in (PaymentOutcome.paid, PaymentOutcome.honoured):
         assert order is not None
-        await message.answer(paid_text(order.id))
+        if outcome is PaymentOutcome.honoured:
+            await message.answer(honoured_text(order.id))
+        else:
+            await message.answer(paid_text(order.id))
         # Prepaid orders ship once paid: the sellers learn it's time.
         await notify_sellers(bot, i18n, service, order, paid=True)
         return
@@ -111,10 +119,14 @@ async def on_successful_payment(
             log.warning("Refund of late payment %s failed: %s", order_id, exc)
     if refunded and order is not None and order.status is OrderStatus.cancelled:
         await service.mark_refunded(order)
+        await RefundService(ctx.session).record_late(order)  # the books and the audit log
     if not refunded:
         charge = payment.telegram_payment_charge_id
         await notify_admins_refund(bot, ctx.session, i18n, order_id, charge)
-    await message.answer(late_payment_text(order_id, refunded=bool(refunded)))
+    if order is not None and order.cancel_reason == EXPIRED:
+        await message.answer(expired_refund_text(order_id, refunded=bool(refunded)))
+    else:
+        await message.answer(late_payment_text(order_id, refunded=bool(refunded)))
 
 
 async def cmd_paysupport(message: Message, state: FSMContext) -> None:

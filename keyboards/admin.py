@@ -13,6 +13,8 @@ from keyboards.callback_data import (
     AdminCb,
     AdminUserAction,
     AdminUserCb,
+    BooksAction,
+    BooksCb,
     BroadcastCb,
     ModReviewsCb,
 )
@@ -79,6 +81,7 @@ def admin_panel_kb() -> InlineKeyboardMarkup:
             button("📣 " + _("Broadcast"), BroadcastCb(action="new")),
             button("📝 " + _("Reviews"), ModReviewsCb(page=1)),
         ],
+        [button("📒 " + _("Orders export and Stars check"), BooksCb(action=BooksAction.menu))],
         [home_button()],
     ]
     return InlineKeyboardMarkup(inline_keyboard=rows)

@@ -316,6 +316,7 @@ class OrderAction(StrEnum):
     status = "s"  # `to` holds the new status
     refund = "r"  # asks first
     refund_yes = "ry"
+    reorder = "ro"  # the order's lines back into the cart
 
 
 class OrderCb(CallbackData, prefix="ord"):
@@ -334,3 +335,40 @@ class SearchCb(CallbackData, prefix="sq"):
 
     page: Int = 1
     after: Int = 0
+
+
+# Refunds and the owner's books (admins)
+
+
+class RefundStep(StrEnum):
+    menu = "m"  # whole order or one line
+    ask = "a"  # how, and did the goods come back
+    do = "d"
+
+
+class RefundCb(CallbackData, prefix="rf"):
+    order: Int
+    item: Int = 0  # 0: the whole order (what was not refunded before)
+    step: RefundStep = RefundStep.menu
+    restock: bool = False  # the units go back on sale
+    scope: OrderScope = OrderScope.all
+
+
+class BooksAction(StrEnum):
+    menu = "m"
+    export = "e"  # `days` holds the preset
+    typed = "t"  # asks for a typed range
+    reconcile = "r"
+
+
+class ExportRange(StrEnum):
+    today = "d"
+    week = "w"
+    month30 = "m"
+    this_month = "tm"
+    everything = "all"
+
+
+class BooksCb(CallbackData, prefix="bk"):
+    action: BooksAction = BooksAction.menu
+    range: ExportRange = ExportRange.today

@@ -61,6 +61,7 @@ def order_kb(
     can_cancel: bool,
     moves: tuple[OrderStatus, ...],
     can_refund: bool,
+    can_reorder: bool = False,
 ) -> InlineKeyboardMarkup:
     def act(action: OrderAction, to: str = "") -> OrderCb:
         return OrderCb(id=order_id, action=action, to=to, scope=scope)
@@ -73,6 +74,8 @@ def order_kb(
     rows += [[button(move_label(m), act(OrderAction.status, m.value))] for m in moves]
     if can_refund:
         rows.append([button("↩️ " + _("Refund"), act(OrderAction.refund))])
+    if can_reorder:
+        rows.append([button("🔁 " + _("Order again"), act(OrderAction.reorder))])
     rows.append([button("⬅️ " + _("Orders"), OrdersCb(scope=scope)), home_button()])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 

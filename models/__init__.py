@@ -12,7 +12,7 @@ from models.broadcast import (
 from models.cart import CartItem
 from models.category import Category
 from models.fsm import FsmRecord
-from models.order import Order, OrderItem, OrderStatus, PaymentMethod
+from models.order import Order, OrderItem, OrderStatus, PaymentMethod, Refund
 from models.product import Product
 from models.review import Review
 from models.user import Role, User
@@ -33,6 +33,7 @@ __all__ = [
     "PaymentMethod",
     "Product",
     "RecipientStatus",
+    "Refund",
     "Review",
     "Role",
     "User",

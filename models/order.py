@@ -2,10 +2,10 @@ import enum
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, Numeric, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, TimestampMixin
+from models.base import Base, TimestampMixin, utcnow
 
 
 class OrderStatus(enum.StrEnum):
@@ -23,12 +23,18 @@ class PaymentMethod(enum.StrEnum):
     cod = "cod"
 
 
+# Order.cancel_reason of an order cancelled because its reservation ran out.
+CANCELLED_EXPIRED = "expired"
+
+
 class Order(TimestampMixin, Base):
     __tablename__ = "orders"
     __table_args__ = (
         # A customer's orders, newest first; and the admin list filtered by status.
         Index("ix_orders_user_listing", "user_id", "id"),
         Index("ix_orders_status_listing", "status", "id"),
+        # The reservation sweep: new orders whose hold has run out, oldest first.
+        Index("ix_orders_reservation_sweep", "status", "expires_at"),
         CheckConstraint("total >= 0", name="total_not_negative"),
     )
 
@@ -54,6 +60,12 @@ class Order(TimestampMixin, Base):
     # What was charged, in the invoice currency's smallest units (Stars are whole).
     paid_amount: Mapped[int | None]
     paid_at: Mapped[datetime | None]
+    # An unpaid order holds its stock until then (a cash-on-delivery order: until the
+    # seller confirms it by shipping); None: held until someone acts (older orders).
+    expires_at: Mapped[datetime | None]
+    # Why a cancelled order was cancelled: "expired" (the sweep), else None. A payment
+    # that arrives after expiry may be honoured; see services/reservations.py.
+    cancel_reason: Mapped[str | None] = mapped_column(String(16))
 
     items: Mapped[list["OrderItem"]] = relationship(
         back_populates="order", lazy="raise", order_by="OrderItem.id"
@@ -83,3 +95,31 @@ class OrderItem(Base):
     @property
     def line_total(self) -> Decimal:
         return self.unit_price * self.quantity
+
+
+class Refund(Base):
+    """Money given back for an order, whole or one line: what, how, and whether the units
+    went back on sale. Written in the same transaction as the order's change."""
+
+    __tablename__ = "refunds"
+    __table_args__ = (
+        CheckConstraint("amount >= 0", name="amount_not_negative"),
+        # One refund per line, and one for the rest of the order (item NULL).
+        Index("uq_refunds_order_item", "order_id", "order_item_id", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    # None: the whole order (what was not refunded before).
+    order_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("order_items.id", ondelete="CASCADE")
+    )
+    admin_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    # "telegram": refundStarPayment returned the Stars; "manual": the shop returns the
+    # money itself (provider dashboard, cash, or a partial Stars refund Telegram can't do).
+    via: Mapped[str] = mapped_column(String(16))
+    restocked: Mapped[bool]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())

@@ -25,6 +25,7 @@ from playground.rules import (
     check_reply_markup,
     format_text,
 )
+from playground.stars import StarsMethods
 from playground.wire import decode, public_message
 
 Event = dict[str, Any]
@@ -47,7 +48,7 @@ class ChatLog:
         return self.next_id - 1
 
 
-class BotApi:
+class BotApi(StarsMethods):
     def __init__(
         self,
         me: dict[str, Any],
@@ -363,13 +364,31 @@ class BotApi:
         checkout["done"](ok, params.get("error_message"))
         return True
 
-    def _m_refundstarpayment(self, params: dict) -> bool:
-        charge = self.charges.get(str(params.get("telegram_payment_charge_id", "")))
-        if charge is None or str(charge["user_id"]) != str(params.get("user_id")):
-            raise BadRequest("CHARGE_NOT_FOUND")
-        if charge.get("refunded"):
-            raise BadRequest("CHARGE_ALREADY_REFUNDED")
-        charge["refunded"] = True
-        note = f"⭐ {charge['total_amount']} Stars refunded"
-        self.emit(charge["user_id"], {"type": "service", "text": note})
-        return True
+    def _m_senddocument(self, params: dict) -> dict:
+        log = self._chat(params)
+        caption, entities = self._format(
+            str(params.get("caption", "")),
+            params.get("parse_mode"),
+            CAPTION_LIMIT,
+            allow_empty=True,
+        )
+        ref = str(params.get("document", ""))
+        info = self.files.get(ref)
+        if info is None and not self.open_files:
+            raise BadRequest("wrong file identifier/HTTP URL specified")
+        info = info or {}
+        document = {
+            "file_id": ref,
+            "file_unique_id": ref,
+            "file_name": info.get("name") or "file",
+            "mime_type": info.get("mime") or "application/octet-stream",
+            "file_size": len(info.get("data") or b""),
+        }
+        return self.store(
+            log.chat["id"],
+            self.me,
+            document=document,
+            caption=caption or None,
+            caption_entities=entities or None,
+            reply_markup=self._markup(log, params),
+        )

@@ -138,6 +138,13 @@ def for_page(message: dict[str, Any], bot_id: int) -> dict[str, Any]:
     if "photo" in message:
         shown["photo"] = f"/file/{message['photo'][-1]['file_id']}"
         shown["html"] = to_html(message.get("caption", ""), message.get("caption_entities"))
+    if "document" in message:
+        doc = message["document"]
+        name = html.escape(doc.get("file_name", "file"), quote=True)
+        href = "/file/" + html.escape(doc["file_id"], quote=True)
+        link = f'📎 <a href="{href}" download="{name}">{name}</a>'
+        caption = to_html(message.get("caption", ""), message.get("caption_entities"))
+        shown["html"] = link + ("<br>" + caption if caption else "")
     if "contact" in message:
         contact = message["contact"]
         shown["html"] = html.escape(f"📱 {contact['first_name']}: {contact['phone_number']}")

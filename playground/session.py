@@ -44,8 +44,13 @@ class RulesSession(BaseSession):
             prepared = self.prepare_value(value, bot=bot, files=files)
             if prepared:
                 params[key] = prepared
+        # An upload's bytes are kept (BufferedInputFile's), so a test can read a sent file.
         uploaded = {
-            key: self.rules.add_file(data=b"", mime="application/octet-stream", name=str(file))
+            key: self.rules.add_file(
+                data=getattr(file, "data", b""),
+                mime="application/octet-stream",
+                name=file.filename or str(file),
+            )
             for key, file in files.items()
         }
         return {

@@ -6,7 +6,8 @@ from aiogram.utils.i18n import gettext as _
 from keyboards.callback_data import OrderAction, OrdersCb, OrderScope
 from keyboards.formatting import fits, money, quote
 from keyboards.orders import confirm_kb, open_order_kb, order_kb, orders_kb, status_label
-from models import Order, OrderItem, PaymentMethod, Role
+from models import Order, OrderItem, OrderStatus, PaymentMethod, Role
+from models.order import CANCELLED_EXPIRED
 from screens.base import Screen
 from services.order_rules import OrderView, line_total
 
@@ -17,6 +18,23 @@ def payment_label(method: PaymentMethod) -> str:
         PaymentMethod.provider: _("card"),
         PaymentMethod.cod: _("on delivery"),
     }[method]
+
+
+def hold_lines(order: Order) -> list[str]:
+    """How long a new order holds its items, or why the sweep cancelled it."""
+    cod = order.payment_method is PaymentMethod.cod
+    if order.status is OrderStatus.new and order.expires_at is not None:
+        until = order.expires_at.strftime("%Y-%m-%d %H:%M UTC")
+        if cod:
+            return [
+                "⏳ " + _("Waits for the seller's confirmation until {time}").format(time=until)
+            ]
+        return ["⏳ " + _("Items reserved until {time}: pay before then").format(time=until)]
+    if order.status is OrderStatus.cancelled and order.cancel_reason == CANCELLED_EXPIRED:
+        if cod:
+            return ["⌛ " + _("Cancelled: the seller did not confirm it in time")]
+        return ["⌛ " + _("Cancelled: not paid in time")]
+    return []
 
 
 def order_text(order: Order, items: list[OrderItem], locale: str, heading: str = "") -> str:
@@ -39,6 +57,7 @@ def _order_text(
         "📦 <b>" + _("Order #{id}").format(id=order.id) + "</b> · " + status_label(order.status)
     )
     out.append(order.created_at.strftime("%Y-%m-%d %H:%M UTC"))
+    out += hold_lines(order)
     out.append("")
     for n, item in enumerate(items, 1):
         out.append(
@@ -65,7 +84,10 @@ def _order_text(
     return "\n".join(out)
 
 
-def card_screen(view: OrderView, scope: OrderScope, locale: str) -> Screen:
+def card_screen(
+    view: OrderView, scope: OrderScope, locale: str, refunds: list[str] | None = None
+) -> Screen:
+    """`refunds`: the lines telling the refunds made (screens.refunds.refund_lines)."""
     order = view.order
     markup = order_kb(
         order.id,
@@ -74,8 +96,12 @@ def card_screen(view: OrderView, scope: OrderScope, locale: str) -> Screen:
         can_cancel=view.can_cancel,
         moves=view.moves,
         can_refund=view.can_refund,
+        can_reorder=view.can_reorder,
     )
-    return Screen(order_text(order, view.items, locale), markup)
+    text = order_text(order, view.items, locale)
+    if refunds:
+        text += "\n\n" + "\n".join(refunds)
+    return Screen(text, markup)
 
 
 def list_screen(

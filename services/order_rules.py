@@ -16,6 +16,8 @@ STAFF_MOVES: dict[OrderStatus, tuple[OrderStatus, ...]] = {
     OrderStatus.shipped: (OrderStatus.delivered,),
 }
 REFUNDABLE = (OrderStatus.paid, OrderStatus.shipped, OrderStatus.delivered)
+# An order whose lines a customer may put in the cart again ("Order again").
+FINISHED = (OrderStatus.cancelled, OrderStatus.delivered, OrderStatus.refunded)
 # A forged page number must not overflow OFFSET; nobody pages this far by hand.
 MAX_PAGE = 10_000
 
@@ -51,11 +53,12 @@ def moves(order: Order) -> tuple[OrderStatus, ...]:
 
 
 def refundable(order: Order) -> bool:
-    return (
-        order.payment_method is PaymentMethod.stars
-        and order.status in REFUNDABLE
-        and order.telegram_payment_charge_id is not None
-    )
+    """Money was taken: a payment was recorded, or cash on delivery was handed over."""
+    if order.status not in REFUNDABLE:
+        return False
+    if order.payment_method is PaymentMethod.cod:
+        return order.status is OrderStatus.delivered
+    return order.telegram_payment_charge_id is not None
 
 
 def visible_items(viewer: User, order: Order) -> list[OrderItem]:
@@ -79,6 +82,7 @@ class OrderView:
     can_cancel: bool
     moves: tuple[OrderStatus, ...]
     can_refund: bool
+    can_reorder: bool = False
 
 
 def view(viewer: User, order: Order) -> OrderView:
@@ -92,4 +96,5 @@ def view(viewer: User, order: Order) -> OrderView:
         can_cancel=own and order.status is OrderStatus.new,
         moves=moves(order) if is_staff_for(viewer, order) else (),
         can_refund=viewer.role is Role.admin and refundable(order),
+        can_reorder=own and order.status in FINISHED,
     )

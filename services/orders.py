@@ -9,16 +9,22 @@ from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from models import CartItem, Order, OrderItem, OrderStatus, PaymentMethod, Product, Role, User
+from models import CartItem, Order, OrderItem, OrderStatus, PaymentMethod, Product, User
 from services import order_rules as rules
 from services.catalog_reads import MAX_ID, shown_category_ids
 from services.errors import DomainError, NotAllowed, NotFound
-from services.order_rules import REFUNDABLE, clamp_page
+from services.order_rules import clamp_page
+from services.reservations import EXPIRED, Holds, expired, utc_now
+from services.stock import return_stock, take_stock
 from services.texts import N_
 from services.users import UserService
 
 ORDER_NOT_FOUND = N_("Order not found.")
 ALREADY_PLACED = N_("Your order is already placed, or your cart is empty.")
+RESERVATION_EXPIRED = N_(
+    "This order was not paid in time and its items went back on sale. "
+    "Open it in My orders and press “Order again”."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +59,13 @@ class PaymentOutcome(enum.Enum):
     paid = "paid"
     duplicate = "duplicate"  # this charge was recorded before: nothing changes
     late = "late"  # the order was cancelled meanwhile: the money must go back
+    honoured = "honoured"  # it had expired, but its units were still there: paid now
 
 
 class OrderService:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, holds: Holds | None = None) -> None:
         self.session = session
+        self.holds = holds  # None: orders hold their stock until someone acts
 
     # -- checkout ---------------------------------------------------------------------
 
@@ -144,6 +152,7 @@ class OrderService:
         order = Order(
             user_id=user.id,
             status=OrderStatus.new,
+            expires_at=self.holds.deadline(method, utc_now()) if self.holds else None,
             total=sum((prices[pid] * q for pid, q in quantities.items()), Decimal(0)),
             currency=currency,
             payment_method=method,
@@ -261,16 +270,6 @@ class OrderService:
         order.status = to
         await self.session.flush()
 
-    async def _return_stock(self, order: Order) -> None:
-        for item in sorted(order.items, key=lambda i: i.product_id or 0):
-            if item.product_id is not None:
-                await self.session.execute(
-                    update(Product)
-                    .where(Product.id == item.product_id)
-                    .values(stock=Product.stock + item.quantity)
-                    .execution_options(synchronize_session=False)
-                )
-
     async def cancel(self, customer: User, order_id: int) -> Order:
         """The customer cancels an unpaid order; its stock goes back on sale."""
         order = await self._load(order_id)
@@ -279,7 +278,7 @@ class OrderService:
         if order.status is not OrderStatus.new:
             raise DomainError(N_("Only a new, unpaid order can be cancelled."))
         await self._move(order, (OrderStatus.new,), OrderStatus.cancelled)
-        await self._return_stock(order)
+        await return_stock(self.session, order.items)
         return order
 
     async def set_status(self, actor: User, order_id: int, to: OrderStatus) -> Order:
@@ -292,24 +291,7 @@ class OrderService:
             raise DomainError(N_("This status change is not possible now."))
         await self._move(order, (order.status,), to)
         if to is OrderStatus.cancelled:
-            await self._return_stock(order)
-        return order
-
-    async def refund(self, admin: User, order_id: int) -> Order:
-        """Marks a Stars payment refunded and returns the stock.
-
-        The caller then asks Telegram for the refund in the same transaction, so a
-        refusal rolls this back.
-        """
-        if admin.role is not Role.admin:
-            raise NotAllowed()
-        order = await self._load(order_id)
-        if order is None:
-            raise NotFound(ORDER_NOT_FOUND)
-        if not self.refundable(order):
-            raise DomainError(N_("This order can't be refunded."))
-        await self._move(order, REFUNDABLE, OrderStatus.refunded)
-        await self._return_stock(order)
+            await return_stock(self.session, order.items)
         return order
 
     # -- payments ------------------------------------------------------------------------
@@ -320,7 +302,9 @@ class OrderService:
         user = await self.session.scalar(select(User).where(User.telegram_id == payer_telegram_id))
         if order is None or user is None or order.user_id != user.id:
             raise NotFound(ORDER_NOT_FOUND)
-        if order.status is not OrderStatus.new:
+        if order.status is not OrderStatus.new or expired(order, utc_now()):
+            if order.cancel_reason == EXPIRED or order.status is OrderStatus.new:
+                raise DomainError(RESERVATION_EXPIRED)
             raise DomainError(N_("This order is no longer awaiting payment."))
         if order.payment_method is PaymentMethod.cod:
             raise DomainError(N_("This order is paid on delivery."))
@@ -379,6 +363,8 @@ class OrderService:
         )
         if paid.rowcount == 1:
             return await self._load(order_id), PaymentOutcome.paid
+        if await self._honour(order, values):
+            return await self._load(order_id), PaymentOutcome.honoured
         if order.telegram_payment_charge_id is None:
             await self.session.execute(
                 update(Order)
@@ -387,6 +373,24 @@ class OrderService:
                 .execution_options(synchronize_session=False)
             )
         return await self._load(order_id), PaymentOutcome.late
+
+    async def _honour(self, order: Order, values: dict) -> bool:
+        """A payment for an order the sweep cancelled: paid after all if every unit is
+        still on sale (taken again), else False and the money goes back."""
+        if order.cancel_reason != EXPIRED or order.telegram_payment_charge_id is not None:
+            return False
+        if not await take_stock(self.session, order.items):
+            return False
+        moved = await self.session.execute(
+            update(Order)
+            .where(Order.id == order.id, Order.status == OrderStatus.cancelled)
+            .values(status=OrderStatus.paid, cancel_reason=None, expires_at=None, **values)
+            .execution_options(synchronize_session=False)
+        )
+        if moved.rowcount != 1:
+            await return_stock(self.session, order.items)
+            return False
+        return True
 
     async def mark_refunded(self, order: Order) -> None:
         """A late payment of a cancelled order went back (its stock already has)."""

@@ -6,7 +6,14 @@ from aiogram.methods import AnswerPreCheckoutQuery, RefundStarPayment, SendInvoi
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from keyboards.callback_data import CartAddCb, OrderAction, OrderCb, OrderScope
+from keyboards.callback_data import (
+    CartAddCb,
+    OrderAction,
+    OrderCb,
+    OrderScope,
+    RefundCb,
+    RefundStep,
+)
 from models import Order, OrderStatus, PaymentMethod, Product
 from services.orders import OrderService
 from services.payments import invoice_amount
@@ -182,17 +189,19 @@ async def test_admin_refunds_a_stars_payment_and_the_stock_returns(stars_env, te
     _ann, admin = await paid_order(stars_env, tea, session)
     reply = await admin.click(OrderCb(id=1, scope=OrderScope.all))
     reply = await admin.press("Refund")
-    assert "Refund order #1?" in reply.text
+    assert "Refund order #1" in reply.text
+    reply = await admin.press("Whole order")
+    assert "The Stars go back to the customer's Stars balance now." in reply.text
     reply = await admin.press("Yes, refund")
     [refund] = reply.of(RefundStarPayment)
     assert (refund.user_id, refund.telegram_payment_charge_id) == (1, "ch-9")
-    assert reply.alert == "Order #1 is refunded."
+    assert reply.alert == "Order #1: RUB12.30 refunded."
     [note] = [c for c in reply.of(SendMessage) if c.chat_id == 1]
-    assert "refunded" in note.text
+    assert "refunded" in note.text and "Stars are back" in note.text
     assert (await fresh(session, Order, 1)).status is OrderStatus.refunded
     assert (await fresh(session, Product, tea.id)).stock == 5
     # Twice is not possible.
-    reply = await admin.click(OrderCb(id=1, action=OrderAction.refund_yes, scope=OrderScope.all))
+    reply = await admin.click(RefundCb(order=1, step=RefundStep.do, restock=True))
     assert reply.alert == "This order can't be refunded."
     assert not reply.of(RefundStarPayment)
 
@@ -206,7 +215,7 @@ async def test_a_refused_refund_changes_nothing(stars_env, tea, session):
         return None
 
     stars_env.api.hook = refuse
-    reply = await admin.click(OrderCb(id=1, action=OrderAction.refund_yes, scope=OrderScope.all))
+    reply = await admin.click(RefundCb(order=1, step=RefundStep.do, restock=True))
     assert "Telegram refused the refund" in reply.alert
     assert (await fresh(session, Order, 1)).status is OrderStatus.paid
     assert (await fresh(session, Product, tea.id)).stock == 4
@@ -217,8 +226,12 @@ async def test_only_admins_refund(stars_env, tea, session):
     seller = await make_user(session, 77, first_name="Sam")
     await session.commit()
     for user in (ann, stars_env.user(seller.telegram_id)):
-        reply = await user.click(OrderCb(id=1, action=OrderAction.refund_yes))
-        assert reply.alert in ("Not allowed.", "Order not found.")
+        for data in (
+            OrderCb(id=1, action=OrderAction.refund_yes),
+            RefundCb(order=1, step=RefundStep.do, restock=True),
+        ):
+            reply = await user.click(data)
+            assert reply.alert in ("Not allowed.", "Order not found.")
     reply = await ann.click(OrderCb(id=1))
     assert not reply.has_button("Refund")
     assert (await fresh(session, Order, 1)).status is OrderStatus.paid

@@ -383,7 +383,7 @@ class TgUser:
         # Telegram keeps the charge, so that the bot can refund it (the same id twice is
         # one charge: a redelivered update).
         self.env.api.rules.charges.setdefault(
-            charge_id, {"user_id": self.id, "total_amount": total_amount}
+            charge_id, {"user_id": self.id, "total_amount": total_amount, "currency": currency}
         )
         payment = SuccessfulPayment(
             currency=currency,

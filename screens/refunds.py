@@ -1,0 +1,148 @@
+"""Refund screens: what to refund, how the money goes back, whether the goods came back;
+and the lines an order card shows for the refunds made."""
+
+from decimal import Decimal
+
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+
+from keyboards.callback_data import OrderCb, OrderScope, RefundCb, RefundStep
+from keyboards.common import button
+from keyboards.formatting import money, quote, trim
+from keyboards.orders import open_order_kb
+from models import Order, OrderItem, PaymentMethod, Refund
+from screens.base import Screen
+from services.refunds import TELEGRAM, RefundPlan
+
+
+def _back(order_id: int, scope: OrderScope) -> list:
+    return [button("⬅️ " + _("Back"), OrderCb(id=order_id, scope=scope))]
+
+
+def menu_screen(plan: RefundPlan, scope: OrderScope, locale: str) -> Screen:
+    order, cur = plan.order, plan.order.currency
+    out = ["↩️ <b>" + _("Refund order #{id}").format(id=order.id) + "</b>", ""]
+    out.append(_("Paid: {total}").format(total=money(order.total, cur, locale)))
+    if plan.done:
+        out.append(_("Refunded so far: {sum}").format(sum=money(plan.refunded, cur, locale)))
+    if plan.lines:
+        out.append("")
+        out.append(_("Refund the whole order, or one line:"))
+    if order.payment_method is PaymentMethod.stars and plan.lines:
+        out.append(
+            "ℹ️ "
+            + _(
+                "Telegram returns a Stars payment only in full. A refund of one line is "
+                "recorded here; settle it with the customer yourself."
+            )
+        )
+    rest = money(plan.rest, cur, locale)
+    rows = [
+        [
+            button(
+                "↩️ " + _("Whole order ({sum})").format(sum=rest),
+                RefundCb(order=order.id, step=RefundStep.ask, scope=scope),
+            )
+        ]
+    ]
+    for item in plan.lines:
+        label = f"{trim(item.name, 24)} × {item.quantity} ({money(item.line_total, cur, locale)})"
+        rows.append(
+            [
+                button(
+                    label, RefundCb(order=order.id, item=item.id, step=RefundStep.ask, scope=scope)
+                )
+            ]
+        )
+    rows.append(_back(order.id, scope))
+    return Screen("\n".join(out), InlineKeyboardMarkup(inline_keyboard=rows))
+
+
+def _how(plan: RefundPlan, item: OrderItem | None) -> str:
+    if plan.via(item) == TELEGRAM:
+        return _("The Stars go back to the customer's Stars balance now.")
+    method = plan.order.payment_method
+    if method is PaymentMethod.stars:
+        if item is None:
+            return _(
+                "Part of this payment was refunded already, and Telegram returns Stars only "
+                "in full: settle the rest with the customer yourself. The bot records it."
+            )
+        return _(
+            "Telegram can't return part of a Stars payment: settle this with the customer "
+            "yourself. The bot records the refund."
+        )
+    if method is PaymentMethod.provider:
+        return _("Return the money in your payment provider's dashboard; the bot records it.")
+    return _("Return the cash to the customer; the bot records the refund.")
+
+
+def ask_screen(plan: RefundPlan, item: OrderItem | None, scope: OrderScope, locale: str) -> Screen:
+    order, cur = plan.order, plan.order.currency
+    amount = item.line_total if item else plan.rest
+    what = quote(item.name, 60) if item else _("the whole order")
+    out = [
+        _("Refund {sum} for {what} of order #{id}?").format(
+            sum=money(amount, cur, locale), what=what, id=order.id
+        ),
+        _how(plan, item),
+    ]
+
+    def do(restock: bool) -> RefundCb:
+        return RefundCb(
+            order=order.id,
+            item=item.id if item else 0,
+            step=RefundStep.do,
+            restock=restock,
+            scope=scope,
+        )
+
+    if plan.ask_stock:
+        out.append("")
+        out.append(_("Did the goods come back to you?"))
+        rows = [
+            [button("📦 " + _("Refund: returned to stock"), do(True))],
+            [button("🗑 " + _("Refund: not returned (damaged, digital)"), do(False))],
+        ]
+    else:
+        out.append(_("The items go back on sale."))
+        rows = [[button("↩️ " + _("Yes, refund"), do(True))]]
+    rows.append(
+        [button("⬅️ " + _("Back"), RefundCb(order=order.id, step=RefundStep.menu, scope=scope))]
+    )
+    return Screen("\n".join(out), InlineKeyboardMarkup(inline_keyboard=rows))
+
+
+def refund_lines(order: Order, refunds: list[Refund], locale: str) -> list[str]:
+    """The refunds an order card lists (customers see them in their order history)."""
+    names = {i.id: i.name for i in order.items}
+    out = []
+    for r in refunds:
+        what = quote(names.get(r.order_item_id, ""), 40) if r.order_item_id else _("whole order")
+        out.append(
+            "↩️ "
+            + _("Refunded {sum} ({what}), {date}").format(
+                sum=money(r.amount, order.currency, locale),
+                what=what,
+                date=r.created_at.strftime("%Y-%m-%d"),
+            )
+        )
+    return out
+
+
+def customer_refund_screen(
+    order: Order, amount: Decimal, item_name: str | None, via: str, locale: str
+) -> Screen:
+    """The customer hears of a refund, in their language."""
+    sum_ = money(amount, order.currency, locale)
+    if item_name:
+        text = _("Order #{id}: {sum} refunded for “{name}”.").format(
+            id=order.id, sum=sum_, name=quote(item_name, 60)
+        )
+    else:
+        text = _("Order #{id}: {sum} refunded.").format(id=order.id, sum=sum_)
+    if via == TELEGRAM:
+        text += " " + _("The Stars are back on your Stars balance.")
+    else:
+        text += " " + _("The shop returns the money to you; write /paysupport with any question.")
+    return Screen("↩️ " + text, open_order_kb(order.id, OrderScope.mine))

@@ -1,0 +1,168 @@
+"""Refunds: the whole order or one line, recorded, audited, and honest about the money.
+
+Telegram's `refundStarPayment` returns a Stars charge only in full. So a Stars order is
+refunded through Telegram only as a whole and only once; a refund of one line (of any
+order) is recorded here and settled by the shop itself (cash, the provider's dashboard, or
+in Stars some other way), and the screens say so. Whether refunded units go back on sale
+is the admin's call once they may have left the shop (shipped, delivered); a paid order
+that never left returns them.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Order, OrderItem, OrderStatus, PaymentMethod, Refund, Role, User
+from services.audit import AuditService
+from services.errors import DomainError, NotAllowed
+from services.order_rules import REFUNDABLE, refundable
+from services.orders import OrderService
+from services.reservations import utc_now
+from services.stock import return_stock
+from services.texts import N_
+
+TELEGRAM = "telegram"  # Refund.via: refundStarPayment returned the Stars
+MANUAL = "manual"  # the shop returns the money itself
+CANT_REFUND = N_("This order can't be refunded.")
+
+
+@dataclass(frozen=True, slots=True)
+class RefundPlan:
+    order: Order
+    done: list[Refund]  # refunds recorded so far, oldest first
+    lines: list[OrderItem]  # lines that may be refunded alone
+    ask_stock: bool  # the goods may have left the shop: the admin says if they came back
+
+    @property
+    def refunded(self) -> Decimal:
+        return sum((r.amount for r in self.done), Decimal(0))
+
+    @property
+    def rest(self) -> Decimal:
+        return self.order.total - self.refunded
+
+    def via(self, item: OrderItem | None) -> str:
+        """How the money goes back: Telegram for a whole, untouched Stars payment."""
+        whole_stars = item is None and self.order.payment_method is PaymentMethod.stars
+        return TELEGRAM if whole_stars and not self.done else MANUAL
+
+    def item(self, item_id: int) -> OrderItem | None:
+        return next((i for i in self.lines if i.id == item_id), None)
+
+
+@dataclass(frozen=True, slots=True)
+class RefundDone:
+    order: Order
+    refund: Refund
+    item: OrderItem | None
+    charge_id: str | None  # to return through Telegram now; None: the shop settles it
+
+
+class RefundService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def of_order(self, order_id: int) -> list[Refund]:
+        return list(
+            await self.session.scalars(
+                select(Refund).where(Refund.order_id == order_id).order_by(Refund.id)
+            )
+        )
+
+    async def plan(self, admin: User, order_id: int) -> RefundPlan:
+        if admin.role is not Role.admin:
+            raise NotAllowed()
+        order = await OrderService(self.session).get(admin, order_id)
+        if not refundable(order):
+            raise DomainError(CANT_REFUND)
+        done = await self.of_order(order.id)
+        refunded_items = {r.order_item_id for r in done}
+        remaining = [i for i in order.items if i.id not in refunded_items]
+        return RefundPlan(
+            order=order,
+            done=done,
+            lines=remaining if len(remaining) > 1 else [],
+            ask_stock=order.status in (OrderStatus.shipped, OrderStatus.delivered),
+        )
+
+    async def refund(self, admin: User, order_id: int, item_id: int, restock: bool) -> RefundDone:
+        """Refunds line `item_id` (0: all not refunded yet). `restock` counts only when
+        the goods may have left the shop. The caller asks Telegram for a Stars refund in
+        the same transaction (`charge_id`), so a refusal rolls all of this back."""
+        plan = await self.plan(admin, order_id)
+        order = plan.order
+        item = None
+        if item_id:
+            item = plan.item(item_id)
+            if item is None:
+                raise DomainError(
+                    N_("This line can't be refunded alone now. Open the order again.")
+                )
+        refunded_ids = {r.order_item_id for r in plan.done}
+        items = [item] if item else [i for i in order.items if i.id not in refunded_ids]
+        amount = item.line_total if item else plan.rest
+        via = plan.via(item)
+        before = order.status
+        after = before if item else OrderStatus.refunded
+        # The conditional UPDATE is also the order's lock: of two refunds racing, the
+        # second finds the status (or the refunded lines) changed and stops.
+        moved = await self.session.execute(
+            update(Order)
+            .where(Order.id == order.id, Order.status == before, Order.status.in_(REFUNDABLE))
+            .values(status=after, updated_at=utc_now())
+            .execution_options(synchronize_session=False)
+        )
+        if moved.rowcount != 1 or await self._refunded_meanwhile(order.id, len(plan.done)):
+            raise DomainError(N_("The order has changed meanwhile. Open it again."))
+        order.status = after
+        back = restock or not plan.ask_stock
+        if back:
+            await return_stock(self.session, items)
+        refund = Refund(
+            order_id=order.id,
+            order_item_id=item.id if item else None,
+            admin_id=admin.id,
+            amount=amount,
+            via=via,
+            restocked=back,
+        )
+        self.session.add(refund)
+        await AuditService(self.session).record(
+            admin,
+            "order.refund",
+            "order",
+            order.id,
+            before={"status": before.value},
+            after={
+                "status": after.value,
+                "amount": str(amount),
+                "line": item.name if item else None,
+                "restocked": back,
+                "via": via,
+            },
+        )
+        await self.session.flush()
+        charge = order.telegram_payment_charge_id if via == TELEGRAM else None
+        return RefundDone(order, refund, item, charge)
+
+    async def _refunded_meanwhile(self, order_id: int, seen: int) -> bool:
+        count = await self.session.scalar(
+            select(func.count()).select_from(Refund).where(Refund.order_id == order_id)
+        )
+        return (count or 0) != seen
+
+    async def record_late(self, order: Order) -> None:
+        """A late payment went back through Telegram (its stock had returned already)."""
+        self.session.add(
+            Refund(order_id=order.id, amount=order.total, via=TELEGRAM, restocked=False)
+        )
+        await AuditService(self.session).record(
+            None,
+            "order.refund",
+            "order",
+            order.id,
+            before={"status": OrderStatus.cancelled.value},
+            after={"status": OrderStatus.refunded.value, "amount": str(order.total), "late": True},
+        )

@@ -1,0 +1,50 @@
+"""Units of an order's lines going back on sale, or taken off it again. Each line is one
+conditional UPDATE, in product order (two orders never lock rows in opposite orders)."""
+
+from collections.abc import Iterable
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import OrderItem, Product
+
+
+def _sorted(items: Iterable[OrderItem]) -> list[OrderItem]:
+    return sorted((i for i in items if i.product_id is not None), key=lambda i: i.product_id or 0)
+
+
+async def return_stock(session: AsyncSession, items: Iterable[OrderItem]) -> None:
+    """The lines' units are on sale again (a line whose product was deleted: nothing)."""
+    for item in _sorted(items):
+        await session.execute(
+            update(Product)
+            .where(Product.id == item.product_id)
+            .values(stock=Product.stock + item.quantity)
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def take_stock(session: AsyncSession, items: Iterable[OrderItem]) -> bool:
+    """All the lines' units taken off sale again, or none (False): a late payment is
+    honoured only when every unit is still there and still sold."""
+    lines = list(items)
+    if any(i.product_id is None for i in lines):
+        return False
+    taken: list[OrderItem] = []
+    for item in _sorted(lines):
+        result = await session.execute(
+            update(Product)
+            .where(
+                Product.id == item.product_id,
+                Product.stock >= item.quantity,
+                Product.is_active.is_(True),
+                Product.is_deleted.is_(False),
+            )
+            .values(stock=Product.stock - item.quantity)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            await return_stock(session, taken)  # no SAVEPOINT: see db/sql.py
+            return False
+        taken.append(item)
+    return True
