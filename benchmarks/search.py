@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import gc
 import itertools
+import os
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -164,7 +165,9 @@ async def _create_pg_database(url: str) -> None:
     from sqlalchemy.engine import make_url
 
     parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres").render_as_string(False), isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        parsed.set(database="postgres").render_as_string(False), isolation_level="AUTOCOMMIT"
+    )
     async with admin.connect() as conn:
         found = await conn.scalar(
             text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}
@@ -187,11 +190,11 @@ async def run(args: argparse.Namespace) -> None:
                 arms = arms_for(pool, url, products)
                 started = time.perf_counter()
                 await measure(arms, args.rounds)
-                load = Path("/proc/loadavg").read_text().split()[:3]
+                load = " ".join(f"{x:.2f}" for x in os.getloadavg())
                 title = (
                     f"\n== {engine.dialect.name}, {products:,} products, {args.rounds} rounds "
                     f"({'seeded' if fresh else 'checked'} in {took:.0f} s, measured in "
-                    f"{time.perf_counter() - started:.0f} s, load average {' '.join(load)})"
+                    f"{time.perf_counter() - started:.0f} s, load average {load})"
                 )
                 print(report(title, arms), flush=True)
             finally:

@@ -98,9 +98,16 @@ def product_rows(products: int, first_category: int) -> Iterator[tuple]:
     rnd = random.Random(17)
     for i in range(products):
         ru = i % 2 == 0
-        nouns, adjs, phrases = (NOUNS_RU, ADJ_RU, PHRASES_RU) if ru else (NOUNS_EN, ADJ_EN, PHRASES_EN)
+        nouns, adjs, phrases = (
+            (NOUNS_RU, ADJ_RU, PHRASES_RU) if ru else (NOUNS_EN, ADJ_EN, PHRASES_EN)
+        )
         noun = rnd.choice(nouns)
-        name = f"{rnd.choice(adjs).capitalize()} {noun} {rnd.choice(BRANDS)} {rnd.randrange(100, 9999)}"
+        adj, brand, model = (
+            rnd.choice(adjs).capitalize(),
+            rnd.choice(BRANDS),
+            rnd.randrange(100, 9999),
+        )
+        name = f"{adj} {noun} {brand} {model}"
         other = rnd.choice(nouns)
         description = (
             f"{rnd.choice(adjs).capitalize()} {noun}, {rnd.choice(phrases)}. "
@@ -139,7 +146,9 @@ async def seeded(engine: AsyncEngine, products: int, users: int) -> bool:
     """True when the database already holds this catalog (the marker says so)."""
     async with engine.connect() as conn:
         try:
-            row = (await conn.execute(text("SELECT version, products FROM bench_search_seed"))).first()
+            row = (
+                await conn.execute(text("SELECT version, products FROM bench_search_seed"))
+            ).first()
         except Exception:  # no marker table: never seeded
             return False
     return row is not None and tuple(row) == (f"{SEED_VERSION}/{users}", products)
@@ -154,7 +163,13 @@ async def seed(engine: AsyncEngine, products: int, users: int) -> None:
             insert(Category.__table__),
             [{"id": 1, "name": "Everything", "slug": "everything", "position": 0}]
             + [
-                {"id": 2 + i, "name": f"Shelf {i}", "slug": f"shelf-{i}", "position": i, "parent_id": 1}
+                {
+                    "id": 2 + i,
+                    "name": f"Shelf {i}",
+                    "slug": f"shelf-{i}",
+                    "position": i,
+                    "parent_id": 1,
+                }
                 for i in range(CATEGORIES)
             ],
         )
@@ -186,7 +201,7 @@ async def seed(engine: AsyncEngine, products: int, users: int) -> None:
 async def _load_products(engine: AsyncEngine, products: int) -> None:
     now = datetime.now(UTC)
     columns = (*COLUMNS, "is_active", "is_deleted", "created_at", "updated_at")
-    rows = (row + (True, False, now, now) for row in product_rows(products, 2))
+    rows = ((*row, True, False, now, now) for row in product_rows(products, 2))
     if engine.dialect.name == "postgresql":
         async with engine.begin() as conn:
             raw = await conn.get_raw_connection()
