@@ -1,6 +1,8 @@
 """The search index over `products.search_text` (the folded name and description), built
 by hand because neither kind is something a model can declare for both databases.
 
+- Both: `ix_products_popularity`, the order of matches within a tier (an expression
+  index: models can't declare it on both databases alike).
 - PostgreSQL: a `pg_trgm` GIN index, so `search_text LIKE '%word%'` (each word of a
   search) is answered from the index instead of reading every product.
 - SQLite: an FTS5 table with the trigram tokenizer (SQLite 3.34+), external content
@@ -14,11 +16,24 @@ through the table events below. `include_name` keeps them out of Alembic's compa
 (they are not in the models, so autogenerate would otherwise want to drop them).
 """
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy import Connection, column, event, table, text
+from sqlalchemy.exc import SAWarning
 
 from models.product import Product
 
 PG_INDEX = "ix_products_search_trgm"
+# Search order within a tier (`services.catalog_search.popularity`), both databases: a
+# common word's first page is a walk down this index, stopping after a page of matches.
+POPULARITY_INDEX = "ix_products_popularity"
+POPULARITY_DDL = (
+    f"CREATE INDEX IF NOT EXISTS {POPULARITY_INDEX} ON products (sold DESC, "
+    "(CASE WHEN rating_count > 0 THEN rating_sum * 100 / rating_count ELSE 0 END) DESC, "
+    "id DESC)"
+)
 FTS_TABLE = "products_fts"
 FTS_TRIGGERS = ("products_fts_insert", "products_fts_delete", "products_fts_update")
 # The FTS5 table's own storage tables (and the table itself), as SQLite lists them.
@@ -32,6 +47,7 @@ products_fts = table(FTS_TABLE, column("rowid"), column("search_text"))
 PG_DDL = (
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     f"CREATE INDEX IF NOT EXISTS {PG_INDEX} ON products USING gin (search_text gin_trgm_ops)",
+    POPULARITY_DDL,
 )
 SQLITE_DDL = (
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(search_text, "
@@ -66,7 +82,10 @@ def ensure(conn: Connection, rebuild: bool = False) -> None:
     if conn.dialect.name == "postgresql":
         for ddl in PG_DDL:
             conn.exec_driver_sql(ddl)
-    elif conn.dialect.name == "sqlite" and sqlite_has_trigram(conn):
+    elif conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(POPULARITY_DDL)
+        if not sqlite_has_trigram(conn):
+            return
         existed = _sqlite_table_exists(conn)
         for ddl in SQLITE_DDL:
             conn.exec_driver_sql(ddl)
@@ -76,6 +95,7 @@ def ensure(conn: Connection, rebuild: bool = False) -> None:
 
 def drop(conn: Connection) -> None:
     """Removes the index (the pg_trgm extension stays: other things may use it)."""
+    conn.exec_driver_sql(f"DROP INDEX IF EXISTS {POPULARITY_INDEX}")
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(f"DROP INDEX IF EXISTS {PG_INDEX}")
     elif conn.dialect.name == "sqlite":
@@ -105,12 +125,23 @@ def sqlite_fts_ready(conn: Connection) -> bool:
     return found == len(names)
 
 
+@contextmanager
+def quiet_reflection() -> Iterator[None]:
+    """Reflecting `products` (Alembic's comparison) warns that the popularity index, an
+    expression index, can't be reflected: it is known and left out on purpose."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message=f".*expression-based index {POPULARITY_INDEX}", category=SAWarning
+        )
+        yield
+
+
 def include_name(name: str | None, type_: str, _parent_names: object) -> bool:
     """Alembic's filter: the search index objects are not the models' business."""
     if type_ == "table":
         return name not in FTS_NAMES
     if type_ == "index":
-        return name != PG_INDEX
+        return name not in (PG_INDEX, POPULARITY_INDEX)
     return True
 
 

@@ -8,13 +8,15 @@ n/N" comes from the kept `Category.product_count`. Only a press that does not fi
 list as it is now (rows removed since, a forged page) costs one more statement.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Protocol
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     func,
+    literal_column,
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,6 +38,7 @@ from services.catalog_reads import (
     visible_product_stmt,
 )
 from services.catalog_search import (
+    COUNT_CAP,
     MAX_QUERY_LENGTH,
     matches,
     ranked,
@@ -43,7 +46,7 @@ from services.catalog_search import (
     uses_fts,
 )
 
-__all__ = ["MAX_QUERY_LENGTH", "CatalogService", "search_terms"]
+__all__ = ["COUNT_CAP", "MAX_QUERY_LENGTH", "CatalogService", "search_terms"]
 
 
 class ProductView(Protocol):
@@ -174,6 +177,14 @@ def shape(rows: list[ListedProduct], page: int, after: int, size: int, total: in
     return _labelled(rows[:size], page, after > 0, len(rows) > size, size, total, after)
 
 
+def _capped(page: Page, size: int, total: int) -> Page:
+    """A page of a list whose count was capped: the list ends after COUNT_CAP rows."""
+    if total <= COUNT_CAP or page.page * size < COUNT_CAP:
+        return page
+    room = COUNT_CAP - (page.page - 1) * size
+    return replace(page, items=page.items[:room], pages=page.page, has_next=False)
+
+
 def _id(rows: list[ListedProduct], n: int) -> int:
     return rows[n].id if len(rows) > n else 0
 
@@ -271,7 +282,8 @@ class CatalogService:
         """A page of shown products matching every word, in the search order
         (`services.catalog_search`), and the number of matches: counted when `total` is
         None (a search's first page), and again when a press does not fit the count it
-        was given (products were added or removed since)."""
+        was given (products were added or removed since). The count stops at
+        COUNT_CAP + 1 (more than COUNT_CAP: the list ends after the first COUNT_CAP)."""
         terms = search_terms(query)
         if not terms:
             return _EMPTY, 0
@@ -282,18 +294,25 @@ class CatalogService:
         page, after = cursor(page, after)
         base = select(*LIST_COLUMNS).where(where)
         for _ in range(4):  # the press; counted again; the nearest page; the first
-            found = await self.session.execute(ranked(base, terms, after, page_size + 1))
-            products = shape([ListedProduct(*r) for r in found], page, after, page_size, total)
+            found = await ranked(self.session, base, terms, after, page_size + 1)
+            listed_ = [ListedProduct(*r) for r in found]
+            products = shape(listed_, page, after, page_size, min(total, COUNT_CAP))
             if products is not None:
-                return products, total
+                return _capped(products, page_size, total), total
             if not fresh:
                 total, fresh = await self._count(where), True
+            elif total > COUNT_CAP:  # a capped list can't be read back from its end
+                page, after = 1, 0
             else:
                 page, after = _nearest(page, page_size, total)
         return _EMPTY, total
 
     async def _count(self, where: ColumnElement[bool]) -> int:
-        return await self.session.scalar(select(func.count()).where(where)) or 0
+        """Matches counted up to COUNT_CAP + 1: for a common word the database stops
+        after that many instead of visiting every match."""
+        cap = literal_column(str(COUNT_CAP + 1), Integer)  # in the SQL: planned with it
+        matched = select(literal_column("1")).where(where).limit(cap).subquery()
+        return await self.session.scalar(select(func.count()).select_from(matched)) or 0
 
     async def matching(self, query: str, after: int, limit: int) -> list[Product]:
         """Shown products matching `query` in the search order, the ones after the
@@ -303,12 +322,12 @@ class CatalogService:
         after = after if 0 < after <= MAX_ID else 0
         if terms:
             where = matches(terms, await uses_fts(self.session))
-            stmt = ranked(select(Product).where(where), terms, after, limit)
-        else:
-            stmt = select(Product).where(listed(), Product.category_id.in_(shown_category_ids()))
-            if after:
-                stmt = stmt.where(Product.id < after)
-            stmt = stmt.order_by(Product.id.desc()).limit(limit)
+            rows = await ranked(self.session, select(Product).where(where), terms, after, limit)
+            return [row[0] for row in rows]
+        stmt = select(Product).where(listed(), Product.category_id.in_(shown_category_ids()))
+        if after:
+            stmt = stmt.where(Product.id < after)
+        stmt = stmt.order_by(Product.id.desc()).limit(limit)
         return list(await self.session.scalars(stmt))
 
     # The name from before search was ranked, for code written against it.

@@ -11,20 +11,22 @@ the rule on every database; an index only narrows the rows it runs on:
   place) gives the candidate ids for the words of 3 letters or more; with none such, or
   no table, every product is read, as before the index.
 
-Order: products with more of the words in their name first (a name match before a
-description match), then the most sold, the best rated, the newest. Paging is keyset on
-that order: the cursor is the id of a product on the page, whose place in the order is
-read again in the same statement, so callbacks and the API carry a plain id.
+Order: products with every word in their name first (a name match before a description
+match), then within each of those two tiers the most sold, the best rated, the newest.
+Paging is keyset on that order: the cursor is the id of a product on the page, whose
+place in the order is read again, so callbacks and the API carry a plain id.
+
+Counting stops at `COUNT_CAP` matches ("more than 1,000 found"): an exact count of a
+word in 75,000 of a million products costs a second; nobody pages that far.
 """
 
-import operator
 from collections.abc import Sequence
-from functools import reduce
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
     Integer,
+    Row,
     Select,
     and_,
     case,
@@ -33,7 +35,6 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from db.sql import position_of
 from models import Product
@@ -44,6 +45,7 @@ from services.catalog_reads import MAX_ID, listed, shown_category_ids
 MAX_TERMS = 8
 MAX_TERM_LENGTH = 50
 MAX_QUERY_LENGTH = 200
+COUNT_CAP = 1000  # matches counted at most; the list ends there too
 TRIGRAM = 3  # letters: shorter words can't be looked up in a trigram index
 _FTS_READY = "search_fts_ready"  # cached per database connection (connection.info)
 
@@ -81,7 +83,9 @@ def _ready(conn: Connection) -> bool:
 
 def matches(terms: Sequence[str], fts: bool) -> ColumnElement[bool]:
     """Shown products holding every word (`fts`: candidates from SQLite's FTS table)."""
-    words = [Product.search_text.contains(t, autoescape=True) for t in terms]
+    # One bound pattern per word ('%word%', escaped), not '%' || :word || '%': a pattern
+    # PostgreSQL can read at planning time is what lets it use the trigram index.
+    words = [Product.search_text.like(f"%{_escape(t)}%", escape="/") for t in terms]
     query = fts_query(terms) if fts else None
     if query is not None:
         candidates = select(products_fts.c.rowid).where(products_fts.c.search_text.match(query))
@@ -89,31 +93,67 @@ def matches(terms: Sequence[str], fts: bool) -> ColumnElement[bool]:
     return and_(listed(), *words, Product.category_id.in_(shown_category_ids()))
 
 
-def rank_key(product: type[Product], terms: Sequence[str]) -> tuple[ColumnElement, ...]:
-    """The search order, every part descending: words found in the name, units sold,
-    average grade (hundredths, integer, so the order is exact), id."""
-    end_of_name = position_of(product.search_text, "\n")
-    in_name = [case((position_of(product.search_text, t) < end_of_name, 1), else_=0) for t in terms]
-    name_hits = reduce(operator.add, in_name)
+def _escape(term: str) -> str:
+    return term.replace("/", "//").replace("%", "/%").replace("_", "/_")
+
+
+def in_name(terms: Sequence[str]) -> ColumnElement[bool]:
+    """Every word is in the name (`search_text` is the folded name, a newline, then the
+    folded description; a name never holds a newline)."""
+    end_of_name = position_of(Product.search_text, "\n")
+    return and_(*(position_of(Product.search_text, t) < end_of_name for t in terms))
+
+
+def popularity(product: type[Product] = Product) -> tuple[ColumnElement, ...]:
+    """The order within a tier, every part descending: units sold, the average grade in
+    hundredths (an integer, so the order is exact), the newest. The same expressions as
+    the `ix_products_popularity` index, so PostgreSQL can walk it."""
     rating = case(
-        (product.rating_count > 0, product.rating_sum * 100 / product.rating_count), else_=0
+        (product.rating_count > 0, product.rating_sum * 100 // product.rating_count), else_=0
     )
-    return (name_hits, product.sold, rating, product.id)
+    return (product.sold, rating, product.id)
 
 
-def ranked(base: Select, terms: Sequence[str], after: int, limit: int) -> Select:
-    """`base` (which selects from products) in the search order, `limit` rows: after the
-    product with id `after` (> 0), before the product with id -`after` (< 0: nearest
-    first), from the top (0) or from the bottom (-MAX_ID: the last page read back)."""
-    key = rank_key(Product, terms)
+NAME, DESCRIPTION = 1, 0  # the tiers: every word in the name; not every word in it
+
+
+async def ranked(
+    session: AsyncSession, base: Select, terms: Sequence[str], after: int, limit: int
+) -> list[Row]:
+    """Up to `limit` rows of `base` (a select from products, already restricted to the
+    matches) in the search order: after the product with id `after` (> 0), before the
+    product with id -`after` (< 0; nearest first), from the top (0) or from the bottom
+    (-MAX_ID: the last page read back). None of them when the anchor product is gone.
+
+    Each tier is read in popularity order with a LIMIT, so for a common word the
+    database walks the popularity index and stops after a page of matches instead of
+    ranking every match; for a rare word it looks the matches up in the trigram index
+    and sorts those few. One statement per tier visited (usually one), after one
+    primary-key read of the anchor."""
     backward = after < 0
-    anchor_id = abs(after)
-    if 0 < anchor_id < MAX_ID:
-        anchor = aliased(Product, name="anchor")
-        at = [
-            select(part).where(anchor.id == anchor_id).scalar_subquery()
-            for part in rank_key(anchor, terms)
-        ]
-        base = base.where(tuple_(*key) > tuple_(*at) if backward else tuple_(*key) < tuple_(*at))
-    order = [k.asc() if backward else k.desc() for k in key]
-    return base.order_by(*order).limit(literal_column(str(int(limit)), Integer))
+    key = popularity()
+    anchor: tuple | None = None
+    tier = DESCRIPTION if backward else NAME
+    if 0 < abs(after) < MAX_ID:
+        found = (
+            await session.execute(
+                select(case((in_name(terms), NAME), else_=DESCRIPTION), *key).where(
+                    Product.id == abs(after)
+                )
+            )
+        ).first()
+        if found is None:
+            return []
+        tier, anchor = found[0], tuple(found[1:])
+    rows: list[Row] = []
+    tiers = range(tier, NAME + 1) if backward else range(tier, DESCRIPTION - 1, -1)
+    for t in tiers:
+        stmt = base.where(in_name(terms) if t == NAME else ~in_name(terms))
+        if anchor is not None and t == tier:
+            stmt = stmt.where(tuple_(*key) > anchor if backward else tuple_(*key) < anchor)
+        order = [k.asc() if backward else k.desc() for k in key]
+        size = literal_column(str(int(limit - len(rows))), Integer)
+        rows += (await session.execute(stmt.order_by(*order).limit(size))).all()
+        if len(rows) >= limit:
+            break
+    return rows

@@ -1,5 +1,5 @@
-"""search index: products.sold, and the search index (pg_trgm GIN on PostgreSQL, an FTS5
-trigram table kept by triggers on SQLite)
+"""search index: products.sold, the popularity index, and the search index
+(pg_trgm GIN on PostgreSQL, an FTS5 trigram table kept by triggers on SQLite)
 
 The index objects are not in the models (see models/search_index.py; env.py's
 `include_name` keeps them out of autogenerate). This revision keeps its own copy of
@@ -25,6 +25,11 @@ down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+POPULARITY = (
+    "CREATE INDEX IF NOT EXISTS ix_products_popularity ON products (sold DESC, "
+    "(CASE WHEN rating_count > 0 THEN rating_sum * 100 / rating_count ELSE 0 END) DESC, "
+    "id DESC)"
+)
 PG_UP = (
     # pg_trgm is a trusted extension (PostgreSQL 13+): the database's owner may create it.
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
@@ -61,6 +66,7 @@ def _has_trigram() -> bool:
 
 def upgrade() -> None:
     op.add_column("products", sa.Column("sold", sa.Integer(), server_default="0", nullable=False))
+    op.execute(POPULARITY)
     dialect = op.get_bind().dialect.name
     if dialect == "postgresql":
         for ddl in PG_UP:
@@ -71,6 +77,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DROP INDEX IF EXISTS ix_products_popularity")
     dialect = op.get_bind().dialect.name
     if dialect == "postgresql":
         op.execute("DROP INDEX IF EXISTS ix_products_search_trgm")
