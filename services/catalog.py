@@ -288,11 +288,17 @@ class CatalogService:
         if not terms:
             return _EMPTY, 0
         where = matches(terms, await uses_fts(self.session))
-        fresh = total is None
-        if total is None:
-            total = await self._count(where)
         page, after = cursor(page, after)
         base = select(*LIST_COLUMNS).where(where)
+        fresh = total is None
+        if total is None and after == 0:  # a first page not full is the whole count
+            found = await ranked(self.session, base, terms, 0, page_size + 1)
+            if len(found) <= page_size:
+                total = len(found)
+                listed_ = [ListedProduct(*r) for r in found]
+                return shape(listed_, 1, 0, page_size, total) or _EMPTY, total
+        if total is None:
+            total = await self._count(where)
         for _ in range(4):  # the press; counted again; the nearest page; the first
             found = await ranked(self.session, base, terms, after, page_size + 1)
             listed_ = [ListedProduct(*r) for r in found]

@@ -29,6 +29,7 @@ from sqlalchemy import (
     Row,
     Select,
     and_,
+    bindparam,
     case,
     literal_column,
     select,
@@ -83,9 +84,16 @@ def _ready(conn: Connection) -> bool:
 
 def matches(terms: Sequence[str], fts: bool) -> ColumnElement[bool]:
     """Shown products holding every word (`fts`: candidates from SQLite's FTS table)."""
-    # One bound pattern per word ('%word%', escaped), not '%' || :word || '%': a pattern
-    # PostgreSQL can read at planning time is what lets it use the trigram index.
-    words = [Product.search_text.like(f"%{_escape(t)}%", escape="/") for t in terms]
+    # Each pattern ('%word%', escaped) is written into the SQL as a literal, so the
+    # planner sees the word: a common one is best found by walking the popularity index,
+    # a rare one through the trigram index. A bound pattern would let PostgreSQL settle
+    # on one generic plan for every word after a few searches.
+    words = [
+        Product.search_text.like(
+            bindparam(None, f"%{_escape(t)}%", literal_execute=True), escape="/"
+        )
+        for t in terms
+    ]
     query = fts_query(terms) if fts else None
     if query is not None:
         candidates = select(products_fts.c.rowid).where(products_fts.c.search_text.match(query))

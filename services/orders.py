@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -53,6 +53,12 @@ class PaymentOutcome(enum.Enum):
     paid = "paid"
     duplicate = "duplicate"  # this charge was recorded before: nothing changes
     late = "late"  # the order was cancelled meanwhile: the money must go back
+
+
+def _less_sold(quantity: int) -> ColumnElement[int]:
+    """Units given back leave `Product.sold` (never below 0: orders placed before it was
+    kept, and returned, must not push it under)."""
+    return case((Product.sold > quantity, Product.sold - quantity), else_=0)
 
 
 class OrderService:
@@ -133,7 +139,7 @@ class OrderService:
                     Product.is_active.is_(True),
                     Product.is_deleted.is_(False),
                 )
-                .values(stock=Product.stock - quantities[pid])
+                .values(stock=Product.stock - quantities[pid], sold=Product.sold + quantities[pid])
                 .execution_options(synchronize_session=False)
             )
             if result.rowcount != 1:
@@ -267,7 +273,7 @@ class OrderService:
                 await self.session.execute(
                     update(Product)
                     .where(Product.id == item.product_id)
-                    .values(stock=Product.stock + item.quantity)
+                    .values(stock=Product.stock + item.quantity, sold=_less_sold(item.quantity))
                     .execution_options(synchronize_session=False)
                 )
 

@@ -66,6 +66,13 @@ def _has_trigram() -> bool:
 
 def upgrade() -> None:
     op.add_column("products", sa.Column("sold", sa.Integer(), server_default="0", nullable=False))
+    # Units of orders that were not cancelled or refunded (those returned their stock).
+    op.execute(
+        "UPDATE products SET sold = COALESCE((SELECT sum(order_items.quantity) "
+        "FROM order_items JOIN orders ON orders.id = order_items.order_id "
+        "WHERE order_items.product_id = products.id "
+        "AND orders.status NOT IN ('cancelled', 'refunded')), 0)"
+    )
     op.execute(POPULARITY)
     dialect = op.get_bind().dialect.name
     if dialect == "postgresql":
