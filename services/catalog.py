@@ -287,12 +287,12 @@ class CatalogService:
         terms = search_terms(query)
         if not terms:
             return _EMPTY, 0
-        where = matches(terms, await uses_fts(self.session))
+        fts = await uses_fts(self.session)
+        where = matches(terms, fts)
         page, after = cursor(page, after)
-        base = select(*LIST_COLUMNS).where(where)
         fresh = total is None
         if total is None and after == 0:  # a first page not full is the whole count
-            found = await ranked(self.session, base, terms, 0, page_size + 1)
+            found = await ranked(self.session, LIST_COLUMNS, terms, fts, 0, page_size + 1)
             if len(found) <= page_size:
                 total = len(found)
                 listed_ = [ListedProduct(*r) for r in found]
@@ -300,7 +300,7 @@ class CatalogService:
         if total is None:
             total = await self._count(where)
         for _ in range(4):  # the press; counted again; the nearest page; the first
-            found = await ranked(self.session, base, terms, after, page_size + 1)
+            found = await ranked(self.session, LIST_COLUMNS, terms, fts, after, page_size + 1)
             listed_ = [ListedProduct(*r) for r in found]
             products = shape(listed_, page, after, page_size, min(total, COUNT_CAP))
             if products is not None:
@@ -327,8 +327,8 @@ class CatalogService:
         terms = search_terms(query)
         after = after if 0 < after <= MAX_ID else 0
         if terms:
-            where = matches(terms, await uses_fts(self.session))
-            rows = await ranked(self.session, select(Product).where(where), terms, after, limit)
+            fts = await uses_fts(self.session)
+            rows = await ranked(self.session, (Product,), terms, fts, after, limit)
             return [row[0] for row in rows]
         stmt = select(Product).where(listed(), Product.category_id.in_(shown_category_ids()))
         if after:

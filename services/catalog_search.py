@@ -21,13 +21,13 @@ word in 75,000 of a million products costs a second; nobody pages that far.
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
     Integer,
     Row,
-    Select,
     and_,
     bindparam,
     case,
@@ -47,6 +47,7 @@ MAX_TERMS = 8
 MAX_TERM_LENGTH = 50
 MAX_QUERY_LENGTH = 200
 COUNT_CAP = 1000  # matches counted at most; the list ends there too
+PROBE = 2000  # SQLite: the most popular products tried before the FTS table
 TRIGRAM = 3  # letters: shorter words can't be looked up in a trigram index
 _FTS_READY = "search_fts_ready"  # cached per database connection (connection.info)
 
@@ -126,20 +127,28 @@ NAME, DESCRIPTION = 1, 0  # the tiers: every word in the name; not every word in
 
 
 async def ranked(
-    session: AsyncSession, base: Select, terms: Sequence[str], after: int, limit: int
+    session: AsyncSession,
+    columns: Sequence[Any],
+    terms: Sequence[str],
+    fts: bool,
+    after: int,
+    limit: int,
 ) -> list[Row]:
-    """Up to `limit` rows of `base` (a select from products, already restricted to the
-    matches) in the search order: after the product with id `after` (> 0), before the
-    product with id -`after` (< 0; nearest first), from the top (0) or from the bottom
-    (-MAX_ID: the last page read back). None of them when the anchor product is gone.
+    """Up to `limit` rows of `columns` of the matches (`matches(terms, fts)`) in the
+    search order: after the product with id `after` (> 0), before the product with id
+    -`after` (< 0; nearest first), from the top (0) or from the bottom (-MAX_ID: the
+    last page read back). None of them when the anchor product is gone.
 
     Each tier is read in popularity order with a LIMIT, so for a common word the
     database walks the popularity index and stops after a page of matches instead of
     ranking every match; for a rare word it looks the matches up in the trigram index
-    and sorts those few. One statement per tier visited (usually one), after one
-    primary-key read of the anchor."""
+    and sorts those few. PostgreSQL's planner picks between the two from the word;
+    SQLite's can't, so on SQLite the `PROBE` most popular products (past the cursor)
+    are tried first, and the index is asked only when they hold too few matches. One
+    statement per tier visited (usually one), after one primary-key read of the anchor."""
     backward = after < 0
     key = popularity()
+    order = [k.asc() if backward else k.desc() for k in key]
     anchor: tuple | None = None
     tier = DESCRIPTION if backward else NAME
     if 0 < abs(after) < MAX_ID:
@@ -153,15 +162,24 @@ async def ranked(
         if found is None:
             return []
         tier, anchor = found[0], tuple(found[1:])
+    probe = session.get_bind().dialect.name == "sqlite"
     rows: list[Row] = []
     tiers = range(tier, NAME + 1) if backward else range(tier, DESCRIPTION - 1, -1)
     for t in tiers:
-        stmt = base.where(in_name(terms) if t == NAME else ~in_name(terms))
+        where = [in_name(terms) if t == NAME else ~in_name(terms)]
         if anchor is not None and t == tier:
-            stmt = stmt.where(tuple_(*key) > anchor if backward else tuple_(*key) < anchor)
-        order = [k.asc() if backward else k.desc() for k in key]
-        size = literal_column(str(int(limit - len(rows))), Integer)
-        rows += (await session.execute(stmt.order_by(*order).limit(size))).all()
+            where.append(tuple_(*key) > anchor if backward else tuple_(*key) < anchor)
+        need = limit - len(rows)
+        size = literal_column(str(int(need)), Integer)
+        got: list[Row] = []
+        if probe:
+            window = select(Product.id).where(*where[1:]).order_by(*order).limit(PROBE)
+            stmt = select(*columns).where(matches(terms, False), *where, Product.id.in_(window))
+            got = list((await session.execute(stmt.order_by(*order).limit(size))).all())
+        if len(got) < need:
+            stmt = select(*columns).where(matches(terms, fts), *where)
+            got = list((await session.execute(stmt.order_by(*order).limit(size))).all())
+        rows += got
         if len(rows) >= limit:
             break
     return rows
