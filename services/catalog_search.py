@@ -9,7 +9,8 @@ the rule on every database; an index only narrows the rows it runs on:
   words found; a query of only such words reads every product).
 - SQLite: the FTS5 trigram table (when this SQLite has it and its triggers are in
   place) gives the candidate ids for the words of 3 letters or more; with none such, or
-  no table, every product is read, as before the index.
+  no table, every product is read, as before the index. The most popular products are
+  tried first (`ranked`).
 
 Order: products with every word in their name first (a name match before a description
 match), then within each of those two tiers the most sold, the best rated, the newest.
@@ -25,7 +26,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Connection,
     Integer,
     Row,
     and_,
@@ -75,12 +75,8 @@ async def uses_fts(session: AsyncSession) -> bool:
     conn = await session.connection()
     info = conn.info
     if _FTS_READY not in info:
-        info[_FTS_READY] = await conn.run_sync(_ready)
+        info[_FTS_READY] = await conn.run_sync(sqlite_fts_ready)
     return bool(info[_FTS_READY])
-
-
-def _ready(conn: Connection) -> bool:
-    return sqlite_fts_ready(conn)
 
 
 def matches(terms: Sequence[str], fts: bool) -> ColumnElement[bool]:
@@ -113,14 +109,14 @@ def in_name(terms: Sequence[str]) -> ColumnElement[bool]:
     return and_(*(position_of(Product.search_text, t) < end_of_name for t in terms))
 
 
-def popularity(product: type[Product] = Product) -> tuple[ColumnElement, ...]:
+def popularity() -> tuple[ColumnElement, ...]:
     """The order within a tier, every part descending: units sold, the average grade in
     hundredths (an integer, so the order is exact), the newest. The same expressions as
     the `ix_products_popularity` index, so PostgreSQL can walk it."""
     rating = case(
-        (product.rating_count > 0, product.rating_sum * 100 // product.rating_count), else_=0
+        (Product.rating_count > 0, Product.rating_sum * 100 // Product.rating_count), else_=0
     )
-    return (product.sold, rating, product.id)
+    return (Product.sold, rating, Product.id)
 
 
 NAME, DESCRIPTION = 1, 0  # the tiers: every word in the name; not every word in it
