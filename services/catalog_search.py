@@ -28,6 +28,7 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Row,
+    Select,
     and_,
     bindparam,
     case,
@@ -113,8 +114,12 @@ def popularity() -> tuple[ColumnElement, ...]:
     """The order within a tier, every part descending: units sold, the average grade in
     hundredths (an integer, so the order is exact), the newest. The same expressions as
     the `ix_products_popularity` index, so PostgreSQL can walk it."""
+    # Constants written into the SQL: an index on an expression is used only for that
+    # very expression, and `? * rating_sum` is not `100 * rating_sum` to SQLite.
+    zero, hundred = literal_column("0", Integer), literal_column("100", Integer)
     rating = case(
-        (Product.rating_count > 0, Product.rating_sum * 100 // Product.rating_count), else_=0
+        (Product.rating_count > zero, Product.rating_sum * hundred // Product.rating_count),
+        else_=zero,
     )
     return (Product.sold, rating, Product.id)
 
@@ -169,9 +174,8 @@ async def ranked(
         size = literal_column(str(int(need)), Integer)
         got: list[Row] = []
         if probe:
-            window = select(Product.id).where(*where[1:]).order_by(*order).limit(PROBE)
-            stmt = select(*columns).where(matches(terms, False), *where, Product.id.in_(window))
-            got = list((await session.execute(stmt.order_by(*order).limit(size))).all())
+            stmt = _probe(columns, terms, where, backward, size)
+            got = list((await session.execute(stmt)).all())
         if len(got) < need:
             stmt = select(*columns).where(matches(terms, fts), *where)
             got = list((await session.execute(stmt.order_by(*order).limit(size))).all())
@@ -179,3 +183,35 @@ async def ranked(
         if len(rows) >= limit:
             break
     return rows
+
+
+def _probe(
+    columns: Sequence[Any],
+    terms: Sequence[str],
+    where: list[ColumnElement[bool]],
+    backward: bool,
+    size: ColumnElement[int],
+) -> Select:
+    """The matches among the `PROBE` products next in popularity order (past the cursor:
+    `where[1:]`), in that order. The window is the join's outer side and the order is
+    the window's, so SQLite reads those few products and nothing else (ordered by the
+    products' own columns, it would walk the whole popularity index for a rare word)."""
+    key = popularity()
+    labelled = [k.label(f"k{i}") for i, k in enumerate(key)]
+    direction = [k.asc() if backward else k.desc() for k in key]
+    limit = literal_column(str(PROBE), Integer)
+    window = (
+        select(Product.id.label("pid"), *labelled)
+        .where(*where[1:])
+        .order_by(*direction)
+        .limit(limit)
+        .subquery("window")
+    )
+    order = [window.c[f"k{i}"] for i in range(len(key))]
+    return (
+        select(*columns)
+        .select_from(window.join(Product, Product.id == window.c.pid))
+        .where(matches(terms, False), where[0])
+        .order_by(*(c.asc() if backward else c.desc() for c in order))
+        .limit(size)
+    )
