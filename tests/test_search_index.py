@@ -15,7 +15,8 @@ from models import Base, Product
 from models.search_index import FTS_TABLE, FTS_TRIGGERS, products_fts
 from services.catalog import CatalogService
 from services.catalog_search import uses_fts
-from tests.factories import make_category, make_product
+from services.orders import OrderService
+from tests.factories import make_category, make_product, make_user
 
 
 def _names(reply) -> list[str]:
@@ -218,3 +219,26 @@ async def test_a_migrated_database_has_the_same_index_as_the_models(database_url
         await engine.dispose()
     normalise = [[(t, n, " ".join((sql or "").split())) for t, n, sql in s] for s in schemas]
     assert normalise[0] == normalise[1] and len(normalise[0]) >= 9
+
+
+async def test_units_sold_follow_orders_and_rank_search(env, session):
+    from tests.test_orders import fresh, place
+
+    cat = await make_category(session)
+    ann = await make_user(session, telegram_id=1)
+    plain = await make_product(session, cat, "Lamp plain")
+    bought = await make_product(session, cat, "Lamp bought")
+    await make_product(session, cat, "Lamp newest")
+    await session.commit()
+    order = await place(session, ann, [(bought, 3)])
+    assert (await fresh(session, Product, bought.id)).sold == 3
+    assert _names(await env.user(1).send("/search lamp"))[0] == "Lamp bought"
+    await OrderService(session).cancel(ann, order.id)  # the units come back: not sold
+    await session.commit()
+    assert (await fresh(session, Product, bought.id)).sold == 0
+    assert (await fresh(session, Product, plain.id)).sold == 0
+    assert _names(await env.user(1).send("/search lamp")) == [
+        "Lamp newest",
+        "Lamp bought",
+        "Lamp plain",
+    ]
