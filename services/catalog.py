@@ -291,20 +291,21 @@ class CatalogService:
         where = matches(terms, fts)
         page, after = cursor(page, after)
         fresh = total is None
+        found = None
         if total is None and after == 0:  # a first page not full is the whole count
             found = await ranked(self.session, LIST_COLUMNS, terms, fts, 0, page_size + 1)
             if len(found) <= page_size:
                 total = len(found)
-                listed_ = [ListedProduct(*r) for r in found]
-                return shape(listed_, 1, 0, page_size, total) or _EMPTY, total
         if total is None:
             total = await self._count(where)
         for _ in range(4):  # the press; counted again; the nearest page; the first
-            found = await ranked(self.session, LIST_COLUMNS, terms, fts, after, page_size + 1)
+            if found is None:
+                found = await ranked(self.session, LIST_COLUMNS, terms, fts, after, page_size + 1)
             listed_ = [ListedProduct(*r) for r in found]
             products = shape(listed_, page, after, page_size, min(total, COUNT_CAP))
             if products is not None:
                 return _capped(products, page_size, total), total
+            found = None
             if not fresh:
                 total, fresh = await self._count(where), True
             elif total > COUNT_CAP:  # a capped list can't be read back from its end
