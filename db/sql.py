@@ -3,10 +3,12 @@
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Integer, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.functions import FunctionElement
 
 
 def _insert(session: AsyncSession, table: Table) -> Any:
@@ -38,3 +40,22 @@ def upsert(
     return stmt.on_conflict_do_update(
         index_elements=list(keys), set_={c: stmt.excluded[c] for c in update}
     )
+
+
+class position_of(FunctionElement[int]):
+    """position_of(text, part): where `part` first starts in `text`, counted from 1; 0
+    when it is not there (SQLite's instr, PostgreSQL's strpos)."""
+
+    type = Integer()
+    name = "position_of"
+    inherit_cache = True
+
+
+@compiles(position_of)
+def _instr(element: position_of, compiler: Any, **kw: Any) -> str:
+    return f"instr({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(position_of, "postgresql")
+def _strpos(element: position_of, compiler: Any, **kw: Any) -> str:
+    return f"strpos({compiler.process(element.clauses, **kw)})"

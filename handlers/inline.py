@@ -12,8 +12,8 @@ CACHE_SECONDS = 30
 
 async def on_inline_query(inline_query: InlineQuery, ctx: Ctx, bot: Bot) -> None:
     offset = inline_query.offset
-    before = int(offset) if offset.isdigit() and len(offset) < 11 else 0
-    products = await ctx.catalog.newest_matching(inline_query.query, before, RESULTS)
+    after = int(offset) if offset.isdigit() and len(offset) < 11 else 0  # the last id shown
+    products = await ctx.catalog.matching(inline_query.query, after, RESULTS)
     results = inline_results(
         products,
         bot_username=(await bot.me()).username or "",

@@ -119,7 +119,7 @@ def _category_kb(
 
 
 def search_kb(products: Page, *, currency: str, locale: str) -> InlineKeyboardMarkup:
-    here = products.first_id - 1
+    here = products.here  # search pages are in ranked order, not by id
     rows = [
         [
             _product_button(

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 from bot.config import load_settings
 from db.engine import create_engine
 from models import Base
+from models.search_index import include_name, quiet_reflection
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
@@ -49,8 +50,9 @@ def do_run_migrations(connection: Connection) -> None:
             render_as_batch=sqlite,
             compare_type=True,
             transactional_ddl=True,
+            include_name=include_name,
         )
-        with context.begin_transaction():
+        with context.begin_transaction(), quiet_reflection():
             if sqlite:
                 connection.exec_driver_sql("BEGIN")
             context.run_migrations()

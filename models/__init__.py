@@ -15,6 +15,7 @@ from models.fsm import FsmRecord
 from models.order import Order, OrderItem, OrderStatus, PaymentMethod, Refund
 from models.product import Product
 from models.review import Review
+from models.search_index import products_fts  # also registers the index's table events
 from models.user import Role, User
 
 __all__ = [
@@ -37,4 +38,5 @@ __all__ = [
     "Review",
     "Role",
     "User",
+    "products_fts",
 ]

@@ -46,6 +46,8 @@ class Product(TimestampMixin, Base):
     # scans them.
     rating_sum: Mapped[int] = mapped_column(default=0)
     rating_count: Mapped[int] = mapped_column(default=0)
+    # Units ordered and not given back (cancelled, refunded to stock): search ranks by it.
+    sold: Mapped[int] = mapped_column(default=0, server_default="0")
     # search_fold(name + description): SQL's lower() folds only ASCII, so the search
     # matches against this copy, kept in step by the flush events below.
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")

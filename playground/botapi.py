@@ -345,9 +345,16 @@ class BotApi(StarsMethods):
         if not isinstance(results, list) or len(results) > 50:
             raise BadRequest("RESULTS_TOO_MUCH")
         for result in results:
+            if isinstance(result, dict) and result.get("type") == "photo":
+                # A cached photo: posted as that photo with its caption.
+                self.photo_sizes(str(result.get("photo_file_id", "")))
+                caption = str(result.get("caption", ""))
+                self._format(caption, result.get("parse_mode"), CAPTION_LIMIT, allow_empty=True)
+                check_reply_markup(result.get("reply_markup"))
+                continue
             content = result.get("input_message_content") if isinstance(result, dict) else None
             if not isinstance(content, dict) or "message_text" not in content:
-                raise BadRequest("the playground shows article results with a text only")
+                raise BadRequest("the playground shows article results with a text, or photos")
             self._format(str(content["message_text"]), content.get("parse_mode"), TEXT_LIMIT)
             check_reply_markup(result.get("reply_markup"))
         self.inline_results[chat_id] = results

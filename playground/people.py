@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from playground.botapi import BotApi
-from playground.rules import TEXT_LIMIT, BadRequest, format_text
+from playground.rules import CAPTION_LIMIT, TEXT_LIMIT, BadRequest, format_text
 from playground.wire import public_message
 
 CAPTION_INPUT_LIMIT = 1024
@@ -194,14 +194,14 @@ class People:
 
     def choose_inline(self, user_id: int, result: Any) -> dict[str, Any]:
         """Post an inline result the bot offered (the page sends it back as it got it)."""
-        if not isinstance(result, dict) or not isinstance(
-            result.get("input_message_content"), dict
-        ):
+        if not isinstance(result, dict):
             raise ActionError("that result is gone")
         offered = self.api.inline_results.get(user_id, [])
         chosen = next((r for r in offered if r.get("id") == result.get("id")), None)
         if chosen is None:
             raise ActionError("that result is gone")
+        if chosen.get("type") == "photo":
+            return self._post_photo(user_id, chosen)
         content = chosen["input_message_content"]
         try:
             text, entities = format_text(
@@ -218,3 +218,23 @@ class People:
             reply_markup=chosen.get("reply_markup"),
         )
         return message
+
+    def _post_photo(self, user_id: int, chosen: dict[str, Any]) -> dict[str, Any]:
+        try:
+            caption, entities = format_text(
+                str(chosen.get("caption", "")),
+                chosen.get("parse_mode"),
+                CAPTION_LIMIT,
+                allow_empty=True,
+            )
+        except BadRequest as exc:
+            raise ActionError(exc.description) from None
+        return self.api.store(
+            user_id,
+            self._user(user_id),
+            photo=self.api.photo_sizes(str(chosen["photo_file_id"])),
+            caption=caption or None,
+            caption_entities=entities or None,
+            via_bot=self.api.me,
+            reply_markup=chosen.get("reply_markup"),
+        )

@@ -5,7 +5,7 @@ from aiogram.utils.i18n import gettext as _
 from keyboards.catalog import search_kb, search_prompt_kb
 from keyboards.formatting import quote
 from screens.base import Screen
-from services.catalog import Page
+from services.catalog import COUNT_CAP, Page
 
 
 def prompt_screen(error: str | None = None) -> Screen:
@@ -26,6 +26,10 @@ def results_screen(
         text = _("Nothing found for «{words}». Try other words.").format(words=shown)
     elif not first:
         text = _("🔍 Results for «{words}»:").format(words=shown)
+    elif total > COUNT_CAP:
+        text = _("🔍 Results for «{words}»: more than {count} found, the best first.").format(
+            words=shown, count=COUNT_CAP
+        )
     else:
         text = _("🔍 Results for «{words}»: {count} found.").format(words=shown, count=total)
     return Screen(text, search_kb(page, currency=currency, locale=locale))

@@ -8,21 +8,21 @@ n/N" comes from the kept `Category.product_count`. Only a press that does not fi
 list as it is now (rows removed since, a forged page) costs one more statement.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Protocol
 
 from sqlalchemy import (
     ColumnElement,
-    and_,
+    Integer,
     func,
+    literal_column,
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import readahead
 from models import Product
-from models.product import search_fold
 from services.catalog_reads import (
     CARD_COLUMNS,
     CATEGORY_ROW,
@@ -32,16 +32,21 @@ from services.catalog_reads import (
     card_read,
     category_read,
     cursor,
-    keyset,
     listed,
     shown_category_ids,
     top_stmt,
     visible_product_stmt,
 )
+from services.catalog_search import (
+    COUNT_CAP,
+    MAX_QUERY_LENGTH,
+    matches,
+    ranked,
+    search_terms,
+    uses_fts,
+)
 
-MAX_TERMS = 8
-MAX_TERM_LENGTH = 50
-MAX_QUERY_LENGTH = 200
+__all__ = ["COUNT_CAP", "MAX_QUERY_LENGTH", "CatalogService", "search_terms"]
 
 
 class ProductView(Protocol):
@@ -123,6 +128,9 @@ class Page:
     pages: int
     has_prev: bool
     has_next: bool
+    # The cursor that reads this page again (a card's Back): the id of the product just
+    # before the page in its order, 0 for the first page.
+    here: int = 0
 
     @property
     def first_id(self) -> int:
@@ -155,24 +163,44 @@ def shape(rows: list[ListedProduct], page: int, after: int, size: int, total: in
         return None
     if after == -MAX_ID and page > 1:  # the last page, read back from the end
         held = min(len(rows), total - (page - 1) * size, size)
-        return _labelled(rows[:held][::-1], page, True, False, size, total) if held > 0 else None
+        if held <= 0:
+            return None
+        return _labelled(rows[:held][::-1], page, True, False, size, total, _id(rows, held))
     if after < 0:  # ◀: the rows before the page the user was on
         if len(rows) > size:
-            return _labelled(rows[:size][::-1], page, True, True, size, total)
+            return _labelled(rows[:size][::-1], page, True, True, size, total, rows[size].id)
         if len(rows) == size:  # exactly one page before it: that is page 1
-            return _labelled(rows[::-1], 1, False, True, size, total)
+            return _labelled(rows[::-1], 1, False, True, size, total, 0)
         return None
     if not rows and after > 0:  # a cursor past the end
         return None
-    return _labelled(rows[:size], page, after > 0, len(rows) > size, size, total)
+    return _labelled(rows[:size], page, after > 0, len(rows) > size, size, total, after)
+
+
+def _capped(page: Page, size: int, total: int) -> Page:
+    """A page of a list whose count was capped: the list ends after COUNT_CAP rows."""
+    if total <= COUNT_CAP or page.page * size < COUNT_CAP:
+        return page
+    room = COUNT_CAP - (page.page - 1) * size
+    return replace(page, items=page.items[:room], pages=page.page, has_next=False)
+
+
+def _id(rows: list[ListedProduct], n: int) -> int:
+    return rows[n].id if len(rows) > n else 0
 
 
 def _labelled(
-    items: list[ListedProduct], page: int, has_prev: bool, has_next: bool, size: int, total: int
+    items: list[ListedProduct],
+    page: int,
+    has_prev: bool,
+    has_next: bool,
+    size: int,
+    total: int,
+    here: int,
 ) -> Page:
     # The kept count may lag a bulk change; what the query saw wins.
     pages = max(_pages(total, size), page + 1) if has_next else page
-    return Page(items, page, pages, has_prev, has_next)
+    return Page(items, page, pages, has_prev, has_next, here)
 
 
 def _nearest(page: int, size: int, total: int) -> tuple[int, int]:
@@ -180,16 +208,6 @@ def _nearest(page: int, size: int, total: int) -> tuple[int, int]:
     page past it, else the first."""
     last = _pages(total, size)
     return (last, -MAX_ID) if page > last > 1 else (1, 0)
-
-
-def search_terms(query: str) -> list[str]:
-    """The folded words of a search query, bounded so a long query stays cheap."""
-    words = search_fold(query[:MAX_QUERY_LENGTH]).split()
-    return [w[:MAX_TERM_LENGTH] for w in words[:MAX_TERMS]]
-
-
-def _matches(terms: list[str]) -> ColumnElement[bool]:
-    return and_(*(Product.search_text.contains(t, autoescape=True) for t in terms))
 
 
 _EMPTY = Page([], 1, 1, False, False)
@@ -261,42 +279,63 @@ class CatalogService:
     async def search(
         self, query: str, page: int, after: int, page_size: int, total: int | None = None
     ) -> tuple[Page, int]:
-        """A page of shown products matching every word, and the number of matches:
-        counted when `total` is None (a search's first page), and again when a press
-        does not fit the count it was given (products were added or removed since)."""
+        """A page of shown products matching every word, in the search order
+        (`services.catalog_search`), and the number of matches: counted when `total` is
+        None (a search's first page), and again when a press does not fit the count it
+        was given (products were added or removed since). The count stops at
+        COUNT_CAP + 1 (more than COUNT_CAP: the list ends after the first COUNT_CAP)."""
         terms = search_terms(query)
         if not terms:
             return _EMPTY, 0
-        where = and_(listed(), _matches(terms), Product.category_id.in_(shown_category_ids()))
+        fts = await uses_fts(self.session)
+        where = matches(terms, fts)
+        page, after = cursor(page, after)
         fresh = total is None
+        found = None
+        if total is None and after == 0:  # a first page not full is the whole count
+            found = await ranked(self.session, LIST_COLUMNS, terms, fts, 0, page_size + 1)
+            if len(found) <= page_size:
+                total = len(found)
         if total is None:
             total = await self._count(where)
-        page, after = cursor(page, after)
-        forward, backward = keyset(select(*LIST_COLUMNS).where(where), page_size)
         for _ in range(4):  # the press; counted again; the nearest page; the first
-            found = await self.session.execute(
-                backward if after < 0 else forward, {"after": abs(after)}
-            )
-            products = shape([ListedProduct(*r) for r in found], page, after, page_size, total)
+            if found is None:
+                found = await ranked(self.session, LIST_COLUMNS, terms, fts, after, page_size + 1)
+            listed_ = [ListedProduct(*r) for r in found]
+            products = shape(listed_, page, after, page_size, min(total, COUNT_CAP))
             if products is not None:
-                return products, total
+                return _capped(products, page_size, total), total
+            found = None
             if not fresh:
                 total, fresh = await self._count(where), True
+            elif total > COUNT_CAP:  # a capped list can't be read back from its end
+                page, after = 1, 0
             else:
                 page, after = _nearest(page, page_size, total)
         return _EMPTY, total
 
     async def _count(self, where: ColumnElement[bool]) -> int:
-        return await self.session.scalar(select(func.count()).where(where)) or 0
+        """Matches counted up to COUNT_CAP + 1: for a common word the database stops
+        after that many instead of visiting every match."""
+        cap = literal_column(str(COUNT_CAP + 1), Integer)  # in the SQL: planned with it
+        matched = select(literal_column("1")).where(where).limit(cap).subquery()
+        return await self.session.scalar(select(func.count()).select_from(matched)) or 0
 
-    async def newest_matching(self, query: str, before: int, limit: int) -> list[Product]:
-        """Shown products matching `query` (all of them when it is empty), newest first,
-        older than id `before` (0: from the newest). For inline mode."""
-        stmt = select(Product).where(listed(), Product.category_id.in_(shown_category_ids()))
+    async def matching(self, query: str, after: int, limit: int) -> list[Product]:
+        """Shown products matching `query` in the search order, the ones after the
+        product with id `after` (0: from the top); all of them newest first when the
+        query is empty. For inline mode (`after`: the last result's id)."""
         terms = search_terms(query)
+        after = after if 0 < after <= MAX_ID else 0
         if terms:
-            stmt = stmt.where(_matches(terms))
-        if 0 < before <= MAX_ID:
-            stmt = stmt.where(Product.id < before)
+            fts = await uses_fts(self.session)
+            rows = await ranked(self.session, (Product,), terms, fts, after, limit)
+            return [row[0] for row in rows]
+        stmt = select(Product).where(listed(), Product.category_id.in_(shown_category_ids()))
+        if after:
+            stmt = stmt.where(Product.id < after)
         stmt = stmt.order_by(Product.id.desc()).limit(limit)
         return list(await self.session.scalars(stmt))
+
+    # The name from before search was ranked, for code written against it.
+    newest_matching = matching

@@ -141,7 +141,7 @@ class OrderService:
                     Product.is_active.is_(True),
                     Product.is_deleted.is_(False),
                 )
-                .values(stock=Product.stock - quantities[pid])
+                .values(stock=Product.stock - quantities[pid], sold=Product.sold + quantities[pid])
                 .execution_options(synchronize_session=False)
             )
             if result.rowcount != 1:

@@ -3,7 +3,7 @@ conditional UPDATE, in product order (two orders never lock rows in opposite ord
 
 from collections.abc import Iterable
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, case, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import OrderItem, Product
@@ -13,13 +13,19 @@ def _sorted(items: Iterable[OrderItem]) -> list[OrderItem]:
     return sorted((i for i in items if i.product_id is not None), key=lambda i: i.product_id or 0)
 
 
+def _less_sold(quantity: int) -> ColumnElement[int]:
+    """Units given back leave `Product.sold` (never below 0: orders placed before it was
+    kept, and returned, must not push it under)."""
+    return case((Product.sold > quantity, Product.sold - quantity), else_=0)
+
+
 async def return_stock(session: AsyncSession, items: Iterable[OrderItem]) -> None:
     """The lines' units are on sale again (a line whose product was deleted: nothing)."""
     for item in _sorted(items):
         await session.execute(
             update(Product)
             .where(Product.id == item.product_id)
-            .values(stock=Product.stock + item.quantity)
+            .values(stock=Product.stock + item.quantity, sold=_less_sold(item.quantity))
             .execution_options(synchronize_session=False)
         )
 
@@ -40,7 +46,7 @@ async def take_stock(session: AsyncSession, items: Iterable[OrderItem]) -> bool:
                 Product.is_active.is_(True),
                 Product.is_deleted.is_(False),
             )
-            .values(stock=Product.stock - item.quantity)
+            .values(stock=Product.stock - item.quantity, sold=Product.sold + item.quantity)
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:

@@ -58,3 +58,30 @@ async def test_browse_presses_produce_the_expected_screens(tmp_path, monkeypatch
     ):
         assert labels(arms[name].api.screens[1]) == labels(arms["next"].api.screens[1])
         assert arms[name].sql[0] == arms[name].presses
+
+
+async def test_search_benchmark_finds_what_it_asks_for(tmp_path):
+    """benchmarks/search.py on a tiny catalog: every /search but the miss finds products,
+    every inline query is answered, and a second run finds the catalog already seeded."""
+    from benchmarks.search import arms_for
+    from benchmarks.search import measure as measure_search
+    from benchmarks.search_seed import ensure
+    from db.engine import create_engine, create_session_pool
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'search.db'}"
+    engine = create_engine(url)
+    try:
+        assert (await ensure(engine, 400, 3))[0] is True
+        assert (await ensure(engine, 400, 3))[0] is False
+        arms = arms_for(create_session_pool(engine), url, 400)
+        await measure_search(arms, rounds=1, warmup=0)
+    finally:
+        await engine.dispose()
+    for arm in arms[1:]:
+        if arm.name.startswith("/search"):
+            [answer] = arm.api.screens.values()
+            assert ("Nothing found" in answer["text"]) == arm.name.endswith("miss"), arm.name
+        else:
+            assert arm.api.calls == {"getMe": 1, "answerInlineQuery": 1} or arm.api.calls == {
+                "answerInlineQuery": 1
+            }, arm.name
