@@ -48,6 +48,14 @@ class Settings(BaseSettings):
     # Stars charged per unit of `currency`: an order of 12.30 at 1.5 costs ceil(18.45) = 19 XTR.
     stars_per_unit: Decimal = Field(default=Decimal("1"), gt=0)
     pickup_available: bool = False
+    # The web API (`python -m bot api`, see README "Web API").
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    # Unset: one is generated and kept in the database, so every process agrees.
+    jwt_secret: SecretStr | None = None
+    jwt_ttl_minutes: int = Field(default=30, ge=1, le=60 * 24 * 30)
+    # bcrypt's cost (2^n rounds); tests use 4.
+    bcrypt_rounds: int = Field(default=12, ge=4, le=31)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -1,5 +1,6 @@
 """Every model is imported here so Alembic and `create_all` see the whole schema."""
 
+from models.account import AppSetting, LoginFailure
 from models.audit import AuditEntry
 from models.base import Base
 from models.broadcast import (
@@ -18,6 +19,7 @@ from models.review import Review
 from models.user import Role, User
 
 __all__ = [
+    "AppSetting",
     "Audience",
     "AuditEntry",
     "Base",
@@ -27,6 +29,7 @@ __all__ = [
     "CartItem",
     "Category",
     "FsmRecord",
+    "LoginFailure",
     "Order",
     "OrderItem",
     "OrderStatus",

@@ -1,0 +1,73 @@
+"""The web API in-process for tests: httpx over ASGITransport on the test database, and
+a shop with a customer, two sellers and an admin, each with a token."""
+
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from api import ApiConfig, create_app
+from api.security import issue
+from models import Role
+from tests.conftest import ADMIN_ID
+from tests.factories import make_category, make_product, make_user
+from tests.tg import TOKEN
+
+SECRET = "test-secret-" + "x" * 60
+CUSTOMER, SELLER, OTHER_SELLER, ADMIN = 1, 2, 3, ADMIN_ID
+
+
+def token(user_id: int, role: str = "customer", minutes: int = 30, secret: str = SECRET) -> str:
+    return issue(secret, user_id, role, minutes)
+
+
+def bearer(user_id: int | None) -> dict[str, str]:
+    return {} if user_id is None else {"Authorization": f"Bearer {token(user_id)}"}
+
+
+@pytest.fixture
+def api_config() -> ApiConfig:
+    return ApiConfig(
+        jwt_secret=SECRET, bcrypt_rounds=4, bot_token=TOKEN, admin_ids=frozenset({ADMIN_ID})
+    )
+
+
+@pytest.fixture
+async def client(pool, api_config):
+    app = create_app(pool, api_config)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as c:
+        yield c
+
+
+@dataclass
+class Shop:
+    ids: dict[str, int]  # who -> users.id (None for anonymous)
+    category: int
+    product: int  # the seller's
+    other_product: int  # the other seller's
+    hidden_category: int
+
+
+@pytest.fixture
+async def shop(session) -> Shop:
+    customer = await make_user(session, CUSTOMER, Role.customer, first_name="Ann")
+    seller = await make_user(session, SELLER, Role.seller, first_name="Sam")
+    other = await make_user(session, OTHER_SELLER, Role.seller, first_name="Olga")
+    admin = await make_user(session, ADMIN, Role.admin, first_name="Boss")
+    category = await make_category(session, "Tea")
+    hidden = await make_category(session, "Secret", is_active=False)
+    product = await make_product(session, category, "Green tea", seller=seller)
+    other_product = await make_product(session, category, "Black tea", seller=other)
+    await session.commit()
+    ids = {
+        "customer": customer.id,
+        "seller": seller.id,
+        "other": other.id,
+        "admin": admin.id,
+    }
+    return Shop(ids, category.id, product.id, other_product.id, hidden.id)
+
+
+def as_(shop: Shop, who: str | None) -> dict[str, str]:
+    return bearer(None if who is None else shop.ids[who])
