@@ -7,28 +7,16 @@ import httpx
 import pytest
 
 from api import ApiConfig, create_app
-from api.security import issue
 from models import Role
-from tests.conftest import ADMIN_ID
+from tests.api_helpers import ADMIN, CUSTOMER, OTHER_SELLER, SECRET, SELLER
 from tests.factories import make_category, make_product, make_user
 from tests.tg import TOKEN
-
-SECRET = "test-secret-" + "x" * 60
-CUSTOMER, SELLER, OTHER_SELLER, ADMIN = 1, 2, 3, ADMIN_ID
-
-
-def token(user_id: int, role: str = "customer", minutes: int = 30, secret: str = SECRET) -> str:
-    return issue(secret, user_id, role, minutes)
-
-
-def bearer(user_id: int | None) -> dict[str, str]:
-    return {} if user_id is None else {"Authorization": f"Bearer {token(user_id)}"}
 
 
 @pytest.fixture
 def api_config() -> ApiConfig:
     return ApiConfig(
-        jwt_secret=SECRET, bcrypt_rounds=4, bot_token=TOKEN, admin_ids=frozenset({ADMIN_ID})
+        jwt_secret=SECRET, bcrypt_rounds=4, bot_token=TOKEN, admin_ids=frozenset({ADMIN})
     )
 
 
@@ -67,7 +55,3 @@ async def shop(session) -> Shop:
         "admin": admin.id,
     }
     return Shop(ids, category.id, product.id, other_product.id, hidden.id)
-
-
-def as_(shop: Shop, who: str | None) -> dict[str, str]:
-    return bearer(None if who is None else shop.ids[who])

@@ -16,7 +16,7 @@ from api.security import telegram_user
 from models import AppSetting, LoginFailure, Role, User
 from models.base import utcnow
 from services.accounts import AccountService, Hasher, LockedOut
-from tests.api_fixtures import SECRET, bearer, token
+from tests.api_helpers import SECRET, bearer, token
 from tests.factories import make_user
 from tests.tg import TOKEN
 
