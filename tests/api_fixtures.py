@@ -2,12 +2,13 @@
 a shop with a customer, two sellers and an admin, each with a token."""
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 import httpx
 import pytest
 
 from api import ApiConfig, create_app
-from models import Role
+from models import Order, OrderItem, PaymentMethod, Review, Role
 from tests.api_helpers import ADMIN, CUSTOMER, OTHER_SELLER, SECRET, SELLER
 from tests.factories import make_category, make_product, make_user
 from tests.tg import TOKEN
@@ -35,6 +36,8 @@ class Shop:
     product: int  # the seller's
     other_product: int  # the other seller's
     hidden_category: int
+    review: int  # the customer's review of the other seller's product
+    order: int  # the customer's order: a line of the seller's, a line of the shop's own
 
 
 @pytest.fixture
@@ -47,6 +50,33 @@ async def shop(session) -> Shop:
     hidden = await make_category(session, "Secret", is_active=False)
     product = await make_product(session, category, "Green tea", seller=seller)
     other_product = await make_product(session, category, "Black tea", seller=other)
+    review = Review(user_id=customer.id, product_id=other_product.id, grade=4, comment="Good")
+    session.add(review)
+    other_product.rating_sum, other_product.rating_count = 4, 1
+    order = Order(
+        user_id=customer.id,
+        total=Decimal("300.00"),
+        currency="RUB",
+        payment_method=PaymentMethod.cod,
+        contact_name="Ann",
+        phone="+10000000000",
+        address="Main st 1",
+    )
+    session.add(order)
+    await session.flush()
+    session.add_all(
+        [
+            OrderItem(
+                order_id=order.id,
+                product_id=product.id,
+                seller_id=seller.id,
+                name="Green tea",
+                unit_price=Decimal("100.00"),
+                quantity=2,
+            ),
+            OrderItem(order_id=order.id, name="Shop mug", unit_price=Decimal("100.00"), quantity=1),
+        ]
+    )
     await session.commit()
     ids = {
         "customer": customer.id,
@@ -54,4 +84,4 @@ async def shop(session) -> Shop:
         "other": other.id,
         "admin": admin.id,
     }
-    return Shop(ids, category.id, product.id, other_product.id, hidden.id)
+    return Shop(ids, category.id, product.id, other_product.id, hidden.id, review.id, order.id)

@@ -107,9 +107,10 @@ async def update(
     rule; all or nothing. `is_active` hides or shows it."""
     service = ProductService(session, rt.config.max_price)
     product = await service.get_own(user, product_id)
-    fields = body.model_dump(exclude_unset=True, exclude={"is_active"})
-    for name, value in fields.items():
-        if value is None:
+    # Declared order (category first: the rest is checked in the new place).
+    for name in ProductPatch.model_fields:
+        value = getattr(body, name)
+        if name == "is_active" or name not in body.model_fields_set or value is None:
             continue
         key = ProductField.category if name == "category_id" else ProductField(name)
         product = await service.update_field(user, product_id, key, value)
