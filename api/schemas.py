@@ -3,7 +3,7 @@
 its field; the services check again (they are the rule, this is the messenger)."""
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -37,6 +37,8 @@ def _rule(check: Callable[[Any], Any]) -> AfterValidator:
 
 
 Text = Annotated[str, AfterValidator(_plain)]
+# SQLite hands back naive datetimes for what was stored in UTC; RFC 3339 wants an offset.
+Moment = Annotated[datetime, AfterValidator(lambda d: d if d.tzinfo else d.replace(tzinfo=UTC))]
 
 
 class Error(BaseModel):
@@ -196,7 +198,7 @@ class ReviewOut(BaseModel):
     comment: str | None
     is_visible: bool
     seller_reply: str | None
-    created_at: datetime
+    created_at: Moment
 
 
 class ReviewPageOut(BaseModel):
@@ -248,7 +250,7 @@ class OrderOut(BaseModel):
     total: Decimal
     currency: str
     payment_method: PaymentMethod
-    created_at: datetime
+    created_at: Moment
     items: list[OrderItemOut]
 
 
@@ -259,7 +261,7 @@ class OrderSummaryOut(BaseModel):
     status: OrderStatus
     total: Decimal
     currency: str
-    created_at: datetime
+    created_at: Moment
 
 
 class OrderPageOut(BaseModel):
