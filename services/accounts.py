@@ -61,15 +61,23 @@ def clean_login(text: str) -> str:
     return login
 
 
+def _encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:  # a lone surrogate: not text anyone typed
+        return False
+    return "\x00" not in text
+
+
 def check_password(password: str) -> str:
+    if not _encodable(password):
+        raise InvalidInput(N_("The password can't contain a NUL character."))
     if len(password) < PASSWORD_MIN:
         raise InvalidInput(N_("The password must be at least 8 characters long."))
     if len(password.encode()) > PASSWORD_MAX_BYTES:
         raise InvalidInput(
             N_("The password can be at most 72 bytes long (fewer letters in Cyrillic).")
         )
-    if "\x00" in password:
-        raise InvalidInput(N_("The password can't contain a NUL character."))
     return password
 
 
@@ -153,7 +161,11 @@ class AccountService:
         the login in 15 minutes (checked first, so a locked login costs no bcrypt);
         `BadCredentials` otherwise. A success clears the login's failures."""
         now = now or utcnow()
+        # Any text is counted against (a NUL or a lone surrogate can't be stored).
         key = login.strip().lower()[:LOGIN_MAX]
+        if not _encodable(key):
+            key = key.encode("utf-8", "backslashreplace").decode().replace("\x00", "\\0")
+            key = key[:LOGIN_MAX]
         since = now - LOCKOUT_WINDOW
         recent = list(
             await self.session.scalars(
@@ -167,7 +179,7 @@ class AccountService:
             oldest = _aware(recent[-1])
             raise LockedOut(max(1, int((oldest + LOCKOUT_WINDOW - now).total_seconds()) + 1))
         user = await self.by_login(key)
-        ok = len(password.encode()) <= PASSWORD_MAX_BYTES and "\x00" not in password
+        ok = _encodable(password) and len(password.encode()) <= PASSWORD_MAX_BYTES
         ok = await self.hasher.verify(password, user.password_hash if user and ok else None) and ok
         if not ok or user is None:
             self.session.add(LoginFailure(login=key, at=now))

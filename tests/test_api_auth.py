@@ -266,3 +266,18 @@ async def test_docs_and_openapi(client):
     tags = {t for path in spec["paths"].values() for op in path.values() for t in op["tags"]}
     assert tags == {"auth", "category", "products", "reviews", "permission", "orders"}
     assert (await client.get("/docs")).status_code == 200
+
+
+async def test_odd_text_in_the_login_form_is_a_plain_refusal(client):
+    """A NUL or a lone surrogate can't be stored or hashed: still just a wrong login."""
+    for username, password in [
+        ("a\x00b", "password1"),
+        ("ann", "pass\x00word"),
+        ("\ud800x", "\ud800" * 9),
+    ]:
+        r = await client.post(
+            "/auth/token",
+            content=f"username={username}&password={password}".encode("utf-8", "surrogatepass"),
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+        assert r.status_code in (401, 422), r.text
