@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Category, Product
 from services.catalog import _matches, search_terms
-from services.catalog_reads import MAX_ID, keyset, listed, shown_category_ids
+from services.catalog_reads import MAX_ID, _path_shown, keyset, listed, shown_category_ids
 
 MAX_LIMIT = 100
 
@@ -64,10 +64,13 @@ _SUMMARY = (
 def _category_page(limit: int) -> Select:
     """One keyset page of a shown category's listed products (the benchmark's subject)."""
     category_id = bindparam("category_id", type_=Integer)
+    # The bot's category-screen check: a walk up from this one category (a few primary
+    # key steps, once per statement), not over the whole tree.
+    anchor = select(Category.id, Category.parent_id, Category.is_active).where(
+        Category.id == category_id
+    )
     base = select(*_SUMMARY).where(
-        Product.category_id == category_id,
-        listed(),
-        category_id.in_(shown_category_ids()),
+        Product.category_id == category_id, listed(), _path_shown(anchor)
     )
     return keyset(base, limit)[0]
 

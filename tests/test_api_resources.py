@@ -74,8 +74,19 @@ async def test_products_keyset_pages_with_next(client, session, shop):
             break
         after = body["next"]
     assert seen == ["Green tea", "Black tea"] + [f"Extra {i}" for i in range(5)]
-    r = await client.get(f"/products?category={shop.hidden_category}")
+    # Under a hidden category nothing is listed, however deep.
+    under = await make_category(
+        session, "Under", parent=await session.get(Category, shop.hidden_category)
+    )
+    await make_product(session, under, "Unseen")
+    await session.commit()
+    r = await client.get(f"/products?category={under.id}")
     assert r.json() == {"items": [], "next": None}
+    assert "Unseen" not in (await client.get("/products?q=unseen")).text
+    under.parent_id = None
+    await session.commit()
+    r = await client.get(f"/products?category={under.id}")
+    assert [p["name"] for p in r.json()["items"]] == ["Unseen"]
     r = await client.get("/products?q=GREEN")
     assert [p["name"] for p in r.json()["items"]] == ["Green tea"]
     assert (await client.get("/products?limit=0")).status_code == 422
