@@ -77,7 +77,9 @@ async def telegram(body: TelegramIn, session: Session, rt: Rt) -> TokenOut:
     if found is None:
         profile = Profile(tg.id, tg.username, tg.first_name, tg.last_name, tg.language_code)
         language = "ru" if (tg.language_code or "").startswith("ru") else "en"
-        found = await users.sync(profile, language=language, admin_ids=rt.config.admin_ids)
+        found = await users.sync(
+            profile, language=language, admin_ids=rt.config.admin_ids, found=None
+        )
         await commit(session)
     return await _token(rt, found)
 
