@@ -5,6 +5,8 @@ names the field and never echoes the input (it may be a password).
 """
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -42,13 +44,21 @@ STATUS: list[tuple[type[DomainError], int]] = [
 
 
 def create_app(pool: async_sessionmaker[AsyncSession], config: ApiConfig) -> FastAPI:
+    runtime = Runtime(pool, config)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await runtime.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Storefront API",
         version="1.0",
         description="The shop's catalog, reviews, roles and orders: the bot's rules over HTTP.",
         openapi_tags=TAGS,
     )
-    app.state.runtime = Runtime(pool, config)
+    app.state.runtime = runtime
     for module in (auth, categories, products, reviews, permission, orders):
         app.include_router(module.router)
     app.add_exception_handler(DomainError, _domain_error)

@@ -14,6 +14,7 @@ class ApiConfig:
     admin_ids: frozenset[int] = field(default_factory=frozenset)
     max_price: Decimal = Decimal("10000000")
     init_data_max_age: int = 24 * 60 * 60  # seconds
+    redis_url: str | None = None  # set: failed logins are counted in Redis
 
     @classmethod
     def from_settings(cls, settings: object) -> "ApiConfig":
@@ -30,4 +31,5 @@ class ApiConfig:
             bot_token=secret(settings.bot_token),  # type: ignore[attr-defined]
             admin_ids=settings.admin_ids,  # type: ignore[attr-defined]
             max_price=settings.max_price,  # type: ignore[attr-defined]
+            redis_url=settings.redis_url,  # type: ignore[attr-defined]
         )

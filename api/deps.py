@@ -18,6 +18,7 @@ from api.config import ApiConfig
 from api.security import BadToken, user_id_of
 from models import Role, User
 from services.accounts import AccountService, Hasher, app_secret
+from services.login_failures import DbFailures, FailureLog, RedisFailures
 
 log = logging.getLogger("api")
 
@@ -34,6 +35,19 @@ class Runtime:
         self.hasher = Hasher.bcrypt(config.bcrypt_rounds)
         self._secret = config.jwt_secret
         self._lock = asyncio.Lock()
+        self.redis = None
+        if config.redis_url:
+            from redis.asyncio import Redis
+
+            self.redis = Redis.from_url(config.redis_url)
+
+    async def close(self) -> None:
+        if self.redis is not None:
+            await self.redis.aclose()
+
+    def failures(self, session: AsyncSession) -> FailureLog:
+        """Where failed logins are counted: Redis when configured, else the database."""
+        return RedisFailures(self.redis) if self.redis is not None else DbFailures(session)
 
     async def secret(self) -> str:
         if self._secret is None:
@@ -113,7 +127,7 @@ async def admin_user(user: Annotated[User, Depends(current_user)]) -> User:
 
 
 def accounts(rt: Rt, session: Session) -> AccountService:
-    return AccountService(session, rt.hasher)
+    return AccountService(session, rt.hasher, rt.failures(session))
 
 
 Caller = Annotated[User, Depends(current_user)]

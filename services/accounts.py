@@ -10,16 +10,17 @@ import asyncio
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from passlib.context import CryptContext
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.sql import insert_new
 from models import AppSetting, LoginFailure, Role, User
 from models.base import utcnow
 from services.errors import DomainError, InvalidInput, NotAllowed
+from services.login_failures import DbFailures, FailureLog
 from services.texts import N_
 
 LOGIN_MIN, LOGIN_MAX = 3, 64
@@ -112,9 +113,12 @@ class Hasher:
 
 
 class AccountService:
-    def __init__(self, session: AsyncSession, hasher: Hasher) -> None:
+    def __init__(
+        self, session: AsyncSession, hasher: Hasher, failures: FailureLog | None = None
+    ) -> None:
         self.session = session
         self.hasher = hasher
+        self.failures_log = failures or DbFailures(session)
 
     async def by_login(self, login: str) -> User | None:
         try:
@@ -166,29 +170,17 @@ class AccountService:
         if not _encodable(key):
             key = key.encode("utf-8", "backslashreplace").decode().replace("\x00", "\\0")
             key = key[:LOGIN_MAX]
-        since = now - LOCKOUT_WINDOW
-        recent = list(
-            await self.session.scalars(
-                select(LoginFailure.at)
-                .where(LoginFailure.login == key, LoginFailure.at > since)
-                .order_by(LoginFailure.at.desc())
-                .limit(MAX_FAILURES)
-            )
-        )
+        recent = await self.failures_log.recent(key, now - LOCKOUT_WINDOW, MAX_FAILURES)
         if len(recent) >= MAX_FAILURES:
-            oldest = _aware(recent[-1])
-            raise LockedOut(max(1, int((oldest + LOCKOUT_WINDOW - now).total_seconds()) + 1))
+            retry = (recent[-1] + LOCKOUT_WINDOW - now).total_seconds()
+            raise LockedOut(max(1, int(retry) + 1))
         user = await self.by_login(key)
         ok = _encodable(password) and len(password.encode()) <= PASSWORD_MAX_BYTES
         ok = await self.hasher.verify(password, user.password_hash if user and ok else None) and ok
         if not ok or user is None:
-            self.session.add(LoginFailure(login=key, at=now))
-            await self.session.execute(
-                delete(LoginFailure).where(LoginFailure.at <= now - 2 * LOCKOUT_WINDOW)
-            )
-            await self.session.flush()
+            await self.failures_log.add(key, now, LOCKOUT_WINDOW)
             raise BadCredentials()
-        await self.session.execute(delete(LoginFailure).where(LoginFailure.login == key))
+        await self.failures_log.clear(key)
         return user
 
     async def failures(self, login: str) -> int:
@@ -215,8 +207,3 @@ async def app_secret(session: AsyncSession, key: str = JWT_SECRET_KEY) -> tuple[
     value = await session.scalar(select(AppSetting.value).where(AppSetting.key == key))
     assert value is not None
     return value, value == fresh
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes for what was stored in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

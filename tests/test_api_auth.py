@@ -281,3 +281,40 @@ async def test_odd_text_in_the_login_form_is_a_plain_refusal(client):
             headers={"content-type": "application/x-www-form-urlencoded"},
         )
         assert r.status_code in (401, 422), r.text
+
+
+async def test_with_redis_the_lockout_is_kept_there(pool, session):
+    """REDIS_URL set: two processes share the count in Redis; no table grows."""
+    import uuid
+
+    from redis.asyncio import Redis
+
+    from tests.conftest import REDIS_URL
+
+    probe = Redis.from_url(REDIS_URL)
+    try:
+        await probe.ping()
+    except Exception as exc:
+        await probe.aclose()
+        pytest.skip(f"no Redis server at {REDIS_URL}: {exc}")
+    login_name = f"ann{uuid.uuid4().hex[:8]}"
+    config = ApiConfig(jwt_secret=SECRET, bcrypt_rounds=4, redis_url=REDIS_URL)
+    apps = [create_app(pool, config) for _ in range(2)]
+    try:
+        async with (
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=apps[0]), base_url="http://a") as a,
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=apps[1]), base_url="http://b") as b,
+        ):
+            await register(a, login_name)
+            for i in range(5):
+                assert (await login(a if i % 2 else b, login_name, "wrong pass")).status_code == 401
+            r = await login(a, login_name)
+            assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+            assert list(await session.scalars(select(LoginFailure))) == []
+            assert await probe.zcard(f"api:login_failures:{login_name}") == 5
+            assert 0 < await probe.ttl(f"api:login_failures:{login_name}") <= 16 * 60
+    finally:
+        await probe.delete(f"api:login_failures:{login_name}")
+        await probe.aclose()
+        for app in apps:
+            await app.state.runtime.close()
