@@ -1,4 +1,4 @@
-"""python -m bot [run|migrate|demo|admin|backup|playground]"""
+"""python -m bot [run|migrate|demo|admin|backup|playground|api]"""
 
 import argparse
 import asyncio
@@ -66,6 +66,30 @@ async def admin(settings: Settings, action: str, who: str | None) -> None:
         await engine.dispose()
 
 
+async def serve_api(settings: Settings) -> None:
+    """The web API on API_HOST:API_PORT, on the bot's database (migrated first)."""
+    import uvicorn
+
+    from api import ApiConfig, create_app
+    from db.engine import create_session_pool, describe_url
+
+    engine = await prepare_database(settings)
+    app = create_app(create_session_pool(engine), ApiConfig.from_settings(settings))
+    config = uvicorn.Config(
+        app, host=settings.api_host, port=settings.api_port, log_level=settings.log_level.lower()
+    )
+    log.info(
+        "Web API on http://%s:%s (docs at /docs); database: %s",
+        settings.api_host,
+        settings.api_port,
+        describe_url(settings.database_url),
+    )
+    try:
+        await uvicorn.Server(config).serve()
+    finally:
+        await engine.dispose()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Telegram storefront bot")
     commands = parser.add_subparsers(dest="command", metavar="command")
@@ -86,6 +110,7 @@ def _parser() -> argparse.ArgumentParser:
     playground.add_argument(
         "--db", default="playground.db", help="a SQLite file (or a database URL) of its own"
     )
+    commands.add_parser("api", help="serve the web API (API_HOST, API_PORT; docs at /docs)")
     return parser
 
 
@@ -116,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
             from playground.run import serve
 
             asyncio.run(serve(args.port, args.db))
+        elif args.command == "api":
+            asyncio.run(serve_api(settings))
         else:
             asyncio.run(run(settings))
     except ConfigError as exc:

@@ -19,7 +19,8 @@ def describe(user: User) -> str:
     name = user.full_name if user.first_name or user.last_name else ""
     new = "" if user.first_name or user.username else " (has not written to the bot yet)"
     banned = " (banned)" if user.is_banned else ""
-    return f"{user.telegram_id}{username} {name}".rstrip() + new + banned
+    ident = user.telegram_id if user.telegram_id is not None else f"login:{user.login}"
+    return f"{ident}{username} {name}".rstrip() + new + banned
 
 
 async def apply_admin_ids(

@@ -17,6 +17,7 @@ COMMANDS = (
     ("language", N_("Change the language")),
     ("help", N_("What the bot can do")),
     ("cancel", N_("Leave the current dialog")),
+    ("login", N_("A password for the shop's website")),
 )
 
 

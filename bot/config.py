@@ -53,6 +53,14 @@ class Settings(BaseSettings):
     # returns (README, "Orders and payments"). 0: held until someone acts.
     reservation_minutes: int = Field(default=30, ge=0, le=7 * 24 * 60)
     cod_confirm_hours: int = Field(default=48, ge=0, le=365 * 24)
+    # The web API (`python -m bot api`, see README "Web API").
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    # Unset: one is generated and kept in the database, so every process agrees.
+    jwt_secret: SecretStr | None = None
+    jwt_ttl_minutes: int = Field(default=30, ge=1, le=60 * 24 * 30)
+    # bcrypt's cost (2^n rounds); tests use 4.
+    bcrypt_rounds: int = Field(default=12, ge=4, le=31)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

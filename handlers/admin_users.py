@@ -116,7 +116,8 @@ async def on_user_role(
     change = await ctx.admin.set_role(ctx.user, callback_data.id, role)
     callback_answer.text = role_changed_text(change.user, change)
     await show(query, await _card(ctx, change.user.id))
-    if change.changed:
+    # A user with only an API login has no chat to be told in.
+    if change.changed and change.user.telegram_id is not None:
         await notify_new_role(bot, ctx.session, i18n, ctx.user, change.user)
 
 
@@ -146,7 +147,8 @@ async def cmd_promote(
     await state.clear()
     card = await _card(ctx, change.user.id)
     await show(message, promoted_screen(change, card))
-    if change.changed:
+    # A user with only an API login has no chat to be told in.
+    if change.changed and change.user.telegram_id is not None:
         await notify_new_role(bot, ctx.session, i18n, ctx.user, change.user)
 
 

@@ -1,5 +1,6 @@
 """Every model is imported here so Alembic and `create_all` see the whole schema."""
 
+from models.account import AppSetting, LoginFailure
 from models.audit import AuditEntry
 from models.base import Base
 from models.broadcast import (
@@ -19,6 +20,7 @@ from models.search_index import products_fts  # also registers the index's table
 from models.user import Role, User
 
 __all__ = [
+    "AppSetting",
     "Audience",
     "AuditEntry",
     "Base",
@@ -28,6 +30,7 @@ __all__ = [
     "CartItem",
     "Category",
     "FsmRecord",
+    "LoginFailure",
     "Order",
     "OrderItem",
     "OrderStatus",

@@ -16,7 +16,10 @@ class User(TimestampMixin, Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    # A user has a Telegram id (the bot's users), an API login, or both. Without a
+    # Telegram id the bot can't write to them: such rows are kept `is_active` False, so
+    # broadcasts and notifications (which skip inactive users) pass them by.
+    telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     username: Mapped[str | None] = mapped_column(String(64), index=True)
     first_name: Mapped[str] = mapped_column(String(128), default="")
     last_name: Mapped[str | None] = mapped_column(String(128))
@@ -35,10 +38,18 @@ class User(TimestampMixin, Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     # The /start payload of the very first visit (deep links, referrals).
     start_payload: Mapped[str | None] = mapped_column(String(64))
+    # The web API's password login (`api/`, `/login` in the bot); stored lower-case.
+    login: Mapped[str | None] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(254))
 
     @property
     def full_name(self) -> str:
-        return " ".join(p for p in (self.first_name, self.last_name) if p) or str(self.telegram_id)
+        return (
+            " ".join(p for p in (self.first_name, self.last_name) if p)
+            or self.login
+            or str(self.telegram_id)
+        )
 
     @property
     def is_admin(self) -> bool:

@@ -53,7 +53,10 @@ def card_screen(card: UserCard, actor: User) -> Screen:
     u = card.user
     lines = [f"<b>👤 {quote(u.full_name, 100)}</b>"]
     handle = f"@{quote(u.username)} · " if u.username else ""
-    lines.append(f"{handle}id <code>{u.telegram_id}</code>")
+    if u.telegram_id is not None:
+        lines.append(f"{handle}id <code>{u.telegram_id}</code>")
+    if u.login:
+        lines.append(f"login <code>{quote(u.login)}</code>")
     lines.append(_("Role: {role}").format(role=role_label(u.role)))
     lines.append(_("Registered: {date}").format(date=u.created_at.strftime("%Y-%m-%d")))
     lines.append(_("Status: banned") if u.is_banned else _("Status: active"))

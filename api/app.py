@@ -1,0 +1,98 @@
+"""The FastAPI application: routers, and every refusal as JSON with its status.
+
+Domain errors from the services map to statuses here, one table; request validation
+names the field and never echoes the input (it may be a password).
+"""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.config import ApiConfig
+from api.deps import Runtime
+from api.routers import auth, categories, orders, permission, products, reviews
+from services.accounts import BadCredentials, LockedOut, LoginTaken
+from services.errors import DomainError, InvalidInput, NotAllowed, NotFound, NotSaved
+
+log = logging.getLogger("api")
+
+TAGS = [
+    {"name": "auth", "description": "Register, log in (password or Telegram), who am I."},
+    {"name": "category", "description": "The category tree; admins manage it."},
+    {"name": "products", "description": "The catalog; sellers manage their products."},
+    {"name": "reviews", "description": "One review per customer and product."},
+    {"name": "permission", "description": "Admins set roles."},
+    {"name": "orders", "description": "Orders placed in the bot."},
+]
+
+# Most specific first: the first class the error is an instance of wins.
+STATUS: list[tuple[type[DomainError], int]] = [
+    (LockedOut, 429),
+    (BadCredentials, 401),
+    (LoginTaken, 409),
+    (NotFound, 404),
+    (NotAllowed, 403),
+    (InvalidInput, 422),
+    (NotSaved, 409),
+    (DomainError, 409),
+]
+
+
+def create_app(pool: async_sessionmaker[AsyncSession], config: ApiConfig) -> FastAPI:
+    runtime = Runtime(pool, config)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await runtime.close()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="Storefront API",
+        version="1.0",
+        description="The shop's catalog, reviews, roles and orders: the bot's rules over HTTP.",
+        openapi_tags=TAGS,
+    )
+    app.state.runtime = runtime
+    for module in (auth, categories, products, reviews, permission, orders):
+        app.include_router(module.router)
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    return app
+
+
+async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    code = next(code for cls, code in STATUS if isinstance(exc, cls))
+    headers = {}
+    if isinstance(exc, LockedOut):
+        headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, BadCredentials):
+        headers["WWW-Authenticate"] = "Bearer"
+    if code == 422:  # the shape of a validation error, the field unknown to the service
+        body = {"detail": [{"loc": ["body"], "msg": str(exc), "type": "invalid_input"}]}
+        return JSONResponse(body, code, headers)
+    return JSONResponse({"detail": str(exc)}, code, headers)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = []
+    for error in exc.errors():
+        loc = [str(p) for p in error.get("loc", ())]
+        field = ".".join(p for p in loc if p not in ("body", "query", "path", "header"))
+        msg = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        errors.append(
+            {
+                "loc": loc,
+                "field": field or (loc[0] if loc else "request"),
+                "msg": f"{field}: {msg}" if field else msg,
+                "type": str(error.get("type", "value_error")),
+            }
+        )
+    return JSONResponse({"detail": errors}, 422)

@@ -1,0 +1,35 @@
+"""What the API needs of the settings; `bot/__main__.py` builds it from `Settings` (the
+API floor doesn't import the bot's shell)."""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class ApiConfig:
+    jwt_secret: str | None = None  # None: generated once and kept in the database
+    jwt_ttl_minutes: int = 30
+    bcrypt_rounds: int = 12
+    bot_token: str | None = None  # checks Mini App initData; None: POST /auth/telegram is off
+    admin_ids: frozenset[int] = field(default_factory=frozenset)
+    max_price: Decimal = Decimal("10000000")
+    init_data_max_age: int = 24 * 60 * 60  # seconds
+    redis_url: str | None = None  # set: failed logins are counted in Redis
+
+    @classmethod
+    def from_settings(cls, settings: object) -> "ApiConfig":
+        """From a `bot.config.Settings` (duck-typed: this floor doesn't import it)."""
+
+        def secret(value: object) -> str | None:
+            text = value.get_secret_value().strip() if value is not None else ""  # type: ignore[attr-defined]
+            return text or None
+
+        return cls(
+            jwt_secret=secret(settings.jwt_secret),  # type: ignore[attr-defined]
+            jwt_ttl_minutes=settings.jwt_ttl_minutes,  # type: ignore[attr-defined]
+            bcrypt_rounds=settings.bcrypt_rounds,  # type: ignore[attr-defined]
+            bot_token=secret(settings.bot_token),  # type: ignore[attr-defined]
+            admin_ids=settings.admin_ids,  # type: ignore[attr-defined]
+            max_price=settings.max_price,  # type: ignore[attr-defined]
+            redis_url=settings.redis_url,  # type: ignore[attr-defined]
+        )

@@ -1,0 +1,136 @@
+"""Per-request plumbing: the database session, the JWT secret, the calling user.
+
+The caller's role and ban are read from the database on every request: a role changed
+or a ban set in the bot takes effect on the API's next request, whatever the token says.
+"""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.config import ApiConfig
+from api.security import BadToken, user_id_of
+from models import Role, User
+from services.accounts import AccountService, Hasher, app_secret
+from services.login_failures import DbFailures, FailureLog, RedisFailures
+
+log = logging.getLogger("api")
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
+
+
+class Runtime:
+    """What the app holds between requests: the session pool, the config, the hasher,
+    and the JWT secret once known."""
+
+    def __init__(self, pool: async_sessionmaker[AsyncSession], config: ApiConfig) -> None:
+        self.pool = pool
+        self.config = config
+        self.hasher = Hasher.bcrypt(config.bcrypt_rounds)
+        self._secret = config.jwt_secret
+        self._lock = asyncio.Lock()
+        self.redis = None
+        if config.redis_url:
+            from redis.asyncio import Redis
+
+            self.redis = Redis.from_url(config.redis_url)
+
+    async def close(self) -> None:
+        if self.redis is not None:
+            await self.redis.aclose()
+
+    def failures(self, session: AsyncSession) -> FailureLog:
+        """Where failed logins are counted: Redis when configured, else the database."""
+        return RedisFailures(self.redis) if self.redis is not None else DbFailures(session)
+
+    async def secret(self) -> str:
+        if self._secret is None:
+            async with self._lock:
+                if self._secret is None:
+                    async with self.pool() as session, session.begin():
+                        secret, generated = await app_secret(session)
+                    if generated:
+                        log.info("JWT_SECRET is not set: generated one, kept in the database")
+                    self._secret = secret
+        return self._secret
+
+
+def runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+async def session(rt: Annotated[Runtime, Depends(runtime)]) -> AsyncIterator[AsyncSession]:
+    async with rt.pool() as s:
+        yield s
+
+
+Session = Annotated[AsyncSession, Depends(session)]
+Rt = Annotated[Runtime, Depends(runtime)]
+
+
+async def commit(session: AsyncSession) -> None:
+    """Commits the request's writes; a constraint that says no (a race another request
+    won) is a 409, not a 500."""
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, "That conflicts with a change made at the same time."
+        ) from None
+    except DBAPIError:
+        await session.rollback()
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, "That could not be saved; try again."
+        ) from None
+
+
+def unauthorized(detail: str = "Not authenticated") -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+async def optional_user(
+    rt: Rt, session: Session, token: Annotated[str | None, Depends(oauth2)]
+) -> User | None:
+    if token is None:
+        return None
+    try:
+        user_id = user_id_of(await rt.secret(), token)
+    except BadToken:
+        raise unauthorized("The token is invalid or expired") from None
+    user = await session.get(User, user_id)
+    if user is None:
+        raise unauthorized("The token's user no longer exists")
+    if user.is_banned:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "This account is banned.")
+    return user
+
+
+async def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+    if user is None:
+        raise unauthorized()
+    return user
+
+
+async def admin_user(user: Annotated[User, Depends(current_user)]) -> User:
+    if user.role is not Role.admin:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "Admins only.")
+    return user
+
+
+def accounts(rt: Rt, session: Session) -> AccountService:
+    return AccountService(session, rt.hasher, rt.failures(session))
+
+
+Caller = Annotated[User, Depends(current_user)]
+MaybeCaller = Annotated[User | None, Depends(optional_user)]
+Admin = Annotated[User, Depends(admin_user)]
+Accounts = Annotated[AccountService, Depends(accounts)]

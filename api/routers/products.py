@@ -1,0 +1,136 @@
+"""The catalog: keyset-paged lists, a product by id or slug; sellers and admins manage
+products through `ProductService`, the seller dialog's service (same validation, same
+ownership rule, same audit)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Query, Response
+from pydantic import TypeAdapter
+
+from api.deps import Caller, MaybeCaller, Rt, Session, commit
+from api.routers import ERRORS
+from api.schemas import ProductIn, ProductOut, ProductPageOut, ProductPatch, Text
+from models import Product, Role, User
+from services.catalog import MAX_QUERY_LENGTH, CatalogService
+from services.catalog_reads import MAX_ID
+from services.errors import NotAllowed, NotFound
+from services.listing import MAX_LIMIT, ListingService, ProductPage
+from services.products import ProductField, ProductService
+
+router = APIRouter(prefix="/products", tags=["products"], responses=ERRORS)
+_PAGE = TypeAdapter(ProductPage)
+ProductId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+def _out(product: Product) -> ProductOut:
+    return ProductOut(
+        id=product.id,
+        name=product.name,
+        slug=product.slug,
+        description=product.description,
+        price=product.price,
+        stock=product.stock,
+        category_id=product.category_id,
+        seller_id=product.seller_id,
+        is_active=product.is_active,
+        rating=product.rating,
+        rating_count=product.rating_count,
+        image_url=product.image_url,
+    )
+
+
+async def _readable(session, user: User | None, product_id: int) -> Product:
+    """What customers see (the bot's rule); the product's seller and admins also see it
+    hidden. Deleted is gone for everyone."""
+    product = await CatalogService(session).visible_product(product_id)
+    if product is not None:
+        return product
+    if user is not None and user.role in (Role.seller, Role.admin):
+        try:
+            return await ProductService(session).get_own(user, product_id)
+        except (NotFound, NotAllowed):
+            pass
+    raise HTTPException(404, "This product is no longer available.")
+
+
+@router.get("", response_model=ProductPageOut)
+async def listing(
+    session: Session,
+    category: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    q: Annotated[Text | None, Query(max_length=MAX_QUERY_LENGTH)] = None,
+    after: Annotated[int, Query(ge=0, le=MAX_ID, description="the `next` of the page before")] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
+) -> Response:
+    """Products customers can see, by id: of a category (directly in it), matching the
+    words of `q`, or both. Page on with `after=<next>`."""
+    page = await ListingService(session).products(
+        category_id=category, query=q, after=after, limit=limit
+    )
+    # The busiest endpoint: serialised once, straight from the rows (FastAPI would copy
+    # the dataclasses, validate them and serialise them again).
+    body = _PAGE.dump_json(page)
+    return Response(body, media_type="application/json")
+
+
+@router.get("/by-slug/{slug}", response_model=ProductOut)
+async def by_slug(
+    slug: Annotated[Text, Path(max_length=280)], session: Session, user: MaybeCaller
+) -> ProductOut:
+    product_id = await ListingService(session).id_by_slug(slug)
+    if product_id is None:
+        raise HTTPException(404, "This product is no longer available.")
+    return _out(await _readable(session, user, product_id))
+
+
+@router.get("/{product_id}", response_model=ProductOut)
+async def by_id(product_id: ProductId, session: Session, user: MaybeCaller) -> ProductOut:
+    return _out(await _readable(session, user, product_id))
+
+
+@router.post("", status_code=201, response_model=ProductOut)
+async def create(body: ProductIn, user: Caller, session: Session, rt: Rt) -> ProductOut:
+    """Sellers and admins: a product in a shown category, on sale at once."""
+    service = ProductService(session, rt.config.max_price)
+    product = await service.create(
+        user,
+        category_id=body.category_id,
+        name=body.name,
+        description=body.description,
+        price=str(body.price),
+        stock=body.stock,
+        photo_file_id=None,
+    )
+    out = _out(product)
+    await commit(session)
+    return out
+
+
+@router.patch("/{product_id}", response_model=ProductOut)
+async def update(
+    product_id: ProductId, body: ProductPatch, user: Caller, session: Session, rt: Rt
+) -> ProductOut:
+    """The product's seller or an admin: the given fields, each by the seller dialog's
+    rule; all or nothing. `is_active` hides or shows it."""
+    service = ProductService(session, rt.config.max_price)
+    product = await service.get_own(user, product_id)
+    # Declared order (category first: the rest is checked in the new place).
+    for name in ProductPatch.model_fields:
+        value = getattr(body, name)
+        if name == "is_active" or name not in body.model_fields_set or value is None:
+            continue
+        key = ProductField.category if name == "category_id" else ProductField(name)
+        product = await service.update_field(user, product_id, key, value)
+    if body.is_active is not None:
+        product = await service.set_visible(user, product_id, body.is_active)
+    out = _out(product)
+    await commit(session)
+    return out
+
+
+@router.delete("/{product_id}", status_code=204, response_class=Response)
+async def delete(product_id: ProductId, user: Caller, session: Session) -> Response:
+    """The product's seller or an admin: off the catalog for good (orders and reviews
+    keep pointing at it)."""
+    await ProductService(session).delete(user, product_id)
+    await commit(session)
+    return Response(status_code=204)

@@ -1,0 +1,91 @@
+"""Reviews through `ReviewService`, the bot's: one per customer and product, not on
+one's own product, the product's rating kept in step in the same transaction."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Query, Response
+
+from api.deps import Caller, Session, commit
+from api.routers import ERRORS
+from api.schemas import ReviewIn, ReviewOut, ReviewPageOut, ReviewPatch
+from models import Review, Role
+from services.catalog_reads import MAX_ID
+from services.reviews import ReviewItem, ReviewService
+
+router = APIRouter(tags=["reviews"], responses=ERRORS)
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+PAGE_SIZE = 20
+
+
+def _out(review: Review, author: str) -> ReviewOut:
+    return ReviewOut(
+        id=review.id,
+        product_id=review.product_id,
+        user_id=review.user_id,
+        author=author,
+        grade=review.grade,
+        comment=review.comment,
+        is_visible=review.is_visible,
+        seller_reply=review.seller_reply,
+        created_at=review.created_at,
+    )
+
+
+def _item(item: ReviewItem) -> ReviewOut:
+    return _out(item.review, item.author)
+
+
+@router.get("/products/{product_id}/reviews", response_model=ReviewPageOut)
+async def page(
+    product_id: Id, session: Session, page: Annotated[int, Query(ge=1, le=10_000)] = 1
+) -> ReviewPageOut:
+    """A visible product's visible reviews, newest first."""
+    _product, found = await ReviewService(session).page(product_id, page, PAGE_SIZE)
+    return ReviewPageOut(
+        items=[_item(i) for i in found.items], page=found.page, pages=found.pages, total=found.total
+    )
+
+
+@router.post("/products/{product_id}/reviews", status_code=201, response_model=ReviewOut)
+async def create(product_id: Id, body: ReviewIn, user: Caller, session: Session) -> ReviewOut:
+    """The caller's review: one per product (409 if they have one: PATCH it), not on
+    their own product."""
+    service = ReviewService(session)
+    await service.begin(user, product_id)  # the product is there and not the caller's own
+    if await service.own(user.id, product_id) is not None:
+        raise HTTPException(409, "You have already reviewed this product: edit your review.")
+    review, _new = await service.submit(user, product_id, body.grade, body.comment)
+    out = _out(review, user.full_name)
+    await commit(session)
+    return out
+
+
+@router.patch("/reviews/{review_id}", response_model=ReviewOut)
+async def update(review_id: Id, body: ReviewPatch, user: Caller, session: Session) -> ReviewOut:
+    """The author changes the grade or comment; an admin hides or shows it
+    (`is_visible`). The rating follows either."""
+    service = ReviewService(session)
+    review = await service.get(review_id)
+    edits = body.grade is not None or "comment" in body.model_fields_set
+    if edits:
+        if review.user_id != user.id:
+            raise HTTPException(403, "Only its author can edit a review.")
+        comment = body.comment if "comment" in body.model_fields_set else review.comment
+        review, _new = await service.submit(
+            user, review.product_id, body.grade or review.grade, comment
+        )
+    if body.is_visible is not None:
+        if user.role is not Role.admin:
+            raise HTTPException(403, "Only admins can hide or show reviews.")
+        review = await service.set_visible(user, review_id, body.is_visible)
+    out = _item(await service.item(review_id))
+    await commit(session)
+    return out
+
+
+@router.delete("/reviews/{review_id}", status_code=204, response_class=Response)
+async def delete(review_id: Id, user: Caller, session: Session) -> Response:
+    """Admins delete a review; the rating follows."""
+    await ReviewService(session).delete(user, review_id)
+    await commit(session)
+    return Response(status_code=204)

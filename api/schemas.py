@@ -1,0 +1,270 @@
+"""Request and response bodies. Input is checked here with the services' own rules
+(`services.validation`, `services.accounts`, `services.reviews`), so every refusal names
+its field; the services check again (they are the rule, this is the messenger)."""
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from models import OrderStatus, PaymentMethod, Role
+from services import accounts, validation
+from services.errors import InvalidInput
+from services.reviews import COMMENT_MAX, check_grade, clean_comment
+
+
+def _plain(text: str) -> str:
+    """No NUL (PostgreSQL refuses it in text) and no lone surrogates (not UTF-8)."""
+    if "\x00" in text:
+        raise ValueError("must not contain a NUL character")
+    if any("\ud800" <= c <= "\udfff" for c in text):
+        raise ValueError("must be valid Unicode")
+    return text
+
+
+def _rule(check: Callable[[Any], Any]) -> AfterValidator:
+    """A service's check as a pydantic validator: its message, on the field."""
+
+    def run(value: Any) -> Any:
+        try:
+            return check(value)
+        except InvalidInput as exc:
+            raise ValueError(str(exc)) from None
+
+    return AfterValidator(run)
+
+
+Text = Annotated[str, AfterValidator(_plain)]
+# SQLite hands back naive datetimes for what was stored in UTC; RFC 3339 wants an offset.
+Moment = Annotated[datetime, AfterValidator(lambda d: d if d.tzinfo else d.replace(tzinfo=UTC))]
+
+
+class Error(BaseModel):
+    detail: str
+
+
+# -- auth --------------------------------------------------------------------------------
+
+
+class RegisterIn(BaseModel):
+    login: Annotated[Text, Field(max_length=64), _rule(accounts.clean_login)]
+    password: Annotated[Text, Field(max_length=1000), _rule(accounts.check_password)]
+    email: (
+        Annotated[Text, Field(max_length=accounts.EMAIL_MAX), _rule(accounts.clean_email)] | None
+    ) = None
+
+
+class TelegramIn(BaseModel):
+    init_data: Annotated[Text, Field(min_length=1, max_length=10_000)]
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    login: str | None
+    telegram_id: int | None
+    username: str | None
+    email: str | None
+    role: Role
+    is_banned: bool
+
+
+# -- categories --------------------------------------------------------------------------
+
+
+class CategoryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    slug: str
+    parent_id: int | None
+    is_active: bool
+    product_count: int
+    children: list["CategoryOut"] = []
+
+
+CategoryName = Annotated[Text, Field(min_length=1, max_length=200)]
+Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
+class CategoryIn(BaseModel):
+    name: CategoryName
+    parent_id: Id | None = None
+
+
+class CategoryPatch(BaseModel):
+    name: CategoryName | None = None
+    parent_id: Id | None = None
+    move_to_top: bool = False
+    is_active: bool | None = None
+
+
+# -- products ----------------------------------------------------------------------------
+
+Name = Annotated[Text, Field(max_length=1000), _rule(validation.clean_name)]
+Description = Annotated[Text, Field(max_length=10_000), _rule(validation.clean_description)]
+Price = Annotated[
+    str | int | float,
+    AfterValidator(lambda v: _plain(v) if isinstance(v, str) else v),
+    _rule(lambda v: validation.parse_price(str(v)[:100], Decimal("10000000"))),
+]
+Stock = Annotated[int | str, _rule(lambda v: validation.parse_stock(str(v)[:100]))]
+
+
+class ProductIn(BaseModel):
+    category_id: Id
+    name: Name
+    description: Description = ""
+    price: Price
+    stock: Stock = 0
+
+
+class ProductPatch(BaseModel):
+    category_id: Id | None = None
+    name: Name | None = None
+    description: Description | None = None
+    price: Price | None = None
+    stock: Stock | None = None
+    is_active: bool | None = None
+
+
+class ProductOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    slug: str
+    description: str
+    price: Decimal
+    stock: int
+    category_id: int
+    seller_id: int | None
+    is_active: bool
+    rating: float | None
+    rating_count: int
+    image_url: str | None
+
+
+class ProductSummaryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    slug: str
+    price: Decimal
+    stock: int
+    category_id: int
+    rating_count: int
+    rating_sum: int
+
+
+class ProductPageOut(BaseModel):
+    items: list[ProductSummaryOut]
+    next: int | None = Field(description="pass as `after` for the next page; null: the last")
+
+
+# -- reviews -----------------------------------------------------------------------------
+
+Grade = Annotated[int, Field(ge=1, le=5), _rule(check_grade)]
+Comment = Annotated[Text, Field(max_length=COMMENT_MAX * 2), _rule(clean_comment)]
+
+
+class ReviewIn(BaseModel):
+    grade: Grade
+    comment: Comment | None = None
+
+
+class ReviewPatch(BaseModel):
+    grade: Grade | None = None
+    comment: Comment | None = None
+    is_visible: bool | None = Field(None, description="admins: hide (false) or show (true)")
+
+
+class ReviewOut(BaseModel):
+    id: int
+    product_id: int
+    user_id: int
+    author: str
+    grade: int
+    comment: str | None
+    is_visible: bool
+    seller_reply: str | None
+    created_at: Moment
+
+
+class ReviewPageOut(BaseModel):
+    items: list[ReviewOut]
+    page: int
+    pages: int
+    total: int
+
+
+# -- permission --------------------------------------------------------------------------
+
+
+class PermissionIn(BaseModel):
+    """Exactly one of user_id, login, telegram_id, username names the user."""
+
+    user_id: Id | None = None
+    login: Annotated[Text, Field(max_length=64)] | None = None
+    telegram_id: Annotated[int, Field(ge=-(2**63), lt=2**63)] | None = None
+    username: Annotated[Text, Field(max_length=65, description="@username")] | None = None
+    role: Role
+
+    @model_validator(mode="after")
+    def _one(self) -> "PermissionIn":
+        given = [self.user_id, self.login, self.telegram_id, self.username]
+        if sum(v is not None for v in given) != 1:
+            raise ValueError(
+                "name the user by exactly one of user_id, login, telegram_id, username"
+            )
+        return self
+
+
+# -- orders ------------------------------------------------------------------------------
+
+
+class OrderItemOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    product_id: int | None
+    seller_id: int | None
+    name: str
+    unit_price: Decimal
+    quantity: int
+
+
+class OrderOut(BaseModel):
+    id: int
+    user_id: int
+    status: OrderStatus
+    total: Decimal
+    currency: str
+    payment_method: PaymentMethod
+    created_at: Moment
+    items: list[OrderItemOut]
+
+
+class OrderSummaryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    status: OrderStatus
+    total: Decimal
+    currency: str
+    created_at: Moment
+
+
+class OrderPageOut(BaseModel):
+    items: list[OrderSummaryOut]
+    page: int
+    has_next: bool

@@ -1,0 +1,92 @@
+"""Tokens: JWT HS256 (the algorithm pinned on decode) and Telegram Mini App initData.
+
+initData is checked as Telegram documents it (core.telegram.org/bots/webapps,
+"Validating data received via the Mini App"): secret = HMAC-SHA256("WebAppData",
+bot token); hash = hex HMAC-SHA256(secret, the other fields as sorted "key=value"
+lines). Written out here because this floor doesn't import aiogram; the tests check it
+against aiogram's `check_webapp_signature`.
+"""
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qsl
+
+import jwt
+
+ALGORITHM = "HS256"
+
+
+class BadToken(Exception):
+    """Expired, forged, malformed or of another algorithm."""
+
+
+def issue(
+    secret: str, user_id: int, role: str, ttl_minutes: int, now: datetime | None = None
+) -> str:
+    now = now or datetime.now(UTC)
+    claims = {
+        "sub": str(user_id),
+        "role": role,
+        "iat": now,
+        "exp": now + timedelta(minutes=ttl_minutes),
+    }
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def user_id_of(secret: str, token: str) -> int:
+    """The user id a valid token names. The role in it is informational: the database's
+    role is the one that counts."""
+    try:
+        claims = jwt.decode(
+            token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]}
+        )
+        user_id = int(claims["sub"])
+    except (jwt.PyJWTError, ValueError, TypeError) as exc:
+        raise BadToken(str(exc)) from None
+    if not 0 < user_id < 2**31:
+        raise BadToken("bad subject")
+    return user_id
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramProfile:
+    id: int
+    first_name: str
+    last_name: str | None
+    username: str | None
+    language_code: str | None
+
+
+def telegram_user(
+    bot_token: str, init_data: str, max_age: int, now: float | None = None
+) -> TelegramProfile:
+    """The Telegram user a Mini App's initData vouches for; ValueError when it is not
+    signed with this bot's token, is older than `max_age` seconds, or names no user."""
+    fields = dict(parse_qsl(init_data, keep_blank_values=True, strict_parsing=False))
+    given = fields.pop("hash", "")
+    check = "\n".join(f"{k}={v}" for k, v in sorted(fields.items()))
+    secret = hmac.new(b"WebAppData", bot_token.encode(), hashlib.sha256).digest()
+    expected = hmac.new(secret, check.encode(), hashlib.sha256).hexdigest()
+    if not given or not hmac.compare_digest(expected, given):
+        raise ValueError("initData is not signed by this bot")
+    try:
+        auth_date = int(fields["auth_date"])
+        user = json.loads(fields["user"])
+        profile = TelegramProfile(
+            id=int(user["id"]),
+            first_name=str(user.get("first_name") or "")[:128],
+            last_name=(str(user["last_name"])[:128] if user.get("last_name") else None),
+            username=(str(user["username"])[:64] if user.get("username") else None),
+            language_code=(str(user["language_code"])[:16] if user.get("language_code") else None),
+        )
+    except (KeyError, ValueError, TypeError, AttributeError):
+        raise ValueError("initData names no user") from None
+    now = datetime.now(UTC).timestamp() if now is None else now
+    if not now - max_age <= auth_date <= now + 60:
+        raise ValueError("initData is too old")
+    if not 0 < profile.id < 2**63:
+        raise ValueError("initData names no user")
+    return profile
