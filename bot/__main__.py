@@ -37,6 +37,7 @@ async def run(settings: Settings) -> None:
         await set_commands(bot, i18n)
         # Broadcasts interrupted by a stop or crash go on where they were.
         await dp["broadcaster"].resume(bot)
+        dp["restock"].start(bot)  # back-in-stock alerts due before a restart, then new ones
         await dp.start_polling(bot)
     except TelegramUnauthorizedError:
         raise ConfigError("Telegram rejected BOT_TOKEN: check it with @BotFather") from None
@@ -44,6 +45,7 @@ async def run(settings: Settings) -> None:
         raise ConfigError(f"Cannot reach the Bot API: {exc.message}") from None
     finally:
         await dp["broadcaster"].stop()
+        await dp["restock"].stop()
         await bot.session.close()
         await engine.dispose()
 

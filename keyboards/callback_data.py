@@ -24,6 +24,7 @@ class MenuAction(StrEnum):
     admin = "admin"
     language = "lang"
     help = "help"
+    favourites = "fav"
 
 
 class MenuCb(CallbackData, prefix="m"):
@@ -332,5 +333,32 @@ class SearchCb(CallbackData, prefix="sq"):
     """A page of the user's latest search results (the words and their count are in the
     FSM data, not in the button). `after` is the keyset cursor, as in CategoryCb."""
 
+    page: Int = 1
+    after: Int = 0
+
+
+# Favourites and back-in-stock alerts.
+
+
+class FavouritesCb(CallbackData, prefix="fav"):
+    """A page of the customer's favourites."""
+
+    page: Int = 1
+
+
+class CardToggle(StrEnum):
+    favourite = "f"
+    alert = "a"  # "notify me when it's back"
+
+
+class CardToggleCb(CallbackData, prefix="pt"):
+    """A toggle on a product card; `on` is the state asked for (a double tap asks twice
+    for the same state, never flips back). `category_id`, `page` and `after` are the
+    card's own `ProductCb` place, so the card redrawn keeps its Back."""
+
+    id: Int
+    what: CardToggle
+    on: bool
+    category_id: Int = 0
     page: Int = 1
     after: Int = 0

@@ -11,6 +11,7 @@ from models.broadcast import (
 )
 from models.cart import CartItem
 from models.category import Category
+from models.favourite import ACTIVE_ALERT, AlertStatus, Favourite, RestockAlert
 from models.fsm import FsmRecord
 from models.order import Order, OrderItem, OrderStatus, PaymentMethod
 from models.product import Product
@@ -18,6 +19,8 @@ from models.review import Review
 from models.user import Role, User
 
 __all__ = [
+    "ACTIVE_ALERT",
+    "AlertStatus",
     "Audience",
     "AuditEntry",
     "Base",
@@ -26,6 +29,7 @@ __all__ = [
     "BroadcastStatus",
     "CartItem",
     "Category",
+    "Favourite",
     "FsmRecord",
     "Order",
     "OrderItem",
@@ -33,6 +37,7 @@ __all__ = [
     "PaymentMethod",
     "Product",
     "RecipientStatus",
+    "RestockAlert",
     "Review",
     "Role",
     "User",

@@ -36,7 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from db.readahead import Read
-from models import Category, Product, Review, User
+from models import ACTIVE_ALERT, Category, Favourite, Product, RestockAlert, Review, User
 
 MAX_ID = 2**31 - 1  # ids are INTEGER: a forged larger one is simply not found
 
@@ -138,6 +138,13 @@ def _card_stmt() -> Select:
     )
     seller = aliased(User)
     has_review = exists().where(Review.product_id == Product.id, Review.user_id == viewer)
+    # The viewer's toggles on the card: primary-key / unique-index probes in the same row.
+    favourite = exists().where(Favourite.user_id == viewer, Favourite.product_id == Product.id)
+    alert = exists().where(
+        RestockAlert.user_id == viewer,
+        RestockAlert.product_id == Product.id,
+        RestockAlert.status.in_(ACTIVE_ALERT),
+    )
     return (
         select(
             *CARD_COLUMNS,
@@ -147,6 +154,8 @@ def _card_stmt() -> Select:
             seller.username.label("seller_username"),
             viewer.label("viewer_id"),
             has_review.label("has_review"),
+            favourite.label("is_favourite"),
+            alert.label("alert_on"),
         )
         .join(Category, Category.id == Product.category_id)
         .outerjoin(seller, seller.id == Product.seller_id)

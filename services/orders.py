@@ -14,6 +14,7 @@ from services import order_rules as rules
 from services.catalog_reads import MAX_ID, shown_category_ids
 from services.errors import DomainError, NotAllowed, NotFound
 from services.order_rules import REFUNDABLE, clamp_page
+from services.restock import RestockService
 from services.texts import N_
 from services.users import UserService
 
@@ -270,6 +271,10 @@ class OrderService:
                     .values(stock=Product.stock + item.quantity)
                     .execution_options(synchronize_session=False)
                 )
+        # Stock back on sale: whoever waits for it is owed a back-in-stock message.
+        await RestockService(self.session).stock_raised(
+            i.product_id for i in order.items if i.product_id
+        )
 
     async def cancel(self, customer: User, order_id: int) -> Order:
         """The customer cancels an unpaid order; its stock goes back on sale."""
