@@ -15,6 +15,7 @@ from models.favourite import ACTIVE_ALERT, AlertStatus, Favourite, RestockAlert
 from models.fsm import FsmRecord
 from models.order import Order, OrderItem, OrderStatus, PaymentMethod
 from models.product import Product
+from models.promo import CartPromo, PromoCode, PromoKind, PromoRedemption
 from models.review import Review
 from models.user import Role, User
 
@@ -28,6 +29,7 @@ __all__ = [
     "BroadcastRecipient",
     "BroadcastStatus",
     "CartItem",
+    "CartPromo",
     "Category",
     "Favourite",
     "FsmRecord",
@@ -36,6 +38,9 @@ __all__ = [
     "OrderStatus",
     "PaymentMethod",
     "Product",
+    "PromoCode",
+    "PromoKind",
+    "PromoRedemption",
     "RecipientStatus",
     "RestockAlert",
     "Review",

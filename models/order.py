@@ -54,6 +54,10 @@ class Order(TimestampMixin, Base):
     # What was charged, in the invoice currency's smallest units (Stars are whole).
     paid_amount: Mapped[int | None]
     paid_at: Mapped[datetime | None]
+    # A promo code's discount, already taken off `total` (what is charged); the code as
+    # the customer typed it, kept even if the code is deleted later.
+    discount: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=0, server_default="0")
+    promo_code: Mapped[str | None] = mapped_column(String(32))
 
     items: Mapped[list["OrderItem"]] = relationship(
         back_populates="order", lazy="raise", order_by="OrderItem.id"
