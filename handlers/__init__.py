@@ -8,6 +8,7 @@ from db.readahead import ReadFor
 from handlers import (
     admin,
     admin_categories,
+    admin_promo,
     admin_users,
     broadcast,
     cart,
@@ -18,6 +19,7 @@ from handlers import (
     inline,
     orders,
     payments,
+    promo,
     review_moderation,
     reviews,
     search,
@@ -46,10 +48,12 @@ def build_routers() -> list[Router]:
         admin_users.build_router(),
         admin_categories.build_router(),
         broadcast.build_router(),
+        admin_promo.build_router(),
         seller.build_router(),
         seller_add.build_router(),
         review_moderation.build_router(),
         reviews.build_router(),
+        promo.build_router(),  # before the cart's: Back from the code step leaves it
         cart.build_router(),
         orders.build_router(),
         checkout.build_router(),

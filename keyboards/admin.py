@@ -11,10 +11,12 @@ from keyboards.callback_data import (
     AdminCategoryAction,
     AdminCategoryCb,
     AdminCb,
+    AdminPromoCb,
     AdminUserAction,
     AdminUserCb,
     BroadcastCb,
     ModReviewsCb,
+    PromoAction,
 )
 from keyboards.common import button, cancel_button, home_button
 from keyboards.formatting import trim
@@ -79,6 +81,7 @@ def admin_panel_kb() -> InlineKeyboardMarkup:
             button("📣 " + _("Broadcast"), BroadcastCb(action="new")),
             button("📝 " + _("Reviews"), ModReviewsCb(page=1)),
         ],
+        [button("🏷 " + _("Promo codes"), AdminPromoCb(action=PromoAction.list))],
         [home_button()],
     ]
     return InlineKeyboardMarkup(inline_keyboard=rows)

@@ -274,6 +274,8 @@ class CartAction(StrEnum):
     remove = "r"
     clear = "c"
     checkout = "k"
+    promo = "p"  # enter a promo code
+    promo_off = "po"  # take the code off the cart
 
 
 class CartCb(CallbackData, prefix="crt"):
@@ -362,3 +364,26 @@ class CardToggleCb(CallbackData, prefix="pt"):
     category_id: Int = 0
     page: Int = 1
     after: Int = 0
+
+
+# Promo codes (admins).
+
+
+class PromoAction(StrEnum):
+    list = "l"
+    open = "o"
+    disable = "d"
+    enable = "e"
+    new = "n"
+    percent = "pc"
+    fixed = "fx"
+    skip = "s"
+    back = "b"
+    category = "c"  # `id`: the category, 0: any
+    create = "k"
+
+
+class AdminPromoCb(CallbackData, prefix="apr"):
+    action: PromoAction
+    id: Int = 0
+    page: Int = 1

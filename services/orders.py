@@ -69,8 +69,6 @@ class OrderService:
         method: PaymentMethod,
         currency: str,
         summary: Sequence[SummaryLine] | None = None,
-        discount: Decimal = Decimal(0),
-        promo_code: str | None = None,
     ) -> Order:
         """The cart becomes an order, all or nothing.
 
@@ -147,10 +145,7 @@ class OrderService:
         order = Order(
             user_id=user.id,
             status=OrderStatus.new,
-            # A promo code's discount (quoted on the same lines) is taken off what is charged.
-            total=sum((prices[pid] * q for pid, q in quantities.items()), Decimal(0)) - discount,
-            discount=discount,
-            promo_code=promo_code if discount else None,
+            total=sum((prices[pid] * q for pid, q in quantities.items()), Decimal(0)),
             currency=currency,
             payment_method=method,
             contact_name=contact.name,

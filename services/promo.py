@@ -46,6 +46,12 @@ class PromoQuote:
     problem: PromoRejected | None = None
 
 
+def promo_terms(quote: PromoQuote | None) -> list[str] | None:
+    """What the summary promised of the code, as the dialog stores it: Confirm orders
+    with this discount or shows a fresh summary."""
+    return [quote.code, str(quote.discount)] if quote is not None and quote.discount else None
+
+
 @dataclass(frozen=True, slots=True)
 class PromoDraft:
     """What the admin's dialog collected."""
@@ -198,6 +204,16 @@ class PromoService:
                 await self.session.flush()
         except IntegrityError:
             raise PromoRejected(USED_UP, code=code) from None
+
+    async def apply(self, order: Order, quote: PromoQuote | None) -> None:
+        """A new order takes the discount the customer confirmed (quoted on the same
+        lines, which checkout has just checked): off what is charged."""
+        if quote is None or not quote.discount:
+            return
+        order.discount = quote.discount
+        order.promo_code = quote.code
+        order.total = order.total - quote.discount
+        await self.session.flush()
 
     async def without_code(self, order: Order) -> None:
         """The order at its full price: the code it carried could not be counted."""

@@ -4,7 +4,7 @@ the discount it gives. Money is Decimal, to the cent; no I/O here."""
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from models import PromoCode, PromoKind
@@ -88,3 +88,44 @@ def discount(promo: PromoCode, lines: Iterable[Priced], eligible_categories: set
 def _aware(moment: datetime) -> datetime:
     """SQLite gives back naive datetimes; they were stored in UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# -- what the admin types ---------------------------------------------------------------
+
+MAX_PERCENT = Decimal(99)
+MAX_COUNT = 1_000_000
+
+
+def parse_percent(text: str) -> Decimal:
+    try:
+        value = Decimal(text.strip().rstrip("%").replace(",", ".").strip())
+    except ArithmeticError:
+        value = Decimal(-1)
+    if not value.is_finite() or not 0 < value <= MAX_PERCENT or value != value.quantize(CENT):
+        raise InvalidInput(N_("Send a percent from 1 to 99, for example 10 or 12.5."))
+    return value.quantize(CENT)
+
+
+def parse_count(text: str) -> int:
+    value = text.strip()
+    if not value.isdigit() or not 0 < int(value) <= MAX_COUNT:
+        raise InvalidInput(N_("Send a whole number from 1 to {max}."), max=MAX_COUNT)
+    return int(value)
+
+
+def parse_expiry(text: str, now: datetime) -> datetime:
+    """'7' (days from now) or '2026-12-31' (the end of that day, UTC): a moment to come."""
+    value = text.strip()
+    if value.isdigit() and 0 < int(value) <= 3650:
+        return now + timedelta(days=int(value))
+    try:
+        day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        day = None
+    if day is not None:
+        end = day + timedelta(days=1)
+        if end > now:
+            return end
+    raise InvalidInput(
+        N_("Send a date to come as YYYY-MM-DD (for example 2026-12-31), or a number of days.")
+    )
