@@ -141,6 +141,8 @@ async def on_text(message: Message, text: str, ctx: Ctx, state: FSMContext, raw_
         return
     try:
         values = _parse(step, text, await state.get_data(), ctx)
+        if step == "code":
+            await PromoService(ctx.session).check_new(values["code"])
     except DomainError as exc:
         await _ask(message, ctx, state, step, domain_message(exc))
         return

@@ -73,11 +73,14 @@ class PromoService:
 
     # -- admins ------------------------------------------------------------------------
 
+    async def check_new(self, code: str) -> None:
+        if await self.session.scalar(select(PromoCode.id).where(PromoCode.code == code)):
+            raise DomainError(N_("The promo code {code} already exists."), code=code)
+
     async def create(self, actor: User, draft: PromoDraft) -> PromoCode:
         _admin(actor)
         code = clean_code(draft.code)
-        if await self.session.scalar(select(PromoCode.id).where(PromoCode.code == code)):
-            raise DomainError(N_("The promo code {code} already exists."), code=code)
+        await self.check_new(code)
         promo = PromoCode(
             code=code,
             kind=draft.kind,
