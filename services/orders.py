@@ -13,8 +13,8 @@ from models import CartItem, Order, OrderItem, OrderStatus, PaymentMethod, Produ
 from services import order_rules as rules
 from services.catalog_reads import MAX_ID, shown_category_ids
 from services.errors import DomainError, NotAllowed, NotFound
+from services.order_hooks import goods_returned
 from services.order_rules import REFUNDABLE, clamp_page
-from services.restock import RestockService
 from services.texts import N_
 from services.users import UserService
 
@@ -271,10 +271,7 @@ class OrderService:
                     .values(stock=Product.stock + item.quantity)
                     .execution_options(synchronize_session=False)
                 )
-        # Stock back on sale: whoever waits for it is owed a back-in-stock message.
-        await RestockService(self.session).stock_raised(
-            i.product_id for i in order.items if i.product_id
-        )
+        await goods_returned(self.session, order)  # back-in-stock alerts, promo use
 
     async def cancel(self, customer: User, order_id: int) -> Order:
         """The customer cancels an unpaid order; its stock goes back on sale."""

@@ -10,8 +10,8 @@ from aiogram.methods import AnswerPreCheckoutQuery, SendInvoice
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from keyboards.callback_data import CartAction, CartAddCb, CartCb
-from models import Order, PromoCode, PromoKind, Role
+from keyboards.callback_data import CartAction, CartAddCb, CartCb, OrderAction, OrderCb
+from models import Order, OrderStatus, PromoCode, PromoKind, Role
 from tests.conftest import ADMIN_ID
 from tests.factories import make_category, make_product, make_user
 from tests.test_checkout import to_summary
@@ -319,3 +319,18 @@ async def test_in_russian(env, shop, session):
     await ivan.press("Промокод")
     reply = await ivan.send("NOPE1")
     assert "Промокода NOPE1 нет." in reply.text
+
+
+async def test_a_cancelled_order_gives_its_use_back(env, shop, session, pool):
+    await _code(session, total_uses=1)
+    ann = env.user(1)
+    await _cart_with(ann, shop["cup"], code="WINTER10")
+    await to_summary(ann)
+    await ann.press("Confirm")  # cash on delivery: the one use is counted
+    assert await _used(session, "WINTER10") == 1
+    order = await _order(session)
+    await ann.click(OrderCb(action=OrderAction.cancel_yes, id=order.id))
+    assert (await _order(session)).status is OrderStatus.cancelled
+    assert await _used(session, "WINTER10") == 0
+    reply = await _cart_with(ann, shop["cup"], code="WINTER10")
+    assert "Promo code WINTER10 applied." in reply.text
