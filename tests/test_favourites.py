@@ -127,3 +127,23 @@ async def test_in_russian(env, session):
     assert reply.alert == "Добавлено в избранное."
     reply = await ivan.click(FavouritesCb())
     assert "Избранное" in reply.text and reply.has_button("Tea 0")
+
+
+async def test_the_card_with_its_toggles_is_still_one_statement(env, session, engine):
+    """The favourite and alert flags come in the card's statement, which comes with the
+    presser's row (the read-ahead): no extra round trip for them."""
+    from tests.test_catalog_reads import recorded
+
+    _category, [tea, sold_out] = await _shop(session, 2)
+    sold_out.stock = 0
+    await session.commit()
+    ann = env.user(1)
+    await ann.send("/start")
+    for product in (tea, sold_out):
+        await ann.click(CardToggleCb(id=product.id, what=CardToggle.favourite, on=True))
+    await ann.click(CardToggleCb(id=sold_out.id, what=CardToggle.alert, on=True))
+    await ann.send("/start")
+    with recorded(engine) as seen:
+        reply = await ann.click(ProductCb(id=sold_out.id))
+    assert len(seen) == 1 and "users" in seen[0] and "favourites" in seen[0]
+    assert reply.has_button("Remove from favourites") and reply.has_button("Don't notify me")
