@@ -65,4 +65,4 @@ class RestockAlert(Base):
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     due_at: Mapped[datetime | None]
-    sent_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]  # set exactly when consumed (sent, blocked, failed)
