@@ -38,6 +38,7 @@ async def run(settings: Settings) -> None:
         # Broadcasts interrupted by a stop or crash go on where they were.
         await dp["broadcaster"].resume(bot)
         dp["reservations"].start(bot)  # expired reservations, now and every minute
+        dp["restock"].start(bot)  # back-in-stock alerts due before a restart, then new ones
         await dp.start_polling(bot)
     except TelegramUnauthorizedError:
         raise ConfigError("Telegram rejected BOT_TOKEN: check it with @BotFather") from None
@@ -46,6 +47,7 @@ async def run(settings: Settings) -> None:
     finally:
         await dp["broadcaster"].stop()
         await dp["reservations"].stop()
+        await dp["restock"].stop()
         await bot.session.close()
         await engine.dispose()
 

@@ -18,12 +18,14 @@ from bot.middlewares.context import ContextMiddleware
 from bot.middlewares.db import DbSessionMiddleware
 from bot.middlewares.isolation import IsolationMiddleware, LocalIsolation
 from bot.middlewares.readahead import ReadAheadMiddleware
+from bot.middlewares.restock import WakeRestockSender
 from bot.middlewares.throttling import ThrottlingMiddleware
 from bot.middlewares.user import UserMiddleware
 from bot.storage import SqlStorage
 from handlers import build_routers, read_ahead
 from jobs.broadcaster import Broadcaster
 from jobs.reservations import ReservationSweeper
+from jobs.restock import RestockSender
 from screens.base import Shown
 
 
@@ -79,6 +81,8 @@ def create_dispatcher(
     dp["broadcaster"] = Broadcaster(session_pool, settings, i18n)
     # Cancels orders whose reservation ran out; started next to the broadcaster.
     dp["reservations"] = ReservationSweeper(session_pool, i18n)
+    # Back-in-stock alerts, through the broadcaster's rate limit; handlers get `restock`.
+    dp["restock"] = RestockSender(session_pool, dp["broadcaster"].limiter, i18n)
     if settings.throttle_rate > 0:
         dp.update.outer_middleware(
             ThrottlingMiddleware(settings.throttle_rate, settings.throttle_burst, i18n)
@@ -88,6 +92,7 @@ def create_dispatcher(
     isolation = create_isolation(storage)
     dp.shutdown.register(isolation.close)
     dp.update.outer_middleware(IsolationMiddleware(isolation, dp.fsm))
+    dp.update.outer_middleware(WakeRestockSender(dp["restock"]))
     dp.update.outer_middleware(DbSessionMiddleware(session_pool))
     dp.update.outer_middleware(ReadAheadMiddleware(read_ahead(settings)))
     dp.update.outer_middleware(UserMiddleware(settings.admin_ids, i18n))

@@ -8,6 +8,7 @@ from db.readahead import ReadFor
 from handlers import (
     admin,
     admin_categories,
+    admin_promo,
     admin_users,
     books,
     broadcast,
@@ -20,6 +21,7 @@ from handlers import (
     login,
     orders,
     payments,
+    promo,
     refunds,
     review_moderation,
     reviews,
@@ -51,10 +53,12 @@ def build_routers() -> list[Router]:
         admin_categories.build_router(),
         broadcast.build_router(),
         books.build_router(),
+        admin_promo.build_router(),
         seller.build_router(),
         seller_add.build_router(),
         review_moderation.build_router(),
         reviews.build_router(),
+        promo.build_router(),  # before the cart's: Back from the code step leaves it
         cart.build_router(),
         orders.build_router(),
         refunds.build_router(),

@@ -1,4 +1,5 @@
-"""The customer catalog: categories, product pages, product cards and deep links."""
+"""The customer catalog: categories, product pages, product cards and deep links; the
+card's toggles (favourite, back-in-stock alert) and the favourites list."""
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
@@ -12,12 +13,24 @@ from bot.config import Settings
 from db.readahead import ReadFor
 from handlers.common import drop_reply_keyboard, leave_dialog, search_page
 from handlers.context import Ctx
-from keyboards.callback_data import CategoryCb, MenuAction, MenuCb, ProductCb, SearchCb
-from keyboards.catalog import SEARCH_BACK
-from screens.base import Screen, show
-from screens.catalog import browse_screen, product_screen
+from keyboards.callback_data import (
+    CardToggle,
+    CardToggleCb,
+    CategoryCb,
+    FavouritesCb,
+    MenuAction,
+    MenuCb,
+    ProductCb,
+    SearchCb,
+)
+from keyboards.catalog import FAV_BACK, SEARCH_BACK
+from screens.base import Screen, domain_message, show
+from screens.catalog import browse_screen, favourites_screen, product_screen
 from services.catalog import ProductCard
 from services.catalog_reads import card_read, category_read
+from services.errors import DomainError
+from services.favourites import FavouriteService
+from services.restock import RestockService
 
 
 async def _category(
@@ -35,7 +48,9 @@ async def _category(
     return browse_screen(screen, ctx.settings.currency, ctx.locale)
 
 
-async def _card(ctx: Ctx, card: ProductCard, back: CallbackData, bot: Bot) -> Screen:
+async def _card(
+    ctx: Ctx, card: ProductCard, back: CallbackData, bot: Bot, here: ProductCb | None = None
+) -> Screen:
     return product_screen(
         card,
         locale=ctx.locale,
@@ -43,7 +58,13 @@ async def _card(ctx: Ctx, card: ProductCard, back: CallbackData, bot: Bot) -> Sc
         back=back,
         bot_username=(await bot.me()).username or "",
         viewer_role=ctx.user.role,
+        here=here,
     )
+
+
+async def _favourites(ctx: Ctx, page: int) -> Screen:
+    found = await FavouriteService(ctx.session).page(ctx.user, page, ctx.settings.page_size)
+    return favourites_screen(found, ctx.settings.currency, ctx.locale)
 
 
 async def cmd_catalog(message: Message, ctx: Ctx, state: FSMContext) -> None:
@@ -71,22 +92,77 @@ async def on_product_open(
     state: FSMContext,
     callback_answer: CallbackAnswer,
 ) -> None:
-    cb = callback_data
+    await _open_card(query, callback_data, ctx, bot, state, callback_answer)
+
+
+async def _open_card(
+    query: CallbackQuery,
+    cb: ProductCb,
+    ctx: Ctx,
+    bot: Bot,
+    state: FSMContext,
+    callback_answer: CallbackAnswer,
+) -> None:
     card = await ctx.catalog.product_card(cb.id, ctx.user.telegram_id)
     if cb.category_id == SEARCH_BACK:
         back: CallbackData = SearchCb(page=cb.page, after=cb.after)
+    elif cb.category_id == FAV_BACK:
+        back = FavouritesCb(page=cb.page)
     else:
-        category_id = cb.category_id or (card.product.category_id if card else 0)
+        category_id = max(cb.category_id, 0) or (card.product.category_id if card else 0)
         back = CategoryCb(id=category_id, page=cb.page, after=cb.after)
     if card is not None:
-        await show(query, await _card(ctx, card, back, bot))
+        await show(query, await _card(ctx, card, back, bot, cb))
         return
     callback_answer.text = _("This product is no longer available.")
     callback_answer.show_alert = True
     if isinstance(back, SearchCb):
         await show(query, await search_page(ctx, state, back))
+    elif isinstance(back, FavouritesCb):
+        await show(query, await _favourites(ctx, back.page))
     else:
         await show(query, await _category(ctx, back.id, back.page, back.after))
+
+
+async def on_card_toggle(
+    query: CallbackQuery,
+    callback_data: CardToggleCb,
+    ctx: Ctx,
+    bot: Bot,
+    state: FSMContext,
+    callback_answer: CallbackAnswer,
+) -> None:
+    """♥ / 💔 and 🔔 / 🔕 on a card: the state asked for, then the card redrawn in place."""
+    cb = callback_data
+    try:
+        if cb.what is CardToggle.favourite:
+            favourites = FavouriteService(ctx.session)
+            if cb.on:
+                await favourites.add(ctx.user, cb.id)
+                callback_answer.text = _("Added to your favourites.")
+            else:
+                await favourites.remove(ctx.user, cb.id)
+                callback_answer.text = _("Removed from your favourites.")
+        else:
+            alerts = RestockService(ctx.session)
+            if cb.on:
+                await alerts.subscribe(ctx.user, cb.id)
+                callback_answer.text = _("We'll send you a message when it is back in stock.")
+            else:
+                await alerts.unsubscribe(ctx.user, cb.id)
+                callback_answer.text = _("You won't get a message about this product.")
+    except DomainError as exc:
+        callback_answer.text = domain_message(exc)
+    here = ProductCb(id=cb.id, category_id=cb.category_id, page=cb.page, after=cb.after)
+    await _open_card(query, here, ctx, bot, state, callback_answer)
+
+
+async def on_menu_favourites(query: CallbackQuery, ctx: Ctx) -> None:
+    await show(query, await _favourites(ctx, 1))
+
+
+async def on_favourites_page(query: CallbackQuery, callback_data: FavouritesCb, ctx: Ctx) -> None:
+    await show(query, await _favourites(ctx, callback_data.page))
 
 
 async def cmd_start_product(
@@ -123,4 +199,9 @@ def build_router() -> Router:
     router.callback_query.register(on_menu_catalog, MenuCb.filter(F.action == MenuAction.catalog))
     router.callback_query.register(on_category_open, CategoryCb.filter())
     router.callback_query.register(on_product_open, ProductCb.filter())
+    router.callback_query.register(on_card_toggle, CardToggleCb.filter())
+    router.callback_query.register(
+        on_menu_favourites, MenuCb.filter(F.action == MenuAction.favourites)
+    )
+    router.callback_query.register(on_favourites_page, FavouritesCb.filter())
     return router

@@ -57,9 +57,13 @@ from services.checkout import (
 from services.errors import DomainError
 from services.orders import ALREADY_PLACED, Contact
 from services.payments import invoice_amount
+from services.promo import PromoService, promo_terms
 from services.texts import N_
 
 log = logging.getLogger(__name__)
+PROMO_CHANGED = N_(
+    "Your promo code's discount has changed. Check the new summary and confirm again."
+)
 
 
 class ContactInput(Filter):
@@ -105,15 +109,23 @@ async def ask_confirm(event: Message | CallbackQuery, state: FSMContext, ctx: Ct
         await ask_name(event, state)
         return
     await state.set_state(S.confirm)
-    # What Confirm must order: exactly these lines at these prices.
-    await state.update_data(lines=summary_lines(cart))
+    # What Confirm must order: exactly these lines at these prices (and this discount).
+    promo = await PromoService(ctx.session).quote(ctx.user, cart)
+    await state.update_data(lines=summary_lines(cart), promo=promo_terms(promo))
     settings = ctx.settings
     method = PaymentMethod(settings.payment_method)
     stars = None
+    to_pay = cart.total - (promo.discount if promo else 0)
     if method is PaymentMethod.stars:
-        stars = invoice_amount(cart.total, method, settings.currency, settings.stars_per_unit)
+        stars = invoice_amount(to_pay, method, settings.currency, settings.stars_per_unit)
     screen = summary_screen(
-        cart, data, method=method, stars=stars, currency=settings.currency, locale=ctx.locale
+        cart,
+        data,
+        method=method,
+        stars=stars,
+        currency=settings.currency,
+        locale=ctx.locale,
+        promo=promo,
     )
     await show(event, screen)
 
@@ -291,6 +303,9 @@ async def on_confirm(
     # summary instead of an order the customer never saw. (The service checks again on
     # the rows it claims; an empty cart is its "already placed" answer.)
     why = outdated(summary, cart) if cart.lines or summary is None else None
+    promo = await PromoService(ctx.session).quote(ctx.user, cart)
+    if not why and cart.lines and promo_terms(promo) != data.get("promo"):
+        why = PROMO_CHANGED  # the code expired, ran out or was removed meanwhile
     if why:
         callback_answer.text = _(why)
         callback_answer.show_alert = True
@@ -304,6 +319,12 @@ async def on_confirm(
     )
     method = PaymentMethod(ctx.settings.payment_method)
     order = await ctx.orders.checkout(ctx.user, contact, method, ctx.settings.currency, summary)
+    await PromoService(ctx.session).apply(order, promo)
+    if method is PaymentMethod.cod:
+        # Cash on delivery: the use counts now (prepaid orders count it at payment).
+        # PromoRejected rolls the order back; the next Confirm shows a fresh summary.
+        await PromoService(ctx.session).redeem(order)
+    await PromoService(ctx.session).drop(ctx.user)  # the cart is empty: so is its code
     await state.clear()
     await ctx.commit()  # "Order placed" only once it is
     await tell(query, placed_screen(order, ctx.locale))

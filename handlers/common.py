@@ -15,6 +15,7 @@ from screens.cart import cart_screen
 from screens.payments import invoice
 from screens.search import out_of_date_screen, results_screen
 from screens.seller import PAGE_MAX, manage_screen, products_screen
+from services.promo import PromoService
 
 # The words of the latest search and how many products match them, kept in the FSM
 # data so result pages can be turned.
@@ -96,7 +97,8 @@ async def send_invoice(ctx: Ctx, bot: Bot, order: Order) -> None:
     )
 
 
-async def cart_page(ctx: Ctx) -> Screen:
+async def cart_page(ctx: Ctx, note: str = "") -> Screen:
     """The sender's cart (the cart router's screen, and where checkout returns to)."""
     cart = await ctx.cart.get(ctx.user)
-    return cart_screen(cart, ctx.settings.currency, ctx.locale)
+    promo = await PromoService(ctx.session).quote(ctx.user, cart) if cart.lines else None
+    return cart_screen(cart, ctx.settings.currency, ctx.locale, promo, note)

@@ -21,18 +21,22 @@ from handlers.common import leave_dialog, send_invoice
 from handlers.context import Ctx
 from jobs.notify import notify_admins_refund, notify_sellers
 from keyboards.callback_data import OrderAction, OrderCb
-from models import OrderStatus
+from models import Order, OrderStatus
 from screens.base import domain_message, show
+from screens.cart import promo_problem
 from screens.payments import (
     late_payment_text,
     paid_text,
     payment_not_recorded_text,
     paysupport_screen,
+    promo_gone_screen,
 )
 from screens.reservations import expired_refund_text, honoured_text
 from services.errors import DomainError, NotSaved
 from services.orders import PaymentOutcome
 from services.payments import STARS, invoice_amount, invoice_currency, order_id_from
+from services.promo import PromoService
+from services.promo_rules import PromoRejected
 from services.refunds import RefundService
 from services.reservations import EXPIRED
 from services.texts import N_
@@ -45,7 +49,7 @@ async def on_order_pay(query: CallbackQuery, callback_data: OrderCb, ctx: Ctx, b
     await send_invoice(ctx, bot, order)
 
 
-async def on_pre_checkout(query: PreCheckoutQuery, ctx: Ctx) -> None:
+async def on_pre_checkout(query: PreCheckoutQuery, ctx: Ctx, bot: Bot) -> None:
     try:
         order_id = order_id_from(query.invoice_payload)
         if order_id is None:
@@ -59,10 +63,30 @@ async def on_pre_checkout(query: PreCheckoutQuery, ctx: Ctx) -> None:
             expected,
         ):
             raise DomainError(N_("This invoice is out of date: open the order and pay again."))
+        # The promo code's use counts now, before the money moves (see services.promo).
+        await PromoService(ctx.session).redeem(order)
+    except PromoRejected as exc:
+        await _promo_gone(query, ctx, bot, order, exc)
+        return
     except DomainError as exc:
         await query.answer(ok=False, error_message=domain_message(exc))
         return
     await query.answer(ok=True)
+
+
+async def _promo_gone(
+    query: PreCheckoutQuery, ctx: Ctx, bot: Bot, order: Order, exc: PromoRejected
+) -> None:
+    """The order's code ran out, expired or was disabled after the customer saw the
+    discount: no payment at the discounted price. The order goes back to its full price,
+    the customer is told why and gets a new invoice (or cancels the order)."""
+    reason = promo_problem(exc, order.currency, ctx.locale)
+    await query.answer(ok=False, error_message=reason)
+    await PromoService(ctx.session).without_code(order)
+    await ctx.commit()
+    notice = promo_gone_screen(order, reason, ctx.locale)
+    await bot.send_message(ctx.user.telegram_id, notice.text, reply_markup=notice.markup)
+    await send_invoice(ctx, bot, order)
 
 
 class PaymentReceived(Filter):

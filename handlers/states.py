@@ -48,6 +48,26 @@ class CheckoutStates(StatesGroup):
     confirm = State()
 
 
+class PromoStates(StatesGroup):
+    """A customer typing a promo code for the cart."""
+
+    code = State()
+
+
+class AdminPromoStates(StatesGroup):
+    """An admin creating a promo code (data: the answers so far, plain values)."""
+
+    code = State()
+    kind = State()
+    value = State()
+    min_order = State()
+    expires = State()
+    total_uses = State()
+    per_customer = State()
+    category = State()
+    preview = State()
+
+
 class SearchStates(StatesGroup):
     """The one-step search dialog: waiting for the words."""
 

@@ -11,12 +11,14 @@ from keyboards.callback_data import (
     AdminCategoryAction,
     AdminCategoryCb,
     AdminCb,
+    AdminPromoCb,
     AdminUserAction,
     AdminUserCb,
     BooksAction,
     BooksCb,
     BroadcastCb,
     ModReviewsCb,
+    PromoAction,
 )
 from keyboards.common import button, cancel_button, home_button
 from keyboards.formatting import trim
@@ -82,6 +84,7 @@ def admin_panel_kb() -> InlineKeyboardMarkup:
             button("📝 " + _("Reviews"), ModReviewsCb(page=1)),
         ],
         [button("📒 " + _("Orders export and Stars check"), BooksCb(action=BooksAction.menu))],
+        [button("🏷 " + _("Promo codes"), AdminPromoCb(action=PromoAction.list))],
         [home_button()],
     ]
     return InlineKeyboardMarkup(inline_keyboard=rows)

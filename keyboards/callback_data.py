@@ -24,6 +24,7 @@ class MenuAction(StrEnum):
     admin = "admin"
     language = "lang"
     help = "help"
+    favourites = "fav"
 
 
 class MenuCb(CallbackData, prefix="m"):
@@ -273,6 +274,8 @@ class CartAction(StrEnum):
     remove = "r"
     clear = "c"
     checkout = "k"
+    promo = "p"  # enter a promo code
+    promo_off = "po"  # take the code off the cart
 
 
 class CartCb(CallbackData, prefix="crt"):
@@ -372,3 +375,53 @@ class ExportRange(StrEnum):
 class BooksCb(CallbackData, prefix="bk"):
     action: BooksAction = BooksAction.menu
     range: ExportRange = ExportRange.today
+
+
+# Favourites and back-in-stock alerts.
+
+
+class FavouritesCb(CallbackData, prefix="fav"):
+    """A page of the customer's favourites."""
+
+    page: Int = 1
+
+
+class CardToggle(StrEnum):
+    favourite = "f"
+    alert = "a"  # "notify me when it's back"
+
+
+class CardToggleCb(CallbackData, prefix="pt"):
+    """A toggle on a product card; `on` is the state asked for (a double tap asks twice
+    for the same state, never flips back). `category_id`, `page` and `after` are the
+    card's own `ProductCb` place, so the card redrawn keeps its Back."""
+
+    id: Int
+    what: CardToggle
+    on: bool
+    category_id: Int = 0
+    page: Int = 1
+    after: Int = 0
+
+
+# Promo codes (admins).
+
+
+class PromoAction(StrEnum):
+    list = "l"
+    open = "o"
+    disable = "d"
+    enable = "e"
+    new = "n"
+    percent = "pc"
+    fixed = "fx"
+    skip = "s"
+    back = "b"
+    category = "c"  # `id`: the category, 0: any
+    create = "k"
+
+
+class AdminPromoCb(CallbackData, prefix="apr"):
+    action: PromoAction
+    id: Int = 0
+    page: Int = 1

@@ -14,7 +14,7 @@ from keyboards.formatting import trim
 from services.cart import Cart
 
 
-def cart_kb(cart: Cart) -> InlineKeyboardMarkup:
+def cart_kb(cart: Cart, promo_code: str | None = None) -> InlineKeyboardMarkup:
     rows = []
     for n, line in enumerate(cart.lines, 1):
         rows.append(
@@ -29,6 +29,11 @@ def cart_kb(cart: Cart) -> InlineKeyboardMarkup:
             ]
         )
     if cart.lines:
+        if promo_code is None:
+            rows.append([button("🏷 " + _("Promo code"), CartCb(action=CartAction.promo))])
+        else:
+            label = "🏷 " + _("Remove the code {code}").format(code=promo_code)
+            rows.append([button(label, CartCb(action=CartAction.promo_off))])
         rows.append(
             [
                 button("🗑 " + _("Empty the cart"), CartCb(action=CartAction.clear)),
@@ -60,6 +65,13 @@ def step_kb(*extra: list, back: bool = True) -> InlineKeyboardMarkup:
         last.insert(0, button(back_label(), CheckoutCb(action=CheckoutAction.back)))
     rows.append(last)
     return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def promo_prompt_kb() -> InlineKeyboardMarkup:
+    """The promo code step: Back to the cart, Cancel."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[button(back_label(), CartCb(action=CartAction.show)), cancel_button()]]
+    )
 
 
 def phone_kb() -> ReplyKeyboardMarkup:

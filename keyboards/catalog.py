@@ -1,6 +1,7 @@
 """Keyboards of the catalog: category pages, search results, the product card."""
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlencode
 
@@ -9,8 +10,11 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from keyboards.callback_data import (
+    CardToggle,
+    CardToggleCb,
     CartAddCb,
     CategoryCb,
+    FavouritesCb,
     MenuAction,
     MenuCb,
     ProductCb,
@@ -22,8 +26,10 @@ from keyboards.callback_data import (
 from keyboards.common import button, cancel_button, home_button, pager_row
 from keyboards.formatting import BUTTON_TEXT_LIMIT, money, trim
 from services.catalog import CategoryItem, ListedProduct, Page
+from services.favourites import FavouritesPage
 
 SEARCH_BACK = -1  # ProductCb.category_id of a card opened from search results
+FAV_BACK = -2  # ProductCb.category_id of a card opened from the favourites (page: its page)
 
 # Formatting a price through Babel costs more than the rest of a button; the result
 # depends on its arguments only, so it is remembered.
@@ -138,6 +144,28 @@ def search_kb(products: Page, *, currency: str, locale: str) -> InlineKeyboardMa
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
+def favourites_kb(page: FavouritesPage, *, currency: str, locale: str) -> InlineKeyboardMarkup:
+    """The favourites: a product a row (Back from its card returns to this page), the
+    pager, Back to the main menu."""
+    rows = [
+        [
+            _product_button(
+                p, ProductCb(id=p.id, category_id=FAV_BACK, page=page.page), currency, locale
+            )
+        ]
+        for p in page.items
+    ]
+    prev = FavouritesCb(page=page.page - 1) if page.has_prev else None
+    next_ = FavouritesCb(page=page.page + 1) if page.has_next else None
+    nav = pager_row(page.page, page.pages, prev, next_)
+    if nav:
+        rows.append(nav)
+    if not page.items:
+        rows.append([button("🛍 " + _("Catalog"), MenuCb(action=MenuAction.catalog))])
+    rows.append([button("◀ " + _("Back"), MenuCb(action=MenuAction.home))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
 def search_prompt_kb() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
@@ -157,8 +185,11 @@ def product_kb(
     link: str | None,
     locale: str,
     can_manage: bool = False,
+    toggles: "CardToggles | None" = None,
 ) -> InlineKeyboardMarkup:
-    """A product card's keyboard; built once for the same buttons and language."""
+    """A product card's keyboard; built once for the same buttons and language. The
+    viewer's toggles (favourite, alert) and the card's own place are in the key too:
+    two viewers with different toggles never share a keyboard."""
     return _product_kb(
         product_id,
         in_stock,
@@ -168,8 +199,36 @@ def product_kb(
         back.pack() if back is not None else None,
         link,
         can_manage,
+        toggles,
         locale,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class CardToggles:
+    """The viewer's toggles on a card, and where the card is (its ProductCb's place)."""
+
+    favourite: bool
+    alert: bool
+    category_id: int = 0
+    page: int = 1
+    after: int = 0
+
+    def button(self, product_id: int, what: CardToggle, label: str) -> InlineKeyboardButton:
+        on = not (self.favourite if what is CardToggle.favourite else self.alert)
+        place = {"category_id": self.category_id, "page": self.page, "after": self.after}
+        return button(label, CardToggleCb(id=product_id, what=what, on=on, **place))
+
+
+def _toggle_rows(
+    product_id: int, in_stock: bool, t: CardToggles
+) -> list[list[InlineKeyboardButton]]:
+    fav = _("Remove from favourites") if t.favourite else _("Add to favourites")
+    rows = [[t.button(product_id, CardToggle.favourite, ("💔 " if t.favourite else "♥ ") + fav)]]
+    if not in_stock:
+        alert = _("Don't notify me") if t.alert else _("Notify me when it's back")
+        rows.append([t.button(product_id, CardToggle.alert, ("🔕 " if t.alert else "🔔 ") + alert)])
+    return rows
 
 
 @lru_cache(maxsize=4096)
@@ -182,12 +241,15 @@ def _product_kb(
     back: str | None,
     link: str | None,
     can_manage: bool,
+    toggles: CardToggles | None,
     locale: str,
 ) -> InlineKeyboardMarkup:
     rows: list[list[InlineKeyboardButton]] = []
     if product_id is not None:  # a draft being previewed has no id and no actions yet
         if in_stock:
             rows.append([button("🛒 " + _("Add to cart"), CartAddCb(product_id=product_id))])
+        if toggles is not None:
+            rows += _toggle_rows(product_id, in_stock, toggles)
         rows.append(
             [
                 button(
@@ -208,6 +270,13 @@ def _product_kb(
         last.insert(0, button("◀ " + _("Back"), back))
     rows.append(last)
     return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def restock_kb(product_id: int) -> InlineKeyboardMarkup:
+    """Under a back-in-stock message: the card (its Back goes to the product's category)."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[button("🛍 " + _("Open the product"), ProductCb(id=product_id))]]
+    )
 
 
 def open_in_bot_kb(link: str) -> InlineKeyboardMarkup:

@@ -17,6 +17,7 @@ def main_menu_kb(role: Role) -> InlineKeyboardMarkup:
             item("🔍 " + _("Search"), MenuAction.search),
         ],
         [item("🛒 " + _("Cart"), MenuAction.cart), item("📦 " + _("My orders"), MenuAction.orders)],
+        [item("♥ " + _("Favourites"), MenuAction.favourites)],
     ]
     staff = []
     if role in (Role.seller, Role.admin):

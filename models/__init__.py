@@ -12,14 +12,18 @@ from models.broadcast import (
 )
 from models.cart import CartItem
 from models.category import Category
+from models.favourite import ACTIVE_ALERT, AlertStatus, Favourite, RestockAlert
 from models.fsm import FsmRecord
 from models.order import Order, OrderItem, OrderStatus, PaymentMethod, Refund
 from models.product import Product
+from models.promo import CartPromo, PromoCode, PromoKind, PromoRedemption
 from models.review import Review
 from models.search_index import products_fts  # also registers the index's table events
 from models.user import Role, User
 
 __all__ = [
+    "ACTIVE_ALERT",
+    "AlertStatus",
     "AppSetting",
     "Audience",
     "AuditEntry",
@@ -28,7 +32,9 @@ __all__ = [
     "BroadcastRecipient",
     "BroadcastStatus",
     "CartItem",
+    "CartPromo",
     "Category",
+    "Favourite",
     "FsmRecord",
     "LoginFailure",
     "Order",
@@ -36,8 +42,12 @@ __all__ = [
     "OrderStatus",
     "PaymentMethod",
     "Product",
+    "PromoCode",
+    "PromoKind",
+    "PromoRedemption",
     "RecipientStatus",
     "Refund",
+    "RestockAlert",
     "Review",
     "Role",
     "User",

@@ -66,6 +66,10 @@ class Order(TimestampMixin, Base):
     # Why a cancelled order was cancelled: "expired" (the sweep), else None. A payment
     # that arrives after expiry may be honoured; see services/reservations.py.
     cancel_reason: Mapped[str | None] = mapped_column(String(16))
+    # A promo code's discount, already taken off `total` (what is charged); the code as
+    # the customer typed it, kept even if the code is deleted later.
+    discount: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=0, server_default="0")
+    promo_code: Mapped[str | None] = mapped_column(String(32))
 
     items: Mapped[list["OrderItem"]] = relationship(
         back_populates="order", lazy="raise", order_by="OrderItem.id"

@@ -114,6 +114,7 @@ async def _run_bot(
             await commands.set_commands(bot, i18n)
             await dp["broadcaster"].resume(bot)
             dp["reservations"].start(bot)
+            dp["restock"].start(bot)  # back-in-stock alerts due before a restart, then new ones
             polling = asyncio.create_task(
                 dp.start_polling(bot, handle_signals=False, close_bot_session=False)
             )
@@ -140,6 +141,7 @@ async def _run_bot(
         finally:
             await dp["broadcaster"].stop()
             await dp["reservations"].stop()
+            await dp["restock"].stop()
             await bot.session.close()
     finally:
         await engine.dispose()

@@ -6,27 +6,73 @@ from aiogram.utils.i18n import gettext as _
 
 from keyboards.cart import cart_kb
 from keyboards.formatting import fits, money, quote
-from screens.base import Screen
+from screens.base import Screen, domain_message
 from services.cart import Cart
+from services.promo import PromoQuote
+from services.promo_rules import PromoRejected
 
 
-def cart_screen(cart: Cart, currency: str, locale: str) -> Screen:
-    return Screen(cart_text(cart, currency, locale), cart_kb(cart))
+def cart_screen(
+    cart: Cart, currency: str, locale: str, promo: PromoQuote | None = None, note: str = ""
+) -> Screen:
+    text = cart_text(cart, currency, locale, promo)
+    if note and cart.lines:
+        text = note + "\n\n" + text
+    return Screen(text, cart_kb(cart, promo.code if promo else None))
 
 
-def cart_text(cart: Cart, currency: str, locale: str) -> str:
+def promo_lines(promo: PromoQuote | None, total: Decimal, currency: str, locale: str) -> list[str]:
+    """The cart's and the summary's last lines: the code and its discount (or why it
+    gives none now), and what is to pay."""
+    if promo is None:
+        return ["<b>" + _("Total: {total}").format(total=money(total, currency, locale)) + "</b>"]
+    if promo.problem is not None:
+        return [
+            "🏷 " + promo_problem(promo.problem, currency, locale),
+            "<b>" + _("Total: {total}").format(total=money(total, currency, locale)) + "</b>",
+        ]
+    return [
+        _("Subtotal: {total}").format(total=money(total, currency, locale)),
+        "🏷 "
+        + _("Promo code {code}: −{amount}").format(
+            code=promo.code, amount=money(promo.discount, currency, locale)
+        ),
+        "<b>"
+        + _("Total: {total}").format(total=money(total - promo.discount, currency, locale))
+        + "</b>",
+    ]
+
+
+def promo_problem(exc: PromoRejected, currency: str, locale: str) -> str:
+    """Why a code gives no discount, in the current language (a minimum as money)."""
+    amount = exc.params.get("amount")
+    if isinstance(amount, Decimal):
+        exc = PromoRejected(
+            exc.message, **{**exc.params, "amount": money(amount, currency, locale)}
+        )
+    return domain_message(exc)
+
+
+def cart_text(cart: Cart, currency: str, locale: str, promo: PromoQuote | None = None) -> str:
     """The cart screen, always within Telegram's limit: 20 lines of long names with notes
     would pass it, so names get shorter and notes terser until it fits."""
     if not cart.lines:
         return _("🛒 Your cart is empty. Find something in the catalog!")
     for name_limit, terse in ((60, False), (30, False), (30, True), (12, True)):
-        text = _cart_text(cart, currency, locale, name_limit, terse)
+        text = _cart_text(cart, currency, locale, name_limit, terse, promo)
         if fits(text):
             break
     return text
 
 
-def _cart_text(cart: Cart, currency: str, locale: str, name_limit: int, terse: bool) -> str:
+def _cart_text(
+    cart: Cart,
+    currency: str,
+    locale: str,
+    name_limit: int,
+    terse: bool,
+    promo: PromoQuote | None = None,
+) -> str:
     def cash(amount: Decimal) -> str:
         return money(amount, currency, locale)
 
@@ -59,5 +105,5 @@ def _cart_text(cart: Cart, currency: str, locale: str, name_limit: int, terse: b
             out.append(row + "".join(" ⚠️ " + note for note in notes))
         else:
             out += [row, *("   ⚠️ " + note for note in notes)]
-    out += ["", "<b>" + _("Total: {total}").format(total=cash(cart.total)) + "</b>"]
+    out += ["", *promo_lines(promo, cart.total, currency, locale)]
     return "\n".join(out)

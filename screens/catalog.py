@@ -5,7 +5,17 @@ import html
 from aiogram.filters.callback_data import CallbackData
 from aiogram.utils.i18n import gettext as _
 
-from keyboards.catalog import catalog_kb, category_kb, price_text, product_kb, product_link
+from keyboards.callback_data import ProductCb
+from keyboards.catalog import (
+    CardToggles,
+    catalog_kb,
+    category_kb,
+    favourites_kb,
+    price_text,
+    product_kb,
+    product_link,
+    restock_kb,
+)
 from keyboards.formatting import (
     CAPTION_LIMIT,
     TEXT_LIMIT,
@@ -18,6 +28,7 @@ from keyboards.formatting import (
 from models import Role
 from screens.base import Screen
 from services.catalog import CategoryScreen, ProductCard, ProductView
+from services.favourites import FavouritesPage
 
 NAME_LIMIT = 255
 
@@ -69,9 +80,12 @@ def product_screen(
     back: CallbackData | None,
     bot_username: str,
     viewer_role: Role | None = None,
+    here: ProductCb | None = None,
 ) -> Screen:
     """The product card as customers see it (also the seller's preview). Its seller and
-    admins also get a Manage button into the seller panel."""
+    admins also get a Manage button into the seller panel. A known viewer gets the
+    favourite toggle (and, when it is sold out, the back-in-stock one); `here` is the
+    button that opened the card, so a toggle redraws it with the same Back."""
     product = card.product
     photo = product.photo_file_id or product.image_url
     text = card_text(
@@ -94,8 +108,34 @@ def product_screen(
         back=back,
         link=link,
         locale=locale,
+        toggles=None
+        if card.viewer_id is None
+        else CardToggles(
+            card.is_favourite,
+            card.alert_on,
+            *((here.category_id, here.page, here.after) if here is not None else ()),
+        ),
     )
     return Screen(text, markup, photo)
+
+
+def favourites_screen(page: FavouritesPage, currency: str, locale: str) -> Screen:
+    if not page.items:
+        text = (
+            "♥ <b>"
+            + _("Favourites")
+            + "</b>\n"
+            + _("Nothing here yet. Open a product and tap “♥ Add to favourites” to keep it here.")
+        )
+    else:
+        text = "♥ <b>" + _("Favourites") + "</b>\n" + _("Choose a product:")
+    return Screen(text, favourites_kb(page, currency=currency, locale=locale))
+
+
+def restock_screen(product_id: int, name: str) -> Screen:
+    """The one message a subscriber gets when a product is back in stock."""
+    text = "🔔 " + _("<b>{name}</b> is back in stock!").format(name=quote(name, NAME_LIMIT))
+    return Screen(text, restock_kb(product_id))
 
 
 def browse_screen(screen: CategoryScreen, currency: str, locale: str) -> Screen:

@@ -8,8 +8,10 @@ from keyboards.formatting import fits, money, quote
 from keyboards.orders import open_order_kb
 from models import Order, PaymentMethod
 from screens.base import Screen
+from screens.cart import promo_lines
 from screens.orders import order_text, payment_label
 from services.cart import Cart
+from services.promo import PromoQuote
 
 
 def _step(number: int, text: str) -> str:
@@ -48,11 +50,12 @@ def summary_screen(
     stars: int | None,
     currency: str,
     locale: str,
+    promo: PromoQuote | None = None,
 ) -> Screen:
     """What Confirm will order: the cart's lines, the contact the customer typed (`data`,
     the dialog's), how it is paid (`stars`: the amount when in Telegram Stars)."""
     cur = currency
-    out = ["<b>" + _("Total: {total}").format(total=money(cart.total, cur, locale)) + "</b>", ""]
+    out = [*promo_lines(promo, cart.total, cur, locale), ""]
     out.append(
         _("Recipient: {name}, {phone}").format(name=quote(data["name"]), phone=data["phone"])
     )

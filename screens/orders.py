@@ -66,6 +66,13 @@ def _order_text(
         )
     if len(items) == len(order.items):
         total = money(order.total, cur, locale)
+        if order.discount and order.promo_code:
+            out.append(
+                "🏷 "
+                + _("Promo code {code}: −{amount}").format(
+                    code=order.promo_code, amount=money(order.discount, cur, locale)
+                )
+            )
         out.append("<b>" + _("Total: {total}").format(total=total) + "</b>")
     else:
         subtotal = money(line_total(items), cur, locale)

@@ -5,9 +5,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from aiogram.types import LabeledPrice
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
-from keyboards.formatting import quote, trim
+from keyboards.callback_data import OrderScope
+from keyboards.formatting import money, quote, trim
+from keyboards.orders import open_order_kb
 from models import Order, PaymentMethod
 from screens.base import Screen
 from services.payments import invoice_amount, invoice_currency, payload
@@ -30,16 +33,46 @@ def invoice(order: Order, *, stars_per_unit: Decimal, provider_token: str | None
     title = _("Order #{id}").format(id=order.id)
     description = trim(", ".join(f"{i.name} × {i.quantity}" for i in order.items), 255) or title
     amount = invoice_amount(order.total, method, order.currency, stars_per_unit)
+    prices = [LabeledPrice(label=title, amount=amount)]
+    if order.discount and order.promo_code:
+        discount = money(order.discount, order.currency, get_i18n().current_locale)
+        note = _("Promo code {code}: −{amount}").format(code=order.promo_code, amount=discount)
+        if method is PaymentMethod.stars:
+            # Stars take exactly one price line: the discounted total, rounded up.
+            description = trim(f"{note}. {description}", 255)
+        else:
+            # A provider shows the breakdown: the goods, then the discount as a negative
+            # line, the two summing to the amount charged (in whole minor units).
+            full = invoice_amount(order.total + order.discount, method, order.currency, 0)
+            prices = [
+                LabeledPrice(label=title, amount=full),
+                LabeledPrice(label=trim(note, 64), amount=amount - full),
+            ]
     return Invoice(
         title=title,
         description=description,
         payload=payload(order.id),
         currency=invoice_currency(method, order.currency),
-        prices=[LabeledPrice(label=title, amount=amount)],
+        prices=prices,
         provider_token=provider_token
         if provider_token and method is PaymentMethod.provider
         else None,
     )
+
+
+def promo_gone_screen(order: Order, reason: str, locale: str) -> Screen:
+    """The order's promo code could not be counted at payment: full price now."""
+    total = money(order.total, order.currency, locale)
+    text = (
+        "⚠️ "
+        + reason
+        + "\n"
+        + _(
+            "Order #{id} was not paid and the code is not applied: its total is {total} now. "
+            "Pay with the new invoice below, or cancel the order from its card."
+        ).format(id=order.id, total=total)
+    )
+    return Screen(text, open_order_kb(order.id, OrderScope.mine))
 
 
 def paid_text(order_id: int) -> str:

@@ -27,6 +27,7 @@ class CartLine:
     seen_price: Decimal  # when the customer last looked
     stock: int
     available: bool
+    category_id: int = 0  # for a promo code limited to a category
 
     @property
     def total(self) -> Decimal:
@@ -85,6 +86,7 @@ class CartService:
                     seen_price=item.price,
                     stock=product.stock,
                     available=bool(shown),
+                    category_id=product.category_id,
                 )
                 for item, product, shown in rows
             ]

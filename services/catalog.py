@@ -75,6 +75,8 @@ class ProductCard:
     category_name: str | None = None
     viewer_has_review: bool = False
     viewer_id: int | None = None  # users.id of the one looking; the seller can't review
+    is_favourite: bool = False  # on the viewer's favourites list
+    alert_on: bool = False  # the viewer asked to be told when it is back in stock
 
     @property
     def viewer_is_seller(self) -> bool:
@@ -242,6 +244,8 @@ class CatalogService:
             category_name=row.category_name,
             viewer_has_review=bool(row.has_review),
             viewer_id=row.viewer_id,
+            is_favourite=bool(row.is_favourite),
+            alert_on=bool(row.alert_on),
         )
 
     async def category_screen(

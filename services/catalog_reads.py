@@ -36,7 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from db.readahead import Read
-from models import Category, Product, Review, User
+from models import Category, Favourite, Product, RestockAlert, Review, User
 
 MAX_ID = 2**31 - 1  # ids are INTEGER: a forged larger one is simply not found
 
@@ -138,6 +138,15 @@ def _card_stmt() -> Select:
     )
     seller = aliased(User)
     has_review = exists().where(Review.product_id == Product.id, Review.user_id == viewer)
+    # The viewer's toggles on the card: primary-key / unique-index probes in the same row.
+    favourite = exists().where(Favourite.user_id == viewer, Favourite.product_id == Product.id)
+    # An alert is active (waiting, due or being sent) until it is consumed, which sets
+    # sent_at: a plain IS NULL here, not an IN list SQLAlchemy would expand per press.
+    alert = exists().where(
+        RestockAlert.user_id == viewer,
+        RestockAlert.product_id == Product.id,
+        RestockAlert.sent_at.is_(None),
+    )
     return (
         select(
             *CARD_COLUMNS,
@@ -147,6 +156,8 @@ def _card_stmt() -> Select:
             seller.username.label("seller_username"),
             viewer.label("viewer_id"),
             has_review.label("has_review"),
+            favourite.label("is_favourite"),
+            alert.label("alert_on"),
         )
         .join(Category, Category.id == Product.category_id)
         .outerjoin(seller, seller.id == Product.seller_id)

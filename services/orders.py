@@ -13,6 +13,7 @@ from models import CartItem, Order, OrderItem, OrderStatus, PaymentMethod, Produ
 from services import order_rules as rules
 from services.catalog_reads import MAX_ID, shown_category_ids
 from services.errors import DomainError, NotAllowed, NotFound
+from services.order_hooks import goods_returned
 from services.order_rules import clamp_page
 from services.reservations import EXPIRED, Holds, expired, utc_now
 from services.stock import return_stock, take_stock
@@ -279,6 +280,7 @@ class OrderService:
             raise DomainError(N_("Only a new, unpaid order can be cancelled."))
         await self._move(order, (OrderStatus.new,), OrderStatus.cancelled)
         await return_stock(self.session, order.items)
+        await goods_returned(self.session, order)
         return order
 
     async def set_status(self, actor: User, order_id: int, to: OrderStatus) -> Order:
@@ -292,6 +294,7 @@ class OrderService:
         await self._move(order, (order.status,), to)
         if to is OrderStatus.cancelled:
             await return_stock(self.session, order.items)
+            await goods_returned(self.session, order)
         return order
 
     # -- payments ------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from models import Category, Product, Role, User
 from services.audit import AuditService
 from services.categories import ancestry
 from services.errors import InvalidInput, NotAllowed, NotFound
+from services.restock import RestockService
 from services.slugs import unique_slug
 from services.texts import N_
 from services.validation import clean_description, clean_name, parse_price, parse_stock
@@ -169,6 +170,8 @@ class ProductService:
                 raise InvalidInput()
         await self.session.flush()
         after = field_value(product, field)
+        if field is ProductField.stock and product.stock > 0:
+            await self._stock_back(product)
         await self._audit(
             actor, product, "product.update", {field.value: before}, {field.value: after}
         )
@@ -178,6 +181,8 @@ class ProductService:
         product = await self.get_own(actor, product_id)
         product.is_active = visible
         await self.session.flush()
+        if visible and product.stock > 0:
+            await self._stock_back(product)
         await self._audit(actor, product, "product.show" if visible else "product.hide")
         return product
 
@@ -188,6 +193,11 @@ class ProductService:
         await self.session.flush()
         await self._audit(actor, product, "product.delete")
         return product
+
+    async def _stock_back(self, product: Product) -> None:
+        """Every path that puts a product on sale with stock goes through here: the
+        customers waiting for it are owed a message (sent after the commit)."""
+        await RestockService(self.session).stock_raised([product.id])
 
     async def _audit(
         self,

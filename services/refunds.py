@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import Order, OrderItem, OrderStatus, PaymentMethod, Refund, Role, User
 from services.audit import AuditService
 from services.errors import DomainError, NotAllowed
+from services.order_hooks import goods_returned
 from services.order_rules import REFUNDABLE, refundable
 from services.orders import OrderService
 from services.reservations import utc_now
@@ -120,6 +121,7 @@ class RefundService:
         back = restock or not plan.ask_stock
         if back:
             await return_stock(self.session, items)
+        await goods_returned(self.session, order, items, restocked=back, whole=item is None)
         refund = Refund(
             order_id=order.id,
             order_item_id=item.id if item else None,

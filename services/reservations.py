@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from models.order import CANCELLED_EXPIRED, Order, OrderStatus, PaymentMethod
+from services.order_hooks import goods_returned
 from services.stock import return_stock
 
 Clock = Callable[[], datetime]
@@ -98,4 +99,5 @@ class ReservationService:
         )
         for order in orders:
             await return_stock(self.session, order.items)
+            await goods_returned(self.session, order)
         return orders

@@ -1,0 +1,159 @@
+"""Promo codes' screens: the admins' list and card, the create dialog's steps."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+
+from aiogram.utils.i18n import gettext as _
+
+from keyboards.formatting import money, quote
+from keyboards.promo import (
+    promo_card_kb,
+    promo_category_kb,
+    promo_kind_kb,
+    promo_list_kb,
+    promo_preview_kb,
+    promo_step_kb,
+)
+from models import PromoCode, PromoKind
+from screens.base import Screen
+from services.categories import TreeItem
+from services.promo import PromoDraft
+
+
+def _value(kind: PromoKind, value: Decimal, currency: str, locale: str) -> str:
+    if kind is PromoKind.percent:
+        return f"−{value.normalize():f}%"
+    return "−" + money(value, currency, locale)
+
+
+def describe(
+    promo: PromoCode | PromoDraft,
+    currency: str,
+    locale: str,
+    category: str | None = None,
+    used: int | None = None,
+) -> str:
+    """The code's terms, one a line."""
+    lines = [
+        f"🏷 <b>{promo.code}</b> · {_value(promo.kind, promo.value, currency, locale)}",
+    ]
+    if promo.min_order is not None:
+        lines.append(
+            _("Minimum order: {amount}").format(amount=money(promo.min_order, currency, locale))
+        )
+    if promo.expires_at is not None:
+        lines.append(_("Valid until: {moment}").format(moment=_moment(promo.expires_at)))
+    else:
+        lines.append(_("No expiry date"))
+    total = promo.total_uses
+    if used is not None:
+        lines.append(
+            _("Used: {used} of {total}").format(used=used, total=total)
+            if total is not None
+            else _("Used: {used} (no limit)").format(used=used)
+        )
+    else:
+        lines.append(
+            _("Uses in all: {total}").format(total=total) if total else _("Uses in all: no limit")
+        )
+    lines.append(_("Uses per customer: {n}").format(n=promo.per_customer))
+    lines.append(
+        _("Only for the category: {name}").format(name=quote(category, 100))
+        if category
+        else _("For every product")
+    )
+    return "\n".join(lines)
+
+
+def _moment(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def promo_list_screen(
+    codes: Sequence[PromoCode], page: int, pages: int, currency: str, locale: str
+) -> Screen:
+    if not codes:
+        text = "🏷 <b>" + _("Promo codes") + "</b>\n" + _("No promo codes yet.")
+    else:
+        lines = [
+            f"{'🏷' if c.is_active else '⛔'} <b>{c.code}</b> · "
+            f"{_value(c.kind, c.value, currency, locale)} · "
+            + (f"{c.used}/{c.total_uses}" if c.total_uses is not None else f"{c.used}/∞")
+            for c in codes
+        ]
+        text = "🏷 <b>" + _("Promo codes") + "</b>\n\n" + "\n".join(lines)
+    return Screen(text, promo_list_kb(codes, page, pages))
+
+
+def promo_card_screen(
+    promo: PromoCode, page: int, category: str | None, currency: str, locale: str
+) -> Screen:
+    text = describe(promo, currency, locale, category, used=promo.used)
+    if not promo.is_active:
+        text += "\n\n⛔ " + _("Disabled: customers can't use it.")
+    return Screen(text, promo_card_kb(promo, page))
+
+
+def _step(n: int, text: str) -> str:
+    return "🏷 <b>" + _("New promo code") + f"</b> · {n}/8\n\n" + text
+
+
+def promo_step_screen(step: str, error: str | None = None, tree: Sequence[TreeItem] = ()) -> Screen:
+    """The prompt of a step of the create dialog (an error first when the answer was
+    not right)."""
+    prompts = {
+        "code": (
+            1,
+            _("Send the code customers will type, for example WINTER10."),
+            promo_step_kb(back=False),
+        ),
+        "kind": (2, _("A percent off, or a fixed amount off?"), promo_kind_kb()),
+        "value": (
+            3,
+            _("How much off? Send a number: the percent, or the amount."),
+            promo_step_kb(),
+        ),
+        "min_order": (
+            4,
+            _("The minimum order total for the code to work, or Skip for none."),
+            promo_step_kb(skip=True),
+        ),
+        "expires": (
+            5,
+            _("Valid until which day? Send YYYY-MM-DD or a number of days, or Skip for no expiry."),
+            promo_step_kb(skip=True),
+        ),
+        "total_uses": (
+            6,
+            _("How many uses in all? Send a number, or Skip for no limit."),
+            promo_step_kb(skip=True),
+        ),
+        "per_customer": (
+            7,
+            _("How many uses per customer? Send a number, or Skip for one."),
+            promo_step_kb(skip=True),
+        ),
+        "category": (
+            8,
+            _("Only for one category (and its subcategories)?"),
+            promo_category_kb(tree),
+        ),
+    }
+    n, text, markup = prompts[step]
+    text = _step(n, text)
+    if error:
+        text = "⚠️ " + error + "\n\n" + text
+    return Screen(text, markup)
+
+
+def promo_preview_screen(
+    draft: PromoDraft, category: str | None, currency: str, locale: str
+) -> Screen:
+    text = (
+        "🏷 <b>"
+        + _("Check the new promo code")
+        + "</b>\n\n"
+        + describe(draft, currency, locale, category)
+    )
+    return Screen(text, promo_preview_kb())

@@ -1,0 +1,28 @@
+"""What other features owe an order that gave its goods back (cancelled, expired,
+refunded): one call from `OrderService`, so the orders code names none of them."""
+
+from collections.abc import Iterable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Order, OrderItem
+from services.promo import PromoService
+from services.restock import RestockService
+
+
+async def goods_returned(
+    session: AsyncSession,
+    order: Order,
+    items: Iterable[OrderItem] | None = None,
+    *,
+    restocked: bool = True,
+    whole: bool = True,
+) -> None:
+    """The order (`whole`) or some of its lines gave their goods back. Units back on sale
+    (`restocked`) are owed to whoever waits for them (a back-in-stock message); a promo
+    code use the whole order counted is given back (it was never really used)."""
+    if restocked:
+        lines = order.items if items is None else items
+        await RestockService(session).stock_raised(i.product_id for i in lines if i.product_id)
+    if whole:
+        await PromoService(session).release(order)

@@ -1,0 +1,273 @@
+"""Promo codes: admins create, list and disable them; a customer puts one on the cart;
+the discount is quoted on the cart and the summary, stored on the order, and the use is
+counted once, atomically (`redeem`): at payment for prepaid orders (pre-checkout, before
+the money moves), at placement for cash on delivery.
+
+Counting is one conditional UPDATE (`used = used + 1 WHERE used < total_uses`, with the
+code still active and unexpired): of any number of customers racing for the last uses,
+exactly as many as are left get them. The customer's own limit is a row per use,
+numbered, unique per (code, customer, n): two racing uses by one customer can't both be
+the n-th. Both happen in a savepoint, so a refusal undoes either.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import CartPromo, Category, Order, PromoCode, PromoKind, PromoRedemption, Role, User
+from services.cart import Cart
+from services.catalog_reads import MAX_ID
+from services.errors import DomainError, NotAllowed, NotFound
+from services.promo_rules import (
+    RAN_OUT,
+    UNKNOWN,
+    USED_UP,
+    Priced,
+    PromoRejected,
+    clean_code,
+    discount,
+    usable,
+)
+from services.texts import N_
+
+PAGE_SIZE = 8
+
+
+@dataclass(frozen=True, slots=True)
+class PromoQuote:
+    """The code on a cart and what it gives now: a discount, or why it gives none."""
+
+    code: str
+    discount: Decimal
+    problem: PromoRejected | None = None
+
+
+def promo_terms(quote: PromoQuote | None) -> list[str] | None:
+    """What the summary promised of the code, as the dialog stores it: Confirm orders
+    with this discount or shows a fresh summary."""
+    return [quote.code, str(quote.discount)] if quote is not None and quote.discount else None
+
+
+@dataclass(frozen=True, slots=True)
+class PromoDraft:
+    """What the admin's dialog collected."""
+
+    code: str
+    kind: PromoKind
+    value: Decimal
+    min_order: Decimal | None = None
+    expires_at: datetime | None = None
+    total_uses: int | None = None
+    per_customer: int = 1
+    category_id: int | None = None
+
+
+class PromoService:
+    def __init__(self, session: AsyncSession, clock=lambda: datetime.now(UTC)) -> None:
+        self.session = session
+        self.clock = clock
+
+    # -- admins ------------------------------------------------------------------------
+
+    async def check_new(self, code: str) -> None:
+        if await self.session.scalar(select(PromoCode.id).where(PromoCode.code == code)):
+            raise DomainError(N_("The promo code {code} already exists."), code=code)
+
+    async def create(self, actor: User, draft: PromoDraft) -> PromoCode:
+        _admin(actor)
+        code = clean_code(draft.code)
+        await self.check_new(code)
+        promo = PromoCode(
+            code=code,
+            kind=draft.kind,
+            value=draft.value,
+            min_order=draft.min_order,
+            expires_at=draft.expires_at,
+            total_uses=draft.total_uses,
+            per_customer=draft.per_customer,
+            category_id=draft.category_id,
+            created_by=actor.id,
+        )
+        self.session.add(promo)
+        await self.session.flush()
+        return promo
+
+    async def page(self, actor: User, page: int) -> tuple[list[PromoCode], int, int]:
+        """Codes newest first: (this page's, page, pages)."""
+        _admin(actor)
+        total = await self.session.scalar(select(func.count()).select_from(PromoCode)) or 0
+        pages = max(1, -(-total // PAGE_SIZE))
+        page = min(max(page, 1), pages)
+        rows = await self.session.scalars(
+            select(PromoCode)
+            .order_by(PromoCode.id.desc())
+            .offset((page - 1) * PAGE_SIZE)
+            .limit(PAGE_SIZE)
+        )
+        return list(rows), page, pages
+
+    async def get(self, actor: User, promo_id: int) -> PromoCode:
+        _admin(actor)
+        promo = await self.session.get(PromoCode, promo_id) if 0 < promo_id <= MAX_ID else None
+        if promo is None:
+            raise NotFound()
+        return promo
+
+    async def set_active(self, actor: User, promo_id: int, active: bool) -> PromoCode:
+        promo = await self.get(actor, promo_id)
+        promo.is_active = active
+        await self.session.flush()
+        return promo
+
+    async def category_name(self, category_id: int | None) -> str | None:
+        if category_id is None:
+            return None
+        return await self.session.scalar(select(Category.name).where(Category.id == category_id))
+
+    # -- the customer's cart -----------------------------------------------------------
+
+    async def enter(self, user: User, text: str) -> PromoCode:
+        """Puts a code on the customer's cart (replacing one there), if it can be used."""
+        code = clean_code(text)
+        promo = await self.session.scalar(select(PromoCode).where(PromoCode.code == code))
+        if promo is None:
+            raise PromoRejected(UNKNOWN, code=code)
+        usable(promo, self.clock(), await self._uses(promo.id, user.id))
+        await self.session.execute(delete(CartPromo).where(CartPromo.user_id == user.id))
+        self.session.add(CartPromo(user_id=user.id, promo_id=promo.id))
+        await self.session.flush()
+        return promo
+
+    async def drop(self, user: User) -> None:
+        await self.session.execute(delete(CartPromo).where(CartPromo.user_id == user.id))
+
+    async def quote(self, user: User, cart: Cart) -> PromoQuote | None:
+        """The code on the cart and its discount on these lines now (None: no code)."""
+        promo = await self.session.scalar(
+            select(PromoCode)
+            .join(CartPromo, CartPromo.promo_id == PromoCode.id)
+            .where(CartPromo.user_id == user.id)
+        )
+        if promo is None:
+            return None
+        try:
+            usable(promo, self.clock(), await self._uses(promo.id, user.id))
+            lines = [Priced(line.category_id, line.total) for line in cart.lines if line.available]
+            amount = discount(promo, lines, await self._subtree(promo.category_id))
+        except PromoRejected as exc:
+            return PromoQuote(promo.code, Decimal(0), exc)
+        return PromoQuote(promo.code, amount)
+
+    # -- counting a use ----------------------------------------------------------------
+
+    async def redeem(self, order: Order) -> None:
+        """Counts the order's code once (again for the same order: nothing); raises
+        PromoRejected, changing nothing, when it ran out, expired or was disabled, or the
+        customer has used it up meanwhile."""
+        if order.promo_code is None or not order.discount:
+            return
+        if await self.session.scalar(
+            select(PromoRedemption.id).where(PromoRedemption.order_id == order.id)
+        ):
+            return
+        code = order.promo_code
+        promo = await self.session.scalar(select(PromoCode).where(PromoCode.code == code))
+        if promo is None:
+            raise PromoRejected(UNKNOWN, code=code)
+        n = await self._uses(promo.id, order.user_id) + 1
+        now = self.clock()
+        try:
+            async with self.session.begin_nested():
+                if n > promo.per_customer:
+                    raise PromoRejected(USED_UP, code=code)
+                counted = await self.session.execute(
+                    update(PromoCode)
+                    .where(
+                        PromoCode.id == promo.id,
+                        PromoCode.is_active.is_(True),
+                        or_(PromoCode.expires_at.is_(None), PromoCode.expires_at > now),
+                        or_(PromoCode.total_uses.is_(None), PromoCode.used < PromoCode.total_uses),
+                    )
+                    .values(used=PromoCode.used + 1)
+                    .execution_options(synchronize_session=False)
+                )
+                if counted.rowcount != 1:
+                    await self.session.refresh(promo)
+                    usable(promo, now, 0)  # says which rule failed
+                    raise PromoRejected(RAN_OUT, code=code)
+                self.session.add(
+                    PromoRedemption(
+                        promo_id=promo.id, user_id=order.user_id, n=n, order_id=order.id
+                    )
+                )
+                await self.session.flush()
+        except IntegrityError:
+            raise PromoRejected(USED_UP, code=code) from None
+
+    async def apply(self, order: Order, quote: PromoQuote | None) -> None:
+        """A new order takes the discount the customer confirmed (quoted on the same
+        lines, which checkout has just checked): off what is charged."""
+        if quote is None or not quote.discount:
+            return
+        order.discount = quote.discount
+        order.promo_code = quote.code
+        order.total = order.total - quote.discount
+        await self.session.flush()
+
+    async def without_code(self, order: Order) -> None:
+        """The order at its full price: the code it carried could not be counted."""
+        order.total = order.total + order.discount
+        order.discount = Decimal(0)
+        order.promo_code = None
+        await self.session.flush()
+
+    async def release(self, order: Order) -> None:
+        """An order that will never be paid gives its counted use back."""
+        use = await self.session.scalar(
+            select(PromoRedemption).where(PromoRedemption.order_id == order.id)
+        )
+        if use is None:
+            return
+        await self.session.delete(use)
+        await self.session.execute(
+            update(PromoCode)
+            .where(PromoCode.id == use.promo_id, PromoCode.used > 0)
+            .values(used=PromoCode.used - 1)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def _uses(self, promo_id: int, user_id: int) -> int:
+        return (
+            await self.session.scalar(
+                select(func.count())
+                .select_from(PromoRedemption)
+                .where(PromoRedemption.promo_id == promo_id, PromoRedemption.user_id == user_id)
+            )
+            or 0
+        )
+
+    async def _subtree(self, category_id: int | None) -> set[int] | None:
+        """The category and every category under it (None: no limit)."""
+        if category_id is None:
+            return None
+        found, level = {category_id}, {category_id}
+        while level:
+            level = (
+                set(
+                    await self.session.scalars(
+                        select(Category.id).where(Category.parent_id.in_(level))
+                    )
+                )
+                - found
+            )
+            found |= level
+        return found
+
+
+def _admin(actor: User) -> None:
+    if actor.role is not Role.admin:
+        raise NotAllowed()

@@ -1,0 +1,131 @@
+"""Promo codes' rules as pure functions: what a code looks like, when it applies, and
+the discount it gives. Money is Decimal, to the cent; no I/O here."""
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from models import PromoCode, PromoKind
+from services.errors import DomainError, InvalidInput
+from services.texts import N_
+
+CENT = Decimal("0.01")
+_CODE = re.compile(r"[A-Z0-9][A-Z0-9_-]{2,31}")
+
+
+class PromoRejected(DomainError):
+    """A code that can't be used now; `code` is in the params (and `amount`, a Decimal
+    the screen formats as money, for a minimum order)."""
+
+
+UNKNOWN = N_("There is no promo code {code}.")
+DISABLED = N_("The promo code {code} is no longer valid.")
+EXPIRED = N_("The promo code {code} has expired.")
+RAN_OUT = N_("The promo code {code} has run out.")
+USED_UP = N_("You have already used the promo code {code}.")
+TOO_SMALL = N_("The promo code {code} needs an order of at least {amount}.")
+NOTHING_ELIGIBLE = N_("The promo code {code} doesn't apply to anything in your cart.")
+
+
+def clean_code(text: str) -> str:
+    code = text.strip().upper()
+    if not _CODE.fullmatch(code):
+        raise InvalidInput(
+            N_("A promo code is 3 to 32 letters, digits, - or _, for example WINTER10.")
+        )
+    return code
+
+
+def usable(promo: PromoCode, now: datetime, used_by_customer: int) -> None:
+    """Raises PromoRejected unless the code can be used at all by this customer now."""
+    code = promo.code
+    if not promo.is_active:
+        raise PromoRejected(DISABLED, code=code)
+    if promo.expires_at is not None and _aware(promo.expires_at) <= now:
+        raise PromoRejected(EXPIRED, code=code)
+    if promo.total_uses is not None and promo.used >= promo.total_uses:
+        raise PromoRejected(RAN_OUT, code=code)
+    if used_by_customer >= promo.per_customer:
+        raise PromoRejected(USED_UP, code=code)
+
+
+@dataclass(frozen=True, slots=True)
+class Priced:
+    """A cart line as the discount sees it."""
+
+    category_id: int
+    total: Decimal
+
+
+def discount(promo: PromoCode, lines: Iterable[Priced], eligible_categories: set[int] | None):
+    """The discount on these lines (raises PromoRejected when there is none to give):
+    percent of the eligible lines, rounded half-up to the cent, or the fixed amount up to
+    their sum. `eligible_categories` None: every line. An order is never free: at least
+    one cent is left to pay (a payment provider can't charge nothing)."""
+    lines = list(lines)
+    subtotal = sum((line.total for line in lines), Decimal(0))
+    if promo.min_order is not None and subtotal < promo.min_order:
+        raise PromoRejected(TOO_SMALL, code=promo.code, amount=promo.min_order)
+    eligible = sum(
+        (
+            line.total
+            for line in lines
+            if eligible_categories is None or line.category_id in eligible_categories
+        ),
+        Decimal(0),
+    )
+    if eligible <= 0:
+        raise PromoRejected(NOTHING_ELIGIBLE, code=promo.code)
+    if promo.kind is PromoKind.percent:
+        amount = (eligible * promo.value / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+    else:
+        amount = min(promo.value, eligible)
+    return max(min(amount, subtotal - CENT), Decimal(0))
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives back naive datetimes; they were stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# -- what the admin types ---------------------------------------------------------------
+
+MAX_PERCENT = Decimal(99)
+MAX_COUNT = 1_000_000
+
+
+def parse_percent(text: str) -> Decimal:
+    try:
+        value = Decimal(text.strip().rstrip("%").replace(",", ".").strip())
+    except ArithmeticError:
+        value = Decimal(-1)
+    if not value.is_finite() or not 0 < value <= MAX_PERCENT or value != value.quantize(CENT):
+        raise InvalidInput(N_("Send a percent from 1 to 99, for example 10 or 12.5."))
+    return value.quantize(CENT)
+
+
+def parse_count(text: str) -> int:
+    value = text.strip()
+    if not value.isdigit() or not 0 < int(value) <= MAX_COUNT:
+        raise InvalidInput(N_("Send a whole number from 1 to {max}."), max=MAX_COUNT)
+    return int(value)
+
+
+def parse_expiry(text: str, now: datetime) -> datetime:
+    """'7' (days from now) or '2026-12-31' (the end of that day, UTC): a moment to come."""
+    value = text.strip()
+    if value.isdigit() and 0 < int(value) <= 3650:
+        return now + timedelta(days=int(value))
+    try:
+        day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        day = None
+    if day is not None:
+        end = day + timedelta(days=1)
+        if end > now:
+            return end
+    raise InvalidInput(
+        N_("Send a date to come as YYYY-MM-DD (for example 2026-12-31), or a number of days.")
+    )

@@ -1,0 +1,336 @@
+"""Promo codes as customers and admins meet them: creating one in the chat, entering it
+in the cart, the discount on the cart, summary, order and invoice, and every rule that
+refuses one (in English and Russian). The race for the last uses: test_promo_race.py."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from aiogram.methods import AnswerPreCheckoutQuery, SendInvoice
+from pydantic import SecretStr
+from sqlalchemy import select
+
+from keyboards.callback_data import CartAction, CartAddCb, CartCb, OrderAction, OrderCb
+from models import Order, OrderStatus, PromoCode, PromoKind, Role
+from tests.conftest import ADMIN_ID
+from tests.factories import make_category, make_product, make_user
+from tests.test_checkout import to_summary
+
+
+@pytest.fixture
+async def shop(session):
+    teas = await make_category(session, "Teas")
+    green = await make_category(session, "Green", parent=teas)
+    cups = await make_category(session, "Cups")
+    await make_user(session, ADMIN_ID, role=Role.admin)
+    products = {
+        "sencha": await make_product(session, green, "Sencha", price="100.00", stock=9),
+        "cup": await make_product(session, cups, "Cup", price="45.50", stock=9),
+    }
+    await session.commit()
+    return {"teas": teas, **products}
+
+
+async def _code(session, code="WINTER10", kind=PromoKind.percent, value="10", **fields):
+    promo = PromoCode(code=code, kind=kind, value=Decimal(value), **fields)
+    session.add(promo)
+    await session.commit()
+    return promo
+
+
+async def _cart_with(user, *products, code: str | None = None):
+    for product in products:
+        await user.click(CartAddCb(product_id=product.id))
+    await user.send("/cart")
+    if code is None:
+        return None
+    await user.press("Promo code")
+    return await user.send(code)
+
+
+async def _order(session) -> Order:
+    return await session.scalar(
+        select(Order).execution_options(populate_existing=True).order_by(Order.id.desc())
+    )
+
+
+async def _used(session, code: str) -> int:
+    stmt = select(PromoCode.used).where(PromoCode.code == code)
+    return await session.scalar(stmt.execution_options(populate_existing=True))
+
+
+# -- customers -------------------------------------------------------------------------
+
+
+async def test_a_code_in_the_cart_discounts_the_cart_summary_and_order(env, shop, session):
+    await _code(session)
+    ann = env.user(1)
+    reply = await _cart_with(ann, shop["sencha"], shop["sencha"], shop["cup"], code="winter10")
+    text = reply.text
+    assert "Promo code WINTER10 applied." in text
+    assert "Subtotal: RUB245.50" in text.replace("\xa0", "")
+    assert "Promo code WINTER10: −RUB24.55" in text.replace("\xa0", "")
+    assert "Total: RUB220.95" in text.replace("\xa0", "")
+    assert reply.has_button("Remove the code WINTER10")
+    summary = await to_summary(ann)
+    assert "Promo code WINTER10: −RUB24.55" in summary.text.replace("\xa0", "")
+    placed = await ann.press("Confirm")
+    assert "Promo code WINTER10: −RUB24.55" in placed.texts[0].replace("\xa0", "")
+    order = await _order(session)
+    assert (order.total, order.discount, order.promo_code) == (
+        Decimal("220.95"),
+        Decimal("24.55"),
+        "WINTER10",
+    )
+    assert await _used(session, "WINTER10") == 1  # cash on delivery: counted at placement
+    # One use per customer: the next cart can't have it.
+    await _cart_with(ann, shop["cup"])
+    await ann.press("Promo code")
+    reply = await ann.send("WINTER10")
+    assert "You have already used the promo code WINTER10." in reply.text
+
+
+async def test_a_wrong_code_is_explained_and_back_leaves_the_step(env, shop, session):
+    ann = env.user(1)
+    reply = await _cart_with(ann, shop["cup"], code="NOPE1")
+    assert "There is no promo code NOPE1." in reply.text and reply.has_button("Cancel")
+    reply = await ann.send("€")
+    assert "3 to 32 letters" in reply.text
+    await ann.send_sticker()
+    assert "Please send the promo code as text." in ann.shown_text
+    reply = await ann.press("Back")
+    assert "Your cart" in reply.text and reply.has_button("Promo code")
+    reply = await ann.send("hello")  # no longer in the step: not taken as a code
+    assert "There is no promo code" not in " ".join(reply.texts)
+
+
+async def test_a_code_can_be_taken_off_the_cart(env, shop, session):
+    await _code(session)
+    ann = env.user(1)
+    await _cart_with(ann, shop["cup"], code="WINTER10")
+    reply = await ann.press("Remove the code")
+    assert reply.alert == "The promo code is removed from the cart."
+    assert "WINTER10" not in ann.shown_text and "Total: RUB45.50" in ann.shown_text.replace(
+        "\xa0", ""
+    )
+
+
+async def test_minimum_order_and_category_limits(env, shop, session):
+    await _code(session, "BIG50", PromoKind.fixed, "50", min_order=Decimal("200"))
+    await _code(session, "TEA20", PromoKind.percent, "20", category_id=shop["teas"].id)
+    ann = env.user(1)
+    reply = await _cart_with(ann, shop["sencha"], shop["cup"], code="BIG50")
+    text = ann.shown_text.replace("\xa0", "")
+    assert "needs an order of at least RUB200.00" in text and "Total: RUB145.50" in text
+    assert "applied" in reply.text  # accepted: more in the cart makes it work
+    reply = await ann.click(CartCb(action=CartAction.inc, product_id=shop["sencha"].id))
+    assert "Promo code BIG50: −RUB50.00" in ann.shown_text.replace("\xa0", "")
+    # Limited to Teas: only the Sencha (in Teas › Green) is discounted, not the Cup.
+    await ann.press("Remove the code")
+    await ann.press("Promo code")
+    await ann.send("TEA20")
+    text = ann.shown_text.replace("\xa0", "")
+    assert "Promo code TEA20: −RUB40.00" in text and "Total: RUB205.50" in text
+
+
+async def test_expired_and_disabled_codes_are_refused(env, shop, session):
+    past = datetime.now(UTC) - timedelta(minutes=1)
+    await _code(session, "OLD10", expires_at=past)
+    await _code(session, "OFF10", is_active=False)
+    await _code(session, "GONE10", total_uses=5, used=5)
+    ann = env.user(1)
+    assert (
+        "The promo code OLD10 has expired."
+        in (await _cart_with(ann, shop["cup"], code="OLD10")).text
+    )
+    assert "The promo code OFF10 is no longer valid." in (await ann.send("OFF10")).text
+    assert "The promo code GONE10 has run out." in (await ann.send("gone10")).text
+
+
+async def test_a_code_expiring_before_confirm_gives_a_fresh_summary(env, shop, session):
+    promo = await _code(session)
+    ann = env.user(1)
+    await _cart_with(ann, shop["cup"], code="WINTER10")
+    summary = await to_summary(ann)
+    assert "WINTER10: −" in summary.text
+    promo.expires_at = datetime.now(UTC) - timedelta(seconds=1)
+    await session.commit()
+    reply = await ann.press("Confirm")
+    assert reply.alert == (
+        "Your promo code's discount has changed. Check the new summary and confirm again."
+    )
+    assert "The promo code WINTER10 has expired." in ann.shown_text
+    await ann.press("Confirm")
+    order = await _order(session)
+    assert (order.total, order.discount, order.promo_code) == (Decimal("45.50"), 0, None)
+
+
+# -- invoices and payment --------------------------------------------------------------
+
+
+async def test_stars_invoice_has_one_line_the_discounted_total_rounded_up(
+    make_env, settings, shop, session
+):
+    await _code(session, "STAR5", PromoKind.fixed, "5")
+    env = make_env(settings.model_copy(update={"payment_method": "stars"}))
+    ann = env.user(1)
+    await _cart_with(ann, shop["cup"], code="STAR5")
+    summary = await to_summary(ann)
+    assert "(41 ⭐)" in summary.text  # 45.50 − 5 = 40.50 → 41 Stars
+    reply = await ann.press("Confirm")
+    [invoice] = reply.of(SendInvoice)
+    assert [p.amount for p in invoice.prices] == [41] and "STAR5" in invoice.description
+    assert await _used(session, "STAR5") == 0  # prepaid: counted at payment
+    answer = (await ann.pre_checkout("order:1", 41)).of(AnswerPreCheckoutQuery)[0]
+    assert answer.ok is True
+    assert await _used(session, "STAR5") == 1
+    await ann.pre_checkout("order:1", 41)  # Telegram asking again: counted once
+    assert await _used(session, "STAR5") == 1
+
+
+async def test_provider_invoice_shows_the_discount_as_a_negative_line(
+    make_env, settings, shop, session
+):
+    await _code(session)
+    token = SecretStr("284685063:TEST:abc")
+    env = make_env(
+        settings.model_copy(update={"payment_method": "provider", "payment_provider_token": token})
+    )
+    ann = env.user(1)
+    await _cart_with(ann, shop["sencha"], shop["cup"], code="WINTER10")
+    await to_summary(ann)
+    [invoice] = (await ann.press("Confirm")).of(SendInvoice)
+    assert [p.amount for p in invoice.prices] == [14550, -1455]
+    assert invoice.prices[1].label.startswith("Promo code WINTER10")
+
+
+async def test_a_code_that_ran_out_before_payment_is_reported_not_applied(
+    make_env, settings, shop, session
+):
+    promo = await _code(session, "LAST", PromoKind.fixed, "10", total_uses=1)
+    env = make_env(settings.model_copy(update={"payment_method": "stars"}))
+    ann = env.user(1)
+    await _cart_with(ann, shop["sencha"], code="LAST")
+    await to_summary(ann)
+    await ann.press("Confirm")  # an invoice for 90 Stars
+    promo.used = 1  # someone else paid with it meanwhile
+    await session.commit()
+    reply = await ann.pre_checkout("order:1", 90)
+    [answer] = reply.of(AnswerPreCheckoutQuery)
+    assert answer.ok is False and answer.error_message == "The promo code LAST has run out."
+    notice = next(t for t in reply.texts if "has run out" in t)
+    assert "its total is RUB100.00 now" in notice.replace("\xa0", "")
+    [invoice] = reply.of(SendInvoice)
+    assert [p.amount for p in invoice.prices] == [100]
+    order = await _order(session)
+    assert (order.total, order.discount, order.promo_code) == (Decimal("100.00"), 0, None)
+    assert (await ann.pre_checkout("order:1", 100)).of(AnswerPreCheckoutQuery)[0].ok is True
+
+
+# -- admins ----------------------------------------------------------------------------
+
+
+async def test_an_admin_creates_a_code_step_by_step(env, shop, session):
+    admin = env.user(ADMIN_ID, "Boss")
+    await admin.send("/admin")
+    reply = await admin.press("Promo codes")
+    assert "No promo codes yet." in reply.text
+    reply = await admin.press("New promo code")
+    assert "1/8" in reply.text and reply.has_button("Cancel") and not reply.has_button("Back")
+    reply = await admin.send("x")
+    assert "3 to 32 letters" in reply.text
+    reply = await admin.send("winter10")
+    assert "2/8" in reply.text and reply.has_button("Percent")
+    reply = await admin.press("Back")
+    assert "1/8" in reply.text
+    await admin.send("winter10")
+    await admin.press("Percent")
+    reply = await admin.send("abc")
+    assert "Send a percent from 1 to 99" in reply.text and "3/8" in reply.text
+    await admin.send_sticker()
+    assert "Please send it as text." in admin.shown_text
+    reply = await admin.send("15")
+    assert "4/8" in reply.text and reply.has_button("Skip")
+    await admin.press("Skip")
+    reply = await admin.send("31.12.2026")
+    assert "YYYY-MM-DD" in reply.text
+    reply = await admin.send("2026-12-31")
+    assert "6/8" in reply.text
+    await admin.send("100")
+    reply = await admin.press("Skip")  # one use per customer
+    assert reply.has_button("Any category") and reply.has_button("Teas")
+    reply = await admin.press("Teas")
+    text = reply.text
+    assert "WINTER10" in text and "−15%" in text and "Valid until: 2027-01-01 00:00 UTC" in text
+    assert "Uses in all: 100" in text and "Uses per customer: 1" in text
+    assert "Only for the category: Teas" in text
+    reply = await admin.press("Create")
+    assert reply.alert == "Promo code WINTER10 created." and "Used: 0 of 100" in admin.shown_text
+    promo = await session.scalar(select(PromoCode))
+    assert (promo.kind, promo.value, promo.total_uses, promo.category_id) == (
+        PromoKind.percent,
+        Decimal("15.00"),
+        100,
+        shop["teas"].id,
+    )
+    # The same code twice is refused at once, and the step asked again.
+    await admin.send("/promocodes")
+    await admin.press("New promo code")
+    reply = await admin.send("Winter10")
+    assert "The promo code WINTER10 already exists." in reply.text and "1/8" in reply.text
+
+
+async def test_an_admin_disables_a_code_and_customers_are_told(env, shop, session):
+    await _code(session)
+    admin = env.user(ADMIN_ID, "Boss")
+    await admin.send("/promocodes")
+    reply = await admin.press("WINTER10")
+    assert "Used: 0 (no limit)" in reply.text
+    reply = await admin.press("Disable")
+    assert "Disabled: customers can't use it." in admin.shown_text
+    reply = await _cart_with(env.user(1), shop["cup"], code="WINTER10")
+    assert "The promo code WINTER10 is no longer valid." in reply.text
+
+
+async def test_customers_cannot_reach_the_admin_screens(env, shop, session):
+    promo = await _code(session)
+    from keyboards.callback_data import AdminPromoCb, PromoAction
+
+    ann = env.user(1)
+    await ann.click(AdminPromoCb(action=PromoAction.disable, id=promo.id))
+    assert await _used(session, "WINTER10") == 0
+    assert (await session.scalar(select(PromoCode.is_active))) is True
+
+
+async def test_in_russian(env, shop, session):
+    await _code(session)
+    await make_user(session, 7, language="ru")
+    await session.commit()
+    ivan = env.user(7, "Иван", language_code="ru")
+    await ivan.click(CartAddCb(product_id=shop["sencha"].id))
+    await ivan.send("/cart")
+    reply = await ivan.press("Промокод")
+    assert "Отправьте ваш промокод." in reply.text
+    reply = await ivan.send("WINTER10")
+    text = reply.text.replace("\xa0", " ")
+    assert "Промокод WINTER10 применён." in text and "Промокод WINTER10: −10,00 ₽" in text
+    reply = await ivan.send("/cart")
+    await ivan.press("Убрать промокод WINTER10")
+    await ivan.press("Промокод")
+    reply = await ivan.send("NOPE1")
+    assert "Промокода NOPE1 нет." in reply.text
+
+
+async def test_a_cancelled_order_gives_its_use_back(env, shop, session, pool):
+    await _code(session, total_uses=1)
+    ann = env.user(1)
+    await _cart_with(ann, shop["cup"], code="WINTER10")
+    await to_summary(ann)
+    await ann.press("Confirm")  # cash on delivery: the one use is counted
+    assert await _used(session, "WINTER10") == 1
+    order = await _order(session)
+    await ann.click(OrderCb(action=OrderAction.cancel_yes, id=order.id))
+    assert (await _order(session)).status is OrderStatus.cancelled
+    assert await _used(session, "WINTER10") == 0
+    reply = await _cart_with(ann, shop["cup"], code="WINTER10")
+    assert "Promo code WINTER10 applied." in reply.text

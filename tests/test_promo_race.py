@@ -1,0 +1,114 @@
+"""The promo race: 50 customers paying at once for a code with 10 uses left get exactly
+10 discounts. Real concurrency on PostgreSQL (50 sessions); SQLite runs one writer at a
+time, so there the same 50 uses run one after another."""
+
+import asyncio
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from db.engine import create_engine, create_session_pool
+from models import Order, OrderStatus, PaymentMethod, PromoCode, PromoKind, PromoRedemption
+from services.promo import PromoService
+from services.promo_rules import PromoRejected
+from tests.conftest import PG_URL
+from tests.factories import make_user
+
+CUSTOMERS = 50
+
+
+async def _orders(session, code: str) -> list[int]:
+    ids = []
+    for uid in range(1, CUSTOMERS + 1):
+        user = await make_user(session, 10_000 + uid)
+        order = Order(
+            user_id=user.id,
+            status=OrderStatus.new,
+            total=Decimal("90.00"),
+            discount=Decimal("10.00"),
+            promo_code=code,
+            currency="RUB",
+            payment_method=PaymentMethod.stars,
+            contact_name="C",
+            phone="+10000000000",
+        )
+        session.add(order)
+        await session.flush()
+        ids.append(order.id)
+    return ids
+
+
+async def test_fifty_customers_racing_for_ten_uses_get_exactly_ten(session, pool):
+    promo = PromoCode(
+        code="RACE10", kind=PromoKind.fixed, value=Decimal(10), total_uses=60, used=50
+    )
+    session.add(promo)
+    order_ids = await _orders(session, "RACE10")
+    await session.commit()
+    start, ready = asyncio.Event(), []
+
+    async def pay(sessions, order_id: int) -> bool:
+        async with sessions() as s, s.begin():
+            order = await s.get(Order, order_id)
+            ready.append(order_id)
+            if len(ready) == len(order_ids):
+                start.set()
+            await start.wait()  # all 50 transactions open, then all redeem at once
+            try:
+                await PromoService(s).redeem(order)
+            except PromoRejected:
+                return False
+            return True
+
+    if PG_URL:
+        engine = create_engine(PG_URL, pool_size=CUSTOMERS, max_overflow=0)
+        try:
+            sessions = create_session_pool(engine)
+            results = await asyncio.gather(*(pay(sessions, i) for i in order_ids))
+        finally:
+            await engine.dispose()
+    else:
+        start.set()
+        results = [await pay(pool, i) for i in order_ids]
+    assert results.count(True) == 10
+    async with pool() as s:
+        assert await s.scalar(select(PromoCode.used).where(PromoCode.code == "RACE10")) == 60
+        assert await s.scalar(select(func.count()).select_from(PromoRedemption)) == 10
+
+
+async def test_one_customer_paying_two_orders_at_once_gets_one_use(session, pool):
+    promo = PromoCode(code="ONCE", kind=PromoKind.percent, value=Decimal(10), per_customer=1)
+    session.add(promo)
+    user = await make_user(session, 77)
+    orders = []
+    for _ in range(2):
+        order = Order(
+            user_id=user.id,
+            status=OrderStatus.new,
+            total=Decimal("90.00"),
+            discount=Decimal("10.00"),
+            promo_code="ONCE",
+            currency="RUB",
+            payment_method=PaymentMethod.stars,
+            contact_name="C",
+            phone="+10000000000",
+        )
+        session.add(order)
+        orders.append(order)
+    await session.commit()
+
+    async def pay(order_id: int) -> bool:
+        async with pool() as s, s.begin():
+            try:
+                await PromoService(s).redeem(await s.get(Order, order_id))
+            except PromoRejected:
+                return False
+            return True
+
+    if PG_URL:
+        results = await asyncio.gather(*(pay(o.id) for o in orders))
+    else:
+        results = [await pay(o.id) for o in orders]
+    assert sorted(results) == [False, True]
+    async with pool() as s:
+        assert await s.scalar(select(PromoCode.used)) == 1
