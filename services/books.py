@@ -150,6 +150,9 @@ class BooksService:
         out = io.StringIO()
         writer = csv.writer(out, delimiter=style.delimiter, lineterminator="\r\n")
         writer.writerow(COLUMNS)
+        first_lines = {}  # an order's discount goes on its first line: the column sums right
+        for item, order, _, _ in rows:
+            first_lines.setdefault(order.id, item.id)
         for item, order, buyer, sold_by in rows:
             values = (
                 order.id,
@@ -168,10 +171,8 @@ class BooksService:
                 item.quantity,
                 item.unit_price,
                 item.line_total,
-                # Promo codes are another feature's: the columns are here, empty until
-                # orders carry a discount.
-                "",
-                "",
+                order.discount if first_lines[order.id] == item.id else Decimal("0.00"),
+                order.promo_code,
                 refunded.get(item.id, Decimal("0.00")),
                 order.total,
                 order.paid_amount,

@@ -103,7 +103,8 @@ class RefundService:
                 )
         refunded_ids = {r.order_item_id for r in plan.done}
         items = [item] if item else [i for i in order.items if i.id not in refunded_ids]
-        amount = item.line_total if item else plan.rest
+        # A line never gives back more than is left of what was paid (after a discount).
+        amount = min(item.line_total, plan.rest) if item else plan.rest
         via = plan.via(item)
         before = order.status
         after = before if item else OrderStatus.refunded

@@ -48,8 +48,10 @@ async def shop(session):
 
 async def test_admin_exports_orders_as_csv_with_cyrillic_intact(env, session):
     ann, tea, trap = await shop(session)
-    await place(session, ann, [(tea, 2), (trap, 1)])
+    first = await place(session, ann, [(tea, 2), (trap, 1)])
     await place(session, ann, [(tea, 1)])
+    first.discount, first.promo_code = Decimal("3.00"), "SPRING"
+    await session.commit()
     admin = env.user(ADMIN_ID)
     await admin.send("/admin")
     reply = await admin.press("Orders export and Stars check")
@@ -67,7 +69,11 @@ async def test_admin_exports_orders_as_csv_with_cyrillic_intact(env, session):
     assert row["product"] == "Чай «Зелёный»" and row["customer"] == "Анна (@anna)"
     assert (row["quantity"], row["price"], row["line_total"]) == ("2", "12.30", "24.60")
     assert (row["seller"], row["status"], row["payment_method"]) == ("Sam", "new", "cod")
-    assert (row["discount"], row["promo_code"]) == ("", "")
+    # The order's discount once (on its first line), so the column sums right.
+    assert (row["discount"], row["promo_code"]) == ("3.00", "SPRING")
+    second = dict(zip(header, lines[1], strict=True))
+    assert (second["discount"], second["promo_code"]) == ("0.00", "SPRING")
+    assert dict(zip(header, lines[2], strict=True))["promo_code"] == ""
     # A name that looks like a formula stays text in a spreadsheet.
     assert dict(zip(header, lines[1], strict=True))["product"] == '\'=HYPERLINK("x")'
     assert [r[0] for r in lines] == ["1", "1", "2"]
