@@ -19,7 +19,7 @@ from handlers.common import leave_dialog
 from handlers.context import Ctx
 from handlers.filters import NotCommand, TextInput, protect
 from handlers.states import AdminPromoStates as S
-from keyboards.callback_data import AdminPromoCb, PromoAction
+from keyboards.callback_owner import AdminPromoCb, PromoAction
 from models import PromoKind, Role
 from screens.base import domain_message, show
 from screens.promo import (

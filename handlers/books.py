@@ -14,7 +14,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from handlers.common import leave_dialog
 from handlers.context import Ctx
 from handlers.filters import NotCommand, TextInput, protect
-from keyboards.callback_data import BooksAction, BooksCb, ExportRange
+from keyboards.callback_owner import BooksAction, BooksCb, ExportRange
 from models import Role
 from screens.base import show
 from screens.books import (

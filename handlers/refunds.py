@@ -9,7 +9,8 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.context import Ctx
 from jobs.notify import notify
-from keyboards.callback_data import OrderAction, OrderCb, RefundCb, RefundStep
+from keyboards.callback_data import OrderAction, OrderCb
+from keyboards.callback_owner import RefundCb, RefundStep
 from keyboards.formatting import money
 from screens.base import show
 from screens.orders import card_screen

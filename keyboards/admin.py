@@ -11,15 +11,12 @@ from keyboards.callback_data import (
     AdminCategoryAction,
     AdminCategoryCb,
     AdminCb,
-    AdminPromoCb,
     AdminUserAction,
     AdminUserCb,
-    BooksAction,
-    BooksCb,
     BroadcastCb,
     ModReviewsCb,
-    PromoAction,
 )
+from keyboards.callback_owner import AdminPromoCb, BooksAction, BooksCb, PromoAction
 from keyboards.common import button, cancel_button, home_button
 from keyboards.formatting import trim
 from models import Role

@@ -2,7 +2,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from keyboards.admin import panel_button
-from keyboards.callback_data import BooksAction, BooksCb, ExportRange
+from keyboards.callback_owner import BooksAction, BooksCb, ExportRange
 from keyboards.common import button, cancel_button
 
 

@@ -6,7 +6,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from keyboards.admin import panel_button
-from keyboards.callback_data import AdminPromoCb, PromoAction
+from keyboards.callback_owner import AdminPromoCb, PromoAction
 from keyboards.common import button, cancel_button, pager_row
 from keyboards.formatting import trim
 from models import PromoCode

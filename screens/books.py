@@ -5,7 +5,7 @@ from datetime import date, datetime
 from aiogram.utils.i18n import gettext as _
 
 from keyboards.books import back_to_books_kb, books_kb, typed_kb
-from keyboards.callback_data import BooksAction, BooksCb
+from keyboards.callback_owner import BooksAction, BooksCb
 from keyboards.formatting import fits, quote
 from screens.base import Screen
 from services.books import Finding, Ledger, Mismatch

@@ -6,7 +6,8 @@ from decimal import Decimal
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from keyboards.callback_data import OrderCb, OrderScope, RefundCb, RefundStep
+from keyboards.callback_data import OrderCb, OrderScope
+from keyboards.callback_owner import RefundCb, RefundStep
 from keyboards.common import button
 from keyboards.formatting import money, quote, trim
 from keyboards.orders import open_order_kb

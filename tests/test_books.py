@@ -9,14 +9,8 @@ from decimal import Decimal
 from aiogram.methods import GetStarTransactions, SendDocument
 from sqlalchemy import update
 
-from keyboards.callback_data import (
-    AdminAction,
-    AdminCb,
-    BooksAction,
-    BooksCb,
-    RefundCb,
-    RefundStep,
-)
+from keyboards.callback_data import AdminAction, AdminCb
+from keyboards.callback_owner import BooksAction, BooksCb, RefundCb, RefundStep
 from models import Order, OrderStatus, PaymentMethod, Role
 from services.books import parse_period
 from tests.conftest import ADMIN_ID

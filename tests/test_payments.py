@@ -6,14 +6,8 @@ from aiogram.methods import AnswerPreCheckoutQuery, RefundStarPayment, SendInvoi
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from keyboards.callback_data import (
-    CartAddCb,
-    OrderAction,
-    OrderCb,
-    OrderScope,
-    RefundCb,
-    RefundStep,
-)
+from keyboards.callback_data import CartAddCb, OrderAction, OrderCb, OrderScope
+from keyboards.callback_owner import RefundCb, RefundStep
 from models import Order, OrderStatus, PaymentMethod, Product
 from services.orders import OrderService
 from services.payments import invoice_amount

@@ -294,7 +294,7 @@ async def test_an_admin_disables_a_code_and_customers_are_told(env, shop, sessio
 
 async def test_customers_cannot_reach_the_admin_screens(env, shop, session):
     promo = await _code(session)
-    from keyboards.callback_data import AdminPromoCb, PromoAction
+    from keyboards.callback_owner import AdminPromoCb, PromoAction
 
     ann = env.user(1)
     await ann.click(AdminPromoCb(action=PromoAction.disable, id=promo.id))

@@ -6,7 +6,8 @@ from decimal import Decimal
 from aiogram.methods import RefundStarPayment
 from sqlalchemy import select, update
 
-from keyboards.callback_data import OrderCb, OrderScope, RefundCb, RefundStep
+from keyboards.callback_data import OrderCb, OrderScope
+from keyboards.callback_owner import RefundCb, RefundStep
 from models import AuditEntry, Order, OrderItem, OrderStatus, PaymentMethod, Product, Refund
 from tests.conftest import ADMIN_ID
 from tests.test_orders import fresh, place, sent_to, world

@@ -1,0 +1,69 @@
+"""The CallbackData classes of the owner's tools (admins): refunds, the books (CSV export,
+Stars check) and promo codes. The rest are in `keyboards.callback_data`; prefixes are
+unique across both (a test checks).
+"""
+
+from enum import StrEnum
+
+from aiogram.filters.callback_data import CallbackData
+
+from keyboards.callback_data import Int, OrderScope
+
+# Refunds and the owner's books (admins)
+
+
+class RefundStep(StrEnum):
+    menu = "m"  # whole order or one line
+    ask = "a"  # how, and did the goods come back
+    do = "d"
+
+
+class RefundCb(CallbackData, prefix="rf"):
+    order: Int
+    item: Int = 0  # 0: the whole order (what was not refunded before)
+    step: RefundStep = RefundStep.menu
+    restock: bool = False  # the units go back on sale
+    scope: OrderScope = OrderScope.all
+
+
+class BooksAction(StrEnum):
+    menu = "m"
+    export = "e"  # `days` holds the preset
+    typed = "t"  # asks for a typed range
+    reconcile = "r"
+
+
+class ExportRange(StrEnum):
+    today = "d"
+    week = "w"
+    month30 = "m"
+    this_month = "tm"
+    everything = "all"
+
+
+class BooksCb(CallbackData, prefix="bk"):
+    action: BooksAction = BooksAction.menu
+    range: ExportRange = ExportRange.today
+
+
+# Promo codes (admins).
+
+
+class PromoAction(StrEnum):
+    list = "l"
+    open = "o"
+    disable = "d"
+    enable = "e"
+    new = "n"
+    percent = "pc"
+    fixed = "fx"
+    skip = "s"
+    back = "b"
+    category = "c"  # `id`: the category, 0: any
+    create = "k"
+
+
+class AdminPromoCb(CallbackData, prefix="apr"):
+    action: PromoAction
+    id: Int = 0
+    page: Int = 1
