@@ -20,7 +20,11 @@ def callback_classes() -> list[type[CallbackData]]:
         importlib.import_module(module.name)
     import handlers  # noqa: F401 (the routers import whatever else defines one)
 
-    found = [c for c in CallbackData.__subclasses__() if not c.__module__.startswith("tests.")]
+    found = [
+        c
+        for c in CallbackData.__subclasses__()
+        if not c.__module__.startswith(("tests.", "benchmarks."))  # their own, not the bot's
+    ]
     assert all(c.__module__.startswith("keyboards.") for c in found), found
     return sorted(found, key=lambda c: c.__name__)
 
