@@ -15,6 +15,7 @@ from models.fsm import FsmRecord
 from models.order import Order, OrderItem, OrderStatus, PaymentMethod
 from models.product import Product
 from models.review import Review
+from models.update import ProcessedUpdate
 from models.user import Role, User
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "OrderItem",
     "OrderStatus",
     "PaymentMethod",
+    "ProcessedUpdate",
     "Product",
     "RecipientStatus",
     "Review",
