@@ -97,8 +97,6 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "webhook", help="receive updates by webhook (WEBHOOK_URL, WORKERS; README: at scale)"
     )
-    worker = commands.add_parser("webhook-worker")  # started by `webhook`, not by hand
-    worker.add_argument("fd", type=int)
     return parser
 
 
@@ -133,10 +131,6 @@ def main(argv: list[str] | None = None) -> int:
             from bot.supervisor import run_webhook
 
             return run_webhook(settings)
-        elif args.command == "webhook-worker":
-            from bot.supervisor import run_worker
-
-            return run_worker(settings, args.fd)
         else:
             asyncio.run(run(settings))
     except ConfigError as exc:

@@ -1,13 +1,16 @@
 """`python -m bot webhook` with WORKERS=N: a supervisor process that does the once-only
-work (migrations, the Redis check, setWebhook), binds the port once, and starts N worker
-processes that all accept on that one socket (the pre-fork model of gunicorn and
-uvicorn). It restarts a worker that dies, and on SIGTERM/SIGINT tells every worker to
-finish what it is handling and waits for them.
+work (migrations, the Redis check, setWebhook), binds the port once, and forks N worker
+processes that all accept on that one socket (the pre-fork model of gunicorn). It
+restarts a worker that dies, and on SIGTERM/SIGINT tells every worker to finish what it
+is handling and waits for them.
 
-Why not SO_REUSEPORT: one bound socket works on every OS (SO_REUSEPORT balances only on
-Linux, and lets any process of the same user bind the port too); setWebhook needs one
-process before the workers anyway; and the supervisor is what restarts crashed workers
-and owns the metrics directory. A worker busy with its loop simply accepts less.
+Why a forking supervisor rather than N processes with SO_REUSEPORT: a forked worker
+starts with everything imported (importing aiogram costs seconds of CPU; a restart
+after a crash is instant); setWebhook and migrations need one process before the
+workers anyway; one bound socket works on every OS (SO_REUSEPORT balances only on Linux
+and lets any process of the same user bind the port too); and the supervisor is what
+restarts crashed workers and owns the metrics directory. The fork happens with no event
+loop, connection or thread alive in the supervisor.
 """
 
 import asyncio
@@ -16,7 +19,6 @@ import os
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -80,30 +82,35 @@ def run_webhook(settings: Settings) -> int:
 
         asyncio.run(serve(settings, None, set_webhook=True))
         return 0
-    asyncio.run(_prepare(settings))
-    sock = bind(settings.webhook_host, settings.webhook_port)
-    return Supervisor(settings, sock).run()
+    # Before prometheus-client is imported: it picks multiprocess mode at import.
+    own_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if own_dir:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="bot-metrics-")
+    metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    try:
+        asyncio.run(_prepare(settings))
+        sock = bind(settings.webhook_host, settings.webhook_port)
+        return Supervisor(settings, sock, metrics_dir).run()
+    finally:
+        if own_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 class Supervisor:
-    def __init__(self, settings: Settings, sock: socket.socket) -> None:
+    def __init__(self, settings: Settings, sock: socket.socket, metrics_dir: str) -> None:
         self.settings = settings
         self.sock = sock
-        self.workers: dict[int, subprocess.Popen[bytes]] = {}
+        self.metrics_dir = metrics_dir
+        self.workers: set[int] = set()
         self.stopping = False
         self.config_error = False
-        self.own_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-        self.metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(
-            prefix="bot-metrics-"
-        )
 
-    def _spawn(self) -> None:
-        env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": self.metrics_dir}
-        fd = self.sock.fileno()
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "bot", "webhook-worker", str(fd)], pass_fds=[fd], env=env
-        )
-        self.workers[worker.pid] = worker
+    def _fork(self) -> None:
+        pid = os.fork()
+        if pid:
+            self.workers.add(pid)
+            return
+        os._exit(_worker(self.settings, self.sock))  # the child never returns
 
     def _on_signal(self, signum: int, _frame: object) -> None:
         self.stopping = True
@@ -112,34 +119,30 @@ class Supervisor:
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
         log.info(
-            "Listening on %s:%s with %s workers (metrics in %s)",
+            "Listening on %s:%s with %s workers",
             self.settings.webhook_host,
             self.settings.webhook_port,
             self.settings.workers,
-            self.metrics_dir,
         )
         try:
             for _ in range(self.settings.workers):
-                self._spawn()
+                self._fork()
             while not self.stopping:
-                self._reap_and_restart()
-                time.sleep(0.2)
+                self._reap()
+                time.sleep(0.1)
             code = self._stop()
             return 2 if self.config_error else code
         finally:
             self.sock.close()
-            if self.own_metrics_dir:
-                shutil.rmtree(self.metrics_dir, ignore_errors=True)
 
-    def _reap_and_restart(self) -> None:
-        from prometheus_client import multiprocess
-
-        for pid, worker in list(self.workers.items()):
-            code = worker.poll()
-            if code is None:
+    def _reap(self) -> None:
+        """A worker that died is started again (after a configuration error: all stop)."""
+        for pid in list(self.workers):
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if not done:
                 continue
-            del self.workers[pid]
-            multiprocess.mark_process_dead(pid, self.metrics_dir)
+            self._gone(pid)
+            code = os.waitstatus_to_exitcode(status)
             if self.stopping:
                 continue
             if code == 2:  # a configuration error: another start fails the same way
@@ -148,27 +151,48 @@ class Supervisor:
                 continue
             log.error("Worker %s exited with %s; starting another", pid, code)
             time.sleep(RESTART_DELAY)
-            self._spawn()
+            self._fork()
+
+    def _gone(self, pid: int) -> None:
+        from prometheus_client import multiprocess
+
+        self.workers.discard(pid)
+        multiprocess.mark_process_dead(pid, self.metrics_dir)
 
     def _stop(self) -> int:
         log.info("Stopping %s workers: they finish the updates in flight", len(self.workers))
-        for worker in self.workers.values():
-            worker.send_signal(signal.SIGTERM)
+        for pid in self.workers:
+            os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + STOP_TIMEOUT
         failed = False
-        for worker in self.workers.values():
-            try:
-                code = worker.wait(max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                code = worker.wait()
-            failed = failed or code != 0
+        while self.workers:
+            for pid in list(self.workers):
+                done, status = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    self._gone(pid)
+                    failed = failed or os.waitstatus_to_exitcode(status) != 0
+            if self.workers and time.monotonic() > deadline:
+                for pid in self.workers:
+                    os.kill(pid, signal.SIGKILL)
+                failed = True
+            time.sleep(0.05)
         return 1 if failed else 0
 
 
-def run_worker(settings: Settings, fd: int) -> int:
+def _worker(settings: Settings, sock: socket.socket) -> int:
+    """A forked worker's life; its exit code."""
     from bot.webhook import serve
 
-    sock = socket.socket(fileno=fd)
-    asyncio.run(serve(settings, sock, set_webhook=False))
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    try:
+        asyncio.run(serve(settings, sock, set_webhook=False))
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except BaseException:
+        log.exception("Worker %s failed", os.getpid())
+        return 1
+    finally:
+        logging.shutdown()
     return 0
