@@ -5,6 +5,8 @@ import contextlib
 import itertools
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 from aiogram.fsm.storage.base import DefaultKeyBuilder
@@ -59,24 +61,30 @@ async def workers(pool, redis_prefix) -> AsyncIterator[Callable[..., BotEnv]]:
         await storage.close()
 
 
+@dataclass
+class Twice:
+    updates: list[Update] = field(default_factory=list)
+    again: list[Any] = field(default_factory=list)  # Bot API calls of the second deliveries
+
+
 @contextlib.contextmanager
-def delivered_twice(first: BotEnv, second: BotEnv, *, at_once: bool) -> Iterator[list[Update]]:
+def delivered_twice(first: BotEnv, second: BotEnv, *, at_once: bool) -> Iterator[Twice]:
     """While inside: every update `first` gets goes to `second` too (as Telegram does when
     an answer was slow): at the same moment, or once the first has been handled."""
     feed = first.feed
-    updates: list[Update] = []
+    record = Twice()
 
     async def twice(update: Update):
-        updates.append(update)
+        record.updates.append(update)
         if at_once:
             reply, _ = await asyncio.gather(feed(update), second.feed(update))
             return reply
         reply = await feed(update)
-        await second.feed(update)
+        record.again.extend((await second.feed(update)).calls)
         return reply
 
     first.feed = twice  # type: ignore[method-assign]
     try:
-        yield updates
+        yield record
     finally:
         first.feed = feed  # type: ignore[method-assign]

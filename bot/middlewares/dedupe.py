@@ -102,6 +102,8 @@ class DbDedupeMiddleware(BaseMiddleware):
         )
         if inserted.rowcount == 0:
             log.info("Update %s was handled already: delivered again, skipped", event.update_id)
+            if (answer := data.get("callback_answer")) is not None:
+                answer.disable()  # the first delivery answered the button
             return None
         self._count += 1
         if self._count % self.CLEAN_EVERY == 0:
