@@ -51,7 +51,11 @@ def create_storage(settings: Settings, pool: async_sessionmaker[AsyncSession]) -
         from aiogram.fsm.storage.redis import RedisStorage
 
         key_builder = DefaultKeyBuilder(with_destiny=True, with_bot_id=True)
-        return RedisStorage.from_url(settings.redis_url, key_builder=key_builder)
+        # Timeouts: a Redis that hangs fails an update in seconds rather than never.
+        timeouts = {"socket_timeout": 5, "socket_connect_timeout": 5}
+        return RedisStorage.from_url(
+            settings.redis_url, connection_kwargs=timeouts, key_builder=key_builder
+        )
     return SqlStorage(pool)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
+from bot.factory import shared_redis
 from bot.metrics import Metrics
 
 log = logging.getLogger("bot.webhook")
@@ -133,7 +134,7 @@ def build_app(
     setup_application(app, dp, bot=bot)
 
     async def healthz(_request: web.Request) -> web.Response:
-        ok, report = await health(engine, dp.get("redis"))
+        ok, report = await health(engine, shared_redis(dp.fsm.storage)[0])
         return web.json_response(report, status=200 if ok else 503)
 
     async def metrics_page(_request: web.Request) -> web.Response:
