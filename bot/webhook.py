@@ -11,8 +11,10 @@ import time
 from typing import Any
 
 from aiogram import Bot, Dispatcher
+from aiogram.types import Update
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
+from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -60,7 +62,9 @@ class WebhookHandler(SimpleRequestHandler):
             update = await request.json(loads=self.bot.session.json_loads)
         except (ValueError, UnicodeDecodeError):
             return web.Response(status=400, text="The body is not JSON")
-        if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
+        try:
+            update = Update.model_validate(update, context={"bot": self.bot})
+        except ValidationError:
             return web.Response(status=400, text="The body is not an update")
         self.in_flight += 1
         self._idle.clear()
@@ -68,7 +72,7 @@ class WebhookHandler(SimpleRequestHandler):
             result = await self.dispatcher.feed_webhook_update(self.bot, update, **self.data)
         except Exception:
             # Nothing was committed: a 500 makes Telegram deliver it again later.
-            log.exception("Update %s failed", update["update_id"])
+            log.exception("Update %s failed", update.update_id)
             return web.Response(status=500, text="Internal error")
         finally:
             self.in_flight -= 1

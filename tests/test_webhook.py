@@ -79,7 +79,14 @@ async def test_updates_need_the_secret_and_refusals_are_logged_once_a_minute(cli
 
 
 async def test_a_body_that_is_not_an_update_is_a_400_not_a_500(client):
-    for body in (b"junk", b"[1, 2]", b'{"no": "update_id"}', b"\xff\xfe"):
+    bodies = (
+        b"junk",
+        b"[1, 2]",
+        b'{"no": "update_id"}',
+        b"\xff\xfe",
+        b'{"update_id": 1, "message": 5}',
+    )
+    for body in bodies:
         response = await client.post("/tg", data=body, headers=secret())
         assert response.status == 400
     assert client.api.requests == []
