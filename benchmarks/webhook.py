@@ -127,7 +127,7 @@ def _summary(name: str, latencies: list[float], errors: int, seconds: float) -> 
 
 
 async def webhook_arm(
-    workers: int, db: str, redis_url: str, updates: int, concurrency: int, first: int
+    workers: int, db: str, redis_url: str, updates: int, concurrency: int, first: int, rate: float
 ) -> dict[str, Any]:
     stub = StubBotAPI()
     stub.keep = False
@@ -166,21 +166,31 @@ async def webhook_arm(
         errors = 0
         ids = iter(range(first, first + updates))
 
-        async def client() -> None:
+        async def post(n: int, start: float) -> None:
             nonlocal errors
+            try:
+                async with http.post(url, data=json.dumps(_press(n)), headers=headers) as r:
+                    await r.read()
+                    ok = r.status == 200
+            except aiohttp.ClientError:
+                ok = False
+            if ok:
+                latencies.append(time.perf_counter() - start)
+            else:
+                errors += 1
+
+        async def client() -> None:  # closed loop: the next press once this one is answered
             for n in ids:
-                body = json.dumps(_press(n))
-                start = time.perf_counter()
-                try:
-                    async with http.post(url, data=body, headers=headers) as response:
-                        await response.read()
-                        ok = response.status == 200
-                except aiohttp.ClientError:
-                    ok = False
-                if ok:
-                    latencies.append(time.perf_counter() - start)
-                else:
-                    errors += 1
+                await post(n, time.perf_counter())
+
+        async def paced() -> None:  # open loop: `rate` presses a second, come what may
+            tasks = []
+            began = time.perf_counter()
+            for i, n in enumerate(ids):
+                due = began + i / rate
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                tasks.append(asyncio.create_task(post(n, due)))  # latency from when due
+            await asyncio.gather(*tasks)
 
         warm = iter(range(first - 300, first))  # warm-up: connections, caches, JIT-less paths
 
@@ -191,11 +201,13 @@ async def webhook_arm(
 
         await asyncio.gather(*(warm_client() for _ in range(concurrency)))
         began = time.perf_counter()
-        await asyncio.wait_for(asyncio.gather(*(client() for _ in range(concurrency))), TIMEOUT)
+        load = paced() if rate else asyncio.gather(*(client() for _ in range(concurrency)))
+        await asyncio.wait_for(load, TIMEOUT)
         seconds = time.perf_counter() - began
     err = _stop(process)
     await stub.stop()
-    result = _summary(f"webhook WORKERS={workers}", latencies, errors, seconds)
+    load = f"{rate:g}/s offered" if rate else f"concurrency {concurrency}"
+    result = _summary(f"webhook WORKERS={workers}, {load}", latencies, errors, seconds)
     result["bot_api_calls"] = dict(stub.calls)
     if process.returncode != 0:
         result["exit"] = f"{process.returncode}: {err[-500:]}"
@@ -272,6 +284,13 @@ async def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--products", type=int, default=2000)
     parser.add_argument("--arms", default="w1,w2,polling")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0,
+        help="webhook arms: offer this many presses a second (open loop) instead of "
+        "keeping --concurrency presses in flight; latency then counts from when each was due",
+    )
     args = parser.parse_args()
     os.environ.setdefault("PYTHONHASHSEED", "0")
     results = []
@@ -282,7 +301,7 @@ async def main() -> None:
         if arm.startswith("w"):
             workers = int(arm[1:])
             result = await webhook_arm(
-                workers, args.db, args.redis, args.updates, args.concurrency, first
+                workers, args.db, args.redis, args.updates, args.concurrency, first, args.rate
             )
         else:
             result = await polling_arm(args.db, args.redis, args.updates, args.concurrency, first)
