@@ -100,7 +100,10 @@ def create_dispatcher(
     )
     # The background sender of broadcasts; handlers get it as `broadcaster`. The
     # settings are its `Pace` (jobs/ does not import the shell).
-    leases = create_leases(session_pool.kw["bind"], redis, prefix, settings.broadcast_lease)
+    # "Only one worker does this" (jobs/lease.py), for the broadcaster and other jobs.
+    leases = dp["leases"] = create_leases(
+        session_pool.kw["bind"], redis, prefix, settings.broadcast_lease
+    )
     dp["broadcaster"] = Broadcaster(session_pool, settings, i18n, leases=leases)
     if metrics is not None:  # first: the whole handling time, and every error
         dp.update.outer_middleware(metrics.middleware)

@@ -1,16 +1,17 @@
 """`python -m bot webhook` with WORKERS=N: a supervisor process that does the once-only
-work (migrations, the Redis check, setWebhook), binds the port once, and forks N worker
-processes that all accept on that one socket (the pre-fork model of gunicorn). It
-restarts a worker that dies, and on SIGTERM/SIGINT tells every worker to finish what it
-is handling and waits for them.
+work (migrations, the Redis check, setWebhook), then forks N workers (the pre-fork model
+of gunicorn), restarts a worker that dies, and on SIGTERM/SIGINT tells every worker to
+finish what it is handling and waits for them.
 
-Why a forking supervisor rather than N processes with SO_REUSEPORT: a forked worker
-starts with everything imported (importing aiogram costs seconds of CPU; a restart
-after a crash is instant); setWebhook and migrations need one process before the
-workers anyway; one bound socket works on every OS (SO_REUSEPORT balances only on Linux
-and lets any process of the same user bind the port too); and the supervisor is what
-restarts crashed workers and owns the metrics directory. The fork happens with no event
-loop, connection or thread alive in the supervisor.
+Listening: on Linux each worker binds its own socket to the port with SO_REUSEPORT, and
+the kernel spreads new connections evenly over them. With one socket shared by all
+workers (what other systems get), the worker that wakes first accepts a whole burst of
+connections, and since Telegram (and nginx) keep their connections open, it would keep
+most of the load. Why fork rather than start N independent processes: a forked worker
+starts with everything imported (importing aiogram costs seconds of CPU, so a crashed
+worker is back at once); setWebhook and migrations need one process before the workers
+anyway; and the supervisor owns restarts and the metrics directory. The fork happens
+with no event loop, connection or thread alive in the supervisor.
 """
 
 import asyncio
@@ -31,10 +32,16 @@ RESTART_DELAY = 1.0  # seconds before a worker that died is started again
 STOP_TIMEOUT = 45.0  # seconds workers get to drain before they are killed
 
 
-def bind(host: str, port: int) -> socket.socket:
+# SO_REUSEPORT spreads connections over the sockets only on Linux.
+REUSE_PORT = sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
+
+
+def bind(host: str, port: int, reuse_port: bool = False) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind((host, port))
     except OSError as exc:
@@ -89,7 +96,11 @@ def run_webhook(settings: Settings) -> int:
     metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
     try:
         asyncio.run(_prepare(settings))
-        sock = bind(settings.webhook_host, settings.webhook_port)
+        # The port is free (or one clear line now, not one per worker later).
+        sock = bind(settings.webhook_host, settings.webhook_port, reuse_port=REUSE_PORT)
+        if REUSE_PORT:
+            sock.close()  # each worker binds its own; an idle one would be handed connections
+            sock = None
         return Supervisor(settings, sock, metrics_dir).run()
     finally:
         if own_dir:
@@ -97,7 +108,7 @@ def run_webhook(settings: Settings) -> int:
 
 
 class Supervisor:
-    def __init__(self, settings: Settings, sock: socket.socket, metrics_dir: str) -> None:
+    def __init__(self, settings: Settings, sock: socket.socket | None, metrics_dir: str) -> None:
         self.settings = settings
         self.sock = sock
         self.metrics_dir = metrics_dir
@@ -133,7 +144,8 @@ class Supervisor:
             code = self._stop()
             return 2 if self.config_error else code
         finally:
-            self.sock.close()
+            if self.sock is not None:
+                self.sock.close()
 
     def _reap(self) -> None:
         """A worker that died is started again (after a configuration error: all stop)."""
@@ -179,13 +191,14 @@ class Supervisor:
         return 1 if failed else 0
 
 
-def _worker(settings: Settings, sock: socket.socket) -> int:
+def _worker(settings: Settings, shared: socket.socket | None) -> int:
     """A forked worker's life; its exit code."""
     from bot.webhook import serve
 
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     try:
+        sock = shared or bind(settings.webhook_host, settings.webhook_port, reuse_port=True)
         asyncio.run(serve(settings, sock, set_webhook=False))
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
