@@ -112,6 +112,26 @@ def _stop(process: subprocess.Popen[bytes]) -> str:
     return err.decode(errors="replace")
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its children still running (Linux /proc):
+    the bot's own cost, whatever else the shared machine is doing."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    pids = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        pids += [int(c) for c in children]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
 def _summary(name: str, latencies: list[float], errors: int, seconds: float) -> dict[str, Any]:
     ms = sorted(x * 1000 for x in latencies)
     q = statistics.quantiles(ms, n=100) if len(ms) > 1 else [0.0] * 99
@@ -200,14 +220,17 @@ async def webhook_arm(
                     await r.read()
 
         await asyncio.gather(*(warm_client() for _ in range(concurrency)))
+        cpu_before = _cpu_seconds(process.pid)
         began = time.perf_counter()
         load = paced() if rate else asyncio.gather(*(client() for _ in range(concurrency)))
         await asyncio.wait_for(load, TIMEOUT)
         seconds = time.perf_counter() - began
+        cpu = _cpu_seconds(process.pid) - cpu_before
     err = _stop(process)
     await stub.stop()
     load = f"{rate:g}/s offered" if rate else f"concurrency {concurrency}"
     result = _summary(f"webhook WORKERS={workers}, {load}", latencies, errors, seconds)
+    result["bot_cpu_ms_per_update"] = round(cpu * 1000 / max(1, len(latencies)), 2)
     result["bot_api_calls"] = dict(stub.calls)
     if process.returncode != 0:
         result["exit"] = f"{process.returncode}: {err[-500:]}"
@@ -265,12 +288,15 @@ async def polling_arm(
     latencies.clear()
     errors = 0
     ids = iter(range(first, first + updates))
+    cpu_before = _cpu_seconds(process.pid)
     began = time.perf_counter()
     await asyncio.wait_for(asyncio.gather(*(client(ids) for _ in range(concurrency))), TIMEOUT)
     seconds = time.perf_counter() - began
+    cpu = _cpu_seconds(process.pid) - cpu_before
     err = _stop(process)
     await stub.stop()
     result = _summary("long polling (1 process)", latencies, errors, seconds)
+    result["bot_cpu_ms_per_update"] = round(cpu * 1000 / max(1, len(latencies)), 2)
     if process.returncode not in (0, -signal.SIGTERM):
         result["exit"] = f"{process.returncode}: {err[-500:]}"
     return result
