@@ -1,4 +1,4 @@
-"""python -m bot [run|migrate|demo|admin|backup|playground|api]"""
+"""python -m bot [run|migrate|demo|admin|backup|playground|api|webhook]"""
 
 import argparse
 import asyncio
@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.startup import prepare_database
+from bot.startup import check_redis, prepare_database
 
 log = logging.getLogger("bot")
 
@@ -21,8 +21,18 @@ async def run(settings: Settings) -> None:
     from db.engine import create_session_pool, describe_url
 
     settings.require_token()
+    if settings.workers > 1:
+        raise ConfigError(
+            f"WORKERS={settings.workers}: long polling is one process per token; "
+            "run `python -m bot webhook` for several workers"
+        )
     i18n = create_i18n(settings.default_locale)
     engine = await prepare_database(settings)
+    try:
+        await check_redis(settings)
+    except ConfigError:
+        await engine.dispose()
+        raise
     pool = create_session_pool(engine)
     storage = create_storage(settings, pool)
     bot = create_bot(settings)
@@ -113,6 +123,9 @@ def _parser() -> argparse.ArgumentParser:
         "--db", default="playground.db", help="a SQLite file (or a database URL) of its own"
     )
     commands.add_parser("api", help="serve the web API (API_HOST, API_PORT; docs at /docs)")
+    commands.add_parser(
+        "webhook", help="receive updates by webhook (WEBHOOK_URL, WORKERS; README: at scale)"
+    )
     return parser
 
 
@@ -145,6 +158,10 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(serve(args.port, args.db))
         elif args.command == "api":
             asyncio.run(serve_api(settings))
+        elif args.command == "webhook":
+            from bot.supervisor import run_webhook
+
+            return run_webhook(settings)
         else:
             asyncio.run(run(settings))
     except ConfigError as exc:

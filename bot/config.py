@@ -61,6 +61,17 @@ class Settings(BaseSettings):
     jwt_ttl_minutes: int = Field(default=30, ge=1, le=60 * 24 * 30)
     # bcrypt's cost (2^n rounds); tests use 4.
     bcrypt_rounds: int = Field(default=12, ge=4, le=31)
+    # Webhook mode (`python -m bot webhook`; README, "Running at scale").
+    webhook_url: str | None = None  # the public base, e.g. https://shop.example.com
+    webhook_path: str = "/telegram/webhook"
+    webhook_secret: SecretStr | None = None  # X-Telegram-Bot-Api-Secret-Token
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = Field(default=8081, ge=1, le=65535)
+    webhook_max_connections: int = Field(default=40, ge=1, le=100)
+    workers: int = Field(default=1, ge=1, le=64)
+    # Seconds a broadcast's sender holds its lease without renewing it; a dead sender's
+    # broadcast is taken over by another worker within about this long.
+    broadcast_lease: float = Field(default=30.0, gt=0)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -110,7 +121,7 @@ class Settings(BaseSettings):
             raise ValueError(f"must be one of the shipped languages: {', '.join(LANGUAGES)}")
         return code
 
-    @field_validator("telegram_api_url", "redis_url", mode="before")
+    @field_validator("telegram_api_url", "redis_url", "webhook_url", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if value == "" else value
@@ -128,6 +139,41 @@ class Settings(BaseSettings):
         if self.payment_method == "provider" and self.payment_provider_token is None:
             raise ValueError("PAYMENT_METHOD=provider needs PAYMENT_PROVIDER_TOKEN")
         return self
+
+    @model_validator(mode="after")
+    def _workers_share_state(self) -> "Settings":
+        if self.workers > 1 and make_url(self.database_url).get_backend_name() == "sqlite":
+            raise ValueError(
+                f"WORKERS={self.workers} needs PostgreSQL: a SQLite file serves one process"
+            )
+        if self.workers > 1 and not self.redis_url:
+            raise ValueError(
+                f"WORKERS={self.workers} needs REDIS_URL: workers share dialog state, "
+                "locks and throttling there"
+            )
+        return self
+
+    @field_validator("webhook_path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        if not value.startswith("/") or value in {"/healthz", "/metrics"}:
+            raise ValueError("must start with / and not be /healthz or /metrics")
+        return value
+
+    def require_webhook(self) -> tuple[str, str]:
+        """The public URL Telegram posts to and the secret, or `ConfigError`."""
+        if not self.webhook_url:
+            raise ConfigError(
+                "WEBHOOK_URL is not set: the public https:// base Telegram posts updates to"
+            )
+        if not self.webhook_url.startswith("https://"):
+            raise ConfigError("WEBHOOK_URL must start with https:// (Telegram posts only there)")
+        secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+        if not secret:
+            raise ConfigError("WEBHOOK_SECRET is not set: 1-256 characters A-Z, a-z, 0-9, _ and -")
+        if len(secret) > 256 or not all(c.isascii() and (c.isalnum() or c in "_-") for c in secret):
+            raise ConfigError("WEBHOOK_SECRET: 1-256 characters A-Z, a-z, 0-9, _ and - only")
+        return self.webhook_url.rstrip("/") + self.webhook_path, secret
 
     def require_token(self) -> str:
         """The token, checked for shape; `ConfigError` when it can't be used."""

@@ -9,21 +9,27 @@ from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import DisabledEventIsolation
 from aiogram.utils.i18n import I18n
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.i18n import UserI18nMiddleware, create_i18n
+from bot.metrics import Metrics
 from bot.middlewares.callback import AnswerAfterCommit
 from bot.middlewares.context import ContextMiddleware
 from bot.middlewares.db import DbSessionMiddleware
+from bot.middlewares.dedupe import DbDedupeMiddleware, RedisDedupeMiddleware
 from bot.middlewares.isolation import IsolationMiddleware, LocalIsolation
+from bot.middlewares.outage import RedisOutageMiddleware
 from bot.middlewares.readahead import ReadAheadMiddleware
 from bot.middlewares.restock import WakeRestockSender
-from bot.middlewares.throttling import ThrottlingMiddleware
+from bot.middlewares.throttling import RedisThrottlingMiddleware, ThrottlingMiddleware
 from bot.middlewares.user import UserMiddleware
 from bot.storage import SqlStorage
+from db.engine import describe_url
 from handlers import build_routers, read_ahead
 from jobs.broadcaster import Broadcaster
+from jobs.lease import create_leases
 from jobs.reservations import ReservationSweeper
 from jobs.restock import RestockSender
 from screens.base import Shown
@@ -48,7 +54,11 @@ def create_storage(settings: Settings, pool: async_sessionmaker[AsyncSession]) -
         from aiogram.fsm.storage.redis import RedisStorage
 
         key_builder = DefaultKeyBuilder(with_destiny=True, with_bot_id=True)
-        return RedisStorage.from_url(settings.redis_url, key_builder=key_builder)
+        # Timeouts: a Redis that hangs fails an update in seconds rather than never.
+        timeouts = {"socket_timeout": 5, "socket_connect_timeout": 5}
+        return RedisStorage.from_url(
+            settings.redis_url, connection_kwargs=timeouts, key_builder=key_builder
+        )
     return SqlStorage(pool)
 
 
@@ -59,13 +69,28 @@ def create_isolation(storage: BaseStorage) -> BaseEventIsolation:
     return create() if create is not None else LocalIsolation()
 
 
+def shared_redis(storage: BaseStorage) -> tuple[Redis | None, str]:
+    """The Redis client the dialog state lives in (shared by workers), and the key prefix
+    next to which the bot keeps its other keys; (None, "") without Redis."""
+    redis = getattr(storage, "redis", None)
+    if redis is None:
+        return None, ""
+    return redis, getattr(getattr(storage, "key_builder", None), "prefix", "fsm")
+
+
 def create_dispatcher(
     settings: Settings,
     session_pool: async_sessionmaker[AsyncSession],
     storage: BaseStorage,
     i18n: I18n | None = None,
+    *,
+    exactly_once: bool = False,
+    metrics: Metrics | None = None,
 ) -> Dispatcher:
+    """`exactly_once`: an update delivered twice is handled once (webhook mode);
+    `metrics`: count updates for /metrics."""
     i18n = i18n or create_i18n(settings.default_locale)
+    redis, prefix = shared_redis(storage)
     # FSM is wired by hand so it runs after the session opens: the SQL storage then
     # shares the update's transaction. Its lock is taken earlier still, by
     # IsolationMiddleware, so the FSM middleware itself locks nothing.
@@ -76,16 +101,31 @@ def create_dispatcher(
         settings=settings,
         i18n=i18n,
     )
+    # "Only one worker does this" (jobs/lease.py), for the broadcaster and other jobs.
+    leases = dp["leases"] = create_leases(
+        session_pool.kw["bind"], redis, prefix, settings.broadcast_lease
+    )
     # The background sender of broadcasts; handlers get it as `broadcaster`. The
     # settings are its `Pace` (jobs/ does not import the shell).
-    dp["broadcaster"] = Broadcaster(session_pool, settings, i18n)
+    dp["broadcaster"] = Broadcaster(session_pool, settings, i18n, leases=leases)
     # Cancels orders whose reservation ran out; started next to the broadcaster.
     dp["reservations"] = ReservationSweeper(session_pool, i18n)
     # Back-in-stock alerts, through the broadcaster's rate limit; handlers get `restock`.
     dp["restock"] = RestockSender(session_pool, dp["broadcaster"].limiter, i18n)
+    if metrics is not None:  # first: the whole handling time, and every error
+        dp.update.outer_middleware(metrics.middleware)
+        dp["broadcaster"].observe = metrics.observe_broadcast
+    if redis is not None:
+        url = describe_url(settings.redis_url) if settings.redis_url else "REDIS_URL"
+        dp.update.outer_middleware(RedisOutageMiddleware(i18n, url))
+        if exactly_once:  # before throttling: a repeated delivery costs no tokens
+            dp.update.outer_middleware(RedisDedupeMiddleware(redis, prefix))
     if settings.throttle_rate > 0:
+        rate, burst = settings.throttle_rate, settings.throttle_burst
         dp.update.outer_middleware(
-            ThrottlingMiddleware(settings.throttle_rate, settings.throttle_burst, i18n)
+            ThrottlingMiddleware(rate, burst, i18n)
+            if redis is None
+            else RedisThrottlingMiddleware(rate, burst, i18n, redis, prefix)
         )
     # A button's answer goes out once the update's transaction has committed.
     dp.update.outer_middleware(AnswerAfterCommit())
@@ -94,6 +134,8 @@ def create_dispatcher(
     dp.update.outer_middleware(IsolationMiddleware(isolation, dp.fsm))
     dp.update.outer_middleware(WakeRestockSender(dp["restock"]))
     dp.update.outer_middleware(DbSessionMiddleware(session_pool))
+    if exactly_once and redis is None:  # in the update's transaction
+        dp.update.outer_middleware(DbDedupeMiddleware())
     dp.update.outer_middleware(ReadAheadMiddleware(read_ahead(settings)))
     dp.update.outer_middleware(UserMiddleware(settings.admin_ids, i18n))
     dp.update.outer_middleware(UserI18nMiddleware(i18n))

@@ -54,3 +54,20 @@ async def prepare_database(settings: Settings) -> AsyncEngine:
 
 def _first_line(exc: Exception) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+async def check_redis(settings: Settings) -> None:
+    """With REDIS_URL: Redis answers, or `ConfigError` (one line; the bot exits 2) rather
+    than a bot that starts and then fails every update."""
+    if not settings.redis_url:
+        return
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(settings.redis_url, socket_connect_timeout=3, socket_timeout=3)
+    try:
+        await client.ping()
+    except Exception as exc:
+        url = describe_url(settings.redis_url)
+        raise ConfigError(f"Cannot reach Redis at {url}: {_first_line(exc)}") from None
+    finally:
+        await client.aclose()

@@ -8,8 +8,7 @@ crash story live in services/broadcast.py (at most once: nobody gets a message t
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -21,18 +20,16 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
 )
 from aiogram.utils.i18n import I18n
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from jobs.lease import LeaseLost, Leases, create_leases
 from models import BroadcastStatus
 from screens.base import Screen
 from screens.broadcast import progress_screen, report_text
 from services.broadcast import BroadcastService, Claimed, Outcome, Progress
 
 log = logging.getLogger(__name__)
-
-# First key of the PostgreSQL advisory locks that keep one sender per broadcast ("bc").
-_LOCK_NAMESPACE = 0x6263
 
 # A recipient Telegram keeps answering 429 for is given up after this many tries.
 MAX_ATTEMPTS = 5
@@ -127,9 +124,14 @@ class Broadcaster:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Sleep = asyncio.sleep,
+        leases: Leases | None = None,
     ) -> None:
         self.pool = pool
         self.i18n = i18n
+        # One sender per broadcast across processes (see jobs/lease.py).
+        self.leases = leases or create_leases(pool.kw["bind"], None, "bot", 30.0)
+        # Told (id, before, after) each time a batch's results are recorded: metrics.
+        self.observe: Callable[[int, Progress, Progress], None] | None = None
         self.batch_size = pace.broadcast_batch_size
         self.concurrency = pace.broadcast_concurrency
         self.progress_interval = pace.broadcast_progress_interval
@@ -166,6 +168,16 @@ class Broadcaster:
             self.start(broadcast_id, bot)
         return ids
 
+    async def watch(self, bot: Bot, every: float) -> None:
+        """Every `every` seconds, take over running broadcasts nobody sends (their sender
+        died: its lease ran out); the ones another worker sends stay with it."""
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.resume(bot)
+            except Exception as exc:  # the database is away for a moment: next round
+                log.warning("Broadcast watch: %s", exc)
+
     async def stop(self) -> None:
         """At shutdown: every sender records what it did and puts unsent rows back."""
         tasks = [t for t in self.tasks.values() if not t.done()]
@@ -179,30 +191,14 @@ class Broadcaster:
     # -- one broadcast ---------------------------------------------------------------
 
     async def _run(self, broadcast_id: int, bot: Bot) -> None:
-        async with self._exclusive(broadcast_id) as mine:
-            if not mine:
-                log.info("Broadcast %s is being sent by another process", broadcast_id)
+        async with self.leases.hold(f"broadcast:{broadcast_id}") as lease:
+            if lease is None:
+                log.debug("Broadcast %s is being sent by another process", broadcast_id)
                 return
-            await self._send(broadcast_id, bot)
-
-    @asynccontextmanager
-    async def _exclusive(self, broadcast_id: int) -> AsyncIterator[bool]:
-        """One sender per broadcast, across processes. On PostgreSQL: an advisory lock held
-        on its own autocommit connection while the sender runs; a dead process's lock goes
-        with its connection. A SQLite file serves one process: nothing to lock."""
-        engine = self.pool.kw["bind"]
-        if engine.dialect.name != "postgresql":
-            yield True
-            return
-        key = {"ns": _LOCK_NAMESPACE, "id": broadcast_id}
-        async with engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            mine = bool(await conn.scalar(text("SELECT pg_try_advisory_lock(:ns, :id)"), key))
             try:
-                yield mine
-            finally:
-                if mine:
-                    await conn.execute(text("SELECT pg_advisory_unlock(:ns, :id)"), key)
+                await lease.guard(self._send(broadcast_id, bot))
+            except LeaseLost:
+                log.error("Broadcast %s: lease lost, stopped; another worker goes on", broadcast_id)
 
     async def _send(self, broadcast_id: int, bot: Bot) -> None:
         async with self.pool() as session, session.begin():
@@ -273,7 +269,9 @@ class Broadcaster:
         """One transaction: record the last batch, claim the next (or finish)."""
         async with self.pool() as session, session.begin():
             service = BroadcastService(session)
+            before = job.progress
             job.progress = await service.record(job.id, results)
+            self._observe(job.id, before, job.progress)
             if job.progress.status is not BroadcastStatus.running:
                 return []  # stopped by an admin
             claimed = await service.claim(job.id, self.batch_size, job.after)
@@ -295,7 +293,16 @@ class Broadcaster:
         release = [c for c in claimed if c not in job.started and c not in results]
         async with self.pool() as session, session.begin():
             service = BroadcastService(session)
+            before = job.progress
             job.progress = await service.record(job.id, results, release, unknown)
+            self._observe(job.id, before, job.progress)
+
+    def _observe(self, broadcast_id: int, before: Progress, after: Progress) -> None:
+        if self.observe is not None:
+            try:
+                self.observe(broadcast_id, before, after)
+            except Exception:
+                log.exception("Broadcast progress observer failed")
 
     async def _send_batch(
         self, job: _Job, claimed: list[Claimed], results: dict[Claimed, Outcome]

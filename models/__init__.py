@@ -19,6 +19,7 @@ from models.product import Product
 from models.promo import CartPromo, PromoCode, PromoKind, PromoRedemption
 from models.review import Review
 from models.search_index import products_fts  # also registers the index's table events
+from models.update import ProcessedUpdate
 from models.user import Role, User
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "OrderItem",
     "OrderStatus",
     "PaymentMethod",
+    "ProcessedUpdate",
     "Product",
     "PromoCode",
     "PromoKind",

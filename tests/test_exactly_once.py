@@ -1,0 +1,162 @@
+# ruff: noqa: F811  (fixtures imported from other test modules)
+"""Several workers: an update delivered twice is handled once; two presses of one user
+on two workers at once leave the dialog and the cart consistent."""
+
+import asyncio
+
+import pytest
+from aiogram.methods import AnswerCallbackQuery
+from sqlalchemy import func, select
+
+from bot.factory import create_bot, create_dispatcher
+from bot.storage import SqlStorage
+from keyboards.callback_data import CartAddCb, ReviewGradeCb, ReviewStartCb
+from models import CartItem, FsmRecord, Order, OrderStatus, ProcessedUpdate, Product, Review
+from tests.redis_env import delivered_twice, redis_prefix, workers  # noqa: F401 (fixtures)
+from tests.test_checkout import to_summary
+from tests.test_payments import fresh, order_by, tea  # noqa: F401 (tea is a fixture)
+from tests.test_reviews import shop, write_review  # noqa: F401 (shop is a fixture)
+from tests.tg import BotEnv, FakeBotAPI
+
+
+def sends(api: FakeBotAPI, chat_id: int, text: str) -> int:
+    """Messages sent or edited into `chat_id` that say `text`."""
+    return sum(
+        1
+        for r in api.requests
+        if getattr(r, "chat_id", None) == chat_id and text in (getattr(r, "text", None) or "")
+    )
+
+
+@pytest.mark.parametrize("at_once", [False, True], ids=["after", "at-once"])
+async def test_an_order_confirmed_twice_is_placed_once(workers, settings, session, tea, at_once):
+    one, two = workers(settings), workers(settings)
+    ann = one.user(1)
+    await ann.click(CartAddCb(product_id=tea.id))
+    await to_summary(ann)
+    with delivered_twice(one, two, at_once=at_once) as twice:
+        await ann.press("Confirm")
+    assert len(twice.updates) == 1 and twice.again == []
+    assert await session.scalar(select(func.count()).select_from(Order)) == 1
+    assert (await fresh(session, Product, tea.id)).stock == 4
+    assert sends(one.api, 1, "Order #1") == 1
+    assert sends(one.api, 1, "Order #2") == 0
+
+
+async def test_a_review_published_twice_is_one_review(workers, settings, session, shop):
+    one, two = workers(settings), workers(settings)
+    ann = one.user(1)
+    await ann.click(ReviewStartCb(product_id=shop))
+    await ann.press("4⭐")
+    await ann.send("Nice")
+    with delivered_twice(one, two, at_once=True):
+        await ann.press("Publish")
+    session.expire_all()
+    [review] = await session.scalars(select(Review))
+    assert review.grade == 4
+    product = await session.get(Product, shop)
+    assert (product.rating_sum, product.rating_count) == (4, 1)
+    assert sends(one.api, 2, "New review of") == 1  # the seller hears once
+
+
+@pytest.mark.parametrize("at_once", [False, True], ids=["after", "at-once"])
+async def test_a_payment_delivered_twice_counts_once(workers, settings, session, tea, at_once):
+    settings = settings.model_copy(update={"payment_method": "stars"})
+    one, two = workers(settings), workers(settings)
+    ann = one.user(1)
+    await order_by(ann, tea)
+    with delivered_twice(one, two, at_once=at_once) as twice:
+        await ann.pay("order:1", 13, charge_id="ch-1")
+    assert twice.again == []
+    order = await fresh(session, Order, 1)
+    assert (order.status, order.telegram_payment_charge_id) == (OrderStatus.paid, "ch-1")
+    assert (await fresh(session, Product, tea.id)).stock == 4
+    assert sends(one.api, 1, "Order #1 is paid") == 1
+
+
+async def test_an_update_whose_handling_failed_is_handled_when_delivered_again(
+    workers, settings, session, tea
+):
+    one, two = workers(settings), workers(settings)
+    ann = one.user(1)
+    failing = [True]
+
+    async def crash_once(*_args):
+        if failing.pop() if failing else False:
+            raise ConnectionResetError("the database went away")
+
+    # The first delivery dies in the update's transaction, before the commit (the errors
+    # router apologises, answering the button; the second delivery's answer is refused).
+    one.api.allow("query is too old")
+    one.dp.update.outer_middleware.register(_Crash(crash_once))
+    with delivered_twice(one, two, at_once=False):
+        await ann.click(CartAddCb(product_id=tea.id))
+    session.expire_all()
+    [item] = await session.scalars(select(CartItem))
+    assert item.quantity == 1  # added once: by the second delivery
+
+
+class _Crash:
+    def __init__(self, crash) -> None:
+        self.crash = crash
+
+    async def __call__(self, handler, event, data):
+        result = await handler(event, data)
+        await self.crash()
+        return result
+
+
+async def test_two_presses_of_one_user_on_two_workers_at_once(workers, settings, session, tea):
+    one, two = workers(settings), workers(settings)
+    ann_one, ann_two = one.user(1), two.user(1)
+    await ann_one.send("/start")
+    await asyncio.gather(
+        *((ann_one if i % 2 else ann_two).click(CartAddCb(product_id=tea.id)) for i in range(4))
+    )
+    session.expire_all()
+    [item] = await session.scalars(select(CartItem))
+    assert item.quantity == 4  # no press lost to a race
+    answers = [r.text for r in one.api.requests if isinstance(r, AnswerCallbackQuery)]
+    assert sorted(answers) == [f"Added to the cart ({n} in it)." for n in range(1, 5)]
+
+
+async def test_two_dialog_steps_at_once_leave_one_consistent_state(
+    workers, settings, session, shop
+):
+    one, two = workers(settings), workers(settings)
+    ann_one, ann_two = one.user(1), two.user(1)
+    await ann_one.click(ReviewStartCb(product_id=shop))
+    message = ann_one.pressable_message
+    await asyncio.gather(
+        ann_one.click(ReviewGradeCb(product_id=shop, grade=3), message),
+        ann_two.click(ReviewGradeCb(product_id=shop, grade=5), message),
+    )
+    reply = await ann_one.send("Fine")
+    assert "Step 3 of 3" in reply.text
+    await ann_one.press("Publish")
+    session.expire_all()
+    [review] = await session.scalars(select(Review))
+    assert review.grade in {3, 5} and review.comment == "Fine"
+
+
+async def test_without_redis_the_mark_is_a_row_in_the_update_transaction(
+    pool, settings, session, tea
+):
+    api = FakeBotAPI()
+    envs = [
+        BotEnv(
+            create_dispatcher(settings, pool, SqlStorage(pool), exactly_once=True),
+            create_bot(settings, session=api),
+            api,
+        )
+        for _ in range(2)
+    ]
+    ann = envs[0].user(1)
+    with delivered_twice(envs[0], envs[1], at_once=False) as twice:
+        await ann.click(CartAddCb(product_id=tea.id))
+    assert twice.again == []
+    session.expire_all()
+    [item] = await session.scalars(select(CartItem))
+    assert item.quantity == 1
+    assert await session.scalar(select(func.count()).select_from(ProcessedUpdate)) == 1
+    assert await session.scalar(select(FsmRecord)) is None

@@ -1,0 +1,193 @@
+# ruff: noqa: F811  (fixtures imported from another module)
+"""Webhook mode in process: the secret, bad bodies, /healthz, /metrics, start-up checks,
+a Redis outage while running, throttling shared through Redis."""
+
+import logging
+
+import pytest
+from aiogram.fsm.storage.redis import RedisStorage
+from aiohttp.test_utils import TestClient, TestServer
+from pydantic import SecretStr
+
+from bot.__main__ import main
+from bot.factory import create_bot, create_dispatcher
+from bot.metrics import Metrics
+from bot.storage import SqlStorage
+from bot.webhook import build_app
+from tests.redis_env import redis_prefix, workers  # noqa: F401 (fixtures)
+from tests.tg import TOKEN, FakeBotAPI
+
+SECRET = "s3cret-Token_1"
+DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+
+
+@pytest.fixture
+def hook_settings(settings):
+    return settings.model_copy(
+        update={
+            "webhook_url": "https://shop.example.com",
+            "webhook_secret": SecretStr(SECRET),
+            "webhook_path": "/tg",
+        }
+    )
+
+
+@pytest.fixture
+async def client(hook_settings, pool, engine):
+    api = FakeBotAPI()
+    metrics = Metrics()
+    bot = create_bot(hook_settings, session=api)
+    bot.session.middleware(metrics.api_middleware)
+    dp = create_dispatcher(
+        hook_settings, pool, SqlStorage(pool), exactly_once=True, metrics=metrics
+    )
+    app, handler = build_app(dp, bot, hook_settings, engine, metrics)
+    async with TestClient(TestServer(app)) as client:
+        client.api = api
+        client.handler = handler
+        yield client
+
+
+def start(update_id: int, user_id: int = 7, text: str = "/start") -> dict:
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 1_700_000_000,
+            "chat": {"id": user_id, "type": "private"},
+            "from": {"id": user_id, "is_bot": False, "first_name": "Ann", "language_code": "en"},
+            "text": text,
+        },
+    }
+
+
+def secret(value: str = SECRET) -> dict:
+    return {"X-Telegram-Bot-Api-Secret-Token": value}
+
+
+async def test_updates_need_the_secret_and_refusals_are_logged_once_a_minute(client, caplog):
+    caplog.set_level(logging.WARNING, "bot.webhook")
+    for headers in ({}, secret("wrong"), secret("sécret"), secret(SECRET + "x")):
+        response = await client.post("/tg", json=start(1), headers=headers)
+        assert response.status == 401
+    assert client.api.requests == []  # nothing was handled
+    refusals = [r for r in caplog.records if "refused (401)" in r.getMessage()]
+    assert len(refusals) == 1
+    response = await client.post("/tg", json=start(1), headers=secret())
+    assert response.status == 200
+    assert "Welcome" in client.api.requests[-1].text or client.api.requests
+
+
+async def test_a_body_that_is_not_an_update_is_a_400_not_a_500(client):
+    bodies = (
+        b"junk",
+        b"[1, 2]",
+        b'{"no": "update_id"}',
+        b"\xff\xfe",
+        b'{"update_id": 1, "message": 5}',
+    )
+    for body in bodies:
+        response = await client.post("/tg", data=body, headers=secret())
+        assert response.status == 400
+    assert client.api.requests == []
+
+
+async def test_the_same_update_posted_twice_is_answered_once(client):
+    for _ in range(2):
+        response = await client.post("/tg", json=start(5), headers=secret())
+        assert response.status == 200
+    sent = [r for r in client.api.requests if type(r).__name__ == "SendMessage"]
+    assert len(sent) == 1
+
+
+async def test_healthz_and_metrics(client):
+    response = await client.get("/healthz")
+    assert response.status == 200
+    assert await response.json() == {"database": "ok", "redis": "not configured"}
+    await client.post("/tg", json=start(9), headers=secret())
+    response = await client.get("/metrics")
+    text = await response.text()
+    assert 'bot_updates_total{kind="message"} 1.0' in text
+    assert "bot_update_seconds_count 1.0" in text
+    assert 'bot_api_calls_total{method="sendMessage"}' in text
+
+
+async def test_healthz_is_503_when_redis_is_down(hook_settings, pool, engine):
+    bot = create_bot(hook_settings, session=FakeBotAPI())
+    storage = RedisStorage.from_url(DEAD_REDIS)
+    dp = create_dispatcher(hook_settings, pool, storage, exactly_once=True)
+    app, _ = build_app(dp, bot, hook_settings, engine, Metrics())
+    async with TestClient(TestServer(app)) as client:
+        response = await client.get("/healthz")
+        assert response.status == 503
+        report = await response.json()
+        assert report["database"] == "ok" and report["redis"].startswith("unreachable")
+    await storage.close()
+
+
+async def test_redis_going_down_while_running_is_one_log_line(make_env, settings, caplog):
+    storage = RedisStorage.from_url(DEAD_REDIS)
+    env = make_env(settings.model_copy(update={"redis_url": DEAD_REDIS}), storage=storage)
+    caplog.set_level(logging.INFO)
+    for _ in range(3):
+        reply = await env.user(1).send("/start")
+        assert reply.text == "The shop is having technical trouble. Please try again in a minute."
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and errors[0].exc_info is None
+    assert "Redis at" in errors[0].getMessage() and "unreachable" in errors[0].getMessage()
+    await storage.close()
+
+
+async def test_throttling_counts_in_redis_across_workers(workers, settings):
+    settings = settings.model_copy(update={"throttle_rate": 0.001, "throttle_burst": 2})
+    one, two = workers(settings), workers(settings)
+    assert "Welcome" in (await one.user(1).send("/start")).text
+    assert "Welcome" in (await two.user(1).send("/start")).text
+    reply = await one.user(1).send("/start")  # the third within the burst, on either worker
+    assert reply.text == "Too many requests. Please wait a moment."
+    assert (await two.user(1).send("/start")).calls == []  # told once
+    assert "Welcome" in (await two.user(2).send("/start")).text  # others are not affected
+
+
+def _run(monkeypatch, tmp_path, capsys, argv, **env) -> tuple[int, str]:
+    monkeypatch.chdir(tmp_path)
+    defaults = {"BOT_TOKEN": TOKEN, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/s.db"}
+    for name, value in {**defaults, **env}.items():
+        monkeypatch.setenv(name, value)
+    code = main(argv)
+    return code, capsys.readouterr().err
+
+
+def test_a_configured_redis_that_is_down_stops_the_start(monkeypatch, tmp_path, capsys):
+    code, err = _run(monkeypatch, tmp_path, capsys, ["run"], REDIS_URL=DEAD_REDIS)
+    assert code == 2
+    assert err.strip().splitlines() == [
+        "error: Cannot reach Redis at redis://127.0.0.1:1/0: "
+        "Error 111 connecting to 127.0.0.1:1. Connect call failed ('127.0.0.1', 1)."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"WORKERS": "2"},
+            "settings: WORKERS=2 needs PostgreSQL: a SQLite file serves one process",
+        ),
+        (
+            {"WORKERS": "2", "DATABASE_URL": "postgresql+asyncpg://u@localhost/shop"},
+            "settings: WORKERS=2 needs REDIS_URL: workers share dialog state, locks and "
+            "throttling there",
+        ),
+        ({}, "WEBHOOK_URL is not set: the public https:// base Telegram posts updates to"),
+        ({"WEBHOOK_URL": "https://x.example"}, "WEBHOOK_SECRET is not set"),
+        (
+            {"WEBHOOK_URL": "https://x.example", "WEBHOOK_SECRET": "has space"},
+            "WEBHOOK_SECRET: 1-256 characters A-Z, a-z, 0-9, _ and - only",
+        ),
+    ],
+)
+def test_webhook_settings_are_checked_first(monkeypatch, tmp_path, capsys, env, message):
+    code, err = _run(monkeypatch, tmp_path, capsys, ["webhook"], **env)
+    assert code == 2
+    assert err.startswith(f"error: {message}") and len(err.strip().splitlines()) == 1
