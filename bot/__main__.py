@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import gc
 import logging
 import sys
 from pathlib import Path
@@ -49,6 +50,7 @@ async def run(settings: Settings) -> None:
         await dp["broadcaster"].resume(bot)
         dp["reservations"].start(bot)  # expired reservations, now and every minute
         dp["restock"].start(bot)  # back-in-stock alerts due before a restart, then new ones
+        gc.freeze()  # start-up's objects live as long as the process (see bot/webhook.py)
         await dp.start_polling(bot)
     except TelegramUnauthorizedError:
         raise ConfigError("Telegram rejected BOT_TOKEN: check it with @BotFather") from None

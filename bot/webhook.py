@@ -3,6 +3,7 @@ and /metrics. `bot/supervisor.py` runs several of these on one port."""
 
 import asyncio
 import contextlib
+import gc
 import hmac
 import logging
 import signal
@@ -202,6 +203,9 @@ async def serve(settings: Settings, sock: socket.socket | None, set_webhook: boo
     try:
         if set_webhook:
             await register_webhook(bot, dp, settings)
+        # What start-up built lives as long as the process: out of the collector's sight,
+        # a full collection no longer walks it (a pause of a few hundred ms under load).
+        gc.freeze()
         await site.start()
         log.info("Worker ready on %s", site.name)
         await broadcaster.resume(bot)
