@@ -15,6 +15,7 @@ trigger runs).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import random
 import sqlite3
 from collections.abc import Iterator
@@ -26,7 +27,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from benchmarks.common import _fill_counters, reset_schema, tg_user
-from models import Category, User
+from models import Base, Category, User
 from models.product import search_fold
 
 try:  # the search index objects, when the code has them (not before the index existed)
@@ -142,6 +143,14 @@ COLUMNS = (
 )
 
 
+def _version(users: int) -> str:
+    """The marker's version: the seed's, the users', and the models' tables and columns
+    (a schema changed since the seed means seeding again, not a failing run)."""
+    shape = sorted((t.name, *sorted(t.columns.keys())) for t in Base.metadata.sorted_tables)
+    schema = hashlib.sha1(repr(shape).encode()).hexdigest()[:12]
+    return f"{SEED_VERSION}/{users}/{schema}"
+
+
 async def seeded(engine: AsyncEngine, products: int, users: int) -> bool:
     """True when the database already holds this catalog (the marker says so)."""
     async with engine.connect() as conn:
@@ -151,7 +160,7 @@ async def seeded(engine: AsyncEngine, products: int, users: int) -> bool:
             ).first()
         except Exception:  # no marker table: never seeded
             return False
-    return row is not None and tuple(row) == (f"{SEED_VERSION}/{users}", products)
+    return row is not None and tuple(row) == (_version(users), products)
 
 
 async def seed(engine: AsyncEngine, products: int, users: int) -> None:
@@ -194,7 +203,7 @@ async def seed(engine: AsyncEngine, products: int, users: int) -> None:
         await conn.execute(text("CREATE TABLE bench_search_seed (version TEXT, products INTEGER)"))
         await conn.execute(
             text("INSERT INTO bench_search_seed VALUES (:v, :n)"),
-            {"v": f"{SEED_VERSION}/{users}", "n": products},
+            {"v": _version(users), "n": products},
         )
 
 
