@@ -214,3 +214,25 @@ async def test_a_late_card_payment_without_stock_goes_to_the_admins(
     assert "order #1 needs a manual refund" in told[ADMIN_ID]
     order = await fresh(session, Order, 1)
     assert (order.status, order.provider_payment_charge_id) == (OrderStatus.cancelled, "p-9")
+
+
+async def test_an_expired_order_giving_the_last_unit_back_tells_who_waits_for_it(
+    stars_env, tea, session
+):
+    from keyboards.callback_data import CardToggle, CardToggleCb
+
+    await session.execute(update(Product).where(Product.id == tea.id).values(stock=1))
+    await session.commit()
+    await order_by(stars_env.user(1), tea)  # Ann holds the last unit, unpaid
+    assert (await fresh(session, Product, tea.id)).stock == 0
+    bob = stars_env.user(2)
+    await bob.click(CardToggleCb(id=tea.id, what=CardToggle.alert, on=True))
+    assert await sweeper(stars_env, minutes=31).sweep(stars_env.bot) == [1]
+    assert (await fresh(session, Product, tea.id)).stock == 1
+    assert await stars_env.dp["restock"].drain(stars_env.bot) == 1
+    [alert] = [
+        r
+        for r in stars_env.api.requests
+        if isinstance(r, SendMessage) and r.chat_id == 2 and "is back in stock" in r.text
+    ]
+    assert "Tea" in alert.text
