@@ -38,7 +38,7 @@ from services.payments import STARS, invoice_amount, invoice_currency, order_id_
 from services.promo import PromoService
 from services.promo_rules import PromoRejected
 from services.refunds import RefundService
-from services.reservations import EXPIRED
+from services.reservations import EXPIRED, hold_for_payment, utc_now
 from services.texts import N_
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,7 @@ async def on_pre_checkout(query: PreCheckoutQuery, ctx: Ctx, bot: Bot) -> None:
             raise DomainError(N_("This invoice is out of date: open the order and pay again."))
         # The promo code's use counts now, before the money moves (see services.promo).
         await PromoService(ctx.session).redeem(order)
+        await hold_for_payment(ctx.session, order, utc_now())
     except PromoRejected as exc:
         await _promo_gone(query, ctx, bot, order, exc)
         return

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -184,7 +184,7 @@ class BooksService:
 
     async def _refunded_by_line(self, order_ids: set[int]) -> dict[int, Decimal]:
         """Refunded per order line: a line's own refund, or its part of a whole-order
-        refund (the lines no earlier refund covered, at their value)."""
+        refund (spread over the lines no earlier refund covered)."""
         if not order_ids:
             return {}
         refunds = list(
@@ -203,8 +203,8 @@ class BooksService:
             if refund.order_item_id is not None:
                 out[refund.order_item_id] = refund.amount
                 continue
-            for item in lines[refund.order_id]:
-                out.setdefault(item.id, item.line_total)
+            rest = [i for i in lines[refund.order_id] if i.id not in out]
+            out.update(_spread(refund.amount, rest))
         return out
 
     async def stars_orders(self, admin: User) -> list["StarsOrder"]:
@@ -308,3 +308,18 @@ def reconcile(ledger: Ledger, orders: Iterable[StarsOrder]) -> list[Finding]:
                     Finding(Mismatch.order_without_charge, order.charge_id, order.order_id, 0)
                 )
     return found
+
+
+def _spread(amount: Decimal, items: list[OrderItem]) -> dict[int, Decimal]:
+    """A whole-order refund over its lines, in proportion to their value (a discount
+    makes it less than their sum); the last line takes the cents rounding leaves, so
+    the column adds up to the refund exactly."""
+    if not items:
+        return {}
+    value = sum((i.line_total for i in items), Decimal(0))
+    out: dict[int, Decimal] = {}
+    for item in items[:-1]:
+        part = amount * item.line_total / value if value else Decimal(0)
+        out[item.id] = part.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    out[items[-1].id] = amount - sum(out.values(), Decimal(0))
+    return out

@@ -26,3 +26,9 @@ async def goods_returned(
         await RestockService(session).stock_raised(i.product_id for i in lines if i.product_id)
     if whole:
         await PromoService(session).release(order)
+
+
+async def goods_taken_again(session: AsyncSession, order: Order) -> None:
+    """A cancelled order was paid after all (its units taken off sale again): the promo
+    use it gave back counts again, since it was paid at the discounted price."""
+    await PromoService(session).reclaim(order)

@@ -13,7 +13,7 @@ from models import CartItem, Order, OrderItem, OrderStatus, PaymentMethod, Produ
 from services import order_rules as rules
 from services.catalog_reads import MAX_ID, shown_category_ids
 from services.errors import DomainError, NotAllowed, NotFound
-from services.order_hooks import goods_returned
+from services.order_hooks import goods_returned, goods_taken_again
 from services.order_rules import clamp_page
 from services.reservations import EXPIRED, Holds, expired, utc_now
 from services.stock import return_stock, take_stock
@@ -367,6 +367,7 @@ class OrderService:
         if paid.rowcount == 1:
             return await self._load(order_id), PaymentOutcome.paid
         if await self._honour(order, values):
+            await goods_taken_again(self.session, order)
             return await self._load(order_id), PaymentOutcome.honoured
         if order.telegram_payment_charge_id is None:
             await self.session.execute(

@@ -136,7 +136,7 @@ class PromoService:
         promo = await self.session.scalar(select(PromoCode).where(PromoCode.code == code))
         if promo is None:
             raise PromoRejected(UNKNOWN, code=code)
-        usable(promo, self.clock(), await self._uses(promo.id, user.id))
+        usable(promo, self.clock(), len(await self._slots(promo.id, user.id)))
         await self.session.execute(delete(CartPromo).where(CartPromo.user_id == user.id))
         self.session.add(CartPromo(user_id=user.id, promo_id=promo.id))
         await self.session.flush()
@@ -155,7 +155,7 @@ class PromoService:
         if promo is None:
             return None
         try:
-            usable(promo, self.clock(), await self._uses(promo.id, user.id))
+            usable(promo, self.clock(), len(await self._slots(promo.id, user.id)))
             lines = [Priced(line.category_id, line.total) for line in cart.lines if line.available]
             amount = discount(promo, lines, await self._subtree(promo.category_id))
         except PromoRejected as exc:
@@ -178,11 +178,11 @@ class PromoService:
         promo = await self.session.scalar(select(PromoCode).where(PromoCode.code == code))
         if promo is None:
             raise PromoRejected(UNKNOWN, code=code)
-        n = await self._uses(promo.id, order.user_id) + 1
+        n = await self._free_slot(promo.id, order.user_id, promo.per_customer)
         now = self.clock()
         try:
             async with self.session.begin_nested():
-                if n > promo.per_customer:
+                if n is None:
                     raise PromoRejected(USED_UP, code=code)
                 counted = await self.session.execute(
                     update(PromoCode)
@@ -240,15 +240,44 @@ class PromoService:
             .execution_options(synchronize_session=False)
         )
 
-    async def _uses(self, promo_id: int, user_id: int) -> int:
-        return (
-            await self.session.scalar(
-                select(func.count())
-                .select_from(PromoRedemption)
-                .where(PromoRedemption.promo_id == promo_id, PromoRedemption.user_id == user_id)
+    async def _slots(self, promo_id: int, user_id: int) -> set[int]:
+        """The numbers of this customer's counted uses (a released one leaves a gap)."""
+        rows = await self.session.scalars(
+            select(PromoRedemption.n).where(
+                PromoRedemption.promo_id == promo_id, PromoRedemption.user_id == user_id
             )
-            or 0
         )
+        return set(rows)
+
+    async def _free_slot(self, promo_id: int, user_id: int, per_customer: int) -> int | None:
+        """The lowest unused number up to `per_customer` (None: used up). Two uses racing
+        for one number meet the unique constraint: one of them is refused."""
+        taken = await self._slots(promo_id, user_id)
+        return next((n for n in range(1, per_customer + 1) if n not in taken), None)
+
+    async def reclaim(self, order: Order) -> None:
+        """A released use counted again, past every limit: an order whose use was given
+        back (its reservation ran out) was paid at the discounted price after all."""
+        if order.promo_code is None or not order.discount:
+            return
+        promo = await self.session.scalar(
+            select(PromoCode).where(PromoCode.code == order.promo_code)
+        )
+        if promo is None or await self.session.scalar(
+            select(PromoRedemption.id).where(PromoRedemption.order_id == order.id)
+        ):
+            return
+        n = max(await self._slots(promo.id, order.user_id), default=0) + 1
+        self.session.add(
+            PromoRedemption(promo_id=promo.id, user_id=order.user_id, n=n, order_id=order.id)
+        )
+        await self.session.execute(
+            update(PromoCode)
+            .where(PromoCode.id == promo.id)
+            .values(used=PromoCode.used + 1)
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.flush()
 
     async def _subtree(self, category_id: int | None) -> set[int] | None:
         """The category and every category under it (None: no limit)."""

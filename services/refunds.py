@@ -9,7 +9,7 @@ that never left returns them.
 """
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +24,7 @@ from services.reservations import utc_now
 from services.stock import return_stock
 from services.texts import N_
 
+CENT = Decimal("0.01")
 TELEGRAM = "telegram"  # Refund.via: refundStarPayment returned the Stars
 MANUAL = "manual"  # the shop returns the money itself
 CANT_REFUND = N_("This order can't be refunded.")
@@ -51,6 +52,14 @@ class RefundPlan:
 
     def item(self, item_id: int) -> OrderItem | None:
         return next((i for i in self.lines if i.id == item_id), None)
+
+    def share(self, item: OrderItem) -> Decimal:
+        """What the customer paid for one line: its part of the charged total (a promo
+        discount taken off every line alike), never more than is left to refund."""
+        paid = self.order.total
+        full = paid + self.order.discount
+        part = item.line_total if not full else item.line_total * paid / full
+        return min(part.quantize(CENT, rounding=ROUND_HALF_UP), self.rest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +112,7 @@ class RefundService:
                 )
         refunded_ids = {r.order_item_id for r in plan.done}
         items = [item] if item else [i for i in order.items if i.id not in refunded_ids]
-        # A line never gives back more than is left of what was paid (after a discount).
-        amount = min(item.line_total, plan.rest) if item else plan.rest
+        amount = plan.share(item) if item else plan.rest
         via = plan.via(item)
         before = order.status
         after = before if item else OrderStatus.refunded

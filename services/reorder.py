@@ -9,8 +9,10 @@ from models import CartItem, Order, OrderItem, User
 from services.cart import MAX_LINES
 from services.catalog import CatalogService
 from services.catalog_reads import MAX_ID
-from services.errors import NotFound
+from services.errors import DomainError, NotFound
+from services.order_rules import FINISHED
 from services.orders import ORDER_NOT_FOUND
+from services.texts import N_
 
 
 @dataclass(slots=True)
@@ -28,6 +30,8 @@ async def reorder(session: AsyncSession, customer: User, order_id: int) -> Reord
         order = await session.scalar(select(Order).where(Order.id == order_id))
     if order is None or order.user_id != customer.id:
         raise NotFound(ORDER_NOT_FOUND)
+    if order.status not in FINISHED:  # an old button of an order honoured since, say
+        raise DomainError(N_("This order is still open: see it in My orders."))
     items = list(
         await session.scalars(
             select(OrderItem).where(OrderItem.order_id == order_id).order_by(OrderItem.id)

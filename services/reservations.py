@@ -49,6 +49,24 @@ class Holds:
         return now + hold if hold is not None else None
 
 
+# After "yes" to a pre-checkout query the money is moving: Telegram sends the payment
+# within seconds. The hold lasts at least this long from that "yes", so the sweep never
+# cancels an order whose payment is on its way (and refunds it when its units are gone).
+PAYMENT_GRACE = timedelta(minutes=10)
+
+
+async def hold_for_payment(session: AsyncSession, order: Order, now: datetime) -> None:
+    """The order's hold reaches at least PAYMENT_GRACE past `now` (none: nothing)."""
+    if order.expires_at is None or aware(order.expires_at) >= now + PAYMENT_GRACE:
+        return
+    await session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.status == OrderStatus.new)
+        .values(expires_at=now + PAYMENT_GRACE)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def expired(order: Order, now: datetime) -> bool:
     """The order's hold has run out (the sweep may not have come by yet)."""
     return order.expires_at is not None and aware(order.expires_at) <= now
