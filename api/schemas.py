@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from models import OrderStatus, PaymentMethod, Role
 from services import accounts, validation
@@ -108,16 +108,26 @@ class CategoryPatch(BaseModel):
     is_active: bool | None = None
 
 
+def _not_bool(value: object) -> object:
+    """JSON true/false is not a number (pydantic would take true as 1)."""
+    if isinstance(value, bool):
+        raise ValueError("a number, not true or false")
+    return value
+
+
 # -- products ----------------------------------------------------------------------------
 
 Name = Annotated[Text, Field(max_length=1000), _rule(validation.clean_name)]
 Description = Annotated[Text, Field(max_length=10_000), _rule(validation.clean_description)]
 Price = Annotated[
     str | int | float,
+    BeforeValidator(_not_bool),
     AfterValidator(lambda v: _plain(v) if isinstance(v, str) else v),
     _rule(lambda v: validation.parse_price(str(v)[:100], Decimal("10000000"))),
 ]
-Stock = Annotated[int | str, _rule(lambda v: validation.parse_stock(str(v)[:100]))]
+Stock = Annotated[
+    int | str, BeforeValidator(_not_bool), _rule(lambda v: validation.parse_stock(str(v)[:100]))
+]
 
 
 class ProductIn(BaseModel):

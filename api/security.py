@@ -70,7 +70,7 @@ def telegram_user(
     check = "\n".join(f"{k}={v}" for k, v in sorted(fields.items()))
     secret = hmac.new(b"WebAppData", bot_token.encode(), hashlib.sha256).digest()
     expected = hmac.new(secret, check.encode(), hashlib.sha256).hexdigest()
-    if not given or not hmac.compare_digest(expected, given):
+    if not given or not hmac.compare_digest(expected.encode(), given.encode()):
         raise ValueError("initData is not signed by this bot")
     try:
         auth_date = int(fields["auth_date"])

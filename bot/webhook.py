@@ -61,7 +61,7 @@ class WebhookHandler(SimpleRequestHandler):
             return web.Response(status=401, text="Unauthorized")
         try:
             update = await request.json(loads=self.bot.session.json_loads)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             return web.Response(status=400, text="The body is not JSON")
         try:
             update = Update.model_validate(update, context={"bot": self.bot})

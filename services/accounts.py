@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from passlib.context import CryptContext
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.sql import insert_new
@@ -142,8 +143,11 @@ class AccountService:
             # No Telegram id: the bot can't reach them (broadcasts, notices skip them).
             is_active=False,
         )
-        self.session.add(user)
-        await self.session.flush()
+        try:
+            async with self.session.begin_nested():  # two registering one login at once
+                self.session.add(user)
+        except IntegrityError:
+            raise LoginTaken() from None
         return user
 
     async def set_password(self, user: User, login: str, password: str) -> User:
@@ -155,9 +159,12 @@ class AccountService:
         other = await self.by_login(login)
         if other is not None and other.id != user.id:
             raise LoginTaken()
-        user.login = login
-        user.password_hash = await self.hasher.hash(password)
-        await self.session.flush()
+        password_hash = await self.hasher.hash(password)
+        try:
+            async with self.session.begin_nested():  # another takes the login meanwhile
+                user.login, user.password_hash = login, password_hash
+        except IntegrityError:
+            raise LoginTaken() from None
         return user
 
     async def authenticate(self, login: str, password: str, now: datetime | None = None) -> User:

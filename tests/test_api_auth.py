@@ -318,3 +318,16 @@ async def test_with_redis_the_lockout_is_kept_there(pool, session):
         await probe.aclose()
         for app in apps:
             await app.state.runtime.close()
+
+
+async def test_one_login_registered_twice_at_once_is_one_account_and_a_409(client, session):
+    import asyncio
+
+    answers = await asyncio.gather(*(register(client, "racer") for _ in range(4)))
+    assert sorted(r.status_code for r in answers) == [201, 409, 409, 409]
+    assert len(list(await session.scalars(select(User).where(User.login == "racer")))) == 1
+
+
+async def test_init_data_with_a_hash_that_is_not_hex_is_a_401(client):
+    r = await client.post("/auth/telegram", json={"init_data": "auth_date=1&hash=%D0%96"})
+    assert r.status_code == 401

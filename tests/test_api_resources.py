@@ -141,6 +141,8 @@ async def test_product_validation_is_the_seller_dialogs(client, session, shop):
         ({"price": "0"}, "price", "greater than zero"),
         ({"price": "20000000"}, "price", "can't be more"),
         ({"price": "1.999"}, "price", "two digits"),
+        ({"price": True}, "price", "not true or false"),
+        ({"stock": False}, "stock", "not true or false"),
         ({"stock": -1}, "stock", "negative"),
         ({"stock": "many"}, "stock", "whole number"),
         ({"name": "x" * (NAME_MAX + 1)}, "name", "too long"),
@@ -305,3 +307,12 @@ async def test_a_seller_made_in_the_api_can_sell(client, session, shop):
     assert r.status_code == 201 and Decimal(r.json()["price"]) == Decimal("10.00")
     user = await session.get(User, shop.ids["customer"])
     assert user.role is Role.seller
+
+
+async def test_an_empty_change_shows_nobody_a_hidden_review(client, session, shop):
+    r = await client.patch(
+        f"/reviews/{shop.review}", json={"is_visible": False}, headers=as_(shop, "admin")
+    )
+    assert r.status_code == 200 and r.json()["is_visible"] is False
+    r = await client.patch(f"/reviews/{shop.review}", json={}, headers=as_(shop, "seller"))
+    assert r.status_code == 403 and "Good" not in r.text

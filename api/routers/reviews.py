@@ -67,6 +67,9 @@ async def update(review_id: Id, body: ReviewPatch, user: Caller, session: Sessio
     service = ReviewService(session)
     review = await service.get(review_id)
     edits = body.grade is not None or "comment" in body.model_fields_set
+    if not edits and body.is_visible is None and review.user_id != user.id:
+        if user.role is not Role.admin:  # an empty change must not show a hidden review
+            raise HTTPException(403, "Only its author can edit a review.")
     if edits:
         if review.user_id != user.id:
             raise HTTPException(403, "Only its author can edit a review.")
