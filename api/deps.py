@@ -47,7 +47,9 @@ class Runtime:
 
     def failures(self, session: AsyncSession) -> FailureLog:
         """Where failed logins are counted: Redis when configured, else the database."""
-        return RedisFailures(self.redis) if self.redis is not None else DbFailures(session)
+        if self.redis is not None:
+            return RedisFailures(self.redis)
+        return DbFailures(session, self.pool)  # each attempt committed at once
 
     async def secret(self) -> str:
         if self._secret is None:

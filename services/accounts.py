@@ -177,16 +177,20 @@ class AccountService:
         if not _encodable(key):
             key = key.encode("utf-8", "backslashreplace").decode().replace("\x00", "\\0")
             key = key[:LOGIN_MAX]
-        recent = await self.failures_log.recent(key, now - LOCKOUT_WINDOW, MAX_FAILURES)
-        if len(recent) >= MAX_FAILURES:
-            retry = (recent[-1] + LOCKOUT_WINDOW - now).total_seconds()
+        # The attempt counts first, as a failure, and is seen by every other request at
+        # once: of many guesses sent together, no more than MAX_FAILURES get checked.
+        log = self.failures_log
+        attempt = await log.add(key, now, LOCKOUT_WINDOW)
+        recent = await log.recent(key, now - LOCKOUT_WINDOW, MAX_FAILURES + 1)
+        if len(recent) > MAX_FAILURES:
+            await log.discard(key, attempt)  # a refused attempt doesn't prolong the lock
+            retry = (recent[MAX_FAILURES] + LOCKOUT_WINDOW - now).total_seconds()
             raise LockedOut(max(1, int(retry) + 1))
         user = await self.by_login(key)
         ok = _encodable(password) and len(password.encode()) <= PASSWORD_MAX_BYTES
         ok = await self.hasher.verify(password, user.password_hash if user and ok else None) and ok
         if not ok or user is None:
-            await self.failures_log.add(key, now, LOCKOUT_WINDOW)
-            raise BadCredentials()
+            raise BadCredentials()  # the attempt stays a failure
         await self.failures_log.clear(key)
         return user
 

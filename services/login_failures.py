@@ -17,14 +17,38 @@ class FailureLog(Protocol):
         """The latest failures after `since`, newest first, at most `limit`."""
         ...
 
-    async def add(self, key: str, at: datetime, window: timedelta) -> None: ...
+    async def add(self, key: str, at: datetime, window: timedelta) -> str:
+        """Records an attempt, visible to every process at once; its token for `discard`."""
+        ...
+
+    async def discard(self, key: str, token: str) -> None: ...
 
     async def clear(self, key: str) -> None: ...
 
 
 class DbFailures:
-    def __init__(self, session: AsyncSession) -> None:
+    """With a session pool, each write commits on its own at once (an attempt counts for
+    other requests while its password is being checked); without one, it joins the
+    session's transaction."""
+
+    def __init__(self, session: AsyncSession, pool: Any = None) -> None:
         self.session = session
+        self.pool = pool
+
+    async def _write(self, stmt: Any = None, row: LoginFailure | None = None) -> None:
+        if self.pool is None:
+            await self._apply(self.session, stmt, row)
+            return
+        async with self.pool() as session, session.begin():
+            await self._apply(session, stmt, row)
+
+    @staticmethod
+    async def _apply(session: AsyncSession, stmt: Any, row: LoginFailure | None) -> None:
+        if row is not None:
+            session.add(row)
+        if stmt is not None:
+            await session.execute(stmt)
+        await session.flush()
 
     async def recent(self, key: str, since: datetime, limit: int) -> list[datetime]:
         rows = await self.session.scalars(
@@ -36,14 +60,17 @@ class DbFailures:
         # SQLite hands back naive datetimes for what was stored in UTC.
         return [at if at.tzinfo else at.replace(tzinfo=UTC) for at in rows]
 
-    async def add(self, key: str, at: datetime, window: timedelta) -> None:
-        self.session.add(LoginFailure(login=key, at=at))
+    async def add(self, key: str, at: datetime, window: timedelta) -> str:
+        row = LoginFailure(login=key, at=at)
         # Old entries go as new ones come: the table holds about one window's worth.
-        await self.session.execute(delete(LoginFailure).where(LoginFailure.at <= at - 2 * window))
-        await self.session.flush()
+        await self._write(delete(LoginFailure).where(LoginFailure.at <= at - 2 * window), row)
+        return str(row.id)
+
+    async def discard(self, key: str, token: str) -> None:
+        await self._write(delete(LoginFailure).where(LoginFailure.id == int(token)))
 
     async def clear(self, key: str) -> None:
-        await self.session.execute(delete(LoginFailure).where(LoginFailure.login == key))
+        await self._write(delete(LoginFailure).where(LoginFailure.login == key))
 
 
 class RedisFailures:
@@ -62,13 +89,17 @@ class RedisFailures:
         )
         return [datetime.fromtimestamp(score, UTC) for _member, score in found]
 
-    async def add(self, key: str, at: datetime, window: timedelta) -> None:
-        name = self._key(key)
+    async def add(self, key: str, at: datetime, window: timedelta) -> str:
+        name, token = self._key(key), uuid.uuid4().hex
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.zadd(name, {uuid.uuid4().hex: at.timestamp()})
+            pipe.zadd(name, {token: at.timestamp()})
             pipe.zremrangebyscore(name, "-inf", (at - window).timestamp())
             pipe.expire(name, int(window.total_seconds()) + 60)
             await pipe.execute()
+        return token
+
+    async def discard(self, key: str, token: str) -> None:
+        await self.redis.zrem(self._key(key), token)
 
     async def clear(self, key: str) -> None:
         await self.redis.delete(self._key(key))

@@ -102,6 +102,18 @@ async def test_lockout_after_five_failures(client, session):
     assert (await login(client, "bob")).status_code == 200
 
 
+async def test_guesses_sent_all_at_once_get_five_checks_at_most(client, session):
+    import asyncio
+
+    await register(client)
+    answers = await asyncio.gather(*(login(client, password=f"guess {i:04}") for i in range(20)))
+    codes = [r.status_code for r in answers]
+    # Then one at a time: in the whole window no more than five passwords are checked.
+    codes += [(await login(client, password="one more")).status_code for _ in range(5)]
+    assert codes.count(401) == 5 and set(codes) == {401, 429}, codes
+    assert (await login(client)).status_code == 429  # locked: the right one too
+
+
 async def test_lockout_ends_after_the_window_and_success_clears(session):
     accounts = AccountService(session, Hasher.bcrypt(4))
     await accounts.register("ann", "correct horse")
