@@ -6,7 +6,7 @@ button or a handler that forgot the gate still cannot change anything.
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Order, Product, Review, Role, User
@@ -50,6 +50,9 @@ class UserCard:
     user: User
     reviews: int
     orders: int
+
+
+LAST_ADMIN = N_("This is the last admin: make someone else admin first.")
 
 
 class AdminService:
@@ -121,7 +124,7 @@ class AdminService:
         if user.role is role:
             return Change(user, False)
         if user.role is Role.admin and admins == [user.id]:
-            raise InvalidInput(N_("This is the last admin: make someone else admin first."))
+            raise InvalidInput(LAST_ADMIN)
         if role is Role.admin and user.is_banned:
             raise InvalidInput(N_("Unban this user before making them admin."))
         before, after = {"role": user.role.value}, {"role": role.value}
@@ -130,6 +133,10 @@ class AdminService:
         if hidden:
             after["products_hidden"] = hidden
         await self.session.flush()
+        # Counted again, now that this change holds the write lock: on SQLite the list
+        # above may predate another admin's demotion that committed meanwhile.
+        if not await self.session.scalar(select(exists().where(User.role == Role.admin))):
+            raise InvalidInput(LAST_ADMIN)
         await self.audit.record(actor, "user.role", "user", user.id, before, after)
         return Change(user, True, hidden)
 
@@ -211,7 +218,7 @@ class AdminService:
                 select(func.count()).select_from(User).where(User.role == Role.admin)
             )
             if admins == 1:
-                raise InvalidInput(N_("This is the last admin: make someone else admin first."))
+                raise InvalidInput(LAST_ADMIN)
         if user.role is role and not (role is Role.admin and user.is_banned):
             return Change(user, False)
         before = {"role": user.role.value, "is_banned": user.is_banned}

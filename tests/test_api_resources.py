@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from models import AuditEntry, Category, Product, Role, User
 from services.validation import NAME_MAX
@@ -316,3 +316,30 @@ async def test_an_empty_change_shows_nobody_a_hidden_review(client, session, sho
     assert r.status_code == 200 and r.json()["is_visible"] is False
     r = await client.patch(f"/reviews/{shop.review}", json={}, headers=as_(shop, "seller"))
     assert r.status_code == 403 and "Good" not in r.text
+
+
+async def test_two_admins_demoting_each_other_at_once_leave_one_admin(client, session, shop):
+    import asyncio
+
+    from tests.api_helpers import bearer
+
+    for round_ in range(5):
+        other = await make_user(session, 9100 + round_, Role.admin, first_name="Bea")
+        await session.commit()
+        first, second = shop.ids["admin"], other.id
+        answers = await asyncio.gather(
+            client.patch(
+                "/permission", json={"user_id": second, "role": "customer"}, headers=bearer(first)
+            ),
+            client.patch(
+                "/permission", json={"user_id": first, "role": "customer"}, headers=bearer(second)
+            ),
+        )
+        assert sorted(r.status_code for r in answers)[0] == 200, [r.text for r in answers]
+        session.expire_all()
+        admins = list(await session.scalars(select(User.id).where(User.role == Role.admin)))
+        assert len(admins) == 1, round_
+        if admins != [first]:  # the next round starts from the shop's admin again
+            await session.execute(update(User).where(User.id == first).values(role=Role.admin))
+            await session.execute(update(User).where(User.id == second).values(role=Role.customer))
+            await session.commit()
