@@ -87,7 +87,9 @@ def run_webhook(settings: Settings) -> int:
     if settings.workers == 1:
         from bot.webhook import serve
 
-        asyncio.run(serve(settings, None, set_webhook=True))
+        # Bound before Telegram is told where to post (a port in use: one line, exit 2).
+        sock = bind(settings.webhook_host, settings.webhook_port)
+        asyncio.run(serve(settings, sock, set_webhook=True))
         return 0
     # Before prometheus-client is imported: it picks multiprocess mode at import.
     own_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")

@@ -192,3 +192,29 @@ def test_webhook_settings_are_checked_first(monkeypatch, tmp_path, capsys, env, 
     code, err = _run(monkeypatch, tmp_path, capsys, ["webhook"], **env)
     assert code == 2
     assert err.startswith(f"error: {message}") and len(err.strip().splitlines()) == 1
+
+
+def test_a_port_in_use_is_one_line_before_telegram_is_told(monkeypatch, tmp_path, capsys):
+    import socket
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    try:
+        code, err = _run(
+            monkeypatch,
+            tmp_path,
+            capsys,
+            ["webhook"],
+            WEBHOOK_URL="https://shop.example.com",
+            WEBHOOK_SECRET="s3cret",
+            WEBHOOK_PORT=str(port),
+            # Nothing listens there: had the bot called setWebhook first, it would say so.
+            TELEGRAM_API_URL="http://127.0.0.1:9",
+        )
+    finally:
+        taken.close()
+    assert code == 2
+    [line] = err.strip().splitlines()
+    assert line.startswith(f"error: Cannot listen on 127.0.0.1:{port}: ")
