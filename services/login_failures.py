@@ -27,9 +27,10 @@ class FailureLog(Protocol):
 
 
 class DbFailures:
-    """With a session pool, each write commits on its own at once (an attempt counts for
-    other requests while its password is being checked); without one, it joins the
-    session's transaction."""
+    """With a session pool, an attempt is written (committed at once: it counts for other
+    requests while its password is being checked), read and discarded on connections of
+    its own, each returned at once, all before the request's session touches the
+    database; without a pool, everything joins the session's transaction."""
 
     def __init__(self, session: AsyncSession, pool: Any = None) -> None:
         self.session = session
@@ -51,12 +52,17 @@ class DbFailures:
         await session.flush()
 
     async def recent(self, key: str, since: datetime, limit: int) -> list[datetime]:
-        rows = await self.session.scalars(
+        stmt = (
             select(LoginFailure.at)
             .where(LoginFailure.login == key, LoginFailure.at > since)
             .order_by(LoginFailure.at.desc())
             .limit(limit)
         )
+        if self.pool is None:
+            rows = list(await self.session.scalars(stmt))
+        else:  # a connection borrowed and returned: the request's is not taken yet
+            async with self.pool() as session:
+                rows = list(await session.scalars(stmt))
         # SQLite hands back naive datetimes for what was stored in UTC.
         return [at if at.tzinfo else at.replace(tzinfo=UTC) for at in rows]
 
@@ -70,7 +76,9 @@ class DbFailures:
         await self._write(delete(LoginFailure).where(LoginFailure.id == int(token)))
 
     async def clear(self, key: str) -> None:
-        await self._write(delete(LoginFailure).where(LoginFailure.login == key))
+        # In the request's own transaction: by now it holds a connection, and asking the
+        # pool for a second one from many requests at once could exhaust it.
+        await self.session.execute(delete(LoginFailure).where(LoginFailure.login == key))
 
 
 class RedisFailures:

@@ -114,6 +114,17 @@ async def test_guesses_sent_all_at_once_get_five_checks_at_most(client, session)
     assert (await login(client)).status_code == 429  # locked: the right one too
 
 
+async def test_many_logins_at_once_all_get_in(client, session):
+    """Each login borrows a connection for its attempt and returns it before its request
+    takes one: twenty at once, past the pool's fifteen, don't wait on each other."""
+    import asyncio
+
+    for i in range(20):
+        assert (await register(client, f"user{i}")).status_code == 201
+    answers = await asyncio.gather(*(login(client, f"user{i}") for i in range(20)))
+    assert [r.status_code for r in answers] == [200] * 20
+
+
 async def test_lockout_ends_after_the_window_and_success_clears(session):
     accounts = AccountService(session, Hasher.bcrypt(4))
     await accounts.register("ann", "correct horse")
