@@ -2,7 +2,6 @@ import enum
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import and_, delete, exists, func, or_, select, update
@@ -263,7 +262,7 @@ class OrderService:
         result = await self.session.execute(
             update(Order)
             .where(Order.id == order.id, Order.status.in_(allowed))
-            .values(status=to, updated_at=datetime.now(UTC))
+            .values(status=to, updated_at=utc_now())
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:
@@ -348,7 +347,7 @@ class OrderService:
         order = await self._load(order_id)
         if order is None:
             return None, PaymentOutcome.late
-        now = datetime.now(UTC)
+        now = utc_now()
         values = {
             "telegram_payment_charge_id": telegram_charge_id,
             "provider_payment_charge_id": provider_charge_id,

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from models.base import utcnow
 from models.order import CANCELLED_EXPIRED, Order, OrderStatus, PaymentMethod
 from services.order_hooks import goods_returned
 from services.stock import return_stock
@@ -23,8 +24,8 @@ Clock = Callable[[], datetime]
 EXPIRED = CANCELLED_EXPIRED
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+# The one "now" of the models (created_at, updated_at), under the name callers use here.
+utc_now = utcnow
 
 
 def aware(moment: datetime) -> datetime:
