@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8081, ge=1, le=65535)
     webhook_max_connections: int = Field(default=40, ge=1, le=100)
     workers: int = Field(default=1, ge=1, le=64)
+    # PostgreSQL connections each process keeps open, and how many more it may open at a
+    # busy moment (closed again once idle). A pool smaller than the updates in flight
+    # opens and closes connections all the time, each costing the server a process.
+    # WORKERS x (both) must stay under the server's max_connections.
+    db_pool_size: int = Field(default=20, ge=1, le=500)
+    db_max_overflow: int = Field(default=10, ge=0, le=500)
     # Seconds a broadcast's sender holds its lease without renewing it; a dead sender's
     # broadcast is taken over by another worker within about this long.
     broadcast_lease: float = Field(default=30.0, gt=0)

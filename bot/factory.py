@@ -2,7 +2,6 @@
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
@@ -25,6 +24,7 @@ from bot.middlewares.readahead import ReadAheadMiddleware
 from bot.middlewares.restock import WakeRestockSender
 from bot.middlewares.throttling import RedisThrottlingMiddleware, ThrottlingMiddleware
 from bot.middlewares.user import UserMiddleware
+from bot.session import ShopSession
 from bot.storage import SqlStorage
 from db.engine import describe_url
 from handlers import build_routers, read_ahead
@@ -37,7 +37,7 @@ from screens.base import Shown
 
 def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
     if session is None:
-        session = AiohttpSession()
+        session = ShopSession()
         if settings.telegram_api_url:
             session.api = TelegramAPIServer.from_base(settings.telegram_api_url)
     bot = Bot(
@@ -86,9 +86,11 @@ def create_dispatcher(
     *,
     exactly_once: bool = False,
     metrics: Metrics | None = None,
+    answer_in_reply: bool = False,
 ) -> Dispatcher:
     """`exactly_once`: an update delivered twice is handled once (webhook mode);
-    `metrics`: count updates for /metrics."""
+    `metrics`: count updates for /metrics; `answer_in_reply`: a button's answer goes in
+    the webhook's reply (webhook mode)."""
     i18n = i18n or create_i18n(settings.default_locale)
     redis, prefix = shared_redis(storage)
     # FSM is wired by hand so it runs after the session opens: the SQL storage then
@@ -128,7 +130,7 @@ def create_dispatcher(
             else RedisThrottlingMiddleware(rate, burst, i18n, redis, prefix)
         )
     # A button's answer goes out once the update's transaction has committed.
-    dp.update.outer_middleware(AnswerAfterCommit())
+    dp.update.outer_middleware(AnswerAfterCommit(in_reply=answer_in_reply))
     isolation = create_isolation(storage)
     dp.shutdown.register(isolation.close)
     dp.update.outer_middleware(IsolationMiddleware(isolation, dp.fsm))

@@ -14,10 +14,17 @@ from db.engine import create_engine, create_session_pool, describe_url
 log = logging.getLogger("bot")
 
 
+def pool_options(settings: Settings) -> dict[str, int]:
+    """The connection pool's size (PostgreSQL; SQLite keeps SQLAlchemy's defaults)."""
+    if settings.database_url.startswith("sqlite"):
+        return {}
+    return {"pool_size": settings.db_pool_size, "max_overflow": settings.db_max_overflow}
+
+
 async def prepare_database(settings: Settings) -> AsyncEngine:
     """The engine, once the database answers, is migrated (a SQLite database that holds
     data is copied first) and the users in ADMIN_IDS are admins."""
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, **pool_options(settings))
     url = describe_url(settings.database_url)
     try:
         async with engine.connect() as connection:
@@ -50,6 +57,24 @@ async def prepare_database(settings: Settings) -> AsyncEngine:
     if promoted := await apply_admin_ids(create_session_pool(engine), settings.admin_ids):
         log.info("ADMIN_IDS: made admin: %s", ", ".join(promoted))
     return engine
+
+
+async def check_connection_budget(engine: AsyncEngine, settings: Settings) -> None:
+    """WORKERS pools at their fullest against PostgreSQL's max_connections: a line at
+    start rather than "too many clients" errors at the busiest moment."""
+    if engine.dialect.name != "postgresql":
+        return
+    async with engine.connect() as connection:
+        limit = int((await connection.execute(text("SHOW max_connections"))).scalar_one())
+    wanted = settings.workers * (settings.db_pool_size + settings.db_max_overflow)
+    if wanted > limit - 5:  # a few for the supervisor, migrations and psql
+        log.warning(
+            "%s workers may open %s database connections at a busy moment, but the server "
+            "allows %s (max_connections): lower DB_POOL_SIZE / DB_MAX_OVERFLOW or raise it",
+            settings.workers,
+            wanted,
+            limit,
+        )
 
 
 def _first_line(exc: Exception) -> str:

@@ -58,12 +58,13 @@ async def _prepare(settings: Settings) -> None:
     from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 
     from bot.factory import create_bot, create_dispatcher, create_storage
-    from bot.startup import check_redis, prepare_database
+    from bot.startup import check_connection_budget, check_redis, prepare_database
     from bot.webhook import register_webhook
     from db.engine import create_session_pool
 
     engine = await prepare_database(settings)
     try:
+        await check_connection_budget(engine, settings)
         await check_redis(settings)
         pool = create_session_pool(engine)
         storage = create_storage(settings, pool)

@@ -37,8 +37,16 @@ class WebhookHandler(SimpleRequestHandler):
     handled (not in the background): a worker that dies meanwhile leaves it unanswered,
     Telegram delivers it again, and the dedupe middleware makes that safe."""
 
-    def __init__(self, dispatcher: Dispatcher, bot: Bot, secret: str, **data: Any) -> None:
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        bot: Bot,
+        secret: str,
+        metrics: Metrics | None = None,
+        **data: Any,
+    ) -> None:
         super().__init__(dispatcher, bot, handle_in_background=False, secret_token=secret, **data)
+        self.metrics = metrics  # counts the Bot API calls that go in replies
         self._secret = secret.encode()
         self._refused_logged = float("-inf")
         self.refused = 0
@@ -79,6 +87,8 @@ class WebhookHandler(SimpleRequestHandler):
             self.in_flight -= 1
             if not self.in_flight:
                 self._idle.set()
+        if result is not None and self.metrics is not None:
+            self.metrics.api_calls.labels(result.__api_method__).inc()
         return web.Response(body=self._build_response_writer(bot=self.bot, result=result))
 
     def _log_refusal(self, request: web.Request) -> None:
@@ -134,7 +144,7 @@ def build_app(
 ) -> tuple[web.Application, WebhookHandler]:
     _url, secret = settings.require_webhook()
     app = web.Application()
-    handler = WebhookHandler(dp, bot, secret)
+    handler = WebhookHandler(dp, bot, secret, metrics)
     handler.register(app, path=settings.webhook_path)
     setup_application(app, dp, bot=bot)
 
@@ -186,7 +196,9 @@ async def serve(settings: Settings, sock: socket.socket | None, set_webhook: boo
     metrics = Metrics()
     bot = create_bot(settings)
     bot.session.middleware(metrics.api_middleware)
-    dp = create_dispatcher(settings, pool, storage, i18n, exactly_once=True, metrics=metrics)
+    dp = create_dispatcher(
+        settings, pool, storage, i18n, exactly_once=True, metrics=metrics, answer_in_reply=True
+    )
     app, handler = build_app(dp, bot, settings, engine, metrics)
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()

@@ -2,18 +2,28 @@
 """Webhook mode in process: the secret, bad bodies, /healthz, /metrics, start-up checks,
 a Redis outage while running, throttling shared through Redis."""
 
+import gc
 import logging
+import weakref
+from email.parser import BytesParser
+from email.policy import HTTP
 
 import pytest
 from aiogram.fsm.storage.redis import RedisStorage
+from aiogram.methods import Response
+from aiogram.types import User
 from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
 
+from benchmarks.stub_api import StubBotAPI
 from bot.__main__ import main
 from bot.factory import create_bot, create_dispatcher
 from bot.metrics import Metrics
+from bot.startup import check_connection_budget, pool_options
 from bot.storage import SqlStorage
 from bot.webhook import build_app
+from db.engine import create_engine
+from tests.conftest import PG_URL
 from tests.redis_env import redis_prefix, workers  # noqa: F401 (fixtures)
 from tests.tg import TOKEN, FakeBotAPI
 
@@ -38,8 +48,13 @@ async def client(hook_settings, pool, engine):
     metrics = Metrics()
     bot = create_bot(hook_settings, session=api)
     bot.session.middleware(metrics.api_middleware)
-    dp = create_dispatcher(
-        hook_settings, pool, SqlStorage(pool), exactly_once=True, metrics=metrics
+    dp = create_dispatcher(  # as `bot.webhook.serve` builds it
+        hook_settings,
+        pool,
+        SqlStorage(pool),
+        exactly_once=True,
+        metrics=metrics,
+        answer_in_reply=True,
     )
     app, handler = build_app(dp, bot, hook_settings, engine, metrics)
     async with TestClient(TestServer(app)) as client:
@@ -99,6 +114,48 @@ async def test_the_same_update_posted_twice_is_answered_once(client):
         assert response.status == 200
     sent = [r for r in client.api.requests if type(r).__name__ == "SendMessage"]
     assert len(sent) == 1
+
+
+async def form_fields(response) -> dict[str, str]:
+    """The fields of a multipart/form-data reply."""
+    head = f"Content-Type: {response.headers['Content-Type']}\r\n\r\n".encode()
+    form = BytesParser(policy=HTTP).parsebytes(head + await response.read())
+    return {
+        p.get_param("name", header="content-disposition"): p.get_content()
+        for p in form.iter_parts()
+    }
+
+
+def press(update_id: int, message, data: str, user_id: int = 7) -> dict:
+    return {
+        "update_id": update_id,
+        "callback_query": {
+            "id": f"cq{update_id}",
+            "from": {"id": user_id, "is_bot": False, "first_name": "Ann", "language_code": "en"},
+            "chat_instance": f"ci{user_id}",
+            "data": data,
+            "message": message.model_dump(mode="json", exclude_none=True),
+        },
+    }
+
+
+async def test_a_button_is_answered_in_the_webhook_reply_not_by_a_call_of_its_own(client):
+    await client.post("/tg", json=start(20), headers=secret())
+    menu = client.api.last_message(7)
+    catalog = next(b.callback_data for row in menu.reply_markup.inline_keyboard for b in row)
+    client.api.rules.callbacks["cq21"] = 7  # the fake Telegram lets the bot answer it
+    response = await client.post("/tg", json=press(21, menu, catalog), headers=secret())
+    assert response.status == 200
+    # Telegram runs the method named in the reply: the button stops spinning.
+    assert await form_fields(response) == {
+        "method": "answerCallbackQuery",
+        "callback_query_id": "cq21",
+    }
+    calls = [type(r).__name__ for r in client.api.requests]
+    assert "AnswerCallbackQuery" not in calls  # not answered twice
+    assert calls[-1] == "EditMessageText"  # the screen changed, before the reply went out
+    metrics = await (await client.get("/metrics")).text()
+    assert 'bot_api_calls_total{method="answerCallbackQuery"} 1.0' in metrics
 
 
 async def test_healthz_and_metrics(client):
@@ -218,3 +275,35 @@ def test_a_port_in_use_is_one_line_before_telegram_is_told(monkeypatch, tmp_path
     assert code == 2
     [line] = err.strip().splitlines()
     assert line.startswith(f"error: Cannot listen on 127.0.0.1:{port}: ")
+
+
+async def test_the_bot_api_session_keeps_each_answer_type_between_calls(settings):
+    """aiogram reads every answer through `Response[T]`, a class pydantic holds only
+    weakly: without ShopSession it was collected after each call and rebuilt by the next
+    one (schema and validator: a tenth of a webhook worker's CPU)."""
+    stub = StubBotAPI()
+    bot = create_bot(settings.model_copy(update={"telegram_api_url": await stub.start()}))
+    try:
+        assert (await bot.get_me()).username == "shop_bot"
+        used = weakref.ref(Response[User])  # the class that call read its answer with
+        gc.collect()
+        assert used() is not None
+    finally:
+        await bot.session.close()
+        await stub.stop()
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: SQLite keeps SQLAlchemy's pool")
+async def test_pools_fit_the_updates_in_flight_and_the_server_budget_is_checked(settings, caplog):
+    engine = create_engine(settings.database_url, **pool_options(settings))
+    try:
+        assert engine.pool.size() == 20 and engine.pool._max_overflow == 10
+        caplog.set_level(logging.WARNING, "bot")
+        await check_connection_budget(engine, settings.model_copy(update={"workers": 3}))
+        assert caplog.records == []  # 3 x 30 fits PostgreSQL's default 100
+        await check_connection_budget(engine, settings.model_copy(update={"workers": 4}))
+        [warning] = caplog.records
+        assert "4 workers may open 120 database connections" in warning.getMessage()
+        assert "DB_POOL_SIZE" in warning.getMessage()
+    finally:
+        await engine.dispose()
