@@ -1,7 +1,7 @@
 """Webhook workers under load, on loopback: a stub Bot API (benchmarks/stub_api.py, answers
 at once, counts calls), `python -m bot webhook` with WORKERS=1 and 2 on PostgreSQL +
-Redis, and an aiohttp client posting catalog presses of 1,000 users at concurrency 64
-for a fixed number of updates. The same presses through long polling for comparison.
+Redis, and a client posting catalog presses of 1,000 users at concurrency 64 for a fixed
+number of updates. The same presses through long polling for comparison.
 
     python -m benchmarks.webhook --redis redis://127.0.0.1:6379/4 \\
         --db postgresql+asyncpg://postgres@127.0.0.1:5432/test_webhook_bench \\
@@ -11,7 +11,8 @@ Reports updates/s, p50/p95/p99 latency (webhook: the POST until its answer, whic
 after the update was handled and committed; polling: the update queued at the stub until
 the bot answered the press) and errors. THE DATABASE IS EMPTIED and the Redis database's
 "fsm:*" keys deleted. The load generator and the stub share the machine with the
-workers: on 2 cores they take CPU the workers would otherwise have.
+workers: on 2 cores they take CPU the workers would otherwise have, which is why they
+speak HTTP through lean_http.py by default, and each arm reports where the CPU went.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import aiohttp
 from redis.asyncio import Redis
 from sqlalchemy import text
 
-from benchmarks import lean_http
+from benchmarks import cpu, lean_http
 from benchmarks.common import TOKEN, reset_schema, seed, tg_user
 from benchmarks.stub_api import StubBotAPI
 from bot.migrate import pending
@@ -112,59 +113,6 @@ def _stop(process: subprocess.Popen[bytes]) -> str:
         process.kill()
         _out, err = process.communicate()
     return err.decode(errors="replace")
-
-
-def _cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) of a process and its children still running (Linux /proc):
-    the bot's own cost, whatever else the shared machine is doing."""
-    total = 0.0
-    tick = os.sysconf("SC_CLK_TCK")
-    pids = [pid]
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        pids += [int(c) for c in children]
-    except OSError:
-        pass
-    for p in pids:
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
-    return total
-
-
-def _service_cpu() -> dict[str, float]:
-    """CPU seconds so far of the services on this machine that the arms use: PostgreSQL's
-    processes and Redis's (by process name), and this process (the load generator and
-    the stub Bot API). What the workers leave of the two cores goes to these."""
-    tick = os.sysconf("SC_CLK_TCK")
-    totals = {"postgres": 0.0, "redis": 0.0}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            name, fields = stat.read_text().split(" (", 1)[1].rsplit(")", 1)
-        except (OSError, IndexError, ValueError):
-            continue
-        kind = (
-            "postgres"
-            if name.startswith("postgres")
-            else "redis"
-            if name.startswith("redis-server")
-            else None
-        )
-        if kind:
-            f = fields.split()
-            totals[kind] += (int(f[11]) + int(f[12])) / tick
-    totals["load generator + stub"] = time.process_time()
-    cpu = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    totals["machine, all busy"] = (sum(cpu) - cpu[3] - cpu[4]) / tick  # less idle, iowait
-    totals["machine, softirq"] = cpu[6] / tick
-    return totals
-
-
-def _cpu_split(before: dict[str, float], handled: int) -> dict[str, float]:
-    after = _service_cpu()
-    return {k: round((after[k] - before[k]) * 1000 / max(1, handled), 2) for k in after}
 
 
 def _summary(name: str, latencies: list[float], errors: int, seconds: float) -> dict[str, Any]:
@@ -273,12 +221,20 @@ async def webhook_arm(
                 await post(n, time.perf_counter())
 
         async def paced() -> None:  # open loop: `rate` presses a second, come what may
+            # At most `concurrency` posts at once, as Telegram opens at most max_connections;
+            # the rest wait their turn (at Telegram), and their latency counts from when due.
+            slots = asyncio.Semaphore(concurrency)
+
+            async def due_post(n: int, due: float) -> None:
+                async with slots:
+                    await post(n, due)
+
             tasks = []
             began = time.perf_counter()
             for i, n in enumerate(ids):
                 due = began + i / rate
                 await asyncio.sleep(max(0.0, due - time.perf_counter()))
-                tasks.append(asyncio.create_task(post(n, due)))  # latency from when due
+                tasks.append(asyncio.create_task(due_post(n, due)))
             await asyncio.gather(*tasks)
 
         warm = iter(range(first - 300, first))  # warm-up: connections, caches, JIT-less paths
@@ -288,21 +244,21 @@ async def webhook_arm(
                 await poster.post(_press(n))
 
         await asyncio.gather(*(warm_client() for _ in range(concurrency)))
-        cpu_before = _cpu_seconds(process.pid)
-        services_before = _service_cpu()
+        cpu_before = cpu.bot_cpu_seconds(process.pid)
+        services_before = cpu.service_cpu()
         began = time.perf_counter()
         load = paced() if rate else asyncio.gather(*(client() for _ in range(concurrency)))
         await asyncio.wait_for(load, TIMEOUT)
         seconds = time.perf_counter() - began
-        cpu = _cpu_seconds(process.pid) - cpu_before
-        others = _cpu_split(services_before, len(latencies))
+        bot_cpu = cpu.bot_cpu_seconds(process.pid) - cpu_before
+        others = cpu.cpu_split(services_before, len(latencies))
         poster.close()
     err = _stop(process)
     await stub.stop()
     load = f"{rate:g}/s offered" if rate else f"concurrency {concurrency}"
     load += ", lean harness" if lean else ", aiohttp harness"
     result = _summary(f"webhook WORKERS={workers}, {load}", latencies, errors, seconds)
-    result["bot_cpu_ms_per_update"] = round(cpu * 1000 / max(1, len(latencies)), 2)
+    result["bot_cpu_ms_per_update"] = round(bot_cpu * 1000 / max(1, len(latencies)), 2)
     result["other_cpu_ms_per_update"] = others
     result["bot_api_calls"] = dict(stub.calls)
     result["bot_api_calls_in_replies"] = in_reply
@@ -362,17 +318,17 @@ async def polling_arm(
     latencies.clear()
     errors = 0
     ids = iter(range(first, first + updates))
-    cpu_before = _cpu_seconds(process.pid)
-    services_before = _service_cpu()
+    cpu_before = cpu.bot_cpu_seconds(process.pid)
+    services_before = cpu.service_cpu()
     began = time.perf_counter()
     await asyncio.wait_for(asyncio.gather(*(client(ids) for _ in range(concurrency))), TIMEOUT)
     seconds = time.perf_counter() - began
-    cpu = _cpu_seconds(process.pid) - cpu_before
-    others = _cpu_split(services_before, len(latencies))
+    bot_cpu = cpu.bot_cpu_seconds(process.pid) - cpu_before
+    others = cpu.cpu_split(services_before, len(latencies))
     err = _stop(process)
     await stub.stop()
     result = _summary("long polling (1 process)", latencies, errors, seconds)
-    result["bot_cpu_ms_per_update"] = round(cpu * 1000 / max(1, len(latencies)), 2)
+    result["bot_cpu_ms_per_update"] = round(bot_cpu * 1000 / max(1, len(latencies)), 2)
     result["other_cpu_ms_per_update"] = others
     if process.returncode not in (0, -signal.SIGTERM):
         result["exit"] = f"{process.returncode}: {err[-500:]}"

@@ -6,9 +6,13 @@ creates tables, which must never happen to the shared test database.
 """
 
 from aiogram.dispatcher.event import handler as handler_module
+from aiohttp import web
 
+from benchmarks import lean_http
 from benchmarks.browse import measure, prepare
 from benchmarks.common import buttons
+from benchmarks.stub_api import StubBotAPI
+from bot.factory import create_bot
 
 
 def labels(message) -> str:
@@ -85,3 +89,46 @@ async def test_search_benchmark_finds_what_it_asks_for(tmp_path):
             assert arm.api.calls == {"getMe": 1, "answerInlineQuery": 1} or arm.api.calls == {
                 "answerInlineQuery": 1
             }, arm.name
+
+
+async def test_the_lean_http_harness_speaks_to_aiohttp_both_ways(settings):
+    """benchmarks/webhook.py's client and stub (benchmarks/lean_http.py) against aiohttp's
+    server and client: the figures are only worth something if every call got through."""
+    stub = StubBotAPI()
+    bot = create_bot(settings.model_copy(update={"telegram_api_url": await stub.start(lean=True)}))
+    app = web.Application()
+
+    async def echo(request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        if request.query.get("chunked"):  # aiohttp's own way for a body of unknown size
+            response = web.StreamResponse(status=201)
+            response.enable_chunked_encoding()
+            await response.prepare(request)
+            for part in (body[:3], body[3:]):
+                await response.write(part)
+            await response.write_eof()
+            return response
+        return web.Response(body=body, status=202)
+
+    app.router.add_post("/echo", echo)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    try:
+        assert (await bot.get_me()).username == "shop_bot"
+        sent = await bot.send_message(5, "Hello & bye", reply_markup=None)
+        assert (sent.chat.id, sent.text) == (5, "Hello & bye")
+        assert stub.calls == {"getMe": 1, "sendMessage": 1}
+        plain = lean_http.Client("127.0.0.1", port, "/echo", {"X-Test": "1"})
+        chunked = lean_http.Client("127.0.0.1", port, "/echo?chunked=1", {})
+        for n in range(3):  # one connection, kept alive
+            assert await plain.post(b'{"n": %d}' % n) == (202, b'{"n": %d}' % n)
+            assert await chunked.post(b"hello world") == (201, b"hello world")
+        plain.close()
+        chunked.close()
+    finally:
+        await bot.session.close()
+        await stub.stop()
+        await runner.cleanup()
