@@ -203,7 +203,10 @@ class ReviewOut(BaseModel):
     id: int
     product_id: int
     user_id: int
-    author: str
+    author: str = Field(
+        description='the author\'s first name in Telegram; "Customer" for an account made '
+        "through POST /auth/register (its login is never shown)"
+    )
     grade: int
     comment: str | None
     is_visible: bool
