@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.body_limit import BodyLimit
 from api.config import ApiConfig
 from api.deps import Runtime
 from api.routers import auth, categories, orders, permission, products, reviews
@@ -59,6 +60,7 @@ def create_app(pool: async_sessionmaker[AsyncSession], config: ApiConfig) -> Fas
         openapi_tags=TAGS,
     )
     app.state.runtime = runtime
+    app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
     for module in (auth, categories, products, reviews, permission, orders):
         app.include_router(module.router)
     app.add_exception_handler(DomainError, _domain_error)

@@ -15,6 +15,7 @@ class ApiConfig:
     max_price: Decimal = Decimal("10000000")
     init_data_max_age: int = 24 * 60 * 60  # seconds
     redis_url: str | None = None  # set: failed logins are counted in Redis
+    max_body_bytes: int = 64 * 1024  # a larger request body gets 413 (api.body_limit)
 
     @classmethod
     def from_settings(cls, settings: object) -> "ApiConfig":
@@ -32,4 +33,5 @@ class ApiConfig:
             admin_ids=settings.admin_ids,  # type: ignore[attr-defined]
             max_price=settings.max_price,  # type: ignore[attr-defined]
             redis_url=settings.redis_url,  # type: ignore[attr-defined]
+            max_body_bytes=settings.api_max_body_bytes,  # type: ignore[attr-defined]
         )

@@ -203,7 +203,10 @@ class ReviewOut(BaseModel):
     id: int
     product_id: int
     user_id: int
-    author: str
+    author: str = Field(
+        description='the author\'s first name in Telegram; "Customer" for an account made '
+        "through POST /auth/register (its login is never shown)"
+    )
     grade: int
     comment: str | None
     is_visible: bool
@@ -257,7 +260,15 @@ class OrderOut(BaseModel):
     id: int
     user_id: int
     status: OrderStatus
-    total: Decimal
+    total: Decimal = Field(
+        description="what the caller's lines come to: the whole order (what the customer "
+        "pays, after `discount`) for its customer and admins; for a seller of some of its "
+        "lines, the sum of those lines"
+    )
+    discount: Decimal = Field(
+        description="the promo code's discount included in `total`; 0 for a seller's lines "
+        "(the discount is the order's, not a line's)"
+    )
     currency: str
     payment_method: PaymentMethod
     created_at: Moment

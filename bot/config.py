@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     # The web API (`python -m bot api`, see README "Web API").
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
+    # A larger request body gets 413 unread. The largest the API takes (a product with a
+    # 1,000-character description) is a few KiB.
+    api_max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=64 * 1024 * 1024)
     # Unset: one is generated and kept in the database, so every process agrees.
     jwt_secret: SecretStr | None = None
     jwt_ttl_minutes: int = Field(default=30, ge=1, le=60 * 24 * 30)

@@ -1,7 +1,8 @@
 """Admins' promo codes: /promocodes (or the admin panel's button) lists them; a code's
-card disables or enables it; "➕ New promo code" is a guided dialog: code → percent or
-fixed → how much → minimum order → expiry → uses in all → uses per customer →
-category → preview → Create. Every step has Back and Cancel; optional ones have Skip.
+card disables or enables it ("✏️ Edit" is `handlers.admin_promo_edit`); "➕ New promo
+code" is a guided dialog: code → percent or fixed → how much → minimum order → expiry →
+uses in all → uses per customer → category → preview → Create. Every step has Back and
+Cancel; optional ones have Skip.
 FSM data holds plain values only (amounts as strings), so a restart resumes."""
 
 from datetime import UTC, datetime

@@ -68,6 +68,18 @@ class AdminPromoStates(StatesGroup):
     preview = State()
 
 
+class AdminPromoEditStates(StatesGroup):
+    """An admin editing a promo code (data: its id, the list's page, the changes so far
+    as plain values; nothing is saved before Save)."""
+
+    menu = State()
+    kind = State()
+    value = State()
+    total_uses = State()
+    per_customer = State()
+    expires = State()
+
+
 class SearchStates(StatesGroup):
     """The one-step search dialog: waiting for the words."""
 

@@ -67,3 +67,31 @@ class AdminPromoCb(CallbackData, prefix="apr"):
     action: PromoAction
     id: Int = 0
     page: Int = 1
+
+
+class PromoField(StrEnum):
+    """What the edit dialog changes of a code (the discount: its kind and amount)."""
+
+    discount = "d"
+    total_uses = "t"
+    per_customer = "p"
+    expires = "e"
+
+
+class PromoEditAction(StrEnum):
+    start = "s"  # from the code's card: `id`, `page`
+    field = "f"  # ask for `field`
+    percent = "pc"
+    fixed = "fx"
+    none = "n"  # no limit in all / no expiry
+    back = "b"
+    save = "k"
+
+
+class PromoEditCb(CallbackData, prefix="ape"):
+    """The edit dialog of a promo code (admins); the code's id is in the dialog's data."""
+
+    action: PromoEditAction
+    field: PromoField = PromoField.discount
+    id: Int = 0
+    page: Int = 1

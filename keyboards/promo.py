@@ -9,6 +9,7 @@ from keyboards.admin import panel_button
 from keyboards.callback_owner import AdminPromoCb, PromoAction
 from keyboards.common import button, cancel_button, pager_row
 from keyboards.formatting import trim
+from keyboards.promo_edit import edit_button
 from models import PromoCode
 from services.categories import TreeItem
 
@@ -43,7 +44,7 @@ def promo_card_kb(promo: PromoCode, page: int) -> InlineKeyboardMarkup:
             "✅ " + _("Enable"), AdminPromoCb(action=PromoAction.enable, id=promo.id, page=page)
         )
     back = button("◀ " + _("Back"), AdminPromoCb(action=PromoAction.list, page=page))
-    return InlineKeyboardMarkup(inline_keyboard=[[toggle], [back]])
+    return InlineKeyboardMarkup(inline_keyboard=[[edit_button(promo.id, page), toggle], [back]])
 
 
 def _nav(skip: bool = False, back: bool = True) -> list:

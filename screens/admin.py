@@ -34,6 +34,8 @@ ACTION_LABELS = {
     "review.hide": N_("review hidden"),
     "review.unhide": N_("review shown again"),
     "review.delete": N_("review deleted"),
+    # Recorded when an admin edits a promo code (services/promo.py).
+    "promo.edit": N_("promo code changed"),
 }
 
 

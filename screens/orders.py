@@ -9,7 +9,7 @@ from keyboards.orders import confirm_kb, open_order_kb, order_kb, orders_kb, sta
 from models import Order, OrderItem, OrderStatus, PaymentMethod, Role
 from models.order import CANCELLED_EXPIRED
 from screens.base import Screen
-from services.order_rules import OrderView, line_total
+from services.order_rules import OrderView, shown_amounts
 
 
 def payment_label(method: PaymentMethod) -> str:
@@ -64,19 +64,20 @@ def _order_text(
             f"{n}. {quote(item.name, name_limit)}: {item.quantity} × "
             f"{money(item.unit_price, cur, locale)} = {money(item.line_total, cur, locale)}"
         )
-    if len(items) == len(order.items):
-        total = money(order.total, cur, locale)
-        if order.discount and order.promo_code:
+    total, discount, whole = shown_amounts(order, items)
+    if whole:
+        if discount and order.promo_code:
             out.append(
                 "🏷 "
                 + _("Promo code {code}: −{amount}").format(
-                    code=order.promo_code, amount=money(order.discount, cur, locale)
+                    code=order.promo_code, amount=money(discount, cur, locale)
                 )
             )
-        out.append("<b>" + _("Total: {total}").format(total=total) + "</b>")
+        out.append("<b>" + _("Total: {total}").format(total=money(total, cur, locale)) + "</b>")
     else:
-        subtotal = money(line_total(items), cur, locale)
-        out.append("<b>" + _("Your lines: {total}").format(total=subtotal) + "</b>")
+        out.append(
+            "<b>" + _("Your lines: {total}").format(total=money(total, cur, locale)) + "</b>"
+        )
     out.append("")
     out.append(_("Payment: {method}").format(method=payment_label(order.payment_method)))
     out.append(

@@ -21,7 +21,7 @@ from services.categories import TreeItem
 from services.promo import PromoDraft
 
 
-def _value(kind: PromoKind, value: Decimal, currency: str, locale: str) -> str:
+def discount_text(kind: PromoKind, value: Decimal, currency: str, locale: str) -> str:
     if kind is PromoKind.percent:
         return f"−{value.normalize():f}%"
     return "−" + money(value, currency, locale)
@@ -36,14 +36,14 @@ def describe(
 ) -> str:
     """The code's terms, one a line."""
     lines = [
-        f"🏷 <b>{promo.code}</b> · {_value(promo.kind, promo.value, currency, locale)}",
+        f"🏷 <b>{promo.code}</b> · {discount_text(promo.kind, promo.value, currency, locale)}",
     ]
     if promo.min_order is not None:
         lines.append(
             _("Minimum order: {amount}").format(amount=money(promo.min_order, currency, locale))
         )
     if promo.expires_at is not None:
-        lines.append(_("Valid until: {moment}").format(moment=_moment(promo.expires_at)))
+        lines.append(_("Valid until: {moment}").format(moment=moment_text(promo.expires_at)))
     else:
         lines.append(_("No expiry date"))
     total = promo.total_uses
@@ -66,7 +66,7 @@ def describe(
     return "\n".join(lines)
 
 
-def _moment(moment: datetime) -> str:
+def moment_text(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
@@ -78,7 +78,7 @@ def promo_list_screen(
     else:
         lines = [
             f"{'🏷' if c.is_active else '⛔'} <b>{c.code}</b> · "
-            f"{_value(c.kind, c.value, currency, locale)} · "
+            f"{discount_text(c.kind, c.value, currency, locale)} · "
             + (f"{c.used}/{c.total_uses}" if c.total_uses is not None else f"{c.used}/∞")
             for c in codes
         ]

@@ -25,6 +25,7 @@ from keyboards.reviews import (
 )
 from models import Product, Review
 from screens.base import Screen
+from services.names import NAMELESS
 from services.reviews import COMMENT_MAX, REPLY_MAX, ReviewItem, ReviewPage
 
 NAME_LIMIT = 64  # author names in lists
@@ -48,10 +49,15 @@ def rating_line(rating_sum: int, rating_count: int, locale: str) -> str:
     return f"{rating(rating_sum, rating_count, locale)} ({rating_count})"
 
 
+def author(item: ReviewItem) -> str:
+    """The review's author as readers see it (services.names)."""
+    return item.author or _(NAMELESS)
+
+
 def review_block(item: ReviewItem, locale: str, limit: int | None = None) -> str:
     review = item.review
     day = format_date(review.created_at, "medium", locale=locale)
-    lines = [f"{stars(review.grade)} <b>{quote(item.author or '?', NAME_LIMIT)}</b> · {day}"]
+    lines = [f"{stars(review.grade)} <b>{quote(author(item), NAME_LIMIT)}</b> · {day}"]
     if review.comment:
         lines.append(quote(review.comment, limit or COMMENT_MAX))
     if review.seller_reply:
@@ -96,7 +102,7 @@ def review_list_screen(
     if is_seller:
         for item in page.items:
             label = _("Edit reply: {name}") if item.review.seller_reply else _("Reply: {name}")
-            reply_to.append((item.review.id, label.format(name=(item.author or "?")[:24])))
+            reply_to.append((item.review.id, label.format(name=author(item)[:24])))
     markup = review_list_kb(
         product.id, page.page, page.pages, not is_seller, own is not None, reply_to
     )

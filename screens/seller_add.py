@@ -14,6 +14,7 @@ from screens.base import Screen
 from screens.catalog import product_screen
 from screens.seller import path_text
 from services.catalog import CardProduct, ProductCard
+from services.names import public_name
 from services.products import ProductField
 
 STEPS = list(ProductField)
@@ -122,7 +123,7 @@ def draft_card(data: dict[str, Any], user: User, category: Category) -> ProductC
         category_id=category.id,
         seller_id=user.id,
     )
-    seller = " ".join(p for p in (user.first_name, user.last_name) if p) or user.username
+    seller = public_name(user.first_name, user.last_name, user.username)
     return ProductCard(product=product, seller_name=seller or None, category_name=category.name)
 
 

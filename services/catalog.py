@@ -45,6 +45,7 @@ from services.catalog_search import (
     search_terms,
     uses_fts,
 )
+from services.names import public_name
 
 __all__ = ["COUNT_CAP", "MAX_QUERY_LENGTH", "CatalogService", "search_terms"]
 
@@ -236,8 +237,7 @@ class CatalogService:
         if not rows:
             return None
         row = rows[0]
-        names = (row.seller_first_name, row.seller_last_name)
-        seller = " ".join(p for p in names if p) or row.seller_username
+        seller = public_name(row.seller_first_name, row.seller_last_name, row.seller_username)
         return ProductCard(
             product=CardProduct(*row[: len(CARD_COLUMNS)]),
             seller_name=seller or None,

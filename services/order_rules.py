@@ -18,6 +18,7 @@ STAFF_MOVES: dict[OrderStatus, tuple[OrderStatus, ...]] = {
 REFUNDABLE = (OrderStatus.paid, OrderStatus.shipped, OrderStatus.delivered)
 # An order whose lines a customer may put in the cart again ("Order again").
 FINISHED = (OrderStatus.cancelled, OrderStatus.delivered, OrderStatus.refunded)
+NO_DISCOUNT = Decimal("0.00")
 # A forged page number must not overflow OFFSET; nobody pages this far by hand.
 MAX_PAGE = 10_000
 
@@ -72,12 +73,25 @@ def line_total(items: list[OrderItem]) -> Decimal:
     return sum((i.unit_price * i.quantity for i in items), Decimal(0))
 
 
+def shown_amounts(order: Order, items: list[OrderItem]) -> tuple[Decimal, Decimal, bool]:
+    """(total, discount, whole) of the lines a viewer sees: the order's own total and
+    promo discount when they see every line (`whole`); else the sum of their lines and no
+    discount. A promo code's discount is the order's: it may cover some lines only, be a
+    fixed amount or be capped, and no line records its share, so a seller of some lines
+    is shown what their lines were sold for, never another seller's amounts."""
+    if len(items) == len(order.items):
+        return order.total, order.discount or NO_DISCOUNT, True
+    return line_total(items), NO_DISCOUNT, False
+
+
 @dataclass(frozen=True, slots=True)
 class OrderView:
     """An order as one viewer may see and act on it: what its card shows."""
 
     order: Order
     items: list[OrderItem]  # the lines this viewer sees
+    total: Decimal  # of those lines (shown_amounts): a seller's share, or the whole order
+    discount: Decimal  # the promo code's part of `total`; 0 for a seller's share
     can_pay: bool
     can_cancel: bool
     moves: tuple[OrderStatus, ...]
@@ -87,9 +101,13 @@ class OrderView:
 
 def view(viewer: User, order: Order) -> OrderView:
     own = order.user_id == viewer.id
+    items = visible_items(viewer, order)
+    total, discount, _whole = shown_amounts(order, items)
     return OrderView(
         order=order,
-        items=visible_items(viewer, order),
+        items=items,
+        total=total,
+        discount=discount,
         can_pay=own
         and order.status is OrderStatus.new
         and order.payment_method is not PaymentMethod.cod,

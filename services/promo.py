@@ -10,24 +10,30 @@ numbered, unique per (code, customer, n): two racing uses by one customer can't 
 the n-th. Both happen in a savepoint, so a refusal undoes either.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import CartPromo, Category, Order, PromoCode, PromoKind, PromoRedemption, Role, User
+from services.audit import AuditService
 from services.cart import Cart
 from services.catalog_reads import MAX_ID
-from services.errors import DomainError, NotAllowed, NotFound
+from services.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from services.promo_rules import (
+    MAX_COUNT,
     RAN_OUT,
     UNKNOWN,
     USED_UP,
     Priced,
     PromoRejected,
+    check_discount,
+    check_total_uses,
     clean_code,
     discount,
     usable,
@@ -35,6 +41,9 @@ from services.promo_rules import (
 from services.texts import N_
 
 PAGE_SIZE = 8
+# What an admin may change of a code once it exists (its name, minimum order and
+# category are set once, when it is created).
+EDITABLE = ("kind", "value", "total_uses", "per_customer", "expires_at")
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +130,36 @@ class PromoService:
         promo = await self.get(actor, promo_id)
         promo.is_active = active
         await self.session.flush()
+        return promo
+
+    async def edit(self, actor: User, promo_id: int, changes: Mapping[str, Any]) -> PromoCode:
+        """Changes these terms of a code (keys of EDITABLE; the rest stays as it is now, so
+        another admin's change to another term is kept), and audits it.
+
+        Uses already counted stay counted: the limit in all can't go below them, checked
+        in the UPDATE itself, so a use counted meanwhile (`redeem`) can't slip under it.
+        A lower limit per customer stops further uses by those who reached it. Orders
+        keep the discount they were placed with; carts and summaries quote the new one."""
+        promo = await self.get(actor, promo_id)
+        if not set(changes) <= set(EDITABLE):
+            raise ValueError(f"not editable: {sorted(set(changes) - set(EDITABLE))}")
+        check_discount(changes.get("kind", promo.kind), changes.get("value", promo.value))
+        for key in ("total_uses", "per_customer"):
+            if changes.get(key) is not None and not 0 < changes[key] <= MAX_COUNT:
+                raise InvalidInput(N_("Send a whole number from 1 to {max}."), max=MAX_COUNT)
+        before = {key: _plain(getattr(promo, key)) for key in changes}
+        stmt = update(PromoCode).where(PromoCode.id == promo.id).values(**changes)
+        if changes.get("total_uses") is not None:
+            stmt = stmt.where(PromoCode.used <= changes["total_uses"])
+        result = await self.session.execute(stmt.execution_options(synchronize_session=False))
+        await self.session.refresh(promo)
+        if result.rowcount != 1:  # counted past the new limit since the admin looked
+            check_total_uses(changes["total_uses"], promo.used)
+            raise DomainError(N_("The promo code has changed meanwhile. Open it again."))
+        after = {key: _plain(getattr(promo, key)) for key in changes}
+        await AuditService(self.session).record(
+            actor, "promo.edit", "promo", promo.id, before, after
+        )
         return promo
 
     async def category_name(self, category_id: int | None) -> str | None:
@@ -295,6 +334,13 @@ class PromoService:
             )
             found |= level
         return found
+
+
+def _plain(value: Any) -> Any:
+    """A term as the audit log's JSON keeps it."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value) if isinstance(value, Decimal | PromoKind) else value
 
 
 def _admin(actor: User) -> None:

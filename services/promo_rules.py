@@ -106,6 +106,25 @@ def parse_percent(text: str) -> Decimal:
     return value.quantize(CENT)
 
 
+def check_discount(kind: PromoKind, value: Decimal) -> None:
+    """A percent from 1 to 99 (to the cent), or a positive fixed amount."""
+    if kind is PromoKind.percent and not 0 < value <= MAX_PERCENT:
+        raise InvalidInput(N_("Send a percent from 1 to 99, for example 10 or 12.5."))
+    if value <= 0:
+        raise InvalidInput(N_("The discount must be more than zero."))
+
+
+def check_total_uses(total_uses: int | None, used: int) -> None:
+    """An edited limit in all may not be below the uses already counted: they stay
+    counted (orders hold them), and "used 12 of 10" would mean nothing. Equal to them
+    stops new uses."""
+    if total_uses is not None and total_uses < used:
+        raise InvalidInput(
+            N_("The code has already been used {used} times: uses in all can't be fewer."),
+            used=used,
+        )
+
+
 def parse_count(text: str) -> int:
     value = text.strip()
     if not value.isdigit() or not 0 < int(value) <= MAX_COUNT:

@@ -23,6 +23,7 @@ from services.audit import AuditService
 from services.catalog import CatalogService
 from services.catalog_reads import MAX_ID
 from services.errors import InvalidInput, NotAllowed, NotFound
+from services.names import public_name
 from services.texts import N_
 from services.users import UserService
 
@@ -43,7 +44,7 @@ class ReviewItem:
     """A review with the names a screen shows next to it."""
 
     review: Review
-    author: str
+    author: str  # services.names.public_name: '' for a web-only account (show NAMELESS)
     product_name: str
 
 
@@ -131,7 +132,7 @@ class ReviewService:
         ).first()
         if row is None:
             raise ReviewGone()
-        return ReviewItem(row[0], row[1], row[2])
+        return ReviewItem(row[0], public_name(row[1]), row[2])
 
     async def page(self, product_id: int, page: int, page_size: int) -> tuple[Product, ReviewPage]:
         """A page of a visible product's visible reviews, newest first."""
@@ -147,7 +148,7 @@ class ReviewService:
             .offset((page - 1) * page_size)
             .limit(page_size)
         )
-        items = [ReviewItem(review, name, product.name) for review, name in rows]
+        items = [ReviewItem(review, public_name(name), product.name) for review, name in rows]
         return product, ReviewPage(items, page, pages, total)
 
     # -- the customer's review -----------------------------------------------------------
@@ -308,7 +309,7 @@ class ReviewService:
             .offset((page - 1) * page_size)
             .limit(page_size)
         )
-        items = [ReviewItem(review, name, product) for review, name, product in rows]
+        items = [ReviewItem(review, public_name(name), product) for review, name, product in rows]
         return ReviewPage(items, page, pages, total)
 
     # -- who hears about a review --------------------------------------------------------

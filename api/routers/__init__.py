@@ -8,4 +8,5 @@ ERRORS: dict[int | str, dict] = {
     403: {"model": Error, "description": "Not allowed, or banned"},
     404: {"model": Error, "description": "Not found"},
     409: {"model": Error, "description": "Conflicts with the data"},
+    413: {"model": Error, "description": "Request body too large (API_MAX_BODY_BYTES)"},
 }

@@ -1,5 +1,6 @@
 """Orders, read through `OrderService`: who may see one is the bot's rule (its customer,
-the sellers of its lines, admins); a seller sees only their own lines."""
+the sellers of its lines, admins); a seller sees only their own lines and what they come
+to (`services.order_rules.shown_amounts`, as the bot's order card)."""
 
 from typing import Annotated
 
@@ -36,7 +37,8 @@ async def one(
         id=order.id,
         user_id=order.user_id,
         status=order.status,
-        total=order.total,
+        total=view.total,
+        discount=view.discount,
         currency=order.currency,
         payment_method=order.payment_method,
         created_at=order.created_at,

@@ -10,6 +10,7 @@ from api.routers import ERRORS
 from api.schemas import ReviewIn, ReviewOut, ReviewPageOut, ReviewPatch
 from models import Review, Role
 from services.catalog_reads import MAX_ID
+from services.names import NAMELESS, public_name
 from services.reviews import ReviewItem, ReviewService
 
 router = APIRouter(tags=["reviews"], responses=ERRORS)
@@ -32,7 +33,7 @@ def _out(review: Review, author: str) -> ReviewOut:
 
 
 def _item(item: ReviewItem) -> ReviewOut:
-    return _out(item.review, item.author)
+    return _out(item.review, item.author or NAMELESS)
 
 
 @router.get("/products/{product_id}/reviews", response_model=ReviewPageOut)
@@ -55,7 +56,7 @@ async def create(product_id: Id, body: ReviewIn, user: Caller, session: Session)
     if await service.own(user.id, product_id) is not None:
         raise HTTPException(409, "You have already reviewed this product: edit your review.")
     review, _new = await service.submit(user, product_id, body.grade, body.comment)
-    out = _out(review, user.full_name)
+    out = _out(review, public_name(user.first_name) or NAMELESS)
     await commit(session)
     return out
 

@@ -1,0 +1,78 @@
+"""The promo code edit dialog's screens: the code's terms with the changes so far (what to
+change, and Save), and each step's prompt with the term as it is now."""
+
+from aiogram.utils.i18n import gettext as _
+
+from keyboards.promo_edit import promo_edit_kb, promo_edit_kind_kb, promo_edit_step_kb
+from models import PromoCode
+from screens.base import Screen
+from screens.promo import describe, discount_text, moment_text
+from services.promo import PromoDraft
+
+
+def _head(code: str) -> str:
+    return "✏️ <b>" + _("Edit promo code {code}").format(code=code) + "</b>"
+
+
+def _with_error(text: str, error: str | None) -> str:
+    return "⚠️ " + error + "\n\n" + text if error else text
+
+
+def promo_edit_screen(
+    promo: PromoCode,
+    terms: PromoDraft,
+    changed: bool,
+    category: str | None,
+    currency: str,
+    locale: str,
+    error: str | None = None,
+) -> Screen:
+    """`terms`: the code as it will be once saved (its terms now, with the changes)."""
+    parts = [_head(promo.code), describe(terms, currency, locale, category, used=promo.used)]
+    if changed:
+        parts.append("✏️ " + _("Changed, not saved yet: press Save."))
+    else:
+        parts.append(_("What do you want to change?"))
+    return Screen(_with_error("\n\n".join(parts), error), promo_edit_kb(changed))
+
+
+def promo_edit_step_screen(
+    step: str, terms: PromoDraft, used: int, currency: str, locale: str, error: str | None = None
+) -> Screen:
+    """The prompt of a step, the term's value now (with the changes so far) under it."""
+    limit = terms.total_uses
+    steps = {
+        "kind": (
+            _("A percent off, or a fixed amount off?"),
+            discount_text(terms.kind, terms.value, currency, locale),
+            promo_edit_kind_kb(),
+        ),
+        "value": (
+            _("How much off? Send a number: the percent, or the amount."),
+            discount_text(terms.kind, terms.value, currency, locale),
+            promo_edit_step_kb(),
+        ),
+        "total_uses": (
+            _(
+                "How many uses in all? Send a number, at least {used} (the uses so far), "
+                "or press No limit."
+            ).format(used=used)
+            if used
+            else _("How many uses in all? Send a number, or press No limit."),
+            str(limit) if limit is not None else _("no limit"),
+            promo_edit_step_kb("♾ " + _("No limit")),
+        ),
+        "per_customer": (
+            _("How many uses per customer? Send a number."),
+            str(terms.per_customer),
+            promo_edit_step_kb(),
+        ),
+        "expires": (
+            _("Valid until which day? Send YYYY-MM-DD or a number of days, or press No expiry."),
+            moment_text(terms.expires_at) if terms.expires_at else _("no expiry"),
+            promo_edit_step_kb("♾ " + _("No expiry")),
+        ),
+    }
+    prompt, now, markup = steps[step]
+    text = _head(terms.code) + "\n\n" + prompt + "\n" + _("Now: {value}").format(value=now)
+    return Screen(_with_error(text, error), markup)
