@@ -75,9 +75,18 @@ class Settings(BaseSettings):
     # PostgreSQL connections each process keeps open, and how many more it may open at a
     # busy moment (closed again once idle). A pool smaller than the updates in flight
     # opens and closes connections all the time, each costing the server a process.
-    # WORKERS x (both) must stay under the server's max_connections.
-    db_pool_size: int = Field(default=20, ge=1, le=500)
+    # Unset: each worker's share of WEBHOOK_MAX_CONNECTIONS (Telegram sends no more
+    # updates at once) plus 5 for its background jobs. WORKERS x (both) must stay under
+    # the server's max_connections.
+    db_pool_size: int | None = Field(default=None, ge=1, le=500)
     db_max_overflow: int = Field(default=10, ge=0, le=500)
+
+    @property
+    def pool_size(self) -> int:
+        if self.db_pool_size is not None:
+            return self.db_pool_size
+        return -(-self.webhook_max_connections // self.workers) + 5
+
     # Seconds a broadcast's sender holds its lease without renewing it; a dead sender's
     # broadcast is taken over by another worker within about this long.
     broadcast_lease: float = Field(default=30.0, gt=0)

@@ -18,7 +18,7 @@ def pool_options(settings: Settings) -> dict[str, int]:
     """The connection pool's size (PostgreSQL; SQLite keeps SQLAlchemy's defaults)."""
     if settings.database_url.startswith("sqlite"):
         return {}
-    return {"pool_size": settings.db_pool_size, "max_overflow": settings.db_max_overflow}
+    return {"pool_size": settings.pool_size, "max_overflow": settings.db_max_overflow}
 
 
 async def prepare_database(settings: Settings) -> AsyncEngine:
@@ -64,9 +64,13 @@ async def check_connection_budget(engine: AsyncEngine, settings: Settings) -> No
     start rather than "too many clients" errors at the busiest moment."""
     if engine.dialect.name != "postgresql":
         return
-    async with engine.connect() as connection:
-        limit = int((await connection.execute(text("SHOW max_connections"))).scalar_one())
-    wanted = settings.workers * (settings.db_pool_size + settings.db_max_overflow)
+    try:
+        async with engine.connect() as connection:
+            limit = int((await connection.execute(text("SHOW max_connections"))).scalar_one())
+    except Exception as exc:  # e.g. behind a pooler: only a check, never a reason to stop
+        log.info("Could not read the server's max_connections: %s", _first_line(exc))
+        return
+    wanted = settings.workers * (settings.pool_size + settings.db_max_overflow)
     if wanted > limit - 5:  # a few for the supervisor, migrations and psql
         log.warning(
             "%s workers may open %s database connections at a busy moment, but the server "

@@ -48,6 +48,7 @@ async def workers(pool, redis_prefix) -> AsyncIterator[Callable[..., BotEnv]]:
             key_builder=DefaultKeyBuilder(prefix=redis_prefix, with_bot_id=True, with_destiny=True),
         )
         storages.append(storage)
+        kwargs.setdefault("answer_in_reply", True)
         dp = create_dispatcher(settings, pool, storage, exactly_once=True, **kwargs)
         env = BotEnv(dp, create_bot(settings, session=api), api)
         # Telegram numbers updates per bot: workers never make up the same id.

@@ -6,9 +6,11 @@ import asyncio
 
 import pytest
 from aiogram.methods import AnswerCallbackQuery
+from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import func, select
 
 from bot.factory import create_bot, create_dispatcher
+from bot.middlewares.dedupe import RedisDedupeMiddleware
 from bot.storage import SqlStorage
 from keyboards.callback_data import CartAddCb, ReviewGradeCb, ReviewStartCb
 from models import CartItem, FsmRecord, Order, OrderStatus, ProcessedUpdate, Product, Review
@@ -160,3 +162,33 @@ async def test_without_redis_the_mark_is_a_row_in_the_update_transaction(
     assert item.quantity == 1
     assert await session.scalar(select(func.count()).select_from(ProcessedUpdate)) == 1
     assert await session.scalar(select(FsmRecord)) is None
+
+
+async def test_a_press_whose_done_mark_redis_missed_still_gets_its_answer(
+    workers, settings, session, tea
+):
+    """The press committed; Redis failing on the "done" mark afterwards must not turn the
+    answer into "try again" (the customer would press again and add it twice)."""
+    one = workers(settings)
+    [dedupe] = [m for m in one.dp.update.outer_middleware if isinstance(m, RedisDedupeMiddleware)]
+    dedupe.redis = _MissesDone(dedupe.redis)
+    reply = await one.user(1).click(CartAddCb(product_id=tea.id))
+    assert reply.alert == "Added to the cart (1 in it)."  # not "technical trouble"
+    session.expire_all()
+    [item] = await session.scalars(select(CartItem))
+    assert item.quantity == 1
+
+
+class _MissesDone:
+    """A Redis client whose "done" marks fail as if Redis went away."""
+
+    def __init__(self, redis) -> None:
+        self._redis = redis
+
+    def __getattr__(self, name: str):
+        return getattr(self._redis, name)
+
+    async def set(self, key, value, **kwargs):
+        if value == b"done":
+            raise RedisConnectionError("Redis went away")
+        return await self._redis.set(key, value, **kwargs)

@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.middlewares.outage import REDIS_DOWN
 from db.sql import insert_new
 from models import ProcessedUpdate
 
@@ -62,7 +63,15 @@ class RedisDedupeMiddleware(BaseMiddleware):
         except BaseException:
             await self.redis.delete(key)
             raise
-        await self.redis.set(key, b"done", ex=DONE_TTL)
+        try:
+            await self.redis.set(key, b"done", ex=DONE_TTL)
+        except REDIS_DOWN as exc:
+            # What the update did is committed and its answer (maybe in `result`, the
+            # webhook reply) must still go out. The "busy" mark expires in BUSY_TTL; a
+            # delivery after that would run the update again.
+            log.warning(
+                "Update %s handled, but Redis missed its done mark: %s", event.update_id, exc
+            )
         return result
 
     async def _claim(self, key: str) -> bool:
