@@ -1,22 +1,33 @@
-"""Refunds by admins: the whole order or one line, and whether the goods came back."""
+"""Refunds by admins: the whole order or one line (some of its units), and whether the
+goods came back."""
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import CallbackQuery
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from handlers.context import Ctx
+from handlers.filters import NotCommand
+from handlers.states import RefundStates
 from jobs.notify import notify
-from keyboards.callback_data import OrderAction, OrderCb
+from keyboards.callback_data import OrderAction, OrderCb, OrderScope
 from keyboards.callback_owner import RefundCb, RefundStep
 from keyboards.formatting import money
 from screens.base import show
 from screens.orders import card_screen
-from screens.refunds import ask_screen, customer_refund_screen, menu_screen, refund_lines
+from screens.refunds import (
+    ask_screen,
+    customer_refund_screen,
+    menu_screen,
+    refund_lines,
+    units_screen,
+)
 from services.errors import DomainError
-from services.refunds import RefundService
+from services.refunds import RefundService, check_units
 from services.texts import N_
 
 
@@ -26,17 +37,54 @@ async def on_order_refund(query: CallbackQuery, callback_data: OrderCb, ctx: Ctx
     await show(query, menu_screen(plan, callback_data.scope, ctx.locale))
 
 
-async def on_refund_menu(query: CallbackQuery, callback_data: RefundCb, ctx: Ctx) -> None:
+async def on_refund_menu(
+    query: CallbackQuery, callback_data: RefundCb, ctx: Ctx, state: FSMContext, raw_state: str
+) -> None:
     plan = await RefundService(ctx.session).plan(ctx.user, callback_data.order)
+    if raw_state == RefundStates.quantity.state:
+        await state.clear()  # Back from typing a quantity
     await show(query, menu_screen(plan, callback_data.scope, ctx.locale))
 
 
-async def on_refund_ask(query: CallbackQuery, callback_data: RefundCb, ctx: Ctx) -> None:
-    plan = await RefundService(ctx.session).plan(ctx.user, callback_data.order)
-    item = plan.item(callback_data.item) if callback_data.item else None
-    if callback_data.item and item is None:
+async def on_refund_ask(
+    query: CallbackQuery, callback_data: RefundCb, ctx: Ctx, state: FSMContext, raw_state: str
+) -> None:
+    cb = callback_data
+    plan = await RefundService(ctx.session).plan(ctx.user, cb.order)
+    item = plan.item(cb.item) if cb.item else None
+    if cb.item and item is None:
         raise DomainError(N_("This line can't be refunded alone now. Open the order again."))
-    await show(query, ask_screen(plan, item, callback_data.scope, ctx.locale))
+    if item is not None and not cb.qty and plan.left(item) > 1:
+        # How many? A button each, or a typed number (this state takes it).
+        await state.set_state(RefundStates.quantity)
+        await state.set_data({"order": cb.order, "item": item.id, "scope": cb.scope.value})
+        await show(query, units_screen(plan, item, cb.scope))
+        return
+    if item is not None:
+        check_units(plan, item, cb.qty)  # a forged quantity stops here
+    if raw_state == RefundStates.quantity.state:
+        await state.clear()
+    await show(query, ask_screen(plan, item, cb.qty, cb.scope, ctx.locale))
+
+
+async def on_quantity_input(message: Message, ctx: Ctx, state: FSMContext) -> None:
+    """A typed quantity; anything else (a word, 0, more than is left, a sticker) gets the
+    question again with what it wants, and nothing changes."""
+    data = await state.get_data()
+    scope = OrderScope(data["scope"])
+    plan = await RefundService(ctx.session).plan(ctx.user, data["order"])
+    item = plan.item(data["item"])
+    if item is None:
+        await state.clear()
+        raise DomainError(N_("This line can't be refunded alone now. Open the order again."))
+    text = (message.text or "").strip()
+    qty = int(text) if text.isdecimal() and len(text) < 10 else 0
+    if not 1 <= qty <= plan.left(item):
+        error = _("Send a whole number from 1 to {left}.").format(left=plan.left(item))
+        await show(message, units_screen(plan, item, scope, error))
+        return
+    await state.clear()
+    await show(message, ask_screen(plan, item, qty, scope, ctx.locale))
 
 
 async def on_refund_do(
@@ -49,7 +97,7 @@ async def on_refund_do(
 ) -> None:
     cb = callback_data
     service = RefundService(ctx.session)
-    done = await service.refund(ctx.user, cb.order, cb.item, cb.restock)
+    done = await service.refund(ctx.user, cb.order, cb.item, cb.restock, cb.qty)
     order = done.order
     customer = await ctx.orders.customer(order)
     if done.charge_id is not None:
@@ -70,7 +118,10 @@ async def on_refund_do(
     await show(
         query, card_screen(view, cb.scope, ctx.locale, refund_lines(order, refunds, ctx.locale))
     )
-    name = done.item.name if done.item else None
+    name = None
+    if done.item is not None:
+        partial = done.quantity < done.item.quantity
+        name = f"{done.item.name} × {done.quantity}" if partial else done.item.name
 
     def render(locale: str):
         return customer_refund_screen(order, done.refund.amount, name, done.refund.via, locale)
@@ -87,4 +138,5 @@ def build_router() -> Router:
     router.callback_query.register(on_refund_menu, RefundCb.filter(F.step == RefundStep.menu))
     router.callback_query.register(on_refund_ask, RefundCb.filter(F.step == RefundStep.ask))
     router.callback_query.register(on_refund_do, RefundCb.filter(F.step == RefundStep.do))
+    router.message.register(on_quantity_input, StateFilter(RefundStates.quantity), NotCommand())
     return router

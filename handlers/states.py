@@ -96,3 +96,9 @@ class BroadcastStates(StatesGroup):
 # Steps that put a reply keyboard under the input field; leaving them by /start or
 # /cancel must take it away.
 REPLY_KEYBOARD_STATES = frozenset({CheckoutStates.phone.state})
+
+
+class RefundStates(StatesGroup):
+    """An admin typing how many units of an order line to refund (data: order, item, scope)."""
+
+    quantity = State()

@@ -14,13 +14,14 @@ from keyboards.callback_data import Int, OrderScope
 
 class RefundStep(StrEnum):
     menu = "m"  # whole order or one line
-    ask = "a"  # how, and did the goods come back
+    ask = "a"  # how many units (a line with several left), then how, and did they come back
     do = "d"
 
 
 class RefundCb(CallbackData, prefix="rf"):
     order: Int
     item: Int = 0  # 0: the whole order (what was not refunded before)
+    qty: Int = 0  # units of the line; 0: not chosen yet (ask), all left (do)
     step: RefundStep = RefundStep.menu
     restock: bool = False  # the units go back on sale
     scope: OrderScope = OrderScope.all

@@ -108,8 +108,8 @@ class Refund(Base):
     __tablename__ = "refunds"
     __table_args__ = (
         CheckConstraint("amount >= 0", name="amount_not_negative"),
-        # One refund per line, and one for the rest of the order (item NULL).
-        Index("uq_refunds_order_item", "order_id", "order_item_id", unique=True),
+        # A line may be refunded in several steps (some of its units each time).
+        Index("ix_refunds_order_item", "order_id", "order_item_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -122,6 +122,8 @@ class Refund(Base):
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    # Units of the line refunded; None: the whole order (every unit not refunded before).
+    quantity: Mapped[int | None]
     # "telegram": refundStarPayment returned the Stars; "manual": the shop returns the
     # money itself (provider dashboard, cash, or a partial Stars refund Telegram can't do).
     via: Mapped[str] = mapped_column(String(16))

@@ -8,12 +8,14 @@ from aiogram.utils.i18n import gettext as _
 
 from keyboards.callback_data import OrderCb, OrderScope
 from keyboards.callback_owner import RefundCb, RefundStep
-from keyboards.common import button
+from keyboards.common import button, cancel_button
 from keyboards.formatting import money, quote, trim
 from keyboards.orders import open_order_kb
 from models import Order, OrderItem, PaymentMethod, Refund
 from screens.base import Screen
-from services.refunds import TELEGRAM, RefundPlan
+from services.refunds import TELEGRAM, RefundPlan, refunded_units
+
+MAX_UNIT_BUTTONS = 10  # more units left: the admin types the number
 
 
 def _back(order_id: int, scope: OrderScope) -> list:
@@ -26,6 +28,7 @@ def menu_screen(plan: RefundPlan, scope: OrderScope, locale: str) -> Screen:
     out.append(_("Paid: {total}").format(total=money(order.total, cur, locale)))
     if plan.done:
         out.append(_("Refunded so far: {sum}").format(sum=money(plan.refunded, cur, locale)))
+    out.extend(_units_lines(order, plan.units_done))
     if plan.lines:
         out.append("")
         out.append(_("Refund the whole order, or one line:"))
@@ -78,10 +81,51 @@ def _how(plan: RefundPlan, item: OrderItem | None) -> str:
     return _("Return the cash to the customer; the bot records the refund.")
 
 
-def ask_screen(plan: RefundPlan, item: OrderItem | None, scope: OrderScope, locale: str) -> Screen:
+def _units_lines(order: Order, units: dict[int, int]) -> list[str]:
+    """ "Tea: 2 of 3 refunded" for each line refunded in part so far."""
+    return [
+        "↩️ "
+        + _("{name}: {done} of {quantity} refunded").format(
+            name=quote(i.name, 40), done=units[i.id], quantity=i.quantity
+        )
+        for i in order.items
+        if 0 < units.get(i.id, 0) < i.quantity
+    ]
+
+
+def units_screen(
+    plan: RefundPlan, item: OrderItem, scope: OrderScope, error: str | None = None
+) -> Screen:
+    """How many units of a line with several left to refund: a button each, or typed."""
+    order, left = plan.order, plan.left(item)
+    out = [f"⚠️ {error}", ""] if error else []
+    out.append(
+        _("How many of “{name}” to refund? Ordered {quantity}, {left} not refunded yet.").format(
+            name=quote(item.name, 60), quantity=item.quantity, left=left
+        )
+    )
+    out.append(_("Tap a number or send it."))
+    numbers = [
+        button(
+            str(n), RefundCb(order=order.id, item=item.id, qty=n, step=RefundStep.ask, scope=scope)
+        )
+        for n in range(1, min(left, MAX_UNIT_BUTTONS) + 1)
+    ]
+    rows = [numbers[i : i + 5] for i in range(0, len(numbers), 5)]
+    rows.append(
+        [button("⬅️ " + _("Back"), RefundCb(order=order.id, step=RefundStep.menu, scope=scope))]
+    )
+    rows.append([cancel_button()])
+    return Screen("\n".join(out), InlineKeyboardMarkup(inline_keyboard=rows))
+
+
+def ask_screen(
+    plan: RefundPlan, item: OrderItem | None, qty: int, scope: OrderScope, locale: str
+) -> Screen:
     order, cur = plan.order, plan.order.currency
-    amount = item.line_total if item else plan.rest
-    what = quote(item.name, 60) if item else _("the whole order")
+    amount = plan.share(item, qty) if item else plan.rest
+    what = _what(item.name, qty or plan.left(item), item.quantity) if item else None
+    what = what or _("the whole order")
     out = [
         _("Refund {sum} for {what} of order #{id}?").format(
             sum=money(amount, cur, locale), what=what, id=order.id
@@ -93,6 +137,7 @@ def ask_screen(plan: RefundPlan, item: OrderItem | None, scope: OrderScope, loca
         return RefundCb(
             order=order.id,
             item=item.id if item else 0,
+            qty=qty,
             step=RefundStep.do,
             restock=restock,
             scope=scope,
@@ -108,18 +153,35 @@ def ask_screen(plan: RefundPlan, item: OrderItem | None, scope: OrderScope, loca
     else:
         out.append(_("The items go back on sale."))
         rows = [[button("↩️ " + _("Yes, refund"), do(True))]]
-    rows.append(
-        [button("⬅️ " + _("Back"), RefundCb(order=order.id, step=RefundStep.menu, scope=scope))]
+    # Back to the quantity when there was one to choose, else to what to refund.
+    several = item is not None and plan.left(item) > 1
+    back = RefundCb(
+        order=order.id,
+        item=item.id if several and item else 0,
+        step=RefundStep.ask if several else RefundStep.menu,
+        scope=scope,
     )
+    rows.append([button("⬅️ " + _("Back"), back)])
     return Screen("\n".join(out), InlineKeyboardMarkup(inline_keyboard=rows))
+
+
+def _what(name: str, units: int, quantity: int) -> str:
+    """A line's name, with the units when they are not all of it: "Tea × 2"."""
+    return quote(name, 60) if units >= quantity else f"{quote(name, 60)} × {units}"
 
 
 def refund_lines(order: Order, refunds: list[Refund], locale: str) -> list[str]:
     """The refunds an order card lists (customers see them in their order history)."""
-    names = {i.id: i.name for i in order.items}
+    items = {i.id: i for i in order.items}
     out = []
     for r in refunds:
-        what = quote(names.get(r.order_item_id, ""), 40) if r.order_item_id else _("whole order")
+        item = items.get(r.order_item_id or 0)
+        if r.order_item_id is None:
+            what = _("whole order")
+        elif item is None:
+            what = ""
+        else:
+            what = _what(trim(item.name, 40), r.quantity or item.quantity, item.quantity)
         out.append(
             "↩️ "
             + _("Refunded {sum} ({what}), {date}").format(
@@ -128,7 +190,7 @@ def refund_lines(order: Order, refunds: list[Refund], locale: str) -> list[str]:
                 date=r.created_at.strftime("%Y-%m-%d"),
             )
         )
-    return out
+    return out + _units_lines(order, refunded_units(order.items, refunds))
 
 
 def customer_refund_screen(

@@ -20,7 +20,7 @@ from sqlalchemy.orm import aliased
 
 from models import Order, OrderItem, OrderStatus, PaymentMethod, Refund, Role, User
 from services.errors import NotAllowed
-from services.refunds import TELEGRAM
+from services.refunds import TELEGRAM, refunded_units
 
 COLUMNS = (
     "order_id",
@@ -183,8 +183,8 @@ class BooksService:
         return out.getvalue().encode("utf-8-sig"), len(rows)
 
     async def _refunded_by_line(self, order_ids: set[int]) -> dict[int, Decimal]:
-        """Refunded per order line: a line's own refund, or its part of a whole-order
-        refund (spread over the lines no earlier refund covered)."""
+        """Refunded per order line: its own refunds (one per step), and its part of a
+        whole-order refund (spread over the units no earlier refund covered)."""
         if not order_ids:
             return {}
         refunds = list(
@@ -198,14 +198,25 @@ class BooksService:
         lines: dict[int, list[OrderItem]] = defaultdict(list)
         for item in items:
             lines[item.order_id].append(item)
-        out: dict[int, Decimal] = {}
-        for refund in sorted(refunds, key=lambda r: r.order_item_id is None):
+        out: dict[int, Decimal] = defaultdict(Decimal)
+        by_line = sorted(refunds, key=lambda r: r.order_item_id is None)
+        for refund in by_line:
             if refund.order_item_id is not None:
-                out[refund.order_item_id] = refund.amount
+                out[refund.order_item_id] += refund.amount
                 continue
-            rest = [i for i in lines[refund.order_id] if i.id not in out]
-            out.update(_spread(refund.amount, rest))
-        return out
+            order_lines = lines[refund.order_id]
+            units = refunded_units(
+                order_lines,
+                [r for r in by_line if r.order_id == refund.order_id and r.order_item_id],
+            )
+            rest = {
+                i.id: i.line_total * (i.quantity - units[i.id]) / i.quantity
+                for i in order_lines
+                if i.quantity > units[i.id]
+            }
+            for item_id, part in _spread(refund.amount, rest).items():
+                out[item_id] += part
+        return dict(out)
 
     async def stars_orders(self, admin: User) -> list["StarsOrder"]:
         """Every order with a Stars charge recorded, and whether it was refunded through
@@ -310,16 +321,17 @@ def reconcile(ledger: Ledger, orders: Iterable[StarsOrder]) -> list[Finding]:
     return found
 
 
-def _spread(amount: Decimal, items: list[OrderItem]) -> dict[int, Decimal]:
-    """A whole-order refund over its lines, in proportion to their value (a discount
-    makes it less than their sum); the last line takes the cents rounding leaves, so
-    the column adds up to the refund exactly."""
-    if not items:
+def _spread(amount: Decimal, values: dict[int, Decimal]) -> dict[int, Decimal]:
+    """A whole-order refund over its lines (item id: the value of its units not refunded
+    before), in proportion (a discount makes it less than their sum); the last line
+    takes the cents rounding leaves, so the column adds up to the refund exactly."""
+    if not values:
         return {}
-    value = sum((i.line_total for i in items), Decimal(0))
+    ids = list(values)
+    value = sum(values.values(), Decimal(0))
     out: dict[int, Decimal] = {}
-    for item in items[:-1]:
-        part = amount * item.line_total / value if value else Decimal(0)
-        out[item.id] = part.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    out[items[-1].id] = amount - sum(out.values(), Decimal(0))
+    for item_id in ids[:-1]:
+        part = amount * values[item_id] / value if value else Decimal(0)
+        out[item_id] = part.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    out[ids[-1]] = amount - sum(out.values(), Decimal(0))
     return out

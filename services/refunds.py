@@ -8,6 +8,7 @@ is the admin's call once they may have left the shop (shipped, delivered); a pai
 that never left returns them.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -30,12 +31,27 @@ MANUAL = "manual"  # the shop returns the money itself
 CANT_REFUND = N_("This order can't be refunded.")
 
 
+def refunded_units(items: Iterable[OrderItem], refunds: Iterable[Refund]) -> dict[int, int]:
+    """Units refunded so far of each of an order's lines (a whole-order refund covers
+    every unit; a line refund before revision 0011 covered the whole line)."""
+    quantity = {i.id: i.quantity for i in items}
+    done = list(refunds)
+    if any(r.order_item_id is None for r in done):
+        return quantity
+    out = dict.fromkeys(quantity, 0)
+    for r in done:
+        if r.order_item_id in out:
+            out[r.order_item_id] += r.quantity or quantity[r.order_item_id]
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class RefundPlan:
     order: Order
     done: list[Refund]  # refunds recorded so far, oldest first
-    lines: list[OrderItem]  # lines that may be refunded alone
+    lines: list[OrderItem]  # lines that may be refunded alone (some or all units left)
     ask_stock: bool  # the goods may have left the shop: the admin says if they came back
+    units_done: dict[int, int]  # item id: units refunded so far
 
     @property
     def refunded(self) -> Decimal:
@@ -53,13 +69,30 @@ class RefundPlan:
     def item(self, item_id: int) -> OrderItem | None:
         return next((i for i in self.lines if i.id == item_id), None)
 
-    def share(self, item: OrderItem) -> Decimal:
+    def left(self, item: OrderItem) -> int:
+        """Units of the line not refunded yet."""
+        return item.quantity - self.units_done.get(item.id, item.quantity)
+
+    def line_share(self, item: OrderItem) -> Decimal:
         """What the customer paid for one line: its part of the charged total (a promo
-        discount taken off every line alike), never more than is left to refund."""
+        discount taken off every line alike)."""
         paid = self.order.total
         full = paid + self.order.discount
         part = item.line_total if not full else item.line_total * paid / full
-        return min(part.quantize(CENT, rounding=ROUND_HALF_UP), self.rest)
+        return part.quantize(CENT, rounding=ROUND_HALF_UP)
+
+    def share(self, item: OrderItem, units: int = 0) -> Decimal:
+        """What refunding `units` more of the line (0: all that is left) gives back. The
+        rounding is of the running total (units refunded so far and these, of the
+        line's share), so steps never add up to more than the share, and the last unit
+        takes the remainder; never more than is left of the order to refund."""
+        before = self.units_done.get(item.id, 0)
+        after = min(before + (units or self.left(item)), item.quantity)
+        line = self.line_share(item)
+        upto = line if after >= item.quantity else line * after / item.quantity
+        paid = sum((r.amount for r in self.done if r.order_item_id == item.id), Decimal(0))
+        amount = max(upto.quantize(CENT, rounding=ROUND_HALF_UP) - paid, Decimal(0))
+        return min(amount, self.rest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +100,19 @@ class RefundDone:
     order: Order
     refund: Refund
     item: OrderItem | None
+    quantity: int  # units of the line refunded (0: the whole order)
     charge_id: str | None  # to return through Telegram now; None: the shop settles it
+
+
+def check_units(plan: RefundPlan, item: OrderItem, quantity: int) -> None:
+    """A quantity to refund of a line: 1 up to its units left (0: all of them)."""
+    left = plan.left(item)
+    if quantity < 0 or quantity > left:
+        raise DomainError(
+            N_("Only {left} of {quantity} can be refunded now."),
+            left=left,
+            quantity=item.quantity,
+        )
 
 
 class RefundService:
@@ -88,19 +133,25 @@ class RefundService:
         if not refundable(order):
             raise DomainError(CANT_REFUND)
         done = await self.of_order(order.id)
-        refunded_items = {r.order_item_id for r in done}
-        remaining = [i for i in order.items if i.id not in refunded_items]
+        units = refunded_units(order.items, done)
+        remaining = [i for i in order.items if i.quantity > units[i.id]]
+        # One line with one unit left is the whole order; with several, some may go.
+        alone = len(remaining) > 1 or any(i.quantity - units[i.id] > 1 for i in remaining)
         return RefundPlan(
             order=order,
             done=done,
-            lines=remaining if len(remaining) > 1 else [],
+            lines=remaining if alone else [],
             ask_stock=order.status in (OrderStatus.shipped, OrderStatus.delivered),
+            units_done=units,
         )
 
-    async def refund(self, admin: User, order_id: int, item_id: int, restock: bool) -> RefundDone:
-        """Refunds line `item_id` (0: all not refunded yet). `restock` counts only when
-        the goods may have left the shop. The caller asks Telegram for a Stars refund in
-        the same transaction (`charge_id`), so a refusal rolls all of this back."""
+    async def refund(
+        self, admin: User, order_id: int, item_id: int, restock: bool, quantity: int = 0
+    ) -> RefundDone:
+        """Refunds `quantity` units of line `item_id` (0: all its units left; item 0: all
+        not refunded yet). `restock` counts only when the goods may have left the shop.
+        The caller asks Telegram for a Stars refund in the same transaction
+        (`charge_id`), so a refusal rolls all of this back."""
         plan = await self.plan(admin, order_id)
         order = plan.order
         item = None
@@ -110,9 +161,14 @@ class RefundService:
                 raise DomainError(
                     N_("This line can't be refunded alone now. Open the order again.")
                 )
-        refunded_ids = {r.order_item_id for r in plan.done}
-        items = [item] if item else [i for i in order.items if i.id not in refunded_ids]
-        amount = plan.share(item) if item else plan.rest
+            check_units(plan, item, quantity)
+            quantity = quantity or plan.left(item)
+            if [item] == plan.lines and quantity == plan.left(item):
+                item = None  # the last units of the last line: the rest of the order
+        open_lines = [i for i in order.items if plan.left(i) > 0]
+        units = {item.id: quantity} if item else {i.id: plan.left(i) for i in open_lines}
+        items = [item] if item else open_lines
+        amount = plan.share(item, quantity) if item else plan.rest
         via = plan.via(item)
         before = order.status
         after = before if item else OrderStatus.refunded
@@ -129,11 +185,12 @@ class RefundService:
         order.status = after
         back = restock or not plan.ask_stock
         if back:
-            await return_stock(self.session, items)
+            await return_stock(self.session, items, units)
         await goods_returned(self.session, order, items, restocked=back, whole=item is None)
         refund = Refund(
             order_id=order.id,
             order_item_id=item.id if item else None,
+            quantity=quantity if item else None,
             admin_id=admin.id,
             amount=amount,
             via=via,
@@ -150,13 +207,14 @@ class RefundService:
                 "status": after.value,
                 "amount": str(amount),
                 "line": item.name if item else None,
+                "quantity": quantity if item else None,
                 "restocked": back,
                 "via": via,
             },
         )
         await self.session.flush()
         charge = order.telegram_payment_charge_id if via == TELEGRAM else None
-        return RefundDone(order, refund, item, charge)
+        return RefundDone(order, refund, item, quantity if item else 0, charge)
 
     async def _refunded_meanwhile(self, order_id: int, seen: int) -> bool:
         count = await self.session.scalar(

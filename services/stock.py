@@ -1,7 +1,7 @@
 """Units of an order's lines going back on sale, or taken off it again. Each line is one
 conditional UPDATE, in product order (two orders never lock rows in opposite orders)."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from sqlalchemy import ColumnElement, case, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,13 +19,19 @@ def _less_sold(quantity: int) -> ColumnElement[int]:
     return case((Product.sold > quantity, Product.sold - quantity), else_=0)
 
 
-async def return_stock(session: AsyncSession, items: Iterable[OrderItem]) -> None:
-    """The lines' units are on sale again (a line whose product was deleted: nothing)."""
+async def return_stock(
+    session: AsyncSession, items: Iterable[OrderItem], units: Mapping[int, int] | None = None
+) -> None:
+    """The lines' units are on sale again: all of each line's, or `units[item.id]` of it
+    (a partial refund). A line whose product was deleted: nothing."""
     for item in _sorted(items):
+        quantity = item.quantity if units is None else units.get(item.id, 0)
+        if quantity <= 0:
+            continue
         await session.execute(
             update(Product)
             .where(Product.id == item.product_id)
-            .values(stock=Product.stock + item.quantity, sold=_less_sold(item.quantity))
+            .values(stock=Product.stock + quantity, sold=_less_sold(quantity))
             .execution_options(synchronize_session=False)
         )
 

@@ -1,0 +1,206 @@
+"""Refunding some units of a line ("1 of the 3 mugs"): the quantity step (buttons, a
+typed number, bad input, Back, Cancel), amounts that add up to the line's share of a
+discounted order, stock back per unit, and the books."""
+
+from decimal import Decimal
+
+from aiogram.methods import RefundStarPayment, SendDocument
+from sqlalchemy import select, update
+
+from keyboards.callback_owner import RefundCb, RefundStep
+from models import AuditEntry, Order, OrderItem, OrderStatus, PaymentMethod, Product, Refund
+from tests.conftest import ADMIN_ID
+from tests.test_books import received_csv
+from tests.test_orders import fresh, place, world
+from tests.test_refunds import delivered
+
+
+async def tea_line(session, order) -> int:
+    return await session.scalar(
+        select(OrderItem.id).where(OrderItem.order_id == order.id, OrderItem.name == "Tea")
+    )
+
+
+async def refunds(session) -> list[Refund]:
+    stmt = select(Refund).order_by(Refund.id).execution_options(populate_existing=True)
+    return list(await session.scalars(stmt))
+
+
+async def test_units_in_steps_add_up_to_the_line_share_of_a_discounted_order(env, session):
+    ann, _bob, _sam, _ivan, tea, cake = await world(session)
+    order = await place(session, ann, [(tea, 3), (cake, 1)])  # 300 + 250
+    # A promo took 50 off: the tea's share is 300 * 500 / 550 = 272.73.
+    await delivered(session, order, discount=Decimal("50"), total=Decimal("500"))
+    admin = env.user(ADMIN_ID)
+    await admin.send("/start")
+    reply = await admin.click(RefundCb(order=order.id))
+    reply = await admin.press("Tea × 3")
+    assert "How many of “Tea” to refund? Ordered 3, 3 not refunded yet." in reply.text
+    assert reply.buttons[:3] == ["1", "2", "3"]
+    reply = await admin.press("1")
+    assert "Refund RUB90.91 for Tea × 1 of order #1?" in reply.text
+    reply = await admin.press("returned to stock")
+    assert reply.alert == "Order #1: RUB90.91 refunded."
+    assert (await fresh(session, Product, tea.id)).stock == 8  # 10 - 3 + 1
+    card = await admin.click(RefundCb(order=order.id))
+    assert "Tea: 1 of 3 refunded" in card.text
+    # The second unit typed, not returned: the stock stays.
+    reply = await admin.press("Tea × 3")
+    assert "Ordered 3, 2 not refunded yet." in reply.text and not reply.has_button("3")
+    reply = await admin.send("1")
+    assert "Refund RUB90.91 for Tea × 1 of order #1?" in reply.text
+    reply = await admin.press("not returned")
+    assert (await fresh(session, Product, tea.id)).stock == 8
+    # The last unit: no question how many; it takes the remainder of the share.
+    reply = await admin.click(RefundCb(order=order.id))
+    assert "Tea: 2 of 3 refunded" in reply.text
+    reply = await admin.press("Tea × 3")
+    assert "Refund RUB90.91 for Tea × 1 of order #1?" in reply.text
+    await admin.press("returned to stock")
+    assert (await fresh(session, Product, tea.id)).stock == 9
+    rows = await refunds(session)
+    assert sum(r.amount for r in rows) == Decimal("272.73")
+    assert [r.quantity for r in rows] == [1, 1, 1]
+    assert (await fresh(session, Order, order.id)).status is OrderStatus.delivered
+    # Then the rest: the cake, and the order is refunded in full, to the cent.
+    reply = await admin.click(RefundCb(order=order.id))
+    assert not reply.has_button("Tea")
+    reply = await admin.press("Whole order (RUB227.27)")
+    await admin.press("returned to stock")
+    rows = await refunds(session)
+    assert sum(r.amount for r in rows) == Decimal("500.00")
+    assert (await fresh(session, Order, order.id)).status is OrderStatus.refunded
+    assert (await fresh(session, Product, cake.id)).stock == 10
+    audit = list(
+        await session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "order.refund").order_by(AuditEntry.id)
+        )
+    )
+    assert [a.after["quantity"] for a in audit] == [1, 1, 1, None]
+    # The books: the refunded column sums to the refunds, line by line.
+    await admin.send("/books")
+    reply = await admin.press("7 days")
+    assert reply.of(SendDocument)
+    _data, (header, *lines), _caption = received_csv(env, ADMIN_ID)
+    column = header.index("refunded")
+    by_product = {line[header.index("product")]: Decimal(line[column]) for line in lines}
+    assert by_product == {"Tea": Decimal("272.73"), "Cake": Decimal("227.27")}
+
+
+async def test_two_steps_of_a_one_line_order_end_as_a_whole_refund(env, session):
+    ann, _bob, _sam, _ivan, tea, _cake = await world(session)
+    order = await place(session, ann, [(tea, 3)])
+    await delivered(session, order)
+    item = await tea_line(session, order)
+    admin = env.user(ADMIN_ID)
+    await admin.send("/start")
+    do = RefundCb(order=order.id, item=item, step=RefundStep.do, restock=True)
+    assert (await admin.click(do.model_copy(update={"qty": 1}))).alert == (
+        "Order #1: RUB100.00 refunded."
+    )
+    assert (await fresh(session, Order, order.id)).status is OrderStatus.delivered
+    # The last two units of the only line are the rest of the order.
+    assert (await admin.click(do.model_copy(update={"qty": 2}))).alert == (
+        "Order #1: RUB200.00 refunded."
+    )
+    assert (await fresh(session, Order, order.id)).status is OrderStatus.refunded
+    assert (await fresh(session, Product, tea.id)).stock == 10
+    assert [(r.amount, r.quantity) for r in await refunds(session)] == [
+        (Decimal("100.00"), 1),
+        (Decimal("200.00"), None),
+    ]
+
+
+async def test_bad_quantities_change_nothing(env, session):
+    ann, _bob, _sam, _ivan, tea, cake = await world(session)
+    order = await place(session, ann, [(tea, 3), (cake, 1)])
+    await delivered(session, order)
+    admin = env.user(ADMIN_ID)
+    await admin.send("/start")
+    await admin.click(RefundCb(order=order.id))
+    await admin.press("Tea × 3")
+    for text in ("abc", "0", "4", "-1", "99999999999999999999"):
+        reply = await admin.send(text)
+        assert "Send a whole number from 1 to 3." in reply.text, text
+        assert "How many of “Tea” to refund?" in reply.text
+    reply = await admin.send_sticker()
+    assert "Send a whole number from 1 to 3." in reply.text
+    # Back: what to refund again, and a number typed now is not a quantity.
+    reply = await admin.press("Back")
+    assert "Refund the whole order, or one line:" in reply.text
+    reply = await admin.send("2")
+    assert "Refund RUB" not in reply.text
+    # Cancel from the step leaves the dialog too.
+    await admin.click(RefundCb(order=order.id))
+    await admin.press("Tea × 3")
+    await admin.press("Cancel")
+    reply = await admin.send("2")
+    assert "Refund RUB" not in reply.text
+    assert await refunds(session) == []
+    assert (await fresh(session, Product, tea.id)).stock == 7
+
+
+async def test_forged_quantities_are_refused(env, session):
+    ann, _bob, _sam, _ivan, tea, cake = await world(session)
+    order = await place(session, ann, [(tea, 3), (cake, 1)])
+    await delivered(session, order)
+    item = await tea_line(session, order)
+    admin = env.user(ADMIN_ID)
+    await admin.send("/start")
+    for qty in (4, 2**31 - 1, -5):
+        do = RefundCb(order=order.id, item=item, qty=qty, step=RefundStep.do, restock=True)
+        assert (await admin.click(do)).alert == "Only 3 of 3 can be refunded now."
+        ask = RefundCb(order=order.id, item=item, qty=qty, step=RefundStep.ask)
+        assert (await admin.click(ask)).alert == "Only 3 of 3 can be refunded now."
+    do = RefundCb(order=order.id, item=item, qty=2, step=RefundStep.do, restock=True)
+    await admin.click(do)
+    assert (await admin.click(do)).alert == "Only 1 of 3 can be refunded now."
+    assert [r.quantity for r in await refunds(session)] == [2]
+    assert (await fresh(session, Product, tea.id)).stock == 9
+
+
+async def test_some_units_of_a_stars_order_are_recorded_not_sent(make_env, settings, session):
+    env = make_env(settings.model_copy(update={"payment_method": "stars"}))
+    ann, _bob, _sam, _ivan, tea, _cake = await world(session)
+    order = await place(session, ann, [(tea, 3)], PaymentMethod.stars)
+    await session.execute(
+        update(Order)
+        .where(Order.id == order.id)
+        .values(status=OrderStatus.paid, telegram_payment_charge_id="ch-3", paid_amount=300)
+    )
+    await session.commit()
+    admin = env.user(ADMIN_ID)
+    await admin.send("/start")
+    await admin.click(RefundCb(order=order.id))
+    await admin.press("Tea × 3")
+    reply = await admin.press("1")
+    assert "Telegram can't return part of a Stars payment" in reply.text
+    reply = await admin.press("Yes, refund")
+    assert not reply.of(RefundStarPayment)
+    [row] = await refunds(session)
+    assert (row.via, row.quantity, row.amount) == ("manual", 1, Decimal("100.00"))
+
+
+async def test_the_quantity_step_in_russian(env, session):
+    ann, _bob, _sam, _ivan, tea, cake = await world(session)
+    order = await place(session, ann, [(tea, 3), (cake, 1)])
+    await delivered(session, order)
+    admin = env.user(ADMIN_ID)
+    await admin.send("/start")
+    await session.execute(update_language(ADMIN_ID))
+    await session.commit()
+    await admin.click(RefundCb(order=order.id))
+    reply = await admin.press("Tea × 3")
+    assert "Сколько «Tea» вернуть? Заказано 3, не возвращено 3." in reply.text
+    reply = await admin.send("abc")
+    assert "Пришлите целое число от 1 до 3." in reply.text
+    reply = await admin.press("1")
+    await admin.press("вернулся на склад")
+    reply = await admin.click(RefundCb(order=order.id))
+    assert "Tea: возвращено 1 из 3" in reply.text
+
+
+def update_language(telegram_id: int):
+    from models import User
+
+    return update(User).where(User.telegram_id == telegram_id).values(language="ru")
