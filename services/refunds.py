@@ -1,4 +1,5 @@
-"""Refunds: the whole order or one line, recorded, audited, and honest about the money.
+"""Refunds: the whole order or one line (all its units or some, in several steps),
+recorded, audited, and honest about the money.
 
 Telegram's `refundStarPayment` returns a Stars charge only in full. So a Stars order is
 refunded through Telegram only as a whole and only once; a refund of one line (of any
