@@ -5,12 +5,15 @@ discounted order, stock back per unit, and the books."""
 from decimal import Decimal
 
 from aiogram.methods import RefundStarPayment, SendDocument
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
+from bot import migrate
+from db.engine import create_engine, create_session_pool
 from keyboards.callback_owner import RefundCb, RefundStep
 from models import AuditEntry, Order, OrderItem, OrderStatus, PaymentMethod, Product, Refund
 from tests.conftest import ADMIN_ID
 from tests.test_books import received_csv
+from tests.test_migrations import scratch_url  # noqa: F401 (a fixture)
 from tests.test_orders import fresh, place, world
 from tests.test_refunds import delivered
 
@@ -119,9 +122,9 @@ async def test_bad_quantities_change_nothing(env, session):
     await admin.send("/start")
     await admin.click(RefundCb(order=order.id))
     await admin.press("Tea × 3")
-    for text in ("abc", "0", "4", "-1", "99999999999999999999"):
-        reply = await admin.send(text)
-        assert "Send a whole number from 1 to 3." in reply.text, text
+    for typed in ("abc", "0", "4", "-1", "99999999999999999999"):
+        reply = await admin.send(typed)
+        assert "Send a whole number from 1 to 3." in reply.text, typed
         assert "How many of “Tea” to refund?" in reply.text
     reply = await admin.send_sticker()
     assert "Send a whole number from 1 to 3." in reply.text
@@ -204,3 +207,36 @@ def update_language(telegram_id: int):
     from models import User
 
     return update(User).where(User.telegram_id == telegram_id).values(language="ru")
+
+
+async def test_revision_0011_counts_old_line_refunds_and_folds_steps_going_down(scratch_url):  # noqa: F811
+    engine = create_engine(scratch_url)
+    try:
+        await migrate.upgrade(engine)
+        async with create_session_pool(engine)() as session:
+            ann, _bob, _sam, _ivan, tea, _cake = await world(session)
+            order = await place(session, ann, [(tea, 3)])
+            item = await tea_line(session, order)
+            for amount in ("100", "50"):
+                session.add(
+                    Refund(
+                        order_id=order.id,
+                        order_item_id=item,
+                        amount=Decimal(amount),
+                        quantity=1,
+                        via="manual",
+                        restocked=False,
+                    )
+                )
+            await session.commit()
+        # Down: one row per line again, holding both steps' money.
+        await migrate.downgrade(engine, "0010")
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT order_item_id, amount FROM refunds"))).all()
+        assert [(r[0], Decimal(str(r[1]))) for r in rows] == [(item, Decimal("150.00"))]
+        # Up: a line refund made before 0011 covered the whole line.
+        await migrate.upgrade(engine)
+        async with engine.connect() as conn:
+            assert (await conn.scalar(text("SELECT quantity FROM refunds"))) == 3
+    finally:
+        await engine.dispose()
