@@ -17,7 +17,7 @@ from jobs.notify import notify
 from keyboards.callback_data import OrderAction, OrderCb, OrderScope
 from keyboards.callback_owner import RefundCb, RefundStep
 from keyboards.formatting import money
-from screens.base import show
+from screens.base import domain_message, show
 from screens.orders import card_screen
 from screens.refunds import (
     ask_screen,
@@ -27,7 +27,7 @@ from screens.refunds import (
     units_screen,
 )
 from services.errors import DomainError
-from services.refunds import RefundService, check_units
+from services.refunds import LINE_GONE, RefundService, check_units
 from services.texts import N_
 
 
@@ -53,7 +53,7 @@ async def on_refund_ask(
     plan = await RefundService(ctx.session).plan(ctx.user, cb.order)
     item = plan.item(cb.item) if cb.item else None
     if cb.item and item is None:
-        raise DomainError(N_("This line can't be refunded alone now. Open the order again."))
+        raise DomainError(LINE_GONE)
     if item is not None and not cb.qty and plan.left(item) > 1:
         # How many? A button each, or a typed number (this state takes it).
         await state.set_state(RefundStates.quantity)
@@ -72,11 +72,15 @@ async def on_quantity_input(message: Message, ctx: Ctx, state: FSMContext) -> No
     question again with what it wants, and nothing changes."""
     data = await state.get_data()
     scope = OrderScope(data["scope"])
-    plan = await RefundService(ctx.session).plan(ctx.user, data["order"])
-    item = plan.item(data["item"])
-    if item is None:
-        await state.clear()
-        raise DomainError(N_("This line can't be refunded alone now. Open the order again."))
+    try:
+        plan = await RefundService(ctx.session).plan(ctx.user, data["order"])
+        item = plan.item(data["item"])
+        if item is None:
+            raise DomainError(LINE_GONE)
+    except DomainError as exc:  # refunded meanwhile: the question is over (not raised,
+        await state.clear()  # so that the cleared state commits)
+        await message.answer(domain_message(exc))
+        return
     text = (message.text or "").strip()
     qty = int(text) if text.isdecimal() and len(text) < 10 else 0
     if not 1 <= qty <= plan.left(item):
@@ -97,7 +101,7 @@ async def on_refund_do(
 ) -> None:
     cb = callback_data
     service = RefundService(ctx.session)
-    done = await service.refund(ctx.user, cb.order, cb.item, cb.restock, cb.qty)
+    done = await service.refund(ctx.user, cb.order, cb.item, cb.restock, cb.qty, cb.seen)
     order = done.order
     customer = await ctx.orders.customer(order)
     if done.charge_id is not None:

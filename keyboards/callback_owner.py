@@ -25,6 +25,7 @@ class RefundCb(CallbackData, prefix="rf"):
     step: RefundStep = RefundStep.menu
     restock: bool = False  # the units go back on sale
     scope: OrderScope = OrderScope.all
+    seen: Int = 0  # do: refunds recorded when it was asked (a double tap is refused)
 
 
 class BooksAction(StrEnum):

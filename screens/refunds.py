@@ -123,14 +123,15 @@ def ask_screen(
     plan: RefundPlan, item: OrderItem | None, qty: int, scope: OrderScope, locale: str
 ) -> Screen:
     order, cur = plan.order, plan.order.currency
-    amount = plan.share(item, qty) if item else plan.rest
+    line, units = plan.target(item, qty)  # None: it comes to the rest of the order
+    amount = plan.share(line, units) if line else plan.rest
     what = _what(item.name, qty or plan.left(item), item.quantity) if item else None
     what = what or _("the whole order")
     out = [
         _("Refund {sum} for {what} of order #{id}?").format(
             sum=money(amount, cur, locale), what=what, id=order.id
         ),
-        _how(plan, item),
+        _how(plan, line),
     ]
 
     def do(restock: bool) -> RefundCb:
@@ -141,6 +142,7 @@ def ask_screen(
             step=RefundStep.do,
             restock=restock,
             scope=scope,
+            seen=len(plan.done),
         )
 
     if plan.ask_stock:

@@ -30,6 +30,8 @@ CENT = Decimal("0.01")
 TELEGRAM = "telegram"  # Refund.via: refundStarPayment returned the Stars
 MANUAL = "manual"  # the shop returns the money itself
 CANT_REFUND = N_("This order can't be refunded.")
+CHANGED = N_("The order has changed meanwhile. Open it again.")
+LINE_GONE = N_("This line can't be refunded alone now. Open the order again.")
 
 
 def refunded_units(items: Iterable[OrderItem], refunds: Iterable[Refund]) -> dict[int, int]:
@@ -69,6 +71,18 @@ class RefundPlan:
 
     def item(self, item_id: int) -> OrderItem | None:
         return next((i for i in self.lines if i.id == item_id), None)
+
+    def target(self, item: OrderItem | None, quantity: int) -> tuple[OrderItem | None, int]:
+        """What refunding `quantity` units of `item` (0: all left; item None: the whole
+        order) comes to: the last units of the last line open are the rest of the order
+        (None, 0), with its wording and, for an untouched Stars order, Telegram's refund.
+        The confirmation screen and the refund both go by this."""
+        if item is None:
+            return None, 0
+        quantity = quantity or self.left(item)
+        if [item] == self.lines and quantity == self.left(item):
+            return None, 0
+        return item, quantity
 
     def left(self, item: OrderItem) -> int:
         """Units of the line not refunded yet."""
@@ -147,25 +161,32 @@ class RefundService:
         )
 
     async def refund(
-        self, admin: User, order_id: int, item_id: int, restock: bool, quantity: int = 0
+        self,
+        admin: User,
+        order_id: int,
+        item_id: int,
+        restock: bool,
+        quantity: int = 0,
+        seen: int | None = None,
     ) -> RefundDone:
         """Refunds `quantity` units of line `item_id` (0: all its units left; item 0: all
         not refunded yet). `restock` counts only when the goods may have left the shop.
-        The caller asks Telegram for a Stars refund in the same transaction
-        (`charge_id`), so a refusal rolls all of this back."""
+        `seen`: the refunds recorded when the admin was shown what this one would do (a
+        double tap, or another admin meanwhile, changes that: refused). The caller asks
+        Telegram for a Stars refund in the same transaction (`charge_id`), so a refusal
+        rolls all of this back."""
         plan = await self.plan(admin, order_id)
         order = plan.order
+        seen = len(plan.done) if seen is None else seen
+        if seen != len(plan.done):
+            raise DomainError(CHANGED)
         item = None
         if item_id:
             item = plan.item(item_id)
             if item is None:
-                raise DomainError(
-                    N_("This line can't be refunded alone now. Open the order again.")
-                )
+                raise DomainError(LINE_GONE)
             check_units(plan, item, quantity)
-            quantity = quantity or plan.left(item)
-            if [item] == plan.lines and quantity == plan.left(item):
-                item = None  # the last units of the last line: the rest of the order
+        item, quantity = plan.target(item, quantity)
         open_lines = [i for i in order.items if plan.left(i) > 0]
         units = {item.id: quantity} if item else {i.id: plan.left(i) for i in open_lines}
         items = [item] if item else open_lines
@@ -181,8 +202,8 @@ class RefundService:
             .values(status=after, updated_at=utc_now())
             .execution_options(synchronize_session=False)
         )
-        if moved.rowcount != 1 or await self._refunded_meanwhile(order.id, len(plan.done)):
-            raise DomainError(N_("The order has changed meanwhile. Open it again."))
+        if moved.rowcount != 1 or await self._refunded_meanwhile(order.id, seen):
+            raise DomainError(CHANGED)
         order.status = after
         back = restock or not plan.ask_stock
         if back:

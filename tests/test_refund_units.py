@@ -102,8 +102,9 @@ async def test_two_steps_of_a_one_line_order_end_as_a_whole_refund(env, session)
         "Order #1: RUB100.00 refunded."
     )
     assert (await fresh(session, Order, order.id)).status is OrderStatus.delivered
-    # The last two units of the only line are the rest of the order.
-    assert (await admin.click(do.model_copy(update={"qty": 2}))).alert == (
+    # The last two units of the only line are the rest of the order (asked after one
+    # refund was recorded).
+    assert (await admin.click(do.model_copy(update={"qty": 2, "seen": 1}))).alert == (
         "Order #1: RUB200.00 refunded."
     )
     assert (await fresh(session, Order, order.id)).status is OrderStatus.refunded
@@ -157,7 +158,8 @@ async def test_forged_quantities_are_refused(env, session):
         assert (await admin.click(ask)).alert == "Only 3 of 3 can be refunded now."
     do = RefundCb(order=order.id, item=item, qty=2, step=RefundStep.do, restock=True)
     await admin.click(do)
-    assert (await admin.click(do)).alert == "Only 1 of 3 can be refunded now."
+    asked_after = do.model_copy(update={"seen": 1})  # as if asked after that refund
+    assert (await admin.click(asked_after)).alert == "Only 1 of 3 can be refunded now."
     assert [r.quantity for r in await refunds(session)] == [2]
     assert (await fresh(session, Product, tea.id)).stock == 9
 
@@ -240,3 +242,67 @@ async def test_revision_0011_counts_old_line_refunds_and_folds_steps_going_down(
             assert (await conn.scalar(text("SELECT quantity FROM refunds"))) == 3
     finally:
         await engine.dispose()
+
+
+async def test_a_double_tap_or_a_second_admin_refunds_the_units_once(env, session):
+    ann, _bob, _sam, _ivan, tea, cake = await world(session)
+    order = await place(session, ann, [(tea, 3), (cake, 1)])
+    await delivered(session, order)
+    admin, other = env.user(ADMIN_ID), env.user(ADMIN_ID)
+    await admin.send("/start")
+    await admin.click(RefundCb(order=order.id))
+    await admin.press("Tea × 3")
+    await admin.press("1")
+    confirm = admin.pressable_message  # both admins look at "Refund 1 of Tea?"
+    yes = admin.find_button("returned to stock", confirm)
+    assert (await admin.click(yes, confirm)).alert == "Order #1: RUB100.00 refunded."
+    for who in (admin, other):  # the double tap, and the other admin's old screen
+        reply = await who.click(yes, confirm)
+        assert reply.alert == "The order has changed meanwhile. Open it again."
+    assert [(r.quantity, r.amount) for r in await refunds(session)] == [(1, Decimal("100.00"))]
+    assert (await fresh(session, Product, tea.id)).stock == 8  # one unit back, once
+
+
+async def test_the_last_units_of_a_stars_order_say_what_happens_the_telegram_refund(
+    make_env, settings, session
+):
+    """All the units of a Stars order's only line are the whole order: the screen says
+    the Stars go back (they do), not "settle it yourself"."""
+    env = make_env(settings.model_copy(update={"payment_method": "stars"}))
+    ann, _bob, _sam, _ivan, tea, _cake = await world(session)
+    order = await place(session, ann, [(tea, 3)], PaymentMethod.stars)
+    await session.execute(
+        update(Order)
+        .where(Order.id == order.id)
+        .values(status=OrderStatus.paid, telegram_payment_charge_id="ch-3", paid_amount=300)
+    )
+    await session.commit()
+    env.api.rules.charges["ch-3"] = {"user_id": 1, "total_amount": 300}
+    admin = env.user(ADMIN_ID)
+    await admin.send("/start")
+    await admin.click(RefundCb(order=order.id))
+    await admin.press("Tea × 3")
+    reply = await admin.press("3")
+    assert "The Stars go back to the customer's Stars balance now." in reply.text
+    assert "settle" not in reply.text
+    reply = await admin.press("Yes, refund")
+    assert reply.of(RefundStarPayment)
+    [row] = await refunds(session)
+    assert (row.via, row.quantity, row.amount) == ("telegram", None, Decimal("300.00"))
+
+
+async def test_the_quantity_question_ends_when_the_order_was_refunded_meanwhile(env, session):
+    ann, _bob, _sam, _ivan, tea, cake = await world(session)
+    order = await place(session, ann, [(tea, 3), (cake, 1)])
+    await delivered(session, order)
+    admin = env.user(ADMIN_ID)
+    await admin.send("/start")
+    await admin.click(RefundCb(order=order.id))
+    await admin.press("Tea × 3")  # "How many?"
+    whole = RefundCb(order=order.id, step=RefundStep.do, restock=True)
+    await env.user(ADMIN_ID).click(whole)  # another admin refunds the whole order
+    reply = await admin.send("2")
+    assert reply.text == "This order can't be refunded."
+    reply = await admin.send("2")  # the question is over: a number is not taken for it
+    assert reply.texts != ["This order can't be refunded."]
+    assert len(await refunds(session)) == 1

@@ -82,13 +82,15 @@ async def test_a_line_can_be_refunded_once(env, session):
     )
     do = RefundCb(order=order.id, item=item_id, step=RefundStep.do, restock=True)
     assert (await admin.click(do)).alert == "Order #1: RUB100.00 refunded."
-    again = await admin.click(do)
+    again = await admin.click(do)  # the same button again: a double tap
+    assert again.alert == "The order has changed meanwhile. Open it again."
+    again = await admin.click(do.model_copy(update={"seen": 1}))  # asked after it
     assert again.alert == "This line can't be refunded alone now. Open the order again."
     # A line of another order, forged into this one's button, is refused too.
     other = await place(session, ann, [(cake, 1), (tea, 1)])
     await delivered(session, other)
     foreign = await session.scalar(select(OrderItem.id).where(OrderItem.order_id == other.id))
-    forged = RefundCb(order=order.id, item=foreign, step=RefundStep.do, restock=True)
+    forged = RefundCb(order=order.id, item=foreign, step=RefundStep.do, restock=True, seen=1)
     assert (await admin.click(forged)).alert.startswith("This line can't be refunded")
     assert len(list(await session.scalars(select(Refund)))) == 1
     # 10, one ordered, refunded back on sale, one ordered again.
