@@ -164,7 +164,8 @@ async def test_forged_quantities_are_refused(env, session):
     assert (await fresh(session, Product, tea.id)).stock == 9
 
 
-async def test_some_units_of_a_stars_order_are_recorded_not_sent(make_env, settings, session):
+async def paid_stars_tea(make_env, settings, session):
+    """A shop taking Stars, and Ann's paid order of 3 teas (charge "ch-3", 300 Stars)."""
     env = make_env(settings.model_copy(update={"payment_method": "stars"}))
     ann, _bob, _sam, _ivan, tea, _cake = await world(session)
     order = await place(session, ann, [(tea, 3)], PaymentMethod.stars)
@@ -174,6 +175,12 @@ async def test_some_units_of_a_stars_order_are_recorded_not_sent(make_env, setti
         .values(status=OrderStatus.paid, telegram_payment_charge_id="ch-3", paid_amount=300)
     )
     await session.commit()
+    env.api.rules.charges["ch-3"] = {"user_id": 1, "total_amount": 300}
+    return env, order
+
+
+async def test_some_units_of_a_stars_order_are_recorded_not_sent(make_env, settings, session):
+    env, order = await paid_stars_tea(make_env, settings, session)
     admin = env.user(ADMIN_ID)
     await admin.send("/start")
     await admin.click(RefundCb(order=order.id))
@@ -268,16 +275,7 @@ async def test_the_last_units_of_a_stars_order_say_what_happens_the_telegram_ref
 ):
     """All the units of a Stars order's only line are the whole order: the screen says
     the Stars go back (they do), not "settle it yourself"."""
-    env = make_env(settings.model_copy(update={"payment_method": "stars"}))
-    ann, _bob, _sam, _ivan, tea, _cake = await world(session)
-    order = await place(session, ann, [(tea, 3)], PaymentMethod.stars)
-    await session.execute(
-        update(Order)
-        .where(Order.id == order.id)
-        .values(status=OrderStatus.paid, telegram_payment_charge_id="ch-3", paid_amount=300)
-    )
-    await session.commit()
-    env.api.rules.charges["ch-3"] = {"user_id": 1, "total_amount": 300}
+    env, order = await paid_stars_tea(make_env, settings, session)
     admin = env.user(ADMIN_ID)
     await admin.send("/start")
     await admin.click(RefundCb(order=order.id))
