@@ -136,8 +136,8 @@ def create_dispatcher(
     dp.update.outer_middleware(IsolationMiddleware(isolation, dp.fsm))
     dp.update.outer_middleware(WakeRestockSender(dp["restock"]))
     dp.update.outer_middleware(DbSessionMiddleware(session_pool))
-    if exactly_once and redis is None:  # in the update's transaction
-        dp.update.outer_middleware(DbDedupeMiddleware())
+    if exactly_once:  # in the update's transaction (behind Redis's marks, if any)
+        dp.update.outer_middleware(DbDedupeMiddleware(backstop=redis is not None))
     dp.update.outer_middleware(ReadAheadMiddleware(read_ahead(settings)))
     dp.update.outer_middleware(UserMiddleware(settings.admin_ids, i18n))
     dp.update.outer_middleware(UserI18nMiddleware(i18n))

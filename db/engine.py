@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
 
 from db import sqlite
 
@@ -36,8 +37,51 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.close()
 
 
+class TrackedSession(Session):
+    """A session that knows whether its transaction wrote anything (`wrote()`), and runs
+    `info[ON_WRITING_COMMIT]` (once) before the first commit that writes: webhook updates
+    put their exactly-once mark there, so reads pay nothing for it."""
+
+
+ON_WRITING_COMMIT = "on_writing_commit"
+
+
+@event.listens_for(TrackedSession, "do_orm_execute")
+def _on_execute(state: ORMExecuteState) -> None:
+    if state.statement.is_dml:  # insert, update or delete, ORM or Core
+        state.session.info["wrote"] = True
+
+
+@event.listens_for(TrackedSession, "after_flush")
+def _on_flush(session: Session, _flush: UOWTransaction) -> None:
+    session.info["wrote"] = True
+
+
+@event.listens_for(TrackedSession, "before_commit")
+def _on_commit(session: Session) -> None:
+    if ON_WRITING_COMMIT in session.info and _wrote(session):
+        session.info.pop(ON_WRITING_COMMIT)(session)
+
+
+@event.listens_for(TrackedSession, "after_transaction_end")
+def _on_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the whole transaction, not a savepoint
+        session.info.pop("wrote", None)
+
+
+def _wrote(session: Session) -> bool:
+    return bool(session.info.get("wrote") or session.new or session.dirty or session.deleted)
+
+
+def wrote(session: AsyncSession) -> bool:
+    """True when this transaction has changed data or will at commit (pending objects)."""
+    return _wrote(session.sync_session)
+
+
 def create_session_pool(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    return async_sessionmaker(
+        engine, expire_on_commit=False, autoflush=False, sync_session_class=TrackedSession
+    )
 
 
 def describe_url(url: str) -> str:

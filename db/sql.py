@@ -7,17 +7,18 @@ from sqlalchemy import Integer, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.functions import FunctionElement
 
 
-def _insert(session: AsyncSession, table: Table) -> Any:
+def _insert(session: AsyncSession | Session, table: Table) -> Any:
     module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     return module.insert(table)
 
 
 def insert_new(
-    session: AsyncSession, table: Table, values: Mapping[str, Any], keys: Iterable[str]
+    session: AsyncSession | Session, table: Table, values: Mapping[str, Any], keys: Iterable[str]
 ) -> Insert:
     """INSERT ... ON CONFLICT (keys) DO NOTHING: a row that may already exist (a race
     another update won), without a SAVEPOINT. (On SQLite a SAVEPOINT outside an explicit

@@ -3,16 +3,29 @@
 on two workers at once leave the dialog and the cart consistent."""
 
 import asyncio
+import contextlib
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from aiogram.filters import Command
 from aiogram.methods import AnswerCallbackQuery
+from aiogram.types import Message, Update
 from redis.exceptions import ConnectionError as RedisConnectionError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.factory import create_bot, create_dispatcher
 from bot.middlewares.dedupe import RedisDedupeMiddleware
 from bot.storage import SqlStorage
-from keyboards.callback_data import CartAddCb, ReviewGradeCb, ReviewStartCb
+from keyboards.callback_data import (
+    CartAddCb,
+    MenuAction,
+    MenuCb,
+    ProductCb,
+    ReviewGradeCb,
+    ReviewStartCb,
+)
 from models import CartItem, FsmRecord, Order, OrderStatus, ProcessedUpdate, Product, Review
 from tests.redis_env import delivered_twice, redis_prefix, workers  # noqa: F401 (fixtures)
 from tests.test_checkout import to_summary
@@ -192,3 +205,78 @@ class _MissesDone:
         if value == b"done":
             raise RedisConnectionError("Redis went away")
         return await self._redis.set(key, value, **kwargs)
+
+
+def _dedupe(env: BotEnv) -> RedisDedupeMiddleware:
+    [dedupe] = [m for m in env.dp.update.outer_middleware if isinstance(m, RedisDedupeMiddleware)]
+    return dedupe
+
+
+@contextlib.contextmanager
+def redelivered_after_redis_forgot(first: BotEnv, second: BotEnv) -> Iterator[list[Any]]:
+    """Every update `first` handles goes to `second` as well, after Redis lost its mark:
+    the worker that committed was killed before its "done" mark and the "busy" mark
+    expired. Yields the Bot API calls of the second deliveries."""
+    feed, again = first.feed, []
+    dedupe = _dedupe(first)
+
+    async def twice(update: Update):
+        reply = await feed(update)
+        async for key in dedupe.redis.scan_iter(f"{dedupe.prefix}:update:*"):
+            await dedupe.redis.delete(key)
+        again.extend((await second.feed(update)).calls)
+        return reply
+
+    first.feed = twice  # type: ignore[method-assign]
+    try:
+        yield again
+    finally:
+        first.feed = feed  # type: ignore[method-assign]
+
+
+async def test_a_press_committed_before_its_worker_died_is_not_done_again(
+    workers, settings, session, tea
+):
+    one, two = workers(settings), workers(settings)
+    ann = one.user(1)
+    with redelivered_after_redis_forgot(one, two) as again:
+        reply = await ann.click(CartAddCb(product_id=tea.id))
+    assert reply.alert == "Added to the cart (1 in it)."
+    session.expire_all()
+    [item] = await session.scalars(select(CartItem))
+    assert item.quantity == 1  # not 2: the database's mark stopped the second delivery
+    # ...which says nothing of the "2 in it" it had computed before it was rolled back
+    assert [c for c in again if isinstance(c, AnswerCallbackQuery) and c.text] == []
+
+
+async def test_a_commit_in_the_middle_of_a_handler_carries_the_mark(
+    workers, settings, session, tea
+):
+    """Handlers commit before a reply that promises something was saved ("Order
+    placed"): the mark goes in with that first commit, so a handler that commits and
+    then fails or is killed is not redone either."""
+    one, two = workers(settings), workers(settings)
+
+    async def restock(message: Message, session: AsyncSession) -> None:
+        await session.execute(update(Product).values(stock=Product.stock + 1))
+        await session.commit()
+        await message.answer("Restocked")
+
+    for env in (one, two):
+        env.dp.message.register(restock, Command("restock"))
+    with redelivered_after_redis_forgot(one, two) as again:
+        await one.user(1).send("/restock")
+    assert (await fresh(session, Product, tea.id)).stock == 6  # 5 + 1, once
+    assert again == []  # the second delivery said nothing
+
+
+async def test_presses_that_only_read_leave_no_mark_in_the_database(
+    workers, settings, session, tea
+):
+    one = workers(settings)
+    ann = one.user(1)
+    await ann.send("/start")  # registers: a write, marked
+    marks = await session.scalar(select(func.count()).select_from(ProcessedUpdate))
+    await ann.click(MenuCb(action=MenuAction.catalog))
+    await ann.click(ProductCb(id=tea.id))
+    assert await session.scalar(select(func.count()).select_from(ProcessedUpdate)) == marks
