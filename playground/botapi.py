@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from playground.bot_settings import BotSettingsMethods
 from playground.rules import (
     CAPTION_LIMIT,
     NOT_MODIFIED,
@@ -48,7 +49,7 @@ class ChatLog:
         return self.next_id - 1
 
 
-class BotApi(StarsMethods):
+class BotApi(BotSettingsMethods, StarsMethods):
     def __init__(
         self,
         me: dict[str, Any],
@@ -175,39 +176,6 @@ class BotApi(StarsMethods):
             log.keyboard = markup
         self.emit(log.chat["id"], {"type": "keyboard", "markup": log.keyboard})
         return None
-
-    def _m_getme(self, params: dict) -> dict:
-        return self.me
-
-    def _m_deletewebhook(self, params: dict) -> bool:
-        return True
-
-    def _m_getwebhookinfo(self, params: dict) -> dict:
-        return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
-
-    def _m_sendchataction(self, params: dict) -> bool:
-        self._chat(params)
-        return True
-
-    def _m_setmycommands(self, params: dict) -> bool:
-        commands = params.get("commands")
-        if not isinstance(commands, list) or len(commands) > 100:
-            raise BadRequest("commands must be a list of at most 100 BotCommand")
-        for command in commands:
-            name = command.get("command", "") if isinstance(command, dict) else ""
-            if not (1 <= len(name) <= 32 and name.replace("_", "").isalnum() and name.islower()):
-                raise BadRequest("BOT_COMMAND_INVALID")
-        self.commands[params.get("language_code") or ""] = commands
-        for chat_id in self.chats:
-            self.emit(chat_id, {"type": "commands"})
-        return True
-
-    def _m_getmycommands(self, params: dict) -> list:
-        return self.commands.get(params.get("language_code") or "", [])
-
-    def _m_deletemycommands(self, params: dict) -> bool:
-        self.commands.pop(params.get("language_code") or "", None)
-        return True
 
     def _m_sendmessage(self, params: dict) -> dict:
         log = self._chat(params)
