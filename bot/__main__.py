@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.startup import check_redis, prepare_database
+from bot.startup import check_redis, prepare_database, run_service
 
 log = logging.getLogger("bot")
 
@@ -157,15 +157,15 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "playground":
             from playground.run import serve
 
-            asyncio.run(serve(args.port, args.db))
+            run_service(serve(args.port, args.db))
         elif args.command == "api":
-            asyncio.run(serve_api(settings))
+            run_service(serve_api(settings))
         elif args.command == "webhook":
             from bot.supervisor import run_webhook
 
             return run_webhook(settings)
         else:
-            asyncio.run(run(settings))
+            run_service(run(settings))
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

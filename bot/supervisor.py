@@ -86,11 +86,12 @@ def run_webhook(settings: Settings) -> int:
     settings.require_token()
     settings.require_webhook()
     if settings.workers == 1:
+        from bot.startup import run_service
         from bot.webhook import serve
 
         # Bound before Telegram is told where to post (a port in use: one line, exit 2).
         sock = bind(settings.webhook_host, settings.webhook_port)
-        asyncio.run(serve(settings, sock, set_webhook=True))
+        run_service(serve(settings, sock, set_webhook=True))
         return 0
     # Before prometheus-client is imported: it picks multiprocess mode at import.
     own_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
@@ -196,13 +197,14 @@ class Supervisor:
 
 def _worker(settings: Settings, shared: socket.socket | None) -> int:
     """A forked worker's life; its exit code."""
+    from bot.startup import run_service
     from bot.webhook import serve
 
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     try:
         sock = shared or bind(settings.webhook_host, settings.webhook_port, reuse_port=True)
-        asyncio.run(serve(settings, sock, set_webhook=False))
+        run_service(serve(settings, sock, set_webhook=False))
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
