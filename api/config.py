@@ -16,6 +16,8 @@ class ApiConfig:
     init_data_max_age: int = 24 * 60 * 60  # seconds
     redis_url: str | None = None  # set: failed logins are counted in Redis
     max_body_bytes: int = 64 * 1024  # a larger request body gets 413 (api.body_limit)
+    stars_per_unit: Decimal = Decimal(1)  # what an order costs in Stars, as the bot's invoice
+    provider_min_amount: Decimal | None = None  # the smallest card payment (services.payments)
 
     @classmethod
     def from_settings(cls, settings: object) -> "ApiConfig":
@@ -34,4 +36,6 @@ class ApiConfig:
             max_price=settings.max_price,  # type: ignore[attr-defined]
             redis_url=settings.redis_url,  # type: ignore[attr-defined]
             max_body_bytes=settings.api_max_body_bytes,  # type: ignore[attr-defined]
+            stars_per_unit=settings.stars_per_unit,  # type: ignore[attr-defined]
+            provider_min_amount=settings.provider_min_amount,  # type: ignore[attr-defined]
         )

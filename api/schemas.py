@@ -275,6 +275,18 @@ class OrderOut(BaseModel):
     items: list[OrderItemOut]
 
 
+class PaymentOut(BaseModel):
+    """What paying an order charges: the bot's invoice for it."""
+
+    order_id: int
+    total: Decimal = Field(description="the order's total, in its own currency")
+    currency: str = Field(description="the invoice's currency: XTR for Telegram Stars")
+    amount: int = Field(
+        description="in the invoice currency's smallest units (cents, kopecks; whole Stars), "
+        "as Telegram's sendInvoice and createInvoiceLink take it"
+    )
+
+
 class OrderSummaryOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     payment_provider_token: SecretStr | None = None
     # Stars charged per unit of `currency`: an order of 12.30 at 1.5 costs ceil(18.45) = 19 XTR.
     stars_per_unit: Decimal = Field(default=Decimal("1"), gt=0)
+    # The smallest total a provider (card) invoice may have, in `currency`: Telegram refuses
+    # less (about US$1). Unset: a built-in figure for USD, EUR, GBP, RUB, UAH, KZT
+    # (services/payments.py), else none. Checkout refuses a smaller total before ordering.
+    provider_min_amount: Decimal | None = Field(default=None, gt=0)
     pickup_available: bool = False
     # Unpaid Stars / provider orders hold their stock this long; cash-on-delivery orders
     # wait this long for the seller to ship them. Then they are cancelled and the stock

@@ -4,22 +4,18 @@ Every step has Back and Cancel; anything but the expected input gets a clear ans
 the same step again. FSM data holds only what the customer typed.
 """
 
-import logging
-from contextlib import suppress
-
 from aiogram import Bot, F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
-from aiogram.exceptions import TelegramAPIError
-from aiogram.filters import Filter, StateFilter
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from handlers.common import cart_page, send_invoice
+from handlers.common import cart_page, offer_invoice, unpayable
 from handlers.context import Ctx
-from handlers.filters import TextInput
+from handlers.filters import ContactInput, TextInput
 from handlers.states import CheckoutStates as S
 from jobs.notify import notify_sellers
 from keyboards.callback_data import CartAction, CartCb, CheckoutAction, CheckoutCb
@@ -37,11 +33,11 @@ from screens.base import Screen, show, tell
 from screens.checkout import (
     address_screen,
     comment_screen,
-    invoice_failed_screen,
     name_screen,
     phone_text,
     placed_screen,
     summary_screen,
+    too_small_screen,
 )
 from services.checkout import (
     ADDRESS_MAX,
@@ -57,20 +53,12 @@ from services.checkout import (
 from services.errors import DomainError
 from services.orders import ALREADY_PLACED, Contact
 from services.payments import invoice_amount
-from services.promo import PromoService, promo_terms
+from services.promo import PromoService, promo_terms, to_pay_for
 from services.texts import N_
 
-log = logging.getLogger(__name__)
 PROMO_CHANGED = N_(
     "Your promo code's discount has changed. Check the new summary and confirm again."
 )
-
-
-class ContactInput(Filter):
-    """A shared contact; passes it on as `contact`."""
-
-    async def __call__(self, message: Message):
-        return {"contact": message.contact} if message.contact is not None else False
 
 
 # -- the steps ---------------------------------------------------------------------------------
@@ -112,11 +100,14 @@ async def ask_confirm(event: Message | CallbackQuery, state: FSMContext, ctx: Ct
     # What Confirm must order: exactly these lines at these prices (and this discount).
     promo = await PromoService(ctx.session).quote(ctx.user, cart)
     await state.update_data(lines=summary_lines(cart), promo=promo_terms(promo))
+    if problem := unpayable(ctx, cart, promo):
+        # Before any order or invoice: no Confirm, but the code can go or the cart grow.
+        await show(event, too_small_screen(problem, promo, ctx.locale))
+        return
     settings = ctx.settings
     method = PaymentMethod(settings.payment_method)
-    stars = None
-    to_pay = cart.total - (promo.discount if promo else 0)
-    if method is PaymentMethod.stars:
+    stars, to_pay = None, to_pay_for(cart, promo)
+    if method is PaymentMethod.stars and to_pay:
         stars = invoice_amount(to_pay, method, settings.currency, settings.stars_per_unit)
     screen = summary_screen(
         cart,
@@ -126,6 +117,7 @@ async def ask_confirm(event: Message | CallbackQuery, state: FSMContext, ctx: Ct
         currency=settings.currency,
         locale=ctx.locale,
         promo=promo,
+        free=not to_pay,
     )
     await show(event, screen)
 
@@ -165,6 +157,15 @@ async def on_back(query: CallbackQuery, state: FSMContext, ctx: Ctx, raw_state: 
 
 async def on_edit(query: CallbackQuery, state: FSMContext) -> None:
     await ask_name(query, state)
+
+
+async def on_summary_promo_off(
+    query: CallbackQuery, state: FSMContext, ctx: Ctx, callback_answer: CallbackAnswer
+) -> None:
+    """The total was too small to pay by card: the same order without the code."""
+    await PromoService(ctx.session).drop(ctx.user)
+    callback_answer.text = _("The promo code is removed from the cart.")
+    await ask_confirm(query, state, ctx)
 
 
 # -- inputs ---------------------------------------------------------------------------------
@@ -306,10 +307,11 @@ async def on_confirm(
     promo = await PromoService(ctx.session).quote(ctx.user, cart)
     if not why and cart.lines and promo_terms(promo) != data.get("promo"):
         why = PROMO_CHANGED  # the code expired, ran out or was removed meanwhile
-    if why:
-        callback_answer.text = _(why)
-        callback_answer.show_alert = True
-        await ask_confirm(query, state, ctx)
+    if why or (cart.lines and unpayable(ctx, cart, promo)):
+        if why:
+            callback_answer.text = _(why)
+            callback_answer.show_alert = True
+        await ask_confirm(query, state, ctx)  # a fresh summary, or why it can't be paid
         return
     contact = Contact(
         name=data["name"],
@@ -320,26 +322,21 @@ async def on_confirm(
     method = PaymentMethod(ctx.settings.payment_method)
     order = await ctx.orders.checkout(ctx.user, contact, method, ctx.settings.currency, summary)
     await PromoService(ctx.session).apply(order, promo)
-    if method is PaymentMethod.cod:
-        # Cash on delivery: the use counts now (prepaid orders count it at payment).
-        # PromoRejected rolls the order back; the next Confirm shows a fresh summary.
+    free = not order.total  # the code covers it all: paid now, no invoice for nothing
+    if method is PaymentMethod.cod or free:
+        # The use counts now (prepaid orders count it at payment). PromoRejected rolls
+        # the order back; the next Confirm shows a fresh summary.
         await PromoService(ctx.session).redeem(order)
+    if free:
+        await ctx.orders.settle_free(order)
     await PromoService(ctx.session).drop(ctx.user)  # the cart is empty: so is its code
     await state.clear()
     await ctx.commit()  # "Order placed" only once it is
     await tell(query, placed_screen(order, ctx.locale))
-    if method is not PaymentMethod.cod:
-        try:
-            await send_invoice(ctx, bot, order)
-        except TelegramAPIError as exc:
-            # The order stands (the customer was told so); it can be paid from its card.
-            log.warning("Invoice for order %s not sent: %s", order.id, exc)
-            notice = invoice_failed_screen(order.id)
-            with suppress(TelegramAPIError):  # Telegram is down: the card can send it later
-                await bot.send_message(
-                    ctx.user.telegram_id, notice.text, reply_markup=notice.markup
-                )
-    await notify_sellers(bot, i18n, ctx.orders, order)
+    if not free and method is not PaymentMethod.cod:
+        await offer_invoice(ctx, bot, order)
+    # A free order is paid: its sellers hear it as of a paid one ("it can be shipped").
+    await notify_sellers(bot, i18n, ctx.orders, order, paid=free)
 
 
 async def on_confirm_when_over(
@@ -369,6 +366,11 @@ def build_router() -> Router:
     )
     router.callback_query.register(
         on_pickup, CheckoutCb.filter(F.action == CheckoutAction.pickup), StateFilter(S.address)
+    )
+    router.callback_query.register(
+        on_summary_promo_off,
+        CheckoutCb.filter(F.action == CheckoutAction.promo_off),
+        StateFilter(S.confirm),
     )
     router.callback_query.register(
         on_comment_skip, CheckoutCb.filter(F.action == CheckoutAction.skip), StateFilter(S.comment)

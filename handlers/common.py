@@ -1,7 +1,11 @@
 """Steps several routers share (not routers themselves): leaving a dialog, a page of
 the saved search, the seller's product list and manage screen, the cart, the invoice."""
 
+import logging
+from contextlib import suppress
+
 from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
@@ -9,13 +13,18 @@ from aiogram.utils.i18n import gettext as _
 from handlers.context import Ctx
 from handlers.states import REPLY_KEYBOARD_STATES, SearchStates
 from keyboards.callback_data import SearchCb
-from models import Order, Product
+from models import Order, PaymentMethod, Product
 from screens.base import Screen
 from screens.cart import cart_screen
+from screens.checkout import invoice_failed_screen
 from screens.payments import invoice
 from screens.search import out_of_date_screen, results_screen
 from screens.seller import PAGE_MAX, manage_screen, products_screen
-from services.promo import PromoService
+from services.cart import Cart
+from services.payments import BelowMinimum, check_chargeable
+from services.promo import PromoQuote, PromoService, to_pay_for
+
+log = logging.getLogger(__name__)
 
 # The words of the latest search and how many products match them, kept in the FSM
 # data so result pages can be turned.
@@ -79,7 +88,13 @@ async def manage_product(ctx: Ctx, product: Product, page: int, note: str | None
 
 async def send_invoice(ctx: Ctx, bot: Bot, order: Order) -> None:
     """The order's invoice, to the customer who sent this update (checkout's Confirm and
-    the order card's Pay both end here)."""
+    the order card's Pay both end here). Never one Telegram would refuse for its amount:
+    BelowMinimum instead (checkout checks before ordering; an order placed before that
+    rule meets it at Pay)."""
+    settings = ctx.settings
+    check_chargeable(
+        order.total, order.payment_method, order.currency, settings.provider_min_amount
+    )
     token = ctx.settings.payment_provider_token
     bill = invoice(
         order,
@@ -95,6 +110,29 @@ async def send_invoice(ctx: Ctx, bot: Bot, order: Order) -> None:
         prices=bill.prices,
         provider_token=bill.provider_token,
     )
+
+
+def unpayable(ctx: Ctx, cart: Cart, promo: PromoQuote | None) -> BelowMinimum | None:
+    """Why no invoice could be sent for what the cart comes to (too small for a card)."""
+    s = ctx.settings
+    method = PaymentMethod(s.payment_method)
+    try:
+        check_chargeable(to_pay_for(cart, promo), method, s.currency, s.provider_min_amount)
+    except BelowMinimum as exc:
+        return exc
+    return None
+
+
+async def offer_invoice(ctx: Ctx, bot: Bot, order: Order) -> None:
+    """The invoice of an order just placed; if Telegram can't take it now, the order
+    stands (the customer was told so) and its card's Pay sends it later."""
+    try:
+        await send_invoice(ctx, bot, order)
+    except TelegramAPIError as exc:
+        log.warning("Invoice for order %s not sent: %s", order.id, exc)
+        notice = invoice_failed_screen(order.id)
+        with suppress(TelegramAPIError):  # Telegram is down: the card can send it later
+            await bot.send_message(ctx.user.telegram_id, notice.text, reply_markup=notice.markup)
 
 
 async def cart_page(ctx: Ctx, note: str = "") -> Screen:

@@ -23,6 +23,13 @@ class TextInput(Filter):
         return {"text": text.strip()}
 
 
+class ContactInput(Filter):
+    """A shared contact; passes it on as `contact`."""
+
+    async def __call__(self, message: Message) -> bool | dict[str, Any]:
+        return {"contact": message.contact} if message.contact is not None else False
+
+
 class PhotoInput(Filter):
     """A photo message; passes on the largest size's file id as `file_id`."""
 

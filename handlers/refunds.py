@@ -24,6 +24,7 @@ from screens.refunds import (
     customer_refund_screen,
     menu_screen,
     refund_lines,
+    refund_over_screen,
     units_screen,
 )
 from services.errors import DomainError
@@ -78,8 +79,8 @@ async def on_quantity_input(message: Message, ctx: Ctx, state: FSMContext) -> No
         if item is None:
             raise DomainError(LINE_GONE)
     except DomainError as exc:  # refunded meanwhile: the question is over (not raised,
-        await state.clear()  # so that the cleared state commits)
-        await message.answer(domain_message(exc))
+        await state.clear()  # so that the cleared state commits), and the order is a tap away
+        await show(message, refund_over_screen(domain_message(exc), data["order"], scope))
         return
     text = (message.text or "").strip()
     qty = int(text) if text.isdecimal() and len(text) < 10 else 0

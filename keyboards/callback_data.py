@@ -291,6 +291,7 @@ class CheckoutAction(StrEnum):
     pickup = "p"
     confirm = "c"
     edit = "e"
+    promo_off = "po"  # the summary's total is too small to pay: without the code
 
 
 class CheckoutCb(CallbackData, prefix="chk"):

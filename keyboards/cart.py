@@ -102,3 +102,14 @@ def summary_kb() -> InlineKeyboardMarkup:
             button("✏️ " + _("Edit"), CheckoutCb(action=CheckoutAction.edit)),
         ]
     )
+
+
+def too_small_kb(promo_code: str | None) -> InlineKeyboardMarkup:
+    """A total too small to pay by card: without the code (a fresh summary), or back to
+    the cart for more; Back and Cancel as on the summary."""
+    rows = []
+    if promo_code is not None:
+        label = "🏷 " + _("Remove the code {code}").format(code=promo_code)
+        rows.append([button(label, CheckoutCb(action=CheckoutAction.promo_off))])
+    rows.append([button("🛒 " + _("Back to the cart"), CartCb(action=CartAction.show))])
+    return step_kb(*rows)

@@ -3,14 +3,15 @@
 from aiogram.utils.i18n import gettext as _
 
 from keyboards.callback_data import OrderScope
-from keyboards.cart import address_kb, comment_kb, step_kb, summary_kb
+from keyboards.cart import address_kb, comment_kb, step_kb, summary_kb, too_small_kb
 from keyboards.formatting import fits, money, quote
 from keyboards.orders import open_order_kb
-from models import Order, PaymentMethod
+from models import Order, OrderStatus, PaymentMethod
 from screens.base import Screen
 from screens.cart import promo_lines
 from screens.orders import order_text, payment_label
 from services.cart import Cart
+from services.payments import BelowMinimum
 from services.promo import PromoQuote
 
 
@@ -51,9 +52,11 @@ def summary_screen(
     currency: str,
     locale: str,
     promo: PromoQuote | None = None,
+    free: bool = False,
 ) -> Screen:
     """What Confirm will order: the cart's lines, the contact the customer typed (`data`,
-    the dialog's), how it is paid (`stars`: the amount when in Telegram Stars)."""
+    the dialog's), how it is paid (`stars`: the amount when in Telegram Stars; `free`:
+    the promo code covers the whole order, so nothing is)."""
     cur = currency
     out = [*promo_lines(promo, cart.total, cur, locale), ""]
     out.append(
@@ -68,6 +71,8 @@ def summary_screen(
     label = payment_label(method)
     if stars is not None:
         label += f" ({stars} ⭐)"
+    if free:
+        label = _("nothing to pay, the promo code covers it all")
     out.append(_("Payment: {method}").format(method=label))
     # 20 long names, an address and a comment can pass Telegram's limit: shorter names.
     for name_limit in (60, 30, 12):
@@ -82,8 +87,28 @@ def summary_screen(
     return Screen(text, summary_kb())
 
 
+def too_small_screen(exc: BelowMinimum, promo: PromoQuote | None, locale: str) -> Screen:
+    """Instead of the summary: a total above zero but under the smallest card payment
+    (Telegram would refuse its invoice). Nothing is ordered; the cart stays."""
+    cur = exc.currency
+    text = "⚠️ " + _(
+        "The smallest card payment is {minimum}, and this order comes to {total}."
+    ).format(minimum=money(exc.minimum, cur, locale), total=money(exc.total, cur, locale))
+    code = promo.code if promo is not None and promo.discount else None
+    if code is not None:
+        advice = _("Add something to the cart, or order without the promo code {code}.")
+    else:
+        advice = _("Add something to the cart to reach it.")
+    return Screen(text + "\n\n" + advice.format(code=code), too_small_kb(code))
+
+
 def placed_screen(order: Order, locale: str) -> Screen:
-    if order.payment_method is PaymentMethod.cod:
+    if order.status is OrderStatus.paid and not order.total:
+        heading = "✅ " + _(
+            "Thank you! Your order is placed, and the promo code {code} covers all of it: "
+            "there is nothing to pay."
+        ).format(code=order.promo_code)
+    elif order.payment_method is PaymentMethod.cod:
         heading = "✅ " + _("Thank you! Your order is placed; you pay on delivery.")
     else:
         heading = "✅ " + _("Thank you! Your order is placed. Pay it with the invoice below.")

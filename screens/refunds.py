@@ -22,6 +22,12 @@ def _back(order_id: int, scope: OrderScope) -> list:
     return [button("⬅️ " + _("Back"), OrderCb(id=order_id, scope=scope))]
 
 
+def refund_over_screen(reason: str, order_id: int, scope: OrderScope) -> Screen:
+    """The quantity question ends without a refund (the order was refunded meanwhile):
+    why, and the way back to the order, as every other refund answer has one."""
+    return Screen("⚠️ " + reason, open_order_kb(order_id, scope))
+
+
 def menu_screen(plan: RefundPlan, scope: OrderScope, locale: str) -> Screen:
     order, cur = plan.order, plan.order.currency
     out = ["↩️ <b>" + _("Refund order #{id}").format(id=order.id) + "</b>", ""]

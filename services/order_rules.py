@@ -3,10 +3,13 @@ who may see it, who may move it to which status, what can be refunded, which lin
 viewer sees, and which buttons its card offers. No database here: `OrderService`
 applies these rules to the rows it reads and changes."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from models import Order, OrderItem, OrderStatus, PaymentMethod, Role, User
+from services.errors import DomainError
+from services.texts import N_
 
 # What sellers and admins may do to an order, by its status. Cash-on-delivery orders
 # ship unpaid; cancelling returns the stock.
@@ -21,6 +24,26 @@ FINISHED = (OrderStatus.cancelled, OrderStatus.delivered, OrderStatus.refunded)
 NO_DISCOUNT = Decimal("0.00")
 # A forged page number must not overflow OFFSET; nobody pages this far by hand.
 MAX_PAGE = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryLine:
+    """A line of the checkout summary the customer saw: what Confirm must order."""
+
+    product_id: int
+    quantity: int
+    price: Decimal
+
+
+class SummaryOutdated(DomainError):
+    message = N_("Your cart has changed since the summary. Check it and confirm again.")
+
+
+def same_lines(summary: Sequence[SummaryLine], quantities: dict[int, int]) -> bool:
+    """The cart ({product id: quantity}) holds exactly the summary's lines."""
+    return {line.product_id: line.quantity for line in summary} == quantities and len(
+        summary
+    ) == len(quantities)
 
 
 def clamp_page(page: int) -> int:

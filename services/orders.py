@@ -13,7 +13,7 @@ from services import order_rules as rules
 from services.catalog_reads import MAX_ID, shown_category_ids
 from services.errors import DomainError, NotAllowed, NotFound
 from services.order_hooks import goods_returned, goods_taken_again
-from services.order_rules import clamp_page
+from services.order_rules import SummaryLine, SummaryOutdated, clamp_page, same_lines
 from services.reservations import EXPIRED, Holds, expired, utc_now
 from services.stock import return_stock, take_stock
 from services.texts import N_
@@ -33,26 +33,6 @@ class Contact:
     phone: str
     address: str | None  # None: pickup
     comment: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class SummaryLine:
-    """A line of the checkout summary the customer saw: what Confirm must order."""
-
-    product_id: int
-    quantity: int
-    price: Decimal
-
-
-class SummaryOutdated(DomainError):
-    message = N_("Your cart has changed since the summary. Check it and confirm again.")
-
-
-def same_lines(summary: Sequence[SummaryLine], quantities: dict[int, int]) -> bool:
-    """The cart ({product id: quantity}) holds exactly the summary's lines."""
-    return {line.product_id: line.quantity for line in summary} == quantities and len(
-        summary
-    ) == len(quantities)
 
 
 class PaymentOutcome(enum.Enum):
@@ -299,9 +279,12 @@ class OrderService:
     # -- payments ------------------------------------------------------------------------
 
     async def payable(self, payer_telegram_id: int, order_id: int) -> Order:
-        """The order, if this user can pay it now; else a DomainError saying why."""
-        order = await self._load(order_id)
+        """The order, if this Telegram user can pay it now; else a DomainError saying why."""
         user = await self.session.scalar(select(User).where(User.telegram_id == payer_telegram_id))
+        return await self.payable_by(user, order_id)
+
+    async def payable_by(self, user: User | None, order_id: int) -> Order:
+        order = await self._load(order_id)
         if order is None or user is None or order.user_id != user.id:
             raise NotFound(ORDER_NOT_FOUND)
         if order.status is not OrderStatus.new or expired(order, utc_now()):
@@ -394,6 +377,13 @@ class OrderService:
             await return_stock(self.session, order.items)
             return False
         return True
+
+    async def settle_free(self, order: Order) -> None:
+        """A new order its promo code covers in full is paid now, nothing charged: no
+        invoice (Telegram refuses one of zero); from here it goes as a paid order goes."""
+        await self._move(order, (OrderStatus.new,), OrderStatus.paid)
+        order.paid_amount, order.paid_at = 0, utc_now()
+        await self.session.flush()
 
     async def mark_refunded(self, order: Order) -> None:
         """A late payment of a cancelled order went back (its stock already has)."""

@@ -1,7 +1,8 @@
 """Promo codes: admins create, list and disable them; a customer puts one on the cart;
 the discount is quoted on the cart and the summary, stored on the order, and the use is
 counted once, atomically (`redeem`): at payment for prepaid orders (pre-checkout, before
-the money moves), at placement for cash on delivery.
+the money moves), at placement for cash on delivery and for an order the code covers in
+full (paid when placed: there is no payment to wait for).
 
 Counting is one conditional UPDATE (`used = used + 1 WHERE used < total_uses`, with the
 code still active and unexpired): of any number of customers racing for the last uses,
@@ -59,6 +60,11 @@ def promo_terms(quote: PromoQuote | None) -> list[str] | None:
     """What the summary promised of the code, as the dialog stores it: Confirm orders
     with this discount or shows a fresh summary."""
     return [quote.code, str(quote.discount)] if quote is not None and quote.discount else None
+
+
+def to_pay_for(cart: Cart, quote: PromoQuote | None) -> Decimal:
+    """What the cart comes to with the code's discount: what an order of it would cost."""
+    return cart.total - (quote.discount if quote is not None else 0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,8 +62,8 @@ class Priced:
 def discount(promo: PromoCode, lines: Iterable[Priced], eligible_categories: set[int] | None):
     """The discount on these lines (raises PromoRejected when there is none to give):
     percent of the eligible lines, rounded half-up to the cent, or the fixed amount up to
-    their sum. `eligible_categories` None: every line. An order is never free: at least
-    one cent is left to pay (a payment provider can't charge nothing)."""
+    their sum. `eligible_categories` None: every line. It may cover the whole order: such
+    an order needs no payment at all (checkout places it as paid, with no invoice)."""
     lines = list(lines)
     subtotal = sum((line.total for line in lines), Decimal(0))
     if promo.min_order is not None and subtotal < promo.min_order:
@@ -82,7 +82,7 @@ def discount(promo: PromoCode, lines: Iterable[Priced], eligible_categories: set
         amount = (eligible * promo.value / 100).quantize(CENT, rounding=ROUND_HALF_UP)
     else:
         amount = min(promo.value, eligible)
-    return max(min(amount, subtotal - CENT), Decimal(0))
+    return min(amount, subtotal)
 
 
 def _aware(moment: datetime) -> datetime:

@@ -4,7 +4,7 @@ sees what those lines come to, never the other lines' amounts or the order's dis
 
 from decimal import Decimal
 
-from models import Order, OrderItem, PaymentMethod
+from models import Order, OrderItem, OrderStatus, PaymentMethod
 from tests.api_helpers import as_
 
 pytest_plugins = ["tests.api_fixtures"]
@@ -90,3 +90,64 @@ async def test_two_sellers_each_see_their_own_share(client, session, shop):
     await session.commit()
     assert await _money(client, shop, "seller", order.id) == ("40.00", "0.00", ["Green tea"])
     assert await _money(client, shop, "other", order.id) == ("30.00", "0.00", ["Black tea"])
+
+
+# -- GET /orders/{id}/payment: what paying it charges, by the bot's invoice rules ----------
+
+
+async def _unpaid(session, shop, total: str, method: PaymentMethod, **fields) -> int:
+    order = _order(shop, total, **fields)
+    order.payment_method = method
+    session.add(order)
+    await session.flush()
+    session.add(
+        OrderItem(
+            order_id=order.id,
+            product_id=shop.product,
+            name="Green tea",
+            unit_price=Decimal("150.00"),
+            quantity=1,
+        )
+    )
+    await session.commit()
+    return order.id
+
+
+async def test_the_payment_of_an_order_is_what_its_invoice_charges(client, session, shop):
+    card = await _unpaid(session, shop, "135.00", PaymentMethod.provider, discount="15.00")
+    r = await client.get(f"/orders/{card}/payment", headers=as_(shop, "customer"))
+    assert r.status_code == 200, r.text
+    assert r.json() == {"order_id": card, "total": "135.00", "currency": "RUB", "amount": 13500}
+    stars = await _unpaid(session, shop, "12.30", PaymentMethod.stars)
+    r = await client.get(f"/orders/{stars}/payment", headers=as_(shop, "customer"))
+    assert (r.json()["currency"], r.json()["amount"]) == ("XTR", 13)
+    # Only its customer pays it; others learn nothing of it.
+    r = await client.get(f"/orders/{card}/payment", headers=as_(shop, "admin"))
+    assert r.status_code == 404
+
+
+async def test_too_little_for_a_card_payment_is_a_409_saying_the_minimum(client, session, shop):
+    """A promo code left RUB 5.00: Telegram would refuse the invoice, so no payment is
+    offered, and the answer says why (the bot's rule, services.payments)."""
+    order_id = await _unpaid(
+        session, shop, "5.00", PaymentMethod.provider, discount="145.00", code="SAVE145"
+    )
+    r = await client.get(f"/orders/{order_id}/payment", headers=as_(shop, "customer"))
+    assert r.status_code == 409
+    assert r.json() == {
+        "detail": "The smallest card payment is RUB 100.00, and this order comes to RUB 5.00."
+    }
+
+
+async def test_orders_not_awaiting_a_payment_are_a_409(client, session, shop):
+    r = await client.get(f"/orders/{shop.order}/payment", headers=as_(shop, "customer"))
+    assert (r.status_code, r.json()) == (409, {"detail": "This order is paid on delivery."})
+    free = await _unpaid(session, shop, "0.00", PaymentMethod.provider, discount="150.00")
+    order = await session.get(Order, free)
+    order.status = OrderStatus.paid  # a code covered it all: paid when placed
+    await session.commit()
+    r = await client.get(f"/orders/{free}/payment", headers=as_(shop, "customer"))
+    assert (r.status_code, r.json()) == (
+        409,
+        {"detail": "This order is no longer awaiting payment."},
+    )

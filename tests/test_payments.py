@@ -68,13 +68,14 @@ async def test_stars_checkout_sends_an_xtr_invoice(stars_env, tea):
 
 
 async def test_provider_checkout_sends_an_invoice_in_minor_units(make_env, settings, tea):
+    # In dollars: a card invoice of RUB 12.30 would be under Telegram's minimum (~US$1).
     token = SecretStr("284685063:TEST:abc")
     provider = settings.model_copy(
-        update={"payment_method": "provider", "payment_provider_token": token}
+        update={"payment_method": "provider", "payment_provider_token": token, "currency": "USD"}
     )
     reply = await order_by(make_env(provider).user(1), tea)
     [invoice] = reply.of(SendInvoice)
-    assert (invoice.currency, invoice.provider_token) == ("RUB", "284685063:TEST:abc")
+    assert (invoice.currency, invoice.provider_token) == ("USD", "284685063:TEST:abc")
     assert [p.amount for p in invoice.prices] == [1230]
 
 
@@ -305,15 +306,14 @@ async def test_late_provider_payment_is_flagged_for_a_manual_refund(
     make_env, settings, tea, session
 ):
     token = SecretStr("284685063:TEST:abc")
-    env = make_env(
-        settings.model_copy(update={"payment_method": "provider", "payment_provider_token": token})
-    )
+    card = {"payment_method": "provider", "payment_provider_token": token, "currency": "USD"}
+    env = make_env(settings.model_copy(update=card))
     await env.user(ADMIN_ID).send("/start")
     ann = env.user(1)
     await order_by(ann, tea)
     await ann.click(OrderCb(id=1, action=OrderAction.cancel_yes))
     reply = await ann.pay(
-        "order:1", 1230, currency="RUB", charge_id="tg-7", provider_charge_id="p-7"
+        "order:1", 1230, currency="USD", charge_id="tg-7", provider_charge_id="p-7"
     )
     assert not reply.of(RefundStarPayment)
     assert [c.chat_id for c in reply.of(SendMessage)] == [ADMIN_ID, 1]

@@ -300,7 +300,10 @@ async def test_the_quantity_question_ends_when_the_order_was_refunded_meanwhile(
     whole = RefundCb(order=order.id, step=RefundStep.do, restock=True)
     await env.user(ADMIN_ID).click(whole)  # another admin refunds the whole order
     reply = await admin.send("2")
-    assert reply.text == "This order can't be refunded."
+    assert reply.text == "⚠️ This order can't be refunded."
+    assert reply.buttons == ["📦 Open the order"]  # not a dead end: back to the order
+    card = await admin.press("Open the order")
+    assert "Order #1" in card.text and "Refunded" in card.text
     reply = await admin.send("2")  # the question is over: a number is not taken for it
-    assert reply.texts != ["This order can't be refunded."]
+    assert reply.texts != ["⚠️ This order can't be refunded."]
     assert len(await refunds(session)) == 1

@@ -196,7 +196,11 @@ async def test_a_late_card_payment_without_stock_goes_to_the_admins(
     from pydantic import SecretStr
 
     provider = settings.model_copy(
-        update={"payment_method": "provider", "payment_provider_token": SecretStr("1:TEST:x")}
+        update={
+            "payment_method": "provider",
+            "payment_provider_token": SecretStr("1:TEST:x"),
+            "currency": "USD",  # USD 12.30: over the smallest card payment
+        }
     )
     env = make_env(provider)
     await env.user(ADMIN_ID).send("/start")
@@ -206,7 +210,7 @@ async def test_a_late_card_payment_without_stock_goes_to_the_admins(
     await session.execute(update(Product).values(stock=0))
     await session.commit()
     reply = await ann.pay(
-        "order:1", 1230, currency="RUB", charge_id="tg-9", provider_charge_id="p-9"
+        "order:1", 1230, currency="USD", charge_id="tg-9", provider_charge_id="p-9"
     )
     assert not reply.of(RefundStarPayment)
     told = {c.chat_id: c.text for c in reply.of(SendMessage)}

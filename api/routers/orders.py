@@ -6,11 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from api.deps import Caller, Session
+from api.deps import Caller, Rt, Session
 from api.routers import ERRORS
-from api.schemas import OrderItemOut, OrderOut, OrderPageOut, OrderSummaryOut
+from api.schemas import OrderItemOut, OrderOut, OrderPageOut, OrderSummaryOut, PaymentOut
 from services.catalog_reads import MAX_ID
 from services.orders import OrderService
+from services.payments import check_chargeable, invoice_amount, invoice_currency
 
 router = APIRouter(prefix="/orders", tags=["orders"], responses=ERRORS)
 PAGE_SIZE = 20
@@ -43,4 +44,24 @@ async def one(
         payment_method=order.payment_method,
         created_at=order.created_at,
         items=[OrderItemOut.model_validate(i) for i in view.items],
+    )
+
+
+@router.get("/{order_id}/payment", response_model=PaymentOut)
+async def payment(
+    order_id: Annotated[int, Path(ge=1, le=MAX_ID)], user: Caller, session: Session, rt: Rt
+) -> PaymentOut:
+    """What paying the caller's order charges, by the bot's rules for its invoice (for a
+    Mini App's Pay button). 409, saying why, when it can't be paid now: paid on delivery,
+    no longer awaiting payment, or under the smallest card payment Telegram takes (a
+    promo code left too little). An order a code covers in full was paid when placed."""
+    order = await OrderService(session).payable_by(user, order_id)
+    config = rt.config
+    method, currency = order.payment_method, order.currency
+    check_chargeable(order.total, method, currency, config.provider_min_amount)
+    return PaymentOut(
+        order_id=order.id,
+        total=order.total,
+        currency=invoice_currency(method, currency),
+        amount=invoice_amount(order.total, method, currency, config.stars_per_unit),
     )
