@@ -67,6 +67,18 @@ def _read(path: Path, lang: str) -> Catalog:
     return Catalog(locale=lang, project="storefront-bot", charset="utf-8")
 
 
+def where(locations: list[tuple[str, int]]) -> list[tuple[str, None]]:
+    """A msgid's references as the catalogs keep them: the files, without line numbers, so
+    that a change that moves lines does not rewrite every catalog (and two branches'
+    catalogs merge)."""
+    return [(file, None) for file in dict.fromkeys(file for file, _line in locations)]
+
+
+def _write(path: Path, catalog: Catalog) -> None:
+    with path.open("wb") as fp:
+        write_po(fp, catalog, width=100, omit_header=False, sort_output=False, include_lineno=False)
+
+
 def sync(names: list[str]) -> None:
     for name, messages in extract().items():
         if names and name not in names:
@@ -79,13 +91,16 @@ def sync(names: list[str]) -> None:
                 empty = ("", "") if isinstance(msgid, tuple) else ""
                 string = old.string if old and type(old.id) is type(msgid) else empty
                 catalog.add(msgid, string, locations=locations)
+                # add() merges the new locations into the old ones: keep only today's.
+                catalog[msgid[0] if isinstance(msgid, tuple) else msgid].locations = where(
+                    locations
+                )
             for message in list(catalog):
                 if message.id and message.id not in messages:
                     catalog.delete(message.id)
             catalog.fuzzy = False
             path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("wb") as fp:
-                write_po(fp, catalog, width=100, omit_header=False, sort_output=False)
+            _write(path, catalog)
 
 
 def translate(lang: str, translations: dict[str, str]) -> None:
@@ -98,20 +113,22 @@ def translate(lang: str, translations: dict[str, str]) -> None:
                 changed = True
         if changed:
             catalog.fuzzy = False
-            with path.open("wb") as fp:
-                write_po(fp, catalog, width=100, omit_header=False, sort_output=False)
+            _write(path, catalog)
 
 
 def untranslated(lang: str = "ru") -> list[str]:
-    """Msgids the code uses that have no translation (a plural: not in every form)."""
+    """Msgids the code uses that have no translation, or an empty one in some catalog
+    (a plural: not in every form)."""
     known: set[Msgid] = set()
+    empty: set[Msgid] = set()
     for po in (LOCALES_DIR / lang / "LC_MESSAGES").glob("*.po"):
         for message in _read(po, lang):
             strings = message.string if isinstance(message.string, tuple) else (message.string,)
-            if message.id and all(strings):
-                known.add(tuple(message.id) if isinstance(message.id, list | tuple) else message.id)
+            if message.id:
+                key = tuple(message.id) if isinstance(message.id, list | tuple) else message.id
+                (known if all(strings) else empty).add(key)
     used = {m for msgs in extract().values() for m in msgs}
-    return sorted(str(m) for m in used if m not in known)
+    return sorted(str(m) for m in used if m not in known or m in empty)
 
 
 def main() -> int:

@@ -30,7 +30,9 @@ def compile_catalogs(root: Path = LOCALES_DIR) -> list[Path]:
             with po.open("rb") as fp:
                 catalog = read_po(fp, locale=lang_dir.name)
             for message in catalog:
-                if message.id:
+                strings = message.string if isinstance(message.string, tuple) else (message.string,)
+                # An empty translation in one file must not hide another file's.
+                if message.id and all(strings):
                     merged[message.id] = message
         target = compiled_path(lang_dir)
         with target.open("wb") as fp:

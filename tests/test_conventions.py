@@ -6,9 +6,11 @@ from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton
+from babel.messages.pofile import read_po, write_po
 
 import keyboards
 import keyboards.callback_data as cbd
+from bot import i18n_tool
 from bot.i18n import LANGUAGES, create_i18n
 from bot.i18n_tool import untranslated
 from keyboards.common import button
@@ -97,3 +99,28 @@ def test_a_copied_button_is_the_button_aiogram_would_build():
     assert built.model_dump(exclude_unset=True) == expected.model_dump(exclude_unset=True)
     # Each copy is its own: building another leaves the first as it was.
     assert button("✖️", "x").text == "✖️" and built.text == "🏠 Menu"
+
+
+def test_syncing_the_catalogs_keeps_only_the_references_of_today(tmp_path, monkeypatch):
+    """Babel's Catalog.add merges a msgid's old references with the new ones: without
+    care every sync piled up lines that no longer say that text."""
+    for lang in LANGUAGES:
+        (tmp_path / lang / "LC_MESSAGES").mkdir(parents=True)
+        po = f"{lang}/LC_MESSAGES/orders.po"
+        (tmp_path / po).write_bytes((i18n_tool.LOCALES_DIR / po).read_bytes())
+    path = tmp_path / "ru/LC_MESSAGES/orders.po"
+    with path.open("rb") as fp:
+        catalog = read_po(fp, locale="ru")
+    for message in catalog:
+        message.locations = [*message.locations, ("handlers/gone.py", None)]
+    with path.open("wb") as fp:
+        write_po(fp, catalog)
+    monkeypatch.setattr(i18n_tool, "LOCALES_DIR", tmp_path)
+    i18n_tool.sync(["orders"])
+    with path.open("rb") as fp:
+        after = [m for m in read_po(fp, locale="ru") if m.id]
+    today = i18n_tool.extract()["orders"]
+    assert {m.id: m.locations for m in after} == {
+        msgid: i18n_tool.where(found) for msgid, found in today.items()
+    }
+    assert all(m.string for m in after)  # the translations stay

@@ -186,3 +186,21 @@ def test_catalogs_are_loaded_compiled_never_compiled_at_start(tmp_path, monkeypa
     os.utime(po, (mo_time + 10, mo_time + 10))
     bot.i18n.create_i18n()
     assert "Translations older than their .po files (ru)" in caplog.text
+
+
+def test_an_empty_translation_in_one_catalog_does_not_hide_another(tmp_path, monkeypatch):
+    """The catalogs are merged in file order: "Cancelled." sat untranslated in common.po
+    and hid start.po's "Отменено." from Russian users."""
+    import bot.i18n
+    import locales.compile
+
+    monkeypatch.setattr(bot.i18n, "LOCALES_DIR", tmp_path)
+    folder = tmp_path / "ru" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    header = 'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+    (folder / "a.po").write_text(header + 'msgid "Cancelled."\nmsgstr ""\n', "utf-8")
+    (folder / "b.po").write_text(header + 'msgid "Cancelled."\nmsgstr "Отменено."\n', "utf-8")
+    (tmp_path / "en" / "LC_MESSAGES").mkdir(parents=True)
+    shutil.copy(folder / "a.po", tmp_path / "en" / "LC_MESSAGES")
+    locales.compile.compile_catalogs(tmp_path)
+    assert bot.i18n.create_i18n().gettext("Cancelled.", locale="ru") == "Отменено."
