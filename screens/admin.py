@@ -4,9 +4,10 @@ from datetime import UTC, datetime
 
 from aiogram.utils.i18n import gettext as _
 
-from keyboards.admin import admin_panel_kb, audit_kb, stats_kb
+from keyboards.admin import admin_panel_kb, audit_kb, role_label, stats_kb
 from keyboards.formatting import quote
-from models import AuditEntry, User
+from keyboards.orders import status_label
+from models import AuditEntry, OrderStatus, Role, User
 from screens.base import Screen
 from services.audit import AuditPage
 from services.stats import Stats
@@ -36,6 +37,51 @@ ACTION_LABELS = {
     "review.delete": N_("review deleted"),
     # Recorded when an admin edits a promo code (services/promo.py).
     "promo.edit": N_("promo code changed"),
+    "order.refund": N_("refund"),  # services/refunds.py
+}
+
+TARGET_LABELS = {
+    "user": N_("user"),
+    "category": N_("category"),
+    "product": N_("product"),
+    "review": N_("review"),
+    "order": N_("order"),
+    "promo": N_("promo code"),
+}
+
+# The keys the services put in an entry's `before` and `after`.
+FIELD_LABELS = {
+    "role": N_("role"),
+    "is_banned": N_("banned"),
+    "products_hidden": N_("products taken off sale"),
+    "name": N_("name"),
+    "slug": N_("link name"),
+    "is_active": N_("shown"),
+    "is_visible": N_("shown"),
+    "parent_id": N_("parent category"),
+    "position": N_("position"),
+    "category": N_("category"),
+    "description": N_("description"),
+    "price": N_("price"),
+    "stock": N_("stock"),
+    "photo": N_("photo"),
+    "user_id": N_("author"),
+    "product_id": N_("product"),
+    "grade": N_("stars"),
+    "comment": N_("comment"),
+    "seller_reply": N_("seller's reply"),
+    "kind": N_("kind"),
+    "value": N_("discount"),
+    "total_uses": N_("total uses"),
+    "per_customer": N_("uses per customer"),
+    "expires_at": N_("valid until"),
+    "status": N_("status"),
+    "amount": N_("amount"),
+    "line": N_("line"),
+    "quantity": N_("quantity"),
+    "restocked": N_("back in stock"),
+    "via": N_("refunded through"),
+    "late": N_("late payment"),
 }
 
 
@@ -75,8 +121,20 @@ def _when(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
-def _value(value: object) -> str:
-    return quote("—" if value is None else str(value), VALUE_LIMIT)
+def _value(key: str, value: object) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "✔" if value else "✖"  # the same in every language
+    if key == "role" and value in Role._value2member_map_:
+        return role_label(Role(value))
+    if key == "status" and value in OrderStatus._value2member_map_:
+        return status_label(OrderStatus(value))
+    return quote(str(value), VALUE_LIMIT)
+
+
+def _field(key: str) -> str:
+    return _(FIELD_LABELS[key]) if key in FIELD_LABELS else quote(key)
 
 
 def _changes(entry: AuditEntry) -> str:
@@ -86,10 +144,16 @@ def _changes(entry: AuditEntry) -> str:
         old, new = before.get(key), after.get(key)
         if key in before and key in after:
             if old != new:
-                parts.append(f"{quote(key)}: {_value(old)} → {_value(new)}")
+                parts.append(f"{_field(key)}: {_value(key, old)} → {_value(key, new)}")
         else:
-            parts.append(f"{quote(key)}: {_value(new if key in after else old)}")
+            parts.append(f"{_field(key)}: {_value(key, new if key in after else old)}")
     return "; ".join(parts)
+
+
+def _target(entry: AuditEntry) -> str:
+    kind = entry.target_type
+    label = _(TARGET_LABELS[kind]) if kind in TARGET_LABELS else quote(kind)
+    return f"{label} #{entry.target_id}" if entry.target_id else label
 
 
 def _name(user: User | None) -> str:
@@ -107,7 +171,7 @@ def audit_screen(page: AuditPage, *, paged: bool) -> Screen:
         lines.append(_("Nothing has been recorded yet."))
     for e in entries:
         label = _(ACTION_LABELS[e.action]) if e.action in ACTION_LABELS else quote(e.action)
-        target = f"{quote(e.target_type)} #{e.target_id}" if e.target_id else quote(e.target_type)
+        target = _target(e)
         if e.target_type == "user" and e.target_id in people:
             target = _name(people[e.target_id])
         line = f"<b>{_when(e.created_at)}</b> {_name(people.get(e.actor_id))}: {label}, {target}"

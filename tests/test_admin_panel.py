@@ -221,6 +221,26 @@ async def test_audit_log_speaks_russian_for_product_changes(env, session):
     assert "товар удалён" in reply.text
 
 
+async def test_audit_log_says_what_changed_in_the_admins_language(env, session):
+    """Targets, fields and values in words, not the database's names ("is_active",
+    "category #3", "customer → seller" in English on a Russian screen)."""
+    from services.admin import AdminService
+    from services.categories import CategoryService
+
+    boss = await make_user(session, ADMIN_ID, Role.admin, language="ru")
+    ann = await make_user(session, 5, first_name="Ann")
+    category = await make_category(session, "Teas")
+    await AdminService(session).set_role(boss, ann.id, Role.seller)
+    await CategoryService(session).set_visible(boss, category.id, False)
+    await session.commit()
+    admin = env.user(ADMIN_ID, "Boss", language_code="ru")
+    await admin.send("/admin")
+    text = (await admin.press("Журнал")).text
+    assert "роль: покупатель → продавец" in text
+    assert f"категория #{category.id}" in text and "показан: ✔ → ✖" in text
+    assert "is_active" not in text and "customer" not in text
+
+
 async def test_audit_listing_is_for_admins_only(session):
     from services.errors import NotAllowed
 
