@@ -12,7 +12,7 @@ from models import Order, User
 from screens.admin_users import new_role_screen
 from screens.base import Screen
 from screens.orders import customer_notice_screen, seller_notice_screen
-from screens.payments import manual_refund_screen
+from screens.payments import banned_buyer_paid_screen, manual_refund_screen
 from services.orders import OrderService
 from services.users import UserService
 
@@ -69,6 +69,16 @@ async def notify_admins_refund(
     for admin in await UserService(session).admins():
         await notify(
             bot, session, i18n, admin, lambda _locale: manual_refund_screen(order_id, charge_id)
+        )
+
+
+async def notify_admins_banned_paid(
+    bot: Bot, session: AsyncSession, i18n: I18n, order_id: int, buyer: str
+) -> None:
+    """A banned customer's payment was recorded: admins decide whether to ship or refund."""
+    for admin in await UserService(session).admins():
+        await notify(
+            bot, session, i18n, admin, lambda _locale: banned_buyer_paid_screen(order_id, buyer)
         )
 
 
