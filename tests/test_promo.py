@@ -280,6 +280,29 @@ async def test_an_admin_creates_a_code_step_by_step(env, shop, session):
     assert "The promo code WINTER10 already exists." in reply.text and "1/8" in reply.text
 
 
+async def test_the_wizard_names_the_amount_it_asked_for_and_its_limits(env, shop, session):
+    admin = env.user(ADMIN_ID, "Boss")
+    await admin.send("/promocodes")
+    await admin.press("New promo code")
+    await admin.send("FAR10")
+    await admin.press("Fixed amount")
+    reply = await admin.send("0")
+    assert "The discount must be more than zero." in reply.text and "3/8" in reply.text
+    assert "price" not in reply.text
+    await admin.send("500")
+    reply = await admin.send("-5")
+    assert "The minimum order must be more than zero" in reply.text and "4/8" in reply.text
+    await admin.press("Skip")
+    for typed in ("9999-12-31", "36500"):  # further than a code may run: said, asked again
+        reply = await admin.send(typed)
+        assert "at most 3650 days" in reply.text and "5/8" in reply.text, typed
+    reply = await admin.send("0")
+    assert "or a number of days from 1 to 3650." in reply.text and "5/8" in reply.text
+    reply = await admin.send("3650")
+    assert "6/8" in reply.text
+    assert await session.scalar(select(PromoCode)) is None
+
+
 async def test_an_admin_disables_a_code_and_customers_are_told(env, shop, session):
     await _code(session)
     admin = env.user(ADMIN_ID, "Boss")
