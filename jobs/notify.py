@@ -86,7 +86,7 @@ async def notify_new_role(
     bot: Bot, session: AsyncSession, i18n: I18n, actor: User, target: User
 ) -> None:
     """The user learns their new role, in their language (not the admin who changed
-    their own)."""
-    if target.id == actor.id:
+    their own, nor a banned user, who can use no role: the admin is told so)."""
+    if target.id == actor.id or target.is_banned:
         return
     await notify(bot, session, i18n, target, lambda _locale: new_role_screen(target.role))
