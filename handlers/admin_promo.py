@@ -32,8 +32,14 @@ from screens.promo import (
 from services.categories import CategoryService
 from services.errors import DomainError, InvalidInput
 from services.promo import PromoDraft, PromoService
-from services.promo_rules import clean_code, parse_count, parse_expiry, parse_percent
-from services.validation import parse_price
+from services.promo_rules import (
+    clean_code,
+    parse_amount_off,
+    parse_count,
+    parse_expiry,
+    parse_min_order,
+    parse_percent,
+)
 
 STEPS = ["code", "kind", "value", "min_order", "expires", "total_uses", "per_customer", "category"]
 OPTIONAL = {"min_order": None, "expires": None, "total_uses": None, "per_customer": 1}
@@ -125,9 +131,9 @@ def _parse(step: str, text: str, data: dict[str, Any], ctx: Ctx) -> dict[str, An
     if step == "value":
         if data.get("kind") == PromoKind.percent:
             return {"value": str(parse_percent(text))}
-        return {"value": str(parse_price(text, ctx.settings.max_price))}
+        return {"value": str(parse_amount_off(text, ctx.settings.max_price))}
     if step == "min_order":
-        return {"min_order": str(parse_price(text, ctx.settings.max_price))}
+        return {"min_order": str(parse_min_order(text, ctx.settings.max_price))}
     if step == "expires":
         return {"expires": parse_expiry(text, datetime.now(UTC)).isoformat()}
     if step in ("total_uses", "per_customer"):

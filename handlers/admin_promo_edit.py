@@ -28,11 +28,11 @@ from services.errors import DomainError
 from services.promo import PromoDraft, PromoService
 from services.promo_rules import (
     check_total_uses,
+    parse_amount_off,
     parse_count,
     parse_expiry,
     parse_percent,
 )
-from services.validation import parse_price
 
 TYPED = ("value", "total_uses", "per_customer", "expires")
 FIELD_STEP = {
@@ -142,7 +142,7 @@ async def on_text(message: Message, text: str, ctx: Ctx, state: FSMContext, raw_
             if kind is PromoKind.percent:
                 value = parse_percent(text)
             else:
-                value = parse_price(text, ctx.settings.max_price)
+                value = parse_amount_off(text, ctx.settings.max_price)
             plain = {"kind": kind.value, "value": str(value)}
         elif step == "expires":
             plain = {"expires_at": parse_expiry(text, datetime.now(UTC)).isoformat()}

@@ -135,8 +135,9 @@ async def offer_invoice(ctx: Ctx, bot: Bot, order: Order) -> None:
             await bot.send_message(ctx.user.telegram_id, notice.text, reply_markup=notice.markup)
 
 
-async def cart_page(ctx: Ctx, note: str = "") -> Screen:
-    """The sender's cart (the cart router's screen, and where checkout returns to)."""
+async def cart_page(ctx: Ctx, note: str = "", *, entered: bool = False) -> Screen:
+    """The sender's cart (the cart router's screen, and where checkout returns to);
+    `entered`: right after the customer sent a promo code."""
     cart = await ctx.cart.get(ctx.user)
     promo = await PromoService(ctx.session).quote(ctx.user, cart) if cart.lines else None
-    return cart_screen(cart, ctx.settings.currency, ctx.locale, promo, note)
+    return cart_screen(cart, ctx.settings.currency, ctx.locale, promo, note, entered=entered)

@@ -19,7 +19,7 @@ from aiogram.utils.i18n import I18n
 
 from handlers.common import leave_dialog, send_invoice
 from handlers.context import Ctx
-from jobs.notify import notify_admins_refund, notify_sellers
+from jobs.notify import notify_admins_banned_paid, notify_admins_refund, notify_sellers
 from keyboards.callback_data import OrderAction, OrderCb
 from models import Order, OrderStatus
 from screens.base import domain_message, show
@@ -99,6 +99,13 @@ class PaymentReceived(Filter):
         return {"payment": message.successful_payment}
 
 
+class RefundReceived(Filter):
+    """A refunded_payment service message."""
+
+    async def __call__(self, message: Message) -> bool:
+        return message.refunded_payment is not None
+
+
 async def on_successful_payment(
     message: Message, payment: Any, ctx: Ctx, bot: Bot, i18n: I18n
 ) -> None:
@@ -131,6 +138,8 @@ async def on_successful_payment(
             await message.answer(paid_text(order.id))
         # Prepaid orders ship once paid: the sellers learn it's time.
         await notify_sellers(bot, i18n, service, order, paid=True)
+        if ctx.user.is_banned:  # banned after pre-checkout: the shop decides, not the bot
+            await notify_admins_banned_paid(bot, ctx.session, i18n, order.id, ctx.user.full_name)
         return
     # Late: the order was cancelled (or paid already) before this payment arrived.
     refunded = False
@@ -154,6 +163,15 @@ async def on_successful_payment(
         await message.answer(late_payment_text(order_id, refunded=bool(refunded)))
 
 
+async def on_refunded_payment(message: Message) -> None:
+    """Telegram's note that a Stars payment went back (the refunds the shop makes are
+    recorded when it makes them; /books checks Telegram's ledger against the orders).
+    Handled so that it is not answered as a message the bot doesn't understand."""
+    refund = message.refunded_payment
+    assert refund is not None
+    log.info("Telegram refunded payment %s", refund.telegram_payment_charge_id)
+
+
 async def cmd_paysupport(message: Message, state: FSMContext) -> None:
     await leave_dialog(state, message)
     await show(message, paysupport_screen())
@@ -164,6 +182,7 @@ def build_router() -> Router:
     router.pre_checkout_query.register(on_pre_checkout)
     router.callback_query.register(on_order_pay, OrderCb.filter(F.action == OrderAction.pay))
     router.message.register(on_successful_payment, PaymentReceived())
+    router.message.register(on_refunded_payment, RefundReceived())
     # Included right after start: /paysupport works in any dialog (and leaves it).
     router.message.register(cmd_paysupport, Command("paysupport"), StateFilter("*"))
     return router

@@ -33,7 +33,7 @@ async def on_promo_ask(query: CallbackQuery, state: FSMContext) -> None:
 
 async def on_promo_input(message: Message, text: str, ctx: Ctx, state: FSMContext) -> None:
     try:
-        promo = await PromoService(ctx.session).enter(ctx.user, text)
+        await PromoService(ctx.session).enter(ctx.user, text)
     except PromoRejected as exc:
         await show(message, _prompt(promo_problem(exc, ctx.settings.currency, ctx.locale)))
         return
@@ -41,8 +41,7 @@ async def on_promo_input(message: Message, text: str, ctx: Ctx, state: FSMContex
         await show(message, _prompt(domain_message(exc)))
         return
     await state.clear()
-    note = "✅ " + _("Promo code {code} applied.").format(code=promo.code)
-    await show(message, await cart_page(ctx, note))
+    await show(message, await cart_page(ctx, entered=True))
 
 
 async def on_promo_wrong_input(message: Message) -> None:

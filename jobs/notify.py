@@ -12,7 +12,7 @@ from models import Order, User
 from screens.admin_users import new_role_screen
 from screens.base import Screen
 from screens.orders import customer_notice_screen, seller_notice_screen
-from screens.payments import manual_refund_screen
+from screens.payments import banned_buyer_paid_screen, manual_refund_screen
 from services.orders import OrderService
 from services.users import UserService
 
@@ -72,11 +72,21 @@ async def notify_admins_refund(
         )
 
 
+async def notify_admins_banned_paid(
+    bot: Bot, session: AsyncSession, i18n: I18n, order_id: int, buyer: str
+) -> None:
+    """A banned customer's payment was recorded: admins decide whether to ship or refund."""
+    for admin in await UserService(session).admins():
+        await notify(
+            bot, session, i18n, admin, lambda _locale: banned_buyer_paid_screen(order_id, buyer)
+        )
+
+
 async def notify_new_role(
     bot: Bot, session: AsyncSession, i18n: I18n, actor: User, target: User
 ) -> None:
     """The user learns their new role, in their language (not the admin who changed
-    their own)."""
-    if target.id == actor.id:
+    their own, nor a banned user, who can use no role: the admin is told so)."""
+    if target.id == actor.id or target.is_banned:
         return
     await notify(bot, session, i18n, target, lambda _locale: new_role_screen(target.role))

@@ -68,12 +68,25 @@ def card_screen(card: UserCard, actor: User) -> Screen:
 
 def stepped_down_screen(role: Role) -> Screen:
     """An admin who just stepped down: the panel is no longer theirs."""
-    return Screen(_("You are now {role}.").format(role=role_label(role)), main_menu_kb(role))
+    text = {
+        Role.customer: _("You are now a customer."),
+        Role.seller: _("You are now a seller."),
+        Role.admin: _("You are now an admin."),
+    }[role]
+    return Screen(text, main_menu_kb(role))
+
+
+def _with_notes(text: str, change: Change) -> str:
+    """What a role change did besides: products taken off sale, and a banned user not told
+    (jobs/notify.py, `notify_new_role`, does not write to them)."""
+    if change.changed and change.user.is_banned:
+        text += "\n" + _("They are banned, so they were not told.")
+    return with_hidden_note(text, change)
 
 
 def role_changed_text(target: User, change: Change) -> str:
     """The callback answer after a role button."""
-    return with_hidden_note(_("Role: {role}").format(role=role_label(target.role)), change)
+    return _with_notes(_("Role: {role}").format(role=role_label(target.role)), change)
 
 
 def banned_text(change: Change) -> str:
@@ -95,10 +108,12 @@ def promote_usage_text() -> str:
 def promoted_screen(change: Change, card: Screen) -> Screen:
     """/promote's answer: what changed, then the user's card."""
     target = change.user
-    done = _("✅ {name} is now {role}.").format(
-        name=quote(target.full_name, 100), role=role_label(target.role)
-    )
-    done = with_hidden_note(done, change)
+    done = {
+        Role.customer: _("✅ {name} is now a customer."),
+        Role.seller: _("✅ {name} is now a seller."),
+        Role.admin: _("✅ {name} is now an admin."),
+    }[target.role].format(name=quote(target.full_name, 100))
+    done = _with_notes(done, change)
     return Screen(f"{done}\n\n{card.text}", card.markup)
 
 

@@ -13,8 +13,24 @@ from services.promo_rules import PromoRejected
 
 
 def cart_screen(
-    cart: Cart, currency: str, locale: str, promo: PromoQuote | None = None, note: str = ""
+    cart: Cart,
+    currency: str,
+    locale: str,
+    promo: PromoQuote | None = None,
+    note: str = "",
+    *,
+    entered: bool = False,
 ) -> Screen:
+    """`entered`: the customer has just sent the code. It says "applied" only when it gives
+    a discount; otherwise that it is kept (more in the cart may make it work) with no
+    discount yet, and the code's line below says why."""
+    if entered and promo is not None:
+        if promo.problem is None:
+            note = "✅ " + _("Promo code {code} applied.").format(code=promo.code)
+        else:
+            note = "☑️ " + _(
+                "Promo code {code} is kept on your cart, but gives no discount yet."
+            ).format(code=promo.code)
     text = cart_text(cart, currency, locale, promo)
     if note and cart.lines:
         text = note + "\n\n" + text

@@ -104,6 +104,16 @@ def manual_refund_screen(order_id: int, charge_id: str) -> Screen:
     return Screen(text.format(id=order_id, charge=charge_id))
 
 
+def banned_buyer_paid_screen(order_id: int, buyer: str) -> Screen:
+    """Admins learn that a customer banned after they began paying has paid: the order is
+    recorded as paid like any other, and it is for the shop to ship it or refund it."""
+    text = "⚠️ " + _(
+        "{buyer}, who is banned, paid order #{id}: the payment is recorded and the order is "
+        "paid. Ship it, or refund it from its card."
+    ).format(buyer=quote(buyer, 100), id=order_id)
+    return Screen(text, open_order_kb(order_id, OrderScope.all))
+
+
 def paysupport_screen() -> Screen:
     return Screen(
         "💬 <b>"

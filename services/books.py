@@ -59,11 +59,10 @@ class Period:
 
     @classmethod
     def days(cls, first: date, last: date) -> "Period":
-        """From the start of `first` to the end of `last` (UTC), both included."""
-        return cls(
-            datetime.combine(first, time(), UTC),
-            datetime.combine(last + timedelta(days=1), time(), UTC),
-        )
+        """From the start of `first` to the end of `last` (UTC), both included. The last
+        day there is (9999-12-31) has no day after it: the period is open at that end."""
+        end = None if last >= date.max else datetime.combine(last + timedelta(days=1), time(), UTC)
+        return cls(datetime.combine(first, time(), UTC), end)
 
 
 _DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})|(\d{1,2})\.(\d{1,2})\.(\d{4})")

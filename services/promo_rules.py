@@ -10,6 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from models import PromoCode, PromoKind
 from services.errors import DomainError, InvalidInput
 from services.texts import N_
+from services.validation import MoneyTexts, parse_price
 
 CENT = Decimal("0.01")
 _CODE = re.compile(r"[A-Z0-9][A-Z0-9_-]{2,31}")
@@ -125,6 +126,29 @@ def check_total_uses(total_uses: int | None, used: int) -> None:
         )
 
 
+DISCOUNT_AMOUNT = MoneyTexts(
+    N_("Send the discount as a number, for example 500 or 99,50."),
+    N_("The discount can have at most two digits after the decimal point."),
+    N_("The discount must be more than zero."),
+    N_("The discount can't be more than {max}."),
+)
+MIN_ORDER = MoneyTexts(
+    N_("Send the minimum order as a number, for example 1000 or 999,50."),
+    N_("The minimum order can have at most two digits after the decimal point."),
+    N_("The minimum order must be more than zero (or press Skip for none)."),
+    N_("The minimum order can't be more than {max}."),
+)
+
+
+def parse_amount_off(text: str, max_price: Decimal) -> Decimal:
+    """A fixed discount, as prices are typed."""
+    return parse_price(text, max_price, DISCOUNT_AMOUNT)
+
+
+def parse_min_order(text: str, max_price: Decimal) -> Decimal:
+    return parse_price(text, max_price, MIN_ORDER)
+
+
 def parse_count(text: str) -> int:
     value = text.strip()
     if not value.isdigit() or not 0 < int(value) <= MAX_COUNT:
@@ -132,19 +156,38 @@ def parse_count(text: str) -> int:
     return int(value)
 
 
+MAX_DAYS = 3650  # ten years: further than that is "no expiry", which has its own button
+
+
 def parse_expiry(text: str, now: datetime) -> datetime:
-    """'7' (days from now) or '2026-12-31' (the end of that day, UTC): a moment to come."""
+    """'7' (days from now) or '2026-12-31' (the end of that day, UTC): a moment to come,
+    at most MAX_DAYS away."""
     value = text.strip()
-    if value.isdigit() and 0 < int(value) <= 3650:
-        return now + timedelta(days=int(value))
+    last = now + timedelta(days=MAX_DAYS)
+    if value.isdigit() and int(value) > 0:
+        if int(value) <= MAX_DAYS:
+            return now + timedelta(days=int(value))
+        raise _too_far(last)
     try:
         day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
     except ValueError:
         day = None
-    if day is not None:
-        end = day + timedelta(days=1)
-        if end > now:
-            return end
+    if day is not None and day.date() > last.date():  # 9999-12-31 has no day after it
+        raise _too_far(last)
+    if day is not None and day + timedelta(days=1) > now:
+        return day + timedelta(days=1)
     raise InvalidInput(
-        N_("Send a date to come as YYYY-MM-DD (for example 2026-12-31), or a number of days.")
+        N_(
+            "Send a date to come as YYYY-MM-DD (for example 2026-12-31), or a number of days "
+            "from 1 to {max}."
+        ),
+        max=MAX_DAYS,
+    )
+
+
+def _too_far(last: datetime) -> InvalidInput:
+    return InvalidInput(
+        N_("A code can be valid for at most {max} days, that is until {last} at the latest."),
+        max=MAX_DAYS,
+        last=last.date().isoformat(),
     )

@@ -4,6 +4,7 @@ Each raises `InvalidInput` with a message meant for the person who typed the val
 """
 
 import re
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from services.errors import InvalidInput
@@ -22,8 +23,27 @@ _CURRENCY = re.compile(
 _NUMBER = re.compile(r"^(?P<sign>[-−–]?)(?P<int>\d+)(?:\.(?P<frac>\d*))?$")
 
 
-def parse_price(text: str, max_price: Decimal) -> Decimal:
-    """'1299', '1 299,50', '1299.5', '1299 ₽', '1 299 руб' -> Decimal with two places."""
+@dataclass(frozen=True, slots=True)
+class MoneyTexts:
+    """What an amount typed for one field is told when it is wrong, naming that field."""
+
+    not_number: str
+    too_precise: str
+    not_positive: str
+    too_big: str  # {max}
+
+
+PRICE = MoneyTexts(
+    N_("Send the price as a number, for example 1299 or 1 299,50."),
+    N_("The price can have at most two digits after the decimal point."),
+    N_("The price must be greater than zero."),
+    N_("The price can't be more than {max}."),
+)
+
+
+def parse_price(text: str, max_price: Decimal, texts: MoneyTexts = PRICE) -> Decimal:
+    """'1299', '1 299,50', '1299.5', '1299 ₽', '1 299 руб' -> Decimal with two places.
+    Other amounts (a discount, a minimum order) pass their own `texts`."""
     value = _CURRENCY.sub("", text.strip()).strip()
     value = _SPACES.sub("", value)
     if "," in value and "." in value:
@@ -33,22 +53,18 @@ def parse_price(text: str, max_price: Decimal) -> Decimal:
     value = value.replace(",", ".")
     match = _NUMBER.match(value)
     if match is None:
-        raise InvalidInput(N_("Send the price as a number, for example 1299 or 1 299,50."))
+        raise InvalidInput(texts.not_number)
     frac = match["frac"] or ""
     if len(frac) > 2:
-        raise InvalidInput(N_("The price can have at most two digits after the decimal point."))
+        raise InvalidInput(texts.too_precise)
     try:
         amount = Decimal(f"{match['int']}.{frac or '0'}")
     except InvalidOperation:  # pragma: no cover - the pattern only lets digits through
-        raise InvalidInput(
-            N_("Send the price as a number, for example 1299 or 1 299,50.")
-        ) from None
+        raise InvalidInput(texts.not_number) from None
     if match["sign"] or amount <= 0:
-        raise InvalidInput(N_("The price must be greater than zero."))
+        raise InvalidInput(texts.not_positive)
     if amount > max_price:
-        raise InvalidInput(
-            N_("The price can't be more than {max}."), max=f"{max_price:,}".replace(",", " ")
-        )
+        raise InvalidInput(texts.too_big, max=f"{max_price:,}".replace(",", " "))
     return amount.quantize(Decimal("0.01"))
 
 

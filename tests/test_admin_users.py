@@ -126,7 +126,7 @@ async def test_role_change_takes_effect_on_the_next_update(admin, ann, session):
 
 async def test_promote_command(admin, ann, session):
     reply = await admin.send("/promote @ann_shop seller")
-    assert "Ann is now seller" in shown(reply) and "Role: seller" in shown(reply)
+    assert "Ann is now a seller." in shown(reply) and "Role: seller" in shown(reply)
     assert (await row(session, 5)).role is Role.seller
     reply = await admin.send("/promote 5 продавец")
     assert (await row(session, 5)).role is Role.seller
@@ -147,6 +147,8 @@ async def test_promote_in_russian(env, session, ann):
     assert "теперь администратор" in shown(reply)
     reply = await boss.send("/promote 5 кто")
     assert "Неизвестная роль" in reply.text
+    reply = await boss.send(f"/promote {ADMIN_ID} покупатель")  # Ann is admin now
+    assert "Теперь вы покупатель." in reply.text
 
 
 async def test_last_admin_cannot_be_removed(admin, session):
@@ -158,7 +160,7 @@ async def test_last_admin_cannot_be_removed(admin, session):
     await admin.send("/promote 7 admin")
     # Now there are two: one may step down, and the other is then the last.
     reply = await admin.send("/promote @boss seller")
-    assert "Boss is now seller" in reply.text and reply.has_button("Seller panel")
+    assert "You are now a seller." in reply.text and reply.has_button("Seller panel")
     assert not reply.has_button("Admin panel")
     reply = await second.send("/promote 7 customer")
     assert "last admin" in reply.text
@@ -182,6 +184,23 @@ async def test_ban_notice_once_then_unban_resets_it(admin, ann, session):
     # Banned again: they hear about it again, once.
     assert (await ann.send("/start")).texts == ["You are banned from this shop."]
     assert [e.action for e in await audit(session)] == ["user.ban", "user.unban", "user.ban"]
+
+
+async def test_a_banned_user_is_not_told_of_a_new_role(admin, ann, session):
+    await admin.send("/promote 5 customer")  # opens Ann's card
+    await admin.press("Ban")
+    reply = await admin.press("Make seller")
+    assert reply.alert == "Role: seller\nThey are banned, so they were not told."
+    assert not [m for m in reply.of(SendMessage) if m.chat_id == 5]
+    reply = await admin.send("/promote 5 customer")
+    assert "Ann is now a customer.\nThey are banned, so they were not told." in shown(reply)
+    assert not [m for m in reply.of(SendMessage) if m.chat_id == 5]
+    assert (await row(session, 5)).role is Role.customer
+    await admin.press("Unban")
+    reply = await admin.press("Make seller")  # unbanned: told again
+    assert reply.alert == "Role: seller"
+    [told] = [m for m in reply.of(SendMessage) if m.chat_id == 5]
+    assert "You are now a seller" in told.text
 
 
 async def test_admins_and_self_cannot_be_banned(admin, ann, session):
@@ -248,7 +267,7 @@ async def test_new_role_is_announced_in_their_language_even_if_blocked(env, admi
 
     env.api.hook = blocked
     reply = await admin.send("/promote 6 seller")
-    assert "Иван is now seller" in shown(reply)
+    assert "Иван is now a seller." in shown(reply)
     assert (await row(session, 6)).role is Role.seller
     assert (await row(session, 6)).is_active is False  # blocked: broadcasts skip him
 
@@ -345,7 +364,7 @@ async def test_demoting_a_seller_to_customer_takes_their_products_off_sale(
     admin, session, sellers_goods
 ):
     reply = await admin.send("/promote 5 customer")
-    assert "Ann is now customer.\nTheir products hidden from the catalog: 2." in shown(reply)
+    assert "Ann is now a customer.\nTheir products hidden from the catalog: 2." in shown(reply)
     await assert_off_sale(admin.env, session, sellers_goods)
     [entry] = await audit(session)
     assert entry.after == {"role": "customer", "products_hidden": 2}

@@ -110,6 +110,19 @@ async def test_typed_range_and_empty_periods(env, session):
     assert not (await admin.send("2025-03-15")).of(SendDocument)
 
 
+async def test_the_widest_dates_there_are_export_everything(env, session):
+    ann, tea, _trap = await shop(session)
+    await place(session, ann, [(tea, 1)])
+    admin = env.user(ADMIN_ID)
+    await admin.send("/books")
+    await admin.press("Other dates")
+    reply = await admin.send("0001-01-01 9999-12-31")  # no day after the last one
+    [sent] = reply.of(SendDocument)
+    assert sent.document.filename == "orders_0001-01-01_9999-12-31.csv"
+    _data, rows, caption = received_csv(env, ADMIN_ID)
+    assert len(rows) == 2 and "0001-01-01 — 9999-12-31" in caption
+
+
 def test_period_parsing():
     today = datetime.now(UTC).date()
     assert parse_period("2026-11-01 2026-11-30") == (

@@ -4,7 +4,7 @@ import pytest
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.methods import AnswerPreCheckoutQuery, RefundStarPayment, SendInvoice, SendMessage
 from pydantic import SecretStr
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from keyboards.callback_data import CartAddCb, OrderAction, OrderCb, OrderScope
 from keyboards.callback_owner import RefundCb, RefundStep
@@ -336,3 +336,56 @@ async def test_payments_get_through_the_flood_limit(make_env, settings, session,
     assert answer.ok
     await ann.pay("order:1", 13)
     assert (await fresh(session, Order, 1)).status is OrderStatus.paid
+
+
+async def ban(session, telegram_id):
+    from models import User
+
+    await session.execute(
+        update(User).where(User.telegram_id == telegram_id).values(is_banned=True)
+    )
+    await session.commit()
+
+
+async def test_a_payment_from_a_customer_banned_meanwhile_is_recorded(stars_env, tea, session):
+    admin = stars_env.user(ADMIN_ID)
+    await admin.send("/start")
+    ann = stars_env.user(1, "Ann")
+    await order_by(ann, tea)
+    assert (await ann.pre_checkout("order:1", 13)).of(AnswerPreCheckoutQuery)[0].ok
+    await ban(session, 1)  # between pre-checkout and the money arriving
+    reply = await ann.pay("order:1", 13, charge_id="ch-banned")
+    [told] = [c for c in reply.of(SendMessage) if c.chat_id == 1]
+    assert "Order #1 is paid" in told.text
+    [alert] = [c for c in reply.of(SendMessage) if "who is banned" in c.text]
+    assert alert.chat_id == ADMIN_ID and "Ann, who is banned, paid order #1" in alert.text
+    assert "Open the order" in str(alert.reply_markup)
+    order = await fresh(session, Order, 1)
+    assert (order.status, order.telegram_payment_charge_id) == (OrderStatus.paid, "ch-banned")
+
+
+async def test_a_banned_customer_is_told_why_they_cannot_pay(stars_env, tea, session):
+    ann = stars_env.user(1)
+    await order_by(ann, tea)
+    await ban(session, 1)
+    for _ in range(2):  # every time, not only with the first notice
+        [answer] = (await ann.pre_checkout("order:1", 13)).of(AnswerPreCheckoutQuery)
+        assert (answer.ok, answer.error_message) == (False, "You are banned from this shop.")
+    assert (await fresh(session, Order, 1)).status is OrderStatus.new
+
+
+async def test_telegrams_refund_note_is_not_answered_as_gibberish(stars_env, tea, session):
+    from aiogram.types import RefundedPayment
+
+    ann = stars_env.user(1)
+    await order_by(ann, tea)
+    await ann.pay("order:1", 13, charge_id="ch-r")
+    note = RefundedPayment(
+        currency="XTR",
+        total_amount=13,
+        invoice_payload="order:1",
+        telegram_payment_charge_id="ch-r",
+    )
+    assert (await ann.send_message(refunded_payment=note)).calls == []
+    await ban(session, 1)
+    assert (await ann.send_message(refunded_payment=note)).calls == []

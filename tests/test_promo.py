@@ -122,7 +122,9 @@ async def test_minimum_order_and_category_limits(env, shop, session):
     reply = await _cart_with(ann, shop["sencha"], shop["cup"], code="BIG50")
     text = ann.shown_text.replace("\xa0", "")
     assert "needs an order of at least RUB200.00" in text and "Total: RUB145.50" in text
-    assert "applied" in reply.text  # accepted: more in the cart makes it work
+    # Kept (more in the cart makes it work), and not said to be applied.
+    assert "Promo code BIG50 is kept on your cart, but gives no discount yet." in reply.text
+    assert "applied" not in reply.text
     reply = await ann.click(CartCb(action=CartAction.inc, product_id=shop["sencha"].id))
     assert "Promo code BIG50: −RUB50.00" in ann.shown_text.replace("\xa0", "")
     # Limited to Teas: only the Sencha (in Teas › Green) is discounted, not the Cup.
@@ -131,6 +133,20 @@ async def test_minimum_order_and_category_limits(env, shop, session):
     await ann.send("TEA20")
     text = ann.shown_text.replace("\xa0", "")
     assert "Promo code TEA20: −RUB40.00" in text and "Total: RUB205.50" in text
+
+
+async def test_a_code_for_another_category_is_not_said_to_be_applied(env, shop, session):
+    await _code(session, "TEA20", PromoKind.percent, "20", category_id=shop["teas"].id)
+    ann = env.user(1)
+    reply = await _cart_with(ann, shop["cup"], code="tea20")
+    assert "applied" not in reply.text
+    assert "Promo code TEA20 is kept on your cart, but gives no discount yet." in reply.text
+    assert "The promo code TEA20 doesn't apply to anything in your cart." in reply.text
+    assert reply.has_button("Remove the code TEA20")
+    # A tea in the cart: now it works.
+    await ann.click(CartAddCb(product_id=shop["sencha"].id))
+    reply = await ann.send("/cart")
+    assert "Promo code TEA20: −RUB20.00" in reply.text.replace("\xa0", "")
 
 
 async def test_expired_and_disabled_codes_are_refused(env, shop, session):
@@ -278,6 +294,29 @@ async def test_an_admin_creates_a_code_step_by_step(env, shop, session):
     await admin.press("New promo code")
     reply = await admin.send("Winter10")
     assert "The promo code WINTER10 already exists." in reply.text and "1/8" in reply.text
+
+
+async def test_the_wizard_names_the_amount_it_asked_for_and_its_limits(env, shop, session):
+    admin = env.user(ADMIN_ID, "Boss")
+    await admin.send("/promocodes")
+    await admin.press("New promo code")
+    await admin.send("FAR10")
+    await admin.press("Fixed amount")
+    reply = await admin.send("0")
+    assert "The discount must be more than zero." in reply.text and "3/8" in reply.text
+    assert "price" not in reply.text
+    await admin.send("500")
+    reply = await admin.send("-5")
+    assert "The minimum order must be more than zero" in reply.text and "4/8" in reply.text
+    await admin.press("Skip")
+    for typed in ("9999-12-31", "36500"):  # further than a code may run: said, asked again
+        reply = await admin.send(typed)
+        assert "at most 3650 days" in reply.text and "5/8" in reply.text, typed
+    reply = await admin.send("0")
+    assert "or a number of days from 1 to 3650." in reply.text and "5/8" in reply.text
+    reply = await admin.send("3650")
+    assert "6/8" in reply.text
+    assert await session.scalar(select(PromoCode)) is None
 
 
 async def test_an_admin_disables_a_code_and_customers_are_told(env, shop, session):

@@ -2,6 +2,7 @@
 expiry, step by step, saved at once with Save; bad answers are explained and change
 nothing; uses already counted stay counted (the limit in all can't go below them)."""
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -62,7 +63,7 @@ async def test_an_admin_edits_every_term_and_saves_them_at_once(env, session, te
     assert reply.has_button("Back") and reply.has_button("Cancel")
     await admin.press("Fixed amount")
     reply = await admin.send("abc")
-    assert "Send the price as a number" in reply.text and "How much off?" in reply.text
+    assert "Send the discount as a number" in reply.text and "How much off?" in reply.text
     await admin.send_sticker()
     assert "Please send it as text." in admin.shown_text and "How much off?" in admin.shown_text
     reply = await admin.press("Back")  # the amount's Back: the kind again
@@ -84,9 +85,11 @@ async def test_an_admin_edits_every_term_and_saves_them_at_once(env, session, te
     assert "Now: no expiry" in reply.text and reply.has_button("No expiry")
     reply = await admin.send("31.12.2099")
     assert "YYYY-MM-DD" in reply.text
-    reply = await admin.send("2099-12-31")
+    day = datetime.now(UTC).date() + timedelta(days=400)
+    end = f"{day + timedelta(days=1)} 00:00"
+    reply = await admin.send(day.isoformat())
     text = _plain(reply.text)
-    assert "−RUB25.00" in text and "Valid until: 2100-01-01 00:00 UTC" in text
+    assert "−RUB25.00" in text and f"Valid until: {end} UTC" in text
     assert "Used: 0 of 50" in text and "Uses per customer: 2" in text
     assert await _terms(session) == before  # nothing is written before Save
     reply = await admin.press("Save")
@@ -99,7 +102,7 @@ async def test_an_admin_edits_every_term_and_saves_them_at_once(env, session, te
         50,
         2,
     )
-    assert promo.expires_at.strftime("%Y-%m-%d %H:%M") == "2100-01-01 00:00"
+    assert promo.expires_at.strftime("%Y-%m-%d %H:%M") == end
     entry = await session.scalar(select(AuditEntry).where(AuditEntry.action == "promo.edit"))
     assert entry.before["value"] == "10.00" and entry.after["value"] == "25.00"
     # Customers get the new discount.
@@ -147,6 +150,19 @@ async def test_the_limit_in_all_cannot_go_below_the_uses_made(env, session, tea)
     assert "Used: 5 (no limit)" in reply.text
     await admin.press("Save")
     assert (await _promo(session)).total_uses is None
+
+
+async def test_a_far_future_date_is_answered_and_asked_again(env, session, tea):
+    before = await _terms(session)
+    admin, _ = await _edit(env)
+    await admin.press("Valid until")
+    for typed in ("9999-12-31", "36500"):
+        reply = await admin.send(typed)
+        assert "A code can be valid for at most 3650 days" in reply.text, typed
+        assert "Valid until which day?" in reply.text and reply.has_button("No expiry")
+    reply = await admin.press("Back")
+    assert "What do you want to change?" in reply.text and not reply.has_button("Save")
+    assert await _terms(session) == before
 
 
 async def test_back_and_cancel_leave_the_code_as_it_was(env, session, tea):

@@ -3,7 +3,7 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.fsm.middleware import FSMContextMiddleware
-from aiogram.types import Message, TelegramObject
+from aiogram.types import Message, PreCheckoutQuery, TelegramObject
 from aiogram.types import User as TgUser
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import pick_language
 from bot.middlewares.readahead import READ_AHEAD
+from bot.middlewares.throttling import is_payment
 from bot.storage import SqlStorage
 from db import readahead
 from db.readahead import Read
@@ -19,7 +20,12 @@ from services.users import Profile, UserService
 
 
 class UserMiddleware(BaseMiddleware):
-    """Loads (or registers) the sender's row; banned users stop here after one notice."""
+    """Loads (or registers) the sender's row; banned users stop here after one notice.
+
+    Except for money: a banned user's pre-checkout is refused with the reason (unanswered,
+    Telegram would fail it only after a timeout), and a payment Telegram has already taken
+    (or refunded) goes on to be recorded like anyone's (handlers/payments.py).
+    """
 
     # The user's row and their SQL FSM record in one statement (see `_lookup`).
     LOOKUP_WITH_STATE = SqlStorage.with_record(UserService.LOOKUP)
@@ -54,7 +60,7 @@ class UserMiddleware(BaseMiddleware):
             start_payload=_start_payload(event),
             found=found,
         )
-        if user.is_banned:
+        if user.is_banned and not _money_moved(event):
             await self._refuse(event, service, user, data)
             return None
         data["user"] = user
@@ -101,16 +107,26 @@ class UserMiddleware(BaseMiddleware):
         """One notice for a banned user; after it, buttons only stop spinning (the press
         is answered after the update, by `AnswerAfterCommit`)."""
         message: Message | None = getattr(update, "message", None)
-        if user.ban_notified:
-            return
         with self.i18n.use_locale(user.language):
             text = self.i18n.gettext("You are banned from this shop.")
+        checkout: PreCheckoutQuery | None = getattr(update, "pre_checkout_query", None)
+        if checkout is not None:
+            # Every time: Telegram waits for this answer before it takes the money.
+            await checkout.answer(ok=False, error_message=text)
+            return
+        if user.ban_notified:
+            return
         await service.mark_ban_notified(user)
         answer: CallbackAnswer | None = data.get("callback_answer")
         if answer is not None:
             answer.text, answer.show_alert = text, True
         elif message is not None:
             await message.answer(text)
+
+
+def _money_moved(update: TelegramObject) -> bool:
+    """A payment Telegram has made or returned: it must be recorded whoever sent it."""
+    return is_payment(update) and getattr(update, "pre_checkout_query", None) is None
 
 
 def _start_payload(update: TelegramObject) -> str | None:
