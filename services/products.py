@@ -58,9 +58,15 @@ def can_sell(user: User) -> bool:
 
 
 class ProductService:
-    def __init__(self, session: AsyncSession, max_price: Decimal = Decimal("10000000")) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        max_price: Decimal = Decimal("10000000"),
+        currency: str = "RUB",
+    ) -> None:
         self.session = session
         self.max_price = max_price
+        self.currency = currency  # the shop's: prices have its precision (no cents in JPY)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -134,7 +140,7 @@ class ProductService:
             name=name,
             slug=await unique_slug(self.session, Product.slug, name),
             description=clean_description(description),
-            price=parse_price(str(price), self.max_price),
+            price=parse_price(str(price), self.max_price, self.currency),
             stock=parse_stock(str(stock)),
             photo_file_id=photo_file_id,
             category_id=category_id,
@@ -161,7 +167,7 @@ class ProductService:
             case ProductField.description:
                 product.description = clean_description(str(value or ""))
             case ProductField.price:
-                product.price = parse_price(str(value), self.max_price)
+                product.price = parse_price(str(value), self.max_price, self.currency)
             case ProductField.stock:
                 product.stock = parse_stock(str(value))
             case ProductField.photo:

@@ -6,6 +6,8 @@ Each raises `InvalidInput` with a message meant for the person who typed the val
 import re
 from decimal import Decimal, InvalidOperation
 
+from babel.numbers import get_currency_precision
+
 from services.errors import InvalidInput
 from services.texts import N_
 
@@ -22,8 +24,19 @@ _CURRENCY = re.compile(
 _NUMBER = re.compile(r"^(?P<sign>[-−–]?)(?P<int>\d+)(?:\.(?P<frac>\d*))?$")
 
 
-def parse_price(text: str, max_price: Decimal) -> Decimal:
-    """'1299', '1 299,50', '1299.5', '1299 ₽', '1 299 руб' -> Decimal with two places."""
+def price_places(currency: str | None) -> int:
+    """Digits a price may have after the decimal point: the currency's minor unit (RUB,
+    USD: 2; JPY, KRW: 0), at most 2 (what the price columns keep). None: 2, the format
+    check of a layer that doesn't know the shop's currency (the service checks again)."""
+    return 2 if currency is None else min(get_currency_precision(currency), 2)
+
+
+def parse_price(text: str, max_price: Decimal, currency: str | None = None) -> Decimal:
+    """'1299', '1 299,50', '1299.5', '1299 ₽', '1 299 руб' -> Decimal with two places.
+
+    Cents only where the currency has them: '999.50' is refused in JPY ('999.00' is 999).
+    """
+    places = price_places(currency)
     value = _CURRENCY.sub("", text.strip()).strip()
     value = _SPACES.sub("", value)
     if "," in value and "." in value:
@@ -33,16 +46,19 @@ def parse_price(text: str, max_price: Decimal) -> Decimal:
     value = value.replace(",", ".")
     match = _NUMBER.match(value)
     if match is None:
-        raise InvalidInput(N_("Send the price as a number, for example 1299 or 1 299,50."))
+        raise InvalidInput(_not_a_number(places))
     frac = match["frac"] or ""
-    if len(frac) > 2:
+    if len(frac.rstrip("0")) > places:
+        if places == 0:
+            raise InvalidInput(
+                N_("Prices in {currency} are whole numbers, for example 1299."),
+                currency=currency,
+            )
         raise InvalidInput(N_("The price can have at most two digits after the decimal point."))
     try:
         amount = Decimal(f"{match['int']}.{frac or '0'}")
     except InvalidOperation:  # pragma: no cover - the pattern only lets digits through
-        raise InvalidInput(
-            N_("Send the price as a number, for example 1299 or 1 299,50.")
-        ) from None
+        raise InvalidInput(_not_a_number(places)) from None
     if match["sign"] or amount <= 0:
         raise InvalidInput(N_("The price must be greater than zero."))
     if amount > max_price:
@@ -50,6 +66,12 @@ def parse_price(text: str, max_price: Decimal) -> Decimal:
             N_("The price can't be more than {max}."), max=f"{max_price:,}".replace(",", " ")
         )
     return amount.quantize(Decimal("0.01"))
+
+
+def _not_a_number(places: int) -> str:
+    if places == 0:
+        return N_("Send the price as a whole number, for example 1299.")
+    return N_("Send the price as a number, for example 1299 or 1 299,50.")
 
 
 def parse_stock(text: str) -> int:

@@ -60,6 +60,24 @@ def test_price_rejects_nonsense_with_a_reason(text, message):
     assert message in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("text", "currency", "expected"),
+    [("1 299", "JPY", "1299"), ("999.00", "JPY", "999"), ("999.5", "USD", "999.50")],
+)
+def test_price_has_the_currencys_precision(text, currency, expected):
+    assert parse_price(text, MAX, currency) == Decimal(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("999.50", "Prices in JPY are whole numbers"), ("¥", "as a whole number, for example 1299.")],
+)
+def test_a_price_with_cents_is_refused_where_the_currency_has_none(text, message):
+    with pytest.raises(InvalidInput) as info:
+        parse_price(text, MAX, "JPY")
+    assert message in str(info.value)
+
+
 def test_price_limit_comes_from_the_caller():
     with pytest.raises(InvalidInput, match="more than 500"):
         parse_price("501", Decimal(500))

@@ -222,6 +222,27 @@ async def test_each_rule_repeats_the_step_with_a_reason(env, shop, step_input, b
     assert f"step {step_input + 3} of 6" in reply.text
 
 
+async def test_a_price_in_yen_has_no_cents(make_env, settings, shop, session):
+    """JPY has no minor unit: a price of 999.50 would show as ¥1,000 while two cost
+    ¥1,999. The prompt's example follows the currency, and cents are refused."""
+    u = make_env(settings.model_copy(update={"currency": "JPY"})).user(SELLER)
+    await to_name_step(u)
+    await u.send("Matcha")
+    reply = await u.send("Stone-ground")
+    assert "Send the price in JPY, a whole number, for example 1299." in reply.text
+    assert "1 299,50" not in reply.text
+    before = await state_of(u.env, SELLER)
+    reply = await u.send("999.50")
+    assert "Prices in JPY are whole numbers" in reply.text and "step 4 of 6" in reply.text
+    assert await state_of(u.env, SELLER) == before
+    assert "step 5 of 6" in (await u.send("1 000,00")).text  # zero cents are fine
+    await u.send("3")
+    await u.press("Skip")
+    await u.press("Publish")
+    [product] = await products(session)
+    assert product.price == Decimal(1000)
+
+
 async def test_wrong_content_types_get_a_clear_message(env, shop):
     u = env.user(SELLER)
     await u.send("/seller")
