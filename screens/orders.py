@@ -9,6 +9,7 @@ from keyboards.orders import confirm_kb, open_order_kb, order_kb, orders_kb, sta
 from models import Order, OrderItem, OrderStatus, PaymentMethod, Role
 from models.order import CANCELLED_EXPIRED
 from screens.base import Screen
+from services.order_lists import OrdersPage
 from services.order_rules import OrderView, shown_amounts
 
 
@@ -113,29 +114,21 @@ def card_screen(
 
 
 def list_screen(
-    orders: list[Order],
-    *,
-    scope: OrderScope,
-    status: str,
-    page: int,
-    has_next: bool,
-    viewer_role: Role,
-    locale: str,
+    found: OrdersPage, *, scope: OrderScope, status: str, viewer_role: Role, locale: str
 ) -> Screen:
-    """A page of one of the order lists, with links to the other lists the viewer has."""
+    """A page of one of the order lists, with links to the other lists the viewer has.
+    Each order shows what its card shows the viewer: a seller of some of its lines, the
+    total of those lines."""
     title = {
         OrderScope.mine: _("My orders"),
         OrderScope.sales: _("Orders with my products"),
         OrderScope.all: _("All orders"),
     }[scope]
-    if not orders:
-        body = _("No orders here yet.")
-    else:
-        body = _("Page {page}. Choose an order:").format(page=page)
-    labeled = [
-        (o.id, f"#{o.id} · {money(o.total, o.currency, locale)} · {status_label(o.status)}")
-        for o in orders
-    ]
+    body = _("Choose an order:") if found.items else _("No orders here yet.")
+    labeled = []
+    for o in found.items:
+        amount = money(found.amounts[o.id], o.currency, locale)
+        labeled.append((o.id, f"#{o.id} · {amount} · {status_label(o.status)}"))
     extra = []
     if scope is OrderScope.mine:
         if viewer_role in (Role.seller, Role.admin):
@@ -145,7 +138,7 @@ def list_screen(
     else:
         extra.append(("📦 " + _("My orders"), OrdersCb(scope=OrderScope.mine)))
     markup = orders_kb(
-        labeled, scope=scope, status=status, page=page, has_next=has_next, extra=extra
+        labeled, scope=scope, status=status, page=found.page, pages=found.pages, extra=extra
     )
     return Screen(f"📦 <b>{title}</b>\n\n{body}", markup)
 

@@ -22,8 +22,6 @@ REFUNDABLE = (OrderStatus.paid, OrderStatus.shipped, OrderStatus.delivered)
 # An order whose lines a customer may put in the cart again ("Order again").
 FINISHED = (OrderStatus.cancelled, OrderStatus.delivered, OrderStatus.refunded)
 NO_DISCOUNT = Decimal("0.00")
-# A forged page number must not overflow OFFSET; nobody pages this far by hand.
-MAX_PAGE = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,10 +42,6 @@ def same_lines(summary: Sequence[SummaryLine], quantities: dict[int, int]) -> bo
     return {line.product_id: line.quantity for line in summary} == quantities and len(
         summary
     ) == len(quantities)
-
-
-def clamp_page(page: int) -> int:
-    return min(max(page, 1), MAX_PAGE)
 
 
 def may_see(viewer: User, order: Order) -> bool:

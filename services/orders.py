@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -13,7 +13,8 @@ from services import order_rules as rules
 from services.catalog_reads import MAX_ID, shown_category_ids
 from services.errors import DomainError, NotAllowed, NotFound
 from services.order_hooks import goods_returned, goods_taken_again
-from services.order_rules import SummaryLine, SummaryOutdated, clamp_page, same_lines
+from services.order_lists import OrdersPage, order_page
+from services.order_rules import SummaryLine, SummaryOutdated, same_lines
 from services.reservations import EXPIRED, Holds, expired, utc_now
 from services.stock import return_stock, take_stock
 from services.texts import N_
@@ -192,20 +193,11 @@ class OrderService:
         customer: User | None = None,
         seller: User | None = None,
         status: OrderStatus | None = None,
-    ) -> tuple[list[Order], bool]:
-        """A page of orders, newest first, and whether there is a next page."""
-        stmt = select(Order).order_by(Order.id.desc())
-        if customer is not None:
-            stmt = stmt.where(Order.user_id == customer.id)
-        if seller is not None:
-            stmt = stmt.where(
-                exists().where(OrderItem.order_id == Order.id, OrderItem.seller_id == seller.id)
-            )
-        if status is not None:
-            stmt = stmt.where(Order.status == status)
-        page = clamp_page(page)
-        rows = list(await self.session.scalars(stmt.offset((page - 1) * size).limit(size + 1)))
-        return rows[:size], len(rows) > size
+    ) -> OrdersPage:
+        """A page of orders, newest first (`services.order_lists`)."""
+        return await order_page(
+            self.session, page=page, size=size, customer=customer, seller=seller, status=status
+        )
 
     async def customer(self, order: Order) -> User:
         user = await self.session.get(User, order.user_id)

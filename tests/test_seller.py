@@ -6,7 +6,7 @@ import pytest
 from aiogram.methods import SendPhoto
 from sqlalchemy import func, select
 
-from keyboards.callback_data import SellerStepAction, SellerStepCb
+from keyboards.callback_data import SellerAction, SellerCb, SellerStepAction, SellerStepCb
 from models import Category, Product, Role, User
 from tests.conftest import ADMIN_ID
 from tests.factories import make_category, make_product, make_user
@@ -382,9 +382,14 @@ async def test_my_products_are_paged_with_price_stock_and_status(env, shop, sess
     assert f"P{settings.page_size + 1}" in reply.text and "P0" not in reply.text
     assert "10.00" in reply.text and "visible" in reply.text
     assert "Someone else" not in reply.text
-    reply = await u.press("➡️")
+    assert reply.buttons[settings.page_size : settings.page_size + 2] == ["1/2", "▶"]
+    reply = await u.press("▶")
     assert "P0" in reply.text and "hidden" in reply.text and "0 in stock" in reply.text
-    assert reply.has_button("⬅️") and not reply.has_button("➡️")
+    assert reply.has_button("◀") and reply.has_button("2/2") and not reply.has_button("▶")
+    # A page past the end (a stale or forged button) is the last page, labelled so.
+    await u.press("◀")
+    reply = await u.click(SellerCb(action=SellerAction.products, page=999))
+    assert "P0" in reply.text and reply.has_button("2/2") and not reply.has_button("▶")
 
 
 async def test_empty_list_invites_to_add(env, shop):
