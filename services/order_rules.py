@@ -50,16 +50,19 @@ def may_see(viewer: User, order: Order) -> bool:
     return viewer.role is Role.seller and any(i.seller_id == viewer.id for i in order.items)
 
 
+def sole_seller(order: Order) -> int | None:
+    """The seller whose goods are every line of the order; None when they are several
+    sellers' (or the shop's own): then only the shop's admins move the order."""
+    sellers = {i.seller_id for i in order.items}
+    return sellers.pop() if len(sellers) == 1 else None
+
+
 def is_staff_for(viewer: User, order: Order) -> bool:
     """May change the whole order's status: an admin, or a seller who owns every line
     of it (one seller must not cancel or ship another seller's goods)."""
     if viewer.role is Role.admin:
         return True
-    return (
-        viewer.role is Role.seller
-        and bool(order.items)
-        and all(i.seller_id == viewer.id for i in order.items)
-    )
+    return viewer.role is Role.seller and sole_seller(order) == viewer.id
 
 
 def moves(order: Order) -> tuple[OrderStatus, ...]:

@@ -209,7 +209,9 @@ class OrderService:
 
         Lines nobody would hear of go to every admin, so no order goes unnoticed: lines of
         products without a seller (the shop's own), and lines whose seller can't receive
-        messages (an inactive account: the demo sellers, someone who blocked the bot).
+        messages (an inactive account: the demo sellers, someone who blocked the bot). An
+        order no one seller may move (several sellers' lines) goes to every admin whole:
+        only they can confirm, ship or cancel it.
         """
         by_seller: dict[int, list[OrderItem]] = defaultdict(list)
         for item in order.items:
@@ -221,10 +223,13 @@ class OrderService:
             users = {u.id: u for u in found if u.is_active}
         lines = {uid: items for uid, items in by_seller.items() if uid in users}
         unheard = [item for item in order.items if item.seller_id not in lines]
+        if rules.sole_seller(order) is None:
+            unheard = list(order.items)
         if unheard:
             for admin in await UserService(self.session).admins():
                 users[admin.id] = admin
-                lines[admin.id] = sorted([*lines.get(admin.id, []), *unheard], key=lambda i: i.id)
+                mine = {i.id: i for i in [*lines.get(admin.id, []), *unheard]}
+                lines[admin.id] = sorted(mine.values(), key=lambda i: i.id)
         return [(users[uid], lines[uid]) for uid in sorted(lines)]
 
     # -- changes --------------------------------------------------------------------------
