@@ -260,9 +260,11 @@ async def test_list_own_pages_newest_first_without_deleted(session, world):
     svc = ProductService(session)
     await svc.delete(seller, mine[4].id)
     first = await svc.list_own(seller, 1, 3)
-    assert [p.name for p in first.items] == ["P3", "P2", "P1"] and first.has_next
+    assert [p.name for p in first.items] == ["P3", "P2", "P1"] and first.pages == 2
     second = await svc.list_own(seller, 2, 3)
-    assert [p.name for p in second.items] == ["P0"] and not second.has_next
+    assert [p.name for p in second.items] == ["P0"] and (second.page, second.pages) == (2, 2)
+    past = await svc.list_own(seller, 9, 3)  # past the end: the last page
+    assert [p.name for p in past.items] == ["P0"] and past.page == 2
 
 
 async def test_category_tree_helpers(session):
