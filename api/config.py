@@ -13,6 +13,7 @@ class ApiConfig:
     bot_token: str | None = None  # checks Mini App initData; None: POST /auth/telegram is off
     admin_ids: frozenset[int] = field(default_factory=frozenset)
     max_price: Decimal = Decimal("10000000")
+    currency: str = "RUB"  # the shop's: a product's price has its precision (no cents in JPY)
     init_data_max_age: int = 24 * 60 * 60  # seconds
     redis_url: str | None = None  # set: failed logins are counted in Redis
     max_body_bytes: int = 64 * 1024  # a larger request body gets 413 (api.body_limit)
@@ -34,6 +35,7 @@ class ApiConfig:
             bot_token=secret(settings.bot_token),  # type: ignore[attr-defined]
             admin_ids=settings.admin_ids,  # type: ignore[attr-defined]
             max_price=settings.max_price,  # type: ignore[attr-defined]
+            currency=settings.currency,  # type: ignore[attr-defined]
             redis_url=settings.redis_url,  # type: ignore[attr-defined]
             max_body_bytes=settings.api_max_body_bytes,  # type: ignore[attr-defined]
             stars_per_unit=settings.stars_per_unit,  # type: ignore[attr-defined]

@@ -131,9 +131,11 @@ def _parse(step: str, text: str, data: dict[str, Any], ctx: Ctx) -> dict[str, An
     if step == "value":
         if data.get("kind") == PromoKind.percent:
             return {"value": str(parse_percent(text))}
-        return {"value": str(parse_amount_off(text, ctx.settings.max_price))}
+        return {"value": str(parse_amount_off(text, ctx.settings.max_price, ctx.settings.currency))}
     if step == "min_order":
-        return {"min_order": str(parse_min_order(text, ctx.settings.max_price))}
+        return {
+            "min_order": str(parse_min_order(text, ctx.settings.max_price, ctx.settings.currency))
+        }
     if step == "expires":
         return {"expires": parse_expiry(text, datetime.now(UTC)).isoformat()}
     if step in ("total_uses", "per_customer"):

@@ -142,7 +142,7 @@ async def on_text(message: Message, text: str, ctx: Ctx, state: FSMContext, raw_
             if kind is PromoKind.percent:
                 value = parse_percent(text)
             else:
-                value = parse_amount_off(text, ctx.settings.max_price)
+                value = parse_amount_off(text, ctx.settings.max_price, ctx.settings.currency)
             plain = {"kind": kind.value, "value": str(value)}
         elif step == "expires":
             plain = {"expires_at": parse_expiry(text, datetime.now(UTC)).isoformat()}

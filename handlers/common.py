@@ -63,18 +63,14 @@ async def search_page(ctx: Ctx, state: FSMContext, cb: SearchCb) -> Screen:
     page, total = await ctx.catalog.search(words, cb.page, cb.after, size, total=known)
     if total != known:
         await state.update_data({SEARCH_TOTAL: total})
-    return results_screen(
-        words, page, total, first=known is None, currency=ctx.settings.currency, locale=ctx.locale
-    )
+    return results_screen(words, page, total, currency=ctx.settings.currency, locale=ctx.locale)
 
 
 async def my_products(ctx: Ctx, page: int) -> Screen:
-    """A page of the seller's products (the first page when that one is empty now);
-    the seller panel and the product dialog both end on it."""
+    """A page of the seller's products (the last page when that one is past the end
+    now); the seller panel and the product dialog both end on it."""
     size = min(ctx.settings.page_size, PAGE_MAX)
     listing = await ctx.products.list_own(ctx.user, page, size)
-    if not listing.items and page > 1:
-        listing = await ctx.products.list_own(ctx.user, 1, size)
     return products_screen(listing, size, currency=ctx.settings.currency, locale=ctx.locale)
 
 

@@ -82,7 +82,7 @@ class Ctx:
 
     @cached_property
     def products(self) -> ProductService:
-        return ProductService(self.session, self.settings.max_price)
+        return ProductService(self.session, self.settings.max_price, self.settings.currency)
 
     @cached_property
     def reviews(self) -> ReviewService:

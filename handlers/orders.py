@@ -23,7 +23,6 @@ from screens.orders import (
 from screens.refunds import refund_lines
 from screens.reservations import reordered_text
 from services.errors import DomainError, NotAllowed
-from services.order_rules import clamp_page
 from services.refunds import RefundService
 from services.reorder import reorder
 from services.texts import N_
@@ -33,7 +32,6 @@ from services.texts import N_
 
 async def _list(ctx: Ctx, scope: OrderScope, status: str = "", page: int = 1) -> Screen:
     user = ctx.user
-    page = clamp_page(page)
     if scope is OrderScope.all and user.role is not Role.admin:
         raise NotAllowed()
     if scope is OrderScope.sales and user.role not in (Role.seller, Role.admin):
@@ -42,22 +40,14 @@ async def _list(ctx: Ctx, scope: OrderScope, status: str = "", page: int = 1) ->
         wanted = OrderStatus(status) if status else None
     except ValueError:
         wanted = None
-    orders, has_next = await ctx.orders.page(
+    found = await ctx.orders.page(
         page=page,
         size=ctx.settings.page_size,
         customer=user if scope is OrderScope.mine else None,
         seller=user if scope is OrderScope.sales else None,
         status=wanted if scope is OrderScope.all else None,
     )
-    return list_screen(
-        orders,
-        scope=scope,
-        status=status,
-        page=page,
-        has_next=has_next,
-        viewer_role=user.role,
-        locale=ctx.locale,
-    )
+    return list_screen(found, scope=scope, status=status, viewer_role=user.role, locale=ctx.locale)
 
 
 async def cmd_orders(message: Message, ctx: Ctx, state: FSMContext) -> None:

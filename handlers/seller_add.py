@@ -67,7 +67,7 @@ TEXT_STEPS = (
 )
 
 
-def _normalise(field: ProductField, raw: str, max_price: Decimal) -> Any:
+def _normalise(field: ProductField, raw: str, max_price: Decimal, currency: str) -> Any:
     """The value to keep for a text step; raises InvalidInput (the service checks again)."""
     match field:
         case ProductField.name:
@@ -75,7 +75,7 @@ def _normalise(field: ProductField, raw: str, max_price: Decimal) -> Any:
         case ProductField.description:
             return clean_description(raw)
         case ProductField.price:
-            return str(parse_price(raw, max_price))
+            return str(parse_price(raw, max_price, currency))
         case ProductField.stock:
             return parse_stock(raw)
     raise InvalidInput()  # pragma: no cover - only text steps come here
@@ -240,7 +240,7 @@ async def on_step_input(
 ) -> None:
     field = FIELD_OF[raw_state]
     try:
-        value = _normalise(field, text, ctx.settings.max_price)
+        value = _normalise(field, text, ctx.settings.max_price, ctx.settings.currency)
     except InvalidInput as exc:
         await ask(message, ctx, state, field, error=domain_message(exc))
         return

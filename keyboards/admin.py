@@ -17,7 +17,7 @@ from keyboards.callback_data import (
     ModReviewsCb,
 )
 from keyboards.callback_owner import AdminPromoCb, BooksAction, BooksCb, PromoAction
-from keyboards.common import button, cancel_button, home_button
+from keyboards.common import button, cancel_button, home_button, pager_row
 from keyboards.formatting import trim
 from models import Role
 from services.categories import TreeItem
@@ -186,7 +186,7 @@ def categories_kb(
 
 
 def move_targets_kb(
-    category: CategoryLike, targets: list[TreeItem], page: int, has_next: bool
+    category: CategoryLike, targets: list[TreeItem], page: int, pages: int
 ) -> InlineKeyboardMarkup:
     a = AdminCategoryAction
     rows = []
@@ -197,11 +197,9 @@ def move_targets_kb(
         if item.id == category.parent_id:
             label = "✅ " + label
         rows.append([button(label, _cat(a.move_to, category.id, target=item.id))])
-    nav = []
-    if page > 1:
-        nav.append(button("‹ " + _("Previous"), _cat(a.move, category.id, page=page - 1)))
-    if has_next:
-        nav.append(button(_("Next") + " ›", _cat(a.move, category.id, page=page + 1)))
+    prev = _cat(a.move, category.id, page=page - 1) if page > 1 else None
+    next_ = _cat(a.move, category.id, page=page + 1) if page < pages else None
+    nav = pager_row(page, pages, prev, next_)
     if nav:
         rows.append(nav)
     rows.append([button("⬅️ " + _("Back"), _cat(a.open, category.id)), cancel_button()])

@@ -31,14 +31,14 @@ def orders_kb(
     scope: OrderScope,
     status: str,
     page: int,
-    has_next: bool,
+    pages: int,
     extra: list[tuple[str, OrdersCb]],
 ) -> InlineKeyboardMarkup:
     """`orders`: (order id, its label); `extra` are links to the other order lists."""
     rows = [[button(label, OrderCb(id=order_id, scope=scope))] for order_id, label in orders]
     prev = OrdersCb(scope=scope, status=status, page=page - 1) if page > 1 else None
-    next_ = OrdersCb(scope=scope, status=status, page=page + 1) if has_next else None
-    nav = pager_row(page, None, prev, next_)
+    next_ = OrdersCb(scope=scope, status=status, page=page + 1) if page < pages else None
+    nav = pager_row(page, pages, prev, next_)
     if nav:
         rows.append(nav)
     if scope is OrderScope.all:

@@ -16,7 +16,7 @@ from keyboards.callback_data import (
     SellerStepAction,
     SellerStepCb,
 )
-from keyboards.common import button, cancel_button, home_button
+from keyboards.common import button, cancel_button, home_button, pager_row
 from keyboards.formatting import trim
 from services.products import ProductField
 
@@ -69,7 +69,7 @@ def seller_panel_kb() -> InlineKeyboardMarkup:
     )
 
 
-def my_products_kb(products: Sequence[Listed], page: int, has_next: bool) -> InlineKeyboardMarkup:
+def my_products_kb(products: Sequence[Listed], page: int, pages: int) -> InlineKeyboardMarkup:
     rows = [
         [
             button(
@@ -79,11 +79,9 @@ def my_products_kb(products: Sequence[Listed], page: int, has_next: bool) -> Inl
         ]
         for p in products
     ]
-    nav = []
-    if page > 1:
-        nav.append(button("⬅️", SellerCb(action=SellerAction.products, page=page - 1)))
-    if has_next:
-        nav.append(button("➡️", SellerCb(action=SellerAction.products, page=page + 1)))
+    prev = SellerCb(action=SellerAction.products, page=page - 1) if page > 1 else None
+    next_ = SellerCb(action=SellerAction.products, page=page + 1) if page < pages else None
+    nav = pager_row(page, pages, prev, next_)
     if nav:
         rows.append(nav)
     rows.append([button("➕ " + _("Add product"), SellerCb(action=SellerAction.add))])

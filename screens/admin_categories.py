@@ -7,6 +7,7 @@ from keyboards.formatting import quote
 from models import Category
 from screens.base import Screen
 from services.categories import NAME_LIMIT, CategoryLevel, TreeItem
+from services.paging import fit_page
 
 
 def level_screen(level: CategoryLevel) -> Screen:
@@ -65,12 +66,13 @@ def name_as_text_screen(back_to: int) -> Screen:
 
 
 def move_screen(category: Category, targets: list[TreeItem], page: int, size: int) -> Screen:
-    """A page of the places the category may move to."""
+    """A page of the places the category may move to (past the end: the last page)."""
+    page, pages = fit_page(page, len(targets), size)
     chunk = targets[(page - 1) * size : page * size]
     text = _("Where should <b>{name}</b> go? Choose its new parent.").format(
         name=quote(category.name)
     )
-    markup = move_targets_kb(category, chunk, page, has_next=len(targets) > page * size)
+    markup = move_targets_kb(category, chunk, page, pages)
     return Screen(text, markup)
 
 

@@ -112,7 +112,17 @@ def _cart_text(
                         old=cash(line.seen_price), new=cash(line.price)
                     )
                 )
-        if line.short:
+        if line.sold_out:
+            if terse:
+                notes.append(_("sold out"))
+            else:
+                notes.append(
+                    _(
+                        "Sold out. Remove it (❌) to check out; its card's 🔔 button tells "
+                        "you when it is back."
+                    )
+                )
+        elif line.short:
             if terse:
                 notes.append(_("only {stock} left").format(stock=line.stock))
             else:

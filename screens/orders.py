@@ -9,7 +9,8 @@ from keyboards.orders import confirm_kb, open_order_kb, order_kb, orders_kb, sta
 from models import Order, OrderItem, OrderStatus, PaymentMethod, Role
 from models.order import CANCELLED_EXPIRED
 from screens.base import Screen
-from services.order_rules import OrderView, shown_amounts
+from services.order_lists import OrdersPage
+from services.order_rules import STAFF_MOVES, OrderView, shown_amounts, sole_seller
 
 
 def payment_label(method: PaymentMethod) -> str:
@@ -21,18 +22,25 @@ def payment_label(method: PaymentMethod) -> str:
 
 
 def hold_lines(order: Order) -> list[str]:
-    """How long a new order holds its items, or why the sweep cancelled it."""
+    """How long a new order holds its items, or why the sweep cancelled it. A cash order
+    is confirmed by its seller, or by the shop's admins when it holds several sellers'
+    goods (`sole_seller`)."""
     cod = order.payment_method is PaymentMethod.cod
+    by_seller = sole_seller(order) is not None
     if order.status is OrderStatus.new and order.expires_at is not None:
         until = order.expires_at.strftime("%Y-%m-%d %H:%M UTC")
-        if cod:
-            return [
-                "⏳ " + _("Waits for the seller's confirmation until {time}").format(time=until)
-            ]
-        return ["⏳ " + _("Items reserved until {time}: pay before then").format(time=until)]
+        if cod and by_seller:
+            waits = _("Waits for the seller's confirmation until {time}")
+        elif cod:
+            waits = _("Waits for the shop's confirmation until {time}")
+        else:
+            waits = _("Items reserved until {time}: pay before then")
+        return ["⏳ " + waits.format(time=until)]
     if order.status is OrderStatus.cancelled and order.cancel_reason == CANCELLED_EXPIRED:
-        if cod:
+        if cod and by_seller:
             return ["⌛ " + _("Cancelled: the seller did not confirm it in time")]
+        if cod:
+            return ["⌛ " + _("Cancelled: the shop did not confirm it in time")]
         return ["⌛ " + _("Cancelled: not paid in time")]
     return []
 
@@ -78,6 +86,14 @@ def _order_text(
         out.append(
             "<b>" + _("Your lines: {total}").format(total=money(total, cur, locale)) + "</b>"
         )
+        if order.status in STAFF_MOVES:  # a seller of some lines: who moves it
+            out.append(
+                "ℹ️ "
+                + _(
+                    "The order also holds other goods, so the shop's admins confirm, ship "
+                    "or cancel it."
+                )
+            )
     out.append("")
     out.append(_("Payment: {method}").format(method=payment_label(order.payment_method)))
     out.append(
@@ -113,29 +129,21 @@ def card_screen(
 
 
 def list_screen(
-    orders: list[Order],
-    *,
-    scope: OrderScope,
-    status: str,
-    page: int,
-    has_next: bool,
-    viewer_role: Role,
-    locale: str,
+    found: OrdersPage, *, scope: OrderScope, status: str, viewer_role: Role, locale: str
 ) -> Screen:
-    """A page of one of the order lists, with links to the other lists the viewer has."""
+    """A page of one of the order lists, with links to the other lists the viewer has.
+    Each order shows what its card shows the viewer: a seller of some of its lines, the
+    total of those lines."""
     title = {
         OrderScope.mine: _("My orders"),
         OrderScope.sales: _("Orders with my products"),
         OrderScope.all: _("All orders"),
     }[scope]
-    if not orders:
-        body = _("No orders here yet.")
-    else:
-        body = _("Page {page}. Choose an order:").format(page=page)
-    labeled = [
-        (o.id, f"#{o.id} · {money(o.total, o.currency, locale)} · {status_label(o.status)}")
-        for o in orders
-    ]
+    body = _("Choose an order:") if found.items else _("No orders here yet.")
+    labeled = []
+    for o in found.items:
+        amount = money(found.amounts[o.id], o.currency, locale)
+        labeled.append((o.id, f"#{o.id} · {amount} · {status_label(o.status)}"))
     extra = []
     if scope is OrderScope.mine:
         if viewer_role in (Role.seller, Role.admin):
@@ -145,7 +153,7 @@ def list_screen(
     else:
         extra.append(("📦 " + _("My orders"), OrdersCb(scope=OrderScope.mine)))
     markup = orders_kb(
-        labeled, scope=scope, status=status, page=page, has_next=has_next, extra=extra
+        labeled, scope=scope, status=status, page=found.page, pages=found.pages, extra=extra
     )
     return Screen(f"📦 <b>{title}</b>\n\n{body}", markup)
 
@@ -173,9 +181,15 @@ def seller_notice_screen(
 ) -> Screen:
     """A seller's lines of an order: when it is placed, and again when it is paid. The
     button opens it from the seller's list (an admin's: all orders)."""
-    scope = OrderScope.all if seller_role is Role.admin else OrderScope.sales
-    if paid:
+    admin = seller_role is Role.admin
+    scope = OrderScope.all if admin else OrderScope.sales
+    by_seller = sole_seller(order) is not None
+    if paid and (admin or by_seller):
         heading = "💰 " + _("Order #{id} is paid: it can be shipped.").format(id=order.id)
+    elif paid:
+        heading = "💰 " + _("Order #{id} is paid; the shop's admins ship it.").format(id=order.id)
+    elif admin and not by_seller:
+        heading = "🔔 " + _("New order: an admin ships or cancels it.")
     else:
         heading = "🔔 " + _("New order with your products:")
     return Screen(order_text(order, items, locale, heading), open_order_kb(order.id, scope))

@@ -56,7 +56,9 @@ def menu_screen(plan: RefundPlan, scope: OrderScope, locale: str) -> Screen:
         ]
     ]
     for item in plan.lines:
-        label = f"{trim(item.name, 24)} × {item.quantity} ({money(item.line_total, cur, locale)})"
+        # What is left of the line: its units not refunded yet and what they give back.
+        left = money(plan.share(item), cur, locale)
+        label = f"{trim(item.name, 24)} × {plan.left(item)} ({left})"
         rows.append(
             [
                 button(

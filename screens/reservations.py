@@ -10,6 +10,7 @@ from keyboards.orders import open_order_kb
 from models import Order, OrderItem, PaymentMethod, Role
 from screens.base import Screen
 from screens.orders import order_text
+from services.order_rules import sole_seller
 
 
 def quote_plain(name: str) -> str:
@@ -26,6 +27,8 @@ def reorder_kb(order_id: int) -> InlineKeyboardMarkup:
 
 
 def expired_reason(order: Order) -> str:
+    if order.payment_method is PaymentMethod.cod and sole_seller(order) is None:
+        return _("The shop did not confirm order #{id} in time, so it is cancelled.")
     if order.payment_method is PaymentMethod.cod:
         return _("The seller did not confirm order #{id} in time, so it is cancelled.")
     return _("Order #{id} was not paid in time, so it is cancelled.")

@@ -17,14 +17,13 @@ def out_of_date_screen() -> Screen:
     return prompt_screen(_("That search is out of date. Please search again."))
 
 
-def results_screen(
-    words: str, page: Page, total: int, *, first: bool, currency: str, locale: str
-) -> Screen:
-    """A page of results; the first page of a search also says how many were found."""
+def results_screen(words: str, page: Page, total: int, *, currency: str, locale: str) -> Screen:
+    """A page of results; page 1 also says how many were found, however it is reached
+    (the search, ◀, Back from a card)."""
     shown = quote(words, 100)
     if not page.items:
         text = _("Nothing found for «{words}». Try other words.").format(words=shown)
-    elif not first:
+    elif page.page > 1:
         text = _("🔍 Results for «{words}»:").format(words=shown)
     elif total > COUNT_CAP:
         text = _("🔍 Results for «{words}»: more than {count} found, the best first.").format(

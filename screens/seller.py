@@ -47,7 +47,7 @@ def products_screen(listing: ProductPage, size: int, *, currency: str, locale: s
     """A page of My products (`size` to a page), numbered from the first page's first."""
     if not listing.items:
         text = _("<b>My products</b>\n\nYou have no products yet. Add the first one!")
-        return Screen(text, my_products_kb([], 1, False))
+        return Screen(text, my_products_kb([], 1, 1))
     lines = [_("<b>My products</b>, page {page}").format(page=listing.page), ""]
     first = (listing.page - 1) * size + 1
     for n, product in enumerate(listing.items, start=first):
@@ -60,7 +60,7 @@ def products_screen(listing: ProductPage, size: int, *, currency: str, locale: s
                 status=status_label(product),
             )
         )
-    return Screen("\n".join(lines), my_products_kb(listing.items, listing.page, listing.has_next))
+    return Screen("\n".join(lines), my_products_kb(listing.items, listing.page, listing.pages))
 
 
 def manage_screen(

@@ -16,6 +16,7 @@ from screens.seller import path_text
 from services.catalog import CardProduct, ProductCard
 from services.names import public_name
 from services.products import ProductField
+from services.validation import price_places
 
 STEPS = list(ProductField)
 
@@ -56,9 +57,11 @@ def _prompt(field: ProductField, currency: str) -> str:
         ProductField.description: _(
             "Send a description (up to 1000 characters), or press the button below."
         ),
-        ProductField.price: _("Send the price in {currency}, for example 1299 or 1 299,50.").format(
-            currency=currency
-        ),
+        ProductField.price: (
+            _("Send the price in {currency}, a whole number, for example 1299.")
+            if price_places(currency) == 0
+            else _("Send the price in {currency}, for example 1299 or 1 299,50.")
+        ).format(currency=currency),
         ProductField.stock: _("How many are in stock? Send a whole number, 0 or more."),
         ProductField.photo: _("Send a photo of the product, or press the button below."),
     }[field]

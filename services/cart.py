@@ -41,6 +41,11 @@ class CartLine:
     def short(self) -> bool:
         return self.available and self.quantity > self.stock
 
+    @property
+    def sold_out(self) -> bool:
+        """Short of every unit: none left to order (it may come back)."""
+        return self.short and self.stock <= 0
+
 
 @dataclass(frozen=True, slots=True)
 class Cart:

@@ -46,6 +46,7 @@ from services.catalog_search import (
     uses_fts,
 )
 from services.names import public_name
+from services.paging import page_count
 
 __all__ = ["COUNT_CAP", "MAX_QUERY_LENGTH", "CatalogService", "search_terms"]
 
@@ -153,16 +154,12 @@ class CategoryScreen:
     products: Page
 
 
-def _pages(total: int, size: int) -> int:
-    return max(1, -(-total // size))
-
-
 def shape(rows: list[ListedProduct], page: int, after: int, size: int, total: int) -> Page | None:
     """The page one keyset read gives (`rows`: up to size + 1 rows past the cursor, or
     before it nearest first when `after` < 0), labelled n/N; None when the press does
     not fit the list as it is now (a page past the last, or rows removed since), and the
     caller reads the nearest real page instead (`_nearest`)."""
-    if page > _pages(total, size):
+    if page > page_count(total, size) or (after == 0 and page > 1):
         return None
     if after == -MAX_ID and page > 1:  # the last page, read back from the end
         held = min(len(rows), total - (page - 1) * size, size)
@@ -202,14 +199,14 @@ def _labelled(
     here: int,
 ) -> Page:
     # The kept count may lag a bulk change; what the query saw wins.
-    pages = max(_pages(total, size), page + 1) if has_next else page
+    pages = max(page_count(total, size), page + 1) if has_next else page
     return Page(items, page, pages, has_prev, has_next, here)
 
 
 def _nearest(page: int, size: int, total: int) -> tuple[int, int]:
     """Where a press that did not fit goes: the last page (read back from the end) for a
     page past it, else the first."""
-    last = _pages(total, size)
+    last = page_count(total, size)
     return (last, -MAX_ID) if page > last > 1 else (1, 0)
 
 

@@ -42,10 +42,12 @@ MAX_ID = 2**31 - 1  # ids are INTEGER: a forged larger one is simply not found
 
 
 def cursor(page: int, after: int) -> tuple[int, int]:
-    """The page and keyset cursor a press asks for, never trusted: page 1 (or below, or
-    a later page with no cursor) is read from the top, whatever cursor came with it, so
-    a page looks the same however it is reached; cursors stay within INTEGER."""
-    if page <= 1 or after == 0:
+    """The page and keyset cursor a press asks for, never trusted: page 1 (or below) is
+    read from the top, whatever cursor came with it, so a page looks the same however it
+    is reached; cursors stay within INTEGER. A later page with no cursor (a forged or
+    stale button) is read from the top too, and `services.catalog.shape` sends it to the
+    nearest real page (the last one for a page past the end)."""
+    if page <= 1:
         return 1, 0
     return page, max(min(after, MAX_ID), -MAX_ID)
 

@@ -14,6 +14,7 @@ from models import Favourite, Product, User
 from services.catalog import CatalogService, ListedProduct
 from services.catalog_reads import MAX_ID, listed, shown_category_ids
 from services.errors import DomainError, NotFound
+from services.paging import fit_page
 from services.texts import N_
 
 MAX_FAVOURITES = 500  # a list nobody could page through is a mistake, not a wish
@@ -77,8 +78,7 @@ class FavouriteService:
         """One page of the shown favourites, newest first; a page past the end is the last."""
         mine = _shown().where(Favourite.user_id == user.id)
         total = await self.session.scalar(select(func.count()).select_from(mine.subquery())) or 0
-        pages = max(1, -(-total // size))
-        page = min(max(page, 1), pages)
+        page, pages = fit_page(page, total, size)
         rows = await self.session.execute(
             mine.order_by(Favourite.created_at.desc(), Product.id.desc())
             .offset((page - 1) * size)

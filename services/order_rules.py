@@ -22,8 +22,6 @@ REFUNDABLE = (OrderStatus.paid, OrderStatus.shipped, OrderStatus.delivered)
 # An order whose lines a customer may put in the cart again ("Order again").
 FINISHED = (OrderStatus.cancelled, OrderStatus.delivered, OrderStatus.refunded)
 NO_DISCOUNT = Decimal("0.00")
-# A forged page number must not overflow OFFSET; nobody pages this far by hand.
-MAX_PAGE = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,14 +44,17 @@ def same_lines(summary: Sequence[SummaryLine], quantities: dict[int, int]) -> bo
     ) == len(quantities)
 
 
-def clamp_page(page: int) -> int:
-    return min(max(page, 1), MAX_PAGE)
-
-
 def may_see(viewer: User, order: Order) -> bool:
     if order.user_id == viewer.id or viewer.role is Role.admin:
         return True
     return viewer.role is Role.seller and any(i.seller_id == viewer.id for i in order.items)
+
+
+def sole_seller(order: Order) -> int | None:
+    """The seller whose goods are every line of the order; None when they are several
+    sellers' (or the shop's own): then only the shop's admins move the order."""
+    sellers = {i.seller_id for i in order.items}
+    return sellers.pop() if len(sellers) == 1 else None
 
 
 def is_staff_for(viewer: User, order: Order) -> bool:
@@ -61,11 +62,7 @@ def is_staff_for(viewer: User, order: Order) -> bool:
     of it (one seller must not cancel or ship another seller's goods)."""
     if viewer.role is Role.admin:
         return True
-    return (
-        viewer.role is Role.seller
-        and bool(order.items)
-        and all(i.seller_id == viewer.id for i in order.items)
-    )
+    return viewer.role is Role.seller and sole_seller(order) == viewer.id
 
 
 def moves(order: Order) -> tuple[OrderStatus, ...]:

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -13,7 +13,8 @@ from services import order_rules as rules
 from services.catalog_reads import MAX_ID, shown_category_ids
 from services.errors import DomainError, NotAllowed, NotFound
 from services.order_hooks import goods_returned, goods_taken_again
-from services.order_rules import SummaryLine, SummaryOutdated, clamp_page, same_lines
+from services.order_lists import OrdersPage, order_page
+from services.order_rules import SummaryLine, SummaryOutdated, same_lines
 from services.reservations import EXPIRED, Holds, expired, utc_now
 from services.stock import return_stock, take_stock
 from services.texts import N_
@@ -192,20 +193,11 @@ class OrderService:
         customer: User | None = None,
         seller: User | None = None,
         status: OrderStatus | None = None,
-    ) -> tuple[list[Order], bool]:
-        """A page of orders, newest first, and whether there is a next page."""
-        stmt = select(Order).order_by(Order.id.desc())
-        if customer is not None:
-            stmt = stmt.where(Order.user_id == customer.id)
-        if seller is not None:
-            stmt = stmt.where(
-                exists().where(OrderItem.order_id == Order.id, OrderItem.seller_id == seller.id)
-            )
-        if status is not None:
-            stmt = stmt.where(Order.status == status)
-        page = clamp_page(page)
-        rows = list(await self.session.scalars(stmt.offset((page - 1) * size).limit(size + 1)))
-        return rows[:size], len(rows) > size
+    ) -> OrdersPage:
+        """A page of orders, newest first (`services.order_lists`)."""
+        return await order_page(
+            self.session, page=page, size=size, customer=customer, seller=seller, status=status
+        )
 
     async def customer(self, order: Order) -> User:
         user = await self.session.get(User, order.user_id)
@@ -217,7 +209,9 @@ class OrderService:
 
         Lines nobody would hear of go to every admin, so no order goes unnoticed: lines of
         products without a seller (the shop's own), and lines whose seller can't receive
-        messages (an inactive account: the demo sellers, someone who blocked the bot).
+        messages (an inactive account: the demo sellers, someone who blocked the bot). An
+        order no one seller may move (several sellers' lines) goes to every admin whole:
+        only they can confirm, ship or cancel it.
         """
         by_seller: dict[int, list[OrderItem]] = defaultdict(list)
         for item in order.items:
@@ -229,10 +223,13 @@ class OrderService:
             users = {u.id: u for u in found if u.is_active}
         lines = {uid: items for uid, items in by_seller.items() if uid in users}
         unheard = [item for item in order.items if item.seller_id not in lines]
+        if rules.sole_seller(order) is None:
+            unheard = list(order.items)
         if unheard:
             for admin in await UserService(self.session).admins():
                 users[admin.id] = admin
-                lines[admin.id] = sorted([*lines.get(admin.id, []), *unheard], key=lambda i: i.id)
+                mine = {i.id: i for i in [*lines.get(admin.id, []), *unheard]}
+                lines[admin.id] = sorted(mine.values(), key=lambda i: i.id)
         return [(users[uid], lines[uid]) for uid in sorted(lines)]
 
     # -- changes --------------------------------------------------------------------------

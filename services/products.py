@@ -9,13 +9,14 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Category, Product, Role, User
 from services.audit import AuditService
 from services.categories import ancestry
 from services.errors import InvalidInput, NotAllowed, NotFound
+from services.paging import fit_page
 from services.restock import RestockService
 from services.slugs import unique_slug
 from services.texts import N_
@@ -36,8 +37,8 @@ class ProductField(StrEnum):
 @dataclass(frozen=True, slots=True)
 class ProductPage:
     items: list[Product]
-    page: int
-    has_next: bool
+    page: int  # the page shown: the last one for a page past the end
+    pages: int
 
 
 def field_value(product: Product, field: ProductField) -> Any:
@@ -58,9 +59,15 @@ def can_sell(user: User) -> bool:
 
 
 class ProductService:
-    def __init__(self, session: AsyncSession, max_price: Decimal = Decimal("10000000")) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        max_price: Decimal = Decimal("10000000"),
+        currency: str = "RUB",
+    ) -> None:
         self.session = session
         self.max_price = max_price
+        self.currency = currency  # the shop's: prices have its precision (no cents in JPY)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -75,18 +82,14 @@ class ProductService:
         return product
 
     async def list_own(self, actor: User, page: int, page_size: int) -> ProductPage:
-        """The actor's products, newest first, one page (deleted ones left out)."""
+        """The actor's products, newest first, one page (deleted ones left out); a page
+        past the end (products deleted since) is the last one."""
         self._require_seller(actor)
-        page = max(page, 1)
-        stmt = (
-            select(Product)
-            .where(Product.seller_id == actor.id, Product.is_deleted.is_(False))
-            .order_by(Product.id.desc())
-            .offset((page - 1) * page_size)
-            .limit(page_size + 1)
-        )
-        rows = list(await self.session.scalars(stmt))
-        return ProductPage(rows[:page_size], page, len(rows) > page_size)
+        mine = select(Product).where(Product.seller_id == actor.id, Product.is_deleted.is_(False))
+        total = await self.session.scalar(select(func.count()).select_from(mine.subquery())) or 0
+        page, pages = fit_page(page, total, page_size)
+        stmt = mine.order_by(Product.id.desc()).offset((page - 1) * page_size).limit(page_size)
+        return ProductPage(list(await self.session.scalars(stmt)), page, pages)
 
     async def child_categories(self, parent_id: int | None) -> list[Category]:
         """Active categories under `parent_id` (None: the top level), in menu order."""
@@ -134,7 +137,7 @@ class ProductService:
             name=name,
             slug=await unique_slug(self.session, Product.slug, name),
             description=clean_description(description),
-            price=parse_price(str(price), self.max_price),
+            price=parse_price(str(price), self.max_price, self.currency),
             stock=parse_stock(str(stock)),
             photo_file_id=photo_file_id,
             category_id=category_id,
@@ -161,7 +164,7 @@ class ProductService:
             case ProductField.description:
                 product.description = clean_description(str(value or ""))
             case ProductField.price:
-                product.price = parse_price(str(value), self.max_price)
+                product.price = parse_price(str(value), self.max_price, self.currency)
             case ProductField.stock:
                 product.stock = parse_stock(str(value))
             case ProductField.photo:

@@ -26,6 +26,7 @@ from services.audit import AuditService
 from services.cart import Cart
 from services.catalog_reads import MAX_ID
 from services.errors import DomainError, InvalidInput, NotAllowed, NotFound
+from services.paging import fit_page
 from services.promo_rules import (
     MAX_COUNT,
     RAN_OUT,
@@ -115,8 +116,7 @@ class PromoService:
         """Codes newest first: (this page's, page, pages)."""
         _admin(actor)
         total = await self.session.scalar(select(func.count()).select_from(PromoCode)) or 0
-        pages = max(1, -(-total // PAGE_SIZE))
-        page = min(max(page, 1), pages)
+        page, pages = fit_page(page, total, PAGE_SIZE)
         rows = await self.session.scalars(
             select(PromoCode)
             .order_by(PromoCode.id.desc())

@@ -131,22 +131,26 @@ DISCOUNT_AMOUNT = MoneyTexts(
     N_("The discount can have at most two digits after the decimal point."),
     N_("The discount must be more than zero."),
     N_("The discount can't be more than {max}."),
+    N_("Send the discount as a whole number, for example 500."),
+    N_("Discounts in {currency} are whole numbers, for example 500."),
 )
 MIN_ORDER = MoneyTexts(
     N_("Send the minimum order as a number, for example 1000 or 999,50."),
     N_("The minimum order can have at most two digits after the decimal point."),
     N_("The minimum order must be more than zero (or press Skip for none)."),
     N_("The minimum order can't be more than {max}."),
+    N_("Send the minimum order as a whole number, for example 1000."),
+    N_("Amounts in {currency} are whole numbers, for example 1000."),
 )
 
 
-def parse_amount_off(text: str, max_price: Decimal) -> Decimal:
-    """A fixed discount, as prices are typed."""
-    return parse_price(text, max_price, DISCOUNT_AMOUNT)
+def parse_amount_off(text: str, max_price: Decimal, currency: str | None = None) -> Decimal:
+    """A fixed discount, as prices are typed (in the shop's currency's precision)."""
+    return parse_price(text, max_price, currency, DISCOUNT_AMOUNT)
 
 
-def parse_min_order(text: str, max_price: Decimal) -> Decimal:
-    return parse_price(text, max_price, MIN_ORDER)
+def parse_min_order(text: str, max_price: Decimal, currency: str | None = None) -> Decimal:
+    return parse_price(text, max_price, currency, MIN_ORDER)
 
 
 def parse_count(text: str) -> int:

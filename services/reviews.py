@@ -24,6 +24,7 @@ from services.catalog import CatalogService
 from services.catalog_reads import MAX_ID
 from services.errors import InvalidInput, NotAllowed, NotFound
 from services.names import public_name
+from services.paging import fit_page
 from services.texts import N_
 from services.users import UserService
 
@@ -83,10 +84,6 @@ def clean_reply(text: str) -> str:
     return _clean_text(text, REPLY_MAX)
 
 
-def _pages(total: int, page_size: int) -> int:
-    return max(1, -(-total // page_size))
-
-
 class ReviewService:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -138,8 +135,7 @@ class ReviewService:
         """A page of a visible product's visible reviews, newest first."""
         product = await self.product(product_id)
         total = product.rating_count  # kept in step with the visible reviews: no COUNT(*)
-        pages = _pages(total, page_size)
-        page = min(max(page, 1), pages)
+        page, pages = fit_page(page, total, page_size)
         rows = await self.session.execute(
             select(Review, User.first_name)
             .join(User, User.id == Review.user_id)
@@ -299,8 +295,7 @@ class ReviewService:
         """Every review, hidden ones too, newest first: the moderator's list."""
         self._require_admin(actor)
         total = await self.session.scalar(select(func.count()).select_from(Review)) or 0
-        pages = _pages(total, page_size)
-        page = min(max(page, 1), pages)
+        page, pages = fit_page(page, total, page_size)
         rows = await self.session.execute(
             select(Review, User.first_name, Product.name)
             .join(User, User.id == Review.user_id)

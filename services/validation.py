@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from babel.numbers import get_currency_precision
+
 from services.errors import InvalidInput
 from services.texts import N_
 
@@ -31,6 +33,8 @@ class MoneyTexts:
     too_precise: str
     not_positive: str
     too_big: str  # {max}
+    whole_number: str  # not a number, where the currency has no cents
+    no_cents: str  # {currency}
 
 
 PRICE = MoneyTexts(
@@ -38,12 +42,25 @@ PRICE = MoneyTexts(
     N_("The price can have at most two digits after the decimal point."),
     N_("The price must be greater than zero."),
     N_("The price can't be more than {max}."),
+    N_("Send the price as a whole number, for example 1299."),
+    N_("Prices in {currency} are whole numbers, for example 1299."),
 )
 
 
-def parse_price(text: str, max_price: Decimal, texts: MoneyTexts = PRICE) -> Decimal:
+def price_places(currency: str | None) -> int:
+    """Digits a price may have after the decimal point: the currency's minor unit (RUB,
+    USD: 2; JPY, KRW: 0), at most 2 (what the price columns keep). None: 2, the format
+    check of a layer that doesn't know the shop's currency (the service checks again)."""
+    return 2 if currency is None else min(get_currency_precision(currency), 2)
+
+
+def parse_price(
+    text: str, max_price: Decimal, currency: str | None = None, texts: MoneyTexts = PRICE
+) -> Decimal:
     """'1299', '1 299,50', '1299.5', '1299 ₽', '1 299 руб' -> Decimal with two places.
+    Cents only where the currency has them: '999.50' is refused in JPY ('999.00' is 999).
     Other amounts (a discount, a minimum order) pass their own `texts`."""
+    places = price_places(currency)
     value = _CURRENCY.sub("", text.strip()).strip()
     value = _SPACES.sub("", value)
     if "," in value and "." in value:
@@ -53,9 +70,11 @@ def parse_price(text: str, max_price: Decimal, texts: MoneyTexts = PRICE) -> Dec
     value = value.replace(",", ".")
     match = _NUMBER.match(value)
     if match is None:
-        raise InvalidInput(texts.not_number)
+        raise InvalidInput(texts.whole_number if places == 0 else texts.not_number)
     frac = match["frac"] or ""
-    if len(frac) > 2:
+    if len(frac.rstrip("0")) > places:
+        if places == 0:
+            raise InvalidInput(texts.no_cents, currency=currency)
         raise InvalidInput(texts.too_precise)
     try:
         amount = Decimal(f"{match['int']}.{frac or '0'}")

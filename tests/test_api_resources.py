@@ -1,9 +1,12 @@
 """What the API's resources do, rule by rule (the bot's rules, through its services)."""
 
+from dataclasses import replace
 from decimal import Decimal
 
+import httpx
 from sqlalchemy import select, update
 
+from api import create_app
 from models import AuditEntry, Category, Product, Role, User
 from services.validation import NAME_MAX
 from tests.api_helpers import as_
@@ -164,6 +167,24 @@ async def test_product_validation_is_the_seller_dialogs(client, session, shop):
     session.expire_all()
     assert (await session.get(Product, shop.product)).name == "Green tea"  # all or nothing
     assert len(list(await session.scalars(select(Product)))) == 3
+
+
+async def test_a_price_follows_the_shops_currency(pool, api_config, session, shop):
+    """In JPY a price has no cents: a clear 422 on the price, as in the bot's dialog."""
+    app = create_app(pool, replace(api_config, currency="JPY"))
+    transport = httpx.ASGITransport(app=app)
+    seller = as_(shop, "seller")
+    body = {"category_id": shop.category, "name": "Matcha", "price": "999.50", "stock": 1}
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+        r = await client.post("/products", json=body, headers=seller)
+        assert r.status_code == 422
+        assert r.json()["detail"][0]["field"] == "price" and "whole numbers" in r.text
+        r = await client.patch(f"/products/{shop.product}", json={"price": 10.5}, headers=seller)
+        assert r.status_code == 422 and r.json()["detail"][0]["field"] == "price"
+        r = await client.post("/products", json={**body, "price": "1 000"}, headers=seller)
+        assert r.status_code == 201 and Decimal(r.json()["price"]) == 1000
+    session.expire_all()
+    assert (await session.get(Product, shop.product)).price != Decimal("10.5")
 
 
 async def test_admin_edit_of_a_sellers_product_is_audited(client, session, shop):

@@ -136,6 +136,21 @@ async def test_stock_dropping_below_the_cart_is_flagged(env, session):
     assert "Only" not in reply.text
 
 
+async def test_a_sold_out_line_says_so_and_what_to_do(env, session):
+    tea = await shop(session, name="Tea", stock=2)
+    ann = env.user(1)
+    await ann.click(CartAddCb(product_id=tea.id))
+    tea.stock = 0
+    await session.commit()
+    reply = await ann.send("/cart")
+    assert "Only 0" not in reply.text
+    assert "⚠️ Sold out. Remove it (❌) to check out" in reply.text and "🔔" in reply.text
+    reply = await ann.click(CartCb(action=CartAction.checkout))
+    assert "see the cart" in reply.alert
+    reply = await ann.click(CartCb(action=CartAction.remove, product_id=tea.id))
+    assert "empty" in reply.text
+
+
 async def test_each_customer_sees_only_their_cart(env, session):
     tea = await shop(session, name="Tea")
     ann, bob = env.user(1), env.user(2)

@@ -438,6 +438,11 @@ async def test_forged_page_numbers_show_a_real_page(env, session, settings):
     await ann.click(forged(CategoryCb, id=phones.id, page=-5, after=products[9].id))
     assert "1/3" in _labels(ann) and "◀" not in _labels(ann)
     assert any("Phone 00" in b for b in _labels(ann))
+    # No cursor at all: past the end is still the last page, inside the list the first.
+    await ann.click(forged(CategoryCb, id=phones.id, page=999))
+    assert "3/3" in _labels(ann) and "▶" not in _labels(ann)
+    await ann.click(forged(CategoryCb, id=phones.id, page=2))
+    assert "1/3" in _labels(ann) and any("Phone 00" in b for b in _labels(ann))
 
 
 async def test_a_page_shows_a_changed_price_or_stock_at_once(env, session):

@@ -58,9 +58,15 @@ async def test_my_orders_are_paged(env, session):
     labels = [b for b in reply.buttons if b.startswith("#")]
     assert len(labels) == 8 and labels[0].startswith("#10 ")
     assert "new" in labels[0]
+    assert "Choose an order:" in reply.text and "Page" not in reply.text
+    assert reply.has_button("1/2") and reply.has_button("▶")  # the pager every list has
     reply = await user.press("▶")
     assert [b.split(" ")[0] for b in reply.buttons if b.startswith("#")] == ["#2", "#1"]
-    assert reply.has_button("◀") and not reply.has_button("▶")
+    assert reply.has_button("◀") and reply.has_button("2/2") and not reply.has_button("▶")
+    # A page past the end (a stale or forged button) is the last page, never an empty one.
+    await user.press("◀")
+    reply = await user.click(OrdersCb(scope=OrderScope.mine, page=999))
+    assert "No orders" not in reply.text and reply.has_button("#1 ") and reply.has_button("2/2")
 
 
 async def test_order_card_and_cancel_returns_the_stock(env, session):
@@ -226,6 +232,18 @@ async def test_seller_list_holds_only_orders_with_their_products(env, session):
     assert [b.split(" ")[0] for b in reply.buttons if b.startswith("#")] == ["#1"]
 
 
+async def test_seller_list_shows_the_total_of_their_lines_as_the_card_does(env, session):
+    ann, _bob, _sam, _ivan, tea, cake = await world(session)
+    await place(session, ann, [(tea, 2), (cake, 1)])  # Sam's 200 of 450
+    sam = env.user(10)
+    reply = await sam.click(OrdersCb(scope=OrderScope.sales))
+    assert reply.has_button("#1 · RUB200.00") and "450" not in " ".join(reply.buttons)
+    card = await sam.click(OrderCb(id=1, scope=OrderScope.sales))
+    assert "Your lines: RUB200.00" in card.text
+    # The customer and an admin see the whole order's total.
+    assert (await env.user(1).send("/orders")).has_button("#1 · RUB450.00")
+
+
 async def test_russian_order_card(env, session):
     ann, _bob, _sam, _ivan, tea, _cake = await world(session)
     ann.language = "ru"
@@ -250,10 +268,14 @@ async def test_lines_without_a_seller_go_to_the_admins(env, session):
     await user.click(CartAddCb(product_id=own.id))
     await to_summary(user)
     reply = await user.press("Confirm")
+    # Only an admin can move an order with the shop's own lines and Sam's: they get it
+    # whole; Sam gets his line and who ships it.
     [to_admin] = sent_to(reply, ADMIN_ID)
-    assert "House blend" in to_admin.text and "Tea" not in to_admin.text
+    assert "New order: an admin ships or cancels it." in to_admin.text
+    assert "House blend" in to_admin.text and "Tea" in to_admin.text
     [to_sam] = sent_to(reply, 10)
     assert "Tea" in to_sam.text and "House blend" not in to_sam.text
+    assert "the shop's admins confirm, ship or cancel it" in to_sam.text
     assert ann is not None
 
 
@@ -276,6 +298,6 @@ async def test_lines_of_a_seller_who_cannot_hear_go_to_the_admins(env, session):
     reply = await user.press("Confirm")
     assert sent_to(reply, -1) == []
     [to_admin] = sent_to(reply, ADMIN_ID)
-    assert "Sample" in to_admin.text and "Tea" not in to_admin.text
+    assert "Sample" in to_admin.text and "Tea" in to_admin.text  # only an admin moves it
     [to_sam] = sent_to(reply, 10)
     assert "Tea" in to_sam.text and "Sample" not in to_sam.text

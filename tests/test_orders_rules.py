@@ -2,13 +2,13 @@
 
 from keyboards.callback_data import OrderAction, OrderCb, OrdersCb, OrderScope
 from models import Order, OrderStatus, Product, Role
-from services.order_rules import MAX_PAGE
+from services.paging import MAX_PAGE
 from tests.conftest import ADMIN_ID
 from tests.factories import make_user
 from tests.test_orders import fresh, place, world
 
 
-async def test_forged_huge_pages_are_clamped(env, session):
+async def test_forged_huge_pages_show_the_last_page(env, session):
     ann, *_rest, tea, _cake = await world(session)
     await place(session, ann, [(tea, 1)])
     await make_user(session, ADMIN_ID, Role.admin)
@@ -17,9 +17,10 @@ async def test_forged_huge_pages_are_clamped(env, session):
     for page in (2**31 - 1, MAX_PAGE + 1):
         reply = await user.click(OrdersCb(scope=OrderScope.mine, page=page))
         assert "My orders" in user.shown_text and not reply.alert, page
-        assert OrdersCb.unpack(user.find_button("◀")).page == MAX_PAGE - 1
-    reply = await user.click(OrdersCb(scope=OrderScope.mine, page=-(2**31) + 1))
-    assert "Page 1." in reply.text and reply.has_button("#1 ")
+        shown = " ".join(user.shown_buttons)
+        assert "#1 " in shown and "◀" not in shown, page
+    await user.click(OrdersCb(scope=OrderScope.mine, page=-(2**31) + 1))
+    assert "Choose an order:" in user.shown_text and "#1 " in " ".join(user.shown_buttons)
     # Past INTEGER the data doesn't even unpack: an out-of-date button, not an error.
     reply = await user.click(f"ols:mine::{2**62}")
     assert "went wrong" not in (reply.alert or "") + reply.text
@@ -76,3 +77,35 @@ async def test_the_shops_own_lines_go_only_to_admins_who_can_act(session):
         for user, items in await OrderService(session).sellers(order)
     ]
     assert told == [(ADMIN_ID, ["Tea"])]
+
+
+async def test_a_two_seller_cash_order_says_the_shop_confirms_it_and_admins_hear(env, session):
+    """Sam can't ship an order that also holds Ivan's cake: his card must not promise
+    "the seller's confirmation", and the admins, who alone can ship it, are told."""
+    from keyboards.callback_data import CartAddCb
+    from tests.test_checkout import to_summary
+    from tests.test_orders import sent_to
+
+    _ann, _bob, _sam, _ivan, tea, cake = await world(session)
+    await make_user(session, ADMIN_ID, Role.admin)
+    await session.commit()
+    user = env.user(1)
+    await user.click(CartAddCb(product_id=tea.id))
+    await user.click(CartAddCb(product_id=cake.id))
+    await to_summary(user)
+    reply = await user.press("Confirm")
+    assert "Waits for the shop's confirmation" in reply.text
+    [to_admin] = sent_to(reply, ADMIN_ID)
+    assert "New order: an admin ships or cancels it." in to_admin.text
+    assert "Tea" in to_admin.text and "Cake" in to_admin.text
+    [to_sam] = sent_to(reply, 10)
+    assert "seller's confirmation" not in to_sam.text
+    card = await env.user(10).press("Open the order")
+    assert "Waits for the shop's confirmation" in card.text
+    assert "the shop's admins confirm, ship or cancel it" in card.text
+    assert "Your lines: RUB100.00" in card.text and not card.has_button("Mark shipped")
+    # The admin's notice opens the order with the buttons to move it.
+    card = await env.user(ADMIN_ID).press("Open the order")
+    assert card.has_button("Mark shipped") and "Total: RUB350.00" in card.text
+    await env.user(ADMIN_ID).press("Mark shipped")
+    assert (await fresh(session, Order, 1)).status is OrderStatus.shipped

@@ -60,6 +60,24 @@ def test_price_rejects_nonsense_with_a_reason(text, message):
     assert message in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("text", "currency", "expected"),
+    [("1 299", "JPY", "1299"), ("999.00", "JPY", "999"), ("999.5", "USD", "999.50")],
+)
+def test_price_has_the_currencys_precision(text, currency, expected):
+    assert parse_price(text, MAX, currency) == Decimal(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("999.50", "Prices in JPY are whole numbers"), ("¥", "as a whole number, for example 1299.")],
+)
+def test_a_price_with_cents_is_refused_where_the_currency_has_none(text, message):
+    with pytest.raises(InvalidInput) as info:
+        parse_price(text, MAX, "JPY")
+    assert message in str(info.value)
+
+
 def test_price_limit_comes_from_the_caller():
     with pytest.raises(InvalidInput, match="more than 500"):
         parse_price("501", Decimal(500))
@@ -242,9 +260,11 @@ async def test_list_own_pages_newest_first_without_deleted(session, world):
     svc = ProductService(session)
     await svc.delete(seller, mine[4].id)
     first = await svc.list_own(seller, 1, 3)
-    assert [p.name for p in first.items] == ["P3", "P2", "P1"] and first.has_next
+    assert [p.name for p in first.items] == ["P3", "P2", "P1"] and first.pages == 2
     second = await svc.list_own(seller, 2, 3)
-    assert [p.name for p in second.items] == ["P0"] and not second.has_next
+    assert [p.name for p in second.items] == ["P0"] and (second.page, second.pages) == (2, 2)
+    past = await svc.list_own(seller, 9, 3)  # past the end: the last page
+    assert [p.name for p in past.items] == ["P0"] and past.page == 2
 
 
 async def test_category_tree_helpers(session):

@@ -47,8 +47,10 @@ async def test_units_in_steps_add_up_to_the_line_share_of_a_discounted_order(env
     assert (await fresh(session, Product, tea.id)).stock == 8  # 10 - 3 + 1
     card = await admin.click(RefundCb(order=order.id))
     assert "Tea: 1 of 3 refunded" in card.text
+    # The line's button says what is left to refund: 2 units, 272.73 - 90.91.
+    assert card.has_button("Tea × 2 (RUB181.82)") and not card.has_button("Tea × 3")
     # The second unit typed, not returned: the stock stays.
-    reply = await admin.press("Tea × 3")
+    reply = await admin.press("Tea × 2")
     assert "Ordered 3, 2 not refunded yet." in reply.text and not reply.has_button("3")
     reply = await admin.send("1")
     assert "Refund RUB90.91 for Tea × 1 of order #1?" in reply.text
@@ -57,7 +59,7 @@ async def test_units_in_steps_add_up_to_the_line_share_of_a_discounted_order(env
     # The last unit: no question how many; it takes the remainder of the share.
     reply = await admin.click(RefundCb(order=order.id))
     assert "Tea: 2 of 3 refunded" in reply.text
-    reply = await admin.press("Tea × 3")
+    reply = await admin.press("Tea × 1 (RUB90.91)")
     assert "Refund RUB90.91 for Tea × 1 of order #1?" in reply.text
     await admin.press("returned to stock")
     assert (await fresh(session, Product, tea.id)).stock == 9

@@ -153,13 +153,13 @@ async def test_cash_on_delivery_waits_for_the_sellers_confirmation(env, tea, ses
     ann, bob = env.user(1), env.user(2)
     await order_by(ann, tea)
     await order_by(bob, tea)
-    # The seller (here the shop's admin) confirms Bob's order by shipping it.
+    # The shop's own goods (no seller): its admins confirm Bob's order by shipping it.
     await admin.click(OrderCb(id=2, action=OrderAction.status, to="shipped", scope=OrderScope.all))
     assert await sweeper(env, hours=47).sweep(env.bot) == []
     sent = len(env.api.requests)
     assert await sweeper(env, hours=49).sweep(env.bot) == [1]
     told = {c.chat_id: c.text for c in env.api.requests[sent:] if isinstance(c, SendMessage)}
-    assert "The seller did not confirm order #1 in time" in told[1]
+    assert "The shop did not confirm order #1 in time" in told[1]
     assert "Order #1 was not confirmed in time" in told[ADMIN_ID]
     assert (await fresh(session, Order, 2)).status is OrderStatus.shipped
     assert (await fresh(session, Product, tea.id)).stock == 4

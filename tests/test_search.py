@@ -102,6 +102,13 @@ async def test_search_pages_and_back_from_a_product(env, session, settings):
     assert reply.has_button("2/2") and reply.has_button("Lamp 00")
     reply = await ann.press("◀")
     assert reply.has_button("1/2") and reply.has_button(f"Lamp {total - 1:02}")
+    # Page 1 looks the same however it is reached: it says how many were found.
+    assert f"{total} found" in reply.text
+    await ann.press("▶")
+    await ann.press("◀")
+    await ann.press(f"Lamp {total - 1:02}")
+    reply = await ann.press("Back")
+    assert f"{total} found" in reply.text and reply.has_button("1/2")
 
 
 async def test_old_search_page_after_restart_of_dialogs(env, session):
@@ -192,6 +199,12 @@ async def test_forged_search_pages_show_a_real_page(env, session, settings):
     assert "3/3" in ann.shown_buttons and "▶" not in ann.shown_buttons
     await ann.click(forged(SearchCb, page=-4, after=lamps[9].id))
     assert "1/3" in ann.shown_buttons and "◀" not in ann.shown_buttons
+    # A page past the end with no cursor at all is the last page too, not the first.
+    await ann.click(forged(SearchCb, page=999))
+    assert "3/3" in ann.shown_buttons and "▶" not in ann.shown_buttons
+    await ann.press("◀")
+    await ann.click(forged(SearchCb, page=2))  # inside the list, no cursor: page 1
+    assert "1/3" in ann.shown_buttons and "found" in ann.shown_text
     # Back from a card on page 2 is still page 2 of 3.
     await ann.press("▶")
     await ann.press(f"Lamp {settings.page_size:02}")  # newest first: on page 2 of 3

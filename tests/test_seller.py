@@ -6,7 +6,7 @@ import pytest
 from aiogram.methods import SendPhoto
 from sqlalchemy import func, select
 
-from keyboards.callback_data import SellerStepAction, SellerStepCb
+from keyboards.callback_data import SellerAction, SellerCb, SellerStepAction, SellerStepCb
 from models import Category, Product, Role, User
 from tests.conftest import ADMIN_ID
 from tests.factories import make_category, make_product, make_user
@@ -222,6 +222,27 @@ async def test_each_rule_repeats_the_step_with_a_reason(env, shop, step_input, b
     assert f"step {step_input + 3} of 6" in reply.text
 
 
+async def test_a_price_in_yen_has_no_cents(make_env, settings, shop, session):
+    """JPY has no minor unit: a price of 999.50 would show as ¥1,000 while two cost
+    ¥1,999. The prompt's example follows the currency, and cents are refused."""
+    u = make_env(settings.model_copy(update={"currency": "JPY"})).user(SELLER)
+    await to_name_step(u)
+    await u.send("Matcha")
+    reply = await u.send("Stone-ground")
+    assert "Send the price in JPY, a whole number, for example 1299." in reply.text
+    assert "1 299,50" not in reply.text
+    before = await state_of(u.env, SELLER)
+    reply = await u.send("999.50")
+    assert "Prices in JPY are whole numbers" in reply.text and "step 4 of 6" in reply.text
+    assert await state_of(u.env, SELLER) == before
+    assert "step 5 of 6" in (await u.send("1 000,00")).text  # zero cents are fine
+    await u.send("3")
+    await u.press("Skip")
+    await u.press("Publish")
+    [product] = await products(session)
+    assert product.price == Decimal(1000)
+
+
 async def test_wrong_content_types_get_a_clear_message(env, shop):
     u = env.user(SELLER)
     await u.send("/seller")
@@ -361,9 +382,14 @@ async def test_my_products_are_paged_with_price_stock_and_status(env, shop, sess
     assert f"P{settings.page_size + 1}" in reply.text and "P0" not in reply.text
     assert "10.00" in reply.text and "visible" in reply.text
     assert "Someone else" not in reply.text
-    reply = await u.press("➡️")
+    assert reply.buttons[settings.page_size : settings.page_size + 2] == ["1/2", "▶"]
+    reply = await u.press("▶")
     assert "P0" in reply.text and "hidden" in reply.text and "0 in stock" in reply.text
-    assert reply.has_button("⬅️") and not reply.has_button("➡️")
+    assert reply.has_button("◀") and reply.has_button("2/2") and not reply.has_button("▶")
+    # A page past the end (a stale or forged button) is the last page, labelled so.
+    await u.press("◀")
+    reply = await u.click(SellerCb(action=SellerAction.products, page=999))
+    assert "P0" in reply.text and reply.has_button("2/2") and not reply.has_button("▶")
 
 
 async def test_empty_list_invites_to_add(env, shop):

@@ -22,9 +22,9 @@ async def mine(
     user: Caller, session: Session, page: Annotated[int, Query(ge=1, le=10_000)] = 1
 ) -> OrderPageOut:
     """The caller's orders, newest first."""
-    orders, has_next = await OrderService(session).page(page=page, size=PAGE_SIZE, customer=user)
-    items = [OrderSummaryOut.model_validate(o) for o in orders]
-    return OrderPageOut(items=items, page=page, has_next=has_next)
+    found = await OrderService(session).page(page=page, size=PAGE_SIZE, customer=user)
+    items = [OrderSummaryOut.model_validate(o) for o in found.items]
+    return OrderPageOut(items=items, page=found.page, has_next=found.has_next)
 
 
 @router.get("/{order_id}", response_model=OrderOut)

@@ -5,6 +5,7 @@ ownership rule, same audit)."""
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response
+from fastapi.exceptions import RequestValidationError
 from pydantic import TypeAdapter
 
 from api.deps import Caller, MaybeCaller, Rt, Session, commit
@@ -13,9 +14,10 @@ from api.schemas import ProductIn, ProductOut, ProductPageOut, ProductPatch, Tex
 from models import Product, Role, User
 from services.catalog import MAX_QUERY_LENGTH, CatalogService
 from services.catalog_reads import MAX_ID
-from services.errors import NotAllowed, NotFound
+from services.errors import InvalidInput, NotAllowed, NotFound
 from services.listing import MAX_LIMIT, ListingService, ProductPage
 from services.products import ProductField, ProductService
+from services.validation import parse_price
 
 router = APIRouter(prefix="/products", tags=["products"], responses=ERRORS)
 _PAGE = TypeAdapter(ProductPage)
@@ -37,6 +39,18 @@ def _out(product: Product) -> ProductOut:
         rating_count=product.rating_count,
         image_url=product.image_url,
     )
+
+
+def _check_price(body: ProductIn | ProductPatch, rt: Rt) -> None:
+    """The schema checks a price's form; the shop's currency decides its cents (none in
+    JPY), refused like any other field (the service checks again)."""
+    if body.price is None:
+        return
+    try:
+        parse_price(str(body.price), rt.config.max_price, rt.config.currency)
+    except InvalidInput as exc:
+        error = {"loc": ("body", "price"), "msg": str(exc), "type": "value_error"}
+        raise RequestValidationError([error]) from None
 
 
 async def _readable(session, user: User | None, product_id: int) -> Product:
@@ -90,7 +104,8 @@ async def by_id(product_id: ProductId, session: Session, user: MaybeCaller) -> P
 @router.post("", status_code=201, response_model=ProductOut)
 async def create(body: ProductIn, user: Caller, session: Session, rt: Rt) -> ProductOut:
     """Sellers and admins: a product in a shown category, on sale at once."""
-    service = ProductService(session, rt.config.max_price)
+    _check_price(body, rt)
+    service = ProductService(session, rt.config.max_price, rt.config.currency)
     product = await service.create(
         user,
         category_id=body.category_id,
@@ -111,7 +126,8 @@ async def update(
 ) -> ProductOut:
     """The product's seller or an admin: the given fields, each by the seller dialog's
     rule; all or nothing. `is_active` hides or shows it."""
-    service = ProductService(session, rt.config.max_price)
+    _check_price(body, rt)
+    service = ProductService(session, rt.config.max_price, rt.config.currency)
     product = await service.get_own(user, product_id)
     # Declared order (category first: the rest is checked in the new place).
     for name in ProductPatch.model_fields:
