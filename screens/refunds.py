@@ -71,6 +71,8 @@ def menu_screen(plan: RefundPlan, scope: OrderScope, locale: str) -> Screen:
 
 
 def _how(plan: RefundPlan, item: OrderItem | None) -> str:
+    if plan.order.total == 0:
+        return _("Nothing was paid for this order (a promo code covered it): nothing goes back.")
     if plan.via(item) == TELEGRAM:
         return _("The Stars go back to the customer's Stars balance now.")
     method = plan.order.payment_method
@@ -208,6 +210,14 @@ def customer_refund_screen(
 ) -> Screen:
     """The customer hears of a refund, in their language."""
     sum_ = money(amount, order.currency, locale)
+    if order.total == 0:  # a promo code had covered it: nothing to give back
+        if item_name:
+            text = _("Order #{id}: the shop took back “{name}”. Nothing was charged for it.")
+            text = text.format(id=order.id, name=quote(item_name, 60))
+        else:
+            text = _("Order #{id}: the shop took the order back. Nothing was charged for it.")
+            text = text.format(id=order.id)
+        return Screen("↩️ " + text, open_order_kb(order.id, OrderScope.mine))
     if item_name:
         text = _("Order #{id}: {sum} refunded for “{name}”.").format(
             id=order.id, sum=sum_, name=quote(item_name, 60)

@@ -74,9 +74,13 @@ def moves(order: Order) -> tuple[OrderStatus, ...]:
 
 
 def refundable(order: Order) -> bool:
-    """Money was taken: a payment was recorded, or cash on delivery was handed over."""
+    """Money was taken: a payment was recorded, or cash on delivery was handed over. Or
+    nothing was to be taken (a promo code covered the order, paid when placed): its
+    "refund" of nothing is how the shop takes such an order back."""
     if order.status not in REFUNDABLE:
         return False
+    if order.total == 0:
+        return True
     if order.payment_method is PaymentMethod.cod:
         return order.status is OrderStatus.delivered
     return order.telegram_payment_charge_id is not None

@@ -66,8 +66,10 @@ class RefundPlan:
 
     def via(self, item: OrderItem | None) -> str:
         """How the money goes back: Telegram for a whole, untouched Stars payment."""
-        whole_stars = item is None and self.order.payment_method is PaymentMethod.stars
-        return TELEGRAM if whole_stars and not self.done else MANUAL
+        order = self.order
+        whole_stars = item is None and order.payment_method is PaymentMethod.stars
+        charged = order.telegram_payment_charge_id is not None  # not a promo-paid order
+        return TELEGRAM if whole_stars and charged and not self.done else MANUAL
 
     def item(self, item_id: int) -> OrderItem | None:
         return next((i for i in self.lines if i.id == item_id), None)

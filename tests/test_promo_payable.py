@@ -12,7 +12,14 @@ from aiogram.methods import SendInvoice, SendMessage
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
-from keyboards.callback_data import CartAction, CartAddCb, CartCb, OrderAction, OrderCb
+from keyboards.callback_data import (
+    CartAction,
+    CartAddCb,
+    CartCb,
+    OrderAction,
+    OrderCb,
+    OrderScope,
+)
 from models import (
     CartItem,
     Order,
@@ -171,3 +178,32 @@ async def test_pay_on_an_old_order_under_the_minimum_sends_no_invoice(card_env, 
     reply = await ann.click(OrderCb(id=order.id, action=OrderAction.pay))
     assert not reply.of(SendInvoice)
     assert "The smallest card payment is RUB 100.00" in (reply.alert or "")
+
+
+async def test_a_free_order_can_be_taken_back_by_an_admin(make_env, settings, sencha, session):
+    """Nothing was charged, so there is no payment to refund; the shop still needs a way
+    to take such an order back (the customer changed their mind): its refund of nothing."""
+    from aiogram.methods import RefundStarPayment
+
+    from keyboards.callback_owner import RefundCb
+    from tests.conftest import ADMIN_ID
+
+    for env in _paying(make_env, settings, "stars"):
+        ann = env.user(1)
+        await _cart(ann, sencha, "GIFT150")
+        await to_summary(ann)
+        await ann.press("Confirm")
+        admin = env.user(ADMIN_ID)
+        await admin.send("/start")
+        card = await admin.click(OrderCb(id=1, action=OrderAction.view, scope=OrderScope.all))
+        assert card.has_button("Refund")
+        reply = await admin.click(RefundCb(order=1))
+        reply = await admin.press("Whole order")
+        assert "Nothing was paid for this order (a promo code covered it)" in reply.text
+        reply = await admin.press("Yes, refund")
+        assert not reply.of(RefundStarPayment)  # there is no charge to return
+        order = await _fresh(session, Order, 1)
+        assert order.status is OrderStatus.refunded
+        assert (await _fresh(session, Product, sencha.id)).stock == 5  # back on sale
+        [told] = [c.text for c in reply.of(SendMessage) if c.chat_id == 1]
+        assert "the shop took the order back. Nothing was charged for it." in told
