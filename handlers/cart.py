@@ -18,6 +18,11 @@ async def cmd_cart(message: Message, ctx: Ctx, state: FSMContext) -> None:
     await show(message, await cart_page(ctx))
 
 
+async def on_menu_cart(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:
+    await leave_dialog(state, query)
+    await show(query, await cart_page(ctx))
+
+
 async def on_cart_show(query: CallbackQuery, ctx: Ctx) -> None:
     await show(query, await cart_page(ctx))
 
@@ -56,7 +61,7 @@ def build_commands_router() -> Router:
 
 def build_router() -> Router:
     router = Router(name=__name__)
-    router.callback_query.register(on_cart_show, MenuCb.filter(F.action == MenuAction.cart))
+    router.callback_query.register(on_menu_cart, MenuCb.filter(F.action == MenuAction.cart))
     router.callback_query.register(on_cart_show, CartCb.filter(F.action == CartAction.show))
     router.callback_query.register(on_cart_add, CartAddCb.filter())
     router.callback_query.register(

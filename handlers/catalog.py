@@ -73,7 +73,8 @@ async def cmd_catalog(message: Message, ctx: Ctx, state: FSMContext) -> None:
     await show(message, await _category(ctx, 0, 1, 0))
 
 
-async def on_menu_catalog(query: CallbackQuery, ctx: Ctx) -> None:
+async def on_menu_catalog(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:
+    await leave_dialog(state, query)  # a menu button leaves a dialog as /start does
     await show(query, await _category(ctx, 0, 1, 0))
 
 
@@ -157,7 +158,8 @@ async def on_card_toggle(
     await _open_card(query, here, ctx, bot, state, callback_answer)
 
 
-async def on_menu_favourites(query: CallbackQuery, ctx: Ctx) -> None:
+async def on_menu_favourites(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:
+    await leave_dialog(state, query)
     await show(query, await _favourites(ctx, 1))
 
 

@@ -7,7 +7,7 @@ from contextlib import suppress
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.context import FSMContext
-from aiogram.types import Message, ReplyKeyboardRemove
+from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
 
 from handlers.context import Ctx
@@ -32,18 +32,22 @@ SEARCH_KEY = "search"
 SEARCH_TOTAL = "search_total"
 
 
-async def drop_reply_keyboard(state: FSMContext, message: Message | None) -> str | None:
+async def drop_reply_keyboard(
+    state: FSMContext, event: Message | CallbackQuery | None
+) -> str | None:
     """Takes away the reply keyboard a dialog step showed, if the user is on such a
-    step; returns the current state."""
+    step; returns the current state. `event` is the command, or the button pressed."""
     current = await state.get_state()
-    if current in REPLY_KEYBOARD_STATES and message is not None:
+    message = event.message if isinstance(event, CallbackQuery) else event
+    if current in REPLY_KEYBOARD_STATES and isinstance(message, Message):
         await message.answer(_("Cancelled."), reply_markup=ReplyKeyboardRemove())
     return current
 
 
-async def leave_dialog(state: FSMContext, message: Message | None) -> bool:
-    """Clears the dialog (and its reply keyboard). True when there was one to leave."""
-    current = await drop_reply_keyboard(state, message)
+async def leave_dialog(state: FSMContext, event: Message | CallbackQuery | None) -> bool:
+    """Clears the dialog (and its reply keyboard): every command and main-menu button
+    that takes the user elsewhere goes through here. True when there was one to leave."""
+    current = await drop_reply_keyboard(state, event)
     await state.clear()
     return current is not None
 

@@ -6,7 +6,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from handlers.common import SEARCH_KEY, SEARCH_TOTAL, drop_reply_keyboard, search_page
+from handlers.common import SEARCH_KEY, SEARCH_TOTAL, drop_reply_keyboard, leave_dialog, search_page
 from handlers.context import Ctx
 from handlers.filters import TextInput
 from handlers.states import SearchStates
@@ -33,6 +33,7 @@ async def cmd_search(message: Message, command: CommandObject, ctx: Ctx, state: 
 
 
 async def on_menu_search(query: CallbackQuery, state: FSMContext) -> None:
+    await leave_dialog(state, query)
     await state.set_state(SearchStates.query)
     await show(query, prompt_screen())
 
