@@ -1,12 +1,15 @@
 import pytest
+from aiogram.filters import Command
 from aiogram.methods import SendMessage
 from aiogram.types import ReplyKeyboardRemove
 from sqlalchemy import func, select
 
+from handlers import build_routers
+from handlers.filters import RoleGate
 from keyboards.callback_data import CartAction, CartAddCb, CartCb, LangCb, MenuAction, MenuCb
 from models import Role, User
 from tests.conftest import ADMIN_ID
-from tests.factories import make_category, make_product
+from tests.factories import make_category, make_product, make_user
 
 
 async def users(session):
@@ -74,6 +77,32 @@ async def test_help_depends_on_role(env, session):
     assert "/catalog" in customer.text and "/admin" not in customer.text
     admin = await env.user(ADMIN_ID).send("/help")
     assert "/admin" in admin.text and "/seller" in admin.text
+
+
+def _commands_by_role() -> dict[str, frozenset[Role]]:
+    """Every command a router answers, with the roles its router lets through."""
+    found: dict[str, frozenset[Role]] = {}
+    for router in build_routers():
+        gates = [m for m in router.message.middleware if isinstance(m, RoleGate)]
+        roles = gates[0].roles if gates else frozenset(Role)
+        for handler in router.message.handlers:
+            for item in handler.filters or ():
+                if type(item.callback) is Command:
+                    for name in item.callback.commands:
+                        found[name] = roles
+    return found
+
+
+@pytest.mark.parametrize("role", list(Role))
+async def test_help_lists_every_command_the_role_can_use(env, session, role):
+    user = await make_user(session, telegram_id=7, role=role)
+    await session.commit()
+    text = (await env.user(user.telegram_id).send("/help")).text
+    commands = _commands_by_role()
+    assert {"books", "promote", "broadcast", "promocodes", "login"} <= set(commands)
+    del commands["help"]  # the one being read
+    for name, roles in commands.items():
+        assert (f"/{name}" in text) is (role in roles), name
 
 
 async def test_menu_buttons_edit_the_same_message(env):
