@@ -156,8 +156,8 @@ class CategoryService:
     async def create(self, actor: User, name: str, parent_id: int | None = None) -> Category:
         require_admin(actor)
         name = self._clean_name(name)
-        if parent_id is not None:
-            await self.get(actor, parent_id)
+        if parent_id is not None and await self.session.get(Category, parent_id) is None:
+            raise NotFound(N_("Its parent category has been deleted: nothing was created."))
         await self._check_name_free(name, parent_id)
         category = Category(
             name=name,
