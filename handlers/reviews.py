@@ -5,6 +5,7 @@ screens/.
 """
 
 from aiogram import Bot, F, Router
+from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -14,17 +15,19 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.context import Ctx
 from handlers.filters import TextInput
-from handlers.states import ReplyStates, ReviewStates
+from handlers.states import ReplyStates, ReviewStates, begin_dialog, end_dialog
 from jobs.notify import notify
 from keyboards.callback_data import (
-    CategoryCb,
+    ProductCb,
     ReviewGradeCb,
     ReviewReplyCb,
     ReviewsCb,
     ReviewStartCb,
     ReviewStep,
     ReviewStepCb,
+    card_of,
 )
+from keyboards.catalog import card_back
 from models import Product, Review
 from screens.base import domain_message, show, tell
 from screens.catalog import product_screen
@@ -46,6 +49,7 @@ from services.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from services.reviews import COMMENT_MAX, REPLY_MAX, ProductUnavailable, check_grade, clean_comment
 
 PAGE_SIZE = 5
+CARD_KEY = "card"  # the review dialog's data: the ProductCb of the card it began on
 _DIALOG_STATES = frozenset(s.state for s in (*ReviewStates.__states__, *ReplyStates.__states__))
 
 
@@ -60,21 +64,25 @@ async def on_reviews_list(
     raw_state: str | None,
 ) -> None:
     if raw_state in _DIALOG_STATES:  # left a review or reply dialog through a link
-        await state.clear()
-    user = ctx.user
-    product, page = await ctx.reviews.page(callback_data.product_id, callback_data.page, PAGE_SIZE)
+        await end_dialog(state)
+    user, card = ctx.user, card_of(callback_data)
+    try:
+        product, page = await ctx.reviews.page(card.id, callback_data.page, PAGE_SIZE)
+    except ProductUnavailable:
+        raise SkipHandler from None  # the fallback shows where the card was opened from
     is_seller = product.seller_id == user.id
     own = await ctx.reviews.own(user.id, product.id) if not is_seller else None
-    await show(
-        query, review_list_screen(product, page, own, is_seller=is_seller, locale=ctx.locale)
+    screen = review_list_screen(
+        product, page, own, is_seller=is_seller, locale=ctx.locale, card=card
     )
+    await show(query, screen)
 
 
 # -- the review dialog -----------------------------------------------------------------
 
 
 async def _end_product_gone(event: Message | CallbackQuery, state: FSMContext) -> None:
-    await state.clear()
+    await end_dialog(state)
     await show(event, product_gone_screen())
 
 
@@ -97,9 +105,13 @@ async def _own(ctx: Ctx, product: Product) -> Review | None:
 async def on_review_start(
     query: CallbackQuery, callback_data: ReviewStartCb, ctx: Ctx, state: FSMContext
 ) -> None:
-    product, own = await ctx.reviews.begin(ctx.user, callback_data.product_id)
-    await state.set_state(ReviewStates.grade)
-    await state.set_data({"product_id": product.id})
+    card = card_of(callback_data)
+    try:
+        product, own = await ctx.reviews.begin(ctx.user, card.id)
+    except ProductUnavailable:
+        raise SkipHandler from None  # as in the list
+    # The card's button (packed) is kept to go back to it with its own Back.
+    await begin_dialog(state, ReviewStates.grade, {"product_id": product.id, CARD_KEY: card.pack()})
     await show(query, grade_screen(product, own))
 
 
@@ -193,11 +205,18 @@ async def on_preview_other(message: Message, ctx: Ctx, state: FSMContext) -> Non
     await show(message, preview_screen(product, data["grade"], data.get("comment")))
 
 
+def _card(data: dict) -> ProductCb:
+    """The card the dialog was started from (a dialog saved before it was kept: the
+    product's card with its own category as Back)."""
+    packed = data.get(CARD_KEY)
+    return ProductCb.unpack(packed) if packed else ProductCb(id=data.get("product_id", 0))
+
+
 async def on_review_leave(query: CallbackQuery, ctx: Ctx, state: FSMContext, bot: Bot) -> None:
-    """Back from the first step: the product card again (the catalog draws it)."""
-    product_id = (await state.get_data()).get("product_id", 0)
-    await state.clear()
-    card = await ctx.catalog.product_card(product_id, ctx.user.telegram_id)
+    """Back from the first step: the product card again, as it was opened."""
+    here = _card(await state.get_data())
+    await end_dialog(state)
+    card = await ctx.catalog.product_card(here.id, ctx.user.telegram_id)
     if card is None:
         await _end_product_gone(query, state)
         return
@@ -205,9 +224,10 @@ async def on_review_leave(query: CallbackQuery, ctx: Ctx, state: FSMContext, bot
         card,
         locale=ctx.locale,
         currency=ctx.settings.currency,
-        back=CategoryCb(id=card.product.category_id),
+        back=card_back(here, card.product.category_id),
         bot_username=(await bot.me()).username or "",
         viewer_role=ctx.user.role,
+        here=here,
     )
     await show(query, screen)
 
@@ -228,10 +248,10 @@ async def on_review_publish(
     except ProductUnavailable:
         await _end_product_gone(query, state)
         return
-    await state.clear()
+    await end_dialog(state)
     await ctx.commit()  # "published" only once it is
     callback_answer.text = _("Thank you for your review!")
-    await tell(query, published_screen(review.product_id, created))
+    await tell(query, published_screen(review.product_id, created, _card(data)))
     await notify_about_review(ctx, bot, i18n, review, created)
 
 
@@ -259,14 +279,13 @@ async def on_reply_start(
     query: CallbackQuery, callback_data: ReviewReplyCb, ctx: Ctx, state: FSMContext
 ) -> None:
     item = await ctx.reviews.reply_target(ctx.user, callback_data.review_id)
-    await state.set_state(ReplyStates.text)
-    await state.set_data({"review_id": item.review.id})
+    await begin_dialog(state, ReplyStates.text, {"review_id": item.review.id})
     await show(query, reply_prompt_screen(item, ctx.locale))
 
 
 async def _reply_gone(message: Message, state: FSMContext, exc: DomainError) -> None:
     """The review was deleted (or its product changed hands) while the seller typed."""
-    await state.clear()
+    await end_dialog(state)
     await show(message, reply_gone_screen(domain_message(exc)))
 
 
@@ -283,7 +302,7 @@ async def on_reply_input(
     except (NotFound, NotAllowed) as exc:
         await _reply_gone(message, state, exc)
         return
-    await state.clear()
+    await end_dialog(state)
     await ctx.commit()
     await tell(message, replied_screen(review))
     author = await ctx.reviews.author(review) if first else None

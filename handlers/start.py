@@ -18,6 +18,7 @@ from screens.start import cancelled_screen, help_screen, home_screen, language_s
 
 async def cmd_start(message: Message, ctx: Ctx, state: FSMContext) -> None:
     await leave_dialog(state, message)
+    await state.clear()  # /start begins afresh: the saved search goes too
     await show(message, home_screen(ctx.user))
 
 

@@ -64,21 +64,53 @@ class ProductCb(CallbackData, prefix="p"):
     after: Int = 0
 
 
+# A card's own buttons carry its place (its ProductCb's category_id, page, after): back on
+# the card keeps its Back, and a press on a product gone since shows where it came from.
+
+
 class ReviewsCb(CallbackData, prefix="rv"):
-    """The review list of a product."""
+    """The review list of a product (`page`: of the reviews), and the card's place."""
 
     product_id: Int
     page: Int = 1
+    category_id: Int = 0
+    card_page: Int = 1
+    after: Int = 0
 
 
 class ReviewStartCb(CallbackData, prefix="rs"):
-    """Leave (or edit) one's review of a product."""
+    """Leave (or edit) one's review of a product, and the card's place."""
 
     product_id: Int
+    category_id: Int = 0
+    card_page: Int = 1
+    after: Int = 0
 
 
 class CartAddCb(CallbackData, prefix="ca"):
+    """Add to cart on a product card, and the card's place."""
+
     product_id: Int
+    category_id: Int = 0
+    card_page: Int = 1
+    after: Int = 0
+
+
+CardButtonCb = ReviewsCb | ReviewStartCb | CartAddCb
+
+
+def card_of(cb: CardButtonCb) -> ProductCb:
+    """The card (with its Back) that the button `cb` was pressed on."""
+    return ProductCb(
+        id=cb.product_id, category_id=cb.category_id, page=cb.card_page, after=cb.after
+    )
+
+
+def place_of(card: ProductCb | None) -> dict[str, int]:
+    """What a card's buttons carry to come back to `card` (None: its own category)."""
+    if card is None:
+        return {}
+    return {"category_id": card.category_id, "card_page": card.page, "after": card.after}
 
 
 # Seller panel
