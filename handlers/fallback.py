@@ -9,12 +9,11 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from handlers.common import leave_dialog, product_gone
 from handlers.context import Ctx
 from keyboards.callback_data import (
-    CardButtonCb,
     CartAddCb,
     ReviewsCb,
     ReviewStartCb,
-    card_of,
 )
+from keyboards.catalog import CardButtonCb, card_of
 from screens.base import show
 from screens.fallback import stale_button_text, unknown_message_screen
 from screens.start import home_screen

@@ -25,9 +25,8 @@ from keyboards.callback_data import (
     ReviewStartCb,
     ReviewStep,
     ReviewStepCb,
-    card_of,
 )
-from keyboards.catalog import card_back
+from keyboards.catalog import card_back, card_of
 from models import Product, Review
 from screens.base import domain_message, show, tell
 from screens.catalog import product_screen
@@ -110,8 +109,12 @@ async def on_review_start(
         product, own = await ctx.reviews.begin(ctx.user, card.id)
     except ProductUnavailable:
         raise SkipHandler from None  # as in the list
-    # The card's button (packed) is kept to go back to it with its own Back.
-    await begin_dialog(state, ReviewStates.grade, {"product_id": product.id, CARD_KEY: card.pack()})
+    # The card's button (packed) is kept to go back to it with its own Back; an edited
+    # review's comment, to be shown at its step and kept unless changed or removed.
+    data = {"product_id": product.id, CARD_KEY: card.pack()}
+    if own is not None and own.comment:
+        data["comment"] = own.comment
+    await begin_dialog(state, ReviewStates.grade, data)
     await show(query, grade_screen(product, own))
 
 
@@ -128,12 +131,12 @@ async def on_grade_pick(
         callback_answer.text = domain_message(exc)
         callback_answer.show_alert = True
         return
-    product, _data = await _dialog_product(query, ctx, state)
+    product, data = await _dialog_product(query, ctx, state)
     if product is None:
         return
     await state.update_data(grade=grade)
     await state.set_state(ReviewStates.comment)
-    await show(query, comment_screen(product, grade))
+    await show(query, comment_screen(product, grade, data.get("comment")))
 
 
 async def on_back_to_stars(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:
@@ -149,7 +152,7 @@ async def on_back_to_comment(query: CallbackQuery, ctx: Ctx, state: FSMContext) 
     if product is None:
         return
     await state.set_state(ReviewStates.comment)
-    await show(query, comment_screen(product, data["grade"]))
+    await show(query, comment_screen(product, data["grade"], data.get("comment")))
 
 
 async def on_comment_input(message: Message, text: str, ctx: Ctx, state: FSMContext) -> None:
@@ -160,7 +163,7 @@ async def on_comment_input(message: Message, text: str, ctx: Ctx, state: FSMCont
         comment = clean_comment(text)
     except InvalidInput as exc:
         await message.answer(domain_message(exc))
-        await show(message, comment_screen(product, data["grade"]))
+        await show(message, comment_screen(product, data["grade"], data.get("comment")))
         return
     # The comment waits in the dialog data until Publish (it is the only non-id there).
     await state.update_data(comment=comment)
@@ -177,10 +180,19 @@ async def on_comment_other(message: Message, ctx: Ctx, state: FSMContext) -> Non
             "Please send the comment as a text message (up to {max} characters), or press Skip."
         ).format(max=COMMENT_MAX)
     )
-    await show(message, comment_screen(product, data["grade"]))
+    await show(message, comment_screen(product, data["grade"], data.get("comment")))
 
 
 async def on_comment_skip(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:
+    """Skip: no comment, or Keep: the one there is (the review's, or typed before Back)."""
+    product, data = await _dialog_product(query, ctx, state)
+    if product is None:
+        return
+    await state.set_state(ReviewStates.preview)
+    await show(query, preview_screen(product, data["grade"], data.get("comment")))
+
+
+async def on_comment_remove(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:
     product, data = await _dialog_product(query, ctx, state)
     if product is None:
         return
@@ -350,6 +362,9 @@ def build_router() -> Router:
         on_back_to_comment, step(F.step == ReviewStep.comment), StateFilter(ReviewStates.preview)
     )
     cb.register(on_comment_skip, step(F.step == ReviewStep.skip), StateFilter(ReviewStates.comment))
+    cb.register(
+        on_comment_remove, step(F.step == ReviewStep.remove), StateFilter(ReviewStates.comment)
+    )
     cb.register(
         on_review_publish, step(F.step == ReviewStep.publish), StateFilter(ReviewStates.preview)
     )

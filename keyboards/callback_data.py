@@ -96,23 +96,6 @@ class CartAddCb(CallbackData, prefix="ca"):
     after: Int = 0
 
 
-CardButtonCb = ReviewsCb | ReviewStartCb | CartAddCb
-
-
-def card_of(cb: CardButtonCb) -> ProductCb:
-    """The card (with its Back) that the button `cb` was pressed on."""
-    return ProductCb(
-        id=cb.product_id, category_id=cb.category_id, page=cb.card_page, after=cb.after
-    )
-
-
-def place_of(card: ProductCb | None) -> dict[str, int]:
-    """What a card's buttons carry to come back to `card` (None: its own category)."""
-    if card is None:
-        return {}
-    return {"category_id": card.category_id, "card_page": card.page, "after": card.after}
-
-
 # Seller panel
 
 
@@ -253,7 +236,8 @@ class BroadcastAudienceCb(CallbackData, prefix="bca"):
 class ReviewStep(StrEnum):
     stars = "s"  # back to the star picker (also "Edit" on the preview)
     comment = "c"  # back to the comment step
-    skip = "k"  # no comment
+    skip = "k"  # no comment, or keep the one there is
+    remove = "r"  # drop the comment there is
     publish = "p"
     leave = "l"  # Back from the first step: to the product card
 

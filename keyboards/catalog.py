@@ -22,7 +22,6 @@ from keyboards.callback_data import (
     ReviewStartCb,
     SearchCb,
     SellerProductCb,
-    place_of,
 )
 from keyboards.common import button, cancel_button, home_button, pager_row
 from keyboards.formatting import BUTTON_TEXT_LIMIT, money, trim
@@ -35,6 +34,23 @@ FAV_BACK = -2  # ProductCb.category_id of a card opened from the favourites (pag
 # Formatting a price through Babel costs more than the rest of a button; the result
 # depends on its arguments only, so it is remembered.
 price_text = lru_cache(maxsize=4096)(money)
+
+
+CardButtonCb = ReviewsCb | ReviewStartCb | CartAddCb
+
+
+def card_of(cb: CardButtonCb) -> ProductCb:
+    """The card (with its Back) that the button `cb` was pressed on."""
+    return ProductCb(
+        id=cb.product_id, category_id=cb.category_id, page=cb.card_page, after=cb.after
+    )
+
+
+def place_of(card: ProductCb | None) -> dict[str, int]:
+    """What a card's buttons carry to come back to `card` (None: its own category)."""
+    if card is None:
+        return {}
+    return {"category_id": card.category_id, "card_page": card.page, "after": card.after}
 
 
 def card_back(here: ProductCb, category_id: int) -> CallbackData:

@@ -11,8 +11,8 @@ from keyboards.callback_data import (
     ReviewStartCb,
     ReviewStep,
     ReviewStepCb,
-    place_of,
 )
+from keyboards.catalog import place_of
 from keyboards.common import button, cancel_button, home_button, pager_row
 
 Markup = InlineKeyboardMarkup
@@ -66,11 +66,17 @@ def stars_kb() -> Markup:
     return _kb(grades, [_back(ReviewStep.leave), cancel_button()])
 
 
-def comment_kb() -> Markup:
-    return _kb(
-        [_step("⏭ " + _("Skip"), ReviewStep.skip)],
-        [_back(ReviewStep.stars), cancel_button()],
-    )
+def comment_kb(has_comment: bool = False) -> Markup:
+    """Skip; or, when there is a comment already (the review's, or the one typed before
+    going back), Keep it or Remove it."""
+    if has_comment:
+        choice = [
+            _step("✅ " + _("Keep the comment"), ReviewStep.skip),
+            _step("🗑 " + _("Remove the comment"), ReviewStep.remove),
+        ]
+    else:
+        choice = [_step("⏭ " + _("Skip"), ReviewStep.skip)]
+    return _kb(choice, [_back(ReviewStep.stars), cancel_button()])
 
 
 def preview_kb() -> Markup:

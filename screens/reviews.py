@@ -134,17 +134,19 @@ def grade_screen(product: Product, own: Review | None) -> Screen:
     return Screen(text, stars_kb())
 
 
-def comment_screen(product: Product, grade: int) -> Screen:
-    text = "\n\n".join(
-        [
-            _title(product),
-            stars(grade),
-            _("Step 2 of 3: write a comment (up to {max} characters), or press Skip.").format(
-                max=COMMENT_MAX
-            ),
-        ]
-    )
-    return Screen(text, comment_kb())
+def comment_screen(product: Product, grade: int, current: str | None = None) -> Screen:
+    """The comment step; `current` is the comment there is (the review's being edited,
+    or the one typed before going back), shown so it can be kept."""
+    if current:
+        ask = _(
+            "Step 2 of 3: your comment now is below. Keep it, remove it, or send a new one "
+            "(up to {max} characters)."
+        ).format(max=COMMENT_MAX)
+        parts = [_title(product), stars(grade), ask, "<i>" + quote(current) + "</i>"]
+    else:
+        ask = _("Step 2 of 3: write a comment (up to {max} characters), or press Skip.")
+        parts = [_title(product), stars(grade), ask.format(max=COMMENT_MAX)]
+    return Screen("\n\n".join(parts), comment_kb(bool(current)))
 
 
 def preview_screen(product: Product, grade: int, comment: str | None) -> Screen:

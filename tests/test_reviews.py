@@ -582,3 +582,35 @@ async def test_back_from_reviews_keeps_where_the_card_came_from(
     await ann.press("Back to the product")
     await ann.press("◀ Back")
     assert ann.shown_buttons == origin
+
+
+async def test_editing_the_stars_keeps_the_comment_unless_it_is_changed(env, session, shop):
+    ann = env.user(CUSTOMER)
+    await write_review(ann, shop, grade=3, comment="First <cup> was cold")
+    reply = await ann.click(ReviewStartCb(product_id=shop))
+    reply = await ann.click(ReviewGradeCb(grade=5))
+    # The comment there is is shown, and can be kept as it is...
+    assert "First &lt;cup&gt; was cold" in reply.text
+    assert reply.has_button("Keep the comment") and reply.has_button("Remove the comment")
+    reply = await ann.press("Keep the comment")
+    assert "First &lt;cup&gt; was cold" in reply.text
+    await ann.press("Publish")
+    [review] = await reviews_of(session, shop)
+    assert (review.grade, review.comment) == (5, "First <cup> was cold")
+    # ...or replaced, and back at the step the new one is what Keep keeps...
+    await ann.click(ReviewStartCb(product_id=shop))
+    await ann.click(ReviewGradeCb(grade=4))
+    await ann.send("Second cup was fine")
+    await ann.press("Back")
+    reply = await ann.press("Keep the comment")
+    await ann.press("Publish")
+    [review] = await reviews_of(session, shop)
+    assert (review.grade, review.comment) == (4, "Second cup was fine")
+    # ...or removed on purpose.
+    await ann.click(ReviewStartCb(product_id=shop))
+    await ann.click(ReviewGradeCb(grade=2))
+    reply = await ann.press("Remove the comment")
+    assert "No comment" in reply.text
+    await ann.press("Publish")
+    [review] = await reviews_of(session, shop)
+    assert (review.grade, review.comment) == (2, None)
