@@ -308,6 +308,7 @@ class CheckoutAction(StrEnum):
     confirm = "c"
     edit = "e"
     promo_off = "po"  # the summary's total is too small to pay: without the code
+    keep = "k"  # a step's answer given before (Back, or Edit on the summary) stays
 
 
 class CheckoutCb(CallbackData, prefix="chk"):

@@ -182,6 +182,41 @@ async def test_edit_goes_back_to_the_name(env, session):
     assert order.address == "Other street 5"
 
 
+async def test_edit_shows_every_answer_with_keep_so_only_the_address_is_retyped(env, session):
+    tea = await shop(session)
+    ann = env.user(1)
+    await ann.click(CartAddCb(product_id=tea.id))
+    await to_summary(ann)
+    reply = await ann.press("Edit")
+    assert "1/4" in reply.text and "Ann Smith" in reply.text and reply.has_button("Keep")
+    reply = await ann.press("Keep")
+    [prompt] = [m for m in reply.of(SendMessage) if "2/4" in m.text]
+    assert "+79991234567" in prompt.text
+    assert [b.text for b in prompt.reply_markup.keyboard[1]] == ["✅ Keep"]
+    reply = await ann.send("✅ Keep")
+    assert "3/4" in reply.text and "Baker Street 221b" in reply.text
+    reply = await ann.send("Other street 5")
+    assert "4/4" in reply.text and "Ring twice" in reply.text
+    reply = await ann.press("Keep")
+    assert "Check your order" in reply.text and "Other street 5" in reply.text
+    # A bad input on a step answered before keeps its Keep.
+    await ann.press("Edit")
+    reply = await ann.send_sticker()
+    assert "name as text" in reply.text and reply.has_button("Keep")
+    await ann.press("Keep")
+    await ann.send("✅ Keep")
+    await ann.press("Keep")
+    await ann.press("Keep")
+    await ann.press("Confirm")
+    [order] = await fresh(session, Order)
+    assert (order.contact_name, order.phone, order.address, order.comment) == (
+        "Ann Smith",
+        "+79991234567",
+        "Other street 5",
+        "Ring twice",
+    )
+
+
 async def test_pickup_only_when_the_shop_offers_it(make_env, settings, session):
     tea = await shop(session)
     ann = make_env(settings).user(1)
