@@ -55,6 +55,7 @@ from services.orders import ALREADY_PLACED, Contact
 from services.payments import invoice_amount
 from services.promo import PromoService, promo_terms, to_pay_for
 from services.texts import N_
+from services.validation import visible
 
 STEPS = (S.name.state, S.phone.state, S.address.state, S.comment.state, S.confirm.state)
 PROMO_CHANGED = N_(
@@ -197,7 +198,7 @@ async def _retry(message: Message, state: FSMContext, ctx: Ctx, problem: str) ->
 
 
 async def on_name_input(message: Message, text: str, state: FSMContext, ctx: Ctx) -> None:
-    if not text or len(text) > NAME_MAX:
+    if not visible(text) or len(text) > NAME_MAX:
         problem = _("Please send a name of up to {limit} characters.").format(limit=NAME_MAX)
         await _retry(message, state, ctx, problem)
         return
@@ -246,7 +247,7 @@ async def _phone_done(message: Message, phone: str, state: FSMContext, ctx: Ctx)
 
 
 async def on_address_input(message: Message, text: str, state: FSMContext, ctx: Ctx) -> None:
-    if not ADDRESS_MIN <= len(text) <= ADDRESS_MAX:
+    if not visible(text) or not ADDRESS_MIN <= len(text) <= ADDRESS_MAX:
         problem = _("Please send an address of {min} to {max} characters.")
         await _retry(message, state, ctx, problem.format(min=ADDRESS_MIN, max=ADDRESS_MAX))
         return
@@ -266,8 +267,8 @@ async def on_pickup(
 
 
 async def on_comment_input(message: Message, text: str, state: FSMContext, ctx: Ctx) -> None:
-    if len(text) > COMMENT_MAX:
-        problem = _("Please keep the comment under {limit} characters.")
+    if not visible(text) or len(text) > COMMENT_MAX:
+        problem = _("Please send a comment of up to {limit} characters, or tap “No comment”.")
         await _retry(message, state, ctx, problem.format(limit=COMMENT_MAX))
         return
     await state.update_data(comment=text)

@@ -15,6 +15,7 @@ from services.audit import AuditService
 from services.errors import InvalidInput, NotFound
 from services.slugs import unique_slug
 from services.texts import N_, Nn_
+from services.validation import visible
 
 NAME_LIMIT = 100
 DEPTH_LIMIT = 100  # a cycle in the data can't hang the bot
@@ -308,7 +309,7 @@ class CategoryService:
     @staticmethod
     def _clean_name(name: str) -> str:
         name = " ".join(name.split())
-        if not name:
+        if not visible(name):
             raise InvalidInput(N_("The name can't be empty."))
         if len(name) > NAME_LIMIT:
             raise InvalidInput(

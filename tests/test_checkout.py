@@ -127,7 +127,7 @@ async def test_every_bad_input_keeps_the_step(env, session):
     assert "address as text" in (await ann.send_sticker()).text
     # comment
     await ann.send("Main street 1")
-    assert "under 500" in (await ann.send("y" * 501)).text
+    assert "up to 500" in (await ann.send("y" * 501)).text
     assert "comment as text" in (await ann.send_photo()).text
     # summary
     await ann.press("No comment")
@@ -215,6 +215,28 @@ async def test_edit_shows_every_answer_with_keep_so_only_the_address_is_retyped(
         "Other street 5",
         "Ring twice",
     )
+
+
+INVISIBLE = ["\u200b", "\u200b\u200c\u200d\u2060\ufeff", "\u3164", "\u2800 \u00a0", "\u202e\u202c"]
+
+
+@pytest.mark.parametrize("blank", INVISIBLE, ids=ascii)
+async def test_invisible_answers_are_refused_at_every_step(env, session, blank):
+    tea = await shop(session)
+    ann = env.user(1)
+    await ann.click(CartAddCb(product_id=tea.id))
+    await ann.click(CartCb(action=CartAction.checkout))
+    reply = await ann.send(blank)
+    assert "Please send a name" in reply.text and "2/4" not in reply.text
+    await ann.send("Ann Smith")
+    await ann.send_contact("+7 999 123-45-67")
+    reply = await ann.send(blank * 5)  # long enough for an address, still nothing
+    assert "Please send an address" in reply.text and "4/4" not in reply.text
+    await ann.send("Baker Street 221b")
+    reply = await ann.send(blank)
+    assert "No comment" in reply.text and "Check your order" not in reply.text
+    reply = await ann.press("No comment")
+    assert "Recipient: Ann Smith" in reply.text and "Comment" not in reply.text
 
 
 async def test_pickup_only_when_the_shop_offers_it(make_env, settings, session):
