@@ -24,7 +24,7 @@ from screens.admin_categories import (
 )
 from screens.base import Screen, domain_message, show
 from services.admin import require_admin
-from services.errors import DomainError
+from services.errors import DomainError, NotFound
 
 A = AdminCategoryAction
 
@@ -39,10 +39,28 @@ async def on_categories(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> No
 
 
 async def on_category_open(
-    query: CallbackQuery, callback_data: AdminCategoryCb, ctx: Ctx, state: FSMContext
+    query: CallbackQuery,
+    callback_data: AdminCategoryCb,
+    ctx: Ctx,
+    state: FSMContext,
+    callback_answer: CallbackAnswer,
 ) -> None:
     await state.clear()
-    await show(query, await _level(ctx, callback_data.id))
+    try:
+        screen = await _level(ctx, callback_data.id)
+    except NotFound as exc:  # deleted by another admin: the top level instead
+        callback_answer.text = domain_message(exc)
+        callback_answer.show_alert = True
+        screen = await _level(ctx, 0)
+    await show(query, screen)
+
+
+async def _category_gone(message: Message, ctx: Ctx, state: FSMContext, exc: NotFound) -> None:
+    """A name step whose category (or parent) another admin deleted meanwhile: no other
+    name can succeed, so the step ends on the top level."""
+    await state.clear()
+    await message.answer(domain_message(exc))
+    await show(message, await _level(ctx, 0))
 
 
 # -- name dialogs --------------------------------------------------------------------------
@@ -74,6 +92,9 @@ async def on_category_name_input(message: Message, text: str, ctx: Ctx, state: F
     parent_id = (await state.get_data()).get("parent_id")
     try:
         category = await ctx.categories.create(ctx.user, text, parent_id)
+    except NotFound as exc:
+        await _category_gone(message, ctx, state, exc)
+        return
     except DomainError as exc:
         await show(message, name_retry_screen(domain_message(exc), parent_id or 0))
         return
@@ -88,6 +109,9 @@ async def on_category_rename_input(
     category_id = (await state.get_data()).get("category_id") or 0
     try:
         await ctx.categories.rename(ctx.user, category_id, text)
+    except NotFound as exc:
+        await _category_gone(message, ctx, state, exc)
+        return
     except DomainError as exc:
         await show(message, name_retry_screen(domain_message(exc), category_id))
         return

@@ -1,6 +1,7 @@
 """The cart: /cart, the menu button, "Add to cart" on a product card, − / + / remove."""
 
 from aiogram import F, Router
+from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -11,6 +12,7 @@ from handlers.common import cart_page, leave_dialog
 from handlers.context import Ctx
 from keyboards.callback_data import CartAction, CartAddCb, CartCb, MenuAction, MenuCb
 from screens.base import show
+from services.errors import NotFound
 
 
 async def cmd_cart(message: Message, ctx: Ctx, state: FSMContext) -> None:
@@ -18,15 +20,26 @@ async def cmd_cart(message: Message, ctx: Ctx, state: FSMContext) -> None:
     await show(message, await cart_page(ctx))
 
 
+async def on_menu_cart(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:
+    await leave_dialog(state, query)
+    await show(query, await cart_page(ctx))
+
+
 async def on_cart_show(query: CallbackQuery, ctx: Ctx) -> None:
     await show(query, await cart_page(ctx))
 
 
 async def on_cart_add(
-    query: CallbackQuery, callback_data: CartAddCb, ctx: Ctx, callback_answer: CallbackAnswer
+    query: CallbackQuery,
+    callback_data: CartAddCb,
+    ctx: Ctx,
+    callback_answer: CallbackAnswer,
 ) -> None:
     # The product card stays as it is; the answer says what happened.
-    quantity = await ctx.cart.add(ctx.user, callback_data.product_id)
+    try:
+        quantity = await ctx.cart.add(ctx.user, callback_data.product_id)
+    except NotFound:
+        raise SkipHandler from None  # the fallback shows where the card was opened from
     callback_answer.text = _("Added to the cart ({quantity} in it).").format(quantity=quantity)
 
 
@@ -56,7 +69,7 @@ def build_commands_router() -> Router:
 
 def build_router() -> Router:
     router = Router(name=__name__)
-    router.callback_query.register(on_cart_show, MenuCb.filter(F.action == MenuAction.cart))
+    router.callback_query.register(on_menu_cart, MenuCb.filter(F.action == MenuAction.cart))
     router.callback_query.register(on_cart_show, CartCb.filter(F.action == CartAction.show))
     router.callback_query.register(on_cart_add, CartAddCb.filter())
     router.callback_query.register(

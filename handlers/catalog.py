@@ -11,7 +11,13 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.config import Settings
 from db.readahead import ReadFor
-from handlers.common import drop_reply_keyboard, leave_dialog, search_page
+from handlers.common import (
+    card_or_origin,
+    card_screen,
+    category_page,
+    favourites_page,
+    leave_dialog,
+)
 from handlers.context import Ctx
 from keyboards.callback_data import (
     CardToggle,
@@ -21,67 +27,29 @@ from keyboards.callback_data import (
     MenuAction,
     MenuCb,
     ProductCb,
-    SearchCb,
 )
-from keyboards.catalog import FAV_BACK, SEARCH_BACK
-from screens.base import Screen, domain_message, show
-from screens.catalog import browse_screen, favourites_screen, product_screen
-from services.catalog import ProductCard
+from screens.base import domain_message, show
 from services.catalog_reads import card_read, category_read
 from services.errors import DomainError
 from services.favourites import FavouriteService
 from services.restock import RestockService
 
 
-async def _category(
-    ctx: Ctx, category_id: int, page: int, after: int, answer: CallbackAnswer | None = None
-) -> Screen:
-    """The category screen; the top level, with an alert, when it has been hidden."""
-    size = ctx.settings.page_size
-    screen = await ctx.catalog.category_screen(category_id, page, after, size)
-    if screen is None:
-        if answer is not None:
-            answer.text = _("This category is no longer available.")
-            answer.show_alert = True
-        screen = await ctx.catalog.category_screen(0, 1, 0, size)
-        assert screen is not None
-    return browse_screen(screen, ctx.settings.currency, ctx.locale)
-
-
-async def _card(
-    ctx: Ctx, card: ProductCard, back: CallbackData, bot: Bot, here: ProductCb | None = None
-) -> Screen:
-    return product_screen(
-        card,
-        locale=ctx.locale,
-        currency=ctx.settings.currency,
-        back=back,
-        bot_username=(await bot.me()).username or "",
-        viewer_role=ctx.user.role,
-        here=here,
-    )
-
-
-async def _favourites(ctx: Ctx, page: int) -> Screen:
-    found = await FavouriteService(ctx.session).page(ctx.user, page, ctx.settings.page_size)
-    return favourites_screen(found, ctx.settings.currency, ctx.locale)
-
-
 async def cmd_catalog(message: Message, ctx: Ctx, state: FSMContext) -> None:
-    if await drop_reply_keyboard(state, message) is not None:
-        await state.set_state(None)  # a dialog left for the catalog; saved search words stay
-    await show(message, await _category(ctx, 0, 1, 0))
+    await leave_dialog(state, message)
+    await show(message, await category_page(ctx, 0, 1, 0))
 
 
-async def on_menu_catalog(query: CallbackQuery, ctx: Ctx) -> None:
-    await show(query, await _category(ctx, 0, 1, 0))
+async def on_menu_catalog(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:
+    await leave_dialog(state, query)  # a menu button leaves a dialog as /start does
+    await show(query, await category_page(ctx, 0, 1, 0))
 
 
 async def on_category_open(
     query: CallbackQuery, callback_data: CategoryCb, ctx: Ctx, callback_answer: CallbackAnswer
 ) -> None:
     cb = callback_data
-    await show(query, await _category(ctx, cb.id, cb.page, cb.after, callback_answer))
+    await show(query, await category_page(ctx, cb.id, cb.page, cb.after, callback_answer))
 
 
 async def on_product_open(
@@ -92,36 +60,7 @@ async def on_product_open(
     state: FSMContext,
     callback_answer: CallbackAnswer,
 ) -> None:
-    await _open_card(query, callback_data, ctx, bot, state, callback_answer)
-
-
-async def _open_card(
-    query: CallbackQuery,
-    cb: ProductCb,
-    ctx: Ctx,
-    bot: Bot,
-    state: FSMContext,
-    callback_answer: CallbackAnswer,
-) -> None:
-    card = await ctx.catalog.product_card(cb.id, ctx.user.telegram_id)
-    if cb.category_id == SEARCH_BACK:
-        back: CallbackData = SearchCb(page=cb.page, after=cb.after)
-    elif cb.category_id == FAV_BACK:
-        back = FavouritesCb(page=cb.page)
-    else:
-        category_id = max(cb.category_id, 0) or (card.product.category_id if card else 0)
-        back = CategoryCb(id=category_id, page=cb.page, after=cb.after)
-    if card is not None:
-        await show(query, await _card(ctx, card, back, bot, cb))
-        return
-    callback_answer.text = _("This product is no longer available.")
-    callback_answer.show_alert = True
-    if isinstance(back, SearchCb):
-        await show(query, await search_page(ctx, state, back))
-    elif isinstance(back, FavouritesCb):
-        await show(query, await _favourites(ctx, back.page))
-    else:
-        await show(query, await _category(ctx, back.id, back.page, back.after))
+    await show(query, await card_or_origin(ctx, bot, state, callback_data, callback_answer))
 
 
 async def on_card_toggle(
@@ -154,15 +93,16 @@ async def on_card_toggle(
     except DomainError as exc:
         callback_answer.text = domain_message(exc)
     here = ProductCb(id=cb.id, category_id=cb.category_id, page=cb.page, after=cb.after)
-    await _open_card(query, here, ctx, bot, state, callback_answer)
+    await show(query, await card_or_origin(ctx, bot, state, here, callback_answer))
 
 
-async def on_menu_favourites(query: CallbackQuery, ctx: Ctx) -> None:
-    await show(query, await _favourites(ctx, 1))
+async def on_menu_favourites(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:
+    await leave_dialog(state, query)
+    await show(query, await favourites_page(ctx, 1))
 
 
 async def on_favourites_page(query: CallbackQuery, callback_data: FavouritesCb, ctx: Ctx) -> None:
-    await show(query, await _favourites(ctx, callback_data.page))
+    await show(query, await favourites_page(ctx, callback_data.page))
 
 
 async def cmd_start_product(
@@ -173,9 +113,9 @@ async def cmd_start_product(
     card = await ctx.catalog.product_card(int((command.args or "p0")[1:]), ctx.user.telegram_id)
     if card is None:
         await message.answer(_("This product is no longer available."))
-        await show(message, await _category(ctx, 0, 1, 0))
+        await show(message, await category_page(ctx, 0, 1, 0))
         return
-    await show(message, await _card(ctx, card, CategoryCb(id=card.product.category_id), bot))
+    await show(message, await card_screen(ctx, card, CategoryCb(id=card.product.category_id), bot))
 
 
 def read_ahead(settings: Settings) -> dict[type[CallbackData], ReadFor]:

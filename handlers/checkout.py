@@ -20,24 +20,24 @@ from handlers.states import CheckoutStates as S
 from jobs.notify import notify_sellers
 from keyboards.callback_data import CartAction, CartCb, CheckoutAction, CheckoutCb
 from keyboards.cart import (
-    address_kb,
     back_label,
     cancel_label,
-    comment_kb,
+    keep_label,
     phone_kb,
-    step_kb,
-    summary_kb,
 )
 from models import PaymentMethod
 from screens.base import Screen, show, tell
 from screens.checkout import (
     address_screen,
     comment_screen,
+    name_kept_screen,
     name_screen,
     phone_text,
     placed_screen,
+    step_markup,
     summary_screen,
     too_small_screen,
+    wrong_input_text,
 )
 from services.checkout import (
     ADDRESS_MAX,
@@ -55,7 +55,9 @@ from services.orders import ALREADY_PLACED, Contact
 from services.payments import invoice_amount
 from services.promo import PromoService, promo_terms, to_pay_for
 from services.texts import N_
+from services.validation import visible
 
+STEPS = (S.name.state, S.phone.state, S.address.state, S.comment.state, S.confirm.state)
 PROMO_CHANGED = N_(
     "Your promo code's discount has changed. Check the new summary and confirm again."
 )
@@ -64,24 +66,28 @@ PROMO_CHANGED = N_(
 # -- the steps ---------------------------------------------------------------------------------
 
 
+# Each step shows the answer given before (Back, or Edit on the summary) with Keep.
+
+
 async def ask_name(event: Message | CallbackQuery, state: FSMContext) -> None:
     await state.set_state(S.name)
-    await show(event, name_screen())
+    await show(event, name_screen((await state.get_data()).get("name")))
 
 
 async def ask_phone(message: Message, state: FSMContext) -> None:
     await state.set_state(S.phone)
-    await message.answer(phone_text(), reply_markup=phone_kb())
+    phone = (await state.get_data()).get("phone")
+    await message.answer(phone_text(phone), reply_markup=phone_kb(keep=bool(phone)))
 
 
 async def ask_address(event: Message | CallbackQuery, state: FSMContext, ctx: Ctx) -> None:
     await state.set_state(S.address)
-    await show(event, address_screen(ctx.settings.pickup_available))
+    await show(event, address_screen(ctx.settings.pickup_available, await state.get_data()))
 
 
 async def ask_comment(event: Message | CallbackQuery, state: FSMContext) -> None:
     await state.set_state(S.comment)
-    await show(event, comment_screen())
+    await show(event, comment_screen((await state.get_data()).get("comment")))
 
 
 async def ask_confirm(event: Message | CallbackQuery, state: FSMContext, ctx: Ctx) -> None:
@@ -156,7 +162,20 @@ async def on_back(query: CallbackQuery, state: FSMContext, ctx: Ctx, raw_state: 
 
 
 async def on_edit(query: CallbackQuery, state: FSMContext) -> None:
-    await ask_name(query, state)
+    await ask_name(query, state)  # every step from there offers Keep
+
+
+async def on_keep(query: CallbackQuery, state: FSMContext, ctx: Ctx, raw_state: str | None) -> None:
+    """Keep on a step answered before: the answer stays, on to the next step."""
+    data = await state.get_data()
+    if raw_state == S.name.state and data.get("name"):
+        await show(query, name_kept_screen(data["name"]))  # the phone step needs a new message
+        assert isinstance(query.message, Message)
+        await ask_phone(query.message, state)
+    elif raw_state == S.address.state and "address" in data:
+        await ask_comment(query, state)
+    elif raw_state == S.comment.state and data.get("comment"):
+        await ask_confirm(query, state, ctx)
 
 
 async def on_summary_promo_off(
@@ -171,12 +190,17 @@ async def on_summary_promo_off(
 # -- inputs ---------------------------------------------------------------------------------
 
 
-async def on_name_input(message: Message, text: str, state: FSMContext) -> None:
-    if not text or len(text) > NAME_MAX:
-        await message.answer(
-            _("Please send a name of up to {limit} characters.").format(limit=NAME_MAX),
-            reply_markup=step_kb(),
-        )
+async def _retry(message: Message, state: FSMContext, ctx: Ctx, problem: str) -> None:
+    """What was wrong with the input, with the same step's buttons (Keep included)."""
+    step, data = await state.get_state(), await state.get_data()
+    pickup = ctx.settings.pickup_available
+    await message.answer(problem, reply_markup=step_markup(STEPS.index(step), data, pickup))
+
+
+async def on_name_input(message: Message, text: str, state: FSMContext, ctx: Ctx) -> None:
+    if not visible(text) or len(text) > NAME_MAX:
+        problem = _("Please send a name of up to {limit} characters.").format(limit=NAME_MAX)
+        await _retry(message, state, ctx, problem)
         return
     await state.update_data(name=text)
     await ask_phone(message, state)
@@ -184,9 +208,8 @@ async def on_name_input(message: Message, text: str, state: FSMContext) -> None:
 
 async def on_phone_contact(message: Message, contact, ctx: Ctx, state: FSMContext) -> None:
     if contact.user_id != ctx.user.telegram_id:
-        await message.answer(
-            _("Please share your own number, or type the phone number."),
-            reply_markup=phone_kb(),
+        await _retry(
+            message, state, ctx, _("Please share your own number, or type the phone number.")
         )
         return
     phone = normalize_phone(contact.phone_number)
@@ -201,6 +224,9 @@ async def on_phone_input(message: Message, text: str, state: FSMContext, ctx: Ct
         await message.answer(_("Back to the name."), reply_markup=ReplyKeyboardRemove())
         await ask_name(message, state)
         return
+    if text == keep_label() and (phone := (await state.get_data()).get("phone")):
+        await _phone_done(message, phone, state, ctx)
+        return
     if text == cancel_label():
         await state.clear()
         await message.answer(_("Checkout cancelled."), reply_markup=ReplyKeyboardRemove())
@@ -208,10 +234,8 @@ async def on_phone_input(message: Message, text: str, state: FSMContext, ctx: Ct
         return
     phone = normalize_phone(text)
     if phone is None:
-        await message.answer(
-            _("A phone number has 10 to 15 digits, e.g. +79991234567. Try again."),
-            reply_markup=phone_kb(),
-        )
+        problem = _("A phone number has 10 to 15 digits, e.g. +79991234567. Try again.")
+        await _retry(message, state, ctx, problem)
         return
     await _phone_done(message, phone, state, ctx)
 
@@ -223,13 +247,9 @@ async def _phone_done(message: Message, phone: str, state: FSMContext, ctx: Ctx)
 
 
 async def on_address_input(message: Message, text: str, state: FSMContext, ctx: Ctx) -> None:
-    if not ADDRESS_MIN <= len(text) <= ADDRESS_MAX:
-        await message.answer(
-            _("Please send an address of {min} to {max} characters.").format(
-                min=ADDRESS_MIN, max=ADDRESS_MAX
-            ),
-            reply_markup=address_kb(ctx.settings.pickup_available),
-        )
+    if not visible(text) or not ADDRESS_MIN <= len(text) <= ADDRESS_MAX:
+        problem = _("Please send an address of {min} to {max} characters.")
+        await _retry(message, state, ctx, problem.format(min=ADDRESS_MIN, max=ADDRESS_MAX))
         return
     await state.update_data(address=text)
     await ask_comment(message, state)
@@ -247,11 +267,9 @@ async def on_pickup(
 
 
 async def on_comment_input(message: Message, text: str, state: FSMContext, ctx: Ctx) -> None:
-    if len(text) > COMMENT_MAX:
-        await message.answer(
-            _("Please keep the comment under {limit} characters.").format(limit=COMMENT_MAX),
-            reply_markup=comment_kb(),
-        )
+    if not visible(text) or len(text) > COMMENT_MAX:
+        problem = _("Please send a comment of up to {limit} characters, or tap “No comment”.")
+        await _retry(message, state, ctx, problem.format(limit=COMMENT_MAX))
         return
     await state.update_data(comment=text)
     await ask_confirm(message, state, ctx)
@@ -262,25 +280,9 @@ async def on_comment_skip(query: CallbackQuery, state: FSMContext, ctx: Ctx) -> 
     await ask_confirm(query, state, ctx)
 
 
-async def on_wrong_input(message: Message, raw_state: str | None, ctx: Ctx) -> None:
+async def on_wrong_input(message: Message, state: FSMContext, ctx: Ctx) -> None:
     """A sticker, photo, contact... where text was expected: say so, same step."""
-    if raw_state == S.phone.state:
-        await message.answer(
-            _("Please type your phone number or tap “Share my phone”."), reply_markup=phone_kb()
-        )
-    elif raw_state == S.address.state:
-        await message.answer(
-            _("Please send the address as text."),
-            reply_markup=address_kb(ctx.settings.pickup_available),
-        )
-    elif raw_state == S.comment.state:
-        await message.answer(_("Please send the comment as text."), reply_markup=comment_kb())
-    elif raw_state == S.confirm.state:
-        await message.answer(
-            _("Please use the buttons: Confirm, Edit or Cancel."), reply_markup=summary_kb()
-        )
-    else:
-        await message.answer(_("Please send the name as text."), reply_markup=step_kb())
+    await _retry(message, state, ctx, wrong_input_text(STEPS.index(await state.get_state())))
 
 
 # -- confirm --------------------------------------------------------------------------------
@@ -363,6 +365,9 @@ def build_router() -> Router:
     )
     router.callback_query.register(
         on_edit, CheckoutCb.filter(F.action == CheckoutAction.edit), StateFilter(S.confirm)
+    )
+    router.callback_query.register(
+        on_keep, CheckoutCb.filter(F.action == CheckoutAction.keep), steps
     )
     router.callback_query.register(
         on_pickup, CheckoutCb.filter(F.action == CheckoutAction.pickup), StateFilter(S.address)

@@ -1,50 +1,63 @@
 """Steps several routers share (not routers themselves): leaving a dialog, a page of
-the saved search, the seller's product list and manage screen, the cart, the invoice."""
+the catalog, the saved search or the favourites, a product card (or where it was opened
+from once the product is gone), the seller's product list and manage screen, the cart,
+the invoice."""
 
 import logging
 from contextlib import suppress
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
+from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
-from aiogram.types import Message, ReplyKeyboardRemove
+from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from handlers.context import Ctx
-from handlers.states import REPLY_KEYBOARD_STATES, SearchStates
-from keyboards.callback_data import SearchCb
+from handlers.states import (
+    REPLY_KEYBOARD_STATES,
+    SEARCH_KEY,
+    SEARCH_TOTAL,
+    SearchStates,
+    end_dialog,
+)
+from keyboards.callback_data import CategoryCb, FavouritesCb, ProductCb, SearchCb
+from keyboards.catalog import card_back
 from models import Order, PaymentMethod, Product
 from screens.base import Screen
 from screens.cart import cart_screen
+from screens.catalog import browse_screen, favourites_screen, product_screen
 from screens.checkout import invoice_failed_screen
 from screens.payments import invoice
 from screens.search import out_of_date_screen, results_screen
 from screens.seller import PAGE_MAX, manage_screen, products_screen
 from services.cart import Cart
+from services.catalog import ProductCard
+from services.favourites import FavouriteService
 from services.payments import BelowMinimum, check_chargeable
 from services.promo import PromoQuote, PromoService, to_pay_for
 
 log = logging.getLogger(__name__)
 
-# The words of the latest search and how many products match them, kept in the FSM
-# data so result pages can be turned.
-SEARCH_KEY = "search"
-SEARCH_TOTAL = "search_total"
 
-
-async def drop_reply_keyboard(state: FSMContext, message: Message | None) -> str | None:
+async def drop_reply_keyboard(
+    state: FSMContext, event: Message | CallbackQuery | None
+) -> str | None:
     """Takes away the reply keyboard a dialog step showed, if the user is on such a
-    step; returns the current state."""
+    step; returns the current state. `event` is the command, or the button pressed."""
     current = await state.get_state()
-    if current in REPLY_KEYBOARD_STATES and message is not None:
+    message = event.message if isinstance(event, CallbackQuery) else event
+    if current in REPLY_KEYBOARD_STATES and isinstance(message, Message):
         await message.answer(_("Cancelled."), reply_markup=ReplyKeyboardRemove())
     return current
 
 
-async def leave_dialog(state: FSMContext, message: Message | None) -> bool:
-    """Clears the dialog (and its reply keyboard). True when there was one to leave."""
-    current = await drop_reply_keyboard(state, message)
-    await state.clear()
+async def leave_dialog(state: FSMContext, event: Message | CallbackQuery | None) -> bool:
+    """Clears the dialog (and its reply keyboard): every command and main-menu button
+    that takes the user elsewhere goes through here. True when there was one to leave."""
+    current = await drop_reply_keyboard(state, event)
+    await end_dialog(state)
     return current is not None
 
 
@@ -64,6 +77,66 @@ async def search_page(ctx: Ctx, state: FSMContext, cb: SearchCb) -> Screen:
     if total != known:
         await state.update_data({SEARCH_TOTAL: total})
     return results_screen(words, page, total, currency=ctx.settings.currency, locale=ctx.locale)
+
+
+async def category_page(
+    ctx: Ctx, category_id: int, page: int, after: int, answer: CallbackAnswer | None = None
+) -> Screen:
+    """The category screen; the top level, with an alert, when it has been hidden."""
+    size = ctx.settings.page_size
+    screen = await ctx.catalog.category_screen(category_id, page, after, size)
+    if screen is None:
+        if answer is not None:
+            answer.text = _("This category is no longer available.")
+            answer.show_alert = True
+        screen = await ctx.catalog.category_screen(0, 1, 0, size)
+        assert screen is not None
+    return browse_screen(screen, ctx.settings.currency, ctx.locale)
+
+
+async def favourites_page(ctx: Ctx, page: int) -> Screen:
+    found = await FavouriteService(ctx.session).page(ctx.user, page, ctx.settings.page_size)
+    return favourites_screen(found, ctx.settings.currency, ctx.locale)
+
+
+async def card_screen(
+    ctx: Ctx, card: ProductCard, back: CallbackData, bot: Bot, here: ProductCb | None = None
+) -> Screen:
+    return product_screen(
+        card,
+        locale=ctx.locale,
+        currency=ctx.settings.currency,
+        back=back,
+        bot_username=(await bot.me()).username or "",
+        viewer_role=ctx.user.role,
+        here=here,
+    )
+
+
+async def card_or_origin(
+    ctx: Ctx, bot: Bot, state: FSMContext, here: ProductCb, answer: CallbackAnswer
+) -> Screen:
+    """The card `here` opens; once the product is gone, where the card was opened from."""
+    card = await ctx.catalog.product_card(here.id, ctx.user.telegram_id)
+    if card is None:
+        return await product_gone(ctx, state, here, answer)
+    return await card_screen(ctx, card, card_back(here, card.product.category_id), bot, here)
+
+
+async def product_gone(
+    ctx: Ctx, state: FSMContext, here: ProductCb, answer: CallbackAnswer
+) -> Screen:
+    """Any button of the card `here` pressed after its product was hidden or deleted: one
+    alert, and the list the card was opened from instead of the dead card."""
+    answer.text = _("This product is no longer available.")
+    answer.show_alert = True
+    back = card_back(here, 0)
+    if isinstance(back, SearchCb):
+        return await search_page(ctx, state, back)
+    if isinstance(back, FavouritesCb):
+        return await favourites_page(ctx, back.page)
+    assert isinstance(back, CategoryCb)
+    return await category_page(ctx, back.id, back.page, back.after)
 
 
 async def my_products(ctx: Ctx, page: int) -> Screen:

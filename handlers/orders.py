@@ -55,7 +55,8 @@ async def cmd_orders(message: Message, ctx: Ctx, state: FSMContext) -> None:
     await show(message, await _list(ctx, OrderScope.mine))
 
 
-async def on_orders_menu(query: CallbackQuery, ctx: Ctx) -> None:
+async def on_orders_menu(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:
+    await leave_dialog(state, query)
     await show(query, await _list(ctx, OrderScope.mine))
 
 

@@ -5,6 +5,7 @@ screens/.
 """
 
 from aiogram import Bot, F, Router
+from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -14,10 +15,10 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.context import Ctx
 from handlers.filters import TextInput
-from handlers.states import ReplyStates, ReviewStates
+from handlers.states import ReplyStates, ReviewStates, begin_dialog, end_dialog
 from jobs.notify import notify
 from keyboards.callback_data import (
-    CategoryCb,
+    ProductCb,
     ReviewGradeCb,
     ReviewReplyCb,
     ReviewsCb,
@@ -25,6 +26,7 @@ from keyboards.callback_data import (
     ReviewStep,
     ReviewStepCb,
 )
+from keyboards.catalog import card_back, card_of
 from models import Product, Review
 from screens.base import domain_message, show, tell
 from screens.catalog import product_screen
@@ -46,6 +48,7 @@ from services.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from services.reviews import COMMENT_MAX, REPLY_MAX, ProductUnavailable, check_grade, clean_comment
 
 PAGE_SIZE = 5
+CARD_KEY = "card"  # the review dialog's data: the ProductCb of the card it began on
 _DIALOG_STATES = frozenset(s.state for s in (*ReviewStates.__states__, *ReplyStates.__states__))
 
 
@@ -60,21 +63,25 @@ async def on_reviews_list(
     raw_state: str | None,
 ) -> None:
     if raw_state in _DIALOG_STATES:  # left a review or reply dialog through a link
-        await state.clear()
-    user = ctx.user
-    product, page = await ctx.reviews.page(callback_data.product_id, callback_data.page, PAGE_SIZE)
+        await end_dialog(state)
+    user, card = ctx.user, card_of(callback_data)
+    try:
+        product, page = await ctx.reviews.page(card.id, callback_data.page, PAGE_SIZE)
+    except ProductUnavailable:
+        raise SkipHandler from None  # the fallback shows where the card was opened from
     is_seller = product.seller_id == user.id
     own = await ctx.reviews.own(user.id, product.id) if not is_seller else None
-    await show(
-        query, review_list_screen(product, page, own, is_seller=is_seller, locale=ctx.locale)
+    screen = review_list_screen(
+        product, page, own, is_seller=is_seller, locale=ctx.locale, card=card
     )
+    await show(query, screen)
 
 
 # -- the review dialog -----------------------------------------------------------------
 
 
 async def _end_product_gone(event: Message | CallbackQuery, state: FSMContext) -> None:
-    await state.clear()
+    await end_dialog(state)
     await show(event, product_gone_screen())
 
 
@@ -97,9 +104,17 @@ async def _own(ctx: Ctx, product: Product) -> Review | None:
 async def on_review_start(
     query: CallbackQuery, callback_data: ReviewStartCb, ctx: Ctx, state: FSMContext
 ) -> None:
-    product, own = await ctx.reviews.begin(ctx.user, callback_data.product_id)
-    await state.set_state(ReviewStates.grade)
-    await state.set_data({"product_id": product.id})
+    card = card_of(callback_data)
+    try:
+        product, own = await ctx.reviews.begin(ctx.user, card.id)
+    except ProductUnavailable:
+        raise SkipHandler from None  # as in the list
+    # The card's button (packed) is kept to go back to it with its own Back; an edited
+    # review's comment, to be shown at its step and kept unless changed or removed.
+    data = {"product_id": product.id, CARD_KEY: card.pack()}
+    if own is not None and own.comment:
+        data["comment"] = own.comment
+    await begin_dialog(state, ReviewStates.grade, data)
     await show(query, grade_screen(product, own))
 
 
@@ -116,12 +131,12 @@ async def on_grade_pick(
         callback_answer.text = domain_message(exc)
         callback_answer.show_alert = True
         return
-    product, _data = await _dialog_product(query, ctx, state)
+    product, data = await _dialog_product(query, ctx, state)
     if product is None:
         return
     await state.update_data(grade=grade)
     await state.set_state(ReviewStates.comment)
-    await show(query, comment_screen(product, grade))
+    await show(query, comment_screen(product, grade, data.get("comment")))
 
 
 async def on_back_to_stars(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:
@@ -137,7 +152,7 @@ async def on_back_to_comment(query: CallbackQuery, ctx: Ctx, state: FSMContext) 
     if product is None:
         return
     await state.set_state(ReviewStates.comment)
-    await show(query, comment_screen(product, data["grade"]))
+    await show(query, comment_screen(product, data["grade"], data.get("comment")))
 
 
 async def on_comment_input(message: Message, text: str, ctx: Ctx, state: FSMContext) -> None:
@@ -148,7 +163,7 @@ async def on_comment_input(message: Message, text: str, ctx: Ctx, state: FSMCont
         comment = clean_comment(text)
     except InvalidInput as exc:
         await message.answer(domain_message(exc))
-        await show(message, comment_screen(product, data["grade"]))
+        await show(message, comment_screen(product, data["grade"], data.get("comment")))
         return
     # The comment waits in the dialog data until Publish (it is the only non-id there).
     await state.update_data(comment=comment)
@@ -165,10 +180,19 @@ async def on_comment_other(message: Message, ctx: Ctx, state: FSMContext) -> Non
             "Please send the comment as a text message (up to {max} characters), or press Skip."
         ).format(max=COMMENT_MAX)
     )
-    await show(message, comment_screen(product, data["grade"]))
+    await show(message, comment_screen(product, data["grade"], data.get("comment")))
 
 
 async def on_comment_skip(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:
+    """Skip: no comment, or Keep: the one there is (the review's, or typed before Back)."""
+    product, data = await _dialog_product(query, ctx, state)
+    if product is None:
+        return
+    await state.set_state(ReviewStates.preview)
+    await show(query, preview_screen(product, data["grade"], data.get("comment")))
+
+
+async def on_comment_remove(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:
     product, data = await _dialog_product(query, ctx, state)
     if product is None:
         return
@@ -193,11 +217,18 @@ async def on_preview_other(message: Message, ctx: Ctx, state: FSMContext) -> Non
     await show(message, preview_screen(product, data["grade"], data.get("comment")))
 
 
+def _card(data: dict) -> ProductCb:
+    """The card the dialog was started from (a dialog saved before it was kept: the
+    product's card with its own category as Back)."""
+    packed = data.get(CARD_KEY)
+    return ProductCb.unpack(packed) if packed else ProductCb(id=data.get("product_id", 0))
+
+
 async def on_review_leave(query: CallbackQuery, ctx: Ctx, state: FSMContext, bot: Bot) -> None:
-    """Back from the first step: the product card again (the catalog draws it)."""
-    product_id = (await state.get_data()).get("product_id", 0)
-    await state.clear()
-    card = await ctx.catalog.product_card(product_id, ctx.user.telegram_id)
+    """Back from the first step: the product card again, as it was opened."""
+    here = _card(await state.get_data())
+    await end_dialog(state)
+    card = await ctx.catalog.product_card(here.id, ctx.user.telegram_id)
     if card is None:
         await _end_product_gone(query, state)
         return
@@ -205,9 +236,10 @@ async def on_review_leave(query: CallbackQuery, ctx: Ctx, state: FSMContext, bot
         card,
         locale=ctx.locale,
         currency=ctx.settings.currency,
-        back=CategoryCb(id=card.product.category_id),
+        back=card_back(here, card.product.category_id),
         bot_username=(await bot.me()).username or "",
         viewer_role=ctx.user.role,
+        here=here,
     )
     await show(query, screen)
 
@@ -228,10 +260,10 @@ async def on_review_publish(
     except ProductUnavailable:
         await _end_product_gone(query, state)
         return
-    await state.clear()
+    await end_dialog(state)
     await ctx.commit()  # "published" only once it is
     callback_answer.text = _("Thank you for your review!")
-    await tell(query, published_screen(review.product_id, created))
+    await tell(query, published_screen(review.product_id, created, _card(data)))
     await notify_about_review(ctx, bot, i18n, review, created)
 
 
@@ -259,14 +291,13 @@ async def on_reply_start(
     query: CallbackQuery, callback_data: ReviewReplyCb, ctx: Ctx, state: FSMContext
 ) -> None:
     item = await ctx.reviews.reply_target(ctx.user, callback_data.review_id)
-    await state.set_state(ReplyStates.text)
-    await state.set_data({"review_id": item.review.id})
+    await begin_dialog(state, ReplyStates.text, {"review_id": item.review.id})
     await show(query, reply_prompt_screen(item, ctx.locale))
 
 
 async def _reply_gone(message: Message, state: FSMContext, exc: DomainError) -> None:
     """The review was deleted (or its product changed hands) while the seller typed."""
-    await state.clear()
+    await end_dialog(state)
     await show(message, reply_gone_screen(domain_message(exc)))
 
 
@@ -283,7 +314,7 @@ async def on_reply_input(
     except (NotFound, NotAllowed) as exc:
         await _reply_gone(message, state, exc)
         return
-    await state.clear()
+    await end_dialog(state)
     await ctx.commit()
     await tell(message, replied_screen(review))
     author = await ctx.reviews.author(review) if first else None
@@ -331,6 +362,9 @@ def build_router() -> Router:
         on_back_to_comment, step(F.step == ReviewStep.comment), StateFilter(ReviewStates.preview)
     )
     cb.register(on_comment_skip, step(F.step == ReviewStep.skip), StateFilter(ReviewStates.comment))
+    cb.register(
+        on_comment_remove, step(F.step == ReviewStep.remove), StateFilter(ReviewStates.comment)
+    )
     cb.register(
         on_review_publish, step(F.step == ReviewStep.publish), StateFilter(ReviewStates.preview)
     )

@@ -6,10 +6,10 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from handlers.common import SEARCH_KEY, SEARCH_TOTAL, drop_reply_keyboard, search_page
+from handlers.common import leave_dialog, search_page
 from handlers.context import Ctx
 from handlers.filters import TextInput
-from handlers.states import SearchStates
+from handlers.states import SEARCH_KEY, SEARCH_TOTAL, SearchStates
 from keyboards.callback_data import MenuAction, MenuCb, SearchCb
 from screens.base import show
 from screens.search import prompt_screen
@@ -18,12 +18,11 @@ from services.catalog import MAX_QUERY_LENGTH, search_terms
 
 async def _run(message: Message, words: str, ctx: Ctx, state: FSMContext) -> None:
     words = words[:MAX_QUERY_LENGTH]
+    await leave_dialog(state, message)
     if not search_terms(words):
         await state.set_state(SearchStates.query)
         await show(message, prompt_screen())
         return
-    if await drop_reply_keyboard(state, message) is not None:
-        await state.set_state(None)
     await state.update_data({SEARCH_KEY: words, SEARCH_TOTAL: None})
     await show(message, await search_page(ctx, state, SearchCb()))
 
@@ -33,6 +32,7 @@ async def cmd_search(message: Message, command: CommandObject, ctx: Ctx, state: 
 
 
 async def on_menu_search(query: CallbackQuery, state: FSMContext) -> None:
+    await leave_dialog(state, query)
     await state.set_state(SearchStates.query)
     await show(query, prompt_screen())
 

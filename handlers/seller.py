@@ -11,7 +11,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
-from handlers.common import manage_product, my_products
+from handlers.common import leave_dialog, manage_product, my_products
 from handlers.context import Ctx
 from handlers.filters import protect
 from keyboards.callback_data import (
@@ -30,12 +30,12 @@ from screens.seller import delete_ask_screen, edit_fields_screen, panel_screen
 
 
 async def cmd_seller(message: Message, state: FSMContext) -> None:
-    await state.clear()
+    await leave_dialog(state, message)
     await show(message, panel_screen())
 
 
 async def on_seller_panel(query: CallbackQuery, state: FSMContext) -> None:
-    await state.clear()
+    await leave_dialog(state, query)
     await show(query, panel_screen())
 
 

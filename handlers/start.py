@@ -16,25 +16,28 @@ from screens.base import show
 from screens.start import cancelled_screen, help_screen, home_screen, language_screen
 
 
-def _message(query: CallbackQuery) -> Message | None:
-    return query.message if isinstance(query.message, Message) else None
-
-
 async def cmd_start(message: Message, ctx: Ctx, state: FSMContext) -> None:
     await leave_dialog(state, message)
+    await state.clear()  # /start begins afresh: the saved search goes too
     await show(message, home_screen(ctx.user))
 
 
 async def on_home(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:
-    await leave_dialog(state, _message(query))
+    await leave_dialog(state, query)
     await show(query, home_screen(ctx.user))
 
 
-async def cmd_help(message: Message, ctx: Ctx) -> None:
+# Whatever shows the main menu (or the language picker, which leads back to it) leaves
+# the dialog as /start does: its next message would otherwise be taken as the step's answer.
+
+
+async def cmd_help(message: Message, ctx: Ctx, state: FSMContext) -> None:
+    await leave_dialog(state, message)
     await show(message, help_screen(ctx.user.role))
 
 
-async def on_help(query: CallbackQuery, ctx: Ctx) -> None:
+async def on_help(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:
+    await leave_dialog(state, query)
     await show(query, help_screen(ctx.user.role))
 
 
@@ -44,15 +47,17 @@ async def cmd_cancel(message: Message, ctx: Ctx, state: FSMContext) -> None:
 
 
 async def on_cancel(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:
-    await leave_dialog(state, _message(query))
+    await leave_dialog(state, query)
     await show(query, cancelled_screen(ctx.user.role))
 
 
-async def cmd_language(message: Message, ctx: Ctx) -> None:
+async def cmd_language(message: Message, ctx: Ctx, state: FSMContext) -> None:
+    await leave_dialog(state, message)
     await show(message, language_screen(ctx.user.language))
 
 
-async def on_language(query: CallbackQuery, ctx: Ctx) -> None:
+async def on_language(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:
+    await leave_dialog(state, query)
     await show(query, language_screen(ctx.user.language))
 
 
@@ -61,6 +66,7 @@ async def on_language_pick(
     callback_data: LangCb,
     ctx: Ctx,
     i18n: I18n,
+    state: FSMContext,
     callback_answer: CallbackAnswer,
 ) -> None:
     if callback_data.code not in LANGUAGES:
@@ -69,6 +75,7 @@ async def on_language_pick(
         return
     await ctx.users.set_language(ctx.user, callback_data.code)
     with i18n.use_locale(ctx.user.language):
+        await leave_dialog(state, query)  # a picker pressed in an old message mid-dialog
         callback_answer.text = _("Language: English")
         await show(query, home_screen(ctx.user))
 

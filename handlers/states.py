@@ -1,6 +1,34 @@
-"""Every dialog's StatesGroup, one place to see all conversations the bot can hold."""
+"""Every dialog's StatesGroup, one place to see all conversations the bot can hold, and
+how a dialog begins and ends without losing what outlives it (the saved search)."""
 
+from typing import Any
+
+from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
+
+# The words of the latest search and how many products match them: not a dialog's, so
+# result pages (and Back from a result's card) still work after a dialog came and went.
+SEARCH_KEY = "search"
+SEARCH_TOTAL = "search_total"
+_KEPT = (SEARCH_KEY, SEARCH_TOTAL)
+
+
+async def _kept(state: FSMContext) -> dict[str, Any]:
+    data = await state.get_data()
+    return {k: data[k] for k in _KEPT if k in data}
+
+
+async def begin_dialog(state: FSMContext, step: State, data: dict[str, Any]) -> None:
+    """The dialog's first step with its own data (another dialog's is dropped)."""
+    await state.set_state(step)
+    await state.set_data({**await _kept(state), **data})
+
+
+async def end_dialog(state: FSMContext) -> None:
+    """Out of any dialog, its data dropped; the saved search stays."""
+    kept = await _kept(state)
+    await state.set_state(None)
+    await state.set_data(kept)
 
 
 class ProductStates(StatesGroup):

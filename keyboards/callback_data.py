@@ -64,21 +64,36 @@ class ProductCb(CallbackData, prefix="p"):
     after: Int = 0
 
 
+# A card's own buttons carry its place (its ProductCb's category_id, page, after): back on
+# the card keeps its Back, and a press on a product gone since shows where it came from.
+
+
 class ReviewsCb(CallbackData, prefix="rv"):
-    """The review list of a product."""
+    """The review list of a product (`page`: of the reviews), and the card's place."""
 
     product_id: Int
     page: Int = 1
+    category_id: Int = 0
+    card_page: Int = 1
+    after: Int = 0
 
 
 class ReviewStartCb(CallbackData, prefix="rs"):
-    """Leave (or edit) one's review of a product."""
+    """Leave (or edit) one's review of a product, and the card's place."""
 
     product_id: Int
+    category_id: Int = 0
+    card_page: Int = 1
+    after: Int = 0
 
 
 class CartAddCb(CallbackData, prefix="ca"):
+    """Add to cart on a product card, and the card's place."""
+
     product_id: Int
+    category_id: Int = 0
+    card_page: Int = 1
+    after: Int = 0
 
 
 # Seller panel
@@ -221,7 +236,8 @@ class BroadcastAudienceCb(CallbackData, prefix="bca"):
 class ReviewStep(StrEnum):
     stars = "s"  # back to the star picker (also "Edit" on the preview)
     comment = "c"  # back to the comment step
-    skip = "k"  # no comment
+    skip = "k"  # no comment, or keep the one there is
+    remove = "r"  # drop the comment there is
     publish = "p"
     leave = "l"  # Back from the first step: to the product card
 
@@ -292,6 +308,7 @@ class CheckoutAction(StrEnum):
     confirm = "c"
     edit = "e"
     promo_off = "po"  # the summary's total is too small to pay: without the code
+    keep = "k"  # a step's answer given before (Back, or Edit on the summary) stays
 
 
 class CheckoutCb(CallbackData, prefix="chk"):

@@ -1,4 +1,9 @@
-from aiogram.types import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
+from aiogram.types import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+)
 from aiogram.utils.i18n import gettext as _
 
 from keyboards.callback_data import (
@@ -74,25 +79,37 @@ def promo_prompt_kb() -> InlineKeyboardMarkup:
     )
 
 
-def phone_kb() -> ReplyKeyboardMarkup:
-    """Telegram only offers "share my phone" on a reply keyboard; Back/Cancel go with it."""
-    return ReplyKeyboardMarkup(
-        keyboard=[
-            [KeyboardButton(text="📱 " + _("Share my phone"), request_contact=True)],
-            [KeyboardButton(text=back_label()), KeyboardButton(text=cancel_label())],
-        ],
-        resize_keyboard=True,
-        one_time_keyboard=True,
-    )
+def keep_label() -> str:
+    return "✅ " + _("Keep")
 
 
-def address_kb(pickup: bool) -> InlineKeyboardMarkup:
+def _keep(keep: bool) -> list[list[InlineKeyboardButton]]:
+    """Keep, on a step answered before: its answer stays, on to the next step."""
+    return [[button(keep_label(), CheckoutCb(action=CheckoutAction.keep))]] if keep else []
+
+
+def name_kb(keep: bool = False) -> InlineKeyboardMarkup:
+    return step_kb(*_keep(keep))
+
+
+def phone_kb(keep: bool = False) -> ReplyKeyboardMarkup:
+    """Telegram only offers "share my phone" on a reply keyboard; Keep (when there is a
+    number already), Back and Cancel go with it."""
+    rows = [[KeyboardButton(text="📱 " + _("Share my phone"), request_contact=True)]]
+    if keep:
+        rows.append([KeyboardButton(text=keep_label())])
+    rows.append([KeyboardButton(text=back_label()), KeyboardButton(text=cancel_label())])
+    return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, one_time_keyboard=True)
+
+
+def address_kb(pickup: bool, keep: bool = False) -> InlineKeyboardMarkup:
     extra = [[button("🏬 " + _("I'll pick it up"), CheckoutCb(action=CheckoutAction.pickup))]]
-    return step_kb(*(extra if pickup else []))
+    return step_kb(*_keep(keep), *(extra if pickup else []))
 
 
-def comment_kb() -> InlineKeyboardMarkup:
-    return step_kb([button("⏭ " + _("No comment"), CheckoutCb(action=CheckoutAction.skip))])
+def comment_kb(keep: bool = False) -> InlineKeyboardMarkup:
+    skip = [button("⏭ " + _("No comment"), CheckoutCb(action=CheckoutAction.skip))]
+    return step_kb(*_keep(keep), skip)
 
 
 def summary_kb() -> InlineKeyboardMarkup:

@@ -36,6 +36,33 @@ FAV_BACK = -2  # ProductCb.category_id of a card opened from the favourites (pag
 price_text = lru_cache(maxsize=4096)(money)
 
 
+CardButtonCb = ReviewsCb | ReviewStartCb | CartAddCb
+
+
+def card_of(cb: CardButtonCb) -> ProductCb:
+    """The card (with its Back) that the button `cb` was pressed on."""
+    return ProductCb(
+        id=cb.product_id, category_id=cb.category_id, page=cb.card_page, after=cb.after
+    )
+
+
+def place_of(card: ProductCb | None) -> dict[str, int]:
+    """What a card's buttons carry to come back to `card` (None: its own category)."""
+    if card is None:
+        return {}
+    return {"category_id": card.category_id, "card_page": card.page, "after": card.after}
+
+
+def card_back(here: ProductCb, category_id: int) -> CallbackData:
+    """Where Back on the card opened by `here` goes (`category_id`: the product's own
+    category, for a card opened from anywhere else)."""
+    if here.category_id == SEARCH_BACK:
+        return SearchCb(page=here.page, after=here.after)
+    if here.category_id == FAV_BACK:
+        return FavouritesCb(page=here.page)
+    return CategoryCb(id=max(here.category_id, 0) or category_id, page=here.page, after=here.after)
+
+
 def product_link(bot_username: str, product_id: int) -> str:
     """The shareable deep link that opens the product card: /start p<id>."""
     return f"https://t.me/{bot_username}?start=p{product_id}"
@@ -186,10 +213,12 @@ def product_kb(
     locale: str,
     can_manage: bool = False,
     toggles: "CardToggles | None" = None,
+    here: ProductCb | None = None,
 ) -> InlineKeyboardMarkup:
     """A product card's keyboard; built once for the same buttons and language. The
-    viewer's toggles (favourite, alert) and the card's own place are in the key too:
-    two viewers with different toggles never share a keyboard."""
+    viewer's toggles (favourite, alert) and the card's own place (`here`, the button
+    that opened it) are in the key too: two viewers with different toggles never share
+    a keyboard."""
     return _product_kb(
         product_id,
         in_stock,
@@ -200,6 +229,7 @@ def product_kb(
         link,
         can_manage,
         toggles,
+        tuple(place_of(here).items()),
         locale,
     )
 
@@ -242,25 +272,28 @@ def _product_kb(
     link: str | None,
     can_manage: bool,
     toggles: CardToggles | None,
+    place_items: tuple[tuple[str, int], ...],
     locale: str,
 ) -> InlineKeyboardMarkup:
     rows: list[list[InlineKeyboardButton]] = []
+    place = dict(place_items)
     if product_id is not None:  # a draft being previewed has no id and no actions yet
         if in_stock:
-            rows.append([button("🛒 " + _("Add to cart"), CartAddCb(product_id=product_id))])
+            add = CartAddCb(product_id=product_id, **place)
+            rows.append([button("🛒 " + _("Add to cart"), add)])
         if toggles is not None:
             rows += _toggle_rows(product_id, in_stock, toggles)
         rows.append(
             [
                 button(
                     "⭐ " + _("Reviews ({count})").format(count=review_count),
-                    ReviewsCb(product_id=product_id),
+                    ReviewsCb(product_id=product_id, **place),
                 )
             ]
         )
         if can_review:
             label = _("Edit my review") if viewer_has_review else _("Leave a review")
-            rows.append([button("✍️ " + label, ReviewStartCb(product_id=product_id))])
+            rows.append([button("✍️ " + label, ReviewStartCb(product_id=product_id, **place))])
         if link:
             rows.append([InlineKeyboardButton(text="↗️ " + _("Share"), url=share_url(link))])
         if can_manage:

@@ -12,6 +12,7 @@ from keyboards.callback_data import (
     ReviewStep,
     ReviewStepCb,
 )
+from keyboards.catalog import place_of
 from keyboards.common import button, cancel_button, home_button, pager_row
 
 Markup = InlineKeyboardMarkup
@@ -45,15 +46,18 @@ def review_list_kb(
     can_review: bool,
     has_own: bool,
     reply_to: list[tuple[int, str]] = (),  # type: ignore[assignment]
+    card: ProductCb | None = None,
 ) -> Markup:
-    """The review list; `reply_to` ((review id, label), ...) only for the product's seller."""
+    """The review list; `reply_to` ((review id, label), ...) only for the product's seller;
+    `card` the card it was opened from (its place goes on every button)."""
+    place = place_of(card)
     replies = [[button("↩️ " + label, ReviewReplyCb(review_id=rid))] for rid, label in reply_to]
     write = []
     if can_review:
         label = "✏️ " + _("Edit my review") if has_own else "✍️ " + _("Leave a review")
-        write = [button(label, ReviewStartCb(product_id=product_id))]
-    nav = _pager(page, pages, lambda p: ReviewsCb(product_id=product_id, page=p))
-    back = [button("⬅️ " + _("Back to the product"), ProductCb(id=product_id))]
+        write = [button(label, ReviewStartCb(product_id=product_id, **place))]
+    nav = _pager(page, pages, lambda p: ReviewsCb(product_id=product_id, page=p, **place))
+    back = [button("⬅️ " + _("Back to the product"), card or ProductCb(id=product_id))]
     return _kb(*replies, write, nav, back)
 
 
@@ -62,11 +66,17 @@ def stars_kb() -> Markup:
     return _kb(grades, [_back(ReviewStep.leave), cancel_button()])
 
 
-def comment_kb() -> Markup:
-    return _kb(
-        [_step("⏭ " + _("Skip"), ReviewStep.skip)],
-        [_back(ReviewStep.stars), cancel_button()],
-    )
+def comment_kb(has_comment: bool = False) -> Markup:
+    """Skip; or, when there is a comment already (the review's, or the one typed before
+    going back), Keep it or Remove it."""
+    if has_comment:
+        choice = [
+            _step("✅ " + _("Keep the comment"), ReviewStep.skip),
+            _step("🗑 " + _("Remove the comment"), ReviewStep.remove),
+        ]
+    else:
+        choice = [_step("⏭ " + _("Skip"), ReviewStep.skip)]
+    return _kb(choice, [_back(ReviewStep.stars), cancel_button()])
 
 
 def preview_kb() -> Markup:
@@ -77,10 +87,10 @@ def preview_kb() -> Markup:
     )
 
 
-def published_kb(product_id: int) -> Markup:
+def published_kb(product_id: int, card: ProductCb | None = None) -> Markup:
     return _kb(
-        [button("⭐ " + _("Reviews"), ReviewsCb(product_id=product_id))],
-        [button("⬅️ " + _("Back to the product"), ProductCb(id=product_id))],
+        [button("⭐ " + _("Reviews"), ReviewsCb(product_id=product_id, **place_of(card)))],
+        [button("⬅️ " + _("Back to the product"), card or ProductCb(id=product_id))],
     )
 
 

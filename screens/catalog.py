@@ -108,6 +108,7 @@ def product_screen(
         back=back,
         link=link,
         locale=locale,
+        here=here,
         toggles=None
         if card.viewer_id is None
         else CardToggles(

@@ -1,9 +1,10 @@
 """The checkout dialog's screens: one per step, the summary, and the placed order."""
 
+from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from keyboards.callback_data import OrderScope
-from keyboards.cart import address_kb, comment_kb, step_kb, summary_kb, too_small_kb
+from keyboards.cart import address_kb, comment_kb, name_kb, phone_kb, summary_kb, too_small_kb
 from keyboards.formatting import fits, money, quote
 from keyboards.orders import open_order_kb
 from models import Order, OrderStatus, PaymentMethod
@@ -14,33 +15,79 @@ from services.cart import Cart
 from services.payments import BelowMinimum
 from services.promo import PromoQuote
 
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup
+
 
 def _step(number: int, text: str) -> str:
     return "🧾 <b>" + _("Checkout") + f"</b> · {number}/4\n\n" + text
 
 
-def name_screen() -> Screen:
-    return Screen(_step(1, _("Who will receive the order? Send a name.")), step_kb())
+def _now(text: str, value: str | None) -> str:
+    """A step's question, and the answer given before (Back, or Edit on the summary),
+    which its Keep button keeps."""
+    if value is None:
+        return text
+    return text + "\n\n" + _("Now: {value}. Send another, or tap “Keep”.").format(value=value)
 
 
-def phone_text() -> str:
+def name_screen(current: str | None = None) -> Screen:
+    text = _now(_("Who will receive the order? Send a name."), quote(current) if current else None)
+    return Screen(_step(1, text), name_kb(bool(current)))
+
+
+def name_kept_screen(name: str) -> Screen:
+    """The name step's message once Keep is pressed (the phone step needs a new one)."""
+    return Screen("👤 " + quote(name), None)
+
+
+def phone_text(current: str | None = None) -> str:
     """The phone step goes with a reply keyboard (`phone_kb`): only that offers "share
     my phone"."""
-    return _step(
-        2, _("Your phone number: tap “Share my phone” below or type it, e.g. +79991234567.")
-    )
+    text = _("Your phone number: tap “Share my phone” below or type it, e.g. +79991234567.")
+    return _step(2, _now(text, current))
 
 
-def address_screen(pickup_available: bool) -> Screen:
+def address_screen(pickup_available: bool, data: dict | None = None) -> Screen:
+    """`data`: the dialog's; an address chosen before (None: pickup) can be kept."""
     text = _("Send the delivery address.")
     if pickup_available:
         text = _("Send the delivery address, or choose pickup.")
-    return Screen(_step(3, text), address_kb(pickup_available))
+    chosen = data is not None and "address" in data
+    now = None
+    if chosen:
+        now = _("pickup") if data["address"] is None else quote(data["address"])
+    return Screen(_step(3, _now(text, now)), address_kb(pickup_available, keep=chosen))
 
 
-def comment_screen() -> Screen:
+def comment_screen(current: str | None = None) -> Screen:
     text = _("Anything we should know? Send a comment, or tap “No comment”.")
-    return Screen(_step(4, text), comment_kb())
+    text = _now(text, quote(current) if current else None)
+    return Screen(_step(4, text), comment_kb(bool(current)))
+
+
+def step_markup(index: int, data: dict, pickup_available: bool) -> Markup:
+    """The buttons of step `index` (0: name ... 4: the summary) with what was answered so
+    far (`data`): sent again under a message saying what was wrong with an input."""
+    if index == 1:
+        return phone_kb(keep=bool(data.get("phone")))
+    if index == 2:
+        return address_kb(pickup_available, keep="address" in data)
+    if index == 3:
+        return comment_kb(bool(data.get("comment")))
+    if index == 4:
+        return summary_kb()
+    return name_kb(bool(data.get("name")))
+
+
+def wrong_input_text(index: int) -> str:
+    """What step `index` (as in `step_markup`) says to a sticker, a photo..."""
+    return [
+        _("Please send the name as text."),
+        _("Please type your phone number or tap “Share my phone”."),
+        _("Please send the address as text."),
+        _("Please send the comment as text."),
+        _("Please use the buttons: Confirm, Edit or Cancel."),
+    ][index]
 
 
 def summary_screen(

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date
 
+from keyboards.callback_data import ProductCb
 from keyboards.common import home_kb
 from keyboards.formatting import fits, quote, rating, stars
 from keyboards.review_moderation import moderation_kb
@@ -87,10 +88,17 @@ def notice_text(headline: str, item: ReviewItem, locale: str) -> str:
 
 
 def review_list_screen(
-    product: Product, page: ReviewPage, own: Review | None, *, is_seller: bool, locale: str
+    product: Product,
+    page: ReviewPage,
+    own: Review | None,
+    *,
+    is_seller: bool,
+    locale: str,
+    card: ProductCb | None = None,
 ) -> Screen:
     """A page of a product's reviews; its seller gets a Reply button per review, everyone
-    else Leave (or Edit) a review."""
+    else Leave (or Edit) a review. `card`: the card the list was opened from, which Back
+    to the product shows again."""
     head = "<b>{title}</b>\n{rating}".format(
         title=_("Reviews of «{name}»").format(name=product_title(product.name)),
         rating=rating_line(product.rating_sum, product.rating_count, locale),
@@ -104,7 +112,7 @@ def review_list_screen(
             label = _("Edit reply: {name}") if item.review.seller_reply else _("Reply: {name}")
             reply_to.append((item.review.id, label.format(name=author(item)[:24])))
     markup = review_list_kb(
-        product.id, page.page, page.pages, not is_seller, own is not None, reply_to
+        product.id, page.page, page.pages, not is_seller, own is not None, reply_to, card
     )
     return Screen(text, markup)
 
@@ -126,17 +134,19 @@ def grade_screen(product: Product, own: Review | None) -> Screen:
     return Screen(text, stars_kb())
 
 
-def comment_screen(product: Product, grade: int) -> Screen:
-    text = "\n\n".join(
-        [
-            _title(product),
-            stars(grade),
-            _("Step 2 of 3: write a comment (up to {max} characters), or press Skip.").format(
-                max=COMMENT_MAX
-            ),
-        ]
-    )
-    return Screen(text, comment_kb())
+def comment_screen(product: Product, grade: int, current: str | None = None) -> Screen:
+    """The comment step; `current` is the comment there is (the review's being edited,
+    or the one typed before going back), shown so it can be kept."""
+    if current:
+        ask = _(
+            "Step 2 of 3: your comment now is below. Keep it, remove it, or send a new one "
+            "(up to {max} characters)."
+        ).format(max=COMMENT_MAX)
+        parts = [_title(product), stars(grade), ask, "<i>" + quote(current) + "</i>"]
+    else:
+        ask = _("Step 2 of 3: write a comment (up to {max} characters), or press Skip.")
+        parts = [_title(product), stars(grade), ask.format(max=COMMENT_MAX)]
+    return Screen("\n\n".join(parts), comment_kb(bool(current)))
 
 
 def preview_screen(product: Product, grade: int, comment: str | None) -> Screen:
@@ -157,9 +167,9 @@ def product_gone_screen() -> Screen:
     return Screen(text, product_gone_kb())
 
 
-def published_screen(product_id: int, created: bool) -> Screen:
+def published_screen(product_id: int, created: bool, card: ProductCb | None = None) -> Screen:
     text = _("Your review is published.") if created else _("Your review is updated.")
-    return Screen(text, published_kb(product_id))
+    return Screen(text, published_kb(product_id, card))
 
 
 # -- seller replies --------------------------------------------------------------------

@@ -25,6 +25,7 @@ def help_text(role: Role) -> str:
         _("/orders: your orders"),
         _("/paysupport: help with a payment"),
         _("/language: change the language"),
+        _("/login: a login and password for the shop's website"),
         _("/cancel: leave the current dialog"),
     ]
     if role in (Role.seller, Role.admin):
@@ -34,7 +35,11 @@ def help_text(role: Role) -> str:
             "",
             _("<b>Admin</b>"),
             _("/admin: users, roles, categories, statistics and broadcasts"),
+            _("/promote &lt;id or @username&gt; &lt;role&gt;: change someone's role"),
             _("/reviews: latest reviews to moderate"),
+            _("/broadcast: a message to all users or to one language"),
+            _("/promocodes: create, list, edit and disable promo codes"),
+            _("/books: orders as a CSV file, and the Stars check"),
         ]
     return "\n".join(lines)
 

@@ -35,6 +35,7 @@ from models.base import utcnow
 from services.access import require_admin
 from services.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from services.texts import N_
+from services.validation import visible
 
 _r = BroadcastRecipient.__table__
 _b = Broadcast.__table__
@@ -105,7 +106,7 @@ class BroadcastService:
         `text` is Telegram HTML (the admin's formatting), sent as it is.
         """
         self._require_admin(author)
-        if not text.strip() and photo_file_id is None:
+        if not visible(text) and photo_file_id is None:
             raise InvalidInput()
         if broadcast_id:
             broadcast = await self.draft(author, broadcast_id)

@@ -15,6 +15,7 @@ from services.audit import AuditService
 from services.errors import InvalidInput, NotFound
 from services.slugs import unique_slug
 from services.texts import N_, Nn_
+from services.validation import visible
 
 NAME_LIMIT = 100
 DEPTH_LIMIT = 100  # a cycle in the data can't hang the bot
@@ -156,8 +157,8 @@ class CategoryService:
     async def create(self, actor: User, name: str, parent_id: int | None = None) -> Category:
         require_admin(actor)
         name = self._clean_name(name)
-        if parent_id is not None:
-            await self.get(actor, parent_id)
+        if parent_id is not None and await self.session.get(Category, parent_id) is None:
+            raise NotFound(N_("Its parent category has been deleted: nothing was created."))
         await self._check_name_free(name, parent_id)
         category = Category(
             name=name,
@@ -308,7 +309,7 @@ class CategoryService:
     @staticmethod
     def _clean_name(name: str) -> str:
         name = " ".join(name.split())
-        if not name:
+        if not visible(name):
             raise InvalidInput(N_("The name can't be empty."))
         if len(name) > NAME_LIMIT:
             raise InvalidInput(

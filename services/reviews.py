@@ -27,6 +27,7 @@ from services.names import public_name
 from services.paging import fit_page
 from services.texts import N_
 from services.users import UserService
+from services.validation import visible
 
 COMMENT_MAX = 1000
 REPLY_MAX = 1000
@@ -65,7 +66,7 @@ def check_grade(grade: int) -> int:
 
 def _clean_text(text: str, limit: int) -> str:
     value = text.strip()
-    if not value:
+    if not visible(value):
         raise InvalidInput(N_("The text can't be empty."))
     if len(value) > limit:
         raise InvalidInput(

@@ -1,9 +1,10 @@
-"""What sellers type, checked and normalised. Pure functions: one place for each rule.
+"""What people type, checked and normalised. Pure functions: one place for each rule.
 
 Each raises `InvalidInput` with a message meant for the person who typed the value.
 """
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -23,6 +24,18 @@ _CURRENCY = re.compile(
     r"^(?:₽|rub\.?|руб\.?)\s*|\s*(?:₽|rub\.?|руб(?:лей|ля|ль)?\.?|р\.?)$", re.IGNORECASE
 )
 _NUMBER = re.compile(r"^(?P<sign>[-−–]?)(?P<int>\d+)(?:\.(?P<frac>\d*))?$")
+
+
+# Letters and symbols that draw nothing (Hangul fillers, the blank Braille pattern): the
+# favourites of "invisible name" tricks, with the zero-width and format characters.
+_BLANK_GLYPHS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def visible(text: str) -> bool:
+    """Whether `text` shows anything: not only whitespace, zero-width, format or control
+    characters. Every field that must say something (names, addresses, comments,
+    replies) asks this, so "\u200b" is as empty as "" everywhere."""
+    return any(c not in _BLANK_GLYPHS and unicodedata.category(c)[0] not in "ZC" for c in text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +117,7 @@ def parse_stock(text: str) -> int:
 
 def clean_name(text: str) -> str:
     name = " ".join(text.split())
-    if not name:
+    if not visible(name):
         raise InvalidInput(N_("The name can't be empty."))
     if len(name) > NAME_MAX:
         raise InvalidInput(

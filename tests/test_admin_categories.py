@@ -256,3 +256,25 @@ async def test_two_moves_at_once_make_no_cycle(pool, session, boss):
     session.expire_all()
     parents = [(await session.get(Category, i)).parent_id for i in ids]
     assert None in parents  # one of them is still at the top: no cycle
+
+
+@pytest.mark.parametrize("step", ["New subcategory", "Rename"])
+async def test_name_step_ends_when_another_admin_deletes_its_category(env, admin, session, step):
+    await make_user(session, 2, Role.admin)
+    tea = await make_category(session, "Tea")
+    await make_category(session, "Coffee", position=1)
+    await session.commit()
+    await admin.click(AdminCategoryCb(action=A.open, id=tea.id))
+    await admin.press(step)
+    other = env.user(2, "Other")
+    await other.click(AdminCategoryCb(action=A.delete_ok, id=tea.id))
+    reply = await admin.send("Green")
+    # Told once, and back on the categories list, not asked for another name.
+    assert "deleted" in reply.texts[0] or "no longer exists" in reply.texts[0]
+    assert "Send another name" not in reply.text
+    assert reply.has_button("Coffee") and not reply.has_button("Tea")
+    assert "didn't understand" in (await admin.send("Green")).text
+    assert await names(session) == ["Coffee"]
+    # The step's Back, pressed anyway, shows the top level too (with an alert).
+    reply = await admin.click(AdminCategoryCb(action=A.open, id=tea.id))
+    assert "no longer exists" in reply.alert and reply.has_button("Coffee")

@@ -92,7 +92,7 @@ async def test_out_of_stock_and_hidden_products_cannot_be_added(env, session):
     )
     for product_id in (hidden.id, deleted.id, 999):
         reply = await ann.click(CartAddCb(product_id=product_id))
-        assert reply.alert == "This item is no longer available."
+        assert reply.alert == "This product is no longer available."
     assert await cart_rows(session) == []
 
 
@@ -185,7 +185,7 @@ async def test_hidden_category_is_flagged_and_forged_ids_are_harmless(env, sessi
     huge = 2**31 - 1  # the largest id a button can carry; beyond it presses are out of date
     assert (
         await ann.click(CartAddCb(product_id=huge))
-    ).alert == "This item is no longer available."
+    ).alert == "This product is no longer available."
     reply = await ann.click(CartCb(action=CartAction.inc, product_id=huge))
     assert reply.alert == "This item is no longer in your cart."
     await ann.click(CartCb(action=CartAction.remove, product_id=huge))

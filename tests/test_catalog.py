@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+import pytest
 from aiogram.methods import (
     AnswerCallbackQuery,
     EditMessageMedia,
@@ -159,8 +160,9 @@ async def test_product_card_contents_and_buttons(env, session):
     markup = env.api.last_message(1).reply_markup
     datas = [b.callback_data for row in markup.inline_keyboard for b in row]
     urls = [b.url for row in markup.inline_keyboard for b in row if b.url]
-    assert CartAddCb(product_id=product.id).pack() in datas
-    assert ReviewStartCb(product_id=product.id).pack() in datas
+    # The card's own buttons carry its place (so a way back to it keeps its Back).
+    assert CartAddCb(product_id=product.id, category_id=phones.id).pack() in datas
+    assert ReviewStartCb(product_id=product.id, category_id=phones.id).pack() in datas
     assert CategoryCb(id=phones.id).pack() in datas
     assert urls == [
         f"https://t.me/share/url?url=https%3A%2F%2Ft.me%2F{BOT_USERNAME}%3Fstart%3Dp{product.id}"
@@ -458,3 +460,27 @@ async def test_a_page_shows_a_changed_price_or_stock_at_once(env, session):
     await bob.click(CategoryCb(id=phones.id))
     [label] = [b for b in bob.shown_buttons if "Phone X" in b]
     assert "120" in label and "out of stock" in label
+
+
+@pytest.mark.parametrize("opened_from", ["category", "search"])
+async def test_every_button_of_a_dead_card_shows_where_it_came_from(env, session, opened_from):
+    _e, phones, _b = await _tree(session)
+    pixel = await make_product(session, phones, "Pixel 9", stock=3)
+    await make_product(session, phones, "Pixel 8", stock=3)
+    await session.commit()
+    ann = env.user(1)
+    for label in ("Add to cart", "Add to favourites", "Reviews", "Leave a review"):
+        pixel.is_deleted = False
+        await session.commit()
+        if opened_from == "category":
+            await ann.click(CategoryCb(id=phones.id))
+        else:
+            await ann.send("/search pixel")
+        await ann.press("Pixel 9")
+        pixel.is_deleted = True  # deleted by its seller while the card is on screen
+        await session.commit()
+        reply = await ann.press(label)
+        assert reply.alert == "This product is no longer available.", label
+        # The dead card is replaced by the list it was opened from.
+        assert reply.has_button("Pixel 8") and not reply.has_button("Pixel 9"), label
+        assert not reply.has_button("Add to cart"), label

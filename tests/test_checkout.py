@@ -127,7 +127,7 @@ async def test_every_bad_input_keeps_the_step(env, session):
     assert "address as text" in (await ann.send_sticker()).text
     # comment
     await ann.send("Main street 1")
-    assert "under 500" in (await ann.send("y" * 501)).text
+    assert "up to 500" in (await ann.send("y" * 501)).text
     assert "comment as text" in (await ann.send_photo()).text
     # summary
     await ann.press("No comment")
@@ -180,6 +180,63 @@ async def test_edit_goes_back_to_the_name(env, session):
     await ann.press("Confirm")
     [order] = await fresh(session, Order)
     assert order.address == "Other street 5"
+
+
+async def test_edit_shows_every_answer_with_keep_so_only_the_address_is_retyped(env, session):
+    tea = await shop(session)
+    ann = env.user(1)
+    await ann.click(CartAddCb(product_id=tea.id))
+    await to_summary(ann)
+    reply = await ann.press("Edit")
+    assert "1/4" in reply.text and "Ann Smith" in reply.text and reply.has_button("Keep")
+    reply = await ann.press("Keep")
+    [prompt] = [m for m in reply.of(SendMessage) if "2/4" in m.text]
+    assert "+79991234567" in prompt.text
+    assert [b.text for b in prompt.reply_markup.keyboard[1]] == ["✅ Keep"]
+    reply = await ann.send("✅ Keep")
+    assert "3/4" in reply.text and "Baker Street 221b" in reply.text
+    reply = await ann.send("Other street 5")
+    assert "4/4" in reply.text and "Ring twice" in reply.text
+    reply = await ann.press("Keep")
+    assert "Check your order" in reply.text and "Other street 5" in reply.text
+    # A bad input on a step answered before keeps its Keep.
+    await ann.press("Edit")
+    reply = await ann.send_sticker()
+    assert "name as text" in reply.text and reply.has_button("Keep")
+    await ann.press("Keep")
+    await ann.send("✅ Keep")
+    await ann.press("Keep")
+    await ann.press("Keep")
+    await ann.press("Confirm")
+    [order] = await fresh(session, Order)
+    assert (order.contact_name, order.phone, order.address, order.comment) == (
+        "Ann Smith",
+        "+79991234567",
+        "Other street 5",
+        "Ring twice",
+    )
+
+
+INVISIBLE = ["\u200b", "\u200b\u200c\u200d\u2060\ufeff", "\u3164", "\u2800 \u00a0", "\u202e\u202c"]
+
+
+@pytest.mark.parametrize("blank", INVISIBLE, ids=ascii)
+async def test_invisible_answers_are_refused_at_every_step(env, session, blank):
+    tea = await shop(session)
+    ann = env.user(1)
+    await ann.click(CartAddCb(product_id=tea.id))
+    await ann.click(CartCb(action=CartAction.checkout))
+    reply = await ann.send(blank)
+    assert "Please send a name" in reply.text and "2/4" not in reply.text
+    await ann.send("Ann Smith")
+    await ann.send_contact("+7 999 123-45-67")
+    reply = await ann.send(blank * 5)  # long enough for an address, still nothing
+    assert "Please send an address" in reply.text and "4/4" not in reply.text
+    await ann.send("Baker Street 221b")
+    reply = await ann.send(blank)
+    assert "No comment" in reply.text and "Check your order" not in reply.text
+    reply = await ann.press("No comment")
+    assert "Recipient: Ann Smith" in reply.text and "Comment" not in reply.text
 
 
 async def test_pickup_only_when_the_shop_offers_it(make_env, settings, session):

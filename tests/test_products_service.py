@@ -9,7 +9,13 @@ from models import Category, Product, Review, Role
 from services.errors import InvalidInput, NotAllowed, NotFound
 from services.products import ProductField, ProductService
 from services.slugs import make_slug, unique_slug
-from services.validation import clean_description, clean_name, parse_price, parse_stock
+from services.validation import (
+    clean_description,
+    clean_name,
+    parse_price,
+    parse_stock,
+    visible,
+)
 from tests.factories import make_category, make_product, make_user
 
 MAX = Decimal("10000000")
@@ -104,6 +110,11 @@ def test_name_and_description_limits():
         clean_name("x" * 101)
     with pytest.raises(InvalidInput, match="empty"):
         clean_name("   ")
+    for blank in ("\u200b", "\u2060\ufeff", "\u3164", "\u2800", "\u202e"):
+        with pytest.raises(InvalidInput, match="empty"):
+            clean_name(blank)  # the same helper as every field that must say something
+    assert clean_name("\u200bTea") == "\u200bTea"
+    assert visible("🍵") and visible("…") and not visible("\u00a0\u2003\n")
     assert clean_description("d" * 1000) == "d" * 1000
     with pytest.raises(InvalidInput, match="too long"):
         clean_description("d" * 1001)

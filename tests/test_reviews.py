@@ -6,6 +6,9 @@ from aiogram.methods import SendMessage
 from sqlalchemy import select
 
 from keyboards.callback_data import (
+    CategoryCb,
+    MenuAction,
+    MenuCb,
     ModAction,
     ModReviewCb,
     ModReviewsCb,
@@ -534,3 +537,80 @@ async def test_reply_notice_with_the_longest_texts_reaches_the_author(env, sessi
     reply = await sam.send("😀" * 1000)  # the fake API refuses what passes 4096 units
     [to_author] = sent_to(reply, CUSTOMER)
     assert "The seller replied to your review" in to_author.text and "…" in to_author.text
+
+
+@pytest.mark.parametrize("opened_from", ["category page 2", "search", "favourites"])
+async def test_back_from_reviews_keeps_where_the_card_came_from(
+    make_env, settings, session, opened_from
+):
+    env = make_env(settings.model_copy(update={"page_size": 2}))
+    category = await make_category(session, "Teas")
+    for name in ("Assam", "Darjeeling", "Earl Grey", "Oolong"):
+        await make_product(session, category, name=name)
+    await session.commit()
+    ann = env.user(CUSTOMER)
+    if opened_from == "category page 2":
+        await ann.click(CategoryCb(id=category.id))
+        await ann.press("▶")
+    elif opened_from == "search":
+        await ann.send("/search earl")
+    else:
+        await ann.click(CategoryCb(id=category.id))
+        await ann.press("▶")
+        await ann.press("Earl Grey")
+        await ann.press("Add to favourites")
+        await ann.click(MenuCb(action=MenuAction.favourites))
+    origin = ann.shown_buttons  # the list's page, Earl Grey on it
+    await ann.press("Earl Grey")
+    # Reviews → a page of them → Back to the product → Back
+    await ann.press("Reviews")
+    await ann.press("Back to the product")
+    await ann.press("◀ Back")
+    assert ann.shown_buttons == origin
+    # Leave a review → Back (from the stars) → Back
+    await ann.press("Earl Grey")
+    await ann.press("Leave a review")
+    await ann.press("Back")
+    await ann.press("◀ Back")
+    assert ann.shown_buttons == origin
+    # A review published → Back to the product → Back
+    await ann.press("Earl Grey")
+    await ann.press("Leave a review")
+    await ann.click(ReviewGradeCb(grade=5))
+    await ann.send("Lovely")
+    await ann.press("Publish")
+    await ann.press("Back to the product")
+    await ann.press("◀ Back")
+    assert ann.shown_buttons == origin
+
+
+async def test_editing_the_stars_keeps_the_comment_unless_it_is_changed(env, session, shop):
+    ann = env.user(CUSTOMER)
+    await write_review(ann, shop, grade=3, comment="First <cup> was cold")
+    reply = await ann.click(ReviewStartCb(product_id=shop))
+    reply = await ann.click(ReviewGradeCb(grade=5))
+    # The comment there is is shown, and can be kept as it is...
+    assert "First &lt;cup&gt; was cold" in reply.text
+    assert reply.has_button("Keep the comment") and reply.has_button("Remove the comment")
+    reply = await ann.press("Keep the comment")
+    assert "First &lt;cup&gt; was cold" in reply.text
+    await ann.press("Publish")
+    [review] = await reviews_of(session, shop)
+    assert (review.grade, review.comment) == (5, "First <cup> was cold")
+    # ...or replaced, and back at the step the new one is what Keep keeps...
+    await ann.click(ReviewStartCb(product_id=shop))
+    await ann.click(ReviewGradeCb(grade=4))
+    await ann.send("Second cup was fine")
+    await ann.press("Back")
+    reply = await ann.press("Keep the comment")
+    await ann.press("Publish")
+    [review] = await reviews_of(session, shop)
+    assert (review.grade, review.comment) == (4, "Second cup was fine")
+    # ...or removed on purpose.
+    await ann.click(ReviewStartCb(product_id=shop))
+    await ann.click(ReviewGradeCb(grade=2))
+    reply = await ann.press("Remove the comment")
+    assert "No comment" in reply.text
+    await ann.press("Publish")
+    [review] = await reviews_of(session, shop)
+    assert (review.grade, review.comment) == (2, None)

@@ -1,7 +1,15 @@
+import pytest
+from aiogram.filters import Command
+from aiogram.methods import SendMessage
+from aiogram.types import ReplyKeyboardRemove
 from sqlalchemy import func, select
 
+from handlers import build_routers
+from handlers.filters import RoleGate
+from keyboards.callback_data import CartAction, CartAddCb, CartCb, LangCb, MenuAction, MenuCb
 from models import Role, User
 from tests.conftest import ADMIN_ID
+from tests.factories import make_category, make_product, make_user
 
 
 async def users(session):
@@ -71,6 +79,32 @@ async def test_help_depends_on_role(env, session):
     assert "/admin" in admin.text and "/seller" in admin.text
 
 
+def _commands_by_role() -> dict[str, frozenset[Role]]:
+    """Every command a router answers, with the roles its router lets through."""
+    found: dict[str, frozenset[Role]] = {}
+    for router in build_routers():
+        gates = [m for m in router.message.middleware if isinstance(m, RoleGate)]
+        roles = gates[0].roles if gates else frozenset(Role)
+        for handler in router.message.handlers:
+            for item in handler.filters or ():
+                if type(item.callback) is Command:
+                    for name in item.callback.commands:
+                        found[name] = roles
+    return found
+
+
+@pytest.mark.parametrize("role", list(Role))
+async def test_help_lists_every_command_the_role_can_use(env, session, role):
+    user = await make_user(session, telegram_id=7, role=role)
+    await session.commit()
+    text = (await env.user(user.telegram_id).send("/help")).text
+    commands = _commands_by_role()
+    assert {"books", "promote", "broadcast", "promocodes", "login"} <= set(commands)
+    del commands["help"]  # the one being read
+    for name, roles in commands.items():
+        assert (f"/{name}" in text) is (role in roles), name
+
+
 async def test_menu_buttons_edit_the_same_message(env):
     ann = env.user(1)
     await ann.send("/start")
@@ -120,3 +154,52 @@ async def test_user_who_blocked_the_bot_is_active_again_when_back(env, session):
     await env.user(1).send("/start")
     session.expire_all()
     assert (await users(session))[0].is_active is True
+
+
+async def _at_checkout_step(env, session, user, *, phone_step: bool):
+    tea = await make_product(session, await make_category(session), name="Tea")
+    await session.commit()
+    await user.click(CartAddCb(product_id=tea.id))
+    await user.click(CartCb(action=CartAction.checkout))
+    if phone_step:
+        await user.send("Ann")  # the phone step shows a reply keyboard
+
+
+MENU_EXITS = [
+    "/help",
+    "/language",
+    MenuCb(action=MenuAction.help),
+    MenuCb(action=MenuAction.language),
+    MenuCb(action=MenuAction.catalog),
+    MenuCb(action=MenuAction.cart),
+    MenuCb(action=MenuAction.orders),
+    MenuCb(action=MenuAction.favourites),
+]
+
+
+@pytest.mark.parametrize("phone_step", [False, True])
+@pytest.mark.parametrize("leave", MENU_EXITS, ids=str)
+async def test_what_shows_the_menu_leaves_the_dialog(env, session, leave, phone_step):
+    ann = env.user(1)
+    await ann.send("/start")
+    await _at_checkout_step(env, session, ann, phone_step=phone_step)
+    reply = await (ann.send(leave) if isinstance(leave, str) else ann.click(leave))
+    sent = reply.of(SendMessage)
+    if phone_step:  # the step's reply keyboard goes away with it
+        assert isinstance(sent[0].reply_markup, ReplyKeyboardRemove)
+    # Text typed afterwards is no longer taken as the recipient's name or phone.
+    assert "didn't understand" in (await ann.send("iphone")).text
+    assert (await ann.send("/cancel")).text == "There is nothing to cancel."
+
+
+async def test_picking_a_language_mid_dialog_leaves_it_and_its_keyboard(env, session):
+    ann = env.user(1)
+    await ann.send("/start")
+    await ann.send("/language")
+    picker = ann.last_bot_message
+    await _at_checkout_step(env, session, ann, phone_step=True)
+    # Русский pressed on the picker sent before the checkout began
+    reply = await ann.click(LangCb(code="ru"), picker)
+    assert isinstance(reply.of(SendMessage)[0].reply_markup, ReplyKeyboardRemove)
+    # The English "⬅️ Back" left under the input field is no longer a bad phone number.
+    assert (await ann.send("⬅️ Back")).text == "Не понял вас. Выберите в меню:"
