@@ -20,7 +20,7 @@ log = logging.getLogger("bot")
 def run_service(main: Coroutine[Any, Any, Any]) -> None:
     """Runs a long-lived service (polling, webhook workers, the web API, the playground)
     on uvloop where it is installed (a dependency on Linux and macOS): the same code on a
-    faster event loop, 10-15% less CPU an update in benchmarks/webhook.py. Elsewhere on
+    faster event loop, about 10% less CPU an update in benchmarks/webhook.py. Elsewhere on
     asyncio's own loop."""
     try:
         import uvloop

@@ -177,7 +177,8 @@ async def on_comment_other(message: Message, ctx: Ctx, state: FSMContext) -> Non
         return
     await message.answer(
         _(
-            "Please send the comment as a text message (up to {max} characters), or press Skip."
+            "Please send the comment as a text message (up to {max} characters), or use the "
+            "buttons below."
         ).format(max=COMMENT_MAX)
     )
     await show(message, comment_screen(product, data["grade"], data.get("comment")))

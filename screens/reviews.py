@@ -128,8 +128,8 @@ def grade_screen(product: Product, own: Review | None) -> Screen:
     text = _title(product) + "\n\n" + _("Step 1 of 3: how many stars do you give it?")
     if own is not None:
         text += "\n\n" + _(
-            "You have already reviewed it ({stars}). Your new grade and comment will replace "
-            "the old ones."
+            "You have already reviewed it ({stars}): this edits that review, and its comment "
+            "can be kept. Nothing changes until you publish."
         ).format(stars=stars(own.grade))
     return Screen(text, stars_kb())
 
