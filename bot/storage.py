@@ -66,6 +66,8 @@ class SqlStorage(BaseStorage):
             old_state, old_data = await self._load(session, k)
             new_state = old_state if state is ... else state
             new_data = old_data if data is ... else dict(data)
+            if (new_state, new_data) == (old_state, old_data):
+                return  # leaving no dialog (every menu button asks to): nothing to write
             session.info[_CACHE][k] = (new_state, new_data)
             if new_state is None and not new_data:
                 await session.execute(delete(FsmRecord).where(FsmRecord.key == k))

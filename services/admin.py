@@ -4,6 +4,7 @@ The acting user's role is checked here too (not only by the router's gate): a fo
 button or a handler that forgot the gate still cannot change anything.
 """
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import exists, func, select
@@ -14,6 +15,9 @@ from services.access import require_admin
 from services.audit import AuditService
 from services.errors import InvalidInput, NotAllowed, NotFound
 from services.texts import N_
+
+# A Telegram id as typed: digits only (not "²", which int() refuses), at most 52 bits.
+_TELEGRAM_ID = re.compile(r"-?[0-9]{1,16}")
 
 # Role names an admin may type in /promote, in both languages.
 ROLE_NAMES: dict[str, Role] = {
@@ -68,7 +72,7 @@ class AdminService:
         query = query.strip()
         if not query:
             raise InvalidInput(N_("Send a Telegram id or an @username."))
-        if query.lstrip("-").isdigit():
+        if _TELEGRAM_ID.fullmatch(query):
             return await self.by_telegram_id(actor, int(query))
         name = query.removeprefix("@")
         if not name or len(name) > 64 or not name.replace("_", "").isalnum():
@@ -204,7 +208,7 @@ class AdminService:
     async def lookup(self, query: str) -> User | None:
         """A user by Telegram id or @username, for the owner; None when nobody matches."""
         query = query.strip()
-        if query.lstrip("-").isdigit():
+        if _TELEGRAM_ID.fullmatch(query):
             return await self.session.scalar(select(User).where(User.telegram_id == int(query)))
         name = query.removeprefix("@").lower()
         return await self.session.scalar(

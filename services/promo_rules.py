@@ -155,9 +155,14 @@ def parse_min_order(text: str, max_price: Decimal, currency: str | None = None) 
 
 def parse_count(text: str) -> int:
     value = text.strip()
-    if not value.isdigit() or not 0 < int(value) <= MAX_COUNT:
+    if not _digits(value) or not 0 < int(value) <= MAX_COUNT:
         raise InvalidInput(N_("Send a whole number from 1 to {max}."), max=MAX_COUNT)
     return int(value)
+
+
+def _digits(value: str) -> bool:
+    """0-9 only: str.isdigit() also takes "²", which int() refuses."""
+    return value.isascii() and value.isdigit()
 
 
 MAX_DAYS = 3650  # ten years: further than that is "no expiry", which has its own button
@@ -168,7 +173,7 @@ def parse_expiry(text: str, now: datetime) -> datetime:
     at most MAX_DAYS away."""
     value = text.strip()
     last = now + timedelta(days=MAX_DAYS)
-    if value.isdigit() and int(value) > 0:
+    if _digits(value) and int(value) > 0:
         if int(value) <= MAX_DAYS:
             return now + timedelta(days=int(value))
         raise _too_far(last)

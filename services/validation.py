@@ -35,7 +35,8 @@ def visible(text: str) -> bool:
     """Whether `text` shows anything: not only whitespace, zero-width, format or control
     characters. Every field that must say something (names, addresses, comments,
     replies) asks this, so "\u200b" is as empty as "" everywhere."""
-    return any(c not in _BLANK_GLYPHS and unicodedata.category(c)[0] not in "ZC" for c in text)
+    # Marks (M: combining accents, variation selectors) show only on a letter before them.
+    return any(c not in _BLANK_GLYPHS and unicodedata.category(c)[0] not in "ZCM" for c in text)
 
 
 @dataclass(frozen=True, slots=True)

@@ -297,6 +297,9 @@ async def test_orders_each_sees_their_part(client, session, shop):
     assert [o["id"] for o in r.json()["items"]] == [shop.order]
     assert r.json()["items"][0]["total"] == "300.00"
     assert (await client.get("/orders/me", headers=as_(shop, "seller"))).json()["items"] == []
+    # Past the end: an empty page, so a client paging until one stops (not the last again).
+    r = await client.get("/orders/me?page=5", headers=as_(shop, "customer"))
+    assert r.json() == {"items": [], "page": 5, "has_next": False}
     lines = {
         who: [
             i["name"]

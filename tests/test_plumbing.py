@@ -150,6 +150,29 @@ async def test_storage_removes_empty_records(pool, session):
     assert (await session.scalars(select(FsmRecord))).all() == []
 
 
+async def test_a_menu_press_outside_any_dialog_writes_nothing(env, engine):
+    """Menu buttons leave whatever dialog is open; with none open, that is no write (on
+    SQLite a write takes the database's one write lock)."""
+    from sqlalchemy import event
+
+    from keyboards.callback_data import MenuAction, MenuCb
+
+    ann = env.user(1)
+    await ann.send("/start")
+    statements: list[str] = []
+
+    def spy(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement.split(None, 1)[0].upper())
+
+    event.listen(engine.sync_engine, "before_cursor_execute", spy)
+    try:
+        reply = await ann.click(MenuCb(action=MenuAction.catalog))
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", spy)
+    assert "catalog" in reply.text
+    assert statements and not {"INSERT", "UPDATE", "DELETE"} & set(statements), statements
+
+
 async def test_throttling_drops_a_flood_and_says_so_once(make_env, settings):
     env = make_env(settings.model_copy(update={"throttle_rate": 0.01, "throttle_burst": 3}))
     ann = env.user(1)

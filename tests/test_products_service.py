@@ -110,11 +110,12 @@ def test_name_and_description_limits():
         clean_name("x" * 101)
     with pytest.raises(InvalidInput, match="empty"):
         clean_name("   ")
-    for blank in ("\u200b", "\u2060\ufeff", "\u3164", "\u2800", "\u202e"):
+    for blank in ("\u200b", "\u2060\ufeff", "\u3164", "\u2800", "\u202e", "\ufe0f", "\u034f"):
         with pytest.raises(InvalidInput, match="empty"):
             clean_name(blank)  # the same helper as every field that must say something
     assert clean_name("\u200bTea") == "\u200bTea"
     assert visible("🍵") and visible("…") and not visible("\u00a0\u2003\n")
+    assert visible("❤\ufe0f") and visible("e\u0301")  # a mark on something shows
     assert clean_description("d" * 1000) == "d" * 1000
     with pytest.raises(InvalidInput, match="too long"):
         clean_description("d" * 1001)

@@ -373,3 +373,17 @@ async def test_a_cancelled_order_gives_its_use_back(env, shop, session, pool):
     assert await _used(session, "WINTER10") == 0
     reply = await _cart_with(ann, shop["cup"], code="WINTER10")
     assert "Promo code WINTER10 applied." in reply.text
+
+
+def test_digits_that_are_not_0_to_9_are_answered_not_a_crash():
+    """str.isdigit() takes "²" and "٣", which int() refuses (or reads): only 0-9 count."""
+    from datetime import UTC, datetime
+
+    from services.errors import InvalidInput
+    from services.promo_rules import parse_count, parse_expiry
+
+    for odd in ("²", "³⁴", "①"):
+        with pytest.raises(InvalidInput):
+            parse_expiry(odd, datetime.now(UTC))
+        with pytest.raises(InvalidInput):
+            parse_count(odd)

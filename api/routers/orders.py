@@ -21,8 +21,11 @@ PAGE_SIZE = 20
 async def mine(
     user: Caller, session: Session, page: Annotated[int, Query(ge=1, le=10_000)] = 1
 ) -> OrderPageOut:
-    """The caller's orders, newest first."""
+    """The caller's orders, newest first; a page past the end is empty (the bot shows
+    the last page instead, but a client paging until an empty page must get one)."""
     found = await OrderService(session).page(page=page, size=PAGE_SIZE, customer=user)
+    if found.page < page:
+        return OrderPageOut(items=[], page=page, has_next=False)
     items = [OrderSummaryOut.model_validate(o) for o in found.items]
     return OrderPageOut(items=items, page=found.page, has_next=found.has_next)
 
