@@ -39,8 +39,9 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
 
 class TrackedSession(Session):
     """A session that knows whether its transaction wrote anything (`wrote()`), and runs
-    `info[ON_WRITING_COMMIT]` (once) before the first commit that writes: webhook updates
-    put their exactly-once mark there, so reads pay nothing for it."""
+    `info[ON_WRITING_COMMIT]` before the first commit that writes: webhook updates put
+    their exactly-once mark there, so reads pay nothing for it. Until a commit carrying
+    the mark succeeds, each writing commit runs it again (a failed commit rolled it back)."""
 
 
 ON_WRITING_COMMIT = "on_writing_commit"
@@ -59,14 +60,27 @@ def _on_flush(session: Session, _flush: UOWTransaction) -> None:
 
 @event.listens_for(TrackedSession, "before_commit")
 def _on_commit(session: Session) -> None:
-    if ON_WRITING_COMMIT in session.info and _wrote(session):
-        session.info.pop(ON_WRITING_COMMIT)(session)
+    # Also called when a SAVEPOINT is released: the mark belongs to the whole transaction
+    # (a savepoint can still roll back), so it goes in with that one's commit only.
+    if session.in_nested_transaction() or session.info.get("marked"):
+        return
+    hook = session.info.get(ON_WRITING_COMMIT)
+    if hook is not None and _wrote(session):
+        hook(session)
+        session.info["marking"] = True
+
+
+@event.listens_for(TrackedSession, "after_commit")
+def _on_committed(session: Session) -> None:
+    if session.info.pop("marking", False):
+        session.info["marked"] = True
 
 
 @event.listens_for(TrackedSession, "after_transaction_end")
 def _on_end(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:  # the whole transaction, not a savepoint
         session.info.pop("wrote", None)
+        session.info.pop("marking", None)  # a commit that failed: its mark is gone too
 
 
 def _wrote(session: Session) -> bool:

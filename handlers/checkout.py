@@ -104,7 +104,7 @@ async def ask_confirm(event: Message | CallbackQuery, state: FSMContext, ctx: Ct
         return
     await state.set_state(S.confirm)
     # What Confirm must order: exactly these lines at these prices (and this discount).
-    promo = await PromoService(ctx.session).quote(ctx.user, cart)
+    promo = await PromoService(ctx.session).quote(ctx.user, cart, ctx.settings.currency)
     await state.update_data(lines=summary_lines(cart), promo=promo_terms(promo))
     if problem := unpayable(ctx, cart, promo):
         # Before any order or invoice: no Confirm, but the code can go or the cart grow.
@@ -306,7 +306,7 @@ async def on_confirm(
     # summary instead of an order the customer never saw. (The service checks again on
     # the rows it claims; an empty cart is its "already placed" answer.)
     why = outdated(summary, cart) if cart.lines or summary is None else None
-    promo = await PromoService(ctx.session).quote(ctx.user, cart)
+    promo = await PromoService(ctx.session).quote(ctx.user, cart, ctx.settings.currency)
     if not why and cart.lines and promo_terms(promo) != data.get("promo"):
         why = PROMO_CHANGED  # the code expired, ran out or was removed meanwhile
     if why or (cart.lines and unpayable(ctx, cart, promo)):

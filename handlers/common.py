@@ -208,5 +208,9 @@ async def cart_page(ctx: Ctx, note: str = "", *, entered: bool = False) -> Scree
     """The sender's cart (the cart router's screen, and where checkout returns to);
     `entered`: right after the customer sent a promo code."""
     cart = await ctx.cart.get(ctx.user)
-    promo = await PromoService(ctx.session).quote(ctx.user, cart) if cart.lines else None
+    promo = (
+        await PromoService(ctx.session).quote(ctx.user, cart, ctx.settings.currency)
+        if cart.lines
+        else None
+    )
     return cart_screen(cart, ctx.settings.currency, ctx.locale, promo, note, entered=entered)

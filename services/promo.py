@@ -190,8 +190,9 @@ class PromoService:
     async def drop(self, user: User) -> None:
         await self.session.execute(delete(CartPromo).where(CartPromo.user_id == user.id))
 
-    async def quote(self, user: User, cart: Cart) -> PromoQuote | None:
-        """The code on the cart and its discount on these lines now (None: no code)."""
+    async def quote(self, user: User, cart: Cart, currency: str | None = None) -> PromoQuote | None:
+        """The code on the cart and its discount on these lines now (None: no code), in
+        the shop's currency's precision."""
         promo = await self.session.scalar(
             select(PromoCode)
             .join(CartPromo, CartPromo.promo_id == PromoCode.id)
@@ -202,7 +203,7 @@ class PromoService:
         try:
             usable(promo, self.clock(), len(await self._slots(promo.id, user.id)))
             lines = [Priced(line.category_id, line.total) for line in cart.lines if line.available]
-            amount = discount(promo, lines, await self._subtree(promo.category_id))
+            amount = discount(promo, lines, await self._subtree(promo.category_id), currency)
         except PromoRejected as exc:
             return PromoQuote(promo.code, Decimal(0), exc)
         return PromoQuote(promo.code, amount)

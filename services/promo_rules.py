@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from models import PromoCode, PromoKind
 from services.errors import DomainError, InvalidInput
 from services.texts import N_
-from services.validation import MoneyTexts, parse_price
+from services.validation import MoneyTexts, minor_unit, parse_price
 
 CENT = Decimal("0.01")
 _CODE = re.compile(r"[A-Z0-9][A-Z0-9_-]{2,31}")
@@ -60,7 +60,12 @@ class Priced:
     total: Decimal
 
 
-def discount(promo: PromoCode, lines: Iterable[Priced], eligible_categories: set[int] | None):
+def discount(
+    promo: PromoCode,
+    lines: Iterable[Priced],
+    eligible_categories: set[int] | None,
+    currency: str | None = None,
+):
     """The discount on these lines (raises PromoRejected when there is none to give):
     percent of the eligible lines, rounded half-up to the cent, or the fixed amount up to
     their sum. `eligible_categories` None: every line. It may cover the whole order: such
@@ -80,7 +85,8 @@ def discount(promo: PromoCode, lines: Iterable[Priced], eligible_categories: set
     if eligible <= 0:
         raise PromoRejected(NOTHING_ELIGIBLE, code=promo.code)
     if promo.kind is PromoKind.percent:
-        amount = (eligible * promo.value / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+        step = minor_unit(currency)  # whole yen in JPY: what is shown is what is charged
+        amount = (eligible * promo.value / 100).quantize(step, rounding=ROUND_HALF_UP)
     else:
         amount = min(promo.value, eligible)
     return min(amount, subtotal)

@@ -25,8 +25,8 @@ from services.orders import OrderService
 from services.reservations import utc_now
 from services.stock import return_stock
 from services.texts import N_
+from services.validation import minor_unit
 
-CENT = Decimal("0.01")
 TELEGRAM = "telegram"  # Refund.via: refundStarPayment returned the Stars
 MANUAL = "manual"  # the shop returns the money itself
 CANT_REFUND = N_("This order can't be refunded.")
@@ -64,6 +64,11 @@ class RefundPlan:
     def rest(self) -> Decimal:
         return self.order.total - self.refunded
 
+    @property
+    def step(self) -> Decimal:
+        """Shares round to the order's currency's smallest unit (whole yen in JPY)."""
+        return minor_unit(self.order.currency)
+
     def via(self, item: OrderItem | None) -> str:
         """How the money goes back: Telegram for a whole, untouched Stars payment."""
         order = self.order
@@ -96,7 +101,7 @@ class RefundPlan:
         paid = self.order.total
         full = paid + self.order.discount
         part = item.line_total if not full else item.line_total * paid / full
-        return part.quantize(CENT, rounding=ROUND_HALF_UP)
+        return part.quantize(self.step, rounding=ROUND_HALF_UP)
 
     def share(self, item: OrderItem, units: int = 0) -> Decimal:
         """What refunding `units` more of the line (0: all that is left) gives back. The
@@ -108,7 +113,7 @@ class RefundPlan:
         line = self.line_share(item)
         upto = line if after >= item.quantity else line * after / item.quantity
         paid = sum((r.amount for r in self.done if r.order_item_id == item.id), Decimal(0))
-        amount = max(upto.quantize(CENT, rounding=ROUND_HALF_UP) - paid, Decimal(0))
+        amount = max(upto.quantize(self.step, rounding=ROUND_HALF_UP) - paid, Decimal(0))
         return min(amount, self.rest)
 
 

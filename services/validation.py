@@ -68,6 +68,11 @@ def price_places(currency: str | None) -> int:
     return 2 if currency is None else min(get_currency_precision(currency), 2)
 
 
+def minor_unit(currency: str | None) -> Decimal:
+    """The smallest amount of the currency the shop counts: 0.01, or 1 (JPY)."""
+    return Decimal(1).scaleb(-price_places(currency))
+
+
 def parse_price(
     text: str, max_price: Decimal, currency: str | None = None, texts: MoneyTexts = PRICE
 ) -> Decimal:

@@ -13,6 +13,7 @@ from aiogram.methods import AnswerCallbackQuery
 from aiogram.types import Message, Update
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.factory import create_bot, create_dispatcher
@@ -268,6 +269,30 @@ async def test_a_commit_in_the_middle_of_a_handler_carries_the_mark(
         await one.user(1).send("/restock")
     assert (await fresh(session, Product, tea.id)).stock == 6  # 5 + 1, once
     assert again == []  # the second delivery said nothing
+
+
+async def test_a_savepoint_does_not_use_up_the_mark(workers, settings, session, tea):
+    """A SAVEPOINT released (or rolled back after a conflict, as services do) is not the
+    update's commit: the mark goes in with the transaction's own commit."""
+    one, two = workers(settings), workers(settings)
+    session.add(FsmRecord(key="taken", state=None, data={}))
+    await session.commit()
+
+    async def restock(message: Message, session: AsyncSession) -> None:
+        try:
+            async with session.begin_nested():
+                session.add(FsmRecord(key="taken", state=None, data={}))
+        except IntegrityError:
+            pass  # the row is there already
+        await session.execute(update(Product).values(stock=Product.stock + 1))
+        await message.answer("Restocked")
+
+    for env in (one, two):
+        env.dp.message.register(restock, Command("restock"))
+    with redelivered_after_redis_forgot(one, two):
+        await one.user(1).send("/restock")
+    assert (await fresh(session, Product, tea.id)).stock == 6  # 5 + 1, once
+    # (What a handler sends before its commit goes out again: the mark stops the write.)
 
 
 async def test_presses_that_only_read_leave_no_mark_in_the_database(

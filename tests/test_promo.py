@@ -387,3 +387,14 @@ def test_digits_that_are_not_0_to_9_are_answered_not_a_crash():
             parse_expiry(odd, datetime.now(UTC))
         with pytest.raises(InvalidInput):
             parse_count(odd)
+
+
+def test_a_percent_discount_is_whole_yen_in_a_yen_shop():
+    """¥999 at 50% off: ¥500 off and ¥499 to pay, as shown and as charged (it was 499.50,
+    shown as ¥500 off and charged 499 or 500 depending on where it was rounded)."""
+    from services.promo_rules import Priced, discount
+
+    half = PromoCode(code="HALF", kind=PromoKind.percent, value=Decimal(50))
+    lines = [Priced(1, Decimal(999))]
+    assert discount(half, lines, None, "JPY") == Decimal(500)
+    assert discount(half, lines, None, "RUB") == Decimal("499.50")
