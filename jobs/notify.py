@@ -62,24 +62,25 @@ async def notify_customer(bot: Bot, i18n: I18n, service: OrderService, order: Or
     )
 
 
+async def _notify_admins(
+    bot: Bot, session: AsyncSession, i18n: I18n, screen: Callable[[], Screen]
+) -> None:
+    for admin in await UserService(session).admins():
+        await notify(bot, session, i18n, admin, lambda _locale: screen())
+
+
 async def notify_admins_refund(
     bot: Bot, session: AsyncSession, i18n: I18n, order_id: int, charge_id: str
 ) -> None:
     """A late payment that could not be returned automatically: admins refund it by hand."""
-    for admin in await UserService(session).admins():
-        await notify(
-            bot, session, i18n, admin, lambda _locale: manual_refund_screen(order_id, charge_id)
-        )
+    await _notify_admins(bot, session, i18n, lambda: manual_refund_screen(order_id, charge_id))
 
 
 async def notify_admins_banned_paid(
     bot: Bot, session: AsyncSession, i18n: I18n, order_id: int, buyer: str
 ) -> None:
     """A banned customer's payment was recorded: admins decide whether to ship or refund."""
-    for admin in await UserService(session).admins():
-        await notify(
-            bot, session, i18n, admin, lambda _locale: banned_buyer_paid_screen(order_id, buyer)
-        )
+    await _notify_admins(bot, session, i18n, lambda: banned_buyer_paid_screen(order_id, buyer))
 
 
 async def notify_new_role(

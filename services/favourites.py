@@ -14,25 +14,17 @@ from models import Favourite, Product, User
 from services.catalog import CatalogService, ListedProduct
 from services.catalog_reads import MAX_ID, listed, shown_category_ids
 from services.errors import DomainError, NotFound
-from services.paging import fit_page
+from services.paging import PageFlags, fit_page
 from services.texts import N_
 
 MAX_FAVOURITES = 500  # a list nobody could page through is a mistake, not a wish
 
 
 @dataclass(frozen=True, slots=True)
-class FavouritesPage:
+class FavouritesPage(PageFlags):
     items: list[ListedProduct]
     page: int
     pages: int
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
 
 
 def _shown():

@@ -11,23 +11,15 @@ from sqlalchemy.orm import selectinload
 
 from models import Order, OrderItem, OrderStatus, User
 from services import order_rules as rules
-from services.paging import fit_page
+from services.paging import PageFlags, fit_page
 
 
 @dataclass(frozen=True, slots=True)
-class OrdersPage:
+class OrdersPage(PageFlags):
     items: list[Order]
     page: int  # the page shown: the last one for a page past the end
     pages: int
     amounts: dict[int, Decimal]  # order id: its total as the viewer's card shows it
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
 
 
 async def order_page(

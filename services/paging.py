@@ -17,3 +17,20 @@ def fit_page(page: int, total: int, size: int) -> tuple[int, int]:
     (a stale or forged button, or rows gone since) is the last, with a true n/N."""
     pages = page_count(total, size)
     return min(max(page, 1), pages, MAX_PAGE), pages
+
+
+class PageFlags:
+    """`has_prev` / `has_next` for a page dataclass with `page` and `pages` (a mixin:
+    the dataclass declares the fields)."""
+
+    __slots__ = ()
+    page: int
+    pages: int
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
