@@ -25,7 +25,7 @@ from bot.middlewares.restock import WakeRestockSender
 from bot.middlewares.throttling import RedisThrottlingMiddleware, ThrottlingMiddleware
 from bot.middlewares.user import UserMiddleware
 from bot.session import ShopSession
-from bot.storage import SqlStorage
+from bot.storage import SessionRedisStorage, SqlStorage
 from db.engine import describe_url
 from handlers import build_routers, read_ahead
 from jobs.broadcaster import Broadcaster
@@ -51,12 +51,10 @@ def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
 
 def create_storage(settings: Settings, pool: async_sessionmaker[AsyncSession]) -> BaseStorage:
     if settings.redis_url:
-        from aiogram.fsm.storage.redis import RedisStorage
-
         key_builder = DefaultKeyBuilder(with_destiny=True, with_bot_id=True)
         # Timeouts: a Redis that hangs fails an update in seconds rather than never.
         timeouts = {"socket_timeout": 5, "socket_connect_timeout": 5}
-        return RedisStorage.from_url(
+        return SessionRedisStorage.from_url(
             settings.redis_url, connection_kwargs=timeouts, key_builder=key_builder
         )
     return SqlStorage(pool)

@@ -1,15 +1,25 @@
-"""FSM storage in the application database, for installs without Redis.
+"""Where dialog state lives.
 
-Inside an update it works in that update's session and transaction: no second
-connection, and a handler that fails rolls its dialog step back with everything else.
+`SqlStorage`, in the application database for installs without Redis: inside an update
+it works in that update's session and transaction, so there is no second connection, and a
+handler that fails rolls its dialog step back with everything else.
+
+`SessionRedisStorage`, aiogram's Redis storage read once per update: see its docstring.
+
+Both keep what an update read in its session (`session.info`): the update holds its
+user's isolation lock, so nobody else changes that state meanwhile. Both skip writes
+that change nothing (every menu button leaves "no dialog" for "no dialog"), and hand
+out copies, so a handler that changes a list inside the data and saves it is saved.
 """
 
+import copy
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StorageKey
+from aiogram.fsm.storage.redis import RedisStorage
 from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -51,7 +61,7 @@ class SqlStorage(BaseStorage):
     @staticmethod
     def remember(session: AsyncSession, key: str, state: str | None, data: Any) -> None:
         """Caches a record read through `with_record` for the rest of this session."""
-        session.info.setdefault(_CACHE, {})[key] = (state, dict(data or {}))
+        session.info.setdefault(_CACHE, {})[key] = (state, copy.deepcopy(dict(data or {})))
 
     async def _load(self, session: AsyncSession, key: str) -> tuple[str | None, dict[str, Any]]:
         cache: dict[str, tuple[str | None, dict[str, Any]]] = session.info.setdefault(_CACHE, {})
@@ -65,7 +75,7 @@ class SqlStorage(BaseStorage):
         async with self._session() as session:
             old_state, old_data = await self._load(session, k)
             new_state = old_state if state is ... else state
-            new_data = old_data if data is ... else dict(data)
+            new_data = old_data if data is ... else copy.deepcopy(dict(data))
             if (new_state, new_data) == (old_state, old_data):
                 return  # leaving no dialog (every menu button asks to): nothing to write
             session.info[_CACHE][k] = (new_state, new_data)
@@ -89,7 +99,69 @@ class SqlStorage(BaseStorage):
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         async with self._session() as session:
-            return dict((await self._load(session, self.key_builder.build(key)))[1])
+            return copy.deepcopy((await self._load(session, self.key_builder.build(key)))[1])
 
     async def close(self) -> None:
         """The pool belongs to the application; nothing to close here."""
+
+
+_REDIS_CACHE = "fsm_redis"
+
+
+class SessionRedisStorage(RedisStorage):
+    """aiogram's `RedisStorage`, read once per update. Inside an update (its session
+    open) the first read fetches the state and the data in one MGET, and later reads
+    are answered from the session; a write that changes nothing is skipped. A catalog
+    press took five round trips to Redis for its dialog state (GET state twice, GET
+    data, DEL state and data on leaving no dialog) and now takes one. Outside an update
+    (jobs, the admin CLI) it is aiogram's storage as it is. No TTLs are set on these
+    keys, so a skipped write refreshes nothing."""
+
+    def _cache(self) -> dict[str, tuple[str | None, str | None]] | None:
+        session = current_session.get()
+        return None if session is None else session.info.setdefault(_REDIS_CACHE, {})
+
+    async def _load(
+        self, cache: dict[str, tuple[str | None, str | None]], key: StorageKey
+    ) -> tuple[str | None, str | None]:
+        """(state, data as JSON) of `key`, fetched once per session."""
+        k = self.key_builder.build(key)
+        if k not in cache:
+            keys = (self.key_builder.build(key, "state"), self.key_builder.build(key, "data"))
+            values = await self.redis.mget(keys)
+            state, data = (v.decode() if isinstance(v, bytes) else v for v in values)
+            cache[k] = (state, data)
+        return cache[k]
+
+    async def get_state(self, key: StorageKey) -> str | None:
+        cache = self._cache()
+        if cache is None:
+            return await super().get_state(key)
+        return (await self._load(cache, key))[0]
+
+    async def get_data(self, key: StorageKey) -> dict[str, Any]:
+        cache = self._cache()
+        if cache is None:
+            return await super().get_data(key)
+        data = (await self._load(cache, key))[1]
+        return {} if data is None else self.json_loads(data)  # a fresh copy each time
+
+    async def set_state(self, key: StorageKey, state: str | State | None = None) -> None:
+        cache = self._cache()
+        value = state.state if isinstance(state, State) else state
+        if cache is not None:
+            old_state, data = await self._load(cache, key)
+            if value == old_state:
+                return
+            cache[self.key_builder.build(key)] = (value, data)
+        await super().set_state(key, value)
+
+    async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
+        cache = self._cache()
+        if cache is not None and isinstance(data, dict):
+            state, old_data = await self._load(cache, key)
+            new_data = self.json_dumps(data) if data else None
+            if new_data == old_data:
+                return
+            cache[self.key_builder.build(key)] = (state, new_data)
+        await super().set_data(key, data)

@@ -1,9 +1,10 @@
 """Engine and session pool, built from settings; nothing here runs at import time."""
 
 from contextvars import ContextVar
+from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy import Select, event
+from sqlalchemy.engine import Connection, ExecutionContext, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -25,7 +26,50 @@ def create_engine(url: str, **kwargs: object) -> AsyncEngine:
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    elif engine.dialect.driver == "asyncpg":
+        _begin_lazily(engine)
     return engine
+
+
+def _begin_lazily(engine: AsyncEngine) -> None:
+    """PostgreSQL: a transaction sends BEGIN with its first statement that is not a
+    plain SELECT; the reads before it run on their own (each statement of a READ
+    COMMITTED transaction sees its own snapshot anyway). A press that only reads then
+    costs its SELECTs and no BEGIN or COMMIT: two round trips of four. SELECT ... FOR
+    UPDATE, text() statements (advisory locks), savepoints and DML all begin first, and
+    a connection set to another isolation level keeps it."""
+    sync = engine.sync_engine
+
+    @event.listens_for(sync, "checkout")
+    def _arm(dbapi_connection: Any, _record: object, _proxy: object) -> None:
+        dbapi_connection.autocommit = True  # until something needs the transaction
+
+    @event.listens_for(sync, "before_cursor_execute")
+    def _begin(
+        conn: Connection,
+        _cursor: object,
+        _sql: str,
+        _params: object,
+        context: ExecutionContext | None,
+        _many: bool,
+    ) -> None:
+        dbapi_connection: Any = conn.connection.dbapi_connection
+        if dbapi_connection.autocommit and not _plain_read(context):
+            dbapi_connection.autocommit = False  # this statement sends BEGIN first
+
+    @event.listens_for(sync, "commit")
+    def _rearm(conn: Connection) -> None:
+        # Before the DBAPI commit (which still ends a begun transaction): the next
+        # transaction on this connection starts lazily again. (After a rollback, the
+        # next checkout does it.)
+        dbapi_connection: Any = conn.connection.dbapi_connection
+        dbapi_connection.autocommit = True
+
+
+def _plain_read(context: ExecutionContext | None) -> bool:
+    compiled = getattr(context, "compiled", None)
+    statement = getattr(compiled, "statement", None)
+    return isinstance(statement, Select) and statement._for_update_arg is None
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:

@@ -14,6 +14,7 @@ from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import Update
 
 from bot.factory import create_bot, create_dispatcher
+from bot.storage import SessionRedisStorage
 from tests.conftest import REDIS_URL
 from tests.tg import BotEnv, FakeBotAPI
 
@@ -23,7 +24,7 @@ async def redis_prefix() -> AsyncIterator[str]:
     """A key prefix of this test's own in the test Redis (skipped without one); its keys
     are deleted afterwards."""
     prefix = f"t-{uuid.uuid4().hex[:10]}"
-    probe = RedisStorage.from_url(REDIS_URL)
+    probe = SessionRedisStorage.from_url(REDIS_URL)
     try:
         await probe.redis.ping()
     except Exception as exc:
@@ -43,7 +44,7 @@ async def workers(pool, redis_prefix) -> AsyncIterator[Callable[..., BotEnv]]:
     storages: list[RedisStorage] = []
 
     def make(settings, **kwargs) -> BotEnv:
-        storage = RedisStorage.from_url(
+        storage = SessionRedisStorage.from_url(
             REDIS_URL,
             key_builder=DefaultKeyBuilder(prefix=redis_prefix, with_bot_id=True, with_destiny=True),
         )
