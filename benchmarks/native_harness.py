@@ -194,19 +194,20 @@ def _answer(result: Any) -> str:
 
 def _message() -> dict[str, Any]:
     """What Telegram answers an edit with: the message, keyboard included, which the bot
-    parses. Here with a category page's keyboard (8 products, the pager, Back, Menu)."""
-    products = [(f"Product {i:06d} · {100 + i}.99", f"p:{i}:1:0") for i in range(8)]
-    rows = [[{"text": text, "callback_data": data}] for text, data in products]
-    pager = [("◀", "c:1:0:0"), ("1/9", "noop"), ("▶", "c:1:2:0")]
-    rows.append([{"text": text, "callback_data": data} for text, data in pager])
-    rows.append([{"text": "⬅️ Back", "callback_data": "m:catalog"}])
-    rows.append([{"text": "🏠 Main menu", "callback_data": "m:main"}])
+    parses. The Python stub echoes the keyboard it was sent: the presses draw a category
+    page (12 buttons) two times in three and the catalog (5) once, so this one has 10."""
+    products = [[(f"Product {i:06d} · RUB{100 + i}.99", f"p:{i + 1}:1:1:0")] for i in range(6)]
+    pager = [("1/250", "noop"), ("▶", "c:1:2:0")]
+    back = [("⬅️ Back", "m:catalog"), ("🏠 Main menu", "m:home")]
+    rows = [[{"text": t, "callback_data": d} for t, d in row] for row in [*products, pager, back]]
     return {
         "message_id": 10,
         "date": 1_700_000_000,
-        "chat": {"id": 1, "type": "private"},
+        # No user's chat: the bot remembers each message it edited (screens.base.Shown),
+        # and a press on a chat it remembers wrongly might send nothing.
+        "chat": {"id": 1_000_000_000, "type": "private"},
         "from": BOT,
-        "text": "Everything",
+        "text": "📂 Everything: choose a product",
         "reply_markup": {"inline_keyboard": rows},
     }
 
