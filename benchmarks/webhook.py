@@ -1,18 +1,20 @@
-"""Webhook workers under load, on loopback: a stub Bot API (benchmarks/stub_api.py, answers
-at once, counts calls), `python -m bot webhook` with WORKERS=1 and 2 on PostgreSQL +
-Redis, and a client posting catalog presses of 1,000 users at concurrency 64 for a fixed
-number of updates. The same presses through long polling for comparison.
+"""Webhook workers under load, on loopback: a stub Bot API (answers at once, counts calls),
+`python -m bot webhook` with WORKERS=1 and 2 on PostgreSQL + Redis, and a load generator
+posting catalog presses of 1,000 users at concurrency 64 for a fixed number of updates.
+The same presses through long polling for comparison.
 
     python -m benchmarks.webhook --redis redis://127.0.0.1:6379/4 \\
         --db postgresql+asyncpg://postgres@127.0.0.1:5432/test_webhook_bench \\
-        [--updates 3000] [--concurrency 64] [--arms w1,w2,polling]
+        [--updates 3000] [--concurrency 64] [--arms w1,w2,polling] [--harness native]
 
 Reports updates/s, p50/p95/p99 latency (webhook: the POST until its answer, which comes
 after the update was handled and committed; polling: the update queued at the stub until
 the bot answered the press) and errors. THE DATABASE IS EMPTIED and the Redis database's
 "fsm:*" keys deleted. The load generator and the stub share the machine with the
-workers: on 2 cores they take CPU the workers would otherwise have, which is why they
-speak HTTP through lean_http.py by default, and each arm reports where the CPU went.
+workers: on 2 cores they take CPU the workers would otherwise have, so the webhook arms
+use wrk and nginx where both are installed (benchmarks/native_harness.py), else this
+process through lean_http.py (benchmarks/python_harness.py, stub_api.py), and each arm
+reports where the CPU went.
 """
 
 from __future__ import annotations
@@ -23,9 +25,9 @@ import json
 import os
 import signal
 import socket
-import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -34,7 +36,7 @@ import aiohttp
 from redis.asyncio import Redis
 from sqlalchemy import text
 
-from benchmarks import cpu, lean_http
+from benchmarks import cpu, native_harness, python_harness
 from benchmarks.common import TOKEN, reset_schema, seed, tg_user
 from benchmarks.stub_api import StubBotAPI
 from bot.migrate import pending
@@ -115,47 +117,6 @@ def _stop(process: subprocess.Popen[bytes]) -> str:
     return err.decode(errors="replace")
 
 
-def _summary(name: str, latencies: list[float], errors: int, seconds: float) -> dict[str, Any]:
-    ms = sorted(x * 1000 for x in latencies)
-    q = statistics.quantiles(ms, n=100) if len(ms) > 1 else [0.0] * 99
-    return {
-        "arm": name,
-        "updates": len(latencies) + errors,
-        "updates_per_s": round(len(latencies) / seconds, 1),
-        "p50_ms": round(q[49], 1),
-        "p95_ms": round(q[94], 1),
-        "p99_ms": round(q[98], 1),
-        "errors": errors,
-    }
-
-
-class _Poster:
-    """Posts updates to the workers: through aiohttp's client, or through lean_http's
-    keep-alive connections (one per press in flight), which cost the shared cores less."""
-
-    def __init__(self, http: aiohttp.ClientSession, port: int, lean: bool) -> None:
-        self.http, self.port, self.lean = http, port, lean
-        self.url = f"http://127.0.0.1:{port}{PATH}"
-        self.headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
-        self._idle: list[lean_http.Client] = []
-
-    async def post(self, update: dict[str, Any]) -> tuple[int, bytes]:
-        body = json.dumps(update).encode()
-        if not self.lean:
-            async with self.http.post(self.url, data=body, headers=self.headers) as r:
-                return r.status, await r.read()
-        client = self._idle.pop() if self._idle else None
-        if client is None:
-            client = lean_http.Client("127.0.0.1", self.port, PATH, self.headers)
-        answer = await client.post(body)  # a failed or cancelled post: never reused
-        self._idle.append(client)
-        return answer
-
-    def close(self) -> None:
-        for client in self._idle:
-            client.close()
-
-
 async def webhook_arm(
     workers: int,
     db: str,
@@ -164,27 +125,56 @@ async def webhook_arm(
     concurrency: int,
     first: int,
     rate: float,
-    lean: bool,
+    harness: str,
 ) -> dict[str, Any]:
-    stub = StubBotAPI()
-    stub.keep = False
-    port = _free_port()
-    await stub.start(lean=lean)
-    env = {
-        "BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_URL": stub.url,
-        "DATABASE_URL": db,
-        "REDIS_URL": redis_url,
-        "WEBHOOK_URL": "https://bench.example.com",
-        "WEBHOOK_SECRET": SECRET,
-        "WEBHOOK_PORT": str(port),
-        "WORKERS": str(workers),
-        "WEBHOOK_MAX_CONNECTIONS": str(min(100, concurrency)),  # what Telegram would open
-        "LOG_LEVEL": "WARNING",
-    }
-    process = _start("webhook", env)
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector) as http:
+    with tempfile.TemporaryDirectory(prefix="bench-harness-") as workdir:
+        native = harness == "native"
+        if native:
+            stub: Any = native_harness.NginxBotAPI(Path(workdir), TOKEN)
+            await stub.start()
+        else:
+            stub = StubBotAPI()
+            stub.keep = False
+            await stub.start(lean=harness == "lean")
+        try:
+            port = _free_port()
+            env = {
+                "BOT_TOKEN": TOKEN,
+                "TELEGRAM_API_URL": stub.url,
+                "DATABASE_URL": db,
+                "REDIS_URL": redis_url,
+                "WEBHOOK_URL": "https://bench.example.com",
+                "WEBHOOK_SECRET": SECRET,
+                "WEBHOOK_PORT": str(port),
+                "WORKERS": str(workers),
+                "WEBHOOK_MAX_CONNECTIONS": str(min(100, concurrency)),  # what Telegram opens
+                "LOG_LEVEL": "WARNING",
+            }
+            process = _start("webhook", env)
+            await _wait_ready(process, port, workers)
+            meter = cpu.Meter(process.pid, [stub.process.pid] if native else [])
+            headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+            if native:
+                url = f"http://127.0.0.1:{port}{PATH}"
+                wrk = native_harness.Presses(url, headers, PRESSES, USERS, concurrency, workdir)
+                load = wrk.measure(first, updates, meter, TIMEOUT)
+            else:
+                poster = python_harness.Poster(port, PATH, headers, lean=harness == "lean")
+                load = poster.measure(_press, first, updates, concurrency, rate, meter, TIMEOUT)
+            result = await load
+            err = _stop(process)
+        finally:
+            await stub.stop()
+    load = f"{rate:g}/s offered" if rate else f"concurrency {concurrency}"
+    result = {"arm": f"webhook WORKERS={workers}, {load}, {harness} harness", **result}
+    result["bot_api_calls"] = dict(stub.calls)
+    if process.returncode != 0:
+        result["exit"] = f"{process.returncode}: {err[-500:]}"
+    return result
+
+
+async def _wait_ready(process: subprocess.Popen[bytes], port: int, workers: int) -> None:
+    async with aiohttp.ClientSession() as http:
         deadline = time.monotonic() + 120
         while True:  # until every worker serves
             try:
@@ -196,77 +186,7 @@ async def webhook_arm(
             if time.monotonic() > deadline or process.poll() is not None:
                 raise SystemExit(f"the workers did not start: {_stop(process)}")
             await asyncio.sleep(0.2)
-        await asyncio.sleep(2 * workers)  # the last forked worker finishes its start
-
-        poster = _Poster(http, port, lean)
-        latencies: list[float] = []
-        errors = 0
-        in_reply = 0  # Bot API calls the workers put in their replies
-        ids = iter(range(first, first + updates))
-
-        async def post(n: int, start: float) -> None:
-            nonlocal errors, in_reply
-            try:
-                status, body = await poster.post(_press(n))
-            except (aiohttp.ClientError, ConnectionError):
-                status, body = 0, b""
-            # Every press is answered in the reply; a 200 without one is a failed press
-            # (the errors router's apology, or throttled), not a success.
-            if status == 200 and b'name="method"' in body:
-                in_reply += 1
-                latencies.append(time.perf_counter() - start)
-            else:
-                errors += 1
-
-        async def client() -> None:  # closed loop: the next press once this one is answered
-            for n in ids:
-                await post(n, time.perf_counter())
-
-        async def paced() -> None:  # open loop: `rate` presses a second, come what may
-            # At most `concurrency` posts at once, as Telegram opens at most max_connections;
-            # the rest wait their turn (at Telegram), and their latency counts from when due.
-            slots = asyncio.Semaphore(concurrency)
-
-            async def due_post(n: int, due: float) -> None:
-                async with slots:
-                    await post(n, due)
-
-            tasks = []
-            began = time.perf_counter()
-            for i, n in enumerate(ids):
-                due = began + i / rate
-                await asyncio.sleep(max(0.0, due - time.perf_counter()))
-                tasks.append(asyncio.create_task(due_post(n, due)))
-            await asyncio.gather(*tasks)
-
-        warm = iter(range(first - 300, first))  # warm-up: connections, caches, JIT-less paths
-
-        async def warm_client() -> None:
-            for n in warm:
-                await poster.post(_press(n))
-
-        await asyncio.gather(*(warm_client() for _ in range(concurrency)))
-        cpu_before = cpu.bot_cpu_seconds(process.pid)
-        services_before = cpu.service_cpu()
-        began = time.perf_counter()
-        load = paced() if rate else asyncio.gather(*(client() for _ in range(concurrency)))
-        await asyncio.wait_for(load, TIMEOUT)
-        seconds = time.perf_counter() - began
-        bot_cpu = cpu.bot_cpu_seconds(process.pid) - cpu_before
-        others = cpu.cpu_split(services_before, len(latencies))
-        poster.close()
-    err = _stop(process)
-    await stub.stop()
-    load = f"{rate:g}/s offered" if rate else f"concurrency {concurrency}"
-    load += ", lean harness" if lean else ", aiohttp harness"
-    result = _summary(f"webhook WORKERS={workers}, {load}", latencies, errors, seconds)
-    result["bot_cpu_ms_per_update"] = round(bot_cpu * 1000 / max(1, len(latencies)), 2)
-    result["other_cpu_ms_per_update"] = others
-    result["bot_api_calls"] = dict(stub.calls)
-    result["bot_api_calls_in_replies"] = in_reply
-    if process.returncode != 0:
-        result["exit"] = f"{process.returncode}: {err[-500:]}"
-    return result
+    await asyncio.sleep(2 * workers)  # the last forked worker finishes its start
 
 
 async def polling_arm(
@@ -320,22 +240,30 @@ async def polling_arm(
     latencies.clear()
     errors = 0
     ids = iter(range(first, first + updates))
-    cpu_before = cpu.bot_cpu_seconds(process.pid)
-    services_before = cpu.service_cpu()
-    began = time.perf_counter()
+    meter = cpu.Meter(process.pid)
+    meter.start()
     await asyncio.wait_for(asyncio.gather(*(client(ids) for _ in range(concurrency))), TIMEOUT)
-    seconds = time.perf_counter() - began
-    bot_cpu = cpu.bot_cpu_seconds(process.pid) - cpu_before
-    others = cpu.cpu_split(services_before, len(latencies))
+    measured = meter.stop(len(latencies))
     err = _stop(process)
     await stub.stop()
     harness = "lean" if lean else "aiohttp"
-    result = _summary(f"long polling (1 process), {harness} harness", latencies, errors, seconds)
-    result["bot_cpu_ms_per_update"] = round(bot_cpu * 1000 / max(1, len(latencies)), 2)
-    result["other_cpu_ms_per_update"] = others
+    result = {"arm": f"long polling (1 process), {harness} harness"}
+    result |= python_harness.summary(latencies, errors, measured.pop("seconds")) | measured
     if process.returncode not in (0, -signal.SIGTERM):
         result["exit"] = f"{process.returncode}: {err[-500:]}"
     return result
+
+
+def _choose_harness(asked: str | None, rate: float) -> str:
+    if asked not in (None, "native"):
+        return asked
+    why = "the open loop (--rate) is paced from Python" if rate else native_harness.missing()
+    if why is None:
+        return "native"
+    if asked == "native":
+        raise SystemExit(f"--harness native: {why}")
+    print(f"harness: lean, as {why}", flush=True)
+    return "lean"
 
 
 async def main() -> None:
@@ -348,10 +276,10 @@ async def main() -> None:
     parser.add_argument("--arms", default="w1,w2,polling")
     parser.add_argument(
         "--harness",
-        choices=["lean", "aiohttp"],
-        default="lean",
-        help="post updates and serve the stub Bot API with benchmarks/lean_http.py "
-        "(default) or with aiohttp, which takes more of the shared cores",
+        choices=["native", "lean", "aiohttp"],
+        help="webhook arms: post updates and serve the stub Bot API with wrk and nginx "
+        "(native: the default where both are installed), benchmarks/lean_http.py (lean: "
+        "the polling arm's always) or aiohttp; the more they take, the less the workers get",
     )
     parser.add_argument(
         "--rate",
@@ -361,6 +289,7 @@ async def main() -> None:
         "keeping --concurrency presses in flight; latency then counts from when each was due",
     )
     args = parser.parse_args()
+    harness = _choose_harness(args.harness, args.rate)
     os.environ.setdefault("PYTHONHASHSEED", "0")
     results = []
     first = 1000
@@ -377,11 +306,11 @@ async def main() -> None:
                 args.concurrency,
                 first,
                 args.rate,
-                args.harness == "lean",
+                harness,
             )
         else:
             result = await polling_arm(
-                args.db, args.redis, args.updates, args.concurrency, first, args.harness == "lean"
+                args.db, args.redis, args.updates, args.concurrency, first, harness != "aiohttp"
             )
         print(json.dumps(result), flush=True)
         results.append(result)
