@@ -17,6 +17,7 @@ from handlers.common import cart_page, offer_invoice, unpayable
 from handlers.context import Ctx
 from handlers.filters import ContactInput, TextInput
 from handlers.states import CheckoutStates as S
+from handlers.states import begin_dialog, end_dialog
 from jobs.notify import notify_sellers
 from keyboards.callback_data import CartAction, CartCb, CheckoutAction, CheckoutCb
 from keyboards.cart import (
@@ -95,7 +96,7 @@ async def ask_confirm(event: Message | CallbackQuery, state: FSMContext, ctx: Ct
     await ctx.cart.acknowledge_prices(ctx.user)
     cart = await ctx.cart.get(ctx.user)
     if not cart.lines:
-        await state.clear()
+        await end_dialog(state)
         await show(event, await cart_page(ctx))
         return
     data = await state.get_data()
@@ -142,13 +143,14 @@ async def on_checkout_start(
         callback_answer.show_alert = True
         await show(query, await cart_page(ctx))
         return
-    await state.set_data({})
+    # A fresh dialog; the saved search outlives it (Back to the results still works).
+    await begin_dialog(state, S.name, {})
     await ask_name(query, state)
 
 
 async def on_back(query: CallbackQuery, state: FSMContext, ctx: Ctx, raw_state: str | None) -> None:
     if raw_state == S.name.state:
-        await state.clear()
+        await end_dialog(state)
         await show(query, await cart_page(ctx))
     elif raw_state == S.address.state:
         # The phone step's reply keyboard needs a new message.
@@ -228,7 +230,7 @@ async def on_phone_input(message: Message, text: str, state: FSMContext, ctx: Ct
         await _phone_done(message, phone, state, ctx)
         return
     if text == cancel_label():
-        await state.clear()
+        await end_dialog(state)
         await message.answer(_("Checkout cancelled."), reply_markup=ReplyKeyboardRemove())
         await show(message, await cart_page(ctx))
         return
@@ -332,7 +334,7 @@ async def on_confirm(
     if free:
         await ctx.orders.settle_free(order)
     await PromoService(ctx.session).drop(ctx.user)  # the cart is empty: so is its code
-    await state.clear()
+    await end_dialog(state)
     await ctx.commit()  # "Order placed" only once it is
     await tell(query, placed_screen(order, ctx.locale))
     if not free and method is not PaymentMethod.cod:
