@@ -27,7 +27,7 @@ from keyboards.cart import (
     phone_kb,
 )
 from models import PaymentMethod
-from screens.base import Screen, show, tell
+from screens.base import Screen, domain_message, show, tell
 from screens.checkout import (
     address_screen,
     comment_screen,
@@ -41,12 +41,11 @@ from screens.checkout import (
     wrong_input_text,
 )
 from services.checkout import (
-    ADDRESS_MAX,
-    ADDRESS_MIN,
-    COMMENT_MAX,
-    NAME_MAX,
+    address_problem,
+    comment_problem,
     complete,
     confirmed_summary,
+    name_problem,
     normalize_phone,
     outdated,
     summary_lines,
@@ -56,7 +55,6 @@ from services.orders import ALREADY_PLACED, Contact
 from services.payments import invoice_amount
 from services.promo import PromoService, promo_terms, to_pay_for
 from services.texts import N_
-from services.validation import visible
 
 STEPS = (S.name.state, S.phone.state, S.address.state, S.comment.state, S.confirm.state)
 PROMO_CHANGED = N_(
@@ -200,9 +198,8 @@ async def _retry(message: Message, state: FSMContext, ctx: Ctx, problem: str) ->
 
 
 async def on_name_input(message: Message, text: str, state: FSMContext, ctx: Ctx) -> None:
-    if not visible(text) or len(text) > NAME_MAX:
-        problem = _("Please send a name of up to {limit} characters.").format(limit=NAME_MAX)
-        await _retry(message, state, ctx, problem)
+    if problem := name_problem(text):
+        await _retry(message, state, ctx, domain_message(problem))
         return
     await state.update_data(name=text)
     await ask_phone(message, state)
@@ -249,9 +246,8 @@ async def _phone_done(message: Message, phone: str, state: FSMContext, ctx: Ctx)
 
 
 async def on_address_input(message: Message, text: str, state: FSMContext, ctx: Ctx) -> None:
-    if not visible(text) or not ADDRESS_MIN <= len(text) <= ADDRESS_MAX:
-        problem = _("Please send an address of {min} to {max} characters.")
-        await _retry(message, state, ctx, problem.format(min=ADDRESS_MIN, max=ADDRESS_MAX))
+    if problem := address_problem(text):
+        await _retry(message, state, ctx, domain_message(problem))
         return
     await state.update_data(address=text)
     await ask_comment(message, state)
@@ -269,9 +265,8 @@ async def on_pickup(
 
 
 async def on_comment_input(message: Message, text: str, state: FSMContext, ctx: Ctx) -> None:
-    if not visible(text) or len(text) > COMMENT_MAX:
-        problem = _("Please send a comment of up to {limit} characters, or tap “No comment”.")
-        await _retry(message, state, ctx, problem.format(limit=COMMENT_MAX))
+    if problem := comment_problem(text):
+        await _retry(message, state, ctx, domain_message(problem))
         return
     await state.update_data(comment=text)
     await ask_confirm(message, state, ctx)
