@@ -204,7 +204,14 @@ async def test_forged_search_pages_show_a_real_page(env, session, settings):
     await ann.click(forged(SearchCb, page=999))
     assert "3/3" in ann.shown_buttons and "▶" not in ann.shown_buttons
     await ann.press("◀")
-    await ann.click(forged(SearchCb, page=2))  # inside the list, no cursor: page 1
+    # Inside the list with no cursor: the page asked for, the same as paging to it.
+    await ann.click(forged(SearchCb, page=2))
+    assert "2/3" in ann.shown_buttons and "◀" in ann.shown_buttons and "▶" in ann.shown_buttons
+    forged_page = ann.shown_buttons
+    await ann.click(forged(SearchCb, page=1))
+    await ann.press("▶")
+    assert ann.shown_buttons == forged_page
+    await ann.press("◀")
     assert "1/3" in ann.shown_buttons and "found" in ann.shown_text
     # Back from a card on page 2 is still page 2 of 3.
     await ann.press("▶")
