@@ -29,6 +29,7 @@ from screens.admin_users import (
     unbanned_text,
 )
 from screens.base import Screen, domain_message, show
+from screens.dialogs import drop_reply_keyboard
 from services.admin import parse_role, require_admin
 from services.errors import DomainError, InvalidInput
 
@@ -134,7 +135,13 @@ async def on_user_ban(
 
 
 async def cmd_promote(
-    message: Message, command: CommandObject, ctx: Ctx, state: FSMContext, bot: Bot, i18n: I18n
+    message: Message,
+    command: CommandObject,
+    ctx: Ctx,
+    state: FSMContext,
+    raw_state: str | None,
+    bot: Bot,
+    i18n: I18n,
 ) -> None:
     require_admin(ctx.user)
     parts = (command.args or "").split()
@@ -144,6 +151,7 @@ async def cmd_promote(
     role = parse_role(parts[1])
     target = await ctx.admin.find(ctx.user, parts[0])
     change = await ctx.admin.set_role(ctx.user, target.id, role)
+    await drop_reply_keyboard(raw_state, message)  # a dialog left for the card
     await state.clear()
     card = await _card(ctx, change.user.id)
     await show(message, promoted_screen(change, card))

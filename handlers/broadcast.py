@@ -29,6 +29,7 @@ from screens.broadcast import (
     progress_screen,
     stopping_screen,
 )
+from screens.dialogs import drop_reply_keyboard
 from services.broadcast import Progress
 from services.errors import InvalidInput
 
@@ -46,11 +47,13 @@ async def _compose(event: Message | CallbackQuery, state: FSMContext, draft_id: 
     await show(event, compose_screen())
 
 
-async def cmd_broadcast(message: Message, state: FSMContext) -> None:
+async def cmd_broadcast(message: Message, state: FSMContext, raw_state: str | None) -> None:
+    await drop_reply_keyboard(raw_state, message)  # a dialog left for this one
     await _compose(message, state)
 
 
-async def on_broadcast_new(query: CallbackQuery, state: FSMContext) -> None:
+async def on_broadcast_new(query: CallbackQuery, state: FSMContext, raw_state: str | None) -> None:
+    await drop_reply_keyboard(raw_state, query)
     await _compose(query, state)
 
 

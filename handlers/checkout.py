@@ -17,6 +17,7 @@ from handlers.common import cart_page, offer_invoice, unpayable
 from handlers.context import Ctx
 from handlers.filters import ContactInput, TextInput
 from handlers.states import CheckoutStates as S
+from handlers.states import begin_dialog, end_dialog
 from jobs.notify import notify_sellers
 from keyboards.callback_data import CartAction, CartCb, CheckoutAction, CheckoutCb
 from keyboards.cart import (
@@ -26,7 +27,7 @@ from keyboards.cart import (
     phone_kb,
 )
 from models import PaymentMethod
-from screens.base import Screen, show, tell
+from screens.base import Screen, domain_message, show, tell
 from screens.checkout import (
     address_screen,
     comment_screen,
@@ -40,12 +41,11 @@ from screens.checkout import (
     wrong_input_text,
 )
 from services.checkout import (
-    ADDRESS_MAX,
-    ADDRESS_MIN,
-    COMMENT_MAX,
-    NAME_MAX,
+    address_problem,
+    comment_problem,
     complete,
     confirmed_summary,
+    name_problem,
     normalize_phone,
     outdated,
     summary_lines,
@@ -55,7 +55,6 @@ from services.orders import ALREADY_PLACED, Contact
 from services.payments import invoice_amount
 from services.promo import PromoService, promo_terms, to_pay_for
 from services.texts import N_
-from services.validation import visible
 
 STEPS = (S.name.state, S.phone.state, S.address.state, S.comment.state, S.confirm.state)
 PROMO_CHANGED = N_(
@@ -95,7 +94,7 @@ async def ask_confirm(event: Message | CallbackQuery, state: FSMContext, ctx: Ct
     await ctx.cart.acknowledge_prices(ctx.user)
     cart = await ctx.cart.get(ctx.user)
     if not cart.lines:
-        await state.clear()
+        await end_dialog(state)
         await show(event, await cart_page(ctx))
         return
     data = await state.get_data()
@@ -142,13 +141,14 @@ async def on_checkout_start(
         callback_answer.show_alert = True
         await show(query, await cart_page(ctx))
         return
-    await state.set_data({})
+    # A fresh dialog; the saved search outlives it (Back to the results still works).
+    await begin_dialog(state, S.name, {})
     await ask_name(query, state)
 
 
 async def on_back(query: CallbackQuery, state: FSMContext, ctx: Ctx, raw_state: str | None) -> None:
     if raw_state == S.name.state:
-        await state.clear()
+        await end_dialog(state)
         await show(query, await cart_page(ctx))
     elif raw_state == S.address.state:
         # The phone step's reply keyboard needs a new message.
@@ -198,9 +198,8 @@ async def _retry(message: Message, state: FSMContext, ctx: Ctx, problem: str) ->
 
 
 async def on_name_input(message: Message, text: str, state: FSMContext, ctx: Ctx) -> None:
-    if not visible(text) or len(text) > NAME_MAX:
-        problem = _("Please send a name of up to {limit} characters.").format(limit=NAME_MAX)
-        await _retry(message, state, ctx, problem)
+    if problem := name_problem(text):
+        await _retry(message, state, ctx, domain_message(problem))
         return
     await state.update_data(name=text)
     await ask_phone(message, state)
@@ -228,7 +227,7 @@ async def on_phone_input(message: Message, text: str, state: FSMContext, ctx: Ct
         await _phone_done(message, phone, state, ctx)
         return
     if text == cancel_label():
-        await state.clear()
+        await end_dialog(state)
         await message.answer(_("Checkout cancelled."), reply_markup=ReplyKeyboardRemove())
         await show(message, await cart_page(ctx))
         return
@@ -247,9 +246,8 @@ async def _phone_done(message: Message, phone: str, state: FSMContext, ctx: Ctx)
 
 
 async def on_address_input(message: Message, text: str, state: FSMContext, ctx: Ctx) -> None:
-    if not visible(text) or not ADDRESS_MIN <= len(text) <= ADDRESS_MAX:
-        problem = _("Please send an address of {min} to {max} characters.")
-        await _retry(message, state, ctx, problem.format(min=ADDRESS_MIN, max=ADDRESS_MAX))
+    if problem := address_problem(text):
+        await _retry(message, state, ctx, domain_message(problem))
         return
     await state.update_data(address=text)
     await ask_comment(message, state)
@@ -267,9 +265,8 @@ async def on_pickup(
 
 
 async def on_comment_input(message: Message, text: str, state: FSMContext, ctx: Ctx) -> None:
-    if not visible(text) or len(text) > COMMENT_MAX:
-        problem = _("Please send a comment of up to {limit} characters, or tap “No comment”.")
-        await _retry(message, state, ctx, problem.format(limit=COMMENT_MAX))
+    if problem := comment_problem(text):
+        await _retry(message, state, ctx, domain_message(problem))
         return
     await state.update_data(comment=text)
     await ask_confirm(message, state, ctx)
@@ -332,7 +329,7 @@ async def on_confirm(
     if free:
         await ctx.orders.settle_free(order)
     await PromoService(ctx.session).drop(ctx.user)  # the cart is empty: so is its code
-    await state.clear()
+    await end_dialog(state)
     await ctx.commit()  # "Order placed" only once it is
     await tell(query, placed_screen(order, ctx.locale))
     if not free and method is not PaymentMethod.cod:

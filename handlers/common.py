@@ -10,18 +10,12 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from handlers.context import Ctx
-from handlers.states import (
-    REPLY_KEYBOARD_STATES,
-    SEARCH_KEY,
-    SEARCH_TOTAL,
-    SearchStates,
-    end_dialog,
-)
+from handlers.states import SEARCH_KEY, SEARCH_TOTAL, SearchStates, end_dialog
 from keyboards.callback_data import CategoryCb, FavouritesCb, ProductCb, SearchCb
 from keyboards.catalog import card_back
 from models import Order, PaymentMethod, Product
@@ -29,6 +23,7 @@ from screens.base import Screen
 from screens.cart import cart_screen
 from screens.catalog import browse_screen, favourites_screen, product_screen
 from screens.checkout import invoice_failed_screen
+from screens.dialogs import drop_reply_keyboard
 from screens.payments import invoice
 from screens.search import out_of_date_screen, results_screen
 from screens.seller import PAGE_MAX, manage_screen, products_screen
@@ -41,22 +36,11 @@ from services.promo import PromoQuote, PromoService, to_pay_for
 log = logging.getLogger(__name__)
 
 
-async def drop_reply_keyboard(
-    state: FSMContext, event: Message | CallbackQuery | None
-) -> str | None:
-    """Takes away the reply keyboard a dialog step showed, if the user is on such a
-    step; returns the current state. `event` is the command, or the button pressed."""
-    current = await state.get_state()
-    message = event.message if isinstance(event, CallbackQuery) else event
-    if current in REPLY_KEYBOARD_STATES and isinstance(message, Message):
-        await message.answer(_("Cancelled."), reply_markup=ReplyKeyboardRemove())
-    return current
-
-
 async def leave_dialog(state: FSMContext, event: Message | CallbackQuery | None) -> bool:
     """Clears the dialog (and its reply keyboard): every command and main-menu button
     that takes the user elsewhere goes through here. True when there was one to leave."""
-    current = await drop_reply_keyboard(state, event)
+    current = await state.get_state()
+    await drop_reply_keyboard(current, event)
     await end_dialog(state)
     return current is not None
 

@@ -17,6 +17,7 @@ from handlers.context import Ctx
 from handlers.filters import NotCommand, TextInput
 from keyboards.login import LoginCb
 from screens.base import domain_message, show, tell
+from screens.dialogs import drop_reply_keyboard
 from screens.login import (
     done_screen,
     login_screen,
@@ -51,10 +52,11 @@ def _suggestion(ctx: Ctx) -> str | None:
     return None
 
 
-async def cmd_login(message: Message, ctx: Ctx, state: FSMContext) -> None:
+async def cmd_login(message: Message, ctx: Ctx, state: FSMContext, raw_state: str | None) -> None:
     if message.chat.type != ChatType.PRIVATE:
         await message.answer(private_only_text())
         return
+    await drop_reply_keyboard(raw_state, message)  # a dialog left for this one
     await state.clear()
     await state.set_state(LoginStates.login)
     await show(message, login_screen(ctx.user.login, _suggestion(ctx)))

@@ -11,7 +11,7 @@ from aiogram.utils.i18n import gettext as _
 from handlers.common import cart_page
 from handlers.context import Ctx
 from handlers.filters import NotCommand, TextInput
-from handlers.states import PromoStates
+from handlers.states import PromoStates, begin_dialog, end_dialog
 from keyboards.callback_data import CartAction, CartCb
 from keyboards.cart import promo_prompt_kb
 from screens.base import Screen, domain_message, show
@@ -27,7 +27,7 @@ def _prompt(error: str | None = None) -> Screen:
 
 
 async def on_promo_ask(query: CallbackQuery, state: FSMContext) -> None:
-    await state.set_state(PromoStates.code)
+    await begin_dialog(state, PromoStates.code, {})
     await show(query, _prompt())
 
 
@@ -40,7 +40,7 @@ async def on_promo_input(message: Message, text: str, ctx: Ctx, state: FSMContex
     except DomainError as exc:  # not a code at all
         await show(message, _prompt(domain_message(exc)))
         return
-    await state.clear()
+    await end_dialog(state)
     await show(message, await cart_page(ctx, entered=True))
 
 
@@ -49,7 +49,7 @@ async def on_promo_wrong_input(message: Message) -> None:
 
 
 async def on_promo_back(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:
-    await state.clear()
+    await end_dialog(state)
     await show(query, await cart_page(ctx))
 
 

@@ -3,6 +3,7 @@ new-review notification. The router is admin-only; the service checks the role a
 
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
@@ -12,6 +13,7 @@ from handlers.filters import protect
 from keyboards.callback_data import ModAction, ModReviewCb, ModReviewsCb
 from models import Role
 from screens.base import Screen, show
+from screens.dialogs import drop_reply_keyboard
 from screens.review_moderation import card_screen, delete_ask_screen, deleted_screen, list_screen
 
 PAGE_SIZE = 5
@@ -28,7 +30,10 @@ async def _origin(ctx: Ctx, cb: ModReviewCb) -> Screen:
     return card_screen(await ctx.reviews.moderated_item(ctx.user, cb.review_id), ctx.locale)
 
 
-async def cmd_reviews(message: Message, ctx: Ctx) -> None:
+async def cmd_reviews(message: Message, ctx: Ctx, state: FSMContext, raw_state: str | None) -> None:
+    # Like every command, it leaves a dialog (and takes away its reply keyboard).
+    await drop_reply_keyboard(raw_state, message)
+    await state.clear()
     await show(message, await _list(ctx, 1))
 
 

@@ -67,7 +67,8 @@ class ReplyStates(StatesGroup):
 
 
 class CheckoutStates(StatesGroup):
-    """A customer checking out the cart (data: name, phone, address, pickup, comment)."""
+    """A customer checking out the cart (data: name, phone, address, pickup, comment).
+    The phone step shows a reply keyboard: `screens.dialogs.REPLY_KEYBOARD_STATES`."""
 
     name = State()
     phone = State()
@@ -119,11 +120,6 @@ class BroadcastStates(StatesGroup):
 
     compose = State()
     preview = State()
-
-
-# Steps that put a reply keyboard under the input field; leaving them by /start or
-# /cancel must take it away.
-REPLY_KEYBOARD_STATES = frozenset({CheckoutStates.phone.state})
 
 
 class RefundStates(StatesGroup):

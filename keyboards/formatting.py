@@ -2,10 +2,11 @@
 
 import html
 import re
+import unicodedata
 from decimal import ROUND_HALF_UP, Decimal
 
 from aiogram.utils.text_decorations import html_decoration
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, get_currency_symbol
 
 CAPTION_LIMIT = 1024
 TEXT_LIMIT = 4096
@@ -14,9 +15,33 @@ BUTTON_TEXT_LIMIT = 64
 
 
 def money(amount: Decimal | int, currency: str, locale: str) -> str:
-    """'1 299,50 ₽' in Russian, 'RUB 1,299.50' in English: rounded half-up to cents."""
+    """'1 299,50 ₽' in Russian, 'RUB 1,299.50' and '$1,299.50' in English (the spaces are
+    no-break ones): rounded half-up to cents."""
     cents = Decimal(amount).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    return format_currency(cents, currency, locale=locale)
+    text = format_currency(cents, currency, locale=locale)
+    return _currency_spacing(text, get_currency_symbol(currency, locale=locale))
+
+
+def _currency_spacing(text: str, symbol: str) -> str:
+    """CLDR's currency spacing, which Babel leaves out ('RUB1,299.50'): a no-break space
+    between the currency and a digit next to it, unless the currency's end there is a
+    symbol ('$', '₽') or a space. The rule (`currencySpacing`: currencyMatch
+    [[:^S:]&[:^Z:]], surroundingMatch [:digit:], insertBetween U+00A0) is the same in
+    every locale the bot speaks."""
+    at = text.find(symbol) if symbol else -1
+    if at < 0:
+        return text
+    end = at + len(symbol)
+    if end < len(text) and text[end].isdigit() and _spaced(symbol[-1]):
+        text = text[:end] + "\u00a0" + text[end:]
+    if at > 0 and text[at - 1].isdigit() and _spaced(symbol[0]):
+        text = text[:at] + "\u00a0" + text[at:]
+    return text
+
+
+def _spaced(char: str) -> bool:
+    """Neither a symbol nor a space: a letter of a code such as RUB."""
+    return unicodedata.category(char)[0] not in "SZ"
 
 
 def stars(average: float | None) -> str:

@@ -50,6 +50,10 @@ COLUMNS = (
 # A cell starting with one of these is a formula to Excel and LibreOffice: never run
 # what a customer typed as a name.
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
+# ...unless it is a phone number ("+79991234567", "+7 (999) 123-45-67") or a signed
+# number: digits, spaces, brackets and dashes call nothing and refer to no cell, so a
+# quote mark would only spoil the column.
+_NOT_FORMULA = re.compile(r"\+[\d ()-]*\d[\d ()-]*|[+-]\d+(?:[.,]\d+)?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +124,9 @@ def _cell(value: object, style: CsvStyle) -> str:
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
     text = str(value)
-    return "'" + text if text.startswith(_FORMULA) else text
+    if text.startswith(_FORMULA) and not _NOT_FORMULA.fullmatch(text):
+        return "'" + text
+    return text
 
 
 class BooksService:

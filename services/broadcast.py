@@ -35,7 +35,7 @@ from models.base import utcnow
 from services.access import require_admin
 from services.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from services.texts import N_
-from services.validation import visible
+from services.validation import check_shown, visible
 
 _r = BroadcastRecipient.__table__
 _b = Broadcast.__table__
@@ -108,6 +108,7 @@ class BroadcastService:
         self._require_admin(author)
         if not visible(text) and photo_file_id is None:
             raise InvalidInput()
+        check_shown(text)  # every customer reads it
         if broadcast_id:
             broadcast = await self.draft(author, broadcast_id)
         else:

@@ -33,6 +33,7 @@ from services.catalog_reads import (
     category_read,
     cursor,
     listed,
+    nth_product_stmt,
     shown_category_ids,
     top_stmt,
     visible_product_stmt,
@@ -203,6 +204,12 @@ def _labelled(
     return Page(items, page, pages, has_prev, has_next, here)
 
 
+def _uncursored(page: int, after: int, size: int, total: int) -> bool:
+    """A press for a page after the first and not past the last that came without the
+    cursor that reads it: `shape` can't place it, but the page is there."""
+    return after == 0 and 1 < page <= page_count(total, size)
+
+
 def _nearest(page: int, size: int, total: int) -> tuple[int, int]:
     """Where a press that did not fit goes: the last page (read back from the end) for a
     page past it, else the first."""
@@ -266,6 +273,12 @@ class CatalogService:
         if current is None:
             return None
         page, after = cursor(page, after)
+        if _uncursored(page, after, page_size, current.product_count):
+            # A page inside the list without its cursor (a forged or hand-made button):
+            # its cursor is the last product of the page before it, found by offset.
+            stmt = nth_product_stmt(category_id, (page - 1) * page_size)
+            if anchor := await self.session.scalar(stmt):
+                return await self.category_screen(category_id, page, anchor, page_size)
         found = [
             ListedProduct(r.id, r.name, r.price, r.stock) for r in rows if r.kind == PRODUCT_ROW
         ]
@@ -299,6 +312,13 @@ class CatalogService:
                 total = len(found)
         if total is None:
             total = await self._count(where)
+        if _uncursored(page, after, page_size, min(total, COUNT_CAP)):
+            # A page inside the list without its cursor: the ids of the pages before it
+            # (at most COUNT_CAP) give it, the last of them being its cursor.
+            before = (page - 1) * page_size
+            ids = await ranked(self.session, (Product.id,), terms, fts, 0, before)
+            if len(ids) == before:
+                after, found = ids[-1].id, None
         for _ in range(4):  # the press; counted again; the nearest page; the first
             if found is None:
                 found = await ranked(self.session, LIST_COLUMNS, terms, fts, after, page_size + 1)

@@ -45,8 +45,8 @@ def cursor(page: int, after: int) -> tuple[int, int]:
     """The page and keyset cursor a press asks for, never trusted: page 1 (or below) is
     read from the top, whatever cursor came with it, so a page looks the same however it
     is reached; cursors stay within INTEGER. A later page with no cursor (a forged or
-    stale button) is read from the top too, and `services.catalog.shape` sends it to the
-    nearest real page (the last one for a page past the end)."""
+    hand-made button) is read from the top too; `services.catalog` then finds its cursor
+    by offset (or, for a page past the end, shows the last page)."""
     if page <= 1:
         return 1, 0
     return page, max(min(after, MAX_ID), -MAX_ID)
@@ -238,6 +238,13 @@ def _category_screen_stmt(backward: bool, size: int) -> CompoundSelect:
         (-page.c.id if backward else page.c.id).label("sort"),
     )
     return union_all(categories, products)
+
+
+def nth_product_stmt(category_id: int, n: int) -> Select:
+    """The id of the category's `n`-th listed product (from 1) in list order: the cursor
+    of the page after it, for a page asked for without its cursor."""
+    where = (Product.category_id == category_id, listed())
+    return select(Product.id).where(*where).order_by(Product.id).offset(n - 1).limit(1)
 
 
 def category_read(category_id: int, page: int, after: int, page_size: int) -> Read | None:

@@ -15,7 +15,7 @@ from services.audit import AuditService
 from services.errors import InvalidInput, NotFound
 from services.slugs import unique_slug
 from services.texts import N_, Nn_
-from services.validation import visible
+from services.validation import check_shown, visible
 
 NAME_LIMIT = 100
 DEPTH_LIMIT = 100  # a cycle in the data can't hang the bot
@@ -308,9 +308,10 @@ class CategoryService:
 
     @staticmethod
     def _clean_name(name: str) -> str:
-        name = " ".join(name.split())
+        typed, name = name.strip(), " ".join(name.split())
         if not visible(name):
             raise InvalidInput(N_("The name can't be empty."))
+        check_shown(typed, one_line=True)  # before the lines were joined
         if len(name) > NAME_LIMIT:
             raise InvalidInput(
                 N_("The name is too long: {limit} characters at most."), limit=NAME_LIMIT

@@ -6,8 +6,10 @@ import re
 from decimal import Decimal
 
 from services.cart import Cart
+from services.errors import InvalidInput
 from services.orders import SummaryLine, SummaryOutdated, same_lines
 from services.texts import N_
+from services.validation import shown_problem, visible
 
 NAME_MAX = 64
 ADDRESS_MIN, ADDRESS_MAX = 5, 300
@@ -22,6 +24,41 @@ def normalize_phone(text: str) -> str | None:
     """'+7 (999) 123-45-67' → '+79991234567'; None unless 10-15 digits."""
     bare = _PHONE_JUNK.sub("", text)
     return "+" + bare.lstrip("+") if _PHONE.fullmatch(bare) else None
+
+
+def name_problem(text: str) -> InvalidInput | None:
+    """Why the name the order is for can't be taken (None: it can). One line: sellers
+    read it as a header."""
+    if visible(text) and (problem := shown_problem(text, one_line=True)):
+        return InvalidInput(problem)
+    if not visible(text) or len(text) > NAME_MAX:
+        return InvalidInput(N_("Please send a name of up to {limit} characters."), limit=NAME_MAX)
+    return None
+
+
+def address_problem(text: str) -> InvalidInput | None:
+    """Why the address can't be taken (None: it can). Several lines are fine here."""
+    if visible(text) and (problem := shown_problem(text)):
+        return InvalidInput(problem)
+    if not visible(text) or not ADDRESS_MIN <= len(text) <= ADDRESS_MAX:
+        return InvalidInput(
+            N_("Please send an address of {min} to {max} characters."),
+            min=ADDRESS_MIN,
+            max=ADDRESS_MAX,
+        )
+    return None
+
+
+def comment_problem(text: str) -> InvalidInput | None:
+    """Why the comment can't be taken (None: it can)."""
+    if visible(text) and (problem := shown_problem(text)):
+        return InvalidInput(problem)
+    if not visible(text) or len(text) > COMMENT_MAX:
+        return InvalidInput(
+            N_("Please send a comment of up to {limit} characters, or tap “No comment”."),
+            limit=COMMENT_MAX,
+        )
+    return None
 
 
 def complete(data: dict) -> bool:

@@ -27,7 +27,7 @@ from services.names import public_name
 from services.paging import fit_page
 from services.texts import N_
 from services.users import UserService
-from services.validation import visible
+from services.validation import check_shown, visible
 
 COMMENT_MAX = 1000
 REPLY_MAX = 1000
@@ -68,6 +68,7 @@ def _clean_text(text: str, limit: int) -> str:
     value = text.strip()
     if not visible(value):
         raise InvalidInput(N_("The text can't be empty."))
+    check_shown(value)
     if len(value) > limit:
         raise InvalidInput(
             N_("The text is too long: {length} characters, at most {max}."),

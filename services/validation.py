@@ -39,6 +39,38 @@ def visible(text: str) -> bool:
     return any(c not in _BLANK_GLYPHS and unicodedata.category(c)[0] not in "ZCM" for c in text)
 
 
+# Line breaks as str.splitlines() knows them (a name joined from several lines would
+# show them, or be glued together without the person seeing it).
+_LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+# Bidi embeddings, overrides and isolates: they turn around the text after them, and
+# whatever is shown next to it ("\u202egnp.exe" reads "exe.png"), so a name could pass
+# for another. The marks LRM/RLM (U+200E, U+200F) only nudge neutral characters: allowed.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+MULTI_LINE_NAME = N_("The name must be on one line: please send it without line breaks.")
+BIDI_CONTROL = N_(
+    "Please send it without text direction control characters (such as U+202E): "
+    "they make the text read differently for others."
+)
+
+
+def shown_problem(text: str, *, one_line: bool = False) -> str | None:
+    """What is wrong with a text that others will be shown, as a msgid (None: nothing).
+    `one_line`: a name, shown on one line (descriptions, comments and replies may have
+    several). Only new input is checked: what is stored stays as it is."""
+    if not _BIDI_CONTROLS.isdisjoint(text):
+        return BIDI_CONTROL
+    if one_line and not _LINE_BREAKS.isdisjoint(text):
+        return MULTI_LINE_NAME
+    return None
+
+
+def check_shown(text: str, *, one_line: bool = False) -> None:
+    """Raises InvalidInput with `shown_problem`'s message, if there is one."""
+    if problem := shown_problem(text, one_line=one_line):
+        raise InvalidInput(problem)
+
+
 @dataclass(frozen=True, slots=True)
 class MoneyTexts:
     """What an amount typed for one field is told when it is wrong, naming that field."""
@@ -125,6 +157,7 @@ def clean_name(text: str) -> str:
     name = " ".join(text.split())
     if not visible(name):
         raise InvalidInput(N_("The name can't be empty."))
+    check_shown(text.strip(), one_line=True)  # before the lines were joined
     if len(name) > NAME_MAX:
         raise InvalidInput(
             N_("The name is too long: {length} characters, at most {max}."),
@@ -136,6 +169,7 @@ def clean_name(text: str) -> str:
 
 def clean_description(text: str) -> str:
     description = text.strip()
+    check_shown(description)  # may be empty, may have several lines
     if len(description) > DESCRIPTION_MAX:
         raise InvalidInput(
             N_("The description is too long: {length} characters, at most {max}."),

@@ -3,8 +3,11 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from aiogram.methods import SendMessage
+from aiogram.types import ReplyKeyboardMarkup, ReplyKeyboardRemove
 from sqlalchemy import func, select
 
+from handlers.states import CheckoutStates
 from keyboards.callback_data import (
     AdminAction,
     AdminCategoryAction,
@@ -13,11 +16,15 @@ from keyboards.callback_data import (
     AdminUserAction,
     AdminUserCb,
     BroadcastCb,
+    CartAction,
+    CartAddCb,
+    CartCb,
     MenuAction,
     MenuCb,
     ModReviewsCb,
 )
 from models import AuditEntry, Category, Review, Role, User
+from screens.dialogs import REPLY_KEYBOARD_STATES
 from services.audit import AuditService
 from tests.conftest import ADMIN_ID
 from tests.factories import make_category, make_product, make_user
@@ -272,3 +279,38 @@ async def test_a_banned_admin_is_refused_by_every_admin_service(session):
     for call in refused:
         with pytest.raises(NotAllowed):
             await call
+
+
+LEAVE_FOR_THE_ADMIN_SIDE = {
+    "/admin": lambda u: u.send("/admin"),
+    "the menu's Admin panel": lambda u: u.click(MenuCb(action=MenuAction.admin)),
+    "the panel's Back": lambda u: u.click(AdminCb(action=AdminAction.panel)),
+    "/broadcast": lambda u: u.send("/broadcast"),
+    "the panel's Broadcast": lambda u: u.click(BroadcastCb(action="new")),
+    "/login": lambda u: u.send("/login"),
+    "/promote": lambda u: u.send("/promote 5 seller"),
+    "/reviews": lambda u: u.send("/reviews"),
+}
+
+
+@pytest.mark.parametrize("leave", LEAVE_FOR_THE_ADMIN_SIDE)
+async def test_the_admin_side_takes_away_the_phone_steps_keyboard(admin, session, env, leave):
+    """An admin shopping leaves checkout's phone step for the panel: the "Share my phone"
+    keyboard goes, as when /start, /cancel or a menu button leaves it."""
+    tea = await make_product(session, await make_category(session), "Tea")
+    await make_user(session, 5)
+    await session.commit()
+    await admin.click(CartAddCb(product_id=tea.id))
+    await admin.click(CartCb(action=CartAction.checkout))
+    reply = await admin.send("Boss")
+    assert isinstance(reply.of(SendMessage)[0].reply_markup, ReplyKeyboardMarkup)
+    reply = await LEAVE_FOR_THE_ADMIN_SIDE[leave](admin)
+    first = reply.of(SendMessage)[0]
+    assert first.text == "Cancelled." and isinstance(first.reply_markup, ReplyKeyboardRemove)
+    assert len(reply.texts) >= 2  # and the screen asked for
+    context = env.dp.fsm.get_context(env.bot, chat_id=ADMIN_ID, user_id=ADMIN_ID)
+    assert await context.get_state() != CheckoutStates.phone.state
+
+
+def test_the_reply_keyboard_steps_are_the_dialogs_own():
+    assert REPLY_KEYBOARD_STATES == {CheckoutStates.phone.state}

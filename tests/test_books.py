@@ -6,6 +6,7 @@ import io
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
 from aiogram.methods import GetStarTransactions, SendDocument
 from sqlalchemy import update
 
@@ -71,6 +72,34 @@ async def test_admin_exports_orders_as_csv_with_cyrillic_intact(env, session):
     # A name that looks like a formula stays text in a spreadsheet.
     assert dict(zip(header, lines[1], strict=True))["product"] == '\'=HYPERLINK("x")'
     assert [r[0] for r in lines] == ["1", "1", "2"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "exported"),
+    [
+        ("+79991234567", "+79991234567"),  # a phone number is data, not a formula
+        ("+7 (999) 123-45-67", "+7 (999) 123-45-67"),
+        ("-42", "-42"),
+        ("+1.5", "+1.5"),
+        ("=1+1", "'=1+1"),
+        ('+HYPERLINK("http://x")', '\'+HYPERLINK("http://x")'),
+        ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+        ("+7 999 A1", "'+7 999 A1"),  # a cell reference after the digits
+        ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
+        ("+", "'+"),
+        ("\t+79991234567", "'\t+79991234567"),
+    ],
+)
+async def test_only_real_formulas_get_the_quote_mark(env, session, typed, exported):
+    """A recipient's name from before names were checked, or typed through the API."""
+    ann, tea, _trap = await shop(session)
+    order = await place(session, ann, [(tea, 1)])
+    await session.execute(update(Order).where(Order.id == order.id).values(contact_name=typed))
+    await session.commit()
+    await env.user(ADMIN_ID).click(BooksCb(action=BooksAction.export))
+    _data, (header, line), _caption = received_csv(env, ADMIN_ID)
+    row = dict(zip(header, line, strict=True))
+    assert (row["phone"], row["recipient"]) == ("+79991234567", exported)
 
 
 async def test_a_russian_admin_gets_semicolons_and_decimal_commas(env, session):

@@ -440,10 +440,19 @@ async def test_forged_page_numbers_show_a_real_page(env, session, settings):
     await ann.click(forged(CategoryCb, id=phones.id, page=-5, after=products[9].id))
     assert "1/3" in _labels(ann) and "◀" not in _labels(ann)
     assert any("Phone 00" in b for b in _labels(ann))
-    # No cursor at all: past the end is still the last page, inside the list the first.
+    # No cursor at all: past the end is still the last page; inside the list, the page
+    # asked for, with its own ◀ and ▶.
     await ann.click(forged(CategoryCb, id=phones.id, page=999))
     assert "3/3" in _labels(ann) and "▶" not in _labels(ann)
+    size = settings.page_size
     await ann.click(forged(CategoryCb, id=phones.id, page=2))
+    assert "2/3" in _labels(ann)
+    shown = [b.split(" · ")[0] for b in _labels(ann) if " · " in b]
+    assert shown == [f"Phone {i:02}" for i in range(size, 2 * size)]
+    await ann.press("▶")
+    assert "3/3" in _labels(ann) and any(f"Phone {2 * size:02}" in b for b in _labels(ann))
+    await ann.click(forged(CategoryCb, id=phones.id, page=2))
+    await ann.press("◀")
     assert "1/3" in _labels(ann) and any("Phone 00" in b for b in _labels(ann))
 
 

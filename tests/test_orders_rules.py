@@ -103,9 +103,9 @@ async def test_a_two_seller_cash_order_says_the_shop_confirms_it_and_admins_hear
     card = await env.user(10).press("Open the order")
     assert "Waits for the shop's confirmation" in card.text
     assert "the shop's admins confirm, ship or cancel it" in card.text
-    assert "Your lines: RUB100.00" in card.text and not card.has_button("Mark shipped")
+    assert "Your lines: RUB\xa0100.00" in card.text and not card.has_button("Mark shipped")
     # The admin's notice opens the order with the buttons to move it.
     card = await env.user(ADMIN_ID).press("Open the order")
-    assert card.has_button("Mark shipped") and "Total: RUB350.00" in card.text
+    assert card.has_button("Mark shipped") and "Total: RUB\xa0350.00" in card.text
     await env.user(ADMIN_ID).press("Mark shipped")
     assert (await fresh(session, Order, 1)).status is OrderStatus.shipped

@@ -190,7 +190,7 @@ async def test_admin_refunds_a_stars_payment_and_the_stock_returns(stars_env, te
     reply = await admin.press("Yes, refund")
     [refund] = reply.of(RefundStarPayment)
     assert (refund.user_id, refund.telegram_payment_charge_id) == (1, "ch-9")
-    assert reply.alert == "Order #1: RUB12.30 refunded."
+    assert reply.alert == "Order #1: RUB\xa012.30 refunded."
     [note] = [c for c in reply.of(SendMessage) if c.chat_id == 1]
     assert "refunded" in note.text and "Stars are back" in note.text
     assert (await fresh(session, Order, 1)).status is OrderStatus.refunded

@@ -68,14 +68,14 @@ async def test_a_code_in_the_cart_discounts_the_cart_summary_and_order(env, shop
     reply = await _cart_with(ann, shop["sencha"], shop["sencha"], shop["cup"], code="winter10")
     text = reply.text
     assert "Promo code WINTER10 applied." in text
-    assert "Subtotal: RUB245.50" in text.replace("\xa0", "")
-    assert "Promo code WINTER10: −RUB24.55" in text.replace("\xa0", "")
-    assert "Total: RUB220.95" in text.replace("\xa0", "")
+    assert "Subtotal: RUB\xa0245.50" in text
+    assert "Promo code WINTER10: −RUB\xa024.55" in text
+    assert "Total: RUB\xa0220.95" in text
     assert reply.has_button("Remove the code WINTER10")
     summary = await to_summary(ann)
-    assert "Promo code WINTER10: −RUB24.55" in summary.text.replace("\xa0", "")
+    assert "Promo code WINTER10: −RUB\xa024.55" in summary.text
     placed = await ann.press("Confirm")
-    assert "Promo code WINTER10: −RUB24.55" in placed.texts[0].replace("\xa0", "")
+    assert "Promo code WINTER10: −RUB\xa024.55" in placed.texts[0]
     order = await _order(session)
     assert (order.total, order.discount, order.promo_code) == (
         Decimal("220.95"),
@@ -110,9 +110,7 @@ async def test_a_code_can_be_taken_off_the_cart(env, shop, session):
     await _cart_with(ann, shop["cup"], code="WINTER10")
     reply = await ann.press("Remove the code")
     assert reply.alert == "The promo code is removed from the cart."
-    assert "WINTER10" not in ann.shown_text and "Total: RUB45.50" in ann.shown_text.replace(
-        "\xa0", ""
-    )
+    assert "WINTER10" not in ann.shown_text and "Total: RUB\xa045.50" in ann.shown_text
 
 
 async def test_minimum_order_and_category_limits(env, shop, session):
@@ -120,19 +118,19 @@ async def test_minimum_order_and_category_limits(env, shop, session):
     await _code(session, "TEA20", PromoKind.percent, "20", category_id=shop["teas"].id)
     ann = env.user(1)
     reply = await _cart_with(ann, shop["sencha"], shop["cup"], code="BIG50")
-    text = ann.shown_text.replace("\xa0", "")
-    assert "needs an order of at least RUB200.00" in text and "Total: RUB145.50" in text
+    text = ann.shown_text
+    assert "needs an order of at least RUB\xa0200.00" in text and "Total: RUB\xa0145.50" in text
     # Kept (more in the cart makes it work), and not said to be applied.
     assert "Promo code BIG50 is kept on your cart, but gives no discount yet." in reply.text
     assert "applied" not in reply.text
     reply = await ann.click(CartCb(action=CartAction.inc, product_id=shop["sencha"].id))
-    assert "Promo code BIG50: −RUB50.00" in ann.shown_text.replace("\xa0", "")
+    assert "Promo code BIG50: −RUB\xa050.00" in ann.shown_text
     # Limited to Teas: only the Sencha (in Teas › Green) is discounted, not the Cup.
     await ann.press("Remove the code")
     await ann.press("Promo code")
     await ann.send("TEA20")
-    text = ann.shown_text.replace("\xa0", "")
-    assert "Promo code TEA20: −RUB40.00" in text and "Total: RUB205.50" in text
+    text = ann.shown_text
+    assert "Promo code TEA20: −RUB\xa040.00" in text and "Total: RUB\xa0205.50" in text
 
 
 async def test_a_code_for_another_category_is_not_said_to_be_applied(env, shop, session):
@@ -146,7 +144,7 @@ async def test_a_code_for_another_category_is_not_said_to_be_applied(env, shop, 
     # A tea in the cart: now it works.
     await ann.click(CartAddCb(product_id=shop["sencha"].id))
     reply = await ann.send("/cart")
-    assert "Promo code TEA20: −RUB20.00" in reply.text.replace("\xa0", "")
+    assert "Promo code TEA20: −RUB\xa020.00" in reply.text
 
 
 async def test_expired_and_disabled_codes_are_refused(env, shop, session):
@@ -235,7 +233,7 @@ async def test_a_code_that_ran_out_before_payment_is_reported_not_applied(
     [answer] = reply.of(AnswerPreCheckoutQuery)
     assert answer.ok is False and answer.error_message == "The promo code LAST has run out."
     notice = next(t for t in reply.texts if "has run out" in t)
-    assert "its total is RUB100.00 now" in notice.replace("\xa0", "")
+    assert "its total is RUB\xa0100.00 now" in notice
     [invoice] = reply.of(SendInvoice)
     assert [p.amount for p in invoice.prices] == [100]
     order = await _order(session)

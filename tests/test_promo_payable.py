@@ -118,8 +118,10 @@ async def test_an_order_the_code_covers_is_paid_without_an_invoice(
 async def test_too_little_to_pay_by_card_is_said_before_any_order(card_env, sencha, session):
     ann = card_env.user(1)
     await _cart(ann, sencha, "SAVE145")
-    shown = (await to_summary(ann)).text.replace("\xa0", "")
-    assert "The smallest card payment is RUB100.00, and this order comes to RUB5.00." in shown
+    shown = (await to_summary(ann)).text
+    assert (
+        "The smallest card payment is RUB\xa0100.00, and this order comes to RUB\xa05.00." in shown
+    )
     assert "order without the promo code SAVE145" in shown
     assert not ann.last_bot_message.reply_markup or "Confirm" not in " ".join(ann.shown_buttons)
     assert {"Remove the code SAVE145", "Back to the cart", "Cancel"} <= {
@@ -143,8 +145,11 @@ async def test_the_smallest_card_payment_is_a_setting(make_env, settings, sencha
     for env in _paying(make_env, settings, "provider", provider_min_amount=Decimal("200")):
         ann = env.user(1)
         await _cart(ann, sencha, None)
-        shown = (await to_summary(ann)).text.replace("\xa0", "")
-        assert "The smallest card payment is RUB200.00, and this order comes to RUB150.00." in shown
+        shown = (await to_summary(ann)).text
+        assert (
+            "The smallest card payment is RUB\xa0200.00, and this order comes to RUB\xa0150.00."
+            in shown
+        )
         assert "Add something to the cart to reach it." in shown
         assert await _orders(session) == 0
         assert await session.scalar(select(func.count()).select_from(CartItem)) == 1

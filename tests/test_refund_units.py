@@ -41,26 +41,26 @@ async def test_units_in_steps_add_up_to_the_line_share_of_a_discounted_order(env
     assert "How many of “Tea” to refund? Ordered 3, 3 not refunded yet." in reply.text
     assert reply.buttons[:3] == ["1", "2", "3"]
     reply = await admin.press("1")
-    assert "Refund RUB90.91 for Tea × 1 of order #1?" in reply.text
+    assert "Refund RUB\xa090.91 for Tea × 1 of order #1?" in reply.text
     reply = await admin.press("returned to stock")
-    assert reply.alert == "Order #1: RUB90.91 refunded."
+    assert reply.alert == "Order #1: RUB\xa090.91 refunded."
     assert (await fresh(session, Product, tea.id)).stock == 8  # 10 - 3 + 1
     card = await admin.click(RefundCb(order=order.id))
     assert "Tea: 1 of 3 refunded" in card.text
     # The line's button says what is left to refund: 2 units, 272.73 - 90.91.
-    assert card.has_button("Tea × 2 (RUB181.82)") and not card.has_button("Tea × 3")
+    assert card.has_button("Tea × 2 (RUB\xa0181.82)") and not card.has_button("Tea × 3")
     # The second unit typed, not returned: the stock stays.
     reply = await admin.press("Tea × 2")
     assert "Ordered 3, 2 not refunded yet." in reply.text and not reply.has_button("3")
     reply = await admin.send("1")
-    assert "Refund RUB90.91 for Tea × 1 of order #1?" in reply.text
+    assert "Refund RUB\xa090.91 for Tea × 1 of order #1?" in reply.text
     reply = await admin.press("not returned")
     assert (await fresh(session, Product, tea.id)).stock == 8
     # The last unit: no question how many; it takes the remainder of the share.
     reply = await admin.click(RefundCb(order=order.id))
     assert "Tea: 2 of 3 refunded" in reply.text
-    reply = await admin.press("Tea × 1 (RUB90.91)")
-    assert "Refund RUB90.91 for Tea × 1 of order #1?" in reply.text
+    reply = await admin.press("Tea × 1 (RUB\xa090.91)")
+    assert "Refund RUB\xa090.91 for Tea × 1 of order #1?" in reply.text
     await admin.press("returned to stock")
     assert (await fresh(session, Product, tea.id)).stock == 9
     rows = await refunds(session)
@@ -70,7 +70,7 @@ async def test_units_in_steps_add_up_to_the_line_share_of_a_discounted_order(env
     # Then the rest: the cake, and the order is refunded in full, to the cent.
     reply = await admin.click(RefundCb(order=order.id))
     assert not reply.has_button("Tea")
-    reply = await admin.press("Whole order (RUB227.27)")
+    reply = await admin.press("Whole order (RUB\xa0227.27)")
     await admin.press("returned to stock")
     rows = await refunds(session)
     assert sum(r.amount for r in rows) == Decimal("500.00")
@@ -101,13 +101,13 @@ async def test_two_steps_of_a_one_line_order_end_as_a_whole_refund(env, session)
     await admin.send("/start")
     do = RefundCb(order=order.id, item=item, step=RefundStep.do, restock=True)
     assert (await admin.click(do.model_copy(update={"qty": 1}))).alert == (
-        "Order #1: RUB100.00 refunded."
+        "Order #1: RUB\xa0100.00 refunded."
     )
     assert (await fresh(session, Order, order.id)).status is OrderStatus.delivered
     # The last two units of the only line are the rest of the order (asked after one
     # refund was recorded).
     assert (await admin.click(do.model_copy(update={"qty": 2, "seen": 1}))).alert == (
-        "Order #1: RUB200.00 refunded."
+        "Order #1: RUB\xa0200.00 refunded."
     )
     assert (await fresh(session, Order, order.id)).status is OrderStatus.refunded
     assert (await fresh(session, Product, tea.id)).stock == 10
@@ -264,7 +264,7 @@ async def test_a_double_tap_or_a_second_admin_refunds_the_units_once(env, sessio
     await admin.press("1")
     confirm = admin.pressable_message  # both admins look at "Refund 1 of Tea?"
     yes = admin.find_button("returned to stock", confirm)
-    assert (await admin.click(yes, confirm)).alert == "Order #1: RUB100.00 refunded."
+    assert (await admin.click(yes, confirm)).alert == "Order #1: RUB\xa0100.00 refunded."
     for who in (admin, other):  # the double tap, and the other admin's old screen
         reply = await who.click(yes, confirm)
         assert reply.alert == "The order has changed meanwhile. Open it again."

@@ -29,32 +29,35 @@ async def test_one_line_not_returned_then_the_rest_returned_to_stock(env, sessio
     await admin.click(OrderCb(id=order.id, scope=OrderScope.all))
     reply = await admin.press("Refund")
     assert "Refund the whole order, or one line:" in reply.text
-    assert reply.has_button("Whole order (RUB450.00)") and reply.has_button("Tea × 2")
+    assert reply.has_button("Whole order (RUB\xa0450.00)") and reply.has_button("Tea × 2")
     reply = await admin.press("Tea × 2")
     assert "How many of “Tea” to refund? Ordered 2, 2 not refunded yet." in reply.text
     reply = await admin.press("2")
-    assert "Refund RUB200.00 for Tea of order #1?" in reply.text
+    assert "Refund RUB\xa0200.00 for Tea of order #1?" in reply.text
     assert "Return the cash to the customer" in reply.text
     assert "Did the goods come back to you?" in reply.text
     reply = await admin.press("not returned")
-    assert reply.alert == "Order #1: RUB200.00 refunded."
+    assert reply.alert == "Order #1: RUB\xa0200.00 refunded."
     [note] = sent_to(reply, 1)
-    assert "RUB200.00 refunded for “Tea”" in note.text and "The shop returns the money" in note.text
+    assert (
+        "RUB\xa0200.00 refunded for “Tea”" in note.text
+        and "The shop returns the money" in note.text
+    )
     # Damaged: the tea stays off sale; the order is still delivered.
     assert (await fresh(session, Product, tea.id)).stock == 8
     assert (await fresh(session, Order, order.id)).status is OrderStatus.delivered
     # The customer's order history shows it.
     card = await env.user(1).click(OrderCb(id=order.id))
-    assert "Refunded RUB200.00 (Tea)" in card.text
+    assert "Refunded RUB\xa0200.00 (Tea)" in card.text
     # The tea's seller sees it too; the cake's seller (another seller's line) does not.
     card = await env.user(10).click(OrderCb(id=order.id, scope=OrderScope.sales))
-    assert "Refunded RUB200.00 (Tea)" in card.text
+    assert "Refunded RUB\xa0200.00 (Tea)" in card.text
     card = await env.user(11).click(OrderCb(id=order.id, scope=OrderScope.sales))
     assert "Cake" in card.text and "Tea" not in card.text and "200" not in card.text
     # The rest: only the cake is left to refund, and it came back.
     reply = await admin.click(RefundCb(order=order.id))
-    assert "Refunded so far: RUB200.00" in reply.text and not reply.has_button("Tea")
-    reply = await admin.press("Whole order (RUB250.00)")
+    assert "Refunded so far: RUB\xa0200.00" in reply.text and not reply.has_button("Tea")
+    reply = await admin.press("Whole order (RUB\xa0250.00)")
     reply = await admin.press("returned to stock")
     assert (await fresh(session, Order, order.id)).status is OrderStatus.refunded
     assert (await fresh(session, Product, cake.id)).stock == 10
@@ -81,7 +84,7 @@ async def test_a_line_can_be_refunded_once(env, session):
         select(OrderItem.id).where(OrderItem.order_id == order.id, OrderItem.product_id == tea.id)
     )
     do = RefundCb(order=order.id, item=item_id, step=RefundStep.do, restock=True)
-    assert (await admin.click(do)).alert == "Order #1: RUB100.00 refunded."
+    assert (await admin.click(do)).alert == "Order #1: RUB\xa0100.00 refunded."
     again = await admin.click(do)  # the same button again: a double tap
     assert again.alert == "The order has changed meanwhile. Open it again."
     again = await admin.click(do.model_copy(update={"seen": 1}))  # asked after it

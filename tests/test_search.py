@@ -1,5 +1,6 @@
 """Search (command, dialog, pages) and inline mode."""
 
+import pytest
 from aiogram.methods import AnswerInlineQuery
 
 from keyboards.callback_data import SearchCb
@@ -99,7 +100,7 @@ async def test_search_pages_and_back_from_a_product(env, session, settings):
     reply = await ann.press("Lamp 00")
     assert "Lamp" in reply.text and reply.has_button("Add to cart")
     reply = await ann.press("Back")
-    assert reply.has_button("2/2") and reply.has_button("Lamp 00")
+    assert reply.has_button("2/2") and reply.has_button("Lamp 00"), reply.buttons
     reply = await ann.press("◀")
     assert reply.has_button("1/2") and reply.has_button(f"Lamp {total - 1:02}")
     # Page 1 looks the same however it is reached: it says how many were found.
@@ -203,7 +204,14 @@ async def test_forged_search_pages_show_a_real_page(env, session, settings):
     await ann.click(forged(SearchCb, page=999))
     assert "3/3" in ann.shown_buttons and "▶" not in ann.shown_buttons
     await ann.press("◀")
-    await ann.click(forged(SearchCb, page=2))  # inside the list, no cursor: page 1
+    # Inside the list with no cursor: the page asked for, the same as paging to it.
+    await ann.click(forged(SearchCb, page=2))
+    assert "2/3" in ann.shown_buttons and "◀" in ann.shown_buttons and "▶" in ann.shown_buttons
+    forged_page = ann.shown_buttons
+    await ann.click(forged(SearchCb, page=1))
+    await ann.press("▶")
+    assert ann.shown_buttons == forged_page
+    await ann.press("◀")
     assert "1/3" in ann.shown_buttons and "found" in ann.shown_text
     # Back from a card on page 2 is still page 2 of 3.
     await ann.press("▶")
@@ -232,3 +240,46 @@ async def test_products_added_since_the_search_are_reached_by_paging(env, sessio
     await ann.press("▶")
     assert "3/3" in ann.shown_buttons
     assert any(b.startswith("Bulb 00") for b in ann.shown_buttons)
+
+
+@pytest.mark.parametrize(
+    "dialog",
+    ["checkout: Back", "checkout: Cancel on the phone step", "checkout: order placed", "promo"],
+)
+async def test_the_cart_dialogs_keep_the_saved_search(env, session, settings, dialog):
+    """Checkout and the promo code step begin and end like every dialog: the customer's
+    saved search outlives them, so Back on a result's card still leads to its page."""
+    cat = await make_category(session)
+    for i in range(settings.page_size + 2):
+        await make_product(session, cat, f"Lamp {i:02}", description="лампа")
+    await session.commit()
+    ann = env.user(1)
+    await ann.send("/search lamp")
+    await ann.press("▶")
+    await ann.press("Lamp 00")
+    card = ann.last_bot_message
+    await ann.press("Add to cart")
+    await ann.send("/cart")
+    if dialog == "promo":
+        await ann.press("Promo code")
+        await ann.press("Back")
+    else:
+        await ann.press("Checkout")
+        if dialog == "checkout: Back":
+            await ann.press("Back")
+        elif dialog == "checkout: Cancel on the phone step":
+            await ann.send("Ann")
+            await ann.send("✖️ Cancel")
+        else:
+            await to_summary_from_name(ann)
+            assert "Order #1" in (await ann.press("Confirm")).text
+    reply = await ann.click(ann.find_button("Back", card), card)
+    # (A sale moves Lamp 00 up to page 1: the most sold come first.)
+    assert "Results for «lamp»" in reply.text and reply.has_button("2/2")
+
+
+async def to_summary_from_name(user):
+    await user.send("Ann Smith")
+    await user.send_contact("+7 999 123-45-67")
+    await user.send("Baker Street 221b")
+    await user.send("Ring twice")
