@@ -13,8 +13,10 @@ out copies, so a handler that changes a list inside the data and saves it is sav
 """
 
 import copy
+import json
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from aiogram.fsm.state import State
@@ -26,6 +28,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.engine import current_session
 from db.sql import upsert
 from models import FsmRecord
+
+# The dialog key whose isolation lock the update being handled holds (set by
+# bot/middlewares/isolation.py). Only that key's state is kept in the session and has
+# unchanged writes skipped: nobody else can change it meanwhile. Any other key (an
+# admin resetting a customer's dialog) is read and written through every time.
+locked_key: ContextVar[StorageKey | None] = ContextVar("locked_key", default=None)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal as stored: True and 1, or a tuple and a list, are not the same JSON."""
+    return json.dumps(a, sort_keys=True, default=str) == json.dumps(b, sort_keys=True, default=str)
+
 
 _CACHE = "fsm_records"
 _table = FsmRecord.__table__
@@ -63,20 +77,23 @@ class SqlStorage(BaseStorage):
         """Caches a record read through `with_record` for the rest of this session."""
         session.info.setdefault(_CACHE, {})[key] = (state, copy.deepcopy(dict(data or {})))
 
-    async def _load(self, session: AsyncSession, key: str) -> tuple[str | None, dict[str, Any]]:
+    async def _load(
+        self, session: AsyncSession, key: StorageKey
+    ) -> tuple[str | None, dict[str, Any]]:
+        k = self.key_builder.build(key)
         cache: dict[str, tuple[str | None, dict[str, Any]]] = session.info.setdefault(_CACHE, {})
-        if key not in cache:
-            row = (await session.execute(_GET, {"fsm_key": key})).first()
-            cache[key] = (row.state, dict(row.data or {})) if row else (None, {})
-        return cache[key]
+        if k not in cache or key != locked_key.get():
+            row = (await session.execute(_GET, {"fsm_key": k})).first()
+            cache[k] = (row.state, dict(row.data or {})) if row else (None, {})
+        return cache[k]
 
     async def _save(self, key: StorageKey, *, state: Any = ..., data: Any = ...) -> None:
         k = self.key_builder.build(key)
         async with self._session() as session:
-            old_state, old_data = await self._load(session, k)
+            old_state, old_data = await self._load(session, key)
             new_state = old_state if state is ... else state
             new_data = old_data if data is ... else copy.deepcopy(dict(data))
-            if (new_state, new_data) == (old_state, old_data):
+            if new_state == old_state and _same(new_data, old_data):
                 return  # leaving no dialog (every menu button asks to): nothing to write
             session.info[_CACHE][k] = (new_state, new_data)
             if new_state is None and not new_data:
@@ -92,14 +109,14 @@ class SqlStorage(BaseStorage):
 
     async def get_state(self, key: StorageKey) -> str | None:
         async with self._session() as session:
-            return (await self._load(session, self.key_builder.build(key)))[0]
+            return (await self._load(session, key))[0]
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         await self._save(key, data=data)
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         async with self._session() as session:
-            return copy.deepcopy((await self._load(session, self.key_builder.build(key)))[1])
+            return copy.deepcopy((await self._load(session, key))[1])
 
     async def close(self) -> None:
         """The pool belongs to the application; nothing to close here."""
@@ -110,16 +127,20 @@ _REDIS_CACHE = "fsm_redis"
 
 class SessionRedisStorage(RedisStorage):
     """aiogram's `RedisStorage`, read once per update. Inside an update (its session
-    open) the first read fetches the state and the data in one MGET, and later reads
-    are answered from the session; a write that changes nothing is skipped. A catalog
+    open), for the key whose lock the update holds (`locked_key`), the first read
+    fetches the state and the data in one MGET, and later reads are answered from the
+    session; a write that changes nothing is skipped. A catalog
     press took five round trips to Redis for its dialog state (GET state twice, GET
     data, DEL state and data on leaving no dialog) and now takes one. Outside an update
     (jobs, the admin CLI) it is aiogram's storage as it is. No TTLs are set on these
     keys, so a skipped write refreshes nothing."""
 
-    def _cache(self) -> dict[str, tuple[str | None, str | None]] | None:
+    @staticmethod
+    def _cache(key: StorageKey) -> dict[str, tuple[str | None, str | None]] | None:
         session = current_session.get()
-        return None if session is None else session.info.setdefault(_REDIS_CACHE, {})
+        if session is None or key != locked_key.get():
+            return None
+        return session.info.setdefault(_REDIS_CACHE, {})
 
     async def _load(
         self, cache: dict[str, tuple[str | None, str | None]], key: StorageKey
@@ -134,34 +155,36 @@ class SessionRedisStorage(RedisStorage):
         return cache[k]
 
     async def get_state(self, key: StorageKey) -> str | None:
-        cache = self._cache()
+        cache = self._cache(key)
         if cache is None:
             return await super().get_state(key)
         return (await self._load(cache, key))[0]
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        cache = self._cache()
+        cache = self._cache(key)
         if cache is None:
             return await super().get_data(key)
         data = (await self._load(cache, key))[1]
         return {} if data is None else self.json_loads(data)  # a fresh copy each time
 
     async def set_state(self, key: StorageKey, state: str | State | None = None) -> None:
-        cache = self._cache()
+        cache = self._cache(key)
         value = state.state if isinstance(state, State) else state
         if cache is not None:
             old_state, data = await self._load(cache, key)
             if value == old_state:
                 return
-            cache[self.key_builder.build(key)] = (value, data)
         await super().set_state(key, value)
+        if cache is not None:  # once Redis has it
+            cache[self.key_builder.build(key)] = (value, data)
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        cache = self._cache()
+        cache = self._cache(key)
         if cache is not None and isinstance(data, dict):
             state, old_data = await self._load(cache, key)
             new_data = self.json_dumps(data) if data else None
             if new_data == old_data:
                 return
-            cache[self.key_builder.build(key)] = (state, new_data)
         await super().set_data(key, data)
+        if cache is not None and isinstance(data, dict):  # once Redis has it
+            cache[self.key_builder.build(key)] = (state, new_data)

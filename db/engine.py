@@ -1,5 +1,6 @@
 """Engine and session pool, built from settings; nothing here runs at import time."""
 
+import re
 from contextvars import ContextVar
 from typing import Any
 
@@ -32,17 +33,23 @@ def create_engine(url: str, **kwargs: object) -> AsyncEngine:
 
 
 def _begin_lazily(engine: AsyncEngine) -> None:
-    """PostgreSQL: a transaction sends BEGIN with its first statement that is not a
-    plain SELECT; the reads before it run on their own (each statement of a READ
-    COMMITTED transaction sees its own snapshot anyway). A press that only reads then
-    costs its SELECTs and no BEGIN or COMMIT: two round trips of four. SELECT ... FOR
-    UPDATE, text() statements (advisory locks), savepoints and DML all begin first, and
-    a connection set to another isolation level keeps it."""
+    """PostgreSQL: a READ COMMITTED transaction sends BEGIN with its first statement
+    that is not a plain read; the reads before it run on their own (each statement of a
+    READ COMMITTED transaction sees its own snapshot anyway). A press that only reads
+    then costs its SELECTs and no BEGIN or COMMIT: two round trips of four.
+
+    A plain read is a SELECT whose SQL has no FOR UPDATE/SHARE (subqueries included),
+    no INSERT/UPDATE/DELETE (data-modifying CTEs), no transaction-bound function
+    (advisory xact locks, set_config, sequences, pg_notify) and no server-side cursor.
+    Everything else begins first: DML, text() statements, savepoints. A SELECT calling
+    some other function that writes must not rely on this: run a write or `text()`
+    first. Connections at another isolation level (REPEATABLE READ, SERIALIZABLE,
+    AUTOCOMMIT) are left as they are."""
     sync = engine.sync_engine
 
     @event.listens_for(sync, "checkout")
     def _arm(dbapi_connection: Any, _record: object, _proxy: object) -> None:
-        dbapi_connection.autocommit = True  # until something needs the transaction
+        _set_lazy(dbapi_connection)
 
     @event.listens_for(sync, "before_cursor_execute")
     def _begin(
@@ -55,21 +62,39 @@ def _begin_lazily(engine: AsyncEngine) -> None:
     ) -> None:
         dbapi_connection: Any = conn.connection.dbapi_connection
         if dbapi_connection.autocommit and not _plain_read(context):
-            dbapi_connection.autocommit = False  # this statement sends BEGIN first
+            dbapi_connection.autocommit = False  # back to its level: this sends BEGIN
 
     @event.listens_for(sync, "commit")
     def _rearm(conn: Connection) -> None:
         # Before the DBAPI commit (which still ends a begun transaction): the next
         # transaction on this connection starts lazily again. (After a rollback, the
         # next checkout does it.)
-        dbapi_connection: Any = conn.connection.dbapi_connection
+        _set_lazy(conn.connection.dbapi_connection)
+
+
+def _set_lazy(dbapi_connection: Any) -> None:
+    if getattr(dbapi_connection, "_isolation_setting", None) in _LAZY_LEVELS:
         dbapi_connection.autocommit = True
 
 
+_LAZY_LEVELS = (None, "read_committed")  # the server's default, or said outright
+_NEEDS_TRANSACTION = re.compile(
+    r"\bFOR\s+(?:NO\s+KEY\s+)?(?:UPDATE|SHARE|KEY\s+SHARE)\b|\b(?:INSERT|UPDATE|DELETE|MERGE)\b"
+    r"|advisory_xact|set_config|nextval|setval|pg_notify",
+    re.IGNORECASE,
+)
+
+
 def _plain_read(context: ExecutionContext | None) -> bool:
-    compiled = getattr(context, "compiled", None)
-    statement = getattr(compiled, "statement", None)
-    return isinstance(statement, Select) and statement._for_update_arg is None
+    compiled: Any = getattr(context, "compiled", None)
+    if compiled is None or not isinstance(compiled.statement, Select):
+        return False
+    if getattr(context, "_is_server_side", False):  # asyncpg cursors need a transaction
+        return False
+    verdict = compiled.__dict__.get("_plain_read")  # compiled statements are cached
+    if verdict is None:
+        verdict = compiled.__dict__["_plain_read"] = not _NEEDS_TRANSACTION.search(compiled.string)
+    return verdict
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:

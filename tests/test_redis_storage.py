@@ -4,6 +4,8 @@ Needs a Redis server: TEST_REDIS_URL, or redis://127.0.0.1:6379/0. Skipped, with
 reason, when there is none.
 """
 
+import asyncio
+import contextvars
 import uuid
 
 import pytest
@@ -12,7 +14,7 @@ from aiogram.fsm.storage.base import DefaultKeyBuilder, StorageKey
 from aiogram.fsm.storage.redis import RedisStorage
 
 from bot.factory import create_storage
-from bot.storage import SessionRedisStorage, SqlStorage
+from bot.storage import SessionRedisStorage, SqlStorage, locked_key
 from db.engine import current_session
 from tests.conftest import REDIS_URL
 from tests.tg import BOT_ID
@@ -109,12 +111,91 @@ async def test_changing_a_list_inside_the_data_and_saving_it_is_saved(
     key = StorageKey(bot_id=BOT_ID, chat_id=7, user_id=7)
     await storage.set_data(key, {"picked": [1]})
     async with pool() as session, session.begin():
-        token = current_session.set(session)
+        tokens = current_session.set(session), locked_key.set(key)
         try:
             data = await storage.get_data(key)
             data["picked"].append(2)
             await storage.set_data(key, data)
             assert (await storage.get_data(key))["picked"] == [1, 2]
         finally:
-            current_session.reset(token)
+            current_session.reset(tokens[0])
+            locked_key.reset(tokens[1])
     assert (await storage.get_data(key))["picked"] == [1, 2]
+
+
+async def _in_update(pool, fn, key=None):
+    """Runs `fn()` as an update does: its own session in `current_session`, the lock
+    of its sender's dialog key held."""
+    async with pool() as session:
+        tokens = current_session.set(session), locked_key.set(key)
+        try:
+            return await fn()
+        finally:
+            current_session.reset(tokens[0])
+            locked_key.reset(tokens[1])
+
+
+async def test_resetting_another_users_dialog_is_not_skipped_on_a_stale_read(
+    pool, redis_storage_factory
+):
+    """An admin's update reads a customer's dialog (no lock on the customer's key is held:
+    the admin's update locks the admin's own key), the customer's own update enters a
+    dialog meanwhile, then the admin resets the customer's dialog: that reset must reach
+    Redis. With the cache it is compared with the admin's earlier read and skipped."""
+    storage = redis_storage_factory()
+    customer = StorageKey(bot_id=BOT_ID, chat_id=5, user_id=5)
+    customer_entered = asyncio.Event()
+
+    async def customer_update():
+        await FSMContext(storage, customer).set_state("CheckoutStates:phone")
+        customer_entered.set()
+
+    async def admin_update():
+        assert await FSMContext(storage, customer).get_state() is None  # shown to admin
+        # the customer's update runs meanwhile (its own task, its own session)
+        customer_task = asyncio.create_task(
+            _in_update(pool, customer_update, customer), context=contextvars.Context()
+        )
+        await customer_entered.wait()
+        await customer_task
+        await FSMContext(storage, customer).clear()  # "reset this user's dialog"
+
+    admin = StorageKey(bot_id=BOT_ID, chat_id=99, user_id=99)  # the admin's own lock
+    await _in_update(pool, admin_update, admin)
+    assert await FSMContext(redis_storage_factory(), customer).get_state() is None
+
+
+async def test_json_round_trip_does_not_fool_the_unchanged_check(pool, redis_storage_factory):
+    storage = redis_storage_factory()
+    key = StorageKey(bot_id=BOT_ID, chat_id=6, user_id=6)
+
+    async def first():
+        await storage.set_data(key, {"ids": (1, 2), 3: True})
+
+    async def second():
+        data = await storage.get_data(key)
+        assert data == {"ids": [1, 2], "3": True}
+        await storage.set_data(key, {"ids": [1, 2], "3": 1})  # True -> 1: must be written
+
+    await _in_update(pool, first, key)
+    await _in_update(pool, second, key)
+    assert await redis_storage_factory().get_data(key) == {"ids": [1, 2], "3": 1}
+
+
+async def test_sql_storage_writes_true_over_a_stored_1(pool):
+    storage = SqlStorage(pool)
+    key = StorageKey(bot_id=BOT_ID, chat_id=7, user_id=7)
+    await storage.set_data(key, {"flag": 1})
+
+    async def update():
+        await storage.get_data(key)
+        await storage.set_data(key, {"flag": True})
+
+    async with pool() as session, session.begin():
+        tokens = current_session.set(session), locked_key.set(key)
+        try:
+            await update()
+        finally:
+            current_session.reset(tokens[0])
+            locked_key.reset(tokens[1])
+    assert (await storage.get_data(key))["flag"] is True

@@ -8,6 +8,8 @@ from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.fsm.storage.base import BaseEventIsolation, StorageKey
 from aiogram.types import TelegramObject
 
+from bot.storage import locked_key
+
 
 class LocalIsolation(BaseEventIsolation):
     """aiogram's SimpleEventIsolation (one asyncio lock per user and chat, this process
@@ -56,4 +58,8 @@ class IsolationMiddleware(BaseMiddleware):
         if context is None:
             return await handler(event, data)
         async with self.isolation.lock(context.key):
-            return await handler(event, data)
+            token = locked_key.set(context.key)
+            try:
+                return await handler(event, data)
+            finally:
+                locked_key.reset(token)
