@@ -6,8 +6,9 @@ handler that fails rolls its dialog step back with everything else.
 
 `SessionRedisStorage`, aiogram's Redis storage read once per update: see its docstring.
 
-Both keep what an update read in its session (`session.info`): the update holds its
-user's isolation lock, so nobody else changes that state meanwhile. Both skip writes
+Both keep what an update read of its own dialog key (`locked_key`) in its session
+(`session.info`): the update holds that key's isolation lock, so nobody else changes
+it meanwhile. Other keys are read and written through every time. Both skip writes
 that change nothing (every menu button leaves "no dialog" for "no dialog"), and hand
 out copies, so a handler that changes a list inside the data and saves it is saved.
 """
