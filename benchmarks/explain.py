@@ -14,7 +14,7 @@ import screens.catalog
 from bot.middlewares.isolation import IsolationMiddleware
 from bot.middlewares.user import UserMiddleware
 from bot.storage import _CACHE as FSM_CACHE
-from bot.storage import SqlStorage, locked_key
+from bot.storage import HeldLock, SqlStorage, held_lock
 
 Patch = Callable[[], AbstractContextManager[None]]
 
@@ -81,11 +81,11 @@ def without_isolation() -> Patch:
         # The lock skipped, but the update still counts as its key's holder (so its
         # dialog state is read once, as with the lock): only the lock's cost is gone.
         context = self.fsm.resolve_event_context(data["bot"], data)
-        token = locked_key.set(context.key if context is not None else None)
+        token = held_lock.set(HeldLock(context.key) if context is not None else None)
         try:
             return await handler(event, data)
         finally:
-            locked_key.reset(token)
+            held_lock.reset(token)
 
     @contextmanager
     def patch() -> Iterator[None]:

@@ -5,7 +5,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import DisabledEventIsolation
 from aiogram.utils.i18n import I18n
 from redis.asyncio import Redis
@@ -17,12 +17,13 @@ from bot.metrics import Metrics
 from bot.middlewares.callback import AnswerAfterCommit
 from bot.middlewares.context import ContextMiddleware
 from bot.middlewares.db import DbSessionMiddleware
-from bot.middlewares.dedupe import DbDedupeMiddleware, RedisDedupeMiddleware
+from bot.middlewares.dedupe import DbDedupeMiddleware
+from bot.middlewares.gate import RedisGateMiddleware
 from bot.middlewares.isolation import IsolationMiddleware, LocalIsolation
 from bot.middlewares.outage import RedisOutageMiddleware
 from bot.middlewares.readahead import ReadAheadMiddleware
 from bot.middlewares.restock import WakeRestockSender
-from bot.middlewares.throttling import RedisThrottlingMiddleware, ThrottlingMiddleware
+from bot.middlewares.throttling import ThrottlingMiddleware
 from bot.middlewares.user import UserMiddleware
 from bot.session import ShopSession
 from bot.storage import SessionRedisStorage, SqlStorage
@@ -60,13 +61,6 @@ def create_storage(settings: Settings, pool: async_sessionmaker[AsyncSession]) -
     return SqlStorage(pool)
 
 
-def create_isolation(storage: BaseStorage) -> BaseEventIsolation:
-    """Per-user event isolation: in Redis next to the dialog state when it is there (so
-    several processes agree), else in this process."""
-    create = getattr(storage, "create_isolation", None)  # RedisStorage's
-    return create() if create is not None else LocalIsolation()
-
-
 def shared_redis(storage: BaseStorage) -> tuple[Redis | None, str]:
     """The Redis client the dialog state lives in (shared by workers), and the key prefix
     next to which the bot keeps its other keys; (None, "") without Redis."""
@@ -92,8 +86,8 @@ def create_dispatcher(
     i18n = i18n or create_i18n(settings.default_locale)
     redis, prefix = shared_redis(storage)
     # FSM is wired by hand so it runs after the session opens: the SQL storage then
-    # shares the update's transaction. Its lock is taken earlier still, by
-    # IsolationMiddleware, so the FSM middleware itself locks nothing.
+    # shares the update's transaction. Its lock is taken earlier still, by the Redis
+    # gate or IsolationMiddleware, so the FSM middleware itself locks nothing.
     dp = Dispatcher(
         storage=storage,
         events_isolation=DisabledEventIsolation(),
@@ -115,23 +109,31 @@ def create_dispatcher(
     if metrics is not None:  # first: the whole handling time, and every error
         dp.update.outer_middleware(metrics.middleware)
         dp["broadcaster"].observe = metrics.observe_broadcast
+    throttle = (settings.throttle_rate, settings.throttle_burst)
     if redis is not None:
         url = describe_url(settings.redis_url) if settings.redis_url else "REDIS_URL"
         dp.update.outer_middleware(RedisOutageMiddleware(i18n, url))
-        if exactly_once:  # before throttling: a repeated delivery costs no tokens
-            dp.update.outer_middleware(RedisDedupeMiddleware(redis, prefix))
-    if settings.throttle_rate > 0:
-        rate, burst = settings.throttle_rate, settings.throttle_burst
-        dp.update.outer_middleware(
-            ThrottlingMiddleware(rate, burst, i18n)
-            if redis is None
-            else RedisThrottlingMiddleware(rate, burst, i18n, redis, prefix)
+        # Exactly-once marks, throttling, the per-user lock and the dialog state, in one
+        # round trip to Redis before the update and one after (the lock is shared by
+        # every worker).
+        gate = RedisGateMiddleware(
+            storage,  # type: ignore[arg-type]  # shared_redis found its client
+            dp.fsm,
+            i18n,
+            prefix,
+            exactly_once=exactly_once,
+            throttle=throttle if settings.throttle_rate > 0 else None,
         )
+        dp.update.outer_middleware(gate)
+    else:
+        if settings.throttle_rate > 0:
+            dp.update.outer_middleware(ThrottlingMiddleware(*throttle, i18n))
+        # One update at a time per user and chat, in this process.
+        isolation = LocalIsolation()
+        dp.shutdown.register(isolation.close)
+        dp.update.outer_middleware(IsolationMiddleware(isolation, dp.fsm))
     # A button's answer goes out once the update's transaction has committed.
     dp.update.outer_middleware(AnswerAfterCommit(in_reply=answer_in_reply))
-    isolation = create_isolation(storage)
-    dp.shutdown.register(isolation.close)
-    dp.update.outer_middleware(IsolationMiddleware(isolation, dp.fsm))
     dp.update.outer_middleware(WakeRestockSender(dp["restock"]))
     dp.update.outer_middleware(DbSessionMiddleware(session_pool))
     if exactly_once:  # in the update's transaction (behind Redis's marks, if any)

@@ -6,9 +6,9 @@ handler that fails rolls its dialog step back with everything else.
 
 `SessionRedisStorage`, aiogram's Redis storage read once per update: see its docstring.
 
-Both keep what an update read of its own dialog key (`locked_key`) in its session
-(`session.info`): the update holds that key's isolation lock, so nobody else changes
-it meanwhile. Other keys are read and written through every time. Both skip writes
+Both keep what an update read of its own dialog key (`held_lock`): the update holds that
+key's isolation lock, so nobody else changes it meanwhile. Other keys are read and
+written through every time. Both skip writes
 that change nothing (every menu button leaves "no dialog" for "no dialog"), and hand
 out copies, so a handler that changes a list inside the data and saves it is saved.
 """
@@ -18,6 +18,7 @@ import json
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from aiogram.fsm.state import State
@@ -30,11 +31,32 @@ from db.engine import current_session
 from db.sql import upsert
 from models import FsmRecord
 
-# The dialog key whose isolation lock the update being handled holds (set by
-# bot/middlewares/isolation.py). Only that key's state is kept in the session and has
-# unchanged writes skipped: nobody else can change it meanwhile. Any other key (an
-# admin resetting a customer's dialog) is read and written through every time.
-locked_key: ContextVar[StorageKey | None] = ContextVar("locked_key", default=None)
+
+@dataclass(eq=False)
+class HeldLock:
+    """The dialog key whose isolation lock the update being handled holds (set by
+    bot/middlewares/isolation.py or gate.py). Only that key's state is cached and has
+    unchanged writes skipped: nobody else can change it meanwhile. Any other key (an
+    admin resetting a customer's dialog) is read and written through every time.
+
+    `stored`: the key's state and data (JSON) as Redis holds them, once read (the Redis
+    gate reads them with the lock). The SQL storage keeps its copy in the session."""
+
+    key: StorageKey
+    stored: tuple[str | None, str | None] | None = None
+
+
+held_lock: ContextVar[HeldLock | None] = ContextVar("held_lock", default=None)
+
+
+def holding(key: StorageKey) -> HeldLock | None:
+    """The update's lock when it is `key`'s."""
+    lock = held_lock.get()
+    return lock if lock is not None and lock.key == key else None
+
+
+def as_text(value: bytes | str | None) -> str | None:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -83,7 +105,7 @@ class SqlStorage(BaseStorage):
     ) -> tuple[str | None, dict[str, Any]]:
         k = self.key_builder.build(key)
         cache: dict[str, tuple[str | None, dict[str, Any]]] = session.info.setdefault(_CACHE, {})
-        if k not in cache or key != locked_key.get():
+        if k not in cache or holding(key) is None:
             row = (await session.execute(_GET, {"fsm_key": k})).first()
             cache[k] = (row.state, dict(row.data or {})) if row else (None, {})
         return cache[k]
@@ -123,69 +145,54 @@ class SqlStorage(BaseStorage):
         """The pool belongs to the application; nothing to close here."""
 
 
-_REDIS_CACHE = "fsm_redis"
-
-
 class SessionRedisStorage(RedisStorage):
-    """aiogram's `RedisStorage`, read once per update. Inside an update (its session
-    open), for the key whose lock the update holds (`locked_key`), the first read
-    fetches the state and the data in one MGET, and later reads are answered from the
-    session; a write that changes nothing is skipped. A catalog
-    press took five round trips to Redis for its dialog state (GET state twice, GET
-    data, DEL state and data on leaving no dialog) and now takes one. Outside an update
-    (jobs, the admin CLI) it is aiogram's storage as it is. No TTLs are set on these
-    keys, so a skipped write refreshes nothing."""
+    """aiogram's `RedisStorage`, read once per update. For the key whose lock the update
+    holds (`held_lock`), the state and the data are read together once (by the Redis
+    gate, in the script that takes the lock, or else in one MGET), later reads are
+    answered from the lock, and a write that changes nothing is skipped. A catalog press
+    took five round trips to Redis for its dialog state (GET state twice, GET data, DEL
+    state and data on leaving no dialog) and now takes none of its own. Other keys, and
+    calls outside an update (jobs, the admin CLI), are aiogram's storage as it is. No
+    TTLs are set on these keys, so a skipped write refreshes nothing."""
 
-    @staticmethod
-    def _cache(key: StorageKey) -> dict[str, tuple[str | None, str | None]] | None:
-        session = current_session.get()
-        if session is None or key != locked_key.get():
-            return None
-        return session.info.setdefault(_REDIS_CACHE, {})
-
-    async def _load(
-        self, cache: dict[str, tuple[str | None, str | None]], key: StorageKey
-    ) -> tuple[str | None, str | None]:
-        """(state, data as JSON) of `key`, fetched once per session."""
-        k = self.key_builder.build(key)
-        if k not in cache:
-            keys = (self.key_builder.build(key, "state"), self.key_builder.build(key, "data"))
-            values = await self.redis.mget(keys)
-            state, data = (v.decode() if isinstance(v, bytes) else v for v in values)
-            cache[k] = (state, data)
-        return cache[k]
+    async def _load(self, lock: HeldLock) -> tuple[str | None, str | None]:
+        if lock.stored is None:
+            build = self.key_builder.build
+            values = await self.redis.mget(build(lock.key, "state"), build(lock.key, "data"))
+            lock.stored = (as_text(values[0]), as_text(values[1]))
+        return lock.stored
 
     async def get_state(self, key: StorageKey) -> str | None:
-        cache = self._cache(key)
-        if cache is None:
+        lock = holding(key)
+        if lock is None:
             return await super().get_state(key)
-        return (await self._load(cache, key))[0]
+        return (await self._load(lock))[0]
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        cache = self._cache(key)
-        if cache is None:
+        lock = holding(key)
+        if lock is None:
             return await super().get_data(key)
-        data = (await self._load(cache, key))[1]
+        data = (await self._load(lock))[1]
         return {} if data is None else self.json_loads(data)  # a fresh copy each time
 
     async def set_state(self, key: StorageKey, state: str | State | None = None) -> None:
-        cache = self._cache(key)
+        lock = holding(key)
         value = state.state if isinstance(state, State) else state
-        if cache is not None:
-            old_state, data = await self._load(cache, key)
+        if lock is not None:
+            old_state, data = await self._load(lock)
             if value == old_state:
                 return
         await super().set_state(key, value)
-        if cache is not None:  # once Redis has it
-            cache[self.key_builder.build(key)] = (value, data)
+        if lock is not None:  # once Redis has it
+            lock.stored = (value, data)
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        cache = self._cache(key)
-        if cache is not None and isinstance(data, dict):
-            state, old_data = await self._load(cache, key)
+        lock = holding(key) if isinstance(data, dict) else None
+        if lock is not None:
+            state, old_data = await self._load(lock)
             new_data = self.json_dumps(data) if data else None
             if new_data == old_data:
                 return
         await super().set_data(key, data)
-        if cache is not None and isinstance(data, dict):  # once Redis has it
-            cache[self.key_builder.build(key)] = (state, new_data)
+        if lock is not None:  # once Redis has it
+            lock.stored = (state, new_data)

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.factory import create_bot, create_dispatcher
-from bot.middlewares.dedupe import RedisDedupeMiddleware
+from bot.middlewares.gate import RedisGateMiddleware
 from bot.storage import SqlStorage
 from keyboards.callback_data import (
     CartAddCb,
@@ -184,8 +184,8 @@ async def test_a_press_whose_done_mark_redis_missed_still_gets_its_answer(
     """The press committed; Redis failing on the "done" mark afterwards must not turn the
     answer into "try again" (the customer would press again and add it twice)."""
     one = workers(settings)
-    [dedupe] = [m for m in one.dp.update.outer_middleware if isinstance(m, RedisDedupeMiddleware)]
-    dedupe.redis = _MissesDone(dedupe.redis)
+    gate = _gate(one)
+    gate._leave.registered_client = _MissesDone(gate.redis)
     reply = await one.user(1).click(CartAddCb(product_id=tea.id))
     assert reply.alert == "Added to the cart (1 in it)."  # not "technical trouble"
     session.expire_all()
@@ -194,7 +194,8 @@ async def test_a_press_whose_done_mark_redis_missed_still_gets_its_answer(
 
 
 class _MissesDone:
-    """A Redis client whose "done" marks fail as if Redis went away."""
+    """A Redis client that fails as if Redis went away: given to the script that sets
+    the "done" mark once an update was handled."""
 
     def __init__(self, redis) -> None:
         self._redis = redis
@@ -202,15 +203,13 @@ class _MissesDone:
     def __getattr__(self, name: str):
         return getattr(self._redis, name)
 
-    async def set(self, key, value, **kwargs):
-        if value == b"done":
-            raise RedisConnectionError("Redis went away")
-        return await self._redis.set(key, value, **kwargs)
+    async def evalsha(self, *args, **kwargs):
+        raise RedisConnectionError("Redis went away")
 
 
-def _dedupe(env: BotEnv) -> RedisDedupeMiddleware:
-    [dedupe] = [m for m in env.dp.update.outer_middleware if isinstance(m, RedisDedupeMiddleware)]
-    return dedupe
+def _gate(env: BotEnv) -> RedisGateMiddleware:
+    [gate] = [m for m in env.dp.update.outer_middleware if isinstance(m, RedisGateMiddleware)]
+    return gate
 
 
 @contextlib.contextmanager
@@ -219,12 +218,12 @@ def redelivered_after_redis_forgot(first: BotEnv, second: BotEnv) -> Iterator[li
     the worker that committed was killed before its "done" mark and the "busy" mark
     expired. Yields the Bot API calls of the second deliveries."""
     feed, again = first.feed, []
-    dedupe = _dedupe(first)
+    gate = _gate(first)
 
     async def twice(update: Update):
         reply = await feed(update)
-        async for key in dedupe.redis.scan_iter(f"{dedupe.prefix}:update:*"):
-            await dedupe.redis.delete(key)
+        async for key in gate.redis.scan_iter(f"{gate.prefix}:update:*"):
+            await gate.redis.delete(key)
         again.extend((await second.feed(update)).calls)
         return reply
 
@@ -305,3 +304,31 @@ async def test_presses_that_only_read_leave_no_mark_in_the_database(
     await ann.click(MenuCb(action=MenuAction.catalog))
     await ann.click(ProductCb(id=tea.id))
     assert await session.scalar(select(func.count()).select_from(ProcessedUpdate)) == marks
+
+
+async def test_a_press_on_a_worker_goes_to_redis_once_in_and_once_out(workers, settings, tea):
+    """Going in, one script marks the update, takes a throttling token, takes the user's
+    lock and reads the dialog state; going out, one releases the lock and marks the
+    update done. They were six round trips, one after another."""
+    one = workers(settings.model_copy(update={"throttle_rate": 3.0, "throttle_burst": 8}))
+    ann = one.user(1)
+    await ann.send("/start")
+    gate = _gate(one)
+    sent: list[list[str]] = []
+    real = gate.redis.execute_command
+
+    async def counting(*args, **kwargs):
+        sent.append([a.decode() if isinstance(a, bytes) else str(a) for a in args])
+        return await real(*args, **kwargs)
+
+    gate.redis.execute_command = counting
+    reply = await ann.click(ProductCb(id=tea.id))
+    assert "Tea" in reply.text
+    assert [command[0] for command in sent] == ["EVALSHA", "EVALSHA"], sent
+    going_in, going_out = (" ".join(command) for command in sent)
+    assert all(f":{part}" in going_in for part in ("update:", "throttle:", "lock", "state"))
+    assert ":lock" in going_out and ":update:" in going_out
+    gate.redis.execute_command = real
+    [mark] = [k async for k in gate.redis.scan_iter(f"{gate.prefix}:update:*")][-1:]
+    assert await gate.redis.get(mark) == b"done"
+    assert [k async for k in gate.redis.scan_iter(f"{gate.prefix}:*:lock")] == []

@@ -14,7 +14,7 @@ from aiogram.fsm.storage.base import DefaultKeyBuilder, StorageKey
 from aiogram.fsm.storage.redis import RedisStorage
 
 from bot.factory import create_storage
-from bot.storage import SessionRedisStorage, SqlStorage, locked_key
+from bot.storage import HeldLock, SessionRedisStorage, SqlStorage, held_lock
 from db.engine import current_session
 from tests.conftest import REDIS_URL
 from tests.tg import BOT_ID
@@ -63,26 +63,31 @@ async def test_dialog_state_in_redis_survives_a_restart(make_env, settings, redi
     assert await FSMContext(redis_storage_factory(), key).get_state() is None
 
 
-async def test_a_menu_press_reads_its_dialog_state_once_and_writes_nothing(
+async def test_a_menu_press_goes_to_redis_twice_and_writes_no_dialog_state(
     make_env, settings, redis_storage_factory
 ):
+    """In: one script takes the user's lock and reads the dialog state; out: one
+    releases it. aiogram's storage and lock took seven round trips: SET NX, GET state
+    twice, GET data, DEL state and data, and the release script."""
     storage = redis_storage_factory()
     env = make_env(settings, storage=storage)
     user = env.user(1)
     await user.send("/start")
-    dialog_keys: list[tuple[str, str]] = []
+    sent: list[tuple[str, str]] = []
     real = storage.redis.execute_command
 
     async def counting(*args, **kwargs):
         keys = [a.decode() if isinstance(a, bytes) else str(a) for a in args[1:]]
-        if any(k.endswith((":state", ":data")) for k in keys):
-            dialog_keys.append((str(args[0]), " ".join(keys)))
+        sent.append((str(args[0]), " ".join(keys)))
         return await real(*args, **kwargs)
 
     storage.redis.execute_command = counting
     reply = await user.send("/catalog")  # leaves "no dialog" for "no dialog"
     assert reply.text
-    assert [command for command, _keys in dialog_keys] == ["MGET"], dialog_keys
+    assert [command for command, _keys in sent] == ["EVALSHA", "EVALSHA"], sent
+    [(_, going_in), (_, going_out)] = sent
+    assert ":lock " in going_in and ":state " in going_in and ":data " in going_in
+    assert ":lock " in going_out
 
 
 async def test_a_dialog_step_is_still_saved_and_read_back(
@@ -111,7 +116,7 @@ async def test_changing_a_list_inside_the_data_and_saving_it_is_saved(
     key = StorageKey(bot_id=BOT_ID, chat_id=7, user_id=7)
     await storage.set_data(key, {"picked": [1]})
     async with pool() as session, session.begin():
-        tokens = current_session.set(session), locked_key.set(key)
+        tokens = current_session.set(session), held_lock.set(HeldLock(key))
         try:
             data = await storage.get_data(key)
             data["picked"].append(2)
@@ -119,7 +124,7 @@ async def test_changing_a_list_inside_the_data_and_saving_it_is_saved(
             assert (await storage.get_data(key))["picked"] == [1, 2]
         finally:
             current_session.reset(tokens[0])
-            locked_key.reset(tokens[1])
+            held_lock.reset(tokens[1])
     assert (await storage.get_data(key))["picked"] == [1, 2]
 
 
@@ -127,12 +132,15 @@ async def _in_update(pool, fn, key=None):
     """Runs `fn()` as an update does: its own session in `current_session`, the lock
     of its sender's dialog key held."""
     async with pool() as session:
-        tokens = current_session.set(session), locked_key.set(key)
+        tokens = (
+            current_session.set(session),
+            held_lock.set(HeldLock(key) if key is not None else None),
+        )
         try:
             return await fn()
         finally:
             current_session.reset(tokens[0])
-            locked_key.reset(tokens[1])
+            held_lock.reset(tokens[1])
 
 
 async def test_resetting_another_users_dialog_is_not_skipped_on_a_stale_read(
@@ -192,10 +200,10 @@ async def test_sql_storage_writes_true_over_a_stored_1(pool):
         await storage.set_data(key, {"flag": True})
 
     async with pool() as session, session.begin():
-        tokens = current_session.set(session), locked_key.set(key)
+        tokens = current_session.set(session), held_lock.set(HeldLock(key))
         try:
             await update()
         finally:
             current_session.reset(tokens[0])
-            locked_key.reset(tokens[1])
+            held_lock.reset(tokens[1])
     assert (await storage.get_data(key))["flag"] is True

@@ -1,13 +1,8 @@
-"""Exactly-once updates: Telegram delivers a webhook update again when the answer was
-slow or lost; the second delivery must do nothing.
-
-An update counts as handled once its handling returned (its transaction committed).
-One whose handling failed (an exception got out) is forgotten, so a new delivery
-handles it. A delivery that arrives while another worker handles the same update waits
-for it: then does nothing (handled) or handles it (that one failed).
+"""Exactly-once updates in the database: Telegram delivers a webhook update again when
+the answer was slow or lost; the second delivery must do nothing. With Redis, marks
+there come first (bot/middlewares/gate.py) and this one is the backstop.
 """
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -16,12 +11,10 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
-from redis.asyncio import Redis
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from bot.middlewares.outage import REDIS_DOWN
 from db.engine import ON_WRITING_COMMIT, wrote
 from db.sql import insert_new
 from models import ProcessedUpdate
@@ -30,64 +23,6 @@ log = logging.getLogger(__name__)
 
 # Telegram keeps an unanswered update for 24 hours; a mark outlives that.
 DONE_TTL = 25 * 3600
-# A worker killed mid-update leaves its mark "busy": after this long it no longer counts
-# and a new delivery handles the update. If the worker had committed (killed between the
-# commit and the "done" mark), the database's own mark stops the second handling.
-BUSY_TTL = 120
-
-
-# How often, and how long, a repeated delivery looks whether the first one is done.
-POLL = 0.05
-WAIT = 60.0
-
-
-class RedisDedupeMiddleware(BaseMiddleware):
-    """Marks in Redis: `busy` (SET NX with a short TTL) while handling, `done` (a day)
-    once handled, deleted when handling failed. Runs before throttling, so a repeated
-    delivery costs the user no tokens."""
-
-    def __init__(self, redis: Redis, prefix: str) -> None:
-        self.redis = redis
-        self.prefix = prefix
-
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        if not isinstance(event, Update):
-            return await handler(event, data)
-        key = f"{self.prefix}:update:{data['bot'].id}:{event.update_id}"
-        if not await self._claim(key):
-            log.info("Update %s was handled already: delivered again, skipped", event.update_id)
-            return None
-        try:
-            result = await handler(event, data)
-        except BaseException:
-            await self.redis.delete(key)
-            raise
-        try:
-            await self.redis.set(key, b"done", ex=DONE_TTL)
-        except REDIS_DOWN as exc:
-            # What the update did is committed and its answer (maybe in `result`, the
-            # webhook reply) must still go out. The "busy" mark expires in BUSY_TTL; a
-            # delivery after that runs again, and DbDedupeMiddleware(backstop=True)
-            # rolls it back if it changes data.
-            log.warning(
-                "Update %s handled, but Redis missed its done mark: %s", event.update_id, exc
-            )
-        return result
-
-    async def _claim(self, key: str) -> bool:
-        """True: this delivery handles the update; False: it was handled."""
-        waited = 0.0
-        while not await self.redis.set(key, b"busy", nx=True, ex=BUSY_TTL):
-            if await self.redis.get(key) == b"done" or waited >= WAIT:
-                return False
-            await asyncio.sleep(POLL)
-            waited += POLL
-        return True
 
 
 class AlreadyHandled(Exception):

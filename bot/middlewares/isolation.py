@@ -8,7 +8,7 @@ from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.fsm.storage.base import BaseEventIsolation, StorageKey
 from aiogram.types import TelegramObject
 
-from bot.storage import locked_key
+from bot.storage import HeldLock, held_lock
 
 
 class LocalIsolation(BaseEventIsolation):
@@ -38,7 +38,8 @@ class LocalIsolation(BaseEventIsolation):
 
 
 class IsolationMiddleware(BaseMiddleware):
-    """One update at a time per user and chat: aiogram's event isolation, taken before
+    """One update at a time per user and chat (without Redis; with it, the Redis gate
+    takes the lock): aiogram's event isolation, taken before
     the update's session opens rather than inside the FSM middleware, so that all an
     update reads (its sender's row, dialog state and read-ahead screen) and its commit
     happen under the lock. A double-tapped Publish then runs once: the second tap sees
@@ -58,8 +59,8 @@ class IsolationMiddleware(BaseMiddleware):
         if context is None:
             return await handler(event, data)
         async with self.isolation.lock(context.key):
-            token = locked_key.set(context.key)
+            token = held_lock.set(HeldLock(context.key))
             try:
                 return await handler(event, data)
             finally:
-                locked_key.reset(token)
+                held_lock.reset(token)

@@ -6,7 +6,6 @@ from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
 from aiogram.types import User as TgUser
 from aiogram.utils.i18n import I18n
-from redis.asyncio import Redis
 
 from bot.i18n import pick_language
 
@@ -24,10 +23,7 @@ class ThrottlingMiddleware(BaseMiddleware):
         self.i18n = i18n
         self._buckets: dict[int, tuple[float, float, bool]] = {}  # id -> tokens, time, told
 
-    async def take(self, user_id: int) -> bool | None:
-        return self._take(user_id)
-
-    def _take(self, user_id: int) -> bool | None:
+    def take(self, user_id: int) -> bool | None:
         """True to let the update through, False to drop it, None to drop and tell."""
         now = time.monotonic()
         tokens, last, told = self._buckets.get(user_id, (self.burst, now, False))
@@ -53,58 +49,27 @@ class ThrottlingMiddleware(BaseMiddleware):
         tg_user: TgUser | None = data.get("event_from_user")
         if tg_user is None or is_payment(event):
             return await handler(event, data)
-        verdict = await self.take(tg_user.id)
+        verdict = self.take(tg_user.id)
         if verdict:
             return await handler(event, data)
-        if verdict is None and isinstance(event, Update):
-            locale = pick_language(tg_user.language_code, self.i18n.default_locale)
-            text = self.i18n.gettext("Too many requests. Please wait a moment.", locale=locale)
-            if event.callback_query is not None:
-                await event.callback_query.answer(text)
-            elif event.message is not None:
-                await event.message.answer(text)
-        elif isinstance(event, Update) and event.callback_query is not None:
-            await event.callback_query.answer()
+        await refuse(event, tg_user, self.i18n, tell=verdict is None)
         return None
 
 
-# The same bucket, kept in Redis so that every worker counts the same presses. Redis's own
-# clock (TIME) serves all workers; the script runs atomically. Returns 1: through,
-# 0: drop, 2: drop and tell.
-_TAKE = """
-local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local v = redis.call('HMGET', KEYS[1], 'tokens', 'at', 'told')
-local tokens = tonumber(v[1]) or burst
-local last = tonumber(v[2]) or now
-tokens = math.min(burst, tokens + math.max(0, now - last) * rate)
-local verdict, told = 1, '0'
-if tokens >= 1 then
-  tokens = tokens - 1
-elseif v[3] == '1' then
-  verdict, told = 0, '1'
-else
-  verdict, told = 2, '1'
-end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now), 'told', told)
-redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
-return verdict
-"""
-
-
-class RedisThrottlingMiddleware(ThrottlingMiddleware):
-    """The token bucket in Redis: several workers share each user's budget."""
-
-    def __init__(self, rate: float, burst: int, i18n: I18n, redis: Redis, prefix: str) -> None:
-        super().__init__(rate, burst, i18n)
-        self.prefix = prefix
-        self._script = redis.register_script(_TAKE)
-
-    async def take(self, user_id: int) -> bool | None:
-        key = f"{self.prefix}:throttle:{user_id}"
-        verdict = await self._script(keys=[key], args=[self.rate, self.burst])
-        return {1: True, 0: False}.get(int(verdict))
+async def refuse(event: TelegramObject, tg_user: TgUser, i18n: I18n, *, tell: bool) -> None:
+    """Answers an update dropped for going over the limit: "Too many requests" once
+    (`tell`), then silently (a button still stops spinning)."""
+    if not isinstance(event, Update):
+        return
+    if tell:
+        locale = pick_language(tg_user.language_code, i18n.default_locale)
+        text = i18n.gettext("Too many requests. Please wait a moment.", locale=locale)
+        if event.callback_query is not None:
+            await event.callback_query.answer(text)
+        elif event.message is not None:
+            await event.message.answer(text)
+    elif event.callback_query is not None:
+        await event.callback_query.answer()
 
 
 def is_payment(update: TelegramObject) -> bool:
