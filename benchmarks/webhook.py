@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -266,6 +268,25 @@ def _choose_harness(asked: str | None, rate: float) -> str:
     return "lean"
 
 
+def scaling(results: list[tuple[str, dict[str, Any]]]) -> dict[str, Any] | None:
+    """WORKERS=2 against WORKERS=1, for each w1 arm directly followed by a w2 arm: the
+    machine's speed drifts within minutes, so only neighbours are compared. Their median,
+    and the pooled ratio (all w2 updates/s over all w1 updates/s of the pairs)."""
+    pairs = [
+        (one["updates_per_s"], two["updates_per_s"])
+        for (a, one), (b, two) in itertools.pairwise(results)
+        if (a, b) == ("w1", "w2")
+    ]
+    if not pairs:
+        return None
+    ratios = [two / one for one, two in pairs]
+    return {
+        "pairs": [round(r, 2) for r in ratios],
+        "median": round(statistics.median(ratios), 2),
+        "pooled": round(sum(t for _, t in pairs) / sum(o for o, _ in pairs), 2),
+    }
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", required=True, help="a PostgreSQL URL (the database is emptied)")
@@ -313,7 +334,9 @@ async def main() -> None:
                 args.db, args.redis, args.updates, args.concurrency, first, harness != "aiohttp"
             )
         print(json.dumps(result), flush=True)
-        results.append(result)
+        results.append((arm, result))
+    if pairs := scaling(results):
+        print(json.dumps({"w2_over_w1": pairs}), flush=True)
     load = os.getloadavg()
     print(f"load average after: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; cpus: {os.cpu_count()}")
 

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from benchmarks.common import TOKEN
 from benchmarks.native_harness import NginxBotAPI, Presses
-from benchmarks.webhook import PRESSES, USERS, _press
+from benchmarks.webhook import PRESSES, USERS, _press, scaling
 
 pytestmark = pytest.mark.own_sqlite
 
@@ -78,3 +78,20 @@ async def test_nginx_answers_the_bot_api_calls_and_counts_them(tmp_path):
         "sendMessage": 1,
         "answerCallbackQuery": 1,
     }
+
+
+def test_the_scaling_ratio_compares_only_neighbouring_w1_and_w2_arms():
+    def arm(rate: float) -> dict[str, float]:
+        return {"updates_per_s": rate}
+
+    results = [
+        ("w1", arm(200)),
+        ("w2", arm(360)),  # 1.8
+        ("polling", arm(999)),
+        ("w2", arm(999)),  # not after a w1
+        ("w1", arm(300)),
+        ("w2", arm(450)),  # 1.5
+        ("w1", arm(100)),  # no w2 after it
+    ]
+    assert scaling(results) == {"pairs": [1.8, 1.5], "median": 1.65, "pooled": 1.62}
+    assert scaling([("w1", arm(1)), ("polling", arm(2))]) is None
