@@ -3,7 +3,7 @@
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Integer, Table
+from sqlalchemy import Boolean, Integer, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
@@ -60,3 +60,31 @@ def _instr(element: position_of, compiler: Any, **kw: Any) -> str:
 @compiles(position_of, "postgresql")
 def _strpos(element: position_of, compiler: Any, **kw: Any) -> str:
     return f"strpos({compiler.process(element.clauses, **kw)})"
+
+
+class same(FunctionElement[bool]):
+    """same(column, value): `column = value`. On PostgreSQL written as the range `column
+    BETWEEN value AND value`, for a statement ordered by (column, ...): PostgreSQL keeps
+    one plan for a prepared statement, made without the values, and with `=` it takes
+    the value for a constant, orders by the columns after it, and may then walk the
+    primary key filtering rows (cheap for the largest category, a read of a whole id
+    range for a small one). With the range, its one plan walks the index on (column,
+    ...) from the value, whatever the value is, so it is kept and not re-planned."""
+
+    type = Boolean()
+    name = "same"
+    inherit_cache = True
+    _is_implicitly_boolean = True  # a comparison: SQLite must not get `(...) = 1`
+
+
+@compiles(same)
+def _equals(element: same, compiler: Any, **kw: Any) -> str:
+    column, value = (compiler.process(c, **kw) for c in element.clauses)
+    return f"{column} = {value}"
+
+
+@compiles(same, "postgresql")
+def _between(element: same, compiler: Any, **kw: Any) -> str:
+    column, value = element.clauses
+    bound = compiler.process(value, **kw)
+    return f"{compiler.process(column, **kw)} BETWEEN {bound} AND {bound}"

@@ -13,6 +13,7 @@ are `Read`s, so a button press can carry them (`db.readahead`).
 """
 
 from functools import cache
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -27,15 +28,18 @@ from sqlalchemy import (
     bindparam,
     cast,
     exists,
+    false,
     literal_column,
     null,
     or_,
     select,
+    true,
     union_all,
 )
 from sqlalchemy.orm import aliased
 
 from db.readahead import Read
+from db.sql import same
 from models import Category, Favourite, Product, RestockAlert, Review, User
 
 MAX_ID = 2**31 - 1  # ids are INTEGER: a forged larger one is simply not found
@@ -56,7 +60,15 @@ def cursor(page: int, after: int) -> tuple[int, int]:
 
 
 def listed() -> ColumnElement[bool]:
-    return and_(Product.is_active.is_(True), Product.is_deleted.is_(False))
+    # `= true`, not `IS true`: PostgreSQL uses only the former as a condition on the
+    # listing index's columns (the columns are NOT NULL, so both mean the same).
+    return and_(Product.is_active == true(), Product.is_deleted == false())
+
+
+def in_category(category_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """The listed products of one category, for pages ordered by (category, id): see
+    `db.sql.same` for why it is not written `=`."""
+    return and_(same(Product.category_id, category_id), listed())
 
 
 def _path_shown(anchor: Select) -> ColumnElement[bool]:
@@ -176,24 +188,29 @@ def top_stmt() -> Select:
     )
 
 
-def keyset(base: Select, size: int) -> tuple[Select, Select]:
+def keyset(
+    base: Select, size: int, within: ColumnElement[Any] | None = None
+) -> tuple[Select, Select]:
     """Forward (ids above :after) and backward (ids below :after) pages of `base`, `size`
-    rows and one more (is there a next page?)."""
+    rows and one more (is there a next page?). `within`: a column `base` holds to one
+    value (with `in_category`), put first in the order so the index on (it, id) is used."""
     # The limit is written into the SQL, not bound: with every parameter of a LIMIT
     # unknown, PostgreSQL re-plans this statement on each run (about 0.4 ms for a
     # category screen) instead of keeping one plan for its prepared statement.
     after = _int("after")
     limit = literal_column(str(int(size) + 1), Integer)
+    first = () if within is None else (within,)
+    backward = () if within is None else (within.desc(),)
     return (
-        base.where(Product.id > after).order_by(Product.id).limit(limit),
-        base.where(Product.id < after).order_by(Product.id.desc()).limit(limit),
+        base.where(Product.id > after).order_by(*first, Product.id).limit(limit),
+        base.where(Product.id < after).order_by(*backward, Product.id.desc()).limit(limit),
     )
 
 
 @cache
 def _category_pages(size: int) -> tuple[Select, Select]:
-    where = (Product.category_id == _int("category_id"), listed())
-    return keyset(select(*LIST_COLUMNS).where(*where), size)
+    base = select(*LIST_COLUMNS).where(in_category(_int("category_id")))
+    return keyset(base, size, within=Product.category_id)
 
 
 # A category screen in one statement: the category row (with whether its path is shown)

@@ -11,7 +11,14 @@ from sqlalchemy import Integer, Select, and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Category, Product
-from services.catalog_reads import MAX_ID, _path_shown, keyset, listed, shown_category_ids
+from services.catalog_reads import (
+    MAX_ID,
+    _path_shown,
+    in_category,
+    keyset,
+    listed,
+    shown_category_ids,
+)
 from services.catalog_search import matches, search_terms, uses_fts
 
 MAX_LIMIT = 100
@@ -69,10 +76,8 @@ def _category_page(limit: int) -> Select:
     anchor = select(Category.id, Category.parent_id, Category.is_active).where(
         Category.id == category_id
     )
-    base = select(*_SUMMARY).where(
-        Product.category_id == category_id, listed(), _path_shown(anchor)
-    )
-    return keyset(base, limit)[0]
+    base = select(*_SUMMARY).where(in_category(category_id), _path_shown(anchor))
+    return keyset(base, limit, within=Product.category_id)[0]
 
 
 class ListingService:
