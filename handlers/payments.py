@@ -17,8 +17,9 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, PreCheckoutQuery
 from aiogram.utils.i18n import I18n
 
-from handlers.common import leave_dialog, send_invoice
+from handlers.common import send_invoice
 from handlers.context import Ctx
+from handlers.states import leave_dialog
 from jobs.notify import notify_admins_banned_paid, notify_admins_refund, notify_sellers
 from keyboards.callback_data import OrderAction, OrderCb
 from models import Order, OrderStatus
