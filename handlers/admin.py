@@ -12,27 +12,23 @@ from aiogram.types import CallbackQuery, Message
 
 from handlers.context import Ctx
 from handlers.filters import protect
+from handlers.states import leave_dialog
 from keyboards.callback_data import AdminAction, AdminCb, MenuAction, MenuCb
 from models import Role
 from screens.admin import audit_screen, panel_screen, stats_screen
 from screens.base import show
-from screens.dialogs import drop_reply_keyboard
 from services.admin import require_admin
 
 
-async def cmd_admin(message: Message, ctx: Ctx, state: FSMContext, raw_state: str | None) -> None:
+async def cmd_admin(message: Message, ctx: Ctx, state: FSMContext) -> None:
     require_admin(ctx.user)
-    await drop_reply_keyboard(raw_state, message)  # a dialog left for the panel
-    await state.clear()
+    await leave_dialog(state, message)  # a dialog left for the panel
     await show(message, panel_screen())
 
 
-async def on_panel(
-    query: CallbackQuery, ctx: Ctx, state: FSMContext, raw_state: str | None
-) -> None:
+async def on_panel(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:
     require_admin(ctx.user)
-    await drop_reply_keyboard(raw_state, query)
-    await state.clear()
+    await leave_dialog(state, query)
     await show(query, panel_screen())
 
 

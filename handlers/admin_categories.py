@@ -9,7 +9,7 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.context import Ctx
 from handlers.filters import NotCommand, TextInput, protect
-from handlers.states import AdminStates
+from handlers.states import AdminStates, begin_dialog, end_dialog, leave_dialog
 from keyboards.callback_data import AdminAction, AdminCategoryAction, AdminCategoryCb, AdminCb
 from models import Role
 from screens.admin_categories import (
@@ -34,7 +34,7 @@ async def _level(ctx: Ctx, category_id: int) -> Screen:
 
 
 async def on_categories(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:
-    await state.clear()
+    await leave_dialog(state, query)
     await show(query, await _level(ctx, 0))
 
 
@@ -45,7 +45,7 @@ async def on_category_open(
     state: FSMContext,
     callback_answer: CallbackAnswer,
 ) -> None:
-    await state.clear()
+    await leave_dialog(state, query)
     try:
         screen = await _level(ctx, callback_data.id)
     except NotFound as exc:  # deleted by another admin: the top level instead
@@ -58,7 +58,7 @@ async def on_category_open(
 async def _category_gone(message: Message, ctx: Ctx, state: FSMContext, exc: NotFound) -> None:
     """A name step whose category (or parent) another admin deleted meanwhile: no other
     name can succeed, so the step ends on the top level."""
-    await state.clear()
+    await end_dialog(state)
     await message.answer(domain_message(exc))
     await show(message, await _level(ctx, 0))
 
@@ -74,8 +74,8 @@ async def on_category_new(
     else:
         require_admin(ctx.user)
         parent = None
-    await state.set_state(AdminStates.category_name)
-    await state.set_data({"parent_id": callback_data.id or None})
+    data = {"parent_id": callback_data.id or None}
+    await begin_dialog(state, AdminStates.category_name, data, query)
     await show(query, new_name_screen(parent))
 
 
@@ -83,8 +83,7 @@ async def on_category_rename(
     query: CallbackQuery, callback_data: AdminCategoryCb, ctx: Ctx, state: FSMContext
 ) -> None:
     category = await ctx.categories.get(ctx.user, callback_data.id)
-    await state.set_state(AdminStates.category_rename)
-    await state.set_data({"category_id": category.id})
+    await begin_dialog(state, AdminStates.category_rename, {"category_id": category.id}, query)
     await show(query, rename_screen(category))
 
 
@@ -98,7 +97,7 @@ async def on_category_name_input(message: Message, text: str, ctx: Ctx, state: F
     except DomainError as exc:
         await show(message, name_retry_screen(domain_message(exc), parent_id or 0))
         return
-    await state.clear()
+    await end_dialog(state)
     await message.answer(_("✅ Category created."))
     await show(message, await _level(ctx, category.id))
 
@@ -115,7 +114,7 @@ async def on_category_rename_input(
     except DomainError as exc:
         await show(message, name_retry_screen(domain_message(exc), category_id))
         return
-    await state.clear()
+    await end_dialog(state)
     await message.answer(_("✅ Category renamed."))
     await show(message, await _level(ctx, category_id))
 

@@ -16,10 +16,10 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
-from handlers.common import leave_dialog
 from handlers.context import Ctx
 from handlers.filters import NotCommand, TextInput, protect
 from handlers.states import AdminPromoStates as S
+from handlers.states import begin_dialog, end_dialog, leave_dialog
 from keyboards.callback_owner import AdminPromoCb, PromoAction
 from models import PromoKind, Role
 from screens.base import domain_message, show
@@ -120,7 +120,7 @@ async def _next(event, ctx: Ctx, state: FSMContext, step: str, **values: Any) ->
 
 
 async def on_new(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:
-    await state.set_data({})
+    await begin_dialog(state, S.code, {}, query)
     await _ask(query, ctx, state, "code")
 
 
@@ -210,7 +210,7 @@ async def on_create(
     except DomainError as exc:
         await _ask(query, ctx, state, "code", domain_message(exc))
         return
-    await state.clear()
+    await end_dialog(state)
     await ctx.commit()  # "Created" only once it is
     callback_answer.text = _("Promo code {code} created.").format(code=promo.code)
     category = await service.category_name(promo.category_id)

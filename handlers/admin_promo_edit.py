@@ -18,6 +18,7 @@ from aiogram.utils.i18n import gettext as _
 from handlers.context import Ctx
 from handlers.filters import NotCommand, TextInput, protect
 from handlers.states import AdminPromoEditStates as S
+from handlers.states import begin_dialog, end_dialog
 from keyboards.callback_owner import PromoEditAction as Action
 from keyboards.callback_owner import PromoEditCb, PromoField
 from models import PromoCode, PromoKind, Role
@@ -108,7 +109,8 @@ async def _change(event, ctx: Ctx, state: FSMContext, **plain: Any) -> None:
 
 async def on_start(query: CallbackQuery, callback_data: PromoEditCb, ctx: Ctx, state: FSMContext):
     promo = await PromoService(ctx.session).get(ctx.user, callback_data.id)
-    await state.set_data({"promo_id": promo.id, "page": callback_data.page, "changes": {}})
+    data = {"promo_id": promo.id, "page": callback_data.page, "changes": {}}
+    await begin_dialog(state, S.menu, data, query)
     await _menu(query, ctx, state)
 
 
@@ -182,7 +184,7 @@ async def on_back(query: CallbackQuery, ctx: Ctx, state: FSMContext, raw_state: 
 
 async def _card(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:
     promo, data = await _promo(ctx, state)
-    await state.clear()
+    await end_dialog(state)
     service = PromoService(ctx.session)
     category = await service.category_name(promo.category_id)
     screen = promo_card_screen(

@@ -11,7 +11,7 @@ from aiogram.utils.i18n import I18n
 
 from handlers.context import Ctx
 from handlers.filters import NotCommand, TextInput, protect
-from handlers.states import AdminStates
+from handlers.states import AdminStates, begin_dialog, end_dialog, leave_dialog
 from jobs.notify import notify_new_role
 from keyboards.callback_data import AdminAction, AdminCb, AdminUserAction, AdminUserCb
 from models import Role
@@ -29,7 +29,6 @@ from screens.admin_users import (
     unbanned_text,
 )
 from screens.base import Screen, domain_message, show
-from screens.dialogs import drop_reply_keyboard
 from services.admin import parse_role, require_admin
 from services.errors import DomainError, InvalidInput
 
@@ -55,12 +54,12 @@ async def _card(ctx: Ctx, user_id: int) -> Screen:
 
 async def on_find(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:
     require_admin(ctx.user)
-    await state.set_state(AdminStates.find_user)
+    await begin_dialog(state, AdminStates.find_user, {}, query)
     await show(query, find_screen())
 
 
 async def _found(message: Message, state: FSMContext, screen: Screen) -> None:
-    await state.clear()
+    await end_dialog(state)
     await show(message, screen)
 
 
@@ -139,20 +138,24 @@ async def cmd_promote(
     command: CommandObject,
     ctx: Ctx,
     state: FSMContext,
-    raw_state: str | None,
     bot: Bot,
     i18n: I18n,
 ) -> None:
     require_admin(ctx.user)
+    # Like every command, it leaves a dialog (and its reply keyboard) whatever its
+    # arguments: wrong ones are answered, and the next message is no step's answer.
+    await leave_dialog(state, message)
     parts = (command.args or "").split()
     if len(parts) != 2:
         await message.answer(promote_usage_text())
         return
-    role = parse_role(parts[1])
-    target = await ctx.admin.find(ctx.user, parts[0])
+    try:
+        role = parse_role(parts[1])
+        target = await ctx.admin.find(ctx.user, parts[0])
+    except DomainError as exc:  # answered here, not raised: the left dialog stays left
+        await message.answer(domain_message(exc))
+        return
     change = await ctx.admin.set_role(ctx.user, target.id, role)
-    await drop_reply_keyboard(raw_state, message)  # a dialog left for the card
-    await state.clear()
     card = await _card(ctx, change.user.id)
     await show(message, promoted_screen(change, card))
     # A user with only an API login has no chat to be told in.

@@ -11,9 +11,9 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Message, TransactionPartnerUser
 from aiogram.utils.callback_answer import CallbackAnswer
 
-from handlers.common import leave_dialog
 from handlers.context import Ctx
 from handlers.filters import NotCommand, TextInput, protect
+from handlers.states import begin_dialog, end_dialog, leave_dialog
 from keyboards.callback_owner import BooksAction, BooksCb, ExportRange
 from models import Role
 from screens.base import show
@@ -81,7 +81,7 @@ async def cmd_books(message: Message, ctx: Ctx, state: FSMContext) -> None:
 
 async def on_books(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:
     require_admin(ctx.user)
-    await state.clear()
+    await leave_dialog(state, query)
     await show(query, books_screen())
 
 
@@ -99,7 +99,7 @@ async def on_export(
 
 async def on_typed(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:
     require_admin(ctx.user)
-    await state.set_state(BooksStates.period)
+    await begin_dialog(state, BooksStates.period, {}, query)
     await show(query, typed_screen())
 
 
@@ -110,7 +110,7 @@ async def on_period_input(
     if days is None:
         await show(message, typed_screen(error=True))
         return
-    await state.clear()
+    await end_dialog(state)
     if not await send_export(ctx, bot, message.chat.id, *days):
         await message.answer(no_orders_text(), reply_markup=books_screen().markup)
 

@@ -16,7 +16,7 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.context import Ctx
 from handlers.filters import NotCommand, PhotoInput, TextInput, protect
-from handlers.states import BroadcastStates
+from handlers.states import BroadcastStates, begin_dialog, end_dialog
 from jobs.broadcaster import Broadcaster, deliver
 from keyboards.broadcast import BroadcastAction
 from keyboards.callback_data import BroadcastAudienceCb, BroadcastCb
@@ -29,7 +29,6 @@ from screens.broadcast import (
     progress_screen,
     stopping_screen,
 )
-from screens.dialogs import drop_reply_keyboard
 from services.broadcast import Progress
 from services.errors import InvalidInput
 
@@ -42,18 +41,16 @@ async def _preview(ctx: Ctx, broadcast: Broadcast) -> Screen:
 
 
 async def _compose(event: Message | CallbackQuery, state: FSMContext, draft_id: int = 0):
-    await state.set_state(BroadcastStates.compose)
-    await state.set_data({"broadcast_id": draft_id} if draft_id else {})
+    data = {"broadcast_id": draft_id} if draft_id else {}
+    await begin_dialog(state, BroadcastStates.compose, data, event)
     await show(event, compose_screen())
 
 
-async def cmd_broadcast(message: Message, state: FSMContext, raw_state: str | None) -> None:
-    await drop_reply_keyboard(raw_state, message)  # a dialog left for this one
+async def cmd_broadcast(message: Message, state: FSMContext) -> None:
     await _compose(message, state)
 
 
-async def on_broadcast_new(query: CallbackQuery, state: FSMContext, raw_state: str | None) -> None:
-    await drop_reply_keyboard(raw_state, query)
+async def on_broadcast_new(query: CallbackQuery, state: FSMContext) -> None:
     await _compose(query, state)
 
 
@@ -65,7 +62,7 @@ async def _save_draft(
         ctx.user, message.html_text, photo_file_id, data.get("broadcast_id")
     )
     await state.set_state(BroadcastStates.preview)
-    await state.set_data({"broadcast_id": broadcast.id})
+    await state.update_data({"broadcast_id": broadcast.id})
     await deliver(bot, message.chat.id, broadcast.text, broadcast.photo_file_id)
     await show(message, await _preview(ctx, broadcast))
 
@@ -115,7 +112,7 @@ async def on_broadcast_confirm(
     chat_id = message.chat.id if message else ctx.user.telegram_id
     message_id = message.message_id if message else 0
     broadcast = await ctx.broadcasts.start(ctx.user, callback_data.id, chat_id, message_id)
-    await state.clear()
+    await end_dialog(state)
     nothing_yet = Progress(BroadcastStatus.running, broadcast.total, 0, 0, 0)
     await show(query, progress_screen(broadcast.id, nothing_yet))
     broadcaster.start_after_commit(ctx.session, broadcast.id, bot)

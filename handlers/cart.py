@@ -8,8 +8,9 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
-from handlers.common import cart_page, leave_dialog
+from handlers.common import cart_page
 from handlers.context import Ctx
+from handlers.states import leave_dialog
 from keyboards.callback_data import CartAction, CartAddCb, CartCb, MenuAction, MenuCb
 from screens.base import show
 from services.errors import NotFound

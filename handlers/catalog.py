@@ -16,9 +16,9 @@ from handlers.common import (
     card_screen,
     category_page,
     favourites_page,
-    leave_dialog,
 )
 from handlers.context import Ctx
+from handlers.states import leave_dialog
 from keyboards.callback_data import (
     CardToggle,
     CardToggleCb,

@@ -142,7 +142,7 @@ async def on_checkout_start(
         await show(query, await cart_page(ctx))
         return
     # A fresh dialog; the saved search outlives it (Back to the results still works).
-    await begin_dialog(state, S.name, {})
+    await begin_dialog(state, S.name, {}, query)
     await ask_name(query, state)
 
 

@@ -1,4 +1,4 @@
-"""Steps several routers share (not routers themselves): leaving a dialog, a page of
+"""Steps several routers share (not routers themselves): a page of
 the catalog, the saved search or the favourites, a product card (or where it was opened
 from once the product is gone), the seller's product list and manage screen, the cart,
 the invoice."""
@@ -10,12 +10,11 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from handlers.context import Ctx
-from handlers.states import SEARCH_KEY, SEARCH_TOTAL, SearchStates, end_dialog
+from handlers.states import SEARCH_KEY, SEARCH_TOTAL, SearchStates
 from keyboards.callback_data import CategoryCb, FavouritesCb, ProductCb, SearchCb
 from keyboards.catalog import card_back
 from models import Order, PaymentMethod, Product
@@ -23,7 +22,6 @@ from screens.base import Screen
 from screens.cart import cart_screen
 from screens.catalog import browse_screen, favourites_screen, product_screen
 from screens.checkout import invoice_failed_screen
-from screens.dialogs import drop_reply_keyboard
 from screens.payments import invoice
 from screens.search import out_of_date_screen, results_screen
 from screens.seller import PAGE_MAX, manage_screen, products_screen
@@ -34,15 +32,6 @@ from services.payments import BelowMinimum, check_chargeable
 from services.promo import PromoQuote, PromoService, to_pay_for
 
 log = logging.getLogger(__name__)
-
-
-async def leave_dialog(state: FSMContext, event: Message | CallbackQuery | None) -> bool:
-    """Clears the dialog (and its reply keyboard): every command and main-menu button
-    that takes the user elsewhere goes through here. True when there was one to leave."""
-    current = await state.get_state()
-    await drop_reply_keyboard(current, event)
-    await end_dialog(state)
-    return current is not None
 
 
 async def search_page(ctx: Ctx, state: FSMContext, cb: SearchCb) -> Screen:

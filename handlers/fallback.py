@@ -6,8 +6,9 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
-from handlers.common import leave_dialog, product_gone
+from handlers.common import product_gone
 from handlers.context import Ctx
+from handlers.states import leave_dialog
 from keyboards.callback_data import (
     CartAddCb,
     ReviewsCb,

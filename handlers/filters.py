@@ -10,6 +10,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.utils.i18n import gettext as _
 
+from handlers.states import end_dialog
 from models import Role, User
 
 
@@ -70,7 +71,7 @@ class RoleGate(BaseMiddleware):
             return await handler(event, data)
         state: FSMContext | None = data.get("state")
         if state is not None and data.get("raw_state") and await _dialog_step(event, data):
-            await state.clear()
+            await end_dialog(state)
         text = _("Not allowed.")
         if isinstance(event, CallbackQuery):
             data["callback_answer"].text = text

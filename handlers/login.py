@@ -15,9 +15,9 @@ from aiogram.types import CallbackQuery, Message
 
 from handlers.context import Ctx
 from handlers.filters import NotCommand, TextInput
+from handlers.states import begin_dialog, end_dialog
 from keyboards.login import LoginCb
 from screens.base import domain_message, show, tell
-from screens.dialogs import drop_reply_keyboard
 from screens.login import (
     done_screen,
     login_screen,
@@ -52,13 +52,11 @@ def _suggestion(ctx: Ctx) -> str | None:
     return None
 
 
-async def cmd_login(message: Message, ctx: Ctx, state: FSMContext, raw_state: str | None) -> None:
+async def cmd_login(message: Message, ctx: Ctx, state: FSMContext) -> None:
     if message.chat.type != ChatType.PRIVATE:
         await message.answer(private_only_text())
         return
-    await drop_reply_keyboard(raw_state, message)  # a dialog left for this one
-    await state.clear()
-    await state.set_state(LoginStates.login)
+    await begin_dialog(state, LoginStates.login, {}, message)  # a dialog left for this one
     await show(message, login_screen(ctx.user.login, _suggestion(ctx)))
 
 
@@ -110,7 +108,7 @@ async def on_password_input(message: Message, ctx: Ctx, state: FSMContext) -> No
     except InvalidInput as exc:
         await show(message, password_screen(login, domain_message(exc)))
         return
-    await state.clear()
+    await end_dialog(state)
     await tell(message, done_screen(login))
 
 

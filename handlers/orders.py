@@ -8,8 +8,9 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from handlers.common import cart_page, leave_dialog
+from handlers.common import cart_page
 from handlers.context import Ctx
+from handlers.states import leave_dialog
 from jobs.notify import notify_customer
 from keyboards.callback_data import MenuAction, MenuCb, OrderAction, OrderCb, OrdersCb, OrderScope
 from models import Order, OrderStatus, Role

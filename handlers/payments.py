@@ -17,8 +17,9 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, PreCheckoutQuery
 from aiogram.utils.i18n import I18n
 
-from handlers.common import leave_dialog, send_invoice
+from handlers.common import send_invoice
 from handlers.context import Ctx
+from handlers.states import leave_dialog
 from jobs.notify import notify_admins_banned_paid, notify_admins_refund, notify_sellers
 from keyboards.callback_data import OrderAction, OrderCb
 from models import Order, OrderStatus
@@ -33,6 +34,7 @@ from screens.payments import (
 )
 from screens.reservations import expired_refund_text, honoured_text
 from services.errors import DomainError, NotSaved
+from services.names import staff_name
 from services.orders import PaymentOutcome
 from services.payments import STARS, invoice_amount, invoice_currency, order_id_from
 from services.promo import PromoService
@@ -139,7 +141,7 @@ async def on_successful_payment(
         # Prepaid orders ship once paid: the sellers learn it's time.
         await notify_sellers(bot, i18n, service, order, paid=True)
         if ctx.user.is_banned:  # banned after pre-checkout: the shop decides, not the bot
-            await notify_admins_banned_paid(bot, ctx.session, i18n, order.id, ctx.user.full_name)
+            await notify_admins_banned_paid(bot, ctx.session, i18n, order.id, staff_name(ctx.user))
         return
     # Late: the order was cancelled (or paid already) before this payment arrived.
     refunded = False

@@ -27,7 +27,7 @@ def _prompt(error: str | None = None) -> Screen:
 
 
 async def on_promo_ask(query: CallbackQuery, state: FSMContext) -> None:
-    await begin_dialog(state, PromoStates.code, {})
+    await begin_dialog(state, PromoStates.code, {}, query)
     await show(query, _prompt())
 
 

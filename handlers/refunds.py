@@ -12,7 +12,7 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.context import Ctx
 from handlers.filters import NotCommand
-from handlers.states import RefundStates
+from handlers.states import RefundStates, begin_dialog, end_dialog
 from jobs.notify import notify
 from keyboards.callback_data import OrderAction, OrderCb, OrderScope
 from keyboards.callback_owner import RefundCb, RefundStep
@@ -43,7 +43,7 @@ async def on_refund_menu(
 ) -> None:
     plan = await RefundService(ctx.session).plan(ctx.user, callback_data.order)
     if raw_state == RefundStates.quantity.state:
-        await state.clear()  # Back from typing a quantity
+        await end_dialog(state)  # Back from typing a quantity
     await show(query, menu_screen(plan, callback_data.scope, ctx.locale))
 
 
@@ -57,14 +57,14 @@ async def on_refund_ask(
         raise DomainError(LINE_GONE)
     if item is not None and not cb.qty and plan.left(item) > 1:
         # How many? A button each, or a typed number (this state takes it).
-        await state.set_state(RefundStates.quantity)
-        await state.set_data({"order": cb.order, "item": item.id, "scope": cb.scope.value})
+        data = {"order": cb.order, "item": item.id, "scope": cb.scope.value}
+        await begin_dialog(state, RefundStates.quantity, data, query)
         await show(query, units_screen(plan, item, cb.scope))
         return
     if item is not None:
         check_units(plan, item, cb.qty)  # a forged quantity stops here
     if raw_state == RefundStates.quantity.state:
-        await state.clear()
+        await end_dialog(state)
     await show(query, ask_screen(plan, item, cb.qty, cb.scope, ctx.locale))
 
 
@@ -79,7 +79,7 @@ async def on_quantity_input(message: Message, ctx: Ctx, state: FSMContext) -> No
         if item is None:
             raise DomainError(LINE_GONE)
     except DomainError as exc:  # refunded meanwhile: the question is over (not raised,
-        await state.clear()  # so that the cleared state commits), and the order is a tap away
+        await end_dialog(state)  # so that the ended dialog commits), and the order is a tap away
         await show(message, refund_over_screen(domain_message(exc), data["order"], scope))
         return
     text = (message.text or "").strip()
@@ -88,7 +88,7 @@ async def on_quantity_input(message: Message, ctx: Ctx, state: FSMContext) -> No
         error = _("Send a whole number from 1 to {left}.").format(left=plan.left(item))
         await show(message, units_screen(plan, item, scope, error))
         return
-    await state.clear()
+    await end_dialog(state)
     await show(message, ask_screen(plan, item, qty, scope, ctx.locale))
 
 

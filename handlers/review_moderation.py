@@ -10,10 +10,10 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.context import Ctx
 from handlers.filters import protect
+from handlers.states import leave_dialog
 from keyboards.callback_data import ModAction, ModReviewCb, ModReviewsCb
 from models import Role
 from screens.base import Screen, show
-from screens.dialogs import drop_reply_keyboard
 from screens.review_moderation import card_screen, delete_ask_screen, deleted_screen, list_screen
 
 PAGE_SIZE = 5
@@ -30,10 +30,9 @@ async def _origin(ctx: Ctx, cb: ModReviewCb) -> Screen:
     return card_screen(await ctx.reviews.moderated_item(ctx.user, cb.review_id), ctx.locale)
 
 
-async def cmd_reviews(message: Message, ctx: Ctx, state: FSMContext, raw_state: str | None) -> None:
+async def cmd_reviews(message: Message, ctx: Ctx, state: FSMContext) -> None:
     # Like every command, it leaves a dialog (and takes away its reply keyboard).
-    await drop_reply_keyboard(raw_state, message)
-    await state.clear()
+    await leave_dialog(state, message)
     await show(message, await _list(ctx, 1))
 
 

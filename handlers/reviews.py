@@ -114,7 +114,7 @@ async def on_review_start(
     data = {"product_id": product.id, CARD_KEY: card.pack()}
     if own is not None and own.comment:
         data["comment"] = own.comment
-    await begin_dialog(state, ReviewStates.grade, data)
+    await begin_dialog(state, ReviewStates.grade, data, query)
     await show(query, grade_screen(product, own))
 
 
@@ -292,7 +292,7 @@ async def on_reply_start(
     query: CallbackQuery, callback_data: ReviewReplyCb, ctx: Ctx, state: FSMContext
 ) -> None:
     item = await ctx.reviews.reply_target(ctx.user, callback_data.review_id)
-    await begin_dialog(state, ReplyStates.text, {"review_id": item.review.id})
+    await begin_dialog(state, ReplyStates.text, {"review_id": item.review.id}, query)
     await show(query, reply_prompt_screen(item, ctx.locale))
 
 

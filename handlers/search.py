@@ -6,10 +6,10 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from handlers.common import leave_dialog, search_page
+from handlers.common import search_page
 from handlers.context import Ctx
 from handlers.filters import TextInput
-from handlers.states import SEARCH_KEY, SEARCH_TOTAL, SearchStates
+from handlers.states import SEARCH_KEY, SEARCH_TOTAL, SearchStates, leave_dialog
 from keyboards.callback_data import MenuAction, MenuCb, SearchCb
 from screens.base import show
 from screens.search import prompt_screen

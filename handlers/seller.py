@@ -11,9 +11,10 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
-from handlers.common import leave_dialog, manage_product, my_products
+from handlers.common import manage_product, my_products
 from handlers.context import Ctx
 from handlers.filters import protect
+from handlers.states import leave_dialog
 from keyboards.callback_data import (
     MenuAction,
     MenuCb,
@@ -49,7 +50,7 @@ async def on_products_list(query: CallbackQuery, callback_data: SellerCb, ctx: C
 async def on_product_open(
     query: CallbackQuery, callback_data: SellerProductCb, ctx: Ctx, state: FSMContext
 ) -> None:
-    await state.clear()
+    await leave_dialog(state, query)
     product = await ctx.products.get_own(ctx.user, callback_data.id)
     await show(query, await manage_product(ctx, product, callback_data.page))
 
@@ -88,7 +89,7 @@ async def on_product_delete_confirm(
     state: FSMContext,
 ) -> None:
     await ctx.products.delete(ctx.user, callback_data.id)
-    await state.clear()  # an edit of it left open elsewhere ends too
+    await leave_dialog(state, query)  # an edit of it left open elsewhere ends too
     callback_answer.text = _("The product is deleted.")
     await show(query, await my_products(ctx, callback_data.page))
 

@@ -19,7 +19,7 @@ from aiogram.types import CallbackQuery, Message
 from handlers.common import manage_product, my_products
 from handlers.context import Ctx
 from handlers.filters import NotCommand, PhotoInput, TextInput, protect
-from handlers.states import ProductStates
+from handlers.states import ProductStates, begin_dialog, end_dialog
 from keyboards.callback_data import (
     SellerAction,
     SellerCategoryCb,
@@ -98,7 +98,7 @@ async def edited_product(
         return await ctx.products.get_own(ctx.user, data["product_id"])
     except (NotFound, NotAllowed):
         pass
-    await state.clear()
+    await end_dialog(state)
     await show(event, product_gone_screen(await my_products(ctx, int(data.get("page") or 1))))
     return None
 
@@ -172,7 +172,7 @@ async def accept(event: Event, ctx: Ctx, state: FSMContext, field: ProductField,
         if await edited_product(event, ctx, state, data) is None:
             return
         product = await ctx.products.update_field(ctx.user, product_id, field, value)
-        await state.clear()
+        await end_dialog(state)
         await ctx.commit()  # "Saved" only once it is
         page = int(data.get("page") or 1)
         await tell(event, await manage_product(ctx, product, page, note=saved_note()))
@@ -195,7 +195,7 @@ async def go_back(event: Event, ctx: Ctx, state: FSMContext, raw_state: str | No
     if data.get("product_id"):
         if (product := await edited_product(event, ctx, state, data)) is None:
             return
-        await state.clear()
+        await end_dialog(state)
         await show(event, await manage_product(ctx, product, int(data.get("page") or 1)))
         return
     if raw_state == ProductStates.preview.state:
@@ -207,7 +207,7 @@ async def go_back(event: Event, ctx: Ctx, state: FSMContext, raw_state: str | No
         return
     field = FIELD_OF.get(raw_state or "")
     if field is None or field is STEPS[0]:
-        await state.clear()
+        await end_dialog(state)
         await show(event, panel_screen())
         return
     await ask(event, ctx, state, STEPS[STEPS.index(field) - 1])
@@ -217,7 +217,7 @@ async def go_back(event: Event, ctx: Ctx, state: FSMContext, raw_state: str | No
 
 
 async def on_add_start(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:
-    await state.clear()
+    await begin_dialog(state, ProductStates.category, {}, query)
     await ask(query, ctx, state, ProductField.category)
 
 
@@ -284,7 +284,8 @@ async def on_field_pick(
     field = ProductField(callback_data.field)
     if callback_data.product_id:
         await ctx.products.get_own(ctx.user, callback_data.product_id)  # before any dialog starts
-        await state.set_data({"product_id": callback_data.product_id, "page": callback_data.page})
+        data = {"product_id": callback_data.product_id, "page": callback_data.page}
+        await begin_dialog(state, STATE_OF[field], data, query)
     else:
         await state.update_data(to_preview=True, cat_level=0)
     await ask(query, ctx, state, field)
@@ -304,7 +305,7 @@ async def on_publish(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:
         stock=data[ProductField.stock.value],
         photo_file_id=data[ProductField.photo.value],
     )
-    await state.clear()
+    await end_dialog(state)
     await ctx.commit()  # "Published" only once it is
     await tell(query, await manage_product(ctx, product, 1, note=published_note()))
 

@@ -8,8 +8,8 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from handlers.common import leave_dialog
 from handlers.context import Ctx
+from handlers.states import leave_dialog
 from keyboards.callback_data import CancelCb, LangCb, MenuAction, MenuCb, PageCountCb
 from locales import LANGUAGES
 from screens.base import show

@@ -5,6 +5,9 @@ from typing import Any
 
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+
+from screens.dialogs import drop_reply_keyboard
 
 # The words of the latest search and how many products match them: not a dialog's, so
 # result pages (and Back from a result's card) still work after a dialog came and went.
@@ -18,8 +21,13 @@ async def _kept(state: FSMContext) -> dict[str, Any]:
     return {k: data[k] for k in _KEPT if k in data}
 
 
-async def begin_dialog(state: FSMContext, step: State, data: dict[str, Any]) -> None:
-    """The dialog's first step with its own data (another dialog's is dropped)."""
+async def begin_dialog(
+    state: FSMContext, step: State, data: dict[str, Any], event: Message | CallbackQuery
+) -> None:
+    """The dialog's first step with its own data (another dialog's is dropped, and so is
+    the reply keyboard of the step left, if it showed one). `event`: the command or the
+    button that begins it, maybe pressed in an old message while another dialog was on."""
+    await drop_reply_keyboard(await state.get_state(), event)
     await state.set_state(step)
     await state.set_data({**await _kept(state), **data})
 
@@ -29,6 +37,15 @@ async def end_dialog(state: FSMContext) -> None:
     kept = await _kept(state)
     await state.set_state(None)
     await state.set_data(kept)
+
+
+async def leave_dialog(state: FSMContext, event: Message | CallbackQuery | None) -> bool:
+    """Ends the dialog (and takes away its reply keyboard): every command and button
+    that takes the user elsewhere goes through here. True when there was one to leave."""
+    current = await state.get_state()
+    await drop_reply_keyboard(current, event)
+    await end_dialog(state)
+    return current is not None
 
 
 class ProductStates(StatesGroup):

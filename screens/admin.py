@@ -10,6 +10,7 @@ from keyboards.orders import status_label
 from models import AuditEntry, OrderStatus, Role, User
 from screens.base import Screen
 from services.audit import AuditPage
+from services.names import staff_name
 from services.stats import Stats
 from services.texts import N_
 
@@ -159,7 +160,7 @@ def _target(entry: AuditEntry) -> str:
 def _name(user: User | None) -> str:
     if user is None:
         return "—"
-    name = quote(user.full_name, 40)
+    name = quote(staff_name(user), 40)
     return f"{name} (@{quote(user.username)})" if user.username else name
 
 

@@ -9,6 +9,7 @@ from keyboards.menu import main_menu_kb
 from models import Role, User
 from screens.base import Screen
 from services.admin import Change, UserCard
+from services.names import staff_name
 
 
 def with_hidden_note(text: str, change: Change) -> str:
@@ -51,7 +52,7 @@ def not_a_user_text() -> str:
 
 def card_screen(card: UserCard, actor: User) -> Screen:
     u = card.user
-    lines = [f"<b>👤 {quote(u.full_name, 100)}</b>"]
+    lines = [f"<b>👤 {quote(staff_name(u), 100)}</b>"]
     handle = f"@{quote(u.username)} · " if u.username else ""
     if u.telegram_id is not None:
         lines.append(f"{handle}id <code>{u.telegram_id}</code>")
@@ -112,7 +113,7 @@ def promoted_screen(change: Change, card: Screen) -> Screen:
         Role.customer: _("✅ {name} is now a customer."),
         Role.seller: _("✅ {name} is now a seller."),
         Role.admin: _("✅ {name} is now an admin."),
-    }[target.role].format(name=quote(target.full_name, 100))
+    }[target.role].format(name=quote(staff_name(target), 100))
     done = _with_notes(done, change)
     return Screen(f"{done}\n\n{card.text}", card.markup)
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import aliased
 from models import Order, OrderItem, OrderStatus, PaymentMethod, Refund, Role, User
 from services.errors import NotAllowed
 from services.refunds import TELEGRAM, refunded_units
+from services.validation import without_bidi_controls
 
 COLUMNS = (
     "order_id",
@@ -112,7 +113,7 @@ class CsvStyle:
 def _name(user: User | None) -> str:
     if user is None:
         return ""
-    name = " ".join(p for p in (user.first_name, user.last_name) if p)
+    name = without_bidi_controls(" ".join(p for p in (user.first_name, user.last_name) if p))
     return f"{name} (@{user.username})" if user.username else name
 
 

@@ -46,6 +46,7 @@ _LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
 # whatever is shown next to it ("\u202egnp.exe" reads "exe.png"), so a name could pass
 # for another. The marks LRM/RLM (U+200E, U+200F) only nudge neutral characters: allowed.
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_NO_BIDI_CONTROLS = str.maketrans(dict.fromkeys(_BIDI_CONTROLS))
 
 MULTI_LINE_NAME = N_("The name must be on one line: please send it without line breaks.")
 BIDI_CONTROL = N_(
@@ -63,6 +64,12 @@ def shown_problem(text: str, *, one_line: bool = False) -> str | None:
     if one_line and not _LINE_BREAKS.isdisjoint(text):
         return MULTI_LINE_NAME
     return None
+
+
+def without_bidi_controls(text: str) -> str:
+    """`text` with those controls taken out: for what people set outside our dialogs (their
+    Telegram name), so it can't be refused, yet is shown to others. What is stored stays."""
+    return text.translate(_NO_BIDI_CONTROLS)
 
 
 def check_shown(text: str, *, one_line: bool = False) -> None:

@@ -2,8 +2,11 @@
 "Customer" (translated) for an account made through the web API, which has no Telegram
 name; its login, the account's sign-in name, is never shown. In the API and in the bot."""
 
-from keyboards.callback_data import ReviewsCb
-from tests.api_helpers import SELLER, as_
+from sqlalchemy import select
+
+from keyboards.callback_data import ProductCb, ReviewsCb, ReviewStartCb
+from models import User
+from tests.api_helpers import ADMIN, SELLER, as_
 
 pytest_plugins = ["tests.api_fixtures"]
 
@@ -49,3 +52,42 @@ async def test_the_bot_names_a_web_only_author_customer_in_each_language(
     # The product's seller answers it by that name.
     reply = await env.user(SELLER, "Sam").click(ReviewsCb(product_id=shop.product))
     assert reply.has_button("Reply: Customer")
+
+
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+async def test_direction_controls_in_telegram_names_are_not_shown_to_others(
+    client, env, session, shop
+):
+    """A Telegram name is set in Telegram, so it never met the check typed texts get: its
+    bidi controls ("\u202eevil" would read backwards, and turn around what follows it) are
+    left out wherever others see the name, and kept as stored."""
+    seller = await session.get(User, shop.ids["seller"])
+    seller.first_name, seller.last_name = "\u202eSam", "\u2066Smith\u2069"
+    await session.commit()
+    eve = env.user(77, "\u202eevil", last_name="\u2067Doe")
+    await eve.click(ReviewStartCb(product_id=shop.product))
+    await eve.press("4⭐")
+    await eve.press("Skip")
+    await eve.press("Publish")
+    # A reader of the product's reviews, its card, and the seller who may answer.
+    reply = await env.user(78, "Bob").click(ReviewsCb(product_id=shop.product))
+    assert "<b>evil</b>" in reply.text and not set(BIDI) & set(reply.text)
+    card = await env.user(78, "Bob").click(ProductCb(id=shop.product))
+    assert "Sam Smith" in card.text and not set(BIDI) & set(card.text)
+    reply = await env.user(SELLER, "Sam").click(ReviewsCb(product_id=shop.product))
+    assert reply.has_button("Reply: evil")
+    assert not set(BIDI) & set("".join(reply.buttons))
+    # The web API, and an admin's card of the user.
+    listed = (await client.get(f"/products/{shop.product}/reviews")).json()["items"]
+    assert [i["author"] for i in listed] == ["evil"]
+    admin = env.user(ADMIN, "Boss")
+    await admin.send("/admin")
+    await admin.press("Users and roles")
+    reply = await admin.send("77")
+    assert "<b>👤 evil Doe</b>" in reply.text and not set(BIDI) & set(reply.text)
+    # What is stored stays as Telegram gave it.
+    session.expire_all()
+    stored = await session.scalar(select(User).where(User.telegram_id == 77))
+    assert (stored.first_name, stored.last_name) == ("\u202eevil", "\u2067Doe")
