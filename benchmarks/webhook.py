@@ -335,7 +335,7 @@ async def main() -> None:
             )
         print(json.dumps(result), flush=True)
         results.append((arm, result))
-    if pairs := scaling(results):
+    if not args.rate and (pairs := scaling(results)):  # open loop: both serve the rate
         print(json.dumps({"w2_over_w1": pairs}), flush=True)
     load = os.getloadavg()
     print(f"load average after: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; cpus: {os.cpu_count()}")
