@@ -69,7 +69,9 @@ class same(FunctionElement[bool]):
     the value for a constant, orders by the columns after it, and may then walk the
     primary key filtering rows (cheap for the largest category, a read of a whole id
     range for a small one). With the range, its one plan walks the index on (column,
-    ...) from the value, whatever the value is, so it is kept and not re-planned."""
+    ...) from the value, whatever the value is, so it is kept and not re-planned.
+
+    `value` is a bound parameter (it is written twice on PostgreSQL)."""
 
     type = Boolean()
     name = "same"

@@ -28,12 +28,10 @@ from sqlalchemy import (
     bindparam,
     cast,
     exists,
-    false,
     literal_column,
     null,
     or_,
     select,
-    true,
     union_all,
 )
 from sqlalchemy.orm import aliased
@@ -60,9 +58,7 @@ def cursor(page: int, after: int) -> tuple[int, int]:
 
 
 def listed() -> ColumnElement[bool]:
-    # `= true`, not `IS true`: PostgreSQL uses only the former as a condition on the
-    # listing index's columns (the columns are NOT NULL, so both mean the same).
-    return and_(Product.is_active == true(), Product.is_deleted == false())
+    return and_(Product.is_active.is_(True), Product.is_deleted.is_(False))
 
 
 def in_category(category_id: ColumnElement[int]) -> ColumnElement[bool]:

@@ -4,11 +4,13 @@ on two workers at once leave the dialog and the cart consistent."""
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from aiogram.filters import Command
+from aiogram.fsm.storage.base import StorageKey
 from aiogram.methods import AnswerCallbackQuery
 from aiogram.types import Message, Update
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -32,7 +34,7 @@ from tests.redis_env import delivered_twice, redis_prefix, workers  # noqa: F401
 from tests.test_checkout import to_summary
 from tests.test_payments import fresh, order_by, tea  # noqa: F401 (tea is a fixture)
 from tests.test_reviews import shop, write_review  # noqa: F401 (shop is a fixture)
-from tests.tg import BotEnv, FakeBotAPI
+from tests.tg import BOT_ID, BotEnv, FakeBotAPI
 
 
 def sends(api: FakeBotAPI, chat_id: int, text: str) -> int:
@@ -332,3 +334,58 @@ async def test_a_press_on_a_worker_goes_to_redis_once_in_and_once_out(workers, s
     [mark] = [k async for k in gate.redis.scan_iter(f"{gate.prefix}:update:*")][-1:]
     assert await gate.redis.get(mark) == b"done"
     assert [k async for k in gate.redis.scan_iter(f"{gate.prefix}:*:lock")] == []
+
+
+async def test_a_delivery_stopped_while_it_waited_for_the_users_lock_is_handled_again(
+    workers, settings, session, tea, monkeypatch
+):
+    """A press waits behind the user's previous update and is stopped meanwhile (the
+    worker shuts down): its mark must not stay "busy", or Telegram's next delivery would
+    find it and be dropped."""
+    monkeypatch.setattr("bot.middlewares.gate.WAIT", 0.5)  # a stale mark: over quickly
+    one = workers(settings)
+    ann = one.user(1)
+    await ann.send("/start")
+    gate = _gate(one)
+    lock = gate.key_builder.build(StorageKey(bot_id=BOT_ID, chat_id=1, user_id=1), "lock")
+    await gate.redis.set(lock, "the previous update's", px=60_000)
+    seen: list[Update] = []
+    feed = one.feed
+
+    async def recording(update: Update):
+        seen.append(update)
+        return await feed(update)
+
+    one.feed = recording  # type: ignore[method-assign]
+    press = asyncio.create_task(ann.click(CartAddCb(product_id=tea.id)))
+    for _ in range(500):  # until the press has its mark and waits for the lock
+        if seen and await gate.redis.exists(f"{gate.prefix}:update:{BOT_ID}:{seen[0].update_id}"):
+            break
+        await asyncio.sleep(0.01)
+    press.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await press
+    await gate.redis.delete(lock)  # the previous update is over
+    reply = await feed(seen[0])  # Telegram delivers the press again
+    assert reply.alert == "Added to the cart (1 in it)."
+    session.expire_all()
+    [item] = await session.scalars(select(CartItem))
+    assert item.quantity == 1
+
+
+async def test_an_update_that_outlived_its_lock_is_logged(workers, settings, caplog):
+    one = workers(settings)
+    gate = _gate(one)
+    lock = gate.key_builder.build(StorageKey(bot_id=BOT_ID, chat_id=1, user_id=1), "lock")
+
+    async def slow(message: Message) -> None:
+        # The lock ran out meanwhile, and the user's next update took it.
+        await gate.redis.set(lock, "the next update's", px=60_000)
+        await message.answer("Done")
+
+    one.dp.message.register(slow, Command("slow"))
+    caplog.set_level(logging.WARNING)
+    assert (await one.user(1).send("/slow")).text == "Done"
+    assert await gate.redis.get(lock) == b"the next update's"  # not released by the first
+    [warning] = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert "took longer than the user's lock lasts" in warning.getMessage()

@@ -29,9 +29,9 @@ from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import TelegramObject, Update
 from aiogram.types import User as TgUser
 from aiogram.utils.i18n import I18n
+from redis.exceptions import RedisError
 
 from bot.middlewares.dedupe import DONE_TTL
-from bot.middlewares.outage import REDIS_DOWN
 from bot.middlewares.throttling import is_payment, refuse
 from bot.storage import HeldLock, as_text, held_lock
 
@@ -97,10 +97,16 @@ return {'go'}
 """
 
 # KEYS: the user's lock, the update's mark (either may be empty). ARGV: lock token,
-# DONE_TTL (the update was handled) or "" (it failed: forget the mark).
+# DONE_TTL (the update was handled) or "" (it failed: forget the mark). Replies 0 when
+# the lock was no longer this update's (it ran past LOCK_TTL_MS), else 1.
 _LEAVE = """
-if KEYS[1] ~= '' and redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('DEL', KEYS[1])
+local held = 1
+if KEYS[1] ~= '' then
+  if redis.call('GET', KEYS[1]) == ARGV[1] then
+    redis.call('DEL', KEYS[1])
+  else
+    held = 0
+  end
 end
 if KEYS[2] ~= '' then
   if ARGV[2] == '' then
@@ -109,7 +115,7 @@ if KEYS[2] ~= '' then
     redis.call('SET', KEYS[2], 'done', 'EX', ARGV[2])
   end
 end
-return 0
+return held
 """
 
 
@@ -155,7 +161,7 @@ class RedisGateMiddleware(BaseMiddleware):
             *self._lock_keys(lock),
         ]
         token = uuid.uuid4().hex
-        verdict = await self._come_in(keys, token, lock)
+        verdict = await self._come_in(event.update_id, keys, token, lock)
         if verdict == "done":
             log.info("Update %s was handled already: delivered again, skipped", event.update_id)
             return None
@@ -184,38 +190,48 @@ class RedisGateMiddleware(BaseMiddleware):
             return ["", "", ""]
         return [self.key_builder.build(lock.key, part) for part in ("lock", "state", "data")]
 
-    async def _come_in(self, keys: list[str], token: str, lock: HeldLock | None) -> str:
+    async def _come_in(
+        self, update_id: int, keys: list[str], token: str, lock: HeldLock | None
+    ) -> str:
         """ "go" (this delivery handles the update, holding the lock), "done" (it was
         handled), "drop" or "tell" (over the limit)."""
         if not any(keys):
             return "go"
         rate, burst = self.throttle or (0, 0)
         args = [BUSY_TTL, DONE_TTL, rate, burst, token, LOCK_TTL_MS]
-        waited, retry = 0.0, FIRST_RETRY
+        waited, retry, attempt = 0.0, FIRST_RETRY, keys
         while True:
-            reply = await self._enter(keys=keys, args=args)
-            verdict = as_text(reply[0])
-            if verdict == "busy":  # another worker has this update: wait for its end
-                if waited >= WAIT:
-                    return "done"
-                await asyncio.sleep(POLL)
-                waited += POLL
-            elif verdict == "wait":  # the user's previous update: only the lock is left
-                keys = ["", "", *keys[2:]]
-                await asyncio.sleep(retry)
-                retry = min(retry * 2, POLL)
-            else:
-                if verdict == "go" and lock is not None:
-                    lock.stored = (as_text(reply[1]), as_text(reply[2]))
-                return verdict
+            try:
+                reply = await self._enter(keys=attempt, args=args)
+                verdict = as_text(reply[0])
+                if verdict == "busy":  # another worker has this update: wait for its end
+                    if waited >= WAIT:
+                        return "done"
+                    await asyncio.sleep(POLL)
+                    waited += POLL
+                    continue
+                if verdict == "wait":  # the user's previous update: only the lock is left
+                    attempt = ["", "", *keys[2:]]
+                    await asyncio.sleep(retry)
+                    retry = min(retry * 2, POLL)
+                    continue
+            except BaseException:
+                if attempt is not keys:  # the mark is this delivery's: forget it, so a
+                    # new delivery handles the update (stopped while it waited for the
+                    # lock: a shutdown, or Redis failing)
+                    await self._go_out(update_id, keys, token, handled=False)
+                raise
+            if verdict == "go" and lock is not None:
+                lock.stored = (as_text(reply[1]), as_text(reply[2]))
+            return verdict
 
     async def _go_out(self, update_id: int, keys: list[str], token: str, *, handled: bool) -> None:
         lock, mark = keys[2], keys[0]
         if not (lock or mark):
             return
         try:
-            await self._leave(keys=[lock, mark], args=[token, DONE_TTL if handled else ""])
-        except REDIS_DOWN as exc:
+            held = await self._leave(keys=[lock, mark], args=[token, DONE_TTL if handled else ""])
+        except RedisError as exc:
             # Handled: what the update did is committed and its answer (maybe in the
             # webhook reply) must still go out. Failed: its own error is the one to
             # report. Either way the lock frees itself in LOCK_TTL_MS and the "busy"
@@ -226,4 +242,12 @@ class RedisGateMiddleware(BaseMiddleware):
                 update_id,
                 "handled" if handled else "failed",
                 exc,
+            )
+            return
+        if not held:
+            log.warning(
+                "Update %s took longer than the user's lock lasts (%s s): another update "
+                "of the same user may have run alongside it",
+                update_id,
+                LOCK_TTL_MS // 1000,
             )
