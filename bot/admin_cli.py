@@ -11,12 +11,14 @@ from models import Role, User
 from services.admin import AdminService
 from services.errors import DomainError
 from services.users import Profile, UserService
+from services.validation import without_bidi_controls
 
 
 def describe(user: User) -> str:
     """'123 @ann Ann Lee', or '123 (has not written to the bot yet)'."""
     username = f" @{user.username}" if user.username else ""
-    name = user.full_name if user.first_name or user.last_name else ""
+    # A name is set in Telegram: its direction controls would turn the owner's line around.
+    name = without_bidi_controls(user.full_name) if user.first_name or user.last_name else ""
     new = "" if user.first_name or user.username else " (has not written to the bot yet)"
     banned = " (banned)" if user.is_banned else ""
     ident = user.telegram_id if user.telegram_id is not None else f"login:{user.login}"

@@ -121,6 +121,17 @@ def test_admin_add_list_remove(shop, capsys):
     ]
 
 
+def test_admin_list_shows_names_without_direction_controls(shop, capsys):
+    """A Telegram name is set in Telegram; "\u202e" in it would reverse the owner's line."""
+    assert cli(capsys, "admin", "add", "42")[0] == 0
+    with sqlite3.connect(shop / "shop.db") as conn:
+        conn.execute(
+            "UPDATE users SET first_name = ?, username = 'ev' WHERE telegram_id = 42",
+            ("Ev\u202eil",),
+        )
+    assert cli(capsys, "admin", "list") == (0, "42 @ev Evil")
+
+
 def test_admin_remove_warns_when_admin_ids_will_undo_it(shop, monkeypatch, capsys):
     monkeypatch.setenv("ADMIN_IDS", "42")
     assert cli(capsys, "admin", "add", "43")[0] == 0
