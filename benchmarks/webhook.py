@@ -100,22 +100,32 @@ def _free_port() -> int:
 
 
 def _start(command: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
+    # The log goes to a file, not a pipe: a pipe nobody reads until the end fills up
+    # (64 KiB) when the workers log many errors, and then blocks them mid-arm.
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen(
         [sys.executable, "-m", "bot", command],
         cwd=ROOT,
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
     )
+    process.stderr = log
+    return process
 
 
 def _stop(process: subprocess.Popen[bytes]) -> str:
     process.send_signal(signal.SIGTERM)
     try:
-        _out, err = process.communicate(timeout=60)
+        process.wait(timeout=60)
     except subprocess.TimeoutExpired:
         process.kill()
-        _out, err = process.communicate()
+        process.wait()
+    log = process.stderr
+    assert log is not None
+    log.seek(0)
+    err = log.read()
+    log.close()
     return err.decode(errors="replace")
 
 
