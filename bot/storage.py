@@ -2,7 +2,10 @@
 
 `SqlStorage`, in the application database for installs without Redis: inside an update
 it works in that update's session and transaction, so there is no second connection, and a
-handler that fails rolls its dialog step back with everything else.
+handler that fails rolls its dialog step back with everything else. Except after a domain
+error, which is an answer, not a failure: the update's other writes are rolled back, but
+the dialog is where the handler left it (`keep_dialogs`), as with Redis, whose writes are
+never rolled back (a command that left the dialog and then was refused has left it).
 
 `SessionRedisStorage`, aiogram's Redis storage read once per update: see its docstring.
 
@@ -65,6 +68,7 @@ def _same(a: Any, b: Any) -> bool:
 
 
 _CACHE = "fsm_records"
+_WRITTEN = "fsm_written"  # the records this session wrote, as it last wrote them
 _table = FsmRecord.__table__
 _GET = select(FsmRecord.state, FsmRecord.data).where(FsmRecord.key == bindparam("fsm_key"))
 
@@ -118,14 +122,11 @@ class SqlStorage(BaseStorage):
             new_data = old_data if data is ... else copy.deepcopy(dict(data))
             if new_state == old_state and _same(new_data, old_data):
                 return  # leaving no dialog (every menu button asks to): nothing to write
-            session.info[_CACHE][k] = (new_state, new_data)
-            if new_state is None and not new_data:
-                await session.execute(delete(FsmRecord).where(FsmRecord.key == k))
-                return
-            values = {"key": k, "state": new_state, "data": new_data}
-            await session.execute(
-                upsert(session, _table, values, ["key"], ["state", "data", "updated_at"])
+            session.info[_CACHE][k] = session.info.setdefault(_WRITTEN, {})[k] = (
+                new_state,
+                new_data,
             )
+            await _write(session, k, new_state, new_data)
 
     async def set_state(self, key: StorageKey, state: str | State | None = None) -> None:
         await self._save(key, state=state.state if isinstance(state, State) else state)
@@ -143,6 +144,29 @@ class SqlStorage(BaseStorage):
 
     async def close(self) -> None:
         """The pool belongs to the application; nothing to close here."""
+
+
+async def _write(session: AsyncSession, key: str, state: str | None, data: dict) -> None:
+    if state is None and not data:
+        await session.execute(delete(FsmRecord).where(FsmRecord.key == key))
+        return
+    values = {"key": key, "state": state, "data": data}
+    await session.execute(upsert(session, _table, values, ["key"], ["state", "data", "updated_at"]))
+
+
+def dialogs_written(session: AsyncSession) -> dict[str, tuple[str | None, dict]]:
+    """The dialog records `session` wrote (SqlStorage), as it last wrote them."""
+    return dict(session.info.get(_WRITTEN, {}))
+
+
+async def keep_dialogs(
+    pool: async_sessionmaker[AsyncSession], written: dict[str, tuple[str | None, dict]]
+) -> None:
+    """Writes again, in a transaction of their own, the dialog records of an update whose
+    transaction was rolled back (`dialogs_written` before the rollback)."""
+    async with pool() as session, session.begin():
+        for key, (state, data) in written.items():
+            await _write(session, key, state, data)
 
 
 class SessionRedisStorage(RedisStorage):

@@ -210,8 +210,8 @@ async def on_create(
     except DomainError as exc:
         await _ask(query, ctx, state, "code", domain_message(exc))
         return
-    await end_dialog(state)
     await ctx.commit()  # "Created" only once it is
+    await end_dialog(state)  # after: a refused commit keeps the dialog
     callback_answer.text = _("Promo code {code} created.").format(code=promo.code)
     category = await service.category_name(promo.category_id)
     await show(query, promo_card_screen(promo, 1, category, ctx.settings.currency, ctx.locale))

@@ -149,12 +149,9 @@ async def cmd_promote(
     if len(parts) != 2:
         await message.answer(promote_usage_text())
         return
-    try:
-        role = parse_role(parts[1])
-        target = await ctx.admin.find(ctx.user, parts[0])
-    except DomainError as exc:  # answered here, not raised: the left dialog stays left
-        await message.answer(domain_message(exc))
-        return
+    # A refusal from here on is answered by handlers/errors.py; the dialog stays left.
+    role = parse_role(parts[1])
+    target = await ctx.admin.find(ctx.user, parts[0])
     change = await ctx.admin.set_role(ctx.user, target.id, role)
     card = await _card(ctx, change.user.id)
     await show(message, promoted_screen(change, card))

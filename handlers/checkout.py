@@ -329,8 +329,8 @@ async def on_confirm(
     if free:
         await ctx.orders.settle_free(order)
     await PromoService(ctx.session).drop(ctx.user)  # the cart is empty: so is its code
-    await end_dialog(state)
     await ctx.commit()  # "Order placed" only once it is
+    await end_dialog(state)  # after: a refused commit keeps the dialog
     await tell(query, placed_screen(order, ctx.locale))
     if not free and method is not PaymentMethod.cod:
         await offer_invoice(ctx, bot, order)

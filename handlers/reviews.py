@@ -261,8 +261,8 @@ async def on_review_publish(
     except ProductUnavailable:
         await _end_product_gone(query, state)
         return
-    await end_dialog(state)
     await ctx.commit()  # "published" only once it is
+    await end_dialog(state)  # after: a refused commit keeps the dialog
     callback_answer.text = _("Thank you for your review!")
     await tell(query, published_screen(review.product_id, created, _card(data)))
     await notify_about_review(ctx, bot, i18n, review, created)
@@ -315,8 +315,8 @@ async def on_reply_input(
     except (NotFound, NotAllowed) as exc:
         await _reply_gone(message, state, exc)
         return
-    await end_dialog(state)
     await ctx.commit()
+    await end_dialog(state)  # after: a refused commit keeps the dialog
     await tell(message, replied_screen(review))
     author = await ctx.reviews.author(review) if first else None
     if author is not None:

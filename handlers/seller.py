@@ -50,8 +50,8 @@ async def on_products_list(query: CallbackQuery, callback_data: SellerCb, ctx: C
 async def on_product_open(
     query: CallbackQuery, callback_data: SellerProductCb, ctx: Ctx, state: FSMContext
 ) -> None:
-    await leave_dialog(state, query)
-    product = await ctx.products.get_own(ctx.user, callback_data.id)
+    product = await ctx.products.get_own(ctx.user, callback_data.id)  # before: if refused,
+    await leave_dialog(state, query)  # the dialog stays
     await show(query, await manage_product(ctx, product, callback_data.page))
 
 

@@ -10,17 +10,20 @@ from sqlalchemy.orm import Session
 
 import tests.test_payments
 import tests.test_reviews
+import tests.test_seller
 from keyboards.callback_data import CartAddCb, ReviewStartCb
-from models import CartItem, Order, OrderStatus, Review
+from models import CartItem, Order, OrderStatus, Product, Review
 from tests.test_checkout import to_summary
 from tests.test_payments import order_by
 from tests.test_reviews import CUSTOMER
+from tests.test_seller import SELLER, fill_draft
 
 # Fixtures shared with the features' own tests.
-tea, stars_env, shop = (
+tea, stars_env, shop, seller_shop = (
     tests.test_payments.tea,
     tests.test_payments.stars_env,
     tests.test_reviews.shop,
+    tests.test_seller.shop,
 )
 
 NOT_SAVED = "That could not be saved, so nothing has changed. Please try again."
@@ -79,6 +82,22 @@ async def test_a_review_is_published_only_when_it_is_saved(env, session, shop, r
     assert await count(session, Review) == 0
     reply = await ann.press("Publish")
     assert "published" in reply.texts[0] and await count(session, Review) == 1
+
+
+async def test_a_product_is_published_only_when_it_is_saved_and_the_draft_is_kept(
+    env, session, seller_shop, refused
+):
+    """The six steps' answers are not lost with the failed commit: Publish again works."""
+    seller = env.user(SELLER)
+    await fill_draft(seller, name="Green tea")
+    with refused():
+        reply = await seller.press("Publish")
+    assert reply.alert == NOT_SAVED
+    assert await count(session, Product) == 0
+    reply = await seller.press("Publish")
+    assert "Published" in reply.text
+    [product] = (await session.scalars(select(Product))).all()
+    assert product.name == "Green tea" and product.stock == 5
 
 
 async def test_a_payment_that_cannot_be_recorded_is_not_called_paid(

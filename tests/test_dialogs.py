@@ -162,3 +162,21 @@ async def test_promote_with_wrong_arguments_leaves_no_dialog(admin, session, env
     assert await context.get_state() is None
     reply = await admin.send("5")  # no longer the find step's answer
     assert "Role: customer" not in reply.text and "didn't understand" in reply.text
+
+
+async def test_a_refused_promote_leaves_the_dialog(admin, session, env, settings):
+    """/promote sent mid-dialog and refused by the role change (the last admin making
+    themselves a customer): the refusal is answered, the dialog is left all the same (the
+    next message is no step's answer) and the saved search is kept."""
+    await _searched(admin, session, settings)
+    await admin.send("/admin")
+    await admin.press("Users and roles")
+    context = env.dp.fsm.get_context(env.bot, chat_id=ADMIN_ID, user_id=ADMIN_ID)
+    assert await context.get_state() == AdminStates.find_user.state
+    reply = await admin.send("/promote @boss customer")
+    assert "last admin" in reply.text
+    assert await context.get_state() is None
+    assert (await context.get_data()).get("search")  # the saved search stays
+    reply = await admin.send("5")  # no longer the find step's answer
+    assert "Role: customer" not in reply.text and "didn't understand" in reply.text
+    assert "Admin panel" in (await admin.send("/admin")).text  # still an admin

@@ -111,6 +111,37 @@ async def test_domain_error_becomes_a_translated_alert(env, session, monkeypatch
     assert (await get_user(session, 1)).language == "ru"
 
 
+async def test_a_refusal_keeps_the_dialog_as_left_and_a_failure_rolls_it_back(
+    env, session, pool, monkeypatch
+):
+    """A handler that leaves the dialog, writes, then is refused (a domain error): its
+    write is undone, but the dialog stays left, as with Redis. One that fails outright
+    undoes both: the user is back in the dialog they were in."""
+    ann = env.user(1)
+    await ann.send("/language")
+    raised: type[Exception] = NotAllowed
+
+    async def leave_write_fail(self, user, language):
+        await fsm(SqlStorage(pool), 1).set_state(None)  # joins the update's transaction
+        user.language = language
+        await self.session.flush()
+        raise raised()
+
+    monkeypatch.setattr(services.users.UserService, "set_language", leave_write_fail)
+    await fsm(SqlStorage(pool), 1).set_state("SomeDialog:step")
+    reply = await ann.press("Русский")
+    assert reply.alert == "Not allowed."
+    assert (await get_user(session, 1)).language == "en"
+    assert await fsm(SqlStorage(pool), 1).get_state() is None
+
+    await fsm(SqlStorage(pool), 1).set_state("SomeDialog:step")
+    raised = RuntimeError
+    reply = await ann.press("Русский")
+    assert reply.alert == "Sorry, something went wrong. Please try again."
+    assert (await get_user(session, 1)).language == "en"
+    assert await fsm(SqlStorage(pool), 1).get_state() == "SomeDialog:step"
+
+
 async def test_cancel_without_and_with_a_dialog(env, pool):
     ann = env.user(1)
     await ann.send("/start")

@@ -513,6 +513,21 @@ async def test_forged_buttons_for_another_sellers_product_change_nothing(env, sh
     assert (row.price, row.is_active, row.is_deleted) == (Decimal(7), True, False)
 
 
+async def test_a_refused_product_button_leaves_the_draft_where_it_was(env, shop, session):
+    """Mid-draft, a button of another seller's product (or a forged one) is refused, and
+    the draft's step is still the one that answers the next message."""
+    from keyboards.callback_data import SellerProductCb
+
+    product_id = await add_product(session, shop["food"], shop["other"], "Чужой", price="7")
+    await session.commit()
+    u = env.user(SELLER)
+    await to_name_step(u)
+    reply = await u.click(SellerProductCb(id=product_id))
+    assert reply.alert == "Not allowed."
+    reply = await u.send("Green tea")
+    assert "step 3 of 6" in reply.text
+
+
 async def test_admin_edits_any_product(env, shop, session):
     from keyboards.callback_data import SellerFieldCb
 
