@@ -5,7 +5,9 @@ it works in that update's session and transaction, so there is no second connect
 handler that fails rolls its dialog step back with everything else. Except after a domain
 error, which is an answer, not a failure: the update's other writes are rolled back, but
 the dialog is where the handler left it (`keep_dialogs`), as with Redis, whose writes are
-never rolled back (a command that left the dialog and then was refused has left it).
+never rolled back (a command that left the dialog and then was refused has left it). A
+refused commit (NotSaved) is the exception: nothing has changed, the dialog included (the
+Redis gate puts the dialog back as the update found it).
 
 `SessionRedisStorage`, aiogram's Redis storage read once per update: see its docstring.
 

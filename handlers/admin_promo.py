@@ -5,6 +5,7 @@ uses in all → uses per customer → category → preview → Create. Every ste
 Cancel; optional ones have Skip.
 FSM data holds plain values only (amounts as strings), so a restart resumes."""
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -87,7 +88,10 @@ async def _ask(event, ctx: Ctx, state: FSMContext, step: str, error: str | None 
         data = await state.get_data()
         draft = _draft(data)
         category = await PromoService(ctx.session).category_name(draft.category_id)
-        await show(event, promo_preview_screen(draft, category, ctx.settings.currency, ctx.locale))
+        screen = promo_preview_screen(draft, category, ctx.settings.currency, ctx.locale)
+        if error:
+            screen = replace(screen, text=f"{error}\n\n{screen.text}")
+        await show(event, screen)
         return
     await state.set_state(getattr(S, step))
     tree = await CategoryService(ctx.session).tree(ctx.user) if step == "category" else ()
@@ -145,8 +149,8 @@ def _parse(step: str, text: str, data: dict[str, Any], ctx: Ctx) -> dict[str, An
 
 async def on_text(message: Message, text: str, ctx: Ctx, state: FSMContext, raw_state: str) -> None:
     step = raw_state.split(":")[-1]
-    if step in ("kind", "category", "preview"):
-        await _ask(message, ctx, state, step, _("Please use the buttons."))
+    if step in BUTTON_STEPS:
+        await _ask(message, ctx, state, step, _hint(step))
         return
     try:
         values = _parse(step, text, await state.get_data(), ctx)
@@ -158,8 +162,16 @@ async def on_text(message: Message, text: str, ctx: Ctx, state: FSMContext, raw_
     await _next(message, ctx, state, step, **values)
 
 
+BUTTON_STEPS = ("kind", "category", "preview")
+
+
+def _hint(step: str) -> str:
+    return _("Please use the buttons.") if step in BUTTON_STEPS else _("Please send it as text.")
+
+
 async def on_wrong_input(message: Message, ctx: Ctx, state: FSMContext, raw_state: str) -> None:
-    await _ask(message, ctx, state, raw_state.split(":")[-1], _("Please send it as text."))
+    step = raw_state.split(":")[-1]
+    await _ask(message, ctx, state, step, _hint(step))
 
 
 async def on_kind(query: CallbackQuery, callback_data: AdminPromoCb, ctx: Ctx, state: FSMContext):
@@ -210,8 +222,8 @@ async def on_create(
     except DomainError as exc:
         await _ask(query, ctx, state, "code", domain_message(exc))
         return
+    await end_dialog(state)
     await ctx.commit()  # "Created" only once it is
-    await end_dialog(state)  # after: a refused commit keeps the dialog
     callback_answer.text = _("Promo code {code} created.").format(code=promo.code)
     category = await service.category_name(promo.category_id)
     await show(query, promo_card_screen(promo, 1, category, ctx.settings.currency, ctx.locale))

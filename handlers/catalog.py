@@ -60,7 +60,7 @@ async def on_product_open(
     state: FSMContext,
     callback_answer: CallbackAnswer,
 ) -> None:
-    await show(query, await card_or_origin(ctx, bot, state, callback_data, callback_answer))
+    await show(query, await card_or_origin(ctx, bot, state, callback_data, callback_answer, query))
 
 
 async def on_card_toggle(
@@ -93,7 +93,7 @@ async def on_card_toggle(
     except DomainError as exc:
         callback_answer.text = domain_message(exc)
     here = ProductCb(id=cb.id, category_id=cb.category_id, page=cb.page, after=cb.after)
-    await show(query, await card_or_origin(ctx, bot, state, here, callback_answer))
+    await show(query, await card_or_origin(ctx, bot, state, here, callback_answer, query))
 
 
 async def on_menu_favourites(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:

@@ -15,7 +15,7 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.common import cart_page, offer_invoice, unpayable
 from handlers.context import Ctx
-from handlers.filters import ContactInput, TextInput
+from handlers.filters import ContactInput, NotCommand, TextInput
 from handlers.states import CheckoutStates as S
 from handlers.states import begin_dialog, end_dialog
 from jobs.notify import notify_sellers
@@ -89,13 +89,16 @@ async def ask_comment(event: Message | CallbackQuery, state: FSMContext) -> None
     await show(event, comment_screen((await state.get_data()).get("comment")))
 
 
+CANT_ORDER = N_("Some items can't be ordered as they are: see the cart.")
+
+
 async def ask_confirm(event: Message | CallbackQuery, state: FSMContext, ctx: Ctx) -> None:
     # The summary shows today's prices: from here on they are the ones the customer saw.
     await ctx.cart.acknowledge_prices(ctx.user)
     cart = await ctx.cart.get(ctx.user)
-    if not cart.lines:
-        await end_dialog(state)
-        await show(event, await cart_page(ctx))
+    if not cart.lines or cart.blocked:  # emptied, or a product hidden or sold out meanwhile:
+        await end_dialog(state)  # the cart says which line to fix
+        await show(event, await cart_page(ctx, _(CANT_ORDER) if cart.lines else ""))
         return
     data = await state.get_data()
     if not complete(data):
@@ -137,7 +140,7 @@ async def on_checkout_start(
     if not cart.lines:
         raise DomainError(N_("Your cart is empty."))
     if cart.blocked:
-        callback_answer.text = _("Some items can't be ordered as they are: see the cart.")
+        callback_answer.text = _(CANT_ORDER)
         callback_answer.show_alert = True
         await show(query, await cart_page(ctx))
         return
@@ -299,14 +302,18 @@ async def on_confirm(
         return
     summary = confirmed_summary(data)
     cart = await ctx.cart.get(ctx.user)
+    if not cart.lines or cart.blocked:  # emptied from another message, or a line blocked
+        callback_answer.text = _(CANT_ORDER if cart.lines else ALREADY_PLACED)
+        callback_answer.show_alert = True
+        await ask_confirm(query, state, ctx)  # the cart instead of the summary
+        return
     # The cart buttons work while the summary is open: a changed cart gets a fresh
-    # summary instead of an order the customer never saw. (The service checks again on
-    # the rows it claims; an empty cart is its "already placed" answer.)
-    why = outdated(summary, cart) if cart.lines or summary is None else None
+    # summary instead of an order the customer never saw (the service checks again).
+    why = outdated(summary, cart)
     promo = await PromoService(ctx.session).quote(ctx.user, cart, ctx.settings.currency)
-    if not why and cart.lines and promo_terms(promo) != data.get("promo"):
+    if not why and promo_terms(promo) != data.get("promo"):
         why = PROMO_CHANGED  # the code expired, ran out or was removed meanwhile
-    if why or (cart.lines and unpayable(ctx, cart, promo)):
+    if why or unpayable(ctx, cart, promo):
         if why:
             callback_answer.text = _(why)
             callback_answer.show_alert = True
@@ -329,8 +336,8 @@ async def on_confirm(
     if free:
         await ctx.orders.settle_free(order)
     await PromoService(ctx.session).drop(ctx.user)  # the cart is empty: so is its code
+    await end_dialog(state)
     await ctx.commit()  # "Order placed" only once it is
-    await end_dialog(state)  # after: a refused commit keeps the dialog
     await tell(query, placed_screen(order, ctx.locale))
     if not free and method is not PaymentMethod.cod:
         await offer_invoice(ctx, bot, order)
@@ -388,7 +395,6 @@ def build_router() -> Router:
     router.message.register(on_phone_input, StateFilter(S.phone), TextInput())
     router.message.register(on_address_input, StateFilter(S.address), TextInput())
     router.message.register(on_comment_input, StateFilter(S.comment), TextInput())
-    router.message.register(
-        on_wrong_input, StateFilter(S.name, S.phone, S.address, S.comment, S.confirm)
-    )
+    steps = StateFilter(S.name, S.phone, S.address, S.comment, S.confirm)
+    router.message.register(on_wrong_input, steps, NotCommand())  # commands: to their owners
     return router

@@ -10,11 +10,12 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from handlers.context import Ctx
-from handlers.states import SEARCH_KEY, SEARCH_TOTAL, SearchStates
+from handlers.states import SEARCH_KEY, SEARCH_TOTAL, SearchStates, begin_dialog
 from keyboards.callback_data import CategoryCb, FavouritesCb, ProductCb, SearchCb
 from keyboards.catalog import card_back
 from models import Order, PaymentMethod, Product
@@ -34,15 +35,17 @@ from services.promo import PromoQuote, PromoService, to_pay_for
 log = logging.getLogger(__name__)
 
 
-async def search_page(ctx: Ctx, state: FSMContext, cb: SearchCb) -> Screen:
+async def search_page(
+    ctx: Ctx, state: FSMContext, cb: SearchCb, event: Message | CallbackQuery
+) -> Screen:
     """A page of the saved search (also where Back from a result's card returns); the
-    prompt again when there is none. The count is taken on a search's first page and
-    kept with its words, so later pages neither count again nor trust a number in the
-    button."""
+    prompt again when there is none (`event` began that dialog). The count is taken on a
+    search's first page and kept with its words, so later pages neither count again nor
+    trust a number in the button."""
     data = await state.get_data()
     words = data.get(SEARCH_KEY)
     if not words:
-        await state.set_state(SearchStates.query)
+        await begin_dialog(state, SearchStates.query, {}, event)
         return out_of_date_screen()
     known = data.get(SEARCH_TOTAL)
     size = ctx.settings.page_size
@@ -87,17 +90,22 @@ async def card_screen(
 
 
 async def card_or_origin(
-    ctx: Ctx, bot: Bot, state: FSMContext, here: ProductCb, answer: CallbackAnswer
+    ctx: Ctx,
+    bot: Bot,
+    state: FSMContext,
+    here: ProductCb,
+    answer: CallbackAnswer,
+    query: CallbackQuery,
 ) -> Screen:
     """The card `here` opens; once the product is gone, where the card was opened from."""
     card = await ctx.catalog.product_card(here.id, ctx.user.telegram_id)
     if card is None:
-        return await product_gone(ctx, state, here, answer)
+        return await product_gone(ctx, state, here, answer, query)
     return await card_screen(ctx, card, card_back(here, card.product.category_id), bot, here)
 
 
 async def product_gone(
-    ctx: Ctx, state: FSMContext, here: ProductCb, answer: CallbackAnswer
+    ctx: Ctx, state: FSMContext, here: ProductCb, answer: CallbackAnswer, query: CallbackQuery
 ) -> Screen:
     """Any button of the card `here` pressed after its product was hidden or deleted: one
     alert, and the list the card was opened from instead of the dead card."""
@@ -105,7 +113,7 @@ async def product_gone(
     answer.show_alert = True
     back = card_back(here, 0)
     if isinstance(back, SearchCb):
-        return await search_page(ctx, state, back)
+        return await search_page(ctx, state, back, query)
     if isinstance(back, FavouritesCb):
         return await favourites_page(ctx, back.page)
     assert isinstance(back, CategoryCb)

@@ -41,7 +41,9 @@ async def on_card_button_gone(
     """Add to cart, Reviews or Leave a review pressed on the card of a product gone since
     (their routers pass the press on): the alert and the list the card came from, as
     every button of such a card does."""
-    await show(query, await product_gone(ctx, state, card_of(callback_data), callback_answer))
+    await show(
+        query, await product_gone(ctx, state, card_of(callback_data), callback_answer, query)
+    )
 
 
 async def on_unknown_message(message: Message, ctx: Ctx, raw_state: str | None) -> None:

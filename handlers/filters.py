@@ -1,11 +1,12 @@
 """Filters of the routers: dialog input (async, cheaper than magic filters: no thread
 hop) and the role gate set once on the admin and seller routers."""
 
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware, Router
-from aiogram.filters import Filter, StateFilter
+from aiogram.filters import Command, Filter, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.utils.i18n import gettext as _
@@ -22,6 +23,39 @@ class TextInput(Filter):
         if text is None or text.startswith("/"):
             return False
         return {"text": text.strip()}
+
+
+class SecretInput(Filter):
+    """Any text, one that starts with "/" included (a password may), except a command
+    one of the routers handles; passes it on as `text`, as sent."""
+
+    async def __call__(self, message: Message, dispatcher: Router) -> bool | dict[str, Any]:
+        text = message.text
+        if text is None:
+            return False
+        if text.startswith("/"):
+            name = text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower() if text[1:] else ""
+            if name in _commands(dispatcher):
+                return False
+        return {"text": text}
+
+
+_known: "weakref.WeakKeyDictionary[Router, frozenset[str]]" = weakref.WeakKeyDictionary()
+
+
+def _commands(root: Router) -> frozenset[str]:
+    """The commands (`Command` filters) of the message handlers under `root`."""
+    if root not in _known:
+        _known[root] = frozenset(
+            str(name).lower()
+            for router in root.chain_tail
+            for handler in router.message.handlers
+            for f in handler.filters or ()
+            if isinstance(f.callback, Command)
+            for name in f.callback.commands
+            if isinstance(name, str)
+        )
+    return _known[root]
 
 
 class ContactInput(Filter):

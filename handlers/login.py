@@ -14,7 +14,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from handlers.context import Ctx
-from handlers.filters import NotCommand, TextInput
+from handlers.filters import NotCommand, SecretInput, TextInput
 from handlers.states import begin_dialog, end_dialog
 from keyboards.login import LoginCb
 from screens.base import domain_message, show, tell
@@ -121,7 +121,8 @@ def build_router() -> Router:
     router.message.register(cmd_login, Command("login"), StateFilter("*"))
     router.callback_query.register(on_login_keep, LoginCb.filter(), StateFilter(LoginStates.login))
     router.message.register(on_login_input, StateFilter(LoginStates.login), TextInput())
-    router.message.register(on_password_input, StateFilter(LoginStates.password), TextInput())
+    # Any text but the bot's own commands: a password may start with "/", and is deleted.
+    router.message.register(on_password_input, StateFilter(LoginStates.password), SecretInput())
     router.message.register(
         on_other_input, StateFilter(LoginStates.login, LoginStates.password), NotCommand()
     )

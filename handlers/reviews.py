@@ -14,7 +14,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from handlers.context import Ctx
-from handlers.filters import TextInput
+from handlers.filters import NotCommand, TextInput
 from handlers.states import ReplyStates, ReviewStates, begin_dialog, end_dialog
 from jobs.notify import notify
 from keyboards.callback_data import (
@@ -261,8 +261,8 @@ async def on_review_publish(
     except ProductUnavailable:
         await _end_product_gone(query, state)
         return
+    await end_dialog(state)
     await ctx.commit()  # "published" only once it is
-    await end_dialog(state)  # after: a refused commit keeps the dialog
     callback_answer.text = _("Thank you for your review!")
     await tell(query, published_screen(review.product_id, created, _card(data)))
     await notify_about_review(ctx, bot, i18n, review, created)
@@ -315,8 +315,8 @@ async def on_reply_input(
     except (NotFound, NotAllowed) as exc:
         await _reply_gone(message, state, exc)
         return
+    await end_dialog(state)
     await ctx.commit()
-    await end_dialog(state)  # after: a refused commit keeps the dialog
     await tell(message, replied_screen(review))
     author = await ctx.reviews.author(review) if first else None
     if author is not None:
@@ -370,9 +370,9 @@ def build_router() -> Router:
         on_review_publish, step(F.step == ReviewStep.publish), StateFilter(ReviewStates.preview)
     )
     msg.register(on_comment_input, StateFilter(ReviewStates.comment), TextInput())
-    msg.register(on_comment_other, StateFilter(ReviewStates.comment))
-    msg.register(on_grade_other, StateFilter(ReviewStates.grade))
-    msg.register(on_preview_other, StateFilter(ReviewStates.preview))
+    msg.register(on_comment_other, StateFilter(ReviewStates.comment), NotCommand())
+    msg.register(on_grade_other, StateFilter(ReviewStates.grade), NotCommand())
+    msg.register(on_preview_other, StateFilter(ReviewStates.preview), NotCommand())
     msg.register(on_reply_input, StateFilter(ReplyStates.text), TextInput())
-    msg.register(on_reply_other, StateFilter(ReplyStates.text))
+    msg.register(on_reply_other, StateFilter(ReplyStates.text), NotCommand())
     return router

@@ -24,7 +24,7 @@ async def _run(message: Message, words: str, ctx: Ctx, state: FSMContext) -> Non
         await show(message, prompt_screen())
         return
     await state.update_data({SEARCH_KEY: words, SEARCH_TOTAL: None})
-    await show(message, await search_page(ctx, state, SearchCb()))
+    await show(message, await search_page(ctx, state, SearchCb(), message))
 
 
 async def cmd_search(message: Message, command: CommandObject, ctx: Ctx, state: FSMContext) -> None:
@@ -48,7 +48,7 @@ async def on_query_wrong(message: Message) -> None:
 async def on_search_page(
     query: CallbackQuery, callback_data: SearchCb, ctx: Ctx, state: FSMContext
 ) -> None:
-    await show(query, await search_page(ctx, state, callback_data))
+    await show(query, await search_page(ctx, state, callback_data, query))
 
 
 def build_router() -> Router:

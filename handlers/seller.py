@@ -89,7 +89,8 @@ async def on_product_delete_confirm(
     state: FSMContext,
 ) -> None:
     await ctx.products.delete(ctx.user, callback_data.id)
-    await leave_dialog(state, query)  # an edit of it left open elsewhere ends too
+    if (await state.get_data()).get("product_id") == callback_data.id:
+        await leave_dialog(state, query)  # an edit of it left open elsewhere ends too
     callback_answer.text = _("The product is deleted.")
     await show(query, await my_products(ctx, callback_data.page))
 

@@ -172,8 +172,8 @@ async def accept(event: Event, ctx: Ctx, state: FSMContext, field: ProductField,
         if await edited_product(event, ctx, state, data) is None:
             return
         product = await ctx.products.update_field(ctx.user, product_id, field, value)
+        await end_dialog(state)
         await ctx.commit()  # "Saved" only once it is
-        await end_dialog(state)  # after: a refused commit keeps the dialog
         page = int(data.get("page") or 1)
         await tell(event, await manage_product(ctx, product, page, note=saved_note()))
         return
@@ -305,8 +305,8 @@ async def on_publish(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:
         stock=data[ProductField.stock.value],
         photo_file_id=data[ProductField.photo.value],
     )
+    await end_dialog(state)
     await ctx.commit()  # "Published" only once it is
-    await end_dialog(state)  # after: a refused commit keeps the dialog
     await tell(query, await manage_product(ctx, product, 1, note=published_note()))
 
 

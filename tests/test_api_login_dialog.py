@@ -66,3 +66,25 @@ async def test_a_login_taken_by_another_is_refused(env, session):
     await ann.send("/login")
     reply = await ann.send("Taken")
     assert "already taken" in reply.text and "Step 1 of 2" in reply.text
+
+
+async def test_a_password_starting_with_a_slash_is_a_password_and_deleted(env, session):
+    """A password may start with "/": it is deleted and saved like any other. A command
+    of the bot's own is still that command at the password step."""
+    env.api.allow("message to delete not found")
+    ann = env.user(5, "Ann")
+    await ann.send("/start")
+    await ann.send("/login")
+    reply = await ann.send("annlogin")
+    assert "Step 2 of 2" in reply.text
+    reply = await ann.send("/admin")  # the bot's own command, not a password
+    assert reply.of(DeleteMessage) == [] and "Not allowed" in reply.text
+    reply = await ann.send("/help")  # the bot's own command, which leaves the dialog
+    assert reply.of(DeleteMessage) == [] and "Saved" not in reply.text
+    await ann.send("/login")
+    await ann.send("annlogin")
+    reply = await ann.send("/Secret-pass-123")
+    assert len(reply.of(DeleteMessage)) == 1
+    assert "Saved" in reply.text
+    user = await session.scalar(select(User).where(User.telegram_id == 5))
+    assert user.login == "annlogin" and user.password_hash.startswith("$2b$")

@@ -277,7 +277,8 @@ async def test_out_of_stock_at_confirm_rolls_everything_back(env, session):
     cake.stock = 0
     await session.commit()
     reply = await ann.press("Confirm")
-    assert reply.alert == "Sorry, “Cake” is no longer available in that quantity."
+    assert reply.alert == "Some items can't be ordered as they are: see the cart."
+    assert "Cake" in reply.text and "Sold out" in reply.text  # the cart says which
     assert await fresh(session, Order) == []
     stocks = {p.name: p.stock for p in await fresh(session, Product)}
     assert stocks == {"Tea": 5, "Cake": 0}
@@ -311,7 +312,42 @@ async def test_hidden_after_the_summary_is_refused(env, session):
     tea.is_active = False
     await session.commit()
     reply = await ann.press("Confirm")
-    assert "no longer available" in reply.alert
+    assert reply.alert == "Some items can't be ordered as they are: see the cart."
+    assert "⛔" in reply.text and not reply.has_button("Confirm")  # the cart, not the summary
+    assert await fresh(session, Order) == []
+    reply = await ann.send("Ring twice")  # the dialog is over: no step takes this
+    assert "Please use the buttons" not in reply.text
+
+
+async def test_hidden_before_the_summary_shows_the_cart_not_a_summary(env, session):
+    """A product hidden while the customer typed the address: the comment step leads to
+    the cart, which marks the line, not to a summary whose total leaves it out."""
+    tea = await shop(session, name="Tea")
+    cake = await shop(session, name="Cake")
+    ann = env.user(1)
+    await ann.click(CartAddCb(product_id=tea.id))
+    await ann.click(CartAddCb(product_id=cake.id))
+    await ann.click(CartCb(action=CartAction.checkout))
+    await ann.send("Ann Smith")
+    await ann.send_contact("+7 999 123-45-67")
+    await ann.send("Baker Street 221b")
+    tea.is_active = False
+    await session.commit()
+    reply = await ann.send("Ring twice")
+    assert "Some items can't be ordered as they are: see the cart." in reply.text
+    assert "⛔" in reply.text and not reply.has_button("Confirm")
+
+
+async def test_a_cart_emptied_from_another_message_ends_the_summary(env, session):
+    tea = await shop(session, name="Tea")
+    ann = env.user(1)
+    await ann.click(CartAddCb(product_id=tea.id))
+    await to_summary(ann)
+    summary = ann.last_bot_message
+    await ann.click(CartCb(action=CartAction.clear), env.api.old_message(1))
+    reply = await ann.click(CheckoutCb(action=CheckoutAction.confirm), summary)
+    assert reply.alert == "Your order is already placed, or your cart is empty."
+    assert "Your cart is empty" in reply.text and not reply.has_button("Confirm")
     assert await fresh(session, Order) == []
 
 

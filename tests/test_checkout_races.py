@@ -173,7 +173,8 @@ async def test_a_hidden_grandparent_category_blocks_cart_and_checkout(env, sessi
     top.is_active = False
     await session.commit()
     reply = await ann.press("Confirm")
-    assert "no longer available" in reply.alert
+    assert "can't be ordered" in reply.alert
+    assert "⛔" in reply.text and "No longer available" in reply.text  # the cart instead
     assert await count(session, Order) == 0
     assert await count(session, CartItem) == 1
     reply = await ann.send("/cart")

@@ -13,6 +13,7 @@ import tests.test_reviews
 import tests.test_seller
 from keyboards.callback_data import CartAddCb, ReviewStartCb
 from models import CartItem, Order, OrderStatus, Product, Review
+from tests.redis_env import redis_prefix, workers  # noqa: F401 (fixtures)
 from tests.test_checkout import to_summary
 from tests.test_payments import order_by
 from tests.test_reviews import CUSTOMER
@@ -84,11 +85,8 @@ async def test_a_review_is_published_only_when_it_is_saved(env, session, shop, r
     assert "published" in reply.texts[0] and await count(session, Review) == 1
 
 
-async def test_a_product_is_published_only_when_it_is_saved_and_the_draft_is_kept(
-    env, session, seller_shop, refused
-):
-    """The six steps' answers are not lost with the failed commit: Publish again works."""
-    seller = env.user(SELLER)
+async def _publish_refused_then_again(bot, session, refused):
+    seller = bot.user(SELLER)
     await fill_draft(seller, name="Green tea")
     with refused():
         reply = await seller.press("Publish")
@@ -98,6 +96,26 @@ async def test_a_product_is_published_only_when_it_is_saved_and_the_draft_is_kep
     assert "Published" in reply.text
     [product] = (await session.scalars(select(Product))).all()
     assert product.name == "Green tea" and product.stock == 5
+
+
+async def test_a_product_is_published_only_when_it_is_saved_and_the_draft_is_kept(
+    env, session, seller_shop, refused
+):
+    """The six steps' answers are not lost with the failed commit (the handler ends the
+    dialog before the commit it fails): Publish again works."""
+    await _publish_refused_then_again(env, session, refused)
+
+
+async def test_the_draft_is_kept_when_the_dialog_lives_in_redis(
+    workers,  # noqa: F811
+    settings,
+    session,
+    seller_shop,
+    refused,
+):
+    """The same with the dialog in Redis, whose writes are no part of the transaction:
+    the update going out puts the dialog back as it came in."""
+    await _publish_refused_then_again(workers(settings), session, refused)
 
 
 async def test_a_payment_that_cannot_be_recorded_is_not_called_paid(

@@ -16,6 +16,8 @@ from keyboards.callback_data import (
     CartAction,
     CartAddCb,
     CartCb,
+    ReviewStartCb,
+    SearchCb,
     SellerAction,
     SellerCb,
 )
@@ -127,6 +129,7 @@ BEGIN_A_DIALOG = {
     "admin: broadcast": BroadcastCb(action="new"),
     "seller: add a product": SellerCb(action=SellerAction.add),
     "the cart's Checkout again": CartCb(action=CartAction.checkout),
+    "a page of a search no longer saved": SearchCb(page=2),
 }
 
 
@@ -180,3 +183,28 @@ async def test_a_refused_promote_leaves_the_dialog(admin, session, env, settings
     reply = await admin.send("5")  # no longer the find step's answer
     assert "Role: customer" not in reply.text and "didn't understand" in reply.text
     assert "Admin panel" in (await admin.send("/admin")).text  # still an admin
+
+
+async def _checkout_name_step(u, session):
+    tea = await make_product(session, await make_category(session), "Tea")
+    await session.commit()
+    await u.click(CartAddCb(product_id=tea.id))
+    await u.click(CartCb(action=CartAction.checkout))
+
+
+async def _review_grade_step(u, session):
+    tea = await make_product(session, await make_category(session), "Tea")
+    await session.commit()
+    await u.click(ReviewStartCb(product_id=tea.id))
+
+
+@pytest.mark.parametrize("dialog", [_checkout_name_step, _review_grade_step])
+async def test_a_deep_link_mid_dialog_opens_the_shop(admin, session, env, dialog):
+    """A link to the bot with a parameter no feature knows, followed mid-dialog, opens
+    the shop as /start does, whichever dialog was on."""
+    await dialog(admin, session)
+    context = env.dp.fsm.get_context(env.bot, chat_id=ADMIN_ID, user_id=ADMIN_ID)
+    assert await context.get_state() is not None
+    reply = await admin.send("/start ref42")
+    assert "Welcome to the shop" in reply.text
+    assert await context.get_state() is None

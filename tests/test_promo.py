@@ -294,6 +294,29 @@ async def test_an_admin_creates_a_code_step_by_step(env, shop, session):
     assert "The promo code WINTER10 already exists." in reply.text and "1/8" in reply.text
 
 
+async def test_the_wizard_asks_for_buttons_where_it_shows_buttons(env, shop, session):
+    """A sticker or text where buttons are expected gets the same hint, with the step (the
+    preview too) shown again; a sticker where text is expected asks for text."""
+    admin = env.user(ADMIN_ID, "Boss")
+    await admin.send("/promocodes")
+    await admin.press("New promo code")
+    reply = await admin.send_sticker()
+    assert "Please send it as text." in reply.text and "1/8" in reply.text
+    await admin.send("spring")
+    for wrong in (admin.send_sticker, lambda: admin.send("percent")):
+        reply = await wrong()
+        assert "Please use the buttons." in reply.text and reply.has_button("Percent")
+    await admin.press("Percent")
+    await admin.send("10")
+    for _step in range(4):
+        await admin.press("Skip")
+    reply = await admin.press("Any category")
+    assert reply.has_button("Create")
+    reply = await admin.send("create it")
+    assert "Please use the buttons." in reply.text and "SPRING" in reply.text
+    assert reply.has_button("Create")
+
+
 async def test_the_wizard_names_the_amount_it_asked_for_and_its_limits(env, shop, session):
     admin = env.user(ADMIN_ID, "Boss")
     await admin.send("/promocodes")

@@ -528,6 +528,22 @@ async def test_a_refused_product_button_leaves_the_draft_where_it_was(env, shop,
     assert "step 3 of 6" in reply.text
 
 
+async def test_deleting_one_product_keeps_the_draft_of_another(env, shop, session):
+    """Only an edit of the deleted product ends: a new product's draft goes on."""
+    from keyboards.callback_data import SellerProductAction, SellerProductCb
+
+    old = await add_product(session, shop["food"], shop["seller"], "Old thing", price="7")
+    await session.commit()
+    u = env.user(SELLER)
+    await to_name_step(u)
+    await u.send("New thing")
+    delete = SellerProductCb(id=old, action=SellerProductAction.delete_ok, page=1)
+    reply = await u.click(delete, env.api.old_message(SELLER))
+    assert reply.alert == "The product is deleted."
+    reply = await u.send("A description")
+    assert "step 4 of 6" in reply.text
+
+
 async def test_admin_edits_any_product(env, shop, session):
     from keyboards.callback_data import SellerFieldCb
 

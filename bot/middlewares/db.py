@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.storage import dialogs_written, keep_dialogs
 from db.engine import current_session
-from services.errors import DomainError
+from services.errors import DomainError, NotSaved
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +40,10 @@ class DbSessionMiddleware(BaseMiddleware):
         try:
             data["session"] = session
             result = await handler(event, data)
-        except DomainError:
-            written = dialogs_written(session)
+        except DomainError as exc:
+            # A refused commit (NotSaved: "nothing has changed") rolled the dialog back
+            # with the rest, and it stays so.
+            written = {} if isinstance(exc, NotSaved) else dialogs_written(session)
             await asyncio.shield(session.close())  # rolls back
             if written:
                 await asyncio.shield(self._keep(written))

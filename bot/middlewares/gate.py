@@ -3,7 +3,9 @@
 Going in (`_ENTER`), atomically: the exactly-once mark, the user's throttling bucket,
 the user's lock, and the dialog state and data read under that lock. Going out
 (`_LEAVE`): the lock released and the mark set to "done" (or forgotten, when handling
-failed). A catalog press went to Redis six times (mark, bucket, lock, dialog state,
+failed); after a commit the database refused (NotSaved: "nothing has changed"), the
+dialog put back first as the update found it, as a rollback does with the SQL
+storage. A catalog press went to Redis six times (mark, bucket, lock, dialog state,
 unlock, done mark), one round trip after another; now twice.
 
 Exactly once: Telegram delivers a webhook update again when the answer was slow or
@@ -34,6 +36,7 @@ from redis.exceptions import RedisError
 from bot.middlewares.dedupe import DONE_TTL
 from bot.middlewares.throttling import is_payment, refuse
 from bot.storage import HeldLock, as_text, held_lock
+from services.errors import NotSaved
 
 log = logging.getLogger(__name__)
 
@@ -97,12 +100,23 @@ return {'go'}
 """
 
 # KEYS: the user's lock, the update's mark (either may be empty). ARGV: lock token,
-# DONE_TTL (the update was handled) or "" (it failed: forget the mark). Replies 0 when
-# the lock was no longer this update's (it ran past LOCK_TTL_MS), else 1.
+# DONE_TTL (the update was handled) or "" (it failed: forget the mark). With KEYS[3]
+# and KEYS[4] (the dialog's state and data) and ARGV[3] and ARGV[4] (their values, ""
+# for none), the dialog is put back as it was, first, while the lock is still held.
+# Replies 0 when the lock was no longer this update's (it ran past LOCK_TTL_MS), else 1.
 _LEAVE = """
 local held = 1
 if KEYS[1] ~= '' then
   if redis.call('GET', KEYS[1]) == ARGV[1] then
+    if KEYS[3] then
+      for i = 3, 4 do
+        if ARGV[i] == '' then
+          redis.call('DEL', KEYS[i])
+        else
+          redis.call('SET', KEYS[i], ARGV[i])
+        end
+      end
+    end
     redis.call('DEL', KEYS[1])
   else
     held = 0
@@ -169,9 +183,15 @@ class RedisGateMiddleware(BaseMiddleware):
             assert tg_user is not None  # only users have buckets
             await refuse(event, tg_user, self.i18n, tell=verdict == "tell")
             return None
+        entered = lock.stored if lock is not None else None
         held = held_lock.set(lock)
         try:
             result = await handler(event, data)
+        except NotSaved:
+            # "Nothing has changed": nor has the dialog, as the SQL storage's rollback
+            # keeps it (the handler may have ended it before the commit it failed).
+            await self._go_out(event.update_id, keys, token, handled=False, dialog=entered)
+            raise
         except BaseException:
             await self._go_out(event.update_id, keys, token, handled=False)
             raise
@@ -225,12 +245,25 @@ class RedisGateMiddleware(BaseMiddleware):
                 lock.stored = (as_text(reply[1]), as_text(reply[2]))
             return verdict
 
-    async def _go_out(self, update_id: int, keys: list[str], token: str, *, handled: bool) -> None:
+    async def _go_out(
+        self,
+        update_id: int,
+        keys: list[str],
+        token: str,
+        *,
+        handled: bool,
+        dialog: tuple[str | None, str | None] | None = None,
+    ) -> None:
+        """`dialog`: the dialog's state and data to put back (as the update found them)."""
         lock, mark = keys[2], keys[0]
         if not (lock or mark):
             return
+        names, args = [lock, mark], [token, DONE_TTL if handled else ""]
+        if dialog is not None and lock:
+            names += keys[3:5]
+            args += [value or "" for value in dialog]
         try:
-            held = await self._leave(keys=[lock, mark], args=[token, DONE_TTL if handled else ""])
+            held = await self._leave(keys=names, args=args)
         except RedisError as exc:
             # Handled: what the update did is committed and its answer (maybe in the
             # webhook reply) must still go out. Failed: its own error is the one to
