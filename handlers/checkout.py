@@ -60,6 +60,7 @@ STEPS = (S.name.state, S.phone.state, S.address.state, S.comment.state, S.confir
 PROMO_CHANGED = N_(
     "Your promo code's discount has changed. Check the new summary and confirm again."
 )
+CANT_ORDER = N_("Some items can't be ordered as they are: see the cart.")
 
 
 # -- the steps ---------------------------------------------------------------------------------
@@ -89,21 +90,19 @@ async def ask_comment(event: Message | CallbackQuery, state: FSMContext) -> None
     await show(event, comment_screen((await state.get_data()).get("comment")))
 
 
-CANT_ORDER = N_("Some items can't be ordered as they are: see the cart.")
-
-
 async def ask_confirm(event: Message | CallbackQuery, state: FSMContext, ctx: Ctx) -> None:
-    # The summary shows today's prices: from here on they are the ones the customer saw.
-    await ctx.cart.acknowledge_prices(ctx.user)
     cart = await ctx.cart.get(ctx.user)
     if not cart.lines or cart.blocked:  # emptied, or a product hidden or sold out meanwhile:
-        await end_dialog(state)  # the cart says which line to fix
+        await end_dialog(state)  # the cart says which line to fix (and what costs more)
         await show(event, await cart_page(ctx, _(CANT_ORDER) if cart.lines else ""))
         return
     data = await state.get_data()
     if not complete(data):
         await ask_name(event, state)
         return
+    # The summary shows today's prices: from here on they are the ones the customer saw.
+    await ctx.cart.acknowledge_prices(ctx.user)
+    cart = await ctx.cart.get(ctx.user)
     await state.set_state(S.confirm)
     # What Confirm must order: exactly these lines at these prices (and this discount).
     promo = await PromoService(ctx.session).quote(ctx.user, cart, ctx.settings.currency)

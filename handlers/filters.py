@@ -5,7 +5,7 @@ import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import BaseMiddleware, Router
+from aiogram import BaseMiddleware, Bot, Router
 from aiogram.filters import Command, Filter, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, TelegramObject
@@ -27,33 +27,34 @@ class TextInput(Filter):
 
 class SecretInput(Filter):
     """Any text, one that starts with "/" included (a password may), except a command
-    one of the routers handles; passes it on as `text`, as sent."""
+    one of the routers handles (as its own `Command` filter decides: case, the bot's
+    @username); passes it on as `text`, as sent."""
 
-    async def __call__(self, message: Message, dispatcher: Router) -> bool | dict[str, Any]:
+    async def __call__(
+        self, message: Message, bot: Bot, dispatcher: Router
+    ) -> bool | dict[str, Any]:
         text = message.text
         if text is None:
             return False
         if text.startswith("/"):
-            name = text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower() if text[1:] else ""
-            if name in _commands(dispatcher):
-                return False
+            for command in _commands(dispatcher):
+                if await command(message, bot):
+                    return False
         return {"text": text}
 
 
-_known: "weakref.WeakKeyDictionary[Router, frozenset[str]]" = weakref.WeakKeyDictionary()
+_known: "weakref.WeakKeyDictionary[Router, tuple[Command, ...]]" = weakref.WeakKeyDictionary()
 
 
-def _commands(root: Router) -> frozenset[str]:
-    """The commands (`Command` filters) of the message handlers under `root`."""
+def _commands(root: Router) -> tuple[Command, ...]:
+    """The `Command` filters of the message handlers under `root`."""
     if root not in _known:
-        _known[root] = frozenset(
-            str(name).lower()
+        _known[root] = tuple(
+            f.callback
             for router in root.chain_tail
             for handler in router.message.handlers
             for f in handler.filters or ()
             if isinstance(f.callback, Command)
-            for name in f.callback.commands
-            if isinstance(name, str)
         )
     return _known[root]
 

@@ -8,7 +8,7 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.common import search_page
 from handlers.context import Ctx
-from handlers.filters import TextInput
+from handlers.filters import NotCommand, TextInput
 from handlers.states import SEARCH_KEY, SEARCH_TOTAL, SearchStates, leave_dialog
 from keyboards.callback_data import MenuAction, MenuCb, SearchCb
 from screens.base import show
@@ -59,5 +59,5 @@ def build_router() -> Router:
     )
     router.callback_query.register(on_search_page, SearchCb.filter(), StateFilter("*"))
     router.message.register(on_query_input, StateFilter(SearchStates.query), TextInput())
-    router.message.register(on_query_wrong, StateFilter(SearchStates.query))
+    router.message.register(on_query_wrong, StateFilter(SearchStates.query), NotCommand())
     return router

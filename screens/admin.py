@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from aiogram.utils.i18n import gettext as _
 
 from keyboards.admin import admin_panel_kb, audit_kb, role_label, stats_kb
-from keyboards.formatting import quote
+from keyboards.formatting import fits, quote
 from keyboards.orders import status_label
 from models import AuditEntry, OrderStatus, Role, User
 from screens.base import Screen
@@ -170,12 +170,17 @@ def audit_screen(page: AuditPage, *, paged: bool) -> Screen:
     lines = [_("<b>📜 Audit log</b>"), ""]
     if not entries:
         lines.append(_("Nothing has been recorded yet."))
-    for e in entries:
+    older_than = page.older_than
+    for n, e in enumerate(entries):
         label = _(ACTION_LABELS[e.action]) if e.action in ACTION_LABELS else quote(e.action)
         target = _target(e)
         if e.target_type == "user" and e.target_id in people:
             target = _name(people[e.target_id])
         line = f"<b>{_when(e.created_at)}</b> {_name(people.get(e.actor_id))}: {label}, {target}"
         changes = _changes(e)
-        lines.append(f"{line}\n   {changes}" if changes else line)
-    return Screen("\n".join(lines), audit_kb(page.older_than, paged=paged))
+        line = f"{line}\n   {changes}" if changes else line
+        if n and not fits("\n".join([*lines, line])):  # Telegram's 4096: Older goes on
+            older_than = entries[n - 1].id  # from the last one shown
+            break
+        lines.append(line)
+    return Screen("\n".join(lines), audit_kb(older_than, paged=paged))

@@ -45,16 +45,17 @@ class FavouriteService:
             raise NotFound(N_("This product is no longer available."))
         if await self.session.get(Favourite, (user.id, product_id)) is not None:
             return
-        count = await self.session.scalar(
-            select(func.count()).select_from(Favourite).where(Favourite.user_id == user.id)
-        )
-        if (count or 0) >= MAX_FAVOURITES:
+        if await self._shown_count(user) >= MAX_FAVOURITES:  # what the list can show
             raise DomainError(
                 N_("Your favourites list is full ({limit}). Remove something first."),
                 limit=MAX_FAVOURITES,
             )
         self.session.add(Favourite(user_id=user.id, product_id=product_id))
         await self.session.flush()
+
+    async def _shown_count(self, user: User) -> int:
+        mine = _shown().where(Favourite.user_id == user.id).subquery()
+        return await self.session.scalar(select(func.count()).select_from(mine)) or 0
 
     async def remove(self, user: User, product_id: int) -> None:
         """Takes a product off the list (also one that has gone from the shop)."""
@@ -69,8 +70,7 @@ class FavouriteService:
     async def page(self, user: User, page: int, size: int) -> FavouritesPage:
         """One page of the shown favourites, newest first; a page past the end is the last."""
         mine = _shown().where(Favourite.user_id == user.id)
-        total = await self.session.scalar(select(func.count()).select_from(mine.subquery())) or 0
-        page, pages = fit_page(page, total, size)
+        page, pages = fit_page(page, await self._shown_count(user), size)
         rows = await self.session.execute(
             mine.order_by(Favourite.created_at.desc(), Product.id.desc())
             .offset((page - 1) * size)

@@ -3,11 +3,12 @@
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Category, Product, Review, Role, User
 from services.access import require_admin
+from services.catalog_reads import listed, shown_category_ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,12 +52,14 @@ class StatsService:
             )
         ).one()
         live = Product.is_deleted.is_(False)
+        # Visible as the catalog's own rule has it: the product and every category above.
+        shown = and_(listed(), Product.category_id.in_(shown_category_ids()))
         products = (
             await self.session.execute(
                 select(
                     _count(),
-                    _count(Product.is_active.is_(True)),
-                    _count(Product.is_active.is_(False)),
+                    _count(shown),
+                    _count(not_(shown)),
                     _count(Product.stock == 0),
                 )
                 .select_from(Product)

@@ -67,6 +67,7 @@ async def test_statistics_screen_and_refresh(admin, session):
     await make_product(session, cat, stock=0)
     await make_product(session, cat, is_active=False)
     await make_product(session, cat, is_deleted=True, stock=0)
+    await make_product(session, await make_category(session, "Secret", is_active=False))
     session.add(Review(user_id=old.id, product_id=visible.id, grade=4))
     await session.commit()
     await admin.send("/admin")
@@ -74,8 +75,9 @@ async def test_statistics_screen_and_refresh(admin, session):
     text = reply.text
     assert "Users: 3 (new in 7 days: 2, banned: 1)" in text
     assert "Sellers: 1, admins: 1" in text
-    assert "Products: 3: visible 2, hidden 1, out of stock 1" in text
-    assert "Categories: 1" in text and "Reviews: 1 (hidden: 0)" in text
+    # Under a hidden category counts as hidden, as customers can't see it anywhere.
+    assert "Products: 4: visible 2, hidden 2, out of stock 1" in text
+    assert "Categories: 2" in text and "Reviews: 1 (hidden: 0)" in text
     assert "Updated at" in text
     message_id = admin.last_bot_message.message_id
     await make_user(session, 3)
@@ -104,6 +106,31 @@ async def test_audit_log_pages_newest_first(admin, session, settings):
     assert not reply.has_button("Older")
     reply = await admin.press("Newest")
     assert "Old9" in reply.text
+
+
+async def test_a_page_of_long_entries_is_cut_to_fit_and_older_goes_on(make_env, settings, session):
+    """With PAGE_SIZE at its top (50) and long names, a page is cut to what one message
+    holds, and Older goes on from the last entry shown: none is skipped."""
+    env = make_env(settings.model_copy(update={"page_size": 50}))
+    boss = await make_user(session, ADMIN_ID, Role.admin)
+    audit = AuditService(session)
+    for n in range(60):
+        name = f"Категория {n:02} " + "я" * 70
+        await audit.record(
+            boss, "category.rename", "category", n + 1, {"name": name}, {"name": "x"}
+        )
+    await session.commit()
+    admin = env.user(ADMIN_ID, "Boss")
+    seen = 0
+    reply = await admin.click(AdminCb(action=AdminAction.audit))
+    while True:
+        on_page = reply.text.count("category renamed")
+        assert 0 < on_page < 50 and f"Категория {59 - seen:02}" in reply.text
+        seen += on_page
+        if not reply.has_button("Older"):
+            break
+        reply = await admin.press("Older")
+    assert seen == 60
 
 
 async def test_audit_log_shows_user_actions(admin, session):

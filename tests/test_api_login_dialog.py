@@ -83,7 +83,9 @@ async def test_a_password_starting_with_a_slash_is_a_password_and_deleted(env, s
     assert reply.of(DeleteMessage) == [] and "Saved" not in reply.text
     await ann.send("/login")
     await ann.send("annlogin")
-    reply = await ann.send("/Secret-pass-123")
+    reply = await ann.send("/\u3000")  # nothing but a space after the slash: too short
+    assert len(reply.of(DeleteMessage)) == 1 and "at least 8 characters" in reply.text
+    reply = await ann.send("/Help me-123")  # no command of the bot's: /help is lowercase
     assert len(reply.of(DeleteMessage)) == 1
     assert "Saved" in reply.text
     user = await session.scalar(select(User).where(User.telegram_id == 5))

@@ -332,10 +332,12 @@ async def test_hidden_before_the_summary_shows_the_cart_not_a_summary(env, sessi
     await ann.send_contact("+7 999 123-45-67")
     await ann.send("Baker Street 221b")
     tea.is_active = False
+    cake.price = Decimal("103")
     await session.commit()
     reply = await ann.send("Ring twice")
     assert "Some items can't be ordered as they are: see the cart." in reply.text
     assert "⛔" in reply.text and not reply.has_button("Confirm")
+    assert "Price changed" in reply.text  # not taken as seen: no summary showed it
 
 
 async def test_a_cart_emptied_from_another_message_ends_the_summary(env, session):

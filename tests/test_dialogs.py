@@ -16,6 +16,8 @@ from keyboards.callback_data import (
     CartAction,
     CartAddCb,
     CartCb,
+    MenuAction,
+    MenuCb,
     ReviewStartCb,
     SearchCb,
     SellerAction,
@@ -198,7 +200,11 @@ async def _review_grade_step(u, session):
     await u.click(ReviewStartCb(product_id=tea.id))
 
 
-@pytest.mark.parametrize("dialog", [_checkout_name_step, _review_grade_step])
+async def _search_step(u, session):
+    await u.click(MenuCb(action=MenuAction.search))
+
+
+@pytest.mark.parametrize("dialog", [_checkout_name_step, _review_grade_step, _search_step])
 async def test_a_deep_link_mid_dialog_opens_the_shop(admin, session, env, dialog):
     """A link to the bot with a parameter no feature knows, followed mid-dialog, opens
     the shop as /start does, whichever dialog was on."""

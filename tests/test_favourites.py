@@ -147,3 +147,25 @@ async def test_the_card_with_its_toggles_is_still_one_statement(env, session, en
         reply = await ann.click(ProductCb(id=sold_out.id))
     assert len(seen) == 1 and "users" in seen[0] and "favourites" in seen[0]
     assert reply.has_button("Remove from favourites") and reply.has_button("Don't notify me")
+
+
+async def test_the_limit_counts_only_what_the_list_shows(env, session, monkeypatch):
+    """Favourites of deleted products (never listed, so never removable) don't fill the
+    list: only products it can show count towards the limit."""
+    import services.favourites
+
+    monkeypatch.setattr(services.favourites, "MAX_FAVOURITES", 3)
+    _category, products = await _shop(session, 6)
+    ann = await make_user(session, 1)
+    for gone in products[:3]:
+        gone.is_deleted = True
+        session.add(Favourite(user_id=ann.id, product_id=gone.id))
+    await session.commit()
+    u = env.user(1)
+    for product in products[3:]:
+        reply = await u.click(CardToggleCb(id=product.id, what=CardToggle.favourite, on=True))
+        assert reply.alert == "Added to your favourites."
+    more = await make_product(session, _category, "Tea 6")
+    await session.commit()
+    reply = await u.click(CardToggleCb(id=more.id, what=CardToggle.favourite, on=True))
+    assert reply.alert == "Your favourites list is full (3). Remove something first."
