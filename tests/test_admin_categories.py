@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from keyboards.callback_data import AdminCategoryAction, AdminCategoryCb
 from models import AuditEntry, Category, Role
-from services.categories import CategoryService
+from services.categories import CHILDREN_LIMIT, CategoryService
 from services.errors import InvalidInput, NotAllowed
 from tests.conftest import ADMIN_ID, PG_URL
 from tests.factories import make_category, make_product, make_user
@@ -84,6 +84,29 @@ async def test_move_forbids_cycles(session, boss):
         ("C", 0),
         ("B", 1),
     ]
+
+
+async def test_a_category_holds_at_most_forty_subcategories(session, boss):
+    """Each subcategory is a button of its parent's page, which Telegram caps at 100
+    buttons with the products: a 41st is refused, by creating or by moving, with how to
+    go on; the top level likewise."""
+    service = CategoryService(session)
+    top = await service.create(boss, "Top")
+    for n in range(CHILDREN_LIMIT):
+        await service.create(boss, f"Sub {n}", top.id)
+    for n in range(CHILDREN_LIMIT - 1):
+        await service.create(boss, f"Top {n}")
+    full = "holds at most 40 subcategories"
+    with pytest.raises(InvalidInput, match=full):
+        await service.create(boss, "One more", top.id)
+    with pytest.raises(InvalidInput, match=full):
+        await service.create(boss, "One more top")
+    leaf = (await service.children(boss, top.id))[0]
+    other = (await service.children(boss, None))[1]
+    with pytest.raises(InvalidInput, match=full):
+        await service.move(boss, other.id, top.id)
+    await service.move(boss, leaf.id, other.id)  # room under another: fine
+    await service.create(boss, "One more", top.id)  # and now there is room again
 
 
 async def test_reorder_among_siblings(session, boss):
