@@ -289,6 +289,7 @@ _INLINE_ACTIONS = (
     "login_url",
     "callback_game",
 )
+INLINE_BUTTONS_LIMIT = 100  # Telegram's, in all rows together (not in the Bot API docs)
 _CURRENCY = re.compile(r"^[A-Z]{3}$")  # an ISO 4217 code
 _URL = re.compile(r"^(https?://[^\s/$.?#].[^\s]*|tg://[^\s]+)$", re.IGNORECASE)
 
@@ -305,6 +306,8 @@ def check_reply_markup(markup: Any) -> dict[str, Any] | None:
             raise BadRequest(
                 'field "inline_keyboard" of the InlineKeyboardMarkup should be an Array of Arrays'
             )
+        if sum(len(row) for row in rows) > INLINE_BUTTONS_LIMIT:
+            raise BadRequest("reply markup is too long")
         for row in rows:
             for button in row:
                 check_inline_button(button)

@@ -493,3 +493,28 @@ async def test_every_button_of_a_dead_card_shows_where_it_came_from(env, session
         # The dead card is replaced by the list it was opened from.
         assert reply.has_button("Pixel 8") and not reply.has_button("Pixel 9"), label
         assert not reply.has_button("Add to cart"), label
+
+
+async def test_a_category_at_its_limits_fits_telegrams_keyboard(make_env, settings, session):
+    """The most a page can hold: 40 subcategories (the limit) and PAGE_SIZE at its top
+    (50) products, with the pager and the way back, stay within Telegram's 100 buttons
+    (the fake Bot API refuses more, and a refusal fails the test); so does the top level
+    with 40 categories."""
+    from services.categories import CHILDREN_LIMIT
+
+    env = make_env(settings.model_copy(update={"page_size": 50}))
+    top = await make_category(session, "Top")
+    for n in range(CHILDREN_LIMIT):
+        await make_category(session, f"Sub {n}", parent=top)
+    for n in range(CHILDREN_LIMIT - 1):
+        await make_category(session, f"Other {n}")
+    for n in range(60):
+        await make_product(session, top, f"Tea {n}")
+    await session.commit()
+    ann = env.user(1)
+    reply = await ann.click(CategoryCb(id=top.id))
+    assert reply.has_button("Sub 39") and reply.has_button("Tea 49")
+    reply = await ann.press("▶")
+    assert reply.has_button("Tea 59")
+    reply = await ann.send("/catalog")
+    assert reply.has_button("Other 38")

@@ -122,6 +122,15 @@ def test_callback_data_is_limited_to_64_bytes():
             check_reply_markup({"inline_keyboard": [[{"text": "a", "callback_data": data}]]})
 
 
+def test_an_inline_keyboard_holds_at_most_100_buttons():
+    """As Telegram: more than 100 in all rows is "reply markup is too long"."""
+    button = {"text": "a", "callback_data": "x"}
+    ok = {"inline_keyboard": [[button] * 4] * 25}
+    assert check_reply_markup(ok) is ok
+    with pytest.raises(BadRequest, match="reply markup is too long"):
+        check_reply_markup({"inline_keyboard": [[button] * 4] * 25 + [[button]]})
+
+
 @pytest.mark.parametrize(
     ("button", "reason"),
     [
