@@ -123,7 +123,8 @@ Price = Annotated[
     str | int | float,
     BeforeValidator(_not_bool),
     AfterValidator(lambda v: _plain(v) if isinstance(v, str) else v),
-    _rule(lambda v: validation.parse_price(str(v)[:100], Decimal("10000000"))),
+    # What the column holds; the shop's MAX_PRICE is checked by the service, as in the bot.
+    _rule(lambda v: validation.parse_price(str(v)[:100], Decimal("9999999999.99"))),
 ]
 Stock = Annotated[
     int | str, BeforeValidator(_not_bool), _rule(lambda v: validation.parse_stock(str(v)[:100]))

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import ConfigError, Settings
 from models import Role, User
-from services.admin import AdminService
+from services.admin import AdminService, telegram_id_of
 from services.errors import DomainError
 from services.users import Profile, UserService
 from services.validation import without_bidi_controls
@@ -81,13 +81,13 @@ async def admin_command(
 async def _register(session: AsyncSession, settings: Settings, who: str, action: str) -> User:
     """An admin-to-be who has never written to the bot: their row, made ahead."""
     who = who.strip()
-    if action != "add" or not who.lstrip("-").isdigit():
+    telegram_id = telegram_id_of(who)  # as /promote reads one, so `remove` finds it
+    if action != "add" or (telegram_id is None and not who.lstrip("-").isdigit()):
         raise ConfigError(
             f"Nobody matching {who!r} has used the bot yet"
             + (": use their numeric Telegram id" if action == "add" else "")
         )
-    telegram_id = int(who)
-    if not 0 < telegram_id < 2**63:
+    if telegram_id is None or telegram_id <= 0:
         raise ConfigError(f"{who} is not a Telegram user id")
     profile = Profile(telegram_id, None, "", None, None)
     return await UserService(session).sync(profile, language=settings.default_locale)

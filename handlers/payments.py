@@ -144,7 +144,7 @@ async def on_successful_payment(
             await notify_admins_banned_paid(bot, ctx.session, i18n, order.id, staff_name(ctx.user))
         return
     # Late: the order was cancelled (or paid already) before this payment arrived.
-    refunded = False
+    refunded = again = False
     if payment.currency == STARS:
         try:
             refunded = await bot.refund_star_payment(
@@ -152,13 +152,19 @@ async def on_successful_payment(
                 telegram_payment_charge_id=payment.telegram_payment_charge_id,
             )
         except TelegramAPIError as exc:
-            log.warning("Refund of late payment %s failed: %s", order_id, exc)
+            # The same late payment delivered again (a second charge of a paid order is
+            # stored nowhere): its Stars went back the first time, and the customer heard.
+            refunded = again = "CHARGE_ALREADY_REFUNDED" in exc.message
+            if not again:
+                log.warning("Refund of late payment %s failed: %s", order_id, exc)
     if refunded and order is not None and order.status is OrderStatus.cancelled:
         await service.mark_refunded(order)
         await RefundService(ctx.session).record_late(order)  # the books and the audit log
     if not refunded:
         charge = payment.telegram_payment_charge_id
         await notify_admins_refund(bot, ctx.session, i18n, order_id, charge)
+    if again:
+        return
     if order is not None and order.cancel_reason == EXPIRED:
         await message.answer(expired_refund_text(order_id, refunded=bool(refunded)))
     else:

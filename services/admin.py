@@ -19,6 +19,13 @@ from services.texts import N_
 # A Telegram id as typed: digits only (not "²", which int() refuses), at most 52 bits.
 _TELEGRAM_ID = re.compile(r"-?[0-9]{1,16}")
 
+
+def telegram_id_of(text: str) -> int | None:
+    """The Telegram id `text` is, typed as admins and the owner type one, or None."""
+    text = text.strip()
+    return int(text) if _TELEGRAM_ID.fullmatch(text) else None
+
+
 # Role names an admin may type in /promote, in both languages.
 ROLE_NAMES: dict[str, Role] = {
     "customer": Role.customer,
@@ -72,8 +79,8 @@ class AdminService:
         query = query.strip()
         if not query:
             raise InvalidInput(N_("Send a Telegram id or an @username."))
-        if _TELEGRAM_ID.fullmatch(query):
-            return await self.by_telegram_id(actor, int(query))
+        if (telegram_id := telegram_id_of(query)) is not None:
+            return await self.by_telegram_id(actor, telegram_id)
         name = query.removeprefix("@")
         if not name or len(name) > 64 or not name.replace("_", "").isalnum():
             raise InvalidInput(N_("Send a Telegram id or an @username."))
@@ -208,8 +215,8 @@ class AdminService:
     async def lookup(self, query: str) -> User | None:
         """A user by Telegram id or @username, for the owner; None when nobody matches."""
         query = query.strip()
-        if _TELEGRAM_ID.fullmatch(query):
-            return await self.session.scalar(select(User).where(User.telegram_id == int(query)))
+        if (telegram_id := telegram_id_of(query)) is not None:
+            return await self.session.scalar(select(User).where(User.telegram_id == telegram_id))
         name = query.removeprefix("@").lower()
         return await self.session.scalar(
             select(User).where(func.lower(User.username) == name).limit(1)

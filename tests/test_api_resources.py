@@ -187,6 +187,23 @@ async def test_a_price_follows_the_shops_currency(pool, api_config, session, sho
     assert (await session.get(Product, shop.product)).price != Decimal("10.5")
 
 
+async def test_a_price_follows_the_shops_max_price(pool, api_config, session, shop):
+    """MAX_PRICE above the default lets the API take what the bot takes."""
+    app = create_app(pool, replace(api_config, max_price=Decimal("50000000")))
+    transport = httpx.ASGITransport(app=app)
+    seller = as_(shop, "seller")
+    body = {"category_id": shop.category, "name": "Car", "price": "20000000", "stock": 1}
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+        r = await client.post("/products", json=body, headers=seller)
+        assert r.status_code == 201 and Decimal(r.json()["price"]) == 20_000_000
+        r = await client.patch(
+            f"/products/{shop.product}", json={"price": "30000000"}, headers=seller
+        )
+        assert r.status_code == 200 and Decimal(r.json()["price"]) == 30_000_000
+        r = await client.post("/products", json={**body, "price": "60000000"}, headers=seller)
+        assert r.status_code == 422 and r.json()["detail"][0]["field"] == "price"
+
+
 async def test_admin_edit_of_a_sellers_product_is_audited(client, session, shop):
     r = await client.patch(
         f"/products/{shop.product}", json={"price": "99.9"}, headers=as_(shop, "admin")

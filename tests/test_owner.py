@@ -121,6 +121,14 @@ def test_admin_add_list_remove(shop, capsys):
     ]
 
 
+@pytest.mark.parametrize("who", ["²", "1²", "①", "١٢٣", "12345678901234567", "0"])
+def test_admin_add_takes_only_an_id_admin_remove_could_find(shop, capsys, who):
+    """Digits int() refuses (a traceback before), other scripts' digits and ids longer
+    than Telegram's are one line, exit 2, and nobody is made admin."""
+    assert cli(capsys, "admin", "add", who) == (2, f"error: {who} is not a Telegram user id")
+    assert cli(capsys, "admin", "list")[1].startswith("No admins yet")
+
+
 def test_admin_list_shows_names_without_direction_controls(shop, capsys):
     """A Telegram name is set in Telegram; "\u202e" in it would reverse the owner's line."""
     assert cli(capsys, "admin", "add", "42")[0] == 0

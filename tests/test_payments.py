@@ -180,6 +180,21 @@ async def paid_order(stars_env, tea, session):
     return ann, admin
 
 
+async def test_a_second_charge_of_a_paid_order_delivered_twice_is_refunded_once(
+    stars_env, tea, session
+):
+    """A late second charge of a paid order is refunded and the customer told; the same
+    payment delivered again (Telegram answers CHARGE_ALREADY_REFUNDED) sends nothing:
+    no second note, no false "manual refund" alert to the admins."""
+    ann, _admin = await paid_order(stars_env, tea, session)
+    stars_env.api.allow("CHARGE_ALREADY_REFUNDED")  # Telegram's answer to the repeat
+    reply = await ann.pay("order:1", 13, charge_id="ch-2")
+    assert reply.of(RefundStarPayment) and "your Stars were returned" in reply.text
+    reply = await ann.pay("order:1", 13, charge_id="ch-2")
+    assert [c for c in reply.calls if not isinstance(c, RefundStarPayment)] == []
+    assert (await fresh(session, Order, 1)).status is OrderStatus.paid
+
+
 async def test_admin_refunds_a_stars_payment_and_the_stock_returns(stars_env, tea, session):
     _ann, admin = await paid_order(stars_env, tea, session)
     reply = await admin.click(OrderCb(id=1, scope=OrderScope.all))
