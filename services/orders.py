@@ -22,6 +22,8 @@ from services.users import UserService
 
 ORDER_NOT_FOUND = N_("Order not found.")
 ALREADY_PLACED = N_("Your order is already placed, or your cart is empty.")
+MAX_TOTAL = Decimal("9999999999.99")  # orders.total is Numeric(12, 2)
+TOO_LARGE = N_("This order is too large to place at once: split it into smaller ones.")
 RESERVATION_EXPIRED = N_(
     "This order was not paid in time and its items went back on sale. "
     "Open it in My orders and press “Order again”."
@@ -112,6 +114,9 @@ class OrderService:
             )
         if any(products[pid].price != price for pid, price in prices.items()):
             raise DomainError(N_("Prices have changed. Check your cart and check out again."))
+        total = sum((prices[pid] * q for pid, q in quantities.items()), Decimal(0))
+        if total > MAX_TOTAL:  # what the column holds (PostgreSQL would refuse it)
+            raise DomainError(TOO_LARGE)
         for pid in sorted(quantities):
             result = await self.session.execute(
                 update(Product)
@@ -134,7 +139,7 @@ class OrderService:
             user_id=user.id,
             status=OrderStatus.new,
             expires_at=self.holds.deadline(method, utc_now()) if self.holds else None,
-            total=sum((prices[pid] * q for pid, q in quantities.items()), Decimal(0)),
+            total=total,
             currency=currency,
             payment_method=method,
             contact_name=contact.name,

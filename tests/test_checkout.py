@@ -285,6 +285,21 @@ async def test_out_of_stock_at_confirm_rolls_everything_back(env, session):
     assert len(await fresh(session, CartItem)) == 2
 
 
+async def test_an_order_past_what_a_total_can_hold_is_refused_not_a_crash(env, session):
+    """A total over 9 999 999 999.99 (the column's: PostgreSQL would refuse the row) is
+    refused with what to do, and nothing is ordered."""
+    car = await shop(session, name="Car", price="9000000000", stock=5)
+    ann = env.user(1)
+    await ann.click(CartAddCb(product_id=car.id))
+    await ann.click(CartAddCb(product_id=car.id))
+    await to_summary(ann)
+    reply = await ann.press("Confirm")
+    assert reply.alert == "This order is too large to place at once: split it into smaller ones."
+    assert await fresh(session, Order) == []
+    [product] = await fresh(session, Product)
+    assert product.stock == 5
+
+
 async def test_price_change_after_the_summary_is_refused(env, session):
     tea = await shop(session, name="Tea", price="100")
     ann = env.user(1)
