@@ -33,7 +33,8 @@ class Settings(BaseSettings):
     throttle_rate: float = Field(default=3.0, ge=0)
     throttle_burst: int = Field(default=8, ge=1)
     page_size: int = Field(default=8, ge=1, le=50)
-    max_price: Decimal = Decimal("10000000")
+    # At most what a price column (Numeric(12, 2)) holds.
+    max_price: Decimal = Field(default=Decimal("10000000"), gt=0, le=Decimal("9999999999.99"))
     # Broadcast: messages a second (Telegram allows about 30; 0 turns the limiter off),
     # recipients claimed per transaction, sends in flight at once, progress edit period.
     broadcast_rate: float = Field(default=25.0, ge=0)

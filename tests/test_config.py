@@ -54,6 +54,13 @@ def test_bad_admin_ids(monkeypatch):
         load_settings()
 
 
+@pytest.mark.parametrize("value", ["0", "-5", "10000000000", "lots"])
+def test_max_price_is_a_price_a_column_holds(monkeypatch, value):
+    monkeypatch.setenv("MAX_PRICE", value)
+    with pytest.raises(ConfigError, match="MAX_PRICE"):
+        load_settings()
+
+
 def test_settings_from_env(monkeypatch):
     monkeypatch.setenv("BOT_TOKEN", TOKEN)
     monkeypatch.setenv("ADMIN_IDS", "1, 2;3")
