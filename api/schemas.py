@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from models import OrderStatus, PaymentMethod, Role
+from models.base import MONEY_MAX
 from services import accounts, validation
 from services.errors import InvalidInput
 from services.reviews import COMMENT_MAX, check_grade, clean_comment
@@ -124,7 +125,7 @@ Price = Annotated[
     BeforeValidator(_not_bool),
     AfterValidator(lambda v: _plain(v) if isinstance(v, str) else v),
     # What the column holds; the shop's MAX_PRICE is checked by the service, as in the bot.
-    _rule(lambda v: validation.parse_price(str(v)[:100], Decimal("9999999999.99"))),
+    _rule(lambda v: validation.parse_price(str(v)[:100], MONEY_MAX)),
 ]
 Stock = Annotated[
     int | str, BeforeValidator(_not_bool), _rule(lambda v: validation.parse_stock(str(v)[:100]))

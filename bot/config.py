@@ -9,6 +9,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from locales import LANGUAGES
+from models.base import MONEY_MAX
 
 # Relative: the file lands in the directory the bot is started from.
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///storefront.db"
@@ -33,8 +34,7 @@ class Settings(BaseSettings):
     throttle_rate: float = Field(default=3.0, ge=0)
     throttle_burst: int = Field(default=8, ge=1)
     page_size: int = Field(default=8, ge=1, le=50)
-    # At most what a price column (Numeric(12, 2)) holds.
-    max_price: Decimal = Field(default=Decimal("10000000"), gt=0, le=Decimal("9999999999.99"))
+    max_price: Decimal = Field(default=Decimal("10000000"), gt=0, le=MONEY_MAX)
     # Broadcast: messages a second (Telegram allows about 30; 0 turns the limiter off),
     # recipients claimed per transaction, sends in flight at once, progress edit period.
     broadcast_rate: float = Field(default=25.0, ge=0)

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from models import CartItem, Order, OrderItem, OrderStatus, PaymentMethod, Product, User
+from models.base import MONEY_MAX
 from services import order_rules as rules
 from services.catalog_reads import MAX_ID, shown_category_ids
 from services.errors import DomainError, NotAllowed, NotFound
@@ -22,7 +23,6 @@ from services.users import UserService
 
 ORDER_NOT_FOUND = N_("Order not found.")
 ALREADY_PLACED = N_("Your order is already placed, or your cart is empty.")
-MAX_TOTAL = Decimal("9999999999.99")  # orders.total is Numeric(12, 2)
 TOO_LARGE = N_("This order is too large to place at once: split it into smaller ones.")
 RESERVATION_EXPIRED = N_(
     "This order was not paid in time and its items went back on sale. "
@@ -115,7 +115,7 @@ class OrderService:
         if any(products[pid].price != price for pid, price in prices.items()):
             raise DomainError(N_("Prices have changed. Check your cart and check out again."))
         total = sum((prices[pid] * q for pid, q in quantities.items()), Decimal(0))
-        if total > MAX_TOTAL:  # what the column holds (PostgreSQL would refuse it)
+        if total > MONEY_MAX:  # what the column holds (PostgreSQL would refuse it)
             raise DomainError(TOO_LARGE)
         for pid in sorted(quantities):
             result = await self.session.execute(
