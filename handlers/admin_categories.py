@@ -29,8 +29,8 @@ from services.errors import DomainError, NotFound
 A = AdminCategoryAction
 
 
-async def _level(ctx: Ctx, category_id: int) -> Screen:
-    return level_screen(await ctx.categories.level(ctx.user, category_id))
+async def _level(ctx: Ctx, category_id: int, page: int = 1) -> Screen:
+    return level_screen(await ctx.categories.level(ctx.user, category_id), page)
 
 
 async def on_categories(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:
@@ -47,7 +47,7 @@ async def on_category_open(
 ) -> None:
     await leave_dialog(state, query)
     try:
-        screen = await _level(ctx, callback_data.id)
+        screen = await _level(ctx, callback_data.id, callback_data.page)
     except NotFound as exc:  # deleted by another admin: the top level instead
         callback_answer.text = domain_message(exc)
         callback_answer.show_alert = True

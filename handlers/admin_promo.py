@@ -82,7 +82,9 @@ async def on_toggle(
 # -- the create dialog ----------------------------------------------------------------
 
 
-async def _ask(event, ctx: Ctx, state: FSMContext, step: str, error: str | None = None) -> None:
+async def _ask(
+    event, ctx: Ctx, state: FSMContext, step: str, error: str | None = None, page: int = 1
+) -> None:
     if step == "preview":
         await state.set_state(S.preview)
         data = await state.get_data()
@@ -95,7 +97,7 @@ async def _ask(event, ctx: Ctx, state: FSMContext, step: str, error: str | None 
         return
     await state.set_state(getattr(S, step))
     tree = await CategoryService(ctx.session).tree(ctx.user) if step == "category" else ()
-    await show(event, promo_step_screen(step, error, tree))
+    await show(event, promo_step_screen(step, error, tree, page))
 
 
 def _draft(data: dict[str, Any]) -> PromoDraft:
@@ -198,6 +200,12 @@ async def on_category(
     await _next(query, ctx, state, "category", category_id=category_id)
 
 
+async def on_category_page(
+    query: CallbackQuery, callback_data: AdminPromoCb, ctx: Ctx, state: FSMContext
+) -> None:
+    await _ask(query, ctx, state, "category", page=callback_data.page)
+
+
 async def on_back(query: CallbackQuery, ctx: Ctx, state: FSMContext, raw_state: str) -> None:
     step = raw_state.split(":")[-1]
     await state.update_data(to_preview=False)
@@ -246,6 +254,9 @@ def build_router() -> Router:
     router.callback_query.register(on_skip, cb(F.action == PromoAction.skip), dialog)
     router.callback_query.register(
         on_category, cb(F.action == PromoAction.category), StateFilter(S.category)
+    )
+    router.callback_query.register(
+        on_category_page, cb(F.action == PromoAction.categories), StateFilter(S.category)
     )
     router.callback_query.register(on_back, cb(F.action == PromoAction.back), dialog)
     router.callback_query.register(

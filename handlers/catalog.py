@@ -49,7 +49,8 @@ async def on_category_open(
     query: CallbackQuery, callback_data: CategoryCb, ctx: Ctx, callback_answer: CallbackAnswer
 ) -> None:
     cb = callback_data
-    await show(query, await category_page(ctx, cb.id, cb.page, cb.after, callback_answer))
+    screen = await category_page(ctx, cb.id, cb.page, cb.after, callback_answer, cb.sub)
+    await show(query, screen)
 
 
 async def on_product_open(

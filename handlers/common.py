@@ -56,9 +56,15 @@ async def search_page(
 
 
 async def category_page(
-    ctx: Ctx, category_id: int, page: int, after: int, answer: CallbackAnswer | None = None
+    ctx: Ctx,
+    category_id: int,
+    page: int,
+    after: int,
+    answer: CallbackAnswer | None = None,
+    sub: int = 1,
 ) -> Screen:
-    """The category screen; the top level, with an alert, when it has been hidden."""
+    """The category screen (`sub`: its page of subcategories); the top level, with an
+    alert, when it has been hidden."""
     size = ctx.settings.page_size
     screen = await ctx.catalog.category_screen(category_id, page, after, size)
     if screen is None:
@@ -67,7 +73,8 @@ async def category_page(
             answer.show_alert = True
         screen = await ctx.catalog.category_screen(0, 1, 0, size)
         assert screen is not None
-    return browse_screen(screen, ctx.settings.currency, ctx.locale)
+        sub = 1
+    return browse_screen(screen, ctx.settings.currency, ctx.locale, sub)
 
 
 async def favourites_page(ctx: Ctx, page: int) -> Screen:

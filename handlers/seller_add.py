@@ -130,11 +130,12 @@ async def ask(
             return
     await state.set_state(STATE_OF[field])
     current = await _current(ctx, field, data, product)
-    path, children = [], []
+    path, children, page = [], [], 1
     if field is ProductField.category:
         level = int(data.get("cat_level") or 0)
         path = await ctx.products.category_path(level) if level else []
         children = await ctx.products.child_categories(level or None)
+        page = int(data.get("cat_page") or 1)
     screen = step_screen(
         field,
         changing=_changing(data),
@@ -143,6 +144,7 @@ async def ask(
         error=error,
         path=path,
         children=children,
+        page=page,
     )
     await show(event, screen)
 
@@ -157,7 +159,7 @@ async def show_preview(event: Event, ctx: Ctx, state: FSMContext) -> None:
     try:
         category = await ctx.products.category(int(data[ProductField.category.value]))
     except NotFound as exc:  # hidden or deleted by an admin since it was picked
-        await state.update_data(to_preview=True, cat_level=0)
+        await state.update_data(to_preview=True, cat_level=0, cat_page=1)
         await ask(event, ctx, state, ProductField.category, error=domain_message(exc))
         return
     card = draft_card(data, ctx.user, category)
@@ -189,7 +191,7 @@ async def go_back(event: Event, ctx: Ctx, state: FSMContext, raw_state: str | No
     data = await state.get_data()
     if raw_state == ProductStates.category.state and data.get("cat_level"):
         parent = (await ctx.products.category_path(int(data["cat_level"])))[-2:-1]
-        await state.update_data(cat_level=parent[0].id if parent else 0)
+        await state.update_data(cat_level=parent[0].id if parent else 0, cat_page=1)
         await ask(event, ctx, state, ProductField.category)
         return
     if data.get("product_id"):
@@ -227,11 +229,13 @@ async def on_category_open(
     category_id = callback_data.id
     if category_id:
         await ctx.products.category(category_id)  # still there and active
-    # A category without subcategories is picked at once; with them, the level opens.
-    if category_id and (callback_data.pick or not await ctx.products.child_categories(category_id)):
-        await accept(query, ctx, state, ProductField.category, category_id)
-        return
-    await state.update_data(cat_level=category_id)
+    # A category without subcategories is picked at once; with them, the level opens
+    # (a pager's press always opens it).
+    if category_id and not callback_data.page:
+        if callback_data.pick or not await ctx.products.child_categories(category_id):
+            await accept(query, ctx, state, ProductField.category, category_id)
+            return
+    await state.update_data(cat_level=category_id, cat_page=max(callback_data.page, 1))
     await ask(query, ctx, state, ProductField.category)
 
 
@@ -287,7 +291,7 @@ async def on_field_pick(
         data = {"product_id": callback_data.product_id, "page": callback_data.page}
         await begin_dialog(state, STATE_OF[field], data, query)
     else:
-        await state.update_data(to_preview=True, cat_level=0)
+        await state.update_data(to_preview=True, cat_level=0, cat_page=1)
     await ask(query, ctx, state, field)
 
 

@@ -17,7 +17,7 @@ from keyboards.callback_data import (
     ModReviewsCb,
 )
 from keyboards.callback_owner import AdminPromoCb, BooksAction, BooksCb, PromoAction
-from keyboards.common import button, cancel_button, home_button, pager_row
+from keyboards.common import button, cancel_button, home_button, numbered_pager
 from keyboards.formatting import trim
 from models import Role
 from services.categories import TreeItem
@@ -146,14 +146,20 @@ def category_label(name: str, is_active: bool) -> str:
 
 
 def categories_kb(
-    category: CategoryLike | None, children: Sequence[CategoryLike]
+    category: CategoryLike | None,
+    children: Sequence[CategoryLike],
+    paging: tuple[int, int] = (1, 1),
+    back_page: int = 1,
 ) -> InlineKeyboardMarkup:
-    """A level of the tree: its subcategories, and the actions on the category itself."""
-    rows = [
-        [button(category_label(c.name, c.is_active), _cat(AdminCategoryAction.open, c.id))]
-        for c in children
-    ]
+    """A level of the tree: a page of its subcategories (`paging`: its number and the
+    page count), and the actions on the category itself; Back opens the parent's page
+    `back_page`, where this category is listed."""
+    a = AdminCategoryAction
+    rows = [[button(category_label(c.name, c.is_active), _cat(a.open, c.id))] for c in children]
     here = category.id if category else 0
+    nav = numbered_pager(*paging, lambda n: _cat(a.open, here, page=n), "📁 ")
+    if nav:
+        rows.append(nav)
     rows.append(
         [
             button(
@@ -163,7 +169,6 @@ def categories_kb(
         ]
     )
     if category is not None:
-        a = AdminCategoryAction
         rows += [
             [
                 button("✏️ " + _("Rename"), _cat(a.rename, here)),
@@ -179,7 +184,7 @@ def categories_kb(
                 else button("👁 " + _("Show"), _cat(a.show, here)),
                 button("🗑 " + _("Delete"), _cat(a.delete, here)),
             ],
-            [button("⬅️ " + _("Back"), _cat(a.open, category.parent_id or 0))],
+            [button("⬅️ " + _("Back"), _cat(a.open, category.parent_id or 0, page=back_page))],
         ]
     rows.append([panel_button()])
     return InlineKeyboardMarkup(inline_keyboard=rows)
@@ -197,9 +202,7 @@ def move_targets_kb(
         if item.id == category.parent_id:
             label = "✅ " + label
         rows.append([button(label, _cat(a.move_to, category.id, target=item.id))])
-    prev = _cat(a.move, category.id, page=page - 1) if page > 1 else None
-    next_ = _cat(a.move, category.id, page=page + 1) if page < pages else None
-    nav = pager_row(page, pages, prev, next_)
+    nav = numbered_pager(page, pages, lambda n: _cat(a.move, category.id, page=n))
     if nav:
         rows.append(nav)
     rows.append([button("⬅️ " + _("Back"), _cat(a.open, category.id)), cancel_button()])

@@ -47,11 +47,13 @@ class PageCountCb(CallbackData, prefix="pg"):
 
 
 class CategoryCb(CallbackData, prefix="c"):
-    """A category screen (id 0: the top level). `after` is the keyset cursor of the page."""
+    """A category screen (id 0: the top level). `after` is the keyset cursor of the page
+    of products; `sub` is the page of subcategories."""
 
     id: Int
     page: Int = 1
     after: Int = 0
+    sub: Int = 1
 
 
 class ProductCb(CallbackData, prefix="p"):
@@ -138,10 +140,12 @@ class SellerFieldCb(CallbackData, prefix="sf"):
 
 
 class SellerCategoryCb(CallbackData, prefix="sk"):
-    """The category picker: open a level (`pick` False) or put the product there."""
+    """The category picker: open a level (`pick` False) or put the product there. `page`
+    (from 1) is a pager's press: that page of the level's subcategories, never a pick."""
 
     id: Int
     pick: bool = False
+    page: Int = 0
 
 
 class SellerStepAction(StrEnum):

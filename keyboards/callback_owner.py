@@ -62,6 +62,7 @@ class PromoAction(StrEnum):
     skip = "s"
     back = "b"
     category = "c"  # `id`: the category, 0: any
+    categories = "cp"  # the category step's page `page`
     create = "k"
 
 

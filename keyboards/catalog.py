@@ -23,7 +23,7 @@ from keyboards.callback_data import (
     SearchCb,
     SellerProductCb,
 )
-from keyboards.common import button, cancel_button, home_button, pager_row
+from keyboards.common import button, cancel_button, home_button, numbered_pager, pager_row
 from keyboards.formatting import BUTTON_TEXT_LIMIT, money, trim
 from services.catalog import CategoryItem, ListedProduct, Page
 from services.favourites import FavouritesPage
@@ -90,9 +90,21 @@ def _nav_row(page: Page, make: Callable[[int, int], CallbackData]) -> list[Inlin
     return pager_row(page.page, page.pages, prev, next_)
 
 
-def catalog_kb(children: Sequence[CategoryItem]) -> InlineKeyboardMarkup:
-    """The top level: categories, then Search and the main menu."""
+def _category_rows(
+    children: Sequence[CategoryItem], sub: tuple[int, int], make: Callable[[int], CategoryCb]
+) -> list[list[InlineKeyboardButton]]:
+    """One page of subcategory buttons (`sub`: its number and the page count), with their
+    own pager (📂 n/N) when there are more than fit."""
     rows = [[button("📂 " + trim(c.name, 60), CategoryCb(id=c.id))] for c in children]
+    nav = numbered_pager(*sub, make, "📂 ")
+    return [*rows, nav] if nav else rows
+
+
+def catalog_kb(
+    children: Sequence[CategoryItem], sub: tuple[int, int] = (1, 1)
+) -> InlineKeyboardMarkup:
+    """The top level: categories, then Search and the main menu."""
+    rows = _category_rows(children, sub, lambda n: CategoryCb(id=0, sub=n))
     rows.append([button("🔍 " + _("Search"), MenuCb(action=MenuAction.search)), home_button()])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
@@ -105,10 +117,12 @@ def category_kb(
     *,
     currency: str,
     locale: str,
+    sub: tuple[int, int] = (1, 1),
 ) -> InlineKeyboardMarkup:
-    """A category page's keyboard. Pages are the screens most pressed, and many people
-    see the same page: one built for the same content (every name, price and stock on
-    it) and language is used again rather than rebuilt."""
+    """A category page's keyboard (`children`: the page `sub` of its subcategories).
+    Pages are the screens most pressed, and many people see the same page: one built
+    for the same content (every name, price and stock on it) and language is used again
+    rather than rebuilt."""
     return _category_kb(
         category_id,
         parent_id,
@@ -117,6 +131,7 @@ def category_kb(
         (products.page, products.pages, products.has_prev, products.has_next),
         currency,
         locale,
+        sub,
     )
 
 
@@ -129,10 +144,15 @@ def _category_kb(
     paging: tuple[int, int, bool, bool],
     currency: str,
     locale: str,
+    sub: tuple[int, int],
 ) -> InlineKeyboardMarkup:
     products = Page(list(items), *paging)
-    rows = [[button("📂 " + trim(c.name, 60), CategoryCb(id=c.id))] for c in children]
     here = products.first_id - 1
+    rows = _category_rows(
+        children,
+        sub,
+        lambda n: CategoryCb(id=category_id, page=products.page, after=here, sub=n),
+    )
     rows += [
         [
             _product_button(
@@ -144,7 +164,9 @@ def _category_kb(
         ]
         for p in products.items
     ]
-    nav = _nav_row(products, lambda n, after: CategoryCb(id=category_id, page=n, after=after))
+    nav = _nav_row(
+        products, lambda n, after: CategoryCb(id=category_id, page=n, after=after, sub=sub[0])
+    )
     if nav:
         rows.append(nav)
     rows.append([button("◀ " + _("Back"), CategoryCb(id=parent_id or 0)), home_button()])

@@ -1,8 +1,14 @@
+from collections.abc import Callable
+
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from keyboards.callback_data import CancelCb, MenuAction, MenuCb, PageCountCb
+
+# Category buttons on one screen; more are paged. Telegram takes 100 buttons in all, and a
+# category page has room for this many beside 50 products, two pagers and the way back.
+CATEGORIES_PER_PAGE = 40
 
 # Every callback button is this one with its text and data set: copying a model skips
 # aiogram's validators, which cost twice as much (a list screen builds a dozen buttons).
@@ -32,16 +38,28 @@ def home_kb() -> InlineKeyboardMarkup:
 
 
 def pager_row(
-    page: int, pages: int | None, prev: CallbackData | None, next_: CallbackData | None
+    page: int,
+    pages: int | None,
+    prev: CallbackData | None,
+    next_: CallbackData | None,
+    label: str = "",
 ) -> list[InlineKeyboardButton]:
     """◀ n/N ▶ under every paged list: ◀ and ▶ only where that page exists; n/N (when
-    the count is known) says where you are and answers without changing anything. A list
-    of one page has no row at all."""
+    the count is known, after `label` when given) says where you are and answers without
+    changing anything. A list of one page has no row at all."""
     if prev is None and next_ is None:
         return []
     row = [button("◀", prev)] if prev is not None else []
     if pages:
-        row.append(button(f"{page}/{pages}", PageCountCb()))
+        row.append(button(f"{label}{page}/{pages}", PageCountCb()))
     if next_ is not None:
         row.append(button("▶", next_))
     return row
+
+
+def numbered_pager(
+    page: int, pages: int, make: Callable[[int], CallbackData], label: str = ""
+) -> list[InlineKeyboardButton]:
+    """The pager of a list paged by number: `make(n)` is the press that opens page n."""
+    prev = make(page - 1) if page > 1 else None
+    return pager_row(page, pages, prev, make(page + 1) if page < pages else None, label)

@@ -2,7 +2,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from keyboards.callback_data import OrderAction, OrderCb, OrdersCb, OrderScope
-from keyboards.common import button, home_button, pager_row
+from keyboards.common import button, home_button, numbered_pager
 from models import OrderStatus
 
 
@@ -36,9 +36,7 @@ def orders_kb(
 ) -> InlineKeyboardMarkup:
     """`orders`: (order id, its label); `extra` are links to the other order lists."""
     rows = [[button(label, OrderCb(id=order_id, scope=scope))] for order_id, label in orders]
-    prev = OrdersCb(scope=scope, status=status, page=page - 1) if page > 1 else None
-    next_ = OrdersCb(scope=scope, status=status, page=page + 1) if page < pages else None
-    nav = pager_row(page, pages, prev, next_)
+    nav = numbered_pager(page, pages, lambda n: OrdersCb(scope=scope, status=status, page=n))
     if nav:
         rows.append(nav)
     if scope is OrderScope.all:

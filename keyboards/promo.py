@@ -7,7 +7,7 @@ from aiogram.utils.i18n import gettext as _
 
 from keyboards.admin import panel_button
 from keyboards.callback_owner import AdminPromoCb, PromoAction
-from keyboards.common import button, cancel_button, pager_row
+from keyboards.common import button, cancel_button, numbered_pager
 from keyboards.formatting import trim
 from keyboards.promo_edit import edit_button
 from models import PromoCode
@@ -24,9 +24,7 @@ def promo_list_kb(codes: Sequence[PromoCode], page: int, pages: int) -> InlineKe
         ]
         for c in codes
     ]
-    prev = AdminPromoCb(action=PromoAction.list, page=page - 1) if page > 1 else None
-    next_ = AdminPromoCb(action=PromoAction.list, page=page + 1) if page < pages else None
-    nav = pager_row(page, pages, prev, next_)
+    nav = numbered_pager(page, pages, lambda n: AdminPromoCb(action=PromoAction.list, page=n))
     if nav:
         rows.append(nav)
     rows.append([button("➕ " + _("New promo code"), AdminPromoCb(action=PromoAction.new))])
@@ -73,7 +71,11 @@ def promo_kind_kb() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def promo_category_kb(tree: Sequence[TreeItem]) -> InlineKeyboardMarkup:
+def promo_category_kb(
+    tree: Sequence[TreeItem], paging: tuple[int, int] = (1, 1)
+) -> InlineKeyboardMarkup:
+    """Any category, or one of a page of the tree (`paging`: its number and the page
+    count)."""
     rows = [[button("🌐 " + _("Any category"), AdminPromoCb(action=PromoAction.category, id=0))]]
     rows += [
         [
@@ -82,8 +84,13 @@ def promo_category_kb(tree: Sequence[TreeItem]) -> InlineKeyboardMarkup:
                 AdminPromoCb(action=PromoAction.category, id=item.id),
             )
         ]
-        for item in tree[:40]
+        for item in tree
     ]
+    nav = numbered_pager(
+        *paging, lambda n: AdminPromoCb(action=PromoAction.categories, page=n), "📂 "
+    )
+    if nav:
+        rows.append(nav)
     return InlineKeyboardMarkup(inline_keyboard=rows + _nav())
 
 

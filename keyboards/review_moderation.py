@@ -7,7 +7,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from keyboards.callback_data import AdminAction, AdminCb, ModAction, ModReviewCb, ModReviewsCb
-from keyboards.common import button, home_button, pager_row
+from keyboards.common import button, home_button, numbered_pager
 
 
 class Moderated(Protocol):
@@ -50,8 +50,7 @@ def confirm_delete_kb(review_id: int, page: int) -> InlineKeyboardMarkup:
 
 def mod_list_kb(reviews: Sequence[Moderated], page: int, pages: int) -> InlineKeyboardMarkup:
     rows = [moderation_row(r, page, numbered=True) for r in reviews]
-    prev = ModReviewsCb(page=page - 1) if page > 1 else None
-    nav = pager_row(page, pages, prev, ModReviewsCb(page=page + 1) if page < pages else None)
+    nav = numbered_pager(page, pages, lambda n: ModReviewsCb(page=n))
     if nav:
         rows.append(nav)
     rows.append([button("⚙️ " + _("Admin panel"), AdminCb(action=AdminAction.panel)), home_button()])

@@ -13,7 +13,7 @@ from keyboards.callback_data import (
     ReviewStepCb,
 )
 from keyboards.catalog import place_of
-from keyboards.common import button, cancel_button, home_button, pager_row
+from keyboards.common import button, cancel_button, home_button, numbered_pager
 
 Markup = InlineKeyboardMarkup
 
@@ -28,12 +28,6 @@ def _step(text: str, step: ReviewStep) -> InlineKeyboardButton:
 
 def _back(step: ReviewStep) -> InlineKeyboardButton:
     return _step("⬅️ " + _("Back"), step)
-
-
-def _pager(page: int, pages: int, make) -> list[InlineKeyboardButton]:
-    return pager_row(
-        page, pages, make(page - 1) if page > 1 else None, make(page + 1) if page < pages else None
-    )
 
 
 # -- customer ---------------------------------------------------------------------------
@@ -56,7 +50,7 @@ def review_list_kb(
     if can_review:
         label = "✏️ " + _("Edit my review") if has_own else "✍️ " + _("Leave a review")
         write = [button(label, ReviewStartCb(product_id=product_id, **place))]
-    nav = _pager(page, pages, lambda p: ReviewsCb(product_id=product_id, page=p, **place))
+    nav = numbered_pager(page, pages, lambda p: ReviewsCb(product_id=product_id, page=p, **place))
     back = [button("⬅️ " + _("Back to the product"), card or ProductCb(id=product_id))]
     return _kb(*replies, write, nav, back)
 

@@ -16,7 +16,7 @@ from keyboards.callback_data import (
     SellerStepAction,
     SellerStepCb,
 )
-from keyboards.common import button, cancel_button, home_button, pager_row
+from keyboards.common import button, cancel_button, home_button, numbered_pager
 from keyboards.formatting import trim
 from services.products import ProductField
 
@@ -79,9 +79,7 @@ def my_products_kb(products: Sequence[Listed], page: int, pages: int) -> InlineK
         ]
         for p in products
     ]
-    prev = SellerCb(action=SellerAction.products, page=page - 1) if page > 1 else None
-    next_ = SellerCb(action=SellerAction.products, page=page + 1) if page < pages else None
-    nav = pager_row(page, pages, prev, next_)
+    nav = numbered_pager(page, pages, lambda n: SellerCb(action=SellerAction.products, page=n))
     if nav:
         rows.append(nav)
     rows.append([button("➕ " + _("Add product"), SellerCb(action=SellerAction.add))])
@@ -145,7 +143,11 @@ def step_kb(skip: str | None = None) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def category_picker_kb(children: Sequence[Named], current: Named | None) -> InlineKeyboardMarkup:
+def category_picker_kb(
+    children: Sequence[Named], current: Named | None, paging: tuple[int, int] = (1, 1)
+) -> InlineKeyboardMarkup:
+    """A level of the category picker: put the product here (not at the top), or open
+    one of a page of subcategories (`paging`: its number and the page count)."""
     rows = []
     if current is not None:
         rows.append(
@@ -157,6 +159,10 @@ def category_picker_kb(children: Sequence[Named], current: Named | None) -> Inli
             ]
         )
     rows += [[button(trim(c.name, _LABEL), SellerCategoryCb(id=c.id))] for c in children]
+    here = current.id if current is not None else 0
+    nav = numbered_pager(*paging, lambda n: SellerCategoryCb(id=here, page=n), "📂 ")
+    if nav:
+        rows.append(nav)
     rows.append([_step_back(), cancel_button()])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 

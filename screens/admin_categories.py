@@ -3,23 +3,26 @@
 from aiogram.utils.i18n import gettext as _
 
 from keyboards.admin import categories_kb, category_step_kb, delete_confirm_kb, move_targets_kb
+from keyboards.common import CATEGORIES_PER_PAGE
 from keyboards.formatting import quote
 from models import Category
 from screens.base import Screen
 from services.categories import NAME_LIMIT, CategoryLevel, TreeItem
-from services.paging import fit_page
+from services.paging import chunk
 
 
-def level_screen(level: CategoryLevel) -> Screen:
-    """A level of the tree: the top or a category with its details and actions."""
+def level_screen(level: CategoryLevel, page: int = 1) -> Screen:
+    """A level of the tree: the top or a category with its details, actions and page
+    `page` of its subcategories."""
     category = level.category
+    children, page, pages = chunk(level.children, page, CATEGORIES_PER_PAGE)
     if category is None:
         text = _("<b>🗂 Categories</b>\nTop level: {count}. Hidden ones are marked 🙈.").format(
             count=len(level.children)
         )
         if not level.children:
             text += "\n\n" + _("There are no categories yet.")
-        return Screen(text, categories_kb(None, level.children))
+        return Screen(text, categories_kb(None, children, (page, pages)))
     lines = [
         "<b>🗂 " + " › ".join(quote(c.name, 40) for c in level.chain) + "</b>",
         _("Slug: <code>{slug}</code>").format(slug=quote(category.slug)),
@@ -29,7 +32,9 @@ def level_screen(level: CategoryLevel) -> Screen:
         ),
         _("Position: {place} of {count}").format(place=level.place, count=level.siblings),
     ]
-    return Screen("\n".join(lines), categories_kb(category, level.children))
+    back_page = (level.place - 1) // CATEGORIES_PER_PAGE + 1  # the page it is listed on
+    markup = categories_kb(category, children, (page, pages), back_page)
+    return Screen("\n".join(lines), markup)
 
 
 def name_hint() -> str:
@@ -67,12 +72,11 @@ def name_as_text_screen(back_to: int) -> Screen:
 
 def move_screen(category: Category, targets: list[TreeItem], page: int, size: int) -> Screen:
     """A page of the places the category may move to (past the end: the last page)."""
-    page, pages = fit_page(page, len(targets), size)
-    chunk = targets[(page - 1) * size : page * size]
+    shown, page, pages = chunk(targets, page, size)
     text = _("Where should <b>{name}</b> go? Choose its new parent.").format(
         name=quote(category.name)
     )
-    markup = move_targets_kb(category, chunk, page, pages)
+    markup = move_targets_kb(category, shown, page, pages)
     return Screen(text, markup)
 
 

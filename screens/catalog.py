@@ -16,6 +16,7 @@ from keyboards.catalog import (
     product_link,
     restock_kb,
 )
+from keyboards.common import CATEGORIES_PER_PAGE
 from keyboards.formatting import (
     CAPTION_LIMIT,
     TEXT_LIMIT,
@@ -29,6 +30,7 @@ from models import Role
 from screens.base import Screen
 from services.catalog import CategoryScreen, ProductCard, ProductView
 from services.favourites import FavouritesPage
+from services.paging import chunk
 
 NAME_LIMIT = 255
 
@@ -139,26 +141,31 @@ def restock_screen(product_id: int, name: str) -> Screen:
     return Screen(text, restock_kb(product_id))
 
 
-def browse_screen(screen: CategoryScreen, currency: str, locale: str) -> Screen:
+def browse_screen(screen: CategoryScreen, currency: str, locale: str, sub: int = 1) -> Screen:
+    """A category page (or the top level) with page `sub` of its subcategories."""
     category = screen.category
+    children, sub, subs = chunk(screen.children, sub, CATEGORIES_PER_PAGE)
+    sub_page = (sub, subs)
     if category is None:
-        if not screen.children:
+        if not children:
             return Screen(_("The catalog is empty for now. Come back soon!"), catalog_kb([]))
         return Screen(
-            "🛍 <b>" + _("Catalog") + "</b>\n" + _("Choose a category:"), catalog_kb(screen.children)
+            "🛍 <b>" + _("Catalog") + "</b>\n" + _("Choose a category:"),
+            catalog_kb(children, sub_page),
         )
     if screen.products.items:
-        hint = _("Choose a category or a product:") if screen.children else _("Choose a product:")
-    elif screen.children:
+        hint = _("Choose a category or a product:") if children else _("Choose a product:")
+    elif children:
         hint = _("Choose a category:")
     else:
         hint = _("Nothing here yet.")
     markup = category_kb(
         category.id,
         category.parent_id,
-        screen.children,
+        children,
         screen.products,
         currency=currency,
         locale=locale,
+        sub=sub_page,
     )
     return Screen(f"📂 <b>{quote(category.name, 100)}</b>\n{hint}", markup)

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from aiogram.utils.i18n import gettext as _
 
+from keyboards.common import CATEGORIES_PER_PAGE
 from keyboards.formatting import money, quote
 from keyboards.promo import (
     promo_card_kb,
@@ -18,6 +19,7 @@ from keyboards.promo import (
 from models import PromoCode, PromoKind
 from screens.base import Screen
 from services.categories import TreeItem
+from services.paging import chunk
 from services.promo import PromoDraft
 
 
@@ -99,9 +101,12 @@ def _step(n: int, text: str) -> str:
     return "🏷 <b>" + _("New promo code") + f"</b> · {n}/8\n\n" + text
 
 
-def promo_step_screen(step: str, error: str | None = None, tree: Sequence[TreeItem] = ()) -> Screen:
+def promo_step_screen(
+    step: str, error: str | None = None, tree: Sequence[TreeItem] = (), page: int = 1
+) -> Screen:
     """The prompt of a step of the create dialog (an error first when the answer was
-    not right)."""
+    not right); the category step shows page `page` of the category tree."""
+    shown, page, pages = chunk(tree, page, CATEGORIES_PER_PAGE)
     prompts = {
         "code": (
             1,
@@ -137,7 +142,7 @@ def promo_step_screen(step: str, error: str | None = None, tree: Sequence[TreeIt
         "category": (
             8,
             _("Only for one category (and its subcategories)?"),
-            promo_category_kb(tree),
+            promo_category_kb(shown, (page, pages)),
         ),
     }
     n, text, markup = prompts[step]

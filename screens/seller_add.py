@@ -7,6 +7,7 @@ from typing import Any
 
 from aiogram.utils.i18n import gettext as _
 
+from keyboards.common import CATEGORIES_PER_PAGE
 from keyboards.formatting import CAPTION_LIMIT, TEXT_LIMIT, money, quote, visible_length
 from keyboards.seller import category_picker_kb, field_label, fields_kb, preview_kb, step_kb
 from models import Category, User
@@ -15,6 +16,7 @@ from screens.catalog import product_screen
 from screens.seller import path_text
 from services.catalog import CardProduct, ProductCard
 from services.names import public_name
+from services.paging import chunk
 from services.products import ProductField
 from services.validation import price_places
 
@@ -84,10 +86,12 @@ def step_screen(
     error: str | None = None,
     path: Sequence[Category] = (),
     children: Sequence[Category] = (),
+    page: int = 1,
 ) -> Screen:
     """The question for `field` (with `error` on top when the input was wrong). `changing`:
     a field of a saved product or of the draft in preview, not a step of adding. For the
-    category, `path` is the level shown (top first) and `children` its subcategories."""
+    category, `path` is the level shown (top first), `children` its subcategories and
+    `page` the page of them shown."""
     lines = [f"⚠️ {error}", ""] if error else []
     lines.append(_header(field, changing))
     if current is not None:
@@ -98,7 +102,8 @@ def step_screen(
             lines.append("📂 " + path_text(path))
         if not children and not path:
             lines.append(_("There are no categories yet. Ask an admin to create one."))
-        markup = category_picker_kb(children, path[-1] if path else None)
+        shown, page, pages = chunk(children, page, CATEGORIES_PER_PAGE)
+        markup = category_picker_kb(shown, path[-1] if path else None, (page, pages))
     else:
         markup = step_kb(_skip_label(field, changing))
     return Screen("\n".join(lines), markup)

@@ -19,9 +19,6 @@ from services.validation import check_shown, visible
 
 NAME_LIMIT = 100
 DEPTH_LIMIT = 100  # a cycle in the data can't hang the bot
-# Subcategories of one category (or top-level ones): each is a button of the category's
-# page, next to up to PAGE_SIZE (50) products, and Telegram takes 100 buttons at most.
-CHILDREN_LIMIT = 40
 # The PostgreSQL advisory lock ("ct", 1) that lets one category move run at a time.
 MOVE_LOCK = {"ns": 0x6374, "id": 1}
 
@@ -163,7 +160,6 @@ class CategoryService:
         if parent_id is not None and await self.session.get(Category, parent_id) is None:
             raise NotFound(N_("Its parent category has been deleted: nothing was created."))
         await self._check_name_free(name, parent_id)
-        await self._check_room(parent_id)
         category = Category(
             name=name,
             slug=await unique_slug(self.session, Category.slug, name),
@@ -214,7 +210,6 @@ class CategoryService:
             if any(c.id == category.id for c in chain):
                 raise InvalidInput(N_("A category can't go under itself or its subcategory."))
         await self._check_name_free(category.name, parent_id, exclude_id=category.id)
-        await self._check_room(parent_id)
         before = {"parent_id": category.parent_id, "position": category.position}
         old_parent = category.parent_id
         category.parent_id = parent_id
@@ -322,19 +317,6 @@ class CategoryService:
                 N_("The name is too long: {limit} characters at most."), limit=NAME_LIMIT
             )
         return name
-
-    async def _check_room(self, parent_id: int | None) -> None:
-        count = await self.session.scalar(
-            select(func.count()).select_from(Category).where(_under(parent_id))
-        )
-        if (count or 0) >= CHILDREN_LIMIT:
-            raise InvalidInput(
-                N_(
-                    "A category holds at most {limit} subcategories (so does the top level): "
-                    "group some under a new one."
-                ),
-                limit=CHILDREN_LIMIT,
-            )
 
     async def _check_name_free(
         self, name: str, parent_id: int | None, exclude_id: int | None = None

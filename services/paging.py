@@ -3,6 +3,11 @@ orders, promo codes, My products): one rule for all of them, so every list pages
 same way. (Catalog and search pages use keyset cursors, `services.catalog`, with the
 same count and the same nearest page.)"""
 
+from collections.abc import Sequence
+from typing import TypeVar
+
+T = TypeVar("T")
+
 # A forged page number must not overflow OFFSET; nobody pages this far by hand.
 MAX_PAGE = 10_000
 
@@ -34,3 +39,10 @@ class PageFlags:
     @property
     def has_next(self) -> bool:
         return self.page < self.pages
+
+
+def chunk(items: Sequence[T], page: int, size: int) -> tuple[Sequence[T], int, int]:
+    """Page `page` of a list held whole, `size` to a page, placed as `fit_page` places
+    it: its items, its number and the page count."""
+    page, pages = fit_page(page, len(items), size)
+    return items[(page - 1) * size : page * size], page, pages

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from keyboards.callback_data import AdminCategoryAction, AdminCategoryCb
 from models import AuditEntry, Category, Role
-from services.categories import CHILDREN_LIMIT, CategoryService
+from services.categories import CategoryService
 from services.errors import InvalidInput, NotAllowed
 from tests.conftest import ADMIN_ID, PG_URL
 from tests.factories import make_category, make_product, make_user
@@ -84,29 +84,6 @@ async def test_move_forbids_cycles(session, boss):
         ("C", 0),
         ("B", 1),
     ]
-
-
-async def test_a_category_holds_at_most_forty_subcategories(session, boss):
-    """Each subcategory is a button of its parent's page, which Telegram caps at 100
-    buttons with the products: a 41st is refused, by creating or by moving, with how to
-    go on; the top level likewise."""
-    service = CategoryService(session)
-    top = await service.create(boss, "Top")
-    for n in range(CHILDREN_LIMIT):
-        await service.create(boss, f"Sub {n}", top.id)
-    for n in range(CHILDREN_LIMIT - 1):
-        await service.create(boss, f"Top {n}")
-    full = "holds at most 40 subcategories"
-    with pytest.raises(InvalidInput, match=full):
-        await service.create(boss, "One more", top.id)
-    with pytest.raises(InvalidInput, match=full):
-        await service.create(boss, "One more top")
-    leaf = (await service.children(boss, top.id))[0]
-    other = (await service.children(boss, None))[1]
-    with pytest.raises(InvalidInput, match=full):
-        await service.move(boss, other.id, top.id)
-    await service.move(boss, leaf.id, other.id)  # room under another: fine
-    await service.create(boss, "One more", top.id)  # and now there is room again
 
 
 async def test_reorder_among_siblings(session, boss):
@@ -301,3 +278,30 @@ async def test_name_step_ends_when_another_admin_deletes_its_category(env, admin
     # The step's Back, pressed anyway, shows the top level too (with an alert).
     reply = await admin.click(AdminCategoryCb(action=A.open, id=tea.id))
     assert "no longer exists" in reply.alert and reply.has_button("Coffee")
+
+
+async def test_a_long_level_is_paged_and_back_returns_to_its_page(admin, session):
+    """A level with more subcategories than a page holds is paged (📁 n/N); a category
+    opened from page 2 goes Back to page 2; creating and moving there has no cap."""
+    top = await make_category(session, "Top")
+    for n in range(44):
+        await make_category(session, f"Sub {n}", parent=top)
+    other = await make_category(session, "Other")
+    await session.commit()
+    reply = await admin.click(AdminCategoryCb(action=A.open, id=top.id))
+    assert "Subcategories: 44" in reply.text
+    assert reply.has_button("Sub 39") and "📁 1/2" in reply.buttons
+    assert not reply.has_button("Sub 40") and reply.has_button("New subcategory")
+    reply = await admin.press("▶")
+    assert reply.has_button("Sub 43") and not reply.has_button("Sub 39")
+    assert "📁 2/2" in reply.buttons and reply.has_button("Rename")
+    reply = await admin.press("Sub 42")
+    assert "Position: 43 of 44" in reply.text
+    reply = await admin.press("Back")
+    assert "Top" in reply.text and reply.has_button("Sub 42") and "📁 2/2" in reply.buttons
+    await admin.press("New subcategory")
+    reply = await admin.send("Sub 44")
+    assert "Category created" in reply.texts[0]
+    await admin.click(AdminCategoryCb(action=A.move, id=other.id))
+    reply = await admin.press("Top")
+    assert "Moved" in (reply.alert or "") and "Position: 46 of 46" in reply.text

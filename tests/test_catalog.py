@@ -495,26 +495,52 @@ async def test_every_button_of_a_dead_card_shows_where_it_came_from(env, session
         assert not reply.has_button("Add to cart"), label
 
 
-async def test_a_category_at_its_limits_fits_telegrams_keyboard(make_env, settings, session):
-    """The most a page can hold: 40 subcategories (the limit) and PAGE_SIZE at its top
-    (50) products, with the pager and the way back, stay within Telegram's 100 buttons
-    (the fake Bot API refuses more, and a refusal fails the test); so does the top level
-    with 40 categories."""
-    from services.categories import CHILDREN_LIMIT
+def _last_button(reply, label: str) -> str:
+    """The callback data of the last button labelled `label` (the products' pager comes
+    after the subcategories')."""
+    found = [b for row in reply.markup.inline_keyboard for b in row if b.text == label]
+    assert found, (label, reply.buttons)
+    return found[-1].callback_data
 
+
+async def test_subcategories_are_paged_beside_the_products(make_env, settings, session):
+    """More subcategories than a page holds are paged with their own pager (📂 n/N), and
+    the products' page stays where it is while they turn, and the other way round. At
+    the most (40 subcategories, 50 products, both pagers and the way back) a page stays
+    within Telegram's 100 buttons: the fake Bot API refuses more, and a refusal fails
+    the test. The top level pages the same way."""
     env = make_env(settings.model_copy(update={"page_size": 50}))
     top = await make_category(session, "Top")
-    for n in range(CHILDREN_LIMIT):
+    for n in range(95):
         await make_category(session, f"Sub {n}", parent=top)
-    for n in range(CHILDREN_LIMIT - 1):
+    for n in range(84):
         await make_category(session, f"Other {n}")
     for n in range(60):
         await make_product(session, top, f"Tea {n}")
     await session.commit()
     ann = env.user(1)
     reply = await ann.click(CategoryCb(id=top.id))
-    assert reply.has_button("Sub 39") and reply.has_button("Tea 49")
+    subs = [b for b in reply.buttons if b.startswith("📂 Sub ")]
+    assert subs == [f"📂 Sub {n}" for n in range(40)]
+    assert "📂 1/3" in reply.buttons and "1/2" in reply.buttons
+    assert reply.has_button("Tea 0") and reply.has_button("Tea 49")
+    reply = await ann.press("▶")  # the first pager: the subcategories'
+    assert "📂 Sub 40" in reply.buttons and "📂 Sub 79" in reply.buttons
+    assert "📂 Sub 39" not in reply.buttons and "📂 2/3" in reply.buttons
+    assert reply.has_button("Tea 49") and "1/2" in reply.buttons  # products unmoved
+    reply = await ann.click(_last_button(reply, "▶"))  # the products' pager
+    assert reply.has_button("Tea 59") and not reply.has_button("Tea 49")
+    assert "📂 Sub 40" in reply.buttons and "📂 2/3" in reply.buttons  # subcategories unmoved
     reply = await ann.press("▶")
+    assert "📂 Sub 94" in reply.buttons and "📂 3/3" in reply.buttons
     assert reply.has_button("Tea 59")
+    # A forged page past the end shows the last one; a subcategory still opens.
+    reply = await ann.click(CategoryCb(id=top.id, sub=99))
+    assert "📂 3/3" in reply.buttons and "📂 Sub 94" in reply.buttons
+    reply = await ann.press("Sub 94")
+    assert "Sub 94" in reply.text
     reply = await ann.send("/catalog")
-    assert reply.has_button("Other 38")
+    assert "📂 Other 38" in reply.buttons and "📂 Other 40" not in reply.buttons
+    assert "📂 1/3" in reply.buttons and reply.has_button("Search")
+    reply = await ann.press("▶")
+    assert "📂 Other 40" in reply.buttons and "📂 2/3" in reply.buttons

@@ -419,3 +419,26 @@ def test_a_percent_discount_is_whole_yen_in_a_yen_shop():
     lines = [Priced(1, Decimal(999))]
     assert discount(half, lines, None, "JPY") == Decimal(500)
     assert discount(half, lines, None, "RUB") == Decimal("499.50")
+
+
+async def test_the_category_step_pages_a_long_tree(env, shop, session):
+    """The category step shows the whole tree a page at a time (📂 n/N), so a category
+    past the first page can be chosen; the page turns without leaving the step."""
+    for n in range(45):
+        await make_category(session, f"Shelf {n}")
+    await session.commit()
+    admin = env.user(ADMIN_ID, "Boss")
+    await admin.send("/promocodes")
+    await admin.press("New promo code")
+    await admin.send("shelf44")
+    await admin.press("Percent")
+    await admin.send("10")
+    for _step in range(4):  # minimum, expiry, uses in all, per customer
+        reply = await admin.press("Skip")
+    assert reply.has_button("Any category") and reply.has_button("Shelf 36")
+    assert not reply.has_button("Shelf 37") and "📂 1/2" in reply.buttons
+    reply = await admin.press("▶")
+    assert "8/8" in reply.text and reply.has_button("Shelf 44") and "📂 2/2" in reply.buttons
+    assert reply.has_button("Any category") and reply.has_button("Back")
+    reply = await admin.press("Shelf 44")
+    assert "Only for the category: Shelf 44" in reply.text

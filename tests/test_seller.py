@@ -6,7 +6,13 @@ import pytest
 from aiogram.methods import SendPhoto
 from sqlalchemy import func, select
 
-from keyboards.callback_data import SellerAction, SellerCb, SellerStepAction, SellerStepCb
+from keyboards.callback_data import (
+    SellerAction,
+    SellerCategoryCb,
+    SellerCb,
+    SellerStepAction,
+    SellerStepCb,
+)
 from models import Category, Product, Role, User
 from tests.conftest import ADMIN_ID
 from tests.factories import make_category, make_product, make_user
@@ -835,3 +841,28 @@ async def test_a_refused_command_keeps_the_sellers_dialog(env, shop, session):
     assert await state_of(env, SELLER) == "ProductStates:name"
     reply = await u.send("Чай")
     assert "step 3 of 6" in reply.text
+
+
+async def test_the_category_picker_pages_a_long_level(env, shop, session):
+    """More categories than a page holds are paged (📂 n/N); a pager's press only turns
+    the page, even one that names a category without subcategories (never picks it)."""
+    for n in range(45):
+        await make_category(session, f"Shelf {n}", position=3 + n)
+    await session.commit()
+    u = env.user(SELLER)
+    await u.send("/seller")
+    reply = await u.press("Add product")
+    assert reply.has_button("Напитки") and reply.has_button("Shelf 37")
+    assert not reply.has_button("Shelf 38") and "📂 1/2" in reply.buttons
+    assert reply.has_button("Back") and reply.has_button("Cancel")
+    reply = await u.press("▶")
+    assert reply.has_button("Shelf 44") and "📂 2/2" in reply.buttons
+    assert "step 1 of 6" in reply.text
+    reply = await u.click(SellerCategoryCb(id=shop["tea"], page=1))  # a leaf's "page"
+    assert "step 1 of 6" in reply.text and reply.has_button("Put it here")
+    reply = await u.press("Back")  # up a level, to Напитки
+    assert reply.has_button("Put it here: Напитки")
+    await u.press("Back")  # and the top, from its first page
+    reply = await u.press("▶")
+    reply = await u.press("Shelf 44")  # a leaf: picked
+    assert "step 2 of 6" in reply.text
