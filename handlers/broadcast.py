@@ -10,6 +10,7 @@ on the admin keeping that message, the preview and every recipient go through th
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
@@ -23,7 +24,9 @@ from keyboards.callback_data import BroadcastAudienceCb, BroadcastCb
 from models import Audience, Broadcast, BroadcastStatus, Role
 from screens.base import Screen, show
 from screens.broadcast import (
+    caption_fits,
     compose_other_screen,
+    compose_refused_screen,
     compose_screen,
     preview_screen,
     progress_screen,
@@ -31,6 +34,7 @@ from screens.broadcast import (
 )
 from services.broadcast import Progress
 from services.errors import InvalidInput
+from services.texts import N_
 
 _COMPOSING = StateFilter(BroadcastStates.compose, BroadcastStates.preview)
 
@@ -58,6 +62,14 @@ async def _save_draft(
     message: Message, photo_file_id: str | None, ctx: Ctx, state: FSMContext, bot: Bot
 ) -> None:
     data = await state.get_data()
+    if message.media_group_id:  # each photo of an album comes alone: one answer for all
+        if data.get("album") != message.media_group_id:
+            await state.update_data({"album": message.media_group_id})
+            await show(message, compose_refused_screen(album=True))
+        return
+    if photo_file_id and not caption_fits(message.html_text):
+        await show(message, compose_refused_screen(album=False))
+        return
     broadcast = await ctx.broadcasts.save_draft(
         ctx.user, message.html_text, photo_file_id, data.get("broadcast_id")
     )
@@ -81,13 +93,25 @@ async def on_compose_other(message: Message) -> None:
     await show(message, compose_other_screen())
 
 
+async def _open_draft(ctx: Ctx, state: FSMContext, draft_id: int, *steps: State) -> Broadcast:
+    """The draft a control message's button is for (the author's, not sent yet), while
+    the admin's broadcast dialog is on it at one of `steps`: after Cancel or a new
+    broadcast, an old control message can't send or change anything."""
+    broadcast = await ctx.broadcasts.draft(ctx.user, draft_id)
+    on_it = (await state.get_data()).get("broadcast_id") == broadcast.id
+    if not on_it or await state.get_state() not in {s.state for s in steps}:
+        raise InvalidInput(N_("This draft was closed. To send a broadcast, start again."))
+    return broadcast
+
+
 async def on_audience_pick(
-    query: CallbackQuery, callback_data: BroadcastAudienceCb, ctx: Ctx
+    query: CallbackQuery, callback_data: BroadcastAudienceCb, ctx: Ctx, state: FSMContext
 ) -> None:
     try:
         audience = Audience(callback_data.audience)
     except ValueError:
         raise InvalidInput() from None
+    await _open_draft(ctx, state, callback_data.id, BroadcastStates.preview)
     broadcast = await ctx.broadcasts.set_audience(ctx.user, callback_data.id, audience)
     await show(query, await _preview(ctx, broadcast))
 
@@ -95,7 +119,8 @@ async def on_audience_pick(
 async def on_broadcast_edit(
     query: CallbackQuery, callback_data: BroadcastCb, ctx: Ctx, state: FSMContext
 ) -> None:
-    broadcast = await ctx.broadcasts.draft(ctx.user, callback_data.id)
+    steps = (BroadcastStates.compose, BroadcastStates.preview)
+    broadcast = await _open_draft(ctx, state, callback_data.id, *steps)
     await _compose(query, state, broadcast.id)
 
 
@@ -111,6 +136,7 @@ async def on_broadcast_confirm(
     message = query.message
     chat_id = message.chat.id if message else ctx.user.telegram_id
     message_id = message.message_id if message else 0
+    await _open_draft(ctx, state, callback_data.id, BroadcastStates.preview)
     broadcast = await ctx.broadcasts.start(ctx.user, callback_data.id, chat_id, message_id)
     await end_dialog(state)
     nothing_yet = Progress(BroadcastStatus.running, broadcast.total, 0, 0, 0)

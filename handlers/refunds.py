@@ -118,11 +118,6 @@ async def on_refund_do(
     await ctx.commit()  # "refunded" only once it is recorded
     amount = money(done.refund.amount, order.currency, ctx.locale)
     callback_answer.text = _("Order #{id}: {sum} refunded.").format(id=order.id, sum=amount)
-    refunds = await service.of_order(order.id)
-    view = ctx.orders.view(ctx.user, order)
-    await show(
-        query, card_screen(view, cb.scope, ctx.locale, refund_lines(order, refunds, ctx.locale))
-    )
     name = None
     if done.item is not None:
         partial = done.quantity < done.item.quantity
@@ -131,7 +126,13 @@ async def on_refund_do(
     def render(locale: str):
         return customer_refund_screen(order, done.refund.amount, name, done.refund.via, locale)
 
+    # The customer first: the refund is made, whatever showing the card to the admin does.
     await notify(bot, ctx.session, i18n, customer, render)
+    refunds = await service.of_order(order.id)
+    view = ctx.orders.view(ctx.user, order)
+    await show(
+        query, card_screen(view, cb.scope, ctx.locale, refund_lines(order, refunds, ctx.locale))
+    )
 
 
 def build_router() -> Router:

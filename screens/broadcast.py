@@ -3,6 +3,7 @@
 from aiogram.utils.i18n import gettext as _
 
 from keyboards.broadcast import audience_label, compose_kb, preview_kb, progress_kb
+from keyboards.formatting import CAPTION_LIMIT, fits
 from models import Audience
 from screens.base import Screen
 from services.broadcast import Progress
@@ -42,6 +43,22 @@ def compose_other_screen() -> Screen:
         ),
         compose_kb(),
     )
+
+
+def caption_fits(html_text: str) -> bool:
+    return fits(html_text, CAPTION_LIMIT)
+
+
+def compose_refused_screen(album: bool) -> Screen:
+    """A photo the draft can't be: one of an album, or a caption past Telegram's limit
+    for bots (Premium users can write longer ones)."""
+    if album:
+        text = _("An album can't be broadcast: send one photo with a caption.")
+    else:
+        text = _("A caption can hold {limit} characters at most: send a shorter one.").format(
+            limit=CAPTION_LIMIT
+        )
+    return Screen("⚠️ " + text, compose_kb())
 
 
 def preview_screen(broadcast_id: int, audience: Audience, recipients: int) -> Screen:

@@ -1,7 +1,10 @@
 """The orders' screens: the order card, the lists, the confirmations, and the notices
 sellers and customers get about an order."""
 
+from collections.abc import Sequence
+
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import gettext as ngettext  # (singular, plural, n=): a plural msgid
 
 from keyboards.callback_data import OrderAction, OrdersCb, OrderScope
 from keyboards.formatting import fits, money, quote
@@ -45,15 +48,28 @@ def hold_lines(order: Order) -> list[str]:
     return []
 
 
-def order_text(order: Order, items: list[OrderItem], locale: str, heading: str = "") -> str:
+def order_text(
+    order: Order, items: list[OrderItem], locale: str, heading: str = "", tail: Sequence[str] = ()
+) -> str:
     """The order card; `items` are all lines for the customer and admins, a seller's own
-    lines for a seller."""
+    lines for a seller; `tail`: lines under it (the refunds made, oldest first)."""
     # 20 long names, an address and a comment can pass Telegram's limit: shorter names.
     for name_limit in (60, 30, 12):
         text = _order_text(order, items, locale, heading, name_limit)
-        if fits(text):
-            break
+        if fits(text + _tail(tail)):
+            return text + _tail(tail)
+    # Still too long: the oldest lines under it give way to how many there were.
+    for hidden in range(1, len(tail) + 1):
+        more = "↩️ " + ngettext(
+            "… and {count} earlier refund", "… and {count} earlier refunds", n=hidden
+        ).format(count=hidden)
+        if fits(shorter := text + _tail([more, *tail[hidden:]])):
+            return shorter
     return text
+
+
+def _tail(lines: Sequence[str]) -> str:
+    return "\n\n" + "\n".join(lines) if lines else ""
 
 
 def _order_text(
@@ -122,10 +138,7 @@ def card_screen(
         can_refund=view.can_refund,
         can_reorder=view.can_reorder,
     )
-    text = order_text(order, view.items, locale)
-    if refunds:
-        text += "\n\n" + "\n".join(refunds)
-    return Screen(text, markup)
+    return Screen(order_text(order, view.items, locale, tail=refunds or ()), markup)
 
 
 def list_screen(

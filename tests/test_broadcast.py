@@ -271,3 +271,46 @@ async def test_progress_is_edited_only_when_it_changes(make_env, settings, sessi
     edits = [r.text for r in env.api.requests if isinstance(r, EditMessageText)]
     assert "finished" in edits[-1]
     assert all("Sent: 0" not in text for text in edits[1:])
+
+
+async def test_an_old_control_message_cannot_send_after_cancel(env, session, pool):
+    """Cancel, /cancel or a new broadcast closes the draft: Send, Edit and the audience
+    buttons of its control message then answer that, and nothing is sent or changed."""
+    from aiogram.types import PhotoSize
+
+    await _shop(session)
+    admin, _ = await _compose(env, "First draft")
+    first = admin.pressable_message
+    await admin.send("Second draft")  # replaces the draft: a new control message
+    reply = await admin.press("Cancel")
+    assert "Cancelled" in reply.text
+    closed = "This draft was closed. To send a broadcast, start again."
+    for label in ("Send to", "Edit", "Русский"):
+        reply = await admin.click(admin.find_button(label, first), first)
+        assert reply.alert == closed, label
+    # A new broadcast closes the one before it the same way.
+    admin, _ = await _compose(env, "Third")
+    second = admin.pressable_message
+    await admin.send("/broadcast")
+    reply = await admin.click(admin.find_button("Send to", second), second)
+    assert reply.alert == closed
+    drafts = await _rows(pool, Broadcast)
+    assert [(b.status, b.audience.value) for b in drafts] == [
+        (BroadcastStatus.draft, "everyone"),
+        (BroadcastStatus.draft, "everyone"),
+    ]
+    assert await _rows(pool, BroadcastRecipient) == []
+    assert all(received(env, uid) == [] for uid in EN + RU)
+    # An album is refused once (its photos come one by one); a caption past 1024 too.
+    photo = [PhotoSize(file_id="AgAC-a", file_unique_id="a", width=8, height=6)]
+    replies = [
+        await admin.send_message(photo=photo, caption=caption, media_group_id="g1")
+        for caption in ("Sale!", None, None)
+    ]
+    assert "An album can't be broadcast" in replies[0].text
+    assert [r.texts for r in replies[1:]] == [[], []]
+    reply = await admin.send_photo(caption="x" * 1025)
+    assert "1024 characters at most" in reply.text and reply.has_button("Cancel")
+    assert len(await _rows(pool, Broadcast)) == 2 and not received(env, ADMIN_ID, SendPhoto)
+    reply = await admin.send_photo(caption="x" * 1024)
+    assert reply.has_button("Send to")

@@ -149,3 +149,39 @@ async def test_a_delivered_stars_order_refunded_whole_without_the_goods(
     assert (await fresh(session, Product, tea.id)).stock == 7  # digital or damaged: not back
     [row] = await session.scalars(select(Refund))
     assert (row.via, row.restocked, row.amount) == ("telegram", False, Decimal("300.00"))
+
+
+async def test_a_card_with_many_refunds_still_fits_one_message(env, session):
+    """Twenty long lines, a long address and comment, and a refund of one unit of each
+    line: the card would pass Telegram's 4096 characters, so the oldest refund lines
+    give way to how many there were. Every refund is shown to the admin and told to the
+    customer, and both can still open the card."""
+    from tests.factories import make_category, make_product
+
+    ann, *_rest = await world(session)
+    shelf = await make_category(session, "Mugs")
+    mugs = [
+        await make_product(session, shelf, f"Handmade ceramic mug number {n} glazed", stock=9)
+        for n in range(20)
+    ]
+    await session.commit()
+    order = await place(session, ann, [(mug, 3) for mug in mugs])
+    await delivered(session, order, address="Long street " * 25, comment="Please " * 57)
+    items = list(
+        await session.scalars(
+            select(OrderItem.id).where(OrderItem.order_id == order.id).order_by(OrderItem.id)
+        )
+    )
+    admin = env.user(ADMIN_ID)
+    await admin.send("/start")
+    await admin.click(OrderCb(id=order.id, scope=OrderScope.all))
+    for seen, item in enumerate(items):
+        step = RefundCb(order=order.id, item=item, qty=1, step=RefundStep.do, seen=seen)
+        reply = await admin.click(step)
+        assert reply.alert == f"Order #{order.id}: RUB\xa0100.00 refunded.", seen
+        assert f"Order #{order.id}" in reply.text and len(sent_to(reply, 1)) == 1, seen
+    assert "… and " in reply.text and "earlier refunds" in reply.text
+    assert "number 19 glazed: 1 of 3 refunded" in reply.text  # the latest stays
+    card = await env.user(1).click(OrderCb(id=order.id))
+    assert "earlier refunds" in card.text
+    assert len(list(await session.scalars(select(Refund)))) == 20
