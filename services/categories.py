@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Category, Product, User
+from models import Category, Product, PromoCode, User
 from services.access import require_admin
 from services.audit import AuditService
 from services.errors import InvalidInput, NotFound
@@ -290,6 +290,22 @@ class CategoryService:
                     "it can't be deleted. Hide it instead.",
                 ),
                 count=products,
+            )
+        codes = list(
+            await self.session.scalars(
+                select(PromoCode.code).where(PromoCode.category_id == category.id).limit(4)
+            )
+        )
+        if codes:  # without its category, a code would take its discount off everything
+            raise InvalidInput(
+                Nn_(
+                    "Promo code {codes} is only for this category: it can't be deleted. "
+                    "Hide it instead.",
+                    "Promo codes {codes} are only for this category: it can't be deleted. "
+                    "Hide it instead.",
+                ),
+                count=len(codes),
+                codes=", ".join(codes[:3]) + (", …" if len(codes) > 3 else ""),
             )
         return category
 

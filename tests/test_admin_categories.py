@@ -1,7 +1,7 @@
 """Admin: the category tree, through the service and through the chat."""
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from keyboards.callback_data import AdminCategoryAction, AdminCategoryCb
 from models import AuditEntry, Category, Role
@@ -119,6 +119,30 @@ async def test_delete_only_when_empty(session, boss):
     assert await names(session) == []
     entry = (await session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()))).first()
     assert (entry.action, entry.before["name"], entry.after) == ("category.delete", "Parent", None)
+
+
+async def test_a_category_a_promo_code_is_for_cant_be_deleted(env, session, boss):
+    """Deleting it would turn the code into a discount on every product: refused with
+    the codes named, in the chat and through the service, and nothing changes."""
+    from decimal import Decimal
+
+    from models import PromoCode, PromoKind
+
+    xmas = await make_category(session, "Christmas")
+    for code in ("XMAS50", "XMAS10", "NOEL", "ELF", "SANTA"):
+        session.add(
+            PromoCode(code=code, kind=PromoKind.percent, value=Decimal(5), category_id=xmas.id)
+        )
+    await session.commit()
+    reply = await env.user(ADMIN_ID).click(AdminCategoryCb(action=A.delete, id=xmas.id))
+    assert "Promo codes XMAS50, XMAS10, NOEL, … are only for this category" in reply.alert
+    with pytest.raises(InvalidInput, match="only for this category"):
+        await CategoryService(session).delete(boss, xmas.id)
+    await session.execute(delete(PromoCode).where(PromoCode.code != "ELF"))
+    with pytest.raises(InvalidInput, match="Promo code ELF is only for this category"):
+        await CategoryService(session).delete(boss, xmas.id)
+    codes = await session.scalars(select(PromoCode.category_id))
+    assert set(codes) == {xmas.id}
 
 
 async def test_hide_and_show(session, boss):
