@@ -11,7 +11,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.utils.i18n import gettext as _
 
-from handlers.states import end_dialog
+from handlers.states import DIALOG, end_dialog
 from models import Role, User
 
 
@@ -73,6 +73,14 @@ class PhotoInput(Filter):
         if not message.photo:
             return False
         return {"file_id": message.photo[-1].file_id}
+
+
+class SameDialog(Filter):
+    """A press carrying the dialog it was shown in (`dialog`) that is still the one on:
+    else it falls through to "out of date" (see handlers.states.DIALOG)."""
+
+    async def __call__(self, query: CallbackQuery, callback_data: Any, state: FSMContext) -> bool:
+        return callback_data.dialog == (await state.get_data()).get(DIALOG, 0)
 
 
 class NotCommand(Filter):

@@ -14,8 +14,8 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from handlers.context import Ctx
-from handlers.filters import NotCommand, TextInput
-from handlers.states import ReplyStates, ReviewStates, begin_dialog, end_dialog
+from handlers.filters import NotCommand, SameDialog, TextInput
+from handlers.states import DIALOG, ReplyStates, ReviewStates, begin_dialog, end_dialog
 from jobs.notify import notify
 from keyboards.callback_data import (
     ProductCb,
@@ -28,7 +28,7 @@ from keyboards.callback_data import (
 )
 from keyboards.catalog import card_back, card_of
 from models import Product, Review
-from screens.base import domain_message, show, tell
+from screens.base import Screen, domain_message, show, tell
 from screens.catalog import product_screen
 from screens.reviews import (
     admin_notice_screen,
@@ -168,7 +168,7 @@ async def on_comment_input(message: Message, text: str, ctx: Ctx, state: FSMCont
     # The comment waits in the dialog data until Publish (it is the only non-id there).
     await state.update_data(comment=comment)
     await state.set_state(ReviewStates.preview)
-    await show(message, preview_screen(product, data["grade"], comment))
+    await show(message, _preview(product, data, comment))
 
 
 async def on_comment_other(message: Message, ctx: Ctx, state: FSMContext) -> None:
@@ -190,7 +190,7 @@ async def on_comment_skip(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> 
     if product is None:
         return
     await state.set_state(ReviewStates.preview)
-    await show(query, preview_screen(product, data["grade"], data.get("comment")))
+    await show(query, _preview(product, data, data.get("comment")))
 
 
 async def on_comment_remove(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:
@@ -199,7 +199,7 @@ async def on_comment_remove(query: CallbackQuery, ctx: Ctx, state: FSMContext) -
         return
     await state.update_data(comment=None)
     await state.set_state(ReviewStates.preview)
-    await show(query, preview_screen(product, data["grade"], None))
+    await show(query, _preview(product, data, None))
 
 
 async def on_grade_other(message: Message, ctx: Ctx, state: FSMContext) -> None:
@@ -215,7 +215,11 @@ async def on_preview_other(message: Message, ctx: Ctx, state: FSMContext) -> Non
     if product is None:
         return
     await message.answer(_("Please use the buttons: Publish, Edit or Cancel."))
-    await show(message, preview_screen(product, data["grade"], data.get("comment")))
+    await show(message, _preview(product, data, data.get("comment")))
+
+
+def _preview(product: Product, data: dict, comment: str | None) -> Screen:
+    return preview_screen(product, data["grade"], comment, data.get(DIALOG, 0))
 
 
 def _card(data: dict) -> ProductCb:
@@ -367,7 +371,10 @@ def build_router() -> Router:
         on_comment_remove, step(F.step == ReviewStep.remove), StateFilter(ReviewStates.comment)
     )
     cb.register(
-        on_review_publish, step(F.step == ReviewStep.publish), StateFilter(ReviewStates.preview)
+        on_review_publish,
+        step(F.step == ReviewStep.publish),
+        StateFilter(ReviewStates.preview),
+        SameDialog(),
     )
     msg.register(on_comment_input, StateFilter(ReviewStates.comment), TextInput())
     msg.register(on_comment_other, StateFilter(ReviewStates.comment), NotCommand())

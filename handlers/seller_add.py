@@ -18,8 +18,8 @@ from aiogram.types import CallbackQuery, Message
 
 from handlers.common import manage_product, my_products
 from handlers.context import Ctx
-from handlers.filters import NotCommand, PhotoInput, TextInput, protect
-from handlers.states import ProductStates, begin_dialog, end_dialog
+from handlers.filters import NotCommand, PhotoInput, SameDialog, TextInput, protect
+from handlers.states import DIALOG, ProductStates, begin_dialog, end_dialog
 from keyboards.callback_data import (
     SellerAction,
     SellerCategoryCb,
@@ -163,7 +163,9 @@ async def show_preview(event: Event, ctx: Ctx, state: FSMContext) -> None:
         await ask(event, ctx, state, ProductField.category, error=domain_message(exc))
         return
     card = draft_card(data, ctx.user, category)
-    await show(event, preview_screen(card, currency=ctx.settings.currency, locale=ctx.locale))
+    dialog = data.get(DIALOG, 0)
+    screen = preview_screen(card, currency=ctx.settings.currency, locale=ctx.locale, dialog=dialog)
+    await show(event, screen)
 
 
 async def accept(event: Event, ctx: Ctx, state: FSMContext, field: ProductField, value: Any):
@@ -336,7 +338,9 @@ def build_router() -> Router:
     router.callback_query.register(
         on_preview_fields, step(F.action == SellerStepAction.fields), preview
     )
-    router.callback_query.register(on_publish, step(F.action == SellerStepAction.publish), preview)
+    router.callback_query.register(
+        on_publish, step(F.action == SellerStepAction.publish), preview, SameDialog()
+    )
     fields = {f.value for f in ProductField}
     # A saved product's field can be picked from anywhere; the draft's only in preview.
     router.callback_query.register(

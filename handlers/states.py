@@ -1,6 +1,7 @@
 """Every dialog's StatesGroup, one place to see all conversations the bot can hold, and
 how a dialog begins and ends without losing what outlives it (the saved search)."""
 
+import secrets
 from typing import Any
 
 from aiogram.fsm.context import FSMContext
@@ -14,6 +15,10 @@ from screens.dialogs import drop_reply_keyboard
 SEARCH_KEY = "search"
 SEARCH_TOTAL = "search_total"
 _KEPT = (SEARCH_KEY, SEARCH_TOTAL)
+# Which dialog this is: each begun dialog gets a new one. A button that commits a draft
+# (Publish) carries it, so one pressed in an earlier dialog's message, whose draft is
+# gone, can't publish the draft open now (`handlers.filters.SameDialog`).
+DIALOG = "dialog"
 
 
 async def _kept(state: FSMContext) -> dict[str, Any]:
@@ -29,7 +34,7 @@ async def begin_dialog(
     button that begins it, maybe pressed in an old message while another dialog was on."""
     await drop_reply_keyboard(await state.get_state(), event)
     await state.set_state(step)
-    await state.set_data({**await _kept(state), **data})
+    await state.set_data({**await _kept(state), **data, DIALOG: secrets.randbelow(2**31)})
 
 
 async def end_dialog(state: FSMContext) -> None:

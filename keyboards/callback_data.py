@@ -157,9 +157,10 @@ class SellerStepAction(StrEnum):
 
 
 class SellerStepCb(CallbackData, prefix="ss"):
-    """Buttons of the add/edit dialog steps and the preview."""
+    """Buttons of the add/edit dialog steps and the preview (Publish: with its dialog)."""
 
     action: SellerStepAction
+    dialog: Int = 0
 
 
 # Admin panel
@@ -251,9 +252,11 @@ class ReviewGradeCb(CallbackData, prefix="rvg"):
 
 
 class ReviewStepCb(CallbackData, prefix="rvs"):
-    """A button of the review dialog; the product id lives in the dialog's data."""
+    """A button of the review dialog; the product id lives in the dialog's data (Publish
+    carries the dialog it was shown in)."""
 
     step: ReviewStep
+    dialog: Int = 0
 
 
 class ReviewReplyCb(CallbackData, prefix="rvr"):

@@ -73,9 +73,10 @@ def comment_kb(has_comment: bool = False) -> Markup:
     return _kb(choice, [_back(ReviewStep.stars), cancel_button()])
 
 
-def preview_kb() -> Markup:
+def preview_kb(dialog: int) -> Markup:
+    publish = ReviewStepCb(step=ReviewStep.publish, dialog=dialog)
     return _kb(
-        [_step("✅ " + _("Publish"), ReviewStep.publish)],
+        [button("✅ " + _("Publish"), publish)],
         [_step("✏️ " + _("Edit"), ReviewStep.stars), cancel_button()],
         [_back(ReviewStep.comment)],
     )

@@ -167,10 +167,11 @@ def category_picker_kb(
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def preview_kb() -> InlineKeyboardMarkup:
+def preview_kb(dialog: int) -> InlineKeyboardMarkup:
+    publish = SellerStepCb(action=SellerStepAction.publish, dialog=dialog)
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [button("✅ " + _("Publish"), SellerStepCb(action=SellerStepAction.publish))],
+            [button("✅ " + _("Publish"), publish)],
             [button("✏️ " + _("Edit a field"), SellerStepCb(action=SellerStepAction.fields))],
             [_step_back(), cancel_button()],
         ]

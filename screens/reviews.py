@@ -149,7 +149,7 @@ def comment_screen(product: Product, grade: int, current: str | None = None) -> 
     return Screen("\n\n".join(parts), comment_kb(bool(current)))
 
 
-def preview_screen(product: Product, grade: int, comment: str | None) -> Screen:
+def preview_screen(product: Product, grade: int, comment: str | None, dialog: int) -> Screen:
     body = quote(comment) if comment else "<i>" + _("No comment") + "</i>"
     text = "\n\n".join(
         [
@@ -159,7 +159,7 @@ def preview_screen(product: Product, grade: int, comment: str | None) -> Screen:
             _("Publish it?"),
         ]
     )
-    return Screen(text, preview_kb())
+    return Screen(text, preview_kb(dialog))
 
 
 def product_gone_screen() -> Screen:

@@ -135,7 +135,7 @@ def draft_card(data: dict[str, Any], user: User, category: Category) -> ProductC
     return ProductCard(product=product, seller_name=seller or None, category_name=category.name)
 
 
-def preview_screen(card: ProductCard, *, currency: str, locale: str) -> Screen:
+def preview_screen(card: ProductCard, *, currency: str, locale: str, dialog: int) -> Screen:
     screen = product_screen(card, locale=locale, currency=currency, back=None, bot_username="")
     # Exactly the customers' card; the hint goes on top only while the whole still fits.
     hint = "👁 " + _("<b>Preview.</b> This is how customers will see the product:")
@@ -143,7 +143,7 @@ def preview_screen(card: ProductCard, *, currency: str, locale: str) -> Screen:
     text = screen.text
     if visible_length(hint) + visible_length(text) + 2 <= limit:
         text = hint + "\n\n" + text
-    return Screen(text, preview_kb(), photo=screen.photo)
+    return Screen(text, preview_kb(dialog), photo=screen.photo)
 
 
 def preview_fields_screen() -> Screen:

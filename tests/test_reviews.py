@@ -614,3 +614,25 @@ async def test_editing_the_stars_keeps_the_comment_unless_it_is_changed(env, ses
     await ann.press("Publish")
     [review] = await reviews_of(session, shop)
     assert (review.grade, review.comment) == (2, None)
+
+
+async def test_publish_on_an_earlier_dialogs_preview_is_out_of_date(env, session, shop):
+    """Publish under the preview of a review left for another one publishes neither: the
+    button is out of date, and the open draft still waits for its own Publish."""
+    other = (await make_product(session, await make_category(session), name="Apple tea")).id
+    await session.commit()
+    ann = env.user(CUSTOMER, "Ann")
+    await ann.click(ReviewStartCb(product_id=shop))
+    await ann.press("5⭐")
+    await ann.send("Great apple tea")
+    first = ann.last_bot_message
+    await ann.click(ReviewStartCb(product_id=other))
+    await ann.press("1⭐")
+    await ann.send("Too bitter")
+    reply = await ann.click(ann.find_button("Publish", first), first)
+    assert "out of date" in (reply.alert or reply.text)
+    assert await reviews_of(session, shop) == [] and await reviews_of(session, other) == []
+    reply = await ann.press("Publish")
+    assert reply.alert == "Thank you for your review!"
+    [review] = await reviews_of(session, other)
+    assert (review.grade, review.comment) == (1, "Too bitter")

@@ -866,3 +866,30 @@ async def test_the_category_picker_pages_a_long_level(env, shop, session):
     reply = await u.press("▶")
     reply = await u.press("Shelf 44")  # a leaf: picked
     assert "step 2 of 6" in reply.text
+
+
+async def _draft(u, name: str, price: str):
+    await u.send("/seller")
+    await u.press("Add product")
+    await u.press("Food")
+    await u.send(name)
+    await u.press("Skip")
+    await u.send(price)
+    await u.send("3")
+    return await u.press("Skip")  # no photo: the preview
+
+
+async def test_publish_on_an_earlier_drafts_preview_is_out_of_date(env, shop, session):
+    """An earlier draft's preview can't publish the draft open now (nor itself: it is
+    gone); the open draft still publishes from its own preview."""
+    u = env.user(SELLER)
+    reply = await _draft(u, "Cheap tea", "10")
+    assert reply.has_button("Publish")
+    first = u.last_bot_message
+    await _draft(u, "Gold tea", "99999")
+    reply = await u.click(u.find_button("Publish", first), first)
+    assert "out of date" in (reply.alert or reply.text)
+    assert await products(session) == []
+    reply = await u.press("Publish")
+    assert "Published" in reply.text
+    assert [(p.name, p.price) for p in await products(session)] == [("Gold tea", 99999)]
