@@ -13,6 +13,7 @@ from models import Category, Product, PromoCode, User
 from services.access import require_admin
 from services.audit import AuditService
 from services.errors import InvalidInput, NotFound
+from services.restock import RestockService
 from services.slugs import unique_slug
 from services.texts import N_, Nn_
 from services.validation import check_shown, visible
@@ -216,6 +217,7 @@ class CategoryService:
         category.position = await self._next_position(parent_id)
         await self.session.flush()
         await self._renumber(old_parent)
+        await RestockService(self.session).back_in_view()  # maybe out from under a hidden one
         await self.audit.record(
             actor,
             "category.move",
@@ -259,6 +261,8 @@ class CategoryService:
             return category
         category.is_active = visible
         await self.session.flush()
+        if visible:
+            await RestockService(self.session).back_in_view()
         await self.audit.record(
             actor,
             "category.show" if visible else "category.hide",

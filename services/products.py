@@ -173,8 +173,8 @@ class ProductService:
                 raise InvalidInput()
         await self.session.flush()
         after = field_value(product, field)
-        if field is ProductField.stock and product.stock > 0:
-            await self._stock_back(product)
+        if field in (ProductField.stock, ProductField.category) and product.stock > 0:
+            await self._stock_back(product)  # (moved out of a hidden category: in view)
         await self._audit(
             actor, product, "product.update", {field.value: before}, {field.value: after}
         )

@@ -15,7 +15,7 @@ At most once, as broadcasts: a row left `sending` by a crash counts as failed
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import and_, delete, select, update
+from sqlalchemy import Select, and_, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import ACTIVE_ALERT, AlertStatus, Product, RestockAlert, User
@@ -88,11 +88,20 @@ class RestockService:
         ids = sorted(set(product_ids))
         if not ids:
             return 0
-        in_stock = select(Product.id).where(Product.id.in_(ids), Product.stock > 0)
+        return await self._due(select(Product.id).where(Product.id.in_(ids), Product.stock > 0))
+
+    async def back_in_view(self) -> int:
+        """A category was shown or moved, so products may be in view again: the waiting
+        alerts of every shown product in stock become due (the sender puts back those
+        of a product still hidden). Returns how many."""
+        shown = and_(listed(), Product.category_id.in_(shown_category_ids()))
+        return await self._due(select(Product.id).where(shown, Product.stock > 0))
+
+    async def _due(self, products: Select) -> int:
         result = await self.session.execute(
             update(RestockAlert)
             .where(
-                RestockAlert.product_id.in_(in_stock),
+                RestockAlert.product_id.in_(products),
                 RestockAlert.status == AlertStatus.waiting,
             )
             .values(status=AlertStatus.due, due_at=utcnow())

@@ -278,3 +278,47 @@ async def test_the_running_sender_wakes_and_stops(env, session, pool):
     await asyncio.wait_for(arrived.wait(), 10)
     await sender.stop()
     assert task.done() and len(alerts_to(env, 1)) == 1
+
+
+async def test_a_product_back_in_view_with_stock_tells_its_subscribers(env, session, pool):
+    """Restocked while its category was hidden, the product is owed its message when
+    the category is shown again, or moved out from under a hidden one, or when the
+    seller moves the product itself to a shown category."""
+    from services.categories import CategoryService
+    from tests.conftest import ADMIN_ID
+
+    _seller, tea = await _shop(session)
+    await make_user(session, ADMIN_ID, role=Role.admin)
+    shelf = await make_category(session, "Shelf")
+    cup = await make_product(session, shelf, "Cup", stock=0, seller=_seller)
+    parent = await make_category(session, "Parent")
+    pot = await make_product(
+        session, await make_category(session, "Pots", parent=parent), "Pot", stock=0, seller=_seller
+    )
+    await session.commit()
+    ids = {"tea": (tea.id, tea.category_id), "cup": (cup.id, shelf.id), "pot": (pot.id, 0)}
+    for user_id, name in ((1, "tea"), (2, "cup"), (3, "pot")):
+        await _subscribe(env, user_id, ids[name][0])
+    sender = env.dp["restock"]
+
+    async def as_admin(call):
+        async with pool() as s, s.begin():
+            admin = await s.scalar(select(User).where(User.telegram_id == ADMIN_ID))
+            await call(CategoryService(s), admin)
+
+    for category_id in (ids["tea"][1], shelf.id, parent.id):
+        await as_admin(lambda c, a, cid=category_id: c.set_visible(a, cid, False))
+    for product_id in (tea.id, cup.id, pot.id):
+        await _restock(pool, product_id, 5)
+    assert await sender.drain(env.bot) == 0  # all hidden: nobody told yet
+    await as_admin(lambda c, a: c.set_visible(a, ids["tea"][1], True))
+    assert await sender.drain(env.bot) == 1 and len(alerts_to(env, 1)) == 1
+    async with pool() as s, s.begin():  # the seller moves the cup to a shown category
+        seller = await s.scalar(select(User).where(User.telegram_id == SELLER))
+        category = ids["tea"][1]
+        await ProductService(s).update_field(seller, cup.id, ProductField.category, category)
+    assert await sender.drain(env.bot) == 1 and len(alerts_to(env, 2)) == 1
+    pots = pot.category_id
+    await as_admin(lambda c, a: c.move(a, pots, None))  # out from under the hidden parent
+    assert await sender.drain(env.bot) == 1 and len(alerts_to(env, 3)) == 1
+    assert len(alerts_to(env, 1)) == 1  # told once
