@@ -108,14 +108,14 @@ def parse_percent(text: str) -> Decimal:
         value = Decimal(text.strip().rstrip("%").replace(",", ".").strip())
     except ArithmeticError:
         value = Decimal(-1)
-    if not value.is_finite() or not 0 < value <= MAX_PERCENT or value != value.quantize(CENT):
+    if not value.is_finite() or not 1 <= value <= MAX_PERCENT or value != value.quantize(CENT):
         raise InvalidInput(N_("Send a percent from 1 to 99, for example 10 or 12.5."))
     return value.quantize(CENT)
 
 
 def check_discount(kind: PromoKind, value: Decimal) -> None:
     """A percent from 1 to 99 (to the cent), or a positive fixed amount."""
-    if kind is PromoKind.percent and not 0 < value <= MAX_PERCENT:
+    if kind is PromoKind.percent and not 1 <= value <= MAX_PERCENT:
         raise InvalidInput(N_("Send a percent from 1 to 99, for example 10 or 12.5."))
     if value <= 0:
         raise InvalidInput(N_("The discount must be more than zero."))

@@ -24,6 +24,9 @@ _CURRENCY = re.compile(
     r"^(?:₽|rub\.?|руб\.?)\s*|\s*(?:₽|rub\.?|руб(?:лей|ля|ль)?\.?|р\.?)$", re.IGNORECASE
 )
 _NUMBER = re.compile(r"^(?P<sign>[-−–]?)(?P<int>\d+)(?:\.(?P<frac>\d*))?$")
+# '1,299' or '12,345,678': commas between groups of three, as English writes thousands
+# (and Russian writes 1,299 for a fraction with three digits, which no amount has).
+_COMMA_THOUSANDS = re.compile(r"^[1-9]\d{0,2}(?:,\d{3})+$")
 
 
 # Letters and symbols that draw nothing (Hangul fillers, the blank Braille pattern): the
@@ -100,6 +103,12 @@ PRICE = MoneyTexts(
 )
 
 
+COMMA_THOUSANDS = N_(
+    "Did you mean {whole}? Send it without the comma. A comma or a point marks the "
+    "cents, with at most two digits after it."
+)
+
+
 def price_places(currency: str | None) -> int:
     """Digits a price may have after the decimal point: the currency's minor unit (RUB,
     USD: 2; JPY, KRW: 0), at most 2 (what the price columns keep). None: 2, the format
@@ -121,6 +130,11 @@ def parse_price(
     places = price_places(currency)
     value = _CURRENCY.sub("", text.strip()).strip()
     value = _SPACES.sub("", value)
+    if _COMMA_THOUSANDS.match(value):
+        whole = value.replace(",", "")
+        if places:  # cents or thousands? Ask rather than guess.
+            raise InvalidInput(COMMA_THOUSANDS, whole=whole)
+        value = whole  # no cents in this currency: only thousands
     if "," in value and "." in value:
         # '1,299.50' or '1.299,50': the last mark is the decimal one.
         thousands = "," if value.rfind(",") < value.rfind(".") else "."

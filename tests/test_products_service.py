@@ -38,6 +38,7 @@ MAX = Decimal("10000000")
         ("1299 руб.", "1299.00"),
         ("1,299.50", "1299.50"),
         ("0.01", "0.01"),
+        ("0,500", "0.50"),  # not thousands: a fraction with a zero more
         ("10000000", "10000000.00"),
     ],
 )
@@ -56,6 +57,8 @@ def test_price_accepts_what_people_type(text, expected):
         ("12 apples", "as a number"),
         ("", "as a number"),
         ("1.234", "two digits"),
+        ("1,299", "Did you mean 1299? Send it without the comma."),
+        ("12,345,678", "Did you mean 12345678?"),
         ("10000000.01", "more than"),
         ("99999999999999999999", "more than"),
     ],
@@ -68,7 +71,13 @@ def test_price_rejects_nonsense_with_a_reason(text, message):
 
 @pytest.mark.parametrize(
     ("text", "currency", "expected"),
-    [("1 299", "JPY", "1299"), ("999.00", "JPY", "999"), ("999.5", "USD", "999.50")],
+    [
+        ("1 299", "JPY", "1299"),
+        ("999.00", "JPY", "999"),
+        ("999.5", "USD", "999.50"),
+        ("1,299", "JPY", "1299"),  # no cents in yen: the comma can only group thousands
+        ("1,299,000", "JPY", "1299000"),
+    ],
 )
 def test_price_has_the_currencys_precision(text, currency, expected):
     assert parse_price(text, MAX, currency) == Decimal(expected)

@@ -442,3 +442,18 @@ async def test_the_category_step_pages_a_long_tree(env, shop, session):
     assert reply.has_button("Any category") and reply.has_button("Back")
     reply = await admin.press("Shelf 44")
     assert "Only for the category: Shelf 44" in reply.text
+
+
+@pytest.mark.parametrize(
+    ("text", "ok"),
+    [("0.5", False), ("0,99", False), ("1", True), ("99", True), ("12.5%", True), ("99.01", False)],
+)
+def test_a_percent_is_from_1_to_99_as_the_step_says(text, ok):
+    from services.errors import InvalidInput
+    from services.promo_rules import parse_percent
+
+    if ok:
+        assert 1 <= parse_percent(text) <= 99
+    else:
+        with pytest.raises(InvalidInput, match="from 1 to 99"):
+            parse_percent(text)
