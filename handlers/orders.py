@@ -19,6 +19,7 @@ from screens.orders import (
     cancel_ask_screen,
     card_screen,
     list_screen,
+    staff_cancel_ask_screen,
     status_changed_text,
 )
 from screens.refunds import refund_lines
@@ -114,6 +115,10 @@ async def on_order_status(
         to = OrderStatus(callback_data.to)
     except ValueError:
         raise DomainError(N_("This status change is not possible now.")) from None
+    if to is OrderStatus.cancelled and callback_data.action is OrderAction.status:
+        order = await ctx.orders.movable(ctx.user, callback_data.id, to)  # else: why not
+        await show(query, staff_cancel_ask_screen(order.id, callback_data.scope))
+        return
     order = await ctx.orders.set_status(ctx.user, callback_data.id, to)
     callback_answer.text = status_changed_text(order)
     await show(query, await _card(ctx, order, callback_data.scope))
@@ -147,6 +152,7 @@ def build_router() -> Router:
         OrderAction.cancel: on_order_cancel_ask,
         OrderAction.cancel_yes: on_order_cancel,
         OrderAction.status: on_order_status,
+        OrderAction.status_yes: on_order_status,
         OrderAction.reorder: on_order_reorder,
     }
     for action, handler in actions.items():

@@ -341,7 +341,8 @@ class OrderAction(StrEnum):
     cancel = "c"  # asks first
     cancel_yes = "cy"
     pay = "p"
-    status = "s"  # `to` holds the new status
+    status = "s"  # `to` holds the new status (cancelled: asks first)
+    status_yes = "sy"  # the staff's cancel, confirmed
     refund = "r"  # asks first
     refund_yes = "ry"
     reorder = "ro"  # the order's lines back into the cart

@@ -69,7 +69,9 @@ def order_kb(
         rows.append([button("💳 " + _("Pay"), act(OrderAction.pay))])
     if can_cancel:
         rows.append([button("✖️ " + _("Cancel the order"), act(OrderAction.cancel))])
-    rows += [[button(move_label(m), act(OrderAction.status, m.value))] for m in moves]
+    # A customer's own new order offers its own Cancel (the staff move would repeat it).
+    shown = [m for m in moves if not (can_cancel and m is OrderStatus.cancelled)]
+    rows += [[button(move_label(m), act(OrderAction.status, m.value))] for m in shown]
     if can_refund:
         rows.append([button("↩️ " + _("Refund"), act(OrderAction.refund))])
     if can_reorder:
@@ -78,11 +80,11 @@ def order_kb(
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def confirm_kb(order_id: int, yes: OrderAction, yes_text: str, scope: OrderScope):
+def confirm_kb(order_id: int, yes: OrderAction, yes_text: str, scope: OrderScope, to: str = ""):
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
-                button(yes_text, OrderCb(id=order_id, action=yes, scope=scope)),
+                button(yes_text, OrderCb(id=order_id, action=yes, to=to, scope=scope)),
                 button(_("No"), OrderCb(id=order_id, scope=scope)),
             ]
         ]

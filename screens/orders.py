@@ -176,6 +176,17 @@ def cancel_ask_screen(order_id: int, scope: OrderScope) -> Screen:
     return Screen(text, confirm_kb(order_id, OrderAction.cancel_yes, _("Yes, cancel it"), scope))
 
 
+def staff_cancel_ask_screen(order_id: int, scope: OrderScope) -> Screen:
+    """The staff's Cancel asks first: the customer is told, and it can't be undone."""
+    text = _(
+        "Cancel order #{id}? The customer is told, its items go back on sale, and it can't "
+        "be undone."
+    ).format(id=order_id)
+    yes = _("Yes, cancel it")
+    markup = confirm_kb(order_id, OrderAction.status_yes, yes, scope, OrderStatus.cancelled.value)
+    return Screen(text, markup)
+
+
 def refund_ask_screen(order_id: int, scope: OrderScope) -> Screen:
     text = _("Refund order #{id}? The Stars go back to the customer and the items go back on sale.")
     markup = confirm_kb(order_id, OrderAction.refund_yes, _("Yes, refund"), scope)

@@ -264,7 +264,8 @@ class OrderService:
         await goods_returned(self.session, order)
         return order
 
-    async def set_status(self, actor: User, order_id: int, to: OrderStatus) -> Order:
+    async def movable(self, actor: User, order_id: int, to: OrderStatus) -> Order:
+        """The order, when `actor` may move it to `to` now; else a DomainError saying why."""
         order = await self._load(order_id)
         if order is None or not self._may_see(actor, order):
             raise NotFound(ORDER_NOT_FOUND)
@@ -272,6 +273,10 @@ class OrderService:
             raise NotAllowed()
         if to not in self.moves(order):
             raise DomainError(N_("This status change is not possible now."))
+        return order
+
+    async def set_status(self, actor: User, order_id: int, to: OrderStatus) -> Order:
+        order = await self.movable(actor, order_id, to)
         await self._move(order, (order.status,), to)
         if to is OrderStatus.cancelled:
             await return_stock(self.session, order.items)

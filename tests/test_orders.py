@@ -200,7 +200,13 @@ async def test_staff_cancel_returns_stock_and_prepaid_orders_ship_only_when_paid
     assert not reply.has_button("Mark shipped") and reply.has_button("Cancel the order")
     reply = await sam.click(OrderCb(id=order.id, action=OrderAction.status, to="shipped"))
     assert reply.alert == "This status change is not possible now."
-    reply = await sam.click(OrderCb(id=order.id, action=OrderAction.status, to="cancelled"))
+    reply = await sam.press("Cancel the order")  # the staff's Cancel asks first
+    assert "Cancel order #1? The customer is told" in reply.text and sent_to(reply, 1) == []
+    assert (await fresh(session, Order, order.id)).status is OrderStatus.new
+    reply = await sam.press("No")
+    assert reply.has_button("Cancel the order")
+    await sam.press("Cancel the order")
+    reply = await sam.press("Yes, cancel it")
     assert "cancelled" in sent_to(reply, 1)[0].text
     assert (await fresh(session, Product, tea.id)).stock == 10
 
@@ -301,3 +307,16 @@ async def test_lines_of_a_seller_who_cannot_hear_go_to_the_admins(env, session):
     assert "Sample" in to_admin.text and "Tea" in to_admin.text  # only an admin moves it
     [to_sam] = sent_to(reply, 10)
     assert "Tea" in to_sam.text and "Sample" not in to_sam.text
+
+
+async def test_an_admins_own_new_order_has_one_cancel_button(env, session):
+    """The customer's Cancel and the staff's would be the same button twice: one shows,
+    and it asks first."""
+    _ann, _bob, _sam, _ivan, tea, _cake = await world(session)
+    boss = await make_user(session, ADMIN_ID, Role.admin)
+    order = await place(session, boss, [(tea, 1)])
+    reply = await env.user(ADMIN_ID).click(OrderCb(id=order.id))
+    assert reply.buttons.count("✖️ Cancel the order") == 1 and reply.has_button("Mark shipped")
+    reply = await env.user(ADMIN_ID).press("Cancel the order")
+    assert "Cancel order #1?" in reply.text
+    assert (await fresh(session, Order, order.id)).status is OrderStatus.new

@@ -56,6 +56,7 @@ async def test_a_seller_cannot_move_an_order_with_another_sellers_lines(env, ses
     admin = env.user(ADMIN_ID)
     await admin.click(OrderCb(id=shared.id, scope=OrderScope.all))
     await admin.press("Cancel the order")
+    await admin.press("Yes, cancel it")
     assert (await fresh(session, Order, shared.id)).status is OrderStatus.cancelled
     assert (await fresh(session, Product, cake.id)).stock == 10
 
