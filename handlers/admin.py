@@ -40,7 +40,9 @@ async def on_audit(query: CallbackQuery, callback_data: AdminCb, ctx: Ctx) -> No
     page = await ctx.audit.latest_with_people(
         ctx.user, ctx.settings.page_size, callback_data.before or None
     )
-    await show(query, audit_screen(page, paged=bool(callback_data.before)))
+    paged = bool(callback_data.before)
+    screen = audit_screen(page, paged=paged, currency=ctx.settings.currency, locale=ctx.locale)
+    await show(query, screen)
 
 
 def build_router() -> Router:

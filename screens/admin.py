@@ -1,11 +1,13 @@
 """Admin panel screens: the panel, statistics and the audit log."""
 
+import contextlib
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from aiogram.utils.i18n import gettext as _
 
 from keyboards.admin import admin_panel_kb, audit_kb, role_label, stats_kb
-from keyboards.formatting import fits, quote
+from keyboards.formatting import fits, money, quote
 from keyboards.orders import status_label
 from models import AuditEntry, OrderStatus, Role, User
 from screens.base import Screen
@@ -86,6 +88,15 @@ FIELD_LABELS = {
 }
 
 
+# Values some keys hold, as the admin reads them (a key's other values show as stored).
+VALUE_LABELS = {
+    "kind": {"percent": N_("percent"), "fixed": N_("fixed amount")},
+    "via": {"telegram": N_("Telegram (the Stars returned)"), "manual": N_("the shop, by hand")},
+}
+MONEY_KEYS = ("amount", "price")
+TIME_KEYS = ("expires_at",)
+
+
 def panel_screen() -> Screen:
     return Screen(_("<b>⚙️ Admin panel</b>\nChoose a section:"), admin_panel_kb())
 
@@ -122,7 +133,8 @@ def _when(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
-def _value(key: str, value: object) -> str:
+def _value(key: str, value: object, money_in: tuple[str, str]) -> str:
+    """`money_in`: the shop's currency and the reader's locale, for amounts."""
     if value is None:
         return "—"
     if isinstance(value, bool):
@@ -131,6 +143,13 @@ def _value(key: str, value: object) -> str:
         return role_label(Role(value))
     if key == "status" and value in OrderStatus._value2member_map_:
         return status_label(OrderStatus(value))
+    if isinstance(value, str) and value in VALUE_LABELS.get(key, {}):
+        return _(VALUE_LABELS[key][value])
+    with contextlib.suppress(ArithmeticError, ValueError):
+        if key in MONEY_KEYS:
+            return money(Decimal(str(value)), *money_in)
+        if key in TIME_KEYS and isinstance(value, str):
+            return _when(datetime.fromisoformat(value)) + " UTC"
     return quote(str(value), VALUE_LIMIT)
 
 
@@ -138,16 +157,17 @@ def _field(key: str) -> str:
     return _(FIELD_LABELS[key]) if key in FIELD_LABELS else quote(key)
 
 
-def _changes(entry: AuditEntry) -> str:
+def _changes(entry: AuditEntry, money_in: tuple[str, str]) -> str:
     before, after = entry.before or {}, entry.after or {}
     parts = []
     for key in dict.fromkeys([*before, *after]):
         old, new = before.get(key), after.get(key)
         if key in before and key in after:
             if old != new:
-                parts.append(f"{_field(key)}: {_value(key, old)} → {_value(key, new)}")
-        else:
-            parts.append(f"{_field(key)}: {_value(key, new if key in after else old)}")
+                change = f"{_value(key, old, money_in)} → {_value(key, new, money_in)}"
+                parts.append(f"{_field(key)}: {change}")
+        elif (only := new if key in after else old) is not None:  # nothing to say of None
+            parts.append(f"{_field(key)}: {_value(key, only, money_in)}")
     return "; ".join(parts)
 
 
@@ -164,8 +184,9 @@ def _name(user: User | None) -> str:
     return f"{name} (@{quote(user.username)})" if user.username else name
 
 
-def audit_screen(page: AuditPage, *, paged: bool) -> Screen:
-    """A page of the log, newest first; `paged`: not the newest page (it offers Newest)."""
+def audit_screen(page: AuditPage, *, paged: bool, currency: str, locale: str) -> Screen:
+    """A page of the log, newest first; `paged`: not the newest page (it offers Newest).
+    Amounts are in the shop's `currency`, as the reader's `locale` writes them."""
     entries, people = page.entries, page.people
     lines = [_("<b>📜 Audit log</b>"), ""]
     if not entries:
@@ -177,7 +198,7 @@ def audit_screen(page: AuditPage, *, paged: bool) -> Screen:
         if e.target_type == "user" and e.target_id in people:
             target = _name(people[e.target_id])
         line = f"<b>{_when(e.created_at)}</b> {_name(people.get(e.actor_id))}: {label}, {target}"
-        changes = _changes(e)
+        changes = _changes(e, (currency, locale))
         line = f"{line}\n   {changes}" if changes else line
         if n and not fits("\n".join([*lines, line])):  # Telegram's 4096: Older goes on
             older_than = entries[n - 1].id  # from the last one shown

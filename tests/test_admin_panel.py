@@ -341,3 +341,25 @@ async def test_the_admin_side_takes_away_the_phone_steps_keyboard(admin, session
 
 def test_the_reply_keyboard_steps_are_the_dialogs_own():
     assert REPLY_KEYBOARD_STATES == {CheckoutStates.phone.state}
+
+
+async def test_audit_log_values_are_words_dates_and_money(env, session):
+    """A promo code's kind, a refund's way back, dates and amounts read as the admin
+    reads them, in their language and the shop's currency; a refund of the whole order
+    doesn't list its empty line and quantity."""
+    boss = await make_user(session, ADMIN_ID, Role.admin, language="ru")
+    audit = AuditService(session)
+    before = {"kind": "percent", "expires_at": None}
+    after = {"kind": "fixed", "expires_at": "2027-01-01T00:00:00"}
+    await audit.record(boss, "promo.edit", "promo", 1, before, after)
+    after = {"status": "refunded", "amount": "200.00", "line": None, "quantity": None}
+    after["via"] = "manual"
+    await audit.record(boss, "order.refund", "order", 7, {"status": "paid"}, after)
+    await session.commit()
+    admin = env.user(ADMIN_ID, "Boss", language_code="ru")
+    await admin.send("/admin")
+    text = (await admin.press("Журнал")).text
+    assert "процент → фиксированная сумма" in text and "— → 2027-01-01 00:00 UTC" in text
+    assert "200,00\xa0₽" in text and "магазин, вручную" in text
+    assert "percent" not in text and "manual" not in text and "T00:00:00" not in text
+    assert "—;" not in text and not text.rstrip().endswith("—")
