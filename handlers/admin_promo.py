@@ -97,7 +97,9 @@ async def _ask(
         return
     await state.set_state(getattr(S, step))
     tree = await CategoryService(ctx.session).tree(ctx.user) if step == "category" else ()
-    await show(event, promo_step_screen(step, error, tree, page))
+    kind = (await state.get_data()).get("kind")
+    screen = promo_step_screen(step, error, tree, page, PromoKind(kind) if kind else None)
+    await show(event, screen)
 
 
 def _draft(data: dict[str, Any]) -> PromoDraft:

@@ -85,9 +85,10 @@ async def _menu(event, ctx: Ctx, state: FSMContext, error: str | None = None) ->
     changes = _changes(data)
     category = await PromoService(ctx.session).category_name(promo.category_id)
     terms = _terms(promo, changes)
+    changed = terms != _terms(promo, {})  # "No limit" on a code without one changes nothing
     currency = ctx.settings.currency
     await show(
-        event, promo_edit_screen(promo, terms, bool(changes), category, currency, ctx.locale, error)
+        event, promo_edit_screen(promo, terms, changed, category, currency, ctx.locale, error)
     )
 
 
@@ -95,8 +96,9 @@ async def _ask(event, ctx: Ctx, state: FSMContext, step: str, error: str | None 
     await state.set_state(getattr(S, step))
     promo, data = await _promo(ctx, state)
     terms = _terms(promo, _changes(data))
+    kind = PromoKind(data["kind"]) if data.get("kind") else terms.kind  # as just chosen
     screen = promo_edit_step_screen(
-        step, terms, promo.used, ctx.settings.currency, ctx.locale, error
+        step, terms, promo.used, ctx.settings.currency, ctx.locale, error, kind
     )
     await show(event, screen)
 

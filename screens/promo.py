@@ -29,6 +29,15 @@ def discount_text(kind: PromoKind, value: Decimal, currency: str, locale: str) -
     return "−" + money(value, currency, locale)
 
 
+def value_prompt(kind: PromoKind | None) -> str:
+    """The amount's question, for the kind of discount chosen."""
+    if kind is PromoKind.percent:
+        return _("How much off? Send the percent, from 1 to 99, for example 10 or 12.5.")
+    if kind is PromoKind.fixed:
+        return _("How much off? Send the amount, for example 500 or 99,50.")
+    return _("How much off? Send a number: the percent, or the amount.")
+
+
 def describe(
     promo: PromoCode | PromoDraft,
     currency: str,
@@ -102,10 +111,15 @@ def _step(n: int, text: str) -> str:
 
 
 def promo_step_screen(
-    step: str, error: str | None = None, tree: Sequence[TreeItem] = (), page: int = 1
+    step: str,
+    error: str | None = None,
+    tree: Sequence[TreeItem] = (),
+    page: int = 1,
+    kind: PromoKind | None = None,
 ) -> Screen:
     """The prompt of a step of the create dialog (an error first when the answer was
-    not right); the category step shows page `page` of the category tree."""
+    not right); the category step shows page `page` of the category tree, the amount's
+    asks for the `kind` chosen."""
     shown, page, pages = chunk(tree, page, CATEGORIES_PER_PAGE)
     prompts = {
         "code": (
@@ -114,11 +128,7 @@ def promo_step_screen(
             promo_step_kb(back=False),
         ),
         "kind": (2, _("A percent off, or a fixed amount off?"), promo_kind_kb()),
-        "value": (
-            3,
-            _("How much off? Send a number: the percent, or the amount."),
-            promo_step_kb(),
-        ),
+        "value": (3, value_prompt(kind), promo_step_kb()),
         "min_order": (
             4,
             _("The minimum order total for the code to work, or Skip for none."),

@@ -4,9 +4,9 @@ change, and Save), and each step's prompt with the term as it is now."""
 from aiogram.utils.i18n import gettext as _
 
 from keyboards.promo_edit import promo_edit_kb, promo_edit_kind_kb, promo_edit_step_kb
-from models import PromoCode
+from models import PromoCode, PromoKind
 from screens.base import Screen
-from screens.promo import describe, discount_text, moment_text
+from screens.promo import describe, discount_text, moment_text, value_prompt
 from services.promo import PromoDraft
 
 
@@ -37,9 +37,16 @@ def promo_edit_screen(
 
 
 def promo_edit_step_screen(
-    step: str, terms: PromoDraft, used: int, currency: str, locale: str, error: str | None = None
+    step: str,
+    terms: PromoDraft,
+    used: int,
+    currency: str,
+    locale: str,
+    error: str | None = None,
+    kind: PromoKind | None = None,
 ) -> Screen:
-    """The prompt of a step, the term's value now (with the changes so far) under it."""
+    """The prompt of a step, the term's value now (with the changes so far) under it;
+    `kind`: the discount's kind chosen for the amount asked (else the terms')."""
     limit = terms.total_uses
     steps = {
         "kind": (
@@ -48,7 +55,7 @@ def promo_edit_step_screen(
             promo_edit_kind_kb(),
         ),
         "value": (
-            _("How much off? Send a number: the percent, or the amount."),
+            value_prompt(kind or terms.kind),
             discount_text(terms.kind, terms.value, currency, locale),
             promo_edit_step_kb(),
         ),

@@ -132,8 +132,9 @@ async def test_the_limit_in_all_cannot_go_below_the_uses_made(env, session, tea)
     assert "Used: 5 of 4" in admin.shown_text  # what would be saved, shown to fix it
     # Equal to the uses made: allowed, and it stops new uses; No limit lifts it.
     await admin.press("Uses in all")
-    await admin.send("5")
-    await admin.press("Save")
+    reply = await admin.send("5")  # the limit it has: nothing to save
+    assert "Used: 5 of 5" in reply.text and not reply.has_button("Save")
+    await admin.press("Back")
     assert (await _promo(session)).total_uses == 5
     ann = env.user(1)
     await ann.click(CartAddCb(product_id=tea.id))
@@ -225,3 +226,23 @@ async def test_a_customer_at_the_summary_gets_the_edited_discount_before_orderin
     await ann.press("Confirm")
     order = await session.scalar(select(Order))
     assert (order.total, order.discount) == (Decimal("80.00"), Decimal("20.00"))
+
+
+async def test_each_step_says_what_it_asks_and_no_change_is_not_a_change(env, session, tea):
+    """The amount's prompt follows the kind just chosen; "No limit" (or "No expiry") on a
+    code that has none changes nothing, so nothing waits to be saved."""
+    admin, _ = await _edit(env)
+    await admin.press("Discount")
+    reply = await admin.press("Fixed amount")
+    assert "Send the amount, for example 500" in reply.text and "percent" not in reply.text
+    await admin.press("Back")
+    reply = await admin.press("Percent")
+    assert "Send the percent, from 1 to 99" in reply.text
+    await admin.press("Back")
+    await admin.press("Back")  # the menu
+    await admin.press("Uses in all")
+    reply = await admin.press("No limit")
+    assert "not saved yet" not in reply.text and not reply.has_button("Save")
+    await admin.press("Valid until")
+    reply = await admin.press("No expiry")
+    assert "not saved yet" not in reply.text and not reply.has_button("Save")
