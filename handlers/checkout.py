@@ -15,7 +15,7 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.common import cart_page, offer_invoice, unpayable
 from handlers.context import Ctx
-from handlers.filters import ContactInput, NotCommand, TextInput
+from handlers.filters import CommentInput, ContactInput, NotCommand, TextInput
 from handlers.states import CheckoutStates as S
 from handlers.states import begin_dialog, end_dialog
 from jobs.notify import notify_sellers
@@ -393,7 +393,7 @@ def build_router() -> Router:
     router.message.register(on_phone_contact, StateFilter(S.phone), ContactInput())
     router.message.register(on_phone_input, StateFilter(S.phone), TextInput())
     router.message.register(on_address_input, StateFilter(S.address), TextInput())
-    router.message.register(on_comment_input, StateFilter(S.comment), TextInput())
+    router.message.register(on_comment_input, StateFilter(S.comment), CommentInput())
     steps = StateFilter(S.name, S.phone, S.address, S.comment, S.confirm)
     router.message.register(on_wrong_input, steps, NotCommand())  # commands: to their owners
     return router

@@ -30,6 +30,8 @@ class SecretInput(Filter):
     one of the routers handles (as its own `Command` filter decides: case, the bot's
     @username); passes it on as `text`, as sent."""
 
+    strip = False
+
     async def __call__(
         self, message: Message, bot: Bot, dispatcher: Router
     ) -> bool | dict[str, Any]:
@@ -40,7 +42,14 @@ class SecretInput(Filter):
             for command in _commands(dispatcher):
                 if await command(message, bot):
                     return False
-        return {"text": text}
+        return {"text": text.strip() if self.strip else text}
+
+
+class CommentInput(SecretInput):
+    """Free text for a comment or a reply, which may well start with "/" ("/10 would
+    buy again"): as SecretInput, stripped."""
+
+    strip = True
 
 
 _known: "weakref.WeakKeyDictionary[Router, tuple[Command, ...]]" = weakref.WeakKeyDictionary()

@@ -14,7 +14,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from handlers.context import Ctx
-from handlers.filters import NotCommand, SameDialog, TextInput
+from handlers.filters import CommentInput, NotCommand, SameDialog
 from handlers.states import DIALOG, ReplyStates, ReviewStates, begin_dialog, end_dialog
 from jobs.notify import notify
 from keyboards.callback_data import (
@@ -376,10 +376,10 @@ def build_router() -> Router:
         StateFilter(ReviewStates.preview),
         SameDialog(),
     )
-    msg.register(on_comment_input, StateFilter(ReviewStates.comment), TextInput())
+    msg.register(on_comment_input, StateFilter(ReviewStates.comment), CommentInput())
     msg.register(on_comment_other, StateFilter(ReviewStates.comment), NotCommand())
     msg.register(on_grade_other, StateFilter(ReviewStates.grade), NotCommand())
     msg.register(on_preview_other, StateFilter(ReviewStates.preview), NotCommand())
-    msg.register(on_reply_input, StateFilter(ReplyStates.text), TextInput())
+    msg.register(on_reply_input, StateFilter(ReplyStates.text), CommentInput())
     msg.register(on_reply_other, StateFilter(ReplyStates.text), NotCommand())
     return router

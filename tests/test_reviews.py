@@ -636,3 +636,22 @@ async def test_publish_on_an_earlier_dialogs_preview_is_out_of_date(env, session
     assert reply.alert == "Thank you for your review!"
     [review] = await reviews_of(session, other)
     assert (review.grade, review.comment) == (1, "Too bitter")
+
+
+async def test_a_comment_may_start_with_a_slash(env, session, shop):
+    """"/10 would buy again" is a comment, not a command nobody knows; /cancel still
+    leaves the dialog."""
+    ann = env.user(CUSTOMER, "Ann")
+    await ann.click(ReviewStartCb(product_id=shop))
+    await ann.press("5⭐")
+    reply = await ann.send("/10 would buy again")
+    assert "/10 would buy again" in reply.text and reply.has_button("Publish")
+    await ann.press("Publish")
+    [review] = await reviews_of(session, shop)
+    assert review.comment == "/10 would buy again"
+    await ann.click(ReviewStartCb(product_id=shop))
+    await ann.press("4⭐")
+    reply = await ann.send("/cancel")
+    assert "Cancelled" in reply.text
+    [review] = await reviews_of(session, shop)
+    assert (review.grade, review.comment) == (5, "/10 would buy again")
