@@ -70,7 +70,7 @@ async def on_orders_page(query: CallbackQuery, callback_data: OrdersCb, ctx: Ctx
 # -- the order card and its actions ------------------------------------------------------------
 
 
-async def _card(ctx: Ctx, order: Order, scope: OrderScope) -> Screen:
+async def _card(ctx: Ctx, order: Order, origin: OrdersCb) -> Screen:
     """The card, with the refunds made (the customer's order history shows them)."""
     view = ctx.orders.view(ctx.user, order)
     seen = {item.id for item in view.items}  # a seller: their own lines' refunds only
@@ -80,19 +80,19 @@ async def _card(ctx: Ctx, order: Order, scope: OrderScope) -> Screen:
         if r.order_item_id in seen or (r.order_item_id is None and len(seen) == len(order.items))
     ]
     lines = refund_lines(order, refunds, ctx.locale)
-    return card_screen(view, scope, ctx.locale, lines)
+    return card_screen(view, origin, ctx.locale, lines)
 
 
 async def on_order_view(query: CallbackQuery, callback_data: OrderCb, ctx: Ctx) -> None:
     order = await ctx.orders.get(ctx.user, callback_data.id)
-    await show(query, await _card(ctx, order, callback_data.scope))
+    await show(query, await _card(ctx, order, callback_data.origin))
 
 
 async def on_order_cancel_ask(query: CallbackQuery, callback_data: OrderCb, ctx: Ctx) -> None:
     order = await ctx.orders.get(ctx.user, callback_data.id)
     if order.user_id != ctx.user.id or order.status is not OrderStatus.new:
         raise DomainError(N_("Only a new, unpaid order can be cancelled."))
-    await show(query, cancel_ask_screen(order.id, callback_data.scope))
+    await show(query, cancel_ask_screen(order.id, callback_data.origin))
 
 
 async def on_order_cancel(
@@ -100,7 +100,7 @@ async def on_order_cancel(
 ) -> None:
     order = await ctx.orders.cancel(ctx.user, callback_data.id)
     callback_answer.text = _("Order #{id} is cancelled.").format(id=order.id)
-    await show(query, await _card(ctx, order, callback_data.scope))
+    await show(query, await _card(ctx, order, callback_data.origin))
 
 
 async def on_order_status(
@@ -117,11 +117,11 @@ async def on_order_status(
         raise DomainError(N_("This status change is not possible now.")) from None
     if to is OrderStatus.cancelled and callback_data.action is OrderAction.status:
         order = await ctx.orders.movable(ctx.user, callback_data.id, to)  # else: why not
-        await show(query, staff_cancel_ask_screen(order.id, callback_data.scope))
+        await show(query, staff_cancel_ask_screen(order.id, callback_data.origin))
         return
     order = await ctx.orders.set_status(ctx.user, callback_data.id, to)
     callback_answer.text = status_changed_text(order)
-    await show(query, await _card(ctx, order, callback_data.scope))
+    await show(query, await _card(ctx, order, callback_data.origin))
     await notify_customer(bot, i18n, ctx.orders, order)
 
 

@@ -14,7 +14,7 @@ from handlers.context import Ctx
 from handlers.filters import NotCommand
 from handlers.states import RefundStates, begin_dialog, end_dialog
 from jobs.notify import notify
-from keyboards.callback_data import OrderAction, OrderCb, OrderScope
+from keyboards.callback_data import OrderAction, OrderCb, OrdersCb, OrderScope
 from keyboards.callback_owner import RefundCb, RefundStep
 from keyboards.formatting import money
 from screens.base import domain_message, show
@@ -131,7 +131,10 @@ async def on_refund_do(
     refunds = await service.of_order(order.id)
     view = ctx.orders.view(ctx.user, order)
     await show(
-        query, card_screen(view, cb.scope, ctx.locale, refund_lines(order, refunds, ctx.locale))
+        query,
+        card_screen(
+            view, OrdersCb(scope=cb.scope), ctx.locale, refund_lines(order, refunds, ctx.locale)
+        ),
     )
 
 

@@ -349,10 +349,19 @@ class OrderAction(StrEnum):
 
 
 class OrderCb(CallbackData, prefix="ord"):
+    """An order card and its actions; `scope`, `listed` (the status filter) and `page`
+    say which list Back returns to."""
+
     id: Int
     action: OrderAction = OrderAction.view
     to: str = ""
     scope: OrderScope = OrderScope.mine
+    listed: str = ""
+    page: Int = 1
+
+    @property
+    def origin(self) -> "OrdersCb":
+        return OrdersCb(scope=self.scope, status=self.listed, page=self.page)
 
 
 # Catalog

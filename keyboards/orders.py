@@ -35,7 +35,8 @@ def orders_kb(
     extra: list[tuple[str, OrdersCb]],
 ) -> InlineKeyboardMarkup:
     """`orders`: (order id, its label); `extra` are links to the other order lists."""
-    rows = [[button(label, OrderCb(id=order_id, scope=scope))] for order_id, label in orders]
+    here = OrdersCb(scope=scope, status=status, page=page)
+    rows = [[button(label, _order(order_id, here))] for order_id, label in orders]
     nav = numbered_pager(page, pages, lambda n: OrdersCb(scope=scope, status=status, page=n))
     if nav:
         rows.append(nav)
@@ -51,10 +52,24 @@ def orders_kb(
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
+def _order(
+    order_id: int, origin: OrdersCb, action: OrderAction = OrderAction.view, to: str = ""
+) -> OrderCb:
+    """A press on an order's card that keeps the list it came from (`origin`)."""
+    return OrderCb(
+        id=order_id,
+        action=action,
+        to=to,
+        scope=origin.scope,
+        listed=origin.status,
+        page=origin.page,
+    )
+
+
 def order_kb(
     order_id: int,
     *,
-    scope: OrderScope,
+    origin: OrdersCb,
     can_pay: bool,
     can_cancel: bool,
     moves: tuple[OrderStatus, ...],
@@ -62,7 +77,7 @@ def order_kb(
     can_reorder: bool = False,
 ) -> InlineKeyboardMarkup:
     def act(action: OrderAction, to: str = "") -> OrderCb:
-        return OrderCb(id=order_id, action=action, to=to, scope=scope)
+        return _order(order_id, origin, action, to)
 
     rows = []
     if can_pay:
@@ -76,16 +91,16 @@ def order_kb(
         rows.append([button("↩️ " + _("Refund"), act(OrderAction.refund))])
     if can_reorder:
         rows.append([button("🔁 " + _("Order again"), act(OrderAction.reorder))])
-    rows.append([button("⬅️ " + _("Orders"), OrdersCb(scope=scope)), home_button()])
+    rows.append([button("⬅️ " + _("Orders"), origin), home_button()])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def confirm_kb(order_id: int, yes: OrderAction, yes_text: str, scope: OrderScope, to: str = ""):
+def confirm_kb(order_id: int, yes: OrderAction, yes_text: str, origin: OrdersCb, to: str = ""):
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
-                button(yes_text, OrderCb(id=order_id, action=yes, to=to, scope=scope)),
-                button(_("No"), OrderCb(id=order_id, scope=scope)),
+                button(yes_text, _order(order_id, origin, yes, to)),
+                button(_("No"), _order(order_id, origin)),
             ]
         ]
     )

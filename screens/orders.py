@@ -125,13 +125,14 @@ def _order_text(
 
 
 def card_screen(
-    view: OrderView, scope: OrderScope, locale: str, refunds: list[str] | None = None
+    view: OrderView, origin: OrdersCb, locale: str, refunds: list[str] | None = None
 ) -> Screen:
-    """`refunds`: the lines telling the refunds made (screens.refunds.refund_lines)."""
+    """`origin`: the list Back returns to; `refunds`: the lines telling the refunds made
+    (screens.refunds.refund_lines)."""
     order = view.order
     markup = order_kb(
         order.id,
-        scope=scope,
+        origin=origin,
         can_pay=view.can_pay,
         can_cancel=view.can_cancel,
         moves=view.moves,
@@ -171,26 +172,20 @@ def list_screen(
     return Screen(f"📦 <b>{title}</b>\n\n{body}", markup)
 
 
-def cancel_ask_screen(order_id: int, scope: OrderScope) -> Screen:
+def cancel_ask_screen(order_id: int, origin: OrdersCb) -> Screen:
     text = _("Cancel order #{id}? Its items go back on sale.").format(id=order_id)
-    return Screen(text, confirm_kb(order_id, OrderAction.cancel_yes, _("Yes, cancel it"), scope))
+    return Screen(text, confirm_kb(order_id, OrderAction.cancel_yes, _("Yes, cancel it"), origin))
 
 
-def staff_cancel_ask_screen(order_id: int, scope: OrderScope) -> Screen:
+def staff_cancel_ask_screen(order_id: int, origin: OrdersCb) -> Screen:
     """The staff's Cancel asks first: the customer is told, and it can't be undone."""
     text = _(
         "Cancel order #{id}? The customer is told, its items go back on sale, and it can't "
         "be undone."
     ).format(id=order_id)
     yes = _("Yes, cancel it")
-    markup = confirm_kb(order_id, OrderAction.status_yes, yes, scope, OrderStatus.cancelled.value)
+    markup = confirm_kb(order_id, OrderAction.status_yes, yes, origin, OrderStatus.cancelled.value)
     return Screen(text, markup)
-
-
-def refund_ask_screen(order_id: int, scope: OrderScope) -> Screen:
-    text = _("Refund order #{id}? The Stars go back to the customer and the items go back on sale.")
-    markup = confirm_kb(order_id, OrderAction.refund_yes, _("Yes, refund"), scope)
-    return Screen(text.format(id=order_id), markup)
 
 
 def status_changed_text(order: Order) -> str:

@@ -320,3 +320,22 @@ async def test_an_admins_own_new_order_has_one_cancel_button(env, session):
     reply = await env.user(ADMIN_ID).press("Cancel the order")
     assert "Cancel order #1?" in reply.text
     assert (await fresh(session, Order, order.id)).status is OrderStatus.new
+
+
+async def test_back_from_an_order_returns_to_its_filtered_page(env, session):
+    """All orders, filtered to "new", page 2, an order opened and moved: Back shows that
+    list at that page, not the first page of every order."""
+    ann, _bob, _sam, _ivan, tea, _cake = await world(session)
+    for _ in range(10):
+        await place(session, ann, [(tea, 1)])
+    admin = env.user(ADMIN_ID)
+    await admin.send("/start")
+    await admin.click(OrdersCb(scope=OrderScope.all, status="new"))
+    reply = await admin.press("▶")
+    assert "2/2" in reply.buttons and reply.has_button("#2 ")
+    await admin.press("#2 ")
+    reply = await admin.press("Mark shipped")
+    assert "shipped" in reply.text
+    reply = await admin.press("Orders")
+    assert "2/2" in reply.buttons and "• 🆕 new" in reply.buttons
+    assert reply.has_button("#1 ") and not reply.has_button("#10 ")

@@ -639,7 +639,7 @@ async def test_publish_on_an_earlier_dialogs_preview_is_out_of_date(env, session
 
 
 async def test_a_comment_may_start_with_a_slash(env, session, shop):
-    """"/10 would buy again" is a comment, not a command nobody knows; /cancel still
+    """ "/10 would buy again" is a comment, not a command nobody knows; /cancel still
     leaves the dialog."""
     ann = env.user(CUSTOMER, "Ann")
     await ann.click(ReviewStartCb(product_id=shop))
