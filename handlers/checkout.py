@@ -61,6 +61,10 @@ PROMO_CHANGED = N_(
     "Your promo code's discount has changed. Check the new summary and confirm again."
 )
 CANT_ORDER = N_("Some items can't be ordered as they are: see the cart.")
+# The answers given (name, phone, address, comment), kept when the cart stops the
+# dialog: the next Checkout offers them again with Keep, rather than asking afresh.
+ANSWERS = ("name", "phone", "address", "comment")
+SAVED_ANSWERS = "checkout_answers"
 
 
 # -- the steps ---------------------------------------------------------------------------------
@@ -93,7 +97,9 @@ async def ask_comment(event: Message | CallbackQuery, state: FSMContext) -> None
 async def ask_confirm(event: Message | CallbackQuery, state: FSMContext, ctx: Ctx) -> None:
     cart = await ctx.cart.get(ctx.user)
     if not cart.lines or cart.blocked:  # emptied, or a product hidden or sold out meanwhile:
+        answers = {k: v for k, v in (await state.get_data()).items() if k in ANSWERS}
         await end_dialog(state)  # the cart says which line to fix (and what costs more)
+        await state.update_data({SAVED_ANSWERS: answers})
         await show(event, await cart_page(ctx, _(CANT_ORDER) if cart.lines else ""))
         return
     data = await state.get_data()
@@ -143,8 +149,10 @@ async def on_checkout_start(
         callback_answer.show_alert = True
         await show(query, await cart_page(ctx))
         return
-    # A fresh dialog; the saved search outlives it (Back to the results still works).
-    await begin_dialog(state, S.name, {}, query)
+    # A fresh dialog, with the answers of one the cart stopped; the saved search outlives
+    # it (Back to the results still works).
+    saved = (await state.get_data()).get(SAVED_ANSWERS) or {}
+    await begin_dialog(state, S.name, saved, query)
     await ask_name(query, state)
 
 

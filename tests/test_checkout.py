@@ -353,6 +353,17 @@ async def test_hidden_before_the_summary_shows_the_cart_not_a_summary(env, sessi
     assert "Some items can't be ordered as they are: see the cart." in reply.text
     assert "⛔" in reply.text and not reply.has_button("Confirm")
     assert "Price changed" in reply.text  # not taken as seen: no summary showed it
+    # Nothing typed is lost: once the line is removed, Checkout offers each answer again.
+    await ann.click(CartCb(action=CartAction.remove, product_id=tea.id))
+    reply = await ann.press("Checkout")
+    assert "Now: Ann Smith" in reply.text and reply.has_button("Keep")
+    await ann.press("Keep")
+    reply = await ann.send("✅ Keep")  # the phone step's reply keyboard
+    assert "Baker Street 221b" in reply.text and reply.has_button("Keep")
+    await ann.press("Keep")
+    reply = await ann.press("Keep")
+    assert "Confirm" in " ".join(reply.buttons) and "Ring twice" in reply.text
+    assert "+79991234567" in reply.text and "Cake" in reply.text
 
 
 async def test_a_cart_emptied_from_another_message_ends_the_summary(env, session):
