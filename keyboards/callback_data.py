@@ -4,7 +4,7 @@ Prefixes are short and unique (a test checks both).
 """
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any, Self
 
 from aiogram.filters.callback_data import CallbackData
 from pydantic import Field
@@ -12,6 +12,23 @@ from pydantic import Field
 # Ids are INTEGER columns: a forged number beyond them fails to unpack, so the press
 # goes to the fallback ("out of date") instead of overflowing a query.
 Int = Annotated[int, Field(ge=-(2**31) + 1, le=2**31 - 1)]
+
+
+class Grows:
+    """Every class below may gain fields at its end, with defaults: a button packed
+    before (in a message an older version of the bot sent) still unpacks, its missing
+    fields taking their defaults, rather than falling to "out of date"."""
+
+    @classmethod
+    def unpack(cls: Any, value: str) -> Self:
+        parts = value.count(cls.__separator__)
+        missing = list(cls.model_fields.items())[parts:]
+        if missing and all(not field.is_required() for _name, field in missing):
+            value += "".join(
+                cls.__separator__ + CallbackData._encode_value(cls, name, field.default)
+                for name, field in missing
+            )
+        return super().unpack(value)  # type: ignore[misc]
 
 
 class MenuAction(StrEnum):
@@ -27,26 +44,26 @@ class MenuAction(StrEnum):
     favourites = "fav"
 
 
-class MenuCb(CallbackData, prefix="m"):
+class MenuCb(Grows, CallbackData, prefix="m"):
     action: MenuAction
 
 
-class LangCb(CallbackData, prefix="lng"):
+class LangCb(Grows, CallbackData, prefix="lng"):
     code: str
 
 
-class CancelCb(CallbackData, prefix="x"):
+class CancelCb(Grows, CallbackData, prefix="x"):
     """Leaves whatever dialog the user is in."""
 
 
-class PageCountCb(CallbackData, prefix="pg"):
+class PageCountCb(Grows, CallbackData, prefix="pg"):
     """The n/N label of a pager: it says where you are; pressing it changes nothing."""
 
 
 # Entry points that one feature's screens link to and another feature handles.
 
 
-class CategoryCb(CallbackData, prefix="c"):
+class CategoryCb(Grows, CallbackData, prefix="c"):
     """A category screen (id 0: the top level). `after` is the keyset cursor of the page
     of products; `sub` is the page of subcategories."""
 
@@ -56,7 +73,7 @@ class CategoryCb(CallbackData, prefix="c"):
     sub: Int = 1
 
 
-class ProductCb(CallbackData, prefix="p"):
+class ProductCb(Grows, CallbackData, prefix="p"):
     """A product card; `category_id`, `page` and `after` say where Back returns to
     (category_id 0: the product's own category; -1: the search results)."""
 
@@ -70,7 +87,7 @@ class ProductCb(CallbackData, prefix="p"):
 # the card keeps its Back, and a press on a product gone since shows where it came from.
 
 
-class ReviewsCb(CallbackData, prefix="rv"):
+class ReviewsCb(Grows, CallbackData, prefix="rv"):
     """The review list of a product (`page`: of the reviews), and the card's place."""
 
     product_id: Int
@@ -80,7 +97,7 @@ class ReviewsCb(CallbackData, prefix="rv"):
     after: Int = 0
 
 
-class ReviewStartCb(CallbackData, prefix="rs"):
+class ReviewStartCb(Grows, CallbackData, prefix="rs"):
     """Leave (or edit) one's review of a product, and the card's place."""
 
     product_id: Int
@@ -89,7 +106,7 @@ class ReviewStartCb(CallbackData, prefix="rs"):
     after: Int = 0
 
 
-class CartAddCb(CallbackData, prefix="ca"):
+class CartAddCb(Grows, CallbackData, prefix="ca"):
     """Add to cart on a product card, and the card's place."""
 
     product_id: Int
@@ -107,7 +124,7 @@ class SellerAction(StrEnum):
     add = "add"
 
 
-class SellerCb(CallbackData, prefix="sl"):
+class SellerCb(Grows, CallbackData, prefix="sl"):
     """The seller panel, a page of My products, or the start of the add dialog."""
 
     action: SellerAction
@@ -123,7 +140,7 @@ class SellerProductAction(StrEnum):
     delete_ok = "delok"
 
 
-class SellerProductCb(CallbackData, prefix="sp"):
+class SellerProductCb(Grows, CallbackData, prefix="sp"):
     """One of the seller's products; `page` is the My products page Back returns to."""
 
     id: Int
@@ -131,7 +148,7 @@ class SellerProductCb(CallbackData, prefix="sp"):
     page: Int = 1
 
 
-class SellerFieldCb(CallbackData, prefix="sf"):
+class SellerFieldCb(Grows, CallbackData, prefix="sf"):
     """Edit one field: of a saved product (`product_id`), or of the draft (0) in preview."""
 
     field: str
@@ -139,7 +156,7 @@ class SellerFieldCb(CallbackData, prefix="sf"):
     page: Int = 1
 
 
-class SellerCategoryCb(CallbackData, prefix="sk"):
+class SellerCategoryCb(Grows, CallbackData, prefix="sk"):
     """The category picker: open a level (`pick` False) or put the product there. `page`
     (from 1) is a pager's press: that page of the level's subcategories, never a pick."""
 
@@ -156,7 +173,7 @@ class SellerStepAction(StrEnum):
     publish = "pub"
 
 
-class SellerStepCb(CallbackData, prefix="ss"):
+class SellerStepCb(Grows, CallbackData, prefix="ss"):
     """Buttons of the add/edit dialog steps and the preview (Publish: with its dialog)."""
 
     action: SellerStepAction
@@ -174,7 +191,7 @@ class AdminAction(StrEnum):
     categories = "cats"
 
 
-class AdminCb(CallbackData, prefix="ad"):
+class AdminCb(Grows, CallbackData, prefix="ad"):
     """An admin panel screen; `before` pages the audit log (entries older than that id)."""
 
     action: AdminAction
@@ -188,7 +205,7 @@ class AdminUserAction(StrEnum):
     unban = "unban"
 
 
-class AdminUserCb(CallbackData, prefix="au"):
+class AdminUserCb(Grows, CallbackData, prefix="au"):
     """A user's card and the actions on it; `role` is the new role of `role`."""
 
     action: AdminUserAction
@@ -210,7 +227,7 @@ class AdminCategoryAction(StrEnum):
     delete_ok = "delok"
 
 
-class AdminCategoryCb(CallbackData, prefix="ak"):
+class AdminCategoryCb(Grows, CallbackData, prefix="ak"):
     """Category management (id 0: the top level); `target` is the new parent of move_to
     (0: the top level); `page` pages the move targets."""
 
@@ -223,12 +240,12 @@ class AdminCategoryCb(CallbackData, prefix="ak"):
 # Broadcast
 
 
-class BroadcastCb(CallbackData, prefix="bc"):
+class BroadcastCb(Grows, CallbackData, prefix="bc"):
     action: str
     id: Int = 0
 
 
-class BroadcastAudienceCb(CallbackData, prefix="bca"):
+class BroadcastAudienceCb(Grows, CallbackData, prefix="bca"):
     """The audience of the draft broadcast `id`: a models.Audience value."""
 
     id: Int
@@ -247,11 +264,11 @@ class ReviewStep(StrEnum):
     leave = "l"  # Back from the first step: to the product card
 
 
-class ReviewGradeCb(CallbackData, prefix="rvg"):
+class ReviewGradeCb(Grows, CallbackData, prefix="rvg"):
     grade: Int
 
 
-class ReviewStepCb(CallbackData, prefix="rvs"):
+class ReviewStepCb(Grows, CallbackData, prefix="rvs"):
     """A button of the review dialog; the product id lives in the dialog's data (Publish
     carries the dialog it was shown in)."""
 
@@ -259,7 +276,7 @@ class ReviewStepCb(CallbackData, prefix="rvs"):
     dialog: Int = 0
 
 
-class ReviewReplyCb(CallbackData, prefix="rvr"):
+class ReviewReplyCb(Grows, CallbackData, prefix="rvr"):
     """The seller writes (or edits) the reply to a review."""
 
     review_id: Int
@@ -273,7 +290,7 @@ class ModAction(StrEnum):
     back = "b"  # "No" on the confirmation: the screen the admin came from
 
 
-class ModReviewCb(CallbackData, prefix="rvm"):
+class ModReviewCb(Grows, CallbackData, prefix="rvm"):
     """A moderation button; `page` 0: pressed in a notification, else on that list page."""
 
     action: ModAction
@@ -281,7 +298,7 @@ class ModReviewCb(CallbackData, prefix="rvm"):
     page: Int = 0
 
 
-class ModReviewsCb(CallbackData, prefix="rvl"):
+class ModReviewsCb(Grows, CallbackData, prefix="rvl"):
     """The admin list of the latest reviews (the admin panel links here)."""
 
     page: Int = 1
@@ -301,7 +318,7 @@ class CartAction(StrEnum):
     promo_off = "po"  # take the code off the cart
 
 
-class CartCb(CallbackData, prefix="crt"):
+class CartCb(Grows, CallbackData, prefix="crt"):
     """The cart screen and its buttons; lines are keyed by product within one's own cart."""
 
     action: CartAction = CartAction.show
@@ -318,7 +335,7 @@ class CheckoutAction(StrEnum):
     keep = "k"  # a step's answer given before (Back, or Edit on the summary) stays
 
 
-class CheckoutCb(CallbackData, prefix="chk"):
+class CheckoutCb(Grows, CallbackData, prefix="chk"):
     action: CheckoutAction
 
 
@@ -328,7 +345,7 @@ class OrderScope(StrEnum):
     all = "a"  # admins
 
 
-class OrdersCb(CallbackData, prefix="ols"):
+class OrdersCb(Grows, CallbackData, prefix="ols"):
     """A page of orders; `status` ('' for any) filters the admin list."""
 
     scope: OrderScope = OrderScope.mine
@@ -348,7 +365,7 @@ class OrderAction(StrEnum):
     reorder = "ro"  # the order's lines back into the cart
 
 
-class OrderCb(CallbackData, prefix="ord"):
+class OrderCb(Grows, CallbackData, prefix="ord"):
     """An order card and its actions; `scope`, `listed` (the status filter) and `page`
     say which list Back returns to."""
 
@@ -367,7 +384,7 @@ class OrderCb(CallbackData, prefix="ord"):
 # Catalog
 
 
-class SearchCb(CallbackData, prefix="sq"):
+class SearchCb(Grows, CallbackData, prefix="sq"):
     """A page of the user's latest search results (the words and their count are in the
     FSM data, not in the button). `after` is the keyset cursor, as in CategoryCb."""
 
@@ -378,7 +395,7 @@ class SearchCb(CallbackData, prefix="sq"):
 # Favourites and back-in-stock alerts.
 
 
-class FavouritesCb(CallbackData, prefix="fav"):
+class FavouritesCb(Grows, CallbackData, prefix="fav"):
     """A page of the customer's favourites."""
 
     page: Int = 1
@@ -389,7 +406,7 @@ class CardToggle(StrEnum):
     alert = "a"  # "notify me when it's back"
 
 
-class CardToggleCb(CallbackData, prefix="pt"):
+class CardToggleCb(Grows, CallbackData, prefix="pt"):
     """A toggle on a product card; `on` is the state asked for (a double tap asks twice
     for the same state, never flips back). `category_id`, `page` and `after` are the
     card's own `ProductCb` place, so the card redrawn keeps its Back."""

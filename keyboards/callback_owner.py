@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
 
-from keyboards.callback_data import Int, OrderScope
+from keyboards.callback_data import Grows, Int, OrderScope
 
 # Refunds and the owner's books (admins)
 
@@ -18,7 +18,7 @@ class RefundStep(StrEnum):
     do = "d"
 
 
-class RefundCb(CallbackData, prefix="rf"):
+class RefundCb(Grows, CallbackData, prefix="rf"):
     order: Int
     item: Int = 0  # 0: the whole order (what was not refunded before)
     qty: Int = 0  # units of the line; 0: not chosen yet (ask), all left (do)
@@ -43,7 +43,7 @@ class ExportRange(StrEnum):
     everything = "all"
 
 
-class BooksCb(CallbackData, prefix="bk"):
+class BooksCb(Grows, CallbackData, prefix="bk"):
     action: BooksAction = BooksAction.menu
     range: ExportRange = ExportRange.today
 
@@ -66,7 +66,7 @@ class PromoAction(StrEnum):
     create = "k"
 
 
-class AdminPromoCb(CallbackData, prefix="apr"):
+class AdminPromoCb(Grows, CallbackData, prefix="apr"):
     action: PromoAction
     id: Int = 0
     page: Int = 1
@@ -91,7 +91,7 @@ class PromoEditAction(StrEnum):
     save = "k"
 
 
-class PromoEditCb(CallbackData, prefix="ape"):
+class PromoEditCb(Grows, CallbackData, prefix="ape"):
     """The edit dialog of a promo code (admins); the code's id is in the dialog's data."""
 
     action: PromoEditAction

@@ -4,10 +4,11 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
+from keyboards.callback_data import Grows
 from keyboards.common import cancel_button
 
 
-class LoginCb(CallbackData, prefix="lg"):
+class LoginCb(Grows, CallbackData, prefix="lg"):
     """Keep the suggested login (worked out again on press, never carried here)."""
 
 

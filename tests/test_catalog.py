@@ -544,3 +544,12 @@ async def test_subcategories_are_paged_beside_the_products(make_env, settings, s
     assert "📂 1/3" in reply.buttons and reply.has_button("Search")
     reply = await ann.press("▶")
     assert "📂 Other 40" in reply.buttons and "📂 2/3" in reply.buttons
+
+
+async def test_a_catalog_button_from_before_the_subcategory_pager_still_opens(env, session):
+    """Messages sent before CategoryCb gained `sub` carry 'c:<id>:<page>:<after>'."""
+    tea = await make_category(session, "Tea")
+    await make_product(session, tea, "Sencha")
+    await session.commit()
+    reply = await env.user(1).click(f"c:{tea.id}:1:0")
+    assert "Tea" in reply.text and reply.has_button("Sencha")
