@@ -18,9 +18,9 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from handlers.context import Ctx
-from handlers.filters import NotCommand, TextInput, protect
+from handlers.filters import NotCommand, SameDialog, TextInput, protect
+from handlers.states import DIALOG, begin_dialog, end_dialog, leave_dialog
 from handlers.states import AdminPromoStates as S
-from handlers.states import begin_dialog, end_dialog, leave_dialog
 from keyboards.callback_owner import AdminPromoCb, PromoAction
 from models import PromoKind, Role
 from screens.base import domain_message, show
@@ -90,7 +90,8 @@ async def _ask(
         data = await state.get_data()
         draft = _draft(data)
         category = await PromoService(ctx.session).category_name(draft.category_id)
-        screen = promo_preview_screen(draft, category, ctx.settings.currency, ctx.locale)
+        currency, dialog = ctx.settings.currency, data.get(DIALOG, 0)
+        screen = promo_preview_screen(draft, category, currency, ctx.locale, dialog)
         if error:
             screen = replace(screen, text=f"{error}\n\n{screen.text}")
         await show(event, screen)
@@ -262,7 +263,7 @@ def build_router() -> Router:
     )
     router.callback_query.register(on_back, cb(F.action == PromoAction.back), dialog)
     router.callback_query.register(
-        on_create, cb(F.action == PromoAction.create), StateFilter(S.preview)
+        on_create, cb(F.action == PromoAction.create), StateFilter(S.preview), SameDialog()
     )
     router.message.register(on_text, dialog, TextInput())
     router.message.register(on_wrong_input, dialog, NotCommand())

@@ -16,9 +16,9 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from handlers.context import Ctx
-from handlers.filters import NotCommand, TextInput, protect
+from handlers.filters import NotCommand, SameDialog, TextInput, protect
+from handlers.states import DIALOG, begin_dialog, end_dialog
 from handlers.states import AdminPromoEditStates as S
-from handlers.states import begin_dialog, end_dialog
 from keyboards.callback_owner import PromoEditAction as Action
 from keyboards.callback_owner import PromoEditCb, PromoField
 from models import PromoCode, PromoKind, Role
@@ -87,9 +87,9 @@ async def _menu(event, ctx: Ctx, state: FSMContext, error: str | None = None) ->
     terms = _terms(promo, changes)
     changed = terms != _terms(promo, {})  # "No limit" on a code without one changes nothing
     currency = ctx.settings.currency
-    await show(
-        event, promo_edit_screen(promo, terms, changed, category, currency, ctx.locale, error)
-    )
+    dialog = data.get(DIALOG, 0)
+    screen = promo_edit_screen(promo, terms, changed, category, currency, ctx.locale, error, dialog)
+    await show(event, screen)
 
 
 async def _ask(event, ctx: Ctx, state: FSMContext, step: str, error: str | None = None) -> None:
@@ -218,7 +218,7 @@ def build_router() -> Router:
     register(on_kind, cb(F.action.in_({Action.percent, Action.fixed})), StateFilter(S.kind))
     register(on_none, cb(F.action == Action.none), StateFilter(S.total_uses, S.expires))
     register(on_back, cb(F.action == Action.back), StateFilter(S))
-    register(on_save, cb(F.action == Action.save), StateFilter(S.menu))
+    register(on_save, cb(F.action == Action.save), StateFilter(S.menu), SameDialog())
     router.message.register(on_text, StateFilter(S), TextInput())
     router.message.register(on_wrong_input, StateFilter(S), NotCommand())
     return router

@@ -15,9 +15,9 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.common import cart_page, offer_invoice, unpayable
 from handlers.context import Ctx
-from handlers.filters import CommentInput, ContactInput, NotCommand, TextInput
+from handlers.filters import CommentInput, ContactInput, NotCommand, SameDialog, TextInput
+from handlers.states import DIALOG, begin_dialog, end_dialog
 from handlers.states import CheckoutStates as S
-from handlers.states import begin_dialog, end_dialog
 from jobs.notify import notify_sellers
 from keyboards.callback_data import CartAction, CartCb, CheckoutAction, CheckoutCb
 from keyboards.cart import (
@@ -131,6 +131,7 @@ async def ask_confirm(event: Message | CallbackQuery, state: FSMContext, ctx: Ct
         locale=ctx.locale,
         promo=promo,
         free=not to_pay,
+        dialog=data.get(DIALOG, 0),
     )
     await show(event, screen)
 
@@ -204,7 +205,8 @@ async def _retry(message: Message, state: FSMContext, ctx: Ctx, problem: str) ->
     """What was wrong with the input, with the same step's buttons (Keep included)."""
     step, data = await state.get_state(), await state.get_data()
     pickup = ctx.settings.pickup_available
-    await message.answer(problem, reply_markup=step_markup(STEPS.index(step), data, pickup))
+    markup = step_markup(STEPS.index(step), data, pickup, data.get(DIALOG, 0))
+    await message.answer(problem, reply_markup=markup)
 
 
 async def on_name_input(message: Message, text: str, state: FSMContext, ctx: Ctx) -> None:
@@ -392,7 +394,10 @@ def build_router() -> Router:
         on_comment_skip, CheckoutCb.filter(F.action == CheckoutAction.skip), StateFilter(S.comment)
     )
     router.callback_query.register(
-        on_confirm, CheckoutCb.filter(F.action == CheckoutAction.confirm), StateFilter(S.confirm)
+        on_confirm,
+        CheckoutCb.filter(F.action == CheckoutAction.confirm),
+        StateFilter(S.confirm),
+        SameDialog(),
     )
     router.callback_query.register(
         on_confirm_when_over, CheckoutCb.filter(F.action == CheckoutAction.confirm)

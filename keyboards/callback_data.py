@@ -336,7 +336,10 @@ class CheckoutAction(StrEnum):
 
 
 class CheckoutCb(Grows, CallbackData, prefix="chk"):
+    """A checkout step's button (Confirm: with the dialog its summary was shown in)."""
+
     action: CheckoutAction
+    dialog: Int = 0
 
 
 class OrderScope(StrEnum):

@@ -70,6 +70,7 @@ class AdminPromoCb(Grows, CallbackData, prefix="apr"):
     action: PromoAction
     id: Int = 0
     page: Int = 1
+    dialog: Int = 0  # Create: the dialog its preview was shown in
 
 
 class PromoField(StrEnum):
@@ -98,3 +99,4 @@ class PromoEditCb(Grows, CallbackData, prefix="ape"):
     field: PromoField = PromoField.discount
     id: Int = 0
     page: Int = 1
+    dialog: Int = 0  # Save: the dialog its menu was shown in

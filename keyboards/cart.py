@@ -112,10 +112,11 @@ def comment_kb(keep: bool = False) -> InlineKeyboardMarkup:
     return step_kb(*_keep(keep), skip)
 
 
-def summary_kb() -> InlineKeyboardMarkup:
+def summary_kb(dialog: int) -> InlineKeyboardMarkup:
+    confirm = CheckoutCb(action=CheckoutAction.confirm, dialog=dialog)
     return step_kb(
         [
-            button("✅ " + _("Confirm"), CheckoutCb(action=CheckoutAction.confirm)),
+            button("✅ " + _("Confirm"), confirm),
             button("✏️ " + _("Edit"), CheckoutCb(action=CheckoutAction.edit)),
         ]
     )

@@ -94,6 +94,7 @@ def promo_category_kb(
     return InlineKeyboardMarkup(inline_keyboard=rows + _nav())
 
 
-def promo_preview_kb() -> InlineKeyboardMarkup:
-    rows = [[button("✅ " + _("Create"), AdminPromoCb(action=PromoAction.create))], *_nav()]
+def promo_preview_kb(dialog: int) -> InlineKeyboardMarkup:
+    create = AdminPromoCb(action=PromoAction.create, dialog=dialog)
+    rows = [[button("✅ " + _("Create"), create)], *_nav()]
     return InlineKeyboardMarkup(inline_keyboard=rows)

@@ -19,7 +19,7 @@ def _nav() -> list[InlineKeyboardButton]:
     return [button("◀ " + _("Back"), PromoEditCb(action=Action.back)), cancel_button()]
 
 
-def promo_edit_kb(changed: bool) -> InlineKeyboardMarkup:
+def promo_edit_kb(changed: bool, dialog: int) -> InlineKeyboardMarkup:
     def field(label: str, which: PromoField) -> InlineKeyboardButton:
         return button(label, PromoEditCb(action=Action.field, field=which))
 
@@ -34,7 +34,7 @@ def promo_edit_kb(changed: bool) -> InlineKeyboardMarkup:
         ],
     ]
     if changed:
-        rows.append([button("✅ " + _("Save"), PromoEditCb(action=Action.save))])
+        rows.append([button("✅ " + _("Save"), PromoEditCb(action=Action.save, dialog=dialog))])
     rows.append(_nav())
     return InlineKeyboardMarkup(inline_keyboard=rows)
 

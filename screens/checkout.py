@@ -65,7 +65,7 @@ def comment_screen(current: str | None = None) -> Screen:
     return Screen(_step(4, text), comment_kb(bool(current)))
 
 
-def step_markup(index: int, data: dict, pickup_available: bool) -> Markup:
+def step_markup(index: int, data: dict, pickup_available: bool, dialog: int) -> Markup:
     """The buttons of step `index` (0: name ... 4: the summary) with what was answered so
     far (`data`): sent again under a message saying what was wrong with an input."""
     if index == 1:
@@ -75,7 +75,7 @@ def step_markup(index: int, data: dict, pickup_available: bool) -> Markup:
     if index == 3:
         return comment_kb(bool(data.get("comment")))
     if index == 4:
-        return summary_kb()
+        return summary_kb(dialog)
     return name_kb(bool(data.get("name")))
 
 
@@ -100,6 +100,7 @@ def summary_screen(
     locale: str,
     promo: PromoQuote | None = None,
     free: bool = False,
+    dialog: int = 0,
 ) -> Screen:
     """What Confirm will order: the cart's lines, the contact the customer typed (`data`,
     the dialog's), how it is paid (`stars`: the amount when in Telegram Stars; `free`:
@@ -131,7 +132,7 @@ def summary_screen(
         text = "\n".join(["🧾 <b>" + _("Check your order") + "</b>", "", *lines, *out])
         if fits(text):
             break
-    return Screen(text, summary_kb())
+    return Screen(text, summary_kb(dialog))
 
 
 def too_small_screen(exc: BelowMinimum, promo: PromoQuote | None, locale: str) -> Screen:

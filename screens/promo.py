@@ -163,7 +163,7 @@ def promo_step_screen(
 
 
 def promo_preview_screen(
-    draft: PromoDraft, category: str | None, currency: str, locale: str
+    draft: PromoDraft, category: str | None, currency: str, locale: str, dialog: int
 ) -> Screen:
     text = (
         "🏷 <b>"
@@ -171,4 +171,4 @@ def promo_preview_screen(
         + "</b>\n\n"
         + describe(draft, currency, locale, category)
     )
-    return Screen(text, promo_preview_kb())
+    return Screen(text, promo_preview_kb(dialog))

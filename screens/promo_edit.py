@@ -26,14 +26,16 @@ def promo_edit_screen(
     currency: str,
     locale: str,
     error: str | None = None,
+    dialog: int = 0,
 ) -> Screen:
-    """`terms`: the code as it will be once saved (its terms now, with the changes)."""
+    """`terms`: the code as it will be once saved (its terms now, with the changes);
+    `dialog`: the dialog Save belongs to."""
     parts = [_head(promo.code), describe(terms, currency, locale, category, used=promo.used)]
     if changed:
         parts.append("✏️ " + _("Changed, not saved yet: press Save."))
     else:
         parts.append(_("What do you want to change?"))
-    return Screen(_with_error("\n\n".join(parts), error), promo_edit_kb(changed))
+    return Screen(_with_error("\n\n".join(parts), error), promo_edit_kb(changed, dialog))
 
 
 def promo_edit_step_screen(

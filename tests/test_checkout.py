@@ -6,6 +6,7 @@ from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendInvoice, S
 from aiogram.types import ReplyKeyboardMarkup, ReplyKeyboardRemove
 from sqlalchemy import func, select
 
+from handlers.states import DIALOG
 from keyboards.callback_data import CartAction, CartAddCb, CartCb, CheckoutAction, CheckoutCb
 from models import CartItem, Order, OrderItem, OrderStatus, PaymentMethod, Product
 from services.checkout import normalize_phone
@@ -373,7 +374,7 @@ async def test_a_cart_emptied_from_another_message_ends_the_summary(env, session
     await to_summary(ann)
     summary = ann.last_bot_message
     await ann.click(CartCb(action=CartAction.clear), env.api.old_message(1))
-    reply = await ann.click(CheckoutCb(action=CheckoutAction.confirm), summary)
+    reply = await ann.click(ann.find_button("Confirm", summary), summary)
     assert reply.alert == "Your order is already placed, or your cart is empty."
     assert "Your cart is empty" in reply.text and not reply.has_button("Confirm")
     assert await fresh(session, Order) == []
@@ -439,8 +440,8 @@ async def test_a_summary_without_its_answers_starts_over(env, session):
     await ann.click(CartAddCb(product_id=tea.id))
     await to_summary(ann)
     context = env.dp.fsm.get_context(env.bot, chat_id=1, user_id=1)
-    await context.set_data({"name": "Ann"})
-    reply = await ann.click(CheckoutCb(action=CheckoutAction.confirm))
+    await context.set_data({"name": "Ann", DIALOG: (await context.get_data())[DIALOG]})
+    reply = await ann.press("Confirm")
     assert "1/4" in reply.text
     assert await fresh(session, Order) == []
 
@@ -487,3 +488,21 @@ async def test_leaving_the_phone_step_by_command_removes_its_keyboard(env, sessi
     assert len(reply.of(SendMessage)) == 2
     # Out of the dialog, a second /cancel has nothing left to do.
     assert (await ann.send("/cancel")).text == "There is nothing to cancel."
+
+
+async def test_confirm_on_an_earlier_checkouts_summary_is_out_of_date(env, session):
+    """Confirm under the summary of a checkout begun again since (another address)
+    would order with what the customer did not see there: out of date, no order; the
+    new summary's Confirm orders to the new address."""
+    tea = await shop(session, name="Tea")
+    ann = env.user(1)
+    await ann.click(CartAddCb(product_id=tea.id))
+    await to_summary(ann, address="Old Street 1")
+    old = ann.last_bot_message
+    await to_summary(ann, address="New Street 2")
+    reply = await ann.click(ann.find_button("Confirm", old), old)
+    assert "out of date" in (reply.alert or "")
+    assert await fresh(session, Order) == []
+    await ann.press("Confirm")
+    [order] = await fresh(session, Order)
+    assert order.address == "New Street 2"

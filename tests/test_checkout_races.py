@@ -8,7 +8,7 @@ from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods import AnswerCallbackQuery, SendInvoice
 from sqlalchemy import func, select
 
-from keyboards.callback_data import CartAction, CartAddCb, CartCb, CheckoutAction, CheckoutCb
+from keyboards.callback_data import CartAction, CartAddCb, CartCb
 from models import CartItem, Order, OrderItem, PaymentMethod, Product
 from services.errors import DomainError
 from services.orders import Contact, OrderService
@@ -29,7 +29,7 @@ async def test_double_tapped_confirm_places_one_order(env, session):
     await ann.click(CartAddCb(product_id=tea.id))
     await to_summary(ann)
     summary = ann.last_bot_message
-    confirm = CheckoutCb(action=CheckoutAction.confirm)
+    confirm = ann.find_button("Confirm", summary)
     start = len(env.api.requests)
     await asyncio.gather(ann.click(confirm, summary), ann.click(confirm, summary))
     assert await count(session, Order) == 1
@@ -53,7 +53,7 @@ async def test_confirm_after_the_checkout_is_over(env, session):
     await ann.click(CartAddCb(product_id=tea.id))
     await to_summary(ann)
     summary = ann.last_bot_message
-    confirm = CheckoutCb(action=CheckoutAction.confirm)
+    confirm = ann.find_button("Confirm", summary)
     await ann.click(confirm, summary)
     reply = await ann.click(confirm, summary)
     assert reply.alert == "Your order is already placed, or your cart is empty."
@@ -127,7 +127,7 @@ async def test_a_cart_changed_under_the_summary_gets_a_fresh_summary(env, sessio
     # The cart's buttons still work while the summary is open.
     await ann.click(CartCb(action=CartAction.inc, product_id=tea.id))
     await ann.click(CartAddCb(product_id=cake.id))
-    reply = await ann.click(CheckoutCb(action=CheckoutAction.confirm), summary)
+    reply = await ann.click(ann.find_button("Confirm", summary), summary)
     assert "changed since the summary" in reply.alert
     assert "Tea: 2 ×" in reply.text and "Cake: 1 ×" in reply.text
     assert await count(session, Order) == 0

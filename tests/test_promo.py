@@ -457,3 +457,28 @@ def test_a_percent_is_from_1_to_99_as_the_step_says(text, ok):
     else:
         with pytest.raises(InvalidInput, match="from 1 to 99"):
             parse_percent(text)
+
+
+async def test_create_under_an_earlier_preview_is_out_of_date(env, shop, session):
+    """Create under the preview of a code begun before would create the one open now."""
+    admin = env.user(ADMIN_ID, "Boss")
+
+    async def preview(code: str, percent: str):
+        await admin.send("/promocodes")
+        await admin.press("New promo code")
+        await admin.send(code)
+        await admin.press("Percent")
+        await admin.send(percent)
+        for _step in range(4):
+            await admin.press("Skip")
+        return await admin.press("Any category")
+
+    await preview("FIVE5", "5")
+    first = admin.last_bot_message
+    reply = await preview("NINETY", "90")
+    assert "NINETY" in reply.text
+    reply = await admin.click(admin.find_button("Create", first), first)
+    assert "out of date" in (reply.alert or "")
+    assert list(await session.scalars(select(PromoCode))) == []
+    reply = await admin.press("Create")
+    assert reply.alert == "Promo code NINETY created."

@@ -135,6 +135,14 @@ async def test_the_limit_in_all_cannot_go_below_the_uses_made(env, session, tea)
     reply = await admin.send("5")  # the limit it has: nothing to save
     assert "Used: 5 of 5" in reply.text and not reply.has_button("Save")
     await admin.press("Back")
+    await session.execute(
+        update(PromoCode).where(PromoCode.code == "WINTER10").values(total_uses=6)
+    )
+    await session.commit()
+    admin, _ = await _edit(env)
+    await admin.press("Uses in all")
+    await admin.send("5")  # down to the uses made: allowed
+    await admin.press("Save")
     assert (await _promo(session)).total_uses == 5
     ann = env.user(1)
     await ann.click(CartAddCb(product_id=tea.id))
@@ -246,3 +254,35 @@ async def test_each_step_says_what_it_asks_and_no_change_is_not_a_change(env, se
     await admin.press("Valid until")
     reply = await admin.press("No expiry")
     assert "not saved yet" not in reply.text and not reply.has_button("Save")
+
+
+async def test_a_code_under_older_rules_keeps_its_discount_when_other_terms_change(
+    env, session, tea
+):
+    """A 0.5% code (allowed before percents started at 1) can still get a new limit."""
+    await session.execute(
+        update(PromoCode).where(PromoCode.code == "WINTER10").values(value=Decimal("0.5"))
+    )
+    await session.commit()
+    admin, _ = await _edit(env)
+    await admin.press("Uses in all")
+    await admin.send("100")
+    reply = await admin.press("Save")
+    assert reply.alert == "Promo code WINTER10 saved."
+    assert (await _promo(session)).total_uses == 100
+    assert (await _promo(session)).value == Decimal("0.5")
+
+
+async def test_save_under_an_earlier_edit_is_out_of_date(env, session, tea):
+    admin, _ = await _edit(env)
+    await admin.press("Uses in all")
+    await admin.send("50")
+    first = admin.last_bot_message
+    await _edit(env)
+    await admin.press("Uses in all")
+    await admin.send("70")
+    reply = await admin.click(admin.find_button("Save", first), first)
+    assert "out of date" in (reply.alert or "")
+    assert (await _promo(session)).total_uses is None
+    await admin.press("Save")
+    assert (await _promo(session)).total_uses == 70
