@@ -373,35 +373,19 @@ def build_router() -> Router:
         on_checkout_start, CartCb.filter(F.action == CartAction.checkout), StateFilter("*")
     )
     steps = StateFilter(S.name, S.address, S.comment, S.confirm)
-    router.callback_query.register(
-        on_back, CheckoutCb.filter(F.action == CheckoutAction.back), steps
+    buttons = (
+        (on_back, CheckoutAction.back, steps),
+        (on_edit, CheckoutAction.edit, StateFilter(S.confirm)),
+        (on_keep, CheckoutAction.keep, steps),
+        (on_pickup, CheckoutAction.pickup, StateFilter(S.address)),
+        (on_summary_promo_off, CheckoutAction.promo_off, StateFilter(S.confirm)),
+        (on_comment_skip, CheckoutAction.skip, StateFilter(S.comment)),
     )
-    router.callback_query.register(
-        on_edit, CheckoutCb.filter(F.action == CheckoutAction.edit), StateFilter(S.confirm)
-    )
-    router.callback_query.register(
-        on_keep, CheckoutCb.filter(F.action == CheckoutAction.keep), steps
-    )
-    router.callback_query.register(
-        on_pickup, CheckoutCb.filter(F.action == CheckoutAction.pickup), StateFilter(S.address)
-    )
-    router.callback_query.register(
-        on_summary_promo_off,
-        CheckoutCb.filter(F.action == CheckoutAction.promo_off),
-        StateFilter(S.confirm),
-    )
-    router.callback_query.register(
-        on_comment_skip, CheckoutCb.filter(F.action == CheckoutAction.skip), StateFilter(S.comment)
-    )
-    router.callback_query.register(
-        on_confirm,
-        CheckoutCb.filter(F.action == CheckoutAction.confirm),
-        StateFilter(S.confirm),
-        SameDialog(),
-    )
-    router.callback_query.register(
-        on_confirm_when_over, CheckoutCb.filter(F.action == CheckoutAction.confirm)
-    )
+    for handler, action, step in buttons:
+        router.callback_query.register(handler, CheckoutCb.filter(F.action == action), step)
+    confirm = CheckoutCb.filter(F.action == CheckoutAction.confirm)
+    router.callback_query.register(on_confirm, confirm, StateFilter(S.confirm), SameDialog())
+    router.callback_query.register(on_confirm_when_over, confirm)
     router.message.register(on_name_input, StateFilter(S.name), TextInput())
     router.message.register(on_phone_contact, StateFilter(S.phone), ContactInput())
     router.message.register(on_phone_input, StateFilter(S.phone), TextInput())

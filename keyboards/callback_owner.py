@@ -7,7 +7,8 @@ from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
 
-from keyboards.callback_data import Grows, Int, OrderScope
+from keyboards.callback_base import Grows, Int
+from keyboards.callback_data import OrderScope
 
 # Refunds and the owner's books (admins)
 

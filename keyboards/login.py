@@ -4,7 +4,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from keyboards.callback_data import Grows
+from keyboards.callback_base import Grows
 from keyboards.common import cancel_button
 
 

@@ -82,14 +82,21 @@ class AdminService:
         if (telegram_id := telegram_id_of(query)) is not None:
             return await self.by_telegram_id(actor, telegram_id)
         name = query.removeprefix("@")
-        if not name or len(name) > 64 or not name.replace("_", "").isalnum():
+        # A username starts with a letter: digits are an id, too long to be one.
+        if not name or len(name) > 64 or not name.replace("_", "").isalnum() or name[0].isdigit():
             raise InvalidInput(N_("Send a Telegram id or an @username."))
-        user = await self.session.scalar(
-            select(User).where(func.lower(User.username) == name.lower()).limit(1)
+        users = list(
+            await self.session.scalars(
+                select(User).where(func.lower(User.username) == name.lower()).limit(2)
+            )
         )
-        if user is None:
+        if not users:
             raise NotFound(N_("Nobody with this username has used the bot yet."))
-        return user
+        if len(users) > 1:  # rows from before usernames were released on a change
+            raise InvalidInput(
+                N_("More than one user has had this username: send their Telegram id.")
+            )
+        return users[0]
 
     async def by_telegram_id(self, actor: User, telegram_id: int) -> User:
         require_admin(actor)

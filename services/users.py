@@ -1,7 +1,7 @@
 from dataclasses import dataclass
 from types import EllipsisType
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.sql import upsert
@@ -56,6 +56,8 @@ class UserService:
             profile.language_code,
             True,
         ):
+            if user.username != profile.username:
+                await self._claim_username(profile)
             user.username = profile.username
             user.first_name = profile.first_name
             user.last_name = profile.last_name
@@ -79,11 +81,28 @@ class UserService:
             "start_payload": payload,
         }
         # Two first updates racing from one user must not make two rows or fail.
+        await self._claim_username(profile)
         stmt = upsert(self.session, User.__table__, values, ["telegram_id"], ["username"])
         await self.session.execute(stmt)
         user = await self.get_by_telegram_id(profile.telegram_id)
         assert user is not None
         return user
+
+    async def _claim_username(self, profile: Profile) -> None:
+        """A username is one person's at a time: Telegram gave it to this user, so a row
+        still holding it (someone who gave it up and hasn't written since) lets it go,
+        and `/promote @name` can't reach the wrong person."""
+        if not profile.username:
+            return
+        await self.session.execute(
+            update(User)
+            .where(
+                func.lower(User.username) == profile.username.lower(),
+                User.telegram_id != profile.telegram_id,
+            )
+            .values(username=None)
+            .execution_options(synchronize_session=False)
+        )
 
     async def set_language(self, user: User, language: str) -> None:
         user.language = language

@@ -7,7 +7,7 @@ from aiogram.exceptions import TelegramForbiddenError
 from aiogram.methods import EditMessageText, SendMessage
 from aiogram.types import Chat, MessageOriginChannel, MessageOriginHiddenUser, MessageOriginUser
 from aiogram.types import User as TgUserType
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from keyboards.callback_data import AdminUserAction, AdminUserCb
 from models import AuditEntry, Role, User
@@ -380,3 +380,41 @@ async def test_demoting_a_seller_by_button_says_what_was_hidden(admin, session, 
     assert reply.alert == "Role: customer\nTheir products hidden from the catalog: 1."
     reply = await admin.press("Make admin")
     assert reply.alert == "Role: admin"
+
+
+async def test_a_username_taken_over_reaches_its_new_owner(admin, env, session):
+    """Telegram gave @ann to someone else; the old holder hasn't written since. The name
+    is the new owner's: /promote @ann can't make the old holder an admin. A number too
+    long for an id is not looked up as a username."""
+    await env.user(6, "Old", username="ann").send("/start")
+    await env.user(7, "New", username="Ann").send("/start")
+    reply = await admin.send("/promote @ann seller")
+    assert "✅ New is now a seller." in reply.texts[0]
+    roles = dict((await session.execute(select(User.telegram_id, User.role))).all())
+    assert (roles[6], roles[7]) == (Role.customer, Role.seller)
+    # Two rows left holding one name from before: ask for the id instead of guessing.
+    await session.execute(update(User).where(User.telegram_id == 6).values(username="ANN"))
+    await session.commit()
+    reply = await admin.send("/promote @ann admin")
+    assert "send their Telegram id" in reply.text and len(reply.texts) == 1
+    await open_find(admin)
+    reply = await admin.send("12345678901234567890")
+    assert "Send a Telegram id or an @username." in reply.text
+
+
+async def test_a_ban_ends_the_dialog_and_an_inline_query_keeps_the_notice(admin, ann, env, session):
+    """A seller banned mid-edit and unbanned later: their first message is not taken as
+    the new name. An inline query can't carry the ban notice, so it is kept for the next
+    message."""
+    await admin.send("/promote 5 seller")
+    await ann.send("/seller")
+    await ann.press("Add product")  # a dialog: the category step
+    await admin.press("Ban")
+    reply = await ann.inline("tea")
+    assert reply.texts == [] and not (await row(session, 5)).ban_notified
+    assert (await ann.send("Tea")).texts == ["You are banned from this shop."]
+    await admin.press("Unban")
+    reply = await ann.send("Green tea")
+    assert "step" not in reply.text and "didn't understand" in reply.text
+    state = env.dp.fsm.get_context(env.bot, chat_id=5, user_id=5)
+    assert await state.get_state() is None

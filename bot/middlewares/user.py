@@ -15,6 +15,7 @@ from bot.middlewares.throttling import is_payment
 from bot.storage import SqlStorage
 from db import readahead
 from db.readahead import Read
+from handlers.states import end_dialog
 from models import User
 from services.users import Profile, UserService
 
@@ -105,7 +106,8 @@ class UserMiddleware(BaseMiddleware):
         self, update: TelegramObject, service: UserService, user: User, data: dict[str, Any]
     ) -> None:
         """One notice for a banned user; after it, buttons only stop spinning (the press
-        is answered after the update, by `AnswerAfterCommit`)."""
+        is answered after the update, by `AnswerAfterCommit`). A dialog they were in
+        ends: unbanned later, their first message is not taken as its step's answer."""
         message: Message | None = getattr(update, "message", None)
         with self.i18n.use_locale(user.language):
             text = self.i18n.gettext("You are banned from this shop.")
@@ -114,10 +116,14 @@ class UserMiddleware(BaseMiddleware):
             # Every time: Telegram waits for this answer before it takes the money.
             await checkout.answer(ok=False, error_message=text)
             return
-        if user.ban_notified:
-            return
-        await service.mark_ban_notified(user)
+        fsm: FSMContextMiddleware | None = getattr(data.get("dispatcher"), "fsm", None)
+        state = fsm.resolve_event_context(data["bot"], data) if fsm is not None else None
+        if state is not None and await state.get_state() is not None:
+            await end_dialog(state)
         answer: CallbackAnswer | None = data.get("callback_answer")
+        if user.ban_notified or (answer is None and message is None):
+            return  # told already, or nothing to answer through (an inline query)
+        await service.mark_ban_notified(user)
         if answer is not None:
             answer.text, answer.show_alert = text, True
         elif message is not None:

@@ -1,0 +1,27 @@
+"""What every CallbackData class of the bot is built on: the id type, and `Grows`."""
+
+from typing import Annotated, Any, Self
+
+from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
+
+# Ids are INTEGER columns: a forged number beyond them fails to unpack, so the press
+# goes to the fallback ("out of date") instead of overflowing a query.
+Int = Annotated[int, Field(ge=-(2**31) + 1, le=2**31 - 1)]
+
+
+class Grows:
+    """Every class below may gain fields at its end, with defaults: a button packed
+    before (in a message an older version of the bot sent) still unpacks, its missing
+    fields taking their defaults, rather than falling to "out of date"."""
+
+    @classmethod
+    def unpack(cls: Any, value: str) -> Self:
+        parts = value.count(cls.__separator__)
+        missing = list(cls.model_fields.items())[parts:]
+        if missing and all(not field.is_required() for _name, field in missing):
+            value += "".join(
+                cls.__separator__ + CallbackData._encode_value(cls, name, field.default)
+                for name, field in missing
+            )
+        return super().unpack(value)  # type: ignore[misc]
