@@ -8,7 +8,9 @@ those are aiogram's.
 """
 
 import logging
+from collections.abc import Awaitable
 from functools import cached_property
+from typing import TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +31,7 @@ from services.reviews import ReviewService
 from services.stats import StatsService
 from services.users import UserService
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
@@ -50,6 +53,18 @@ class Ctx:
             log.warning("Commit failed for user %s: %r", self.user.telegram_id, exc)
             await self.session.rollback()
             raise NotSaved() from exc
+
+    async def saved(self, work: Awaitable[T]) -> T:
+        """`work`'s result once it is committed: a database error while it writes counts
+        as a refused commit (NotSaved, nothing kept), as one at the commit does."""
+        try:
+            result = await work
+        except SQLAlchemyError as exc:
+            log.warning("Writing failed for user %s: %r", self.user.telegram_id, exc)
+            await self.session.rollback()
+            raise NotSaved() from exc
+        await self.commit()
+        return result
 
     @cached_property
     def admin(self) -> AdminService:

@@ -19,8 +19,14 @@ from aiogram.utils.i18n import I18n
 
 from handlers.common import send_invoice
 from handlers.context import Ctx
-from handlers.states import leave_dialog
-from jobs.notify import notify_admins_banned_paid, notify_admins_refund, notify_sellers
+from handlers.filters import CommentInput, NotCommand
+from handlers.states import SupportStates, begin_dialog, end_dialog, leave_dialog
+from jobs.notify import (
+    notify_admins_banned_paid,
+    notify_admins_refund,
+    notify_admins_support,
+    notify_sellers,
+)
 from keyboards.callback_data import OrderAction, OrderCb
 from models import Order, OrderStatus
 from screens.base import domain_message, show
@@ -31,6 +37,8 @@ from screens.payments import (
     payment_not_recorded_text,
     paysupport_screen,
     promo_gone_screen,
+    support_other_screen,
+    support_sent_screen,
 )
 from screens.reservations import expired_refund_text, honoured_text
 from services.errors import DomainError, NotSaved
@@ -114,13 +122,15 @@ async def on_successful_payment(
     service = ctx.orders
     order_id = order_id_from(payment.invoice_payload) or 0
     try:
-        order, outcome = await service.record_payment(
-            order_id,
-            payment.telegram_payment_charge_id,
-            payment.provider_payment_charge_id,
-            payment.total_amount,
+        # The customer is told "paid" only once it is recorded.
+        order, outcome = await ctx.saved(
+            service.record_payment(
+                order_id,
+                payment.telegram_payment_charge_id,
+                payment.provider_payment_charge_id,
+                payment.total_amount,
+            )
         )
-        await ctx.commit()  # the customer is told "paid" only once it is recorded
     except NotSaved:
         # The money moved but the shop could not record it: never a silent loss.
         log.error(
@@ -182,7 +192,21 @@ async def on_refunded_payment(message: Message) -> None:
 
 async def cmd_paysupport(message: Message, state: FSMContext) -> None:
     await leave_dialog(state, message)
+    await begin_dialog(state, SupportStates.message, {}, message)
     await show(message, paysupport_screen())
+
+
+async def on_support_message(
+    message: Message, text: str, ctx: Ctx, state: FSMContext, bot: Bot, i18n: I18n
+) -> None:
+    await end_dialog(state)
+    await show(message, support_sent_screen())
+    name = staff_name(ctx.user)
+    await notify_admins_support(bot, ctx.session, i18n, ctx.user, name, text)
+
+
+async def on_support_other(message: Message) -> None:
+    await show(message, support_other_screen())
 
 
 def build_router() -> Router:
@@ -193,4 +217,7 @@ def build_router() -> Router:
     router.message.register(on_refunded_payment, RefundReceived())
     # Included right after start: /paysupport works in any dialog (and leaves it).
     router.message.register(cmd_paysupport, Command("paysupport"), StateFilter("*"))
+    asking = StateFilter(SupportStates.message)
+    router.message.register(on_support_message, asking, CommentInput())
+    router.message.register(on_support_other, asking, NotCommand())
     return router

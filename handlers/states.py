@@ -144,6 +144,12 @@ class BroadcastStates(StatesGroup):
     preview = State()
 
 
+class SupportStates(StatesGroup):
+    """/paysupport: the customer's one message to the shop's admins."""
+
+    message = State()
+
+
 class RefundStates(StatesGroup):
     """An admin typing how many units of an order line to refund (data: order, item, scope)."""
 

@@ -12,7 +12,11 @@ from models import Order, User
 from screens.admin_users import new_role_screen
 from screens.base import Screen
 from screens.orders import customer_notice_screen, seller_notice_screen
-from screens.payments import banned_buyer_paid_screen, manual_refund_screen
+from screens.payments import (
+    banned_buyer_paid_screen,
+    manual_refund_screen,
+    support_request_screen,
+)
 from services.orders import OrderService
 from services.users import UserService
 
@@ -74,6 +78,16 @@ async def notify_admins_refund(
 ) -> None:
     """A late payment that could not be returned automatically: admins refund it by hand."""
     await _notify_admins(bot, session, i18n, lambda: manual_refund_screen(order_id, charge_id))
+
+
+async def notify_admins_support(
+    bot: Bot, session: AsyncSession, i18n: I18n, customer: User, name: str, text: str
+) -> None:
+    """A customer's /paysupport message, for the shop's admins to answer."""
+    tg_id, username = customer.telegram_id, customer.username
+    await _notify_admins(
+        bot, session, i18n, lambda: support_request_screen(tg_id, name, username, text)
+    )
 
 
 async def notify_admins_banned_paid(

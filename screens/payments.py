@@ -9,7 +9,8 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
 from keyboards.callback_data import OrderScope
-from keyboards.formatting import money, quote, trim
+from keyboards.common import cancel_kb
+from keyboards.formatting import TEXT_LIMIT, money, quote, trim
 from keyboards.orders import open_order_kb
 from models import Order, PaymentMethod
 from screens.base import Screen
@@ -120,8 +121,29 @@ def paysupport_screen() -> Screen:
         + _("Payment support")
         + "</b>\n\n"
         + _(
-            "Something wrong with a payment? Write to us here: tell us the order number "
-            "and what happened. Orders cancelled before they ship are refunded in full; "
-            "Telegram Stars go back to your Stars balance. Open /orders to see your orders."
-        )
+            "Something wrong with a payment? Send one message: the order number and what "
+            "happened. The shop's admins get it and write back to you here. Orders "
+            "cancelled before they ship are refunded in full; Telegram Stars go back to "
+            "your Stars balance. Open /orders to see your orders."
+        ),
+        cancel_kb(),
     )
+
+
+def support_sent_screen() -> Screen:
+    return Screen("✅ " + _("Sent to the shop's admins: they will write to you here."))
+
+
+def support_other_screen() -> Screen:
+    return Screen(_("Please send your message as text."), cancel_kb())
+
+
+def support_request_screen(customer_id: int, name: str, username: str | None, text: str) -> Screen:
+    """What admins get: who writes (a link that opens their chat) and the message."""
+    who = f'<a href="tg://user?id={customer_id}">{quote(name, 64)}</a>'
+    if username:
+        who += f" (@{quote(username)})"
+    head = _("Payment support: {who}, id <code>{id}</code>, writes:").format(
+        who=who, id=customer_id
+    )
+    return Screen("💬 " + head + "\n\n" + quote(text, TEXT_LIMIT - 300))

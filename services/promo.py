@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -304,7 +304,8 @@ class PromoService:
 
     async def reclaim(self, order: Order) -> None:
         """A released use counted again, past every limit: an order whose use was given
-        back (its reservation ran out) was paid at the discounted price after all."""
+        back (its reservation ran out) was paid at the discounted price after all. A limit
+        in all that the uses now pass rises to them: the uses made are what happened."""
         if order.promo_code is None or not order.discount:
             return
         promo = await self.session.scalar(
@@ -321,7 +322,13 @@ class PromoService:
         await self.session.execute(
             update(PromoCode)
             .where(PromoCode.id == promo.id)
-            .values(used=PromoCode.used + 1)
+            .values(
+                used=PromoCode.used + 1,
+                total_uses=case(
+                    (PromoCode.total_uses <= PromoCode.used, PromoCode.used + 1),
+                    else_=PromoCode.total_uses,
+                ),
+            )
             .execution_options(synchronize_session=False)
         )
         await self.session.flush()

@@ -130,3 +130,29 @@ async def test_order_again_only_on_a_finished_order(make_env, settings, shop, se
     # The old "Order again" button (e.g. on the expiry notice of an order honoured later)
     await ann.click(OrderCb(id=1, action=OrderAction.reorder))
     assert await session.scalar(select(func.count()).select_from(CartItem)) == 0
+
+
+async def test_a_late_payment_honoured_past_the_codes_limit_is_recorded(
+    make_env, settings, shop, session
+):
+    """Ann's order expired (its use given back), Bob took the code's last use, then Ann's
+    payment arrived with the items still there: it is honoured, and the code's uses
+    (2) pass its limit (1), which rises to them, rather than the payment being lost."""
+    await _code(session, "LIMITED", PromoKind.percent, "10", total_uses=1)
+    env = make_env(settings.model_copy(update={"payment_method": "stars"}))
+    ann, bob = env.user(1), env.user(2, "Bob")
+    await _cart_with(ann, shop["sencha"], code="LIMITED")
+    await to_summary(ann)
+    await ann.press("Confirm")  # 90 Stars
+    await ann.pre_checkout("order:1", 90)
+    await sweeper(env, minutes=45).sweep(env.bot)  # expired: the use goes back
+    assert await _used(session, "LIMITED") == 0
+    await _cart_with(bob, shop["sencha"], code="LIMITED")
+    await to_summary(bob)
+    await bob.press("Confirm")
+    await bob.pre_checkout("order:2", 90)
+    reply = await ann.pay("order:1", 90, charge_id="ann-late")
+    assert "the order is paid" in reply.texts[0] and not reply.of(RefundStarPayment)
+    order = await session.get(Order, 1, populate_existing=True)
+    assert (order.status, order.telegram_payment_charge_id) == (OrderStatus.paid, "ann-late")
+    assert await _used(session, "LIMITED") == 2

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from keyboards.callback_data import CartAddCb, OrderAction, OrderCb, OrderScope
 from keyboards.callback_owner import RefundCb, RefundStep
-from models import Order, OrderStatus, PaymentMethod, Product
+from models import Order, OrderStatus, PaymentMethod, Product, Role
 from services.orders import OrderService
 from services.payments import invoice_amount
 from tests.conftest import ADMIN_ID
@@ -266,9 +266,27 @@ async def test_cash_orders_have_no_invoice_to_pay(env, tea, session):
     assert not reply.has_button("Refund")
 
 
-async def test_paysupport_answers(env):
-    reply = await env.user(1).send("/paysupport")
+async def test_paysupport_takes_a_message_to_the_admins(env, session):
+    """/paysupport asks for one message and hands it to every admin, with who wrote it
+    (a link to their chat) and their id; a sticker is asked again, Cancel sends nothing."""
+    await make_user(session, ADMIN_ID, Role.admin)
+    await session.commit()
+    ann = env.user(1, "Ann", username="ann_k")
+    reply = await ann.send("/paysupport")
     assert "Payment support" in reply.text and "order number" in reply.text
+    assert reply.has_button("Cancel")
+    reply = await ann.send_sticker()
+    assert "as text" in reply.text and reply.has_button("Cancel")
+    reply = await ann.send("/10 Order #1: I paid 13 Stars <b>and</b> it says cancelled")
+    assert "Sent to the shop's admins" in reply.texts[0]
+    [to_admin] = [c for c in reply.of(SendMessage) if c.chat_id == ADMIN_ID]
+    assert 'href="tg://user?id=1"' in to_admin.text and "@ann_k" in to_admin.text
+    assert "I paid 13 Stars &lt;b&gt;and&lt;/b&gt; it says cancelled" in to_admin.text
+    reply = await ann.send("And another thing")  # one message per /paysupport
+    assert not [c for c in reply.of(SendMessage) if c.chat_id == ADMIN_ID]
+    await ann.send("/paysupport")
+    reply = await ann.press("Cancel")
+    assert not [c for c in reply.of(SendMessage) if c.chat_id == ADMIN_ID]
 
 
 async def test_service_records_a_payment_once(session, tea):
