@@ -112,7 +112,7 @@ async def ask_confirm(event: Message | CallbackQuery, state: FSMContext, ctx: Ct
     await state.set_state(S.confirm)
     # What Confirm must order: exactly these lines at these prices (and this discount).
     promo = await PromoService(ctx.session).quote(ctx.user, cart, ctx.settings.currency)
-    await state.update_data(lines=summary_lines(cart), promo=promo_terms(promo))
+    await state.update_data(lines=summary_lines(cart), promo=promo_terms(promo), editing=False)
     if problem := unpayable(ctx, cart, promo):
         # Before any order or invoice: no Confirm, but the code can go or the cart grow.
         await show(event, too_small_screen(problem, promo, ctx.locale))
@@ -158,7 +158,9 @@ async def on_checkout_start(
 
 
 async def on_back(query: CallbackQuery, state: FSMContext, ctx: Ctx, raw_state: str | None) -> None:
-    if raw_state == S.name.state:
+    if raw_state == S.name.state and (await state.get_data()).get("editing"):
+        await ask_confirm(query, state, ctx)  # Edit, then Back: the summary, answers kept
+    elif raw_state == S.name.state:
         await end_dialog(state)
         await show(query, await cart_page(ctx))
     elif raw_state == S.address.state:
@@ -173,6 +175,7 @@ async def on_back(query: CallbackQuery, state: FSMContext, ctx: Ctx, raw_state: 
 
 
 async def on_edit(query: CallbackQuery, state: FSMContext) -> None:
+    await state.update_data(editing=True)  # Back on the name: the summary again
     await ask_name(query, state)  # every step from there offers Keep
 
 

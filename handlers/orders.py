@@ -130,8 +130,8 @@ async def on_order_reorder(
 ) -> None:
     """“Order again”: the lines go into the cart, and the cart is shown to check out."""
     result = await reorder(ctx.session, ctx.user, callback_data.id)
-    callback_answer.text = reordered_text(result.added, result.missing)
-    callback_answer.show_alert = bool(result.missing)
+    callback_answer.text = reordered_text(result.added, result.missing, result.full)
+    callback_answer.show_alert = bool(result.missing) or result.full
     if result.added:
         await show(query, await cart_page(ctx))
 

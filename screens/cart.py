@@ -5,7 +5,7 @@ from decimal import Decimal
 from aiogram.utils.i18n import gettext as _
 
 from keyboards.cart import cart_kb
-from keyboards.formatting import fits, money, quote
+from keyboards.formatting import TEXT_LIMIT, fits, money, quote, visible_length
 from screens.base import Screen, domain_message
 from services.cart import Cart
 from services.promo import PromoQuote
@@ -31,9 +31,8 @@ def cart_screen(
             note = "☑️ " + _(
                 "Promo code {code} is kept on your cart, but gives no discount yet."
             ).format(code=promo.code)
-    text = cart_text(cart, currency, locale, promo)
-    if note and cart.lines:
-        text = note + "\n\n" + text
+    head = note + "\n\n" if note and cart.lines else ""
+    text = head + cart_text(cart, currency, locale, promo, room=visible_length(head))
     return Screen(text, cart_kb(cart, promo.code if promo else None))
 
 
@@ -69,14 +68,17 @@ def promo_problem(exc: PromoRejected, currency: str, locale: str) -> str:
     return domain_message(exc)
 
 
-def cart_text(cart: Cart, currency: str, locale: str, promo: PromoQuote | None = None) -> str:
-    """The cart screen, always within Telegram's limit: 20 lines of long names with notes
-    would pass it, so names get shorter and notes terser until it fits."""
+def cart_text(
+    cart: Cart, currency: str, locale: str, promo: PromoQuote | None = None, room: int = 0
+) -> str:
+    """The cart screen, always within Telegram's limit (less `room`, taken by a note
+    above it): 20 lines of long names with notes would pass it, so names get shorter and
+    notes terser until it fits."""
     if not cart.lines:
         return _("🛒 Your cart is empty. Find something in the catalog!")
     for name_limit, terse in ((60, False), (30, False), (30, True), (12, True)):
         text = _cart_text(cart, currency, locale, name_limit, terse, promo)
-        if fits(text):
+        if fits(text, TEXT_LIMIT - room):
             break
     return text
 

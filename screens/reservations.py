@@ -10,6 +10,7 @@ from keyboards.orders import open_order_kb
 from models import Order, OrderItem, PaymentMethod, Role
 from screens.base import Screen
 from screens.orders import order_text
+from services.cart import CART_FULL
 from services.order_rules import sole_seller
 
 
@@ -73,8 +74,12 @@ def expired_refund_text(order_id: int, *, refunded: bool) -> str:
     return "↩️ " + text.format(id=order_id)
 
 
-def reordered_text(added: int, missing: list[str]) -> str:
-    """The answer to “Order again”: how much went into the cart, and what did not."""
+def reordered_text(added: int, missing: list[str], full: bool = False) -> str:
+    """The answer to “Order again”: how much went into the cart, and what did not (`full`:
+    some lines found no room in a full cart)."""
+    if full:
+        text = _(CART_FULL)
+        return _("Added to your cart what fits.") + " " + text if added else text
     if not added:
         return _("None of these items can be ordered now.")
     if missing:

@@ -12,6 +12,7 @@ from services.texts import N_
 
 # Keeps the cart screen within Telegram's text and keyboard limits.
 MAX_LINES = 20
+CART_FULL = N_("Your cart is full: check out or remove something first.")
 
 
 class OutOfStock(DomainError):
@@ -117,7 +118,7 @@ class CartService:
                 select(func.count()).select_from(CartItem).where(CartItem.user_id == user.id)
             )
             if (count or 0) >= MAX_LINES:
-                raise DomainError(N_("Your cart is full: check out or remove something first."))
+                raise DomainError(CART_FULL)
             self.session.add(
                 CartItem(user_id=user.id, product_id=product_id, quantity=1, price=product.price)
             )

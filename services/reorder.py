@@ -19,6 +19,7 @@ from services.texts import N_
 class Reordered:
     added: int = 0  # lines now in the cart
     missing: list[str] = field(default_factory=list)  # names not (fully) available
+    full: bool = False  # some lines did not fit: the cart holds MAX_LINES products
 
 
 async def reorder(session: AsyncSession, customer: User, order_id: int) -> Reordered:
@@ -47,12 +48,11 @@ async def reorder(session: AsyncSession, customer: User, order_id: int) -> Reord
         product = None
         if item.product_id is not None:
             product = await catalog.visible_product(item.product_id)
-        if (
-            product is None
-            or product.stock <= 0
-            or (item.product_id not in cart and len(cart) >= MAX_LINES)
-        ):
+        if product is None or product.stock <= 0:
             result.missing.append(item.name)
+            continue
+        if product.id not in cart and len(cart) >= MAX_LINES:
+            result.full = True
             continue
         quantity = min(item.quantity, product.stock)
         if quantity < item.quantity:

@@ -45,6 +45,31 @@ async def test_a_full_cart_of_long_emoji_names_with_notes_fits_one_message(env, 
     assert visible_length(reply.text) <= 4096
 
 
+async def test_the_cart_with_a_note_above_it_still_fits(env, session):
+    """A full cart shown with a note on top (a checkout stopped by sold-out lines): the
+    note takes its room from the cart's text, not from Telegram's limit."""
+    from sqlalchemy import update
+
+    from models import Product
+
+    category = await make_category(session)
+    user = await make_user(session, 1, language="ru")
+    for _n in range(MAX_LINES):
+        product = await make_product(session, category, name="Щ" * 62, price="1.00", stock=1)
+        session.add(CartItem(user_id=user.id, product_id=product.id, quantity=1, price=1))
+    await session.commit()
+    ann = env.user(1, language_code="ru")
+    await ann.click(CartCb(action=CartAction.checkout))
+    await ann.send("Ann")
+    await ann.send_contact("+7 999 123-45-67")
+    await ann.send("Baker Street 221b")
+    await session.execute(update(Product).values(stock=0))
+    await session.commit()
+    reply = await ann.send("Позвоните")  # the comment: the cart instead of the summary
+    assert reply.text.startswith("Некоторые товары") and visible_length(reply.text) <= 4096
+    assert f"{MAX_LINES}. " in reply.text
+
+
 async def test_a_full_summary_with_long_address_and_comment_fits(env, session):
     await full_cart(session, 1, stock=100, seen="999999900.99")
     ann = env.user(1, language_code="ru")

@@ -183,6 +183,20 @@ async def test_edit_goes_back_to_the_name(env, session):
     assert order.address == "Other street 5"
 
 
+async def test_back_from_edit_returns_to_the_summary(env, session):
+    """Edit, then Back on its first step: the summary again, nothing typed lost."""
+    tea = await shop(session)
+    ann = env.user(1)
+    await ann.click(CartAddCb(product_id=tea.id))
+    await to_summary(ann)
+    await ann.press("Edit")
+    reply = await ann.press("Back")
+    assert reply.has_button("Confirm") and "Baker Street 221b" in reply.text
+    await ann.press("Confirm")
+    [order] = await fresh(session, Order)
+    assert (order.contact_name, order.address) == ("Ann Smith", "Baker Street 221b")
+
+
 async def test_edit_shows_every_answer_with_keep_so_only_the_address_is_retyped(env, session):
     tea = await shop(session)
     ann = env.user(1)

@@ -86,6 +86,25 @@ async def test_order_again_names_what_is_gone(stars_env, tea, session):
     assert await session.scalar(select(CartItem.id)) is None
 
 
+async def test_order_again_into_a_full_cart_says_it_is_full(stars_env, tea, session):
+    """The tea is on sale, but the cart holds its 20 products already: the answer says
+    the cart is full, not that the items can't be ordered."""
+    from services.cart import MAX_LINES
+    from tests.factories import make_category, make_product
+
+    ann = stars_env.user(1)
+    await order_by(ann, tea)
+    await sweeper(stars_env, minutes=31).sweep(stars_env.bot)
+    shelf = await make_category(session)
+    user_id = await session.scalar(select(Order.user_id))
+    for n in range(MAX_LINES):
+        other = await make_product(session, shelf, name=f"Cup {n}", stock=5)
+        session.add(CartItem(user_id=user_id, product_id=other.id, quantity=1, price=1))
+    await session.commit()
+    reply = await ann.click(OrderCb(id=1, action=OrderAction.reorder))
+    assert reply.alert == "Your cart is full: check out or remove something first."
+
+
 async def test_two_sweepers_at_once_cancel_an_order_once(make_env, settings, tea, session):
     """Two bot processes (two dispatchers on one database) sweep at the same moment."""
     stars = settings.model_copy(update={"payment_method": "stars"})
