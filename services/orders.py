@@ -4,14 +4,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, not_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from models import CartItem, Order, OrderItem, OrderStatus, PaymentMethod, Product, User
 from models.base import MONEY_MAX
 from services import order_rules as rules
-from services.catalog_reads import MAX_ID, shown_category_ids
+from services.catalog_reads import MAX_ID, listed, shown_category_ids
 from services.errors import DomainError, NotAllowed, NotFound
 from services.order_hooks import goods_returned, goods_taken_again
 from services.order_lists import OrdersPage, order_page
@@ -308,10 +308,9 @@ class OrderService:
             .outerjoin(Product, Product.id == OrderItem.product_id)
             .where(
                 OrderItem.order_id == order.id,
-                or_(
+                or_(  # gone, hidden, or under a hidden category: not sold now
                     Product.id.is_(None),
-                    Product.is_active.is_(False),
-                    Product.is_deleted.is_(True),
+                    not_(and_(listed(), Product.category_id.in_(shown_category_ids()))),
                 ),
             )
         )

@@ -7,6 +7,7 @@ from sqlalchemy import ColumnElement, case, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import OrderItem, Product
+from services.catalog_reads import listed, shown_category_ids
 
 
 def _sorted(items: Iterable[OrderItem]) -> list[OrderItem]:
@@ -49,8 +50,8 @@ async def take_stock(session: AsyncSession, items: Iterable[OrderItem]) -> bool:
             .where(
                 Product.id == item.product_id,
                 Product.stock >= item.quantity,
-                Product.is_active.is_(True),
-                Product.is_deleted.is_(False),
+                listed(),
+                Product.category_id.in_(shown_category_ids()),  # sold: its category shown
             )
             .values(stock=Product.stock - item.quantity, sold=Product.sold + item.quantity)
             .execution_options(synchronize_session=False)

@@ -335,6 +335,28 @@ async def test_pre_checkout_refuses_when_a_product_was_withdrawn(stars_env, tea,
     assert answer.ok is True
 
 
+async def test_pre_checkout_refuses_when_the_products_category_was_hidden(
+    stars_env, tea, session
+):
+    """A hidden category hides its products (the cart marks them ⛔): not payable, and a
+    late payment for it is not honoured either (its Stars go back)."""
+    from aiogram.methods import RefundStarPayment
+
+    from models import Category
+    from tests.test_reservations import sweeper
+
+    ann = stars_env.user(1)
+    await order_by(ann, tea)
+    category = await session.get(Category, tea.category_id)
+    category.is_active = False
+    await session.commit()
+    [answer] = (await ann.pre_checkout("order:1", 13)).of(AnswerPreCheckoutQuery)
+    assert answer.ok is False and "no longer sold" in answer.error_message
+    await sweeper(stars_env, minutes=31).sweep(stars_env.bot)
+    reply = await ann.pay("order:1", 13, charge_id="late-hidden")
+    assert reply.of(RefundStarPayment) and (await fresh(session, Product, tea.id)).stock == 5
+
+
 async def test_late_provider_payment_is_flagged_for_a_manual_refund(
     make_env, settings, tea, session
 ):
