@@ -93,7 +93,8 @@ class RestockService:
     async def back_in_view(self) -> int:
         """A category was shown or moved, so products may be in view again: the waiting
         alerts of every shown product in stock become due (the sender puts back those
-        of a product still hidden). Returns how many."""
+        of a product still hidden). Returns how many (on SQLite -1, unknown: it counts no
+        rows for an UPDATE that starts with WITH, as this one does)."""
         shown = and_(listed(), Product.category_id.in_(shown_category_ids()))
         return await self._due(select(Product.id).where(shown, Product.stock > 0))
 
