@@ -68,11 +68,16 @@ async def on_product_visibility(
 ) -> None:
     visible = callback_data.action is SellerProductAction.show
     product = await ctx.products.set_visible(ctx.user, callback_data.id, visible)
-    callback_answer.text = (
-        _("The product is back in the catalog.")
-        if visible
-        else _("The product is hidden from the catalog.")
-    )
+    path = await ctx.products.category_path(product.category_id)
+    if not visible:
+        callback_answer.text = _("The product is hidden from the catalog.")
+    elif any(not c.is_active for c in path):
+        callback_answer.text = _(
+            "Shown, but its category is hidden: customers see it once an admin shows the category."
+        )
+        callback_answer.show_alert = True
+    else:
+        callback_answer.text = _("The product is back in the catalog.")
     await show(query, await manage_product(ctx, product, callback_data.page))
 
 

@@ -109,11 +109,15 @@ def promote_usage_text() -> str:
 def promoted_screen(change: Change, card: Screen) -> Screen:
     """/promote's answer: what changed, then the user's card."""
     target = change.user
+    name = quote(staff_name(target), 100)
+    if not change.changed:
+        done = "ℹ️ " + _("{name} already has this role: nothing changed.").format(name=name)
+        return Screen(f"{done}\n\n{card.text}", card.markup)
     done = {
         Role.customer: _("✅ {name} is now a customer."),
         Role.seller: _("✅ {name} is now a seller."),
         Role.admin: _("✅ {name} is now an admin."),
-    }[target.role].format(name=quote(staff_name(target), 100))
+    }[target.role].format(name=name)
     done = _with_notes(done, change)
     return Screen(f"{done}\n\n{card.text}", card.markup)
 

@@ -26,8 +26,11 @@ PATH_LIMIT = 200
 DESCRIPTION_LIMIT = 300
 
 
-def status_label(product: Product) -> str:
-    return "👁 " + _("visible") if product.is_active else "🙈 " + _("hidden")
+def status_label(product: Product, category_hidden: bool = False) -> str:
+    """Whether customers see it: hidden by the seller, or with its category."""
+    if not product.is_active:
+        return "🙈 " + _("hidden")
+    return "🙈 " + _("hidden with its category") if category_hidden else "👁 " + _("visible")
 
 
 def path_text(path: Sequence[Category]) -> str:
@@ -57,7 +60,7 @@ def products_screen(listing: ProductPage, size: int, *, currency: str, locale: s
                 name=quote(product.name, 60),
                 price=money(product.price, currency, locale),
                 stock=product.stock,
-                status=status_label(product),
+                status=status_label(product, product.id in listing.under_hidden),
             )
         )
     return Screen("\n".join(lines), my_products_kb(listing.items, listing.page, listing.pages))
@@ -81,7 +84,9 @@ def manage_screen(
         _("Price: {price}").format(price=money(product.price, currency, locale)),
         _("In stock: {stock}").format(stock=product.stock),
         _("Photo: {photo}").format(photo=_("yes") if product.photo_file_id else _("no")),
-        _("Status: {status}").format(status=status_label(product)),
+        _("Status: {status}").format(
+            status=status_label(product, any(not c.is_active for c in path))
+        ),
     ]
     text = "\n".join(lines)
     if product.description:

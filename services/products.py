@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Category, Product, Role, User
 from services.audit import AuditService
+from services.catalog_reads import shown_category_ids
 from services.categories import ancestry
 from services.errors import InvalidInput, NotAllowed, NotFound
 from services.paging import fit_page
@@ -39,6 +40,7 @@ class ProductPage:
     items: list[Product]
     page: int  # the page shown: the last one for a page past the end
     pages: int
+    under_hidden: frozenset[int] = frozenset()  # ids whose category (or one above) is hidden
 
 
 def field_value(product: Product, field: ProductField) -> Any:
@@ -89,7 +91,13 @@ class ProductService:
         total = await self.session.scalar(select(func.count()).select_from(mine.subquery())) or 0
         page, pages = fit_page(page, total, page_size)
         stmt = mine.order_by(Product.id.desc()).offset((page - 1) * page_size).limit(page_size)
-        return ProductPage(list(await self.session.scalars(stmt)), page, pages)
+        items = list(await self.session.scalars(stmt))
+        hidden = select(Product.id).where(
+            Product.id.in_([p.id for p in items]),
+            Product.category_id.not_in(shown_category_ids()),
+        )
+        under_hidden = frozenset(await self.session.scalars(hidden)) if items else frozenset()
+        return ProductPage(items, page, pages, under_hidden)
 
     async def child_categories(self, parent_id: int | None) -> list[Category]:
         """Active categories under `parent_id` (None: the top level), in menu order."""

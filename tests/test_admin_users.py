@@ -418,3 +418,11 @@ async def test_a_ban_ends_the_dialog_and_an_inline_query_keeps_the_notice(admin,
     assert "step" not in reply.text and "didn't understand" in reply.text
     state = env.dp.fsm.get_context(env.bot, chat_id=5, user_id=5)
     assert await state.get_state() is None
+
+
+async def test_promote_to_the_role_someone_has_says_nothing_changed(admin, ann, session):
+    await admin.send("/promote @ann_shop seller")
+    reply = await admin.send("/promote @ann_shop seller")
+    assert "Ann already has this role: nothing changed." in reply.text
+    assert "is now a seller" not in reply.text
+    assert [e.action for e in await audit(session)] == ["user.role"]

@@ -10,6 +10,7 @@ from keyboards.callback_data import (
     SellerAction,
     SellerCategoryCb,
     SellerCb,
+    SellerProductCb,
     SellerStepAction,
     SellerStepCb,
 )
@@ -893,3 +894,22 @@ async def test_publish_on_an_earlier_drafts_preview_is_out_of_date(env, shop, se
     reply = await u.press("Publish")
     assert "Published" in reply.text
     assert [(p.name, p.price) for p in await products(session)] == [("Gold tea", 99999)]
+
+
+async def test_a_product_under_a_hidden_category_is_not_called_visible(env, shop, session):
+    """The seller's list and card say the product is hidden with its category, and Show
+    says customers see it only once the category is shown."""
+    drinks = await session.get(Category, shop["drinks"])
+    drinks.is_active = False  # Чай sits under it
+    product_id = await add_product(session, shop["tea"], shop["seller"], "Green tea")
+    await session.commit()
+    u = env.user(SELLER)
+    await u.send("/seller")
+    reply = await u.press("My products")
+    assert "Green tea" in reply.text and "hidden with its category" in reply.text
+    assert "👁 visible" not in reply.text
+    reply = await u.click(SellerProductCb(id=product_id, page=1))
+    assert "Status: 🙈 hidden with its category" in reply.text
+    await u.press("Hide")
+    reply = await u.press("Show")
+    assert "its category is hidden" in reply.alert
