@@ -335,9 +335,7 @@ async def test_pre_checkout_refuses_when_a_product_was_withdrawn(stars_env, tea,
     assert answer.ok is True
 
 
-async def test_pre_checkout_refuses_when_the_products_category_was_hidden(
-    stars_env, tea, session
-):
+async def test_pre_checkout_refuses_when_the_products_category_was_hidden(stars_env, tea, session):
     """A hidden category hides its products (the cart marks them ⛔): not payable, and a
     late payment for it is not honoured either (its Stars go back)."""
     from aiogram.methods import RefundStarPayment
