@@ -49,7 +49,7 @@ async def on_category_open(
     query: CallbackQuery, callback_data: CategoryCb, ctx: Ctx, callback_answer: CallbackAnswer
 ) -> None:
     cb = callback_data
-    screen = await category_page(ctx, cb.id, cb.page, cb.after, callback_answer, cb.sub)
+    screen = await category_page(ctx, cb.id, cb.page, cb.after, callback_answer, cb.sub, cb.up)
     await show(query, screen)
 
 

@@ -62,9 +62,10 @@ async def category_page(
     after: int,
     answer: CallbackAnswer | None = None,
     sub: int = 1,
+    up: int = 1,
 ) -> Screen:
-    """The category screen (`sub`: its page of subcategories); the top level, with an
-    alert, when it has been hidden."""
+    """The category screen (`sub`: its page of subcategories; `up`: its parent's page
+    that lists it); the top level, with an alert, when it has been hidden."""
     size = ctx.settings.page_size
     screen = await ctx.catalog.category_screen(category_id, page, after, size)
     if screen is None:
@@ -73,8 +74,8 @@ async def category_page(
             answer.show_alert = True
         screen = await ctx.catalog.category_screen(0, 1, 0, size)
         assert screen is not None
-        sub = 1
-    return browse_screen(screen, ctx.settings.currency, ctx.locale, sub)
+        sub = up = 1
+    return browse_screen(screen, ctx.settings.currency, ctx.locale, sub, up)
 
 
 async def favourites_page(ctx: Ctx, page: int) -> Screen:

@@ -42,12 +42,14 @@ class PageCountCb(Grows, CallbackData, prefix="pg"):
 
 class CategoryCb(Grows, CallbackData, prefix="c"):
     """A category screen (id 0: the top level). `after` is the keyset cursor of the page
-    of products; `sub` is the page of subcategories."""
+    of products; `sub` is the page of subcategories; `up` the parent's page of them that
+    lists this one (where Back returns)."""
 
     id: Int
     page: Int = 1
     after: Int = 0
     sub: Int = 1
+    up: Int = 1
 
 
 class ProductCb(Grows, CallbackData, prefix="p"):

@@ -95,7 +95,7 @@ def _category_rows(
 ) -> list[list[InlineKeyboardButton]]:
     """One page of subcategory buttons (`sub`: its number and the page count), with their
     own pager (📂 n/N) when there are more than fit."""
-    rows = [[button("📂 " + trim(c.name, 60), CategoryCb(id=c.id))] for c in children]
+    rows = [[button("📂 " + trim(c.name, 60), CategoryCb(id=c.id, up=sub[0]))] for c in children]
     nav = numbered_pager(*sub, make, "📂 ")
     return [*rows, nav] if nav else rows
 
@@ -118,8 +118,10 @@ def category_kb(
     currency: str,
     locale: str,
     sub: tuple[int, int] = (1, 1),
+    up: int = 1,
 ) -> InlineKeyboardMarkup:
-    """A category page's keyboard (`children`: the page `sub` of its subcategories).
+    """A category page's keyboard (`children`: the page `sub` of its subcategories; `up`:
+    the parent's page that lists it, for Back).
     Pages are the screens most pressed, and many people see the same page: one built
     for the same content (every name, price and stock on it) and language is used again
     rather than rebuilt."""
@@ -132,6 +134,7 @@ def category_kb(
         currency,
         locale,
         sub,
+        up,
     )
 
 
@@ -145,13 +148,14 @@ def _category_kb(
     currency: str,
     locale: str,
     sub: tuple[int, int],
+    up: int,
 ) -> InlineKeyboardMarkup:
     products = Page(list(items), *paging)
     here = products.first_id - 1
     rows = _category_rows(
         children,
         sub,
-        lambda n: CategoryCb(id=category_id, page=products.page, after=here, sub=n),
+        lambda n: CategoryCb(id=category_id, page=products.page, after=here, sub=n, up=up),
     )
     rows += [
         [
@@ -164,12 +168,15 @@ def _category_kb(
         ]
         for p in products.items
     ]
-    nav = _nav_row(
-        products, lambda n, after: CategoryCb(id=category_id, page=n, after=after, sub=sub[0])
-    )
+
+    def pages(n: int, after: int) -> CategoryCb:
+        return CategoryCb(id=category_id, page=n, after=after, sub=sub[0], up=up)
+
+    nav = _nav_row(products, pages)
     if nav:
         rows.append(nav)
-    rows.append([button("◀ " + _("Back"), CategoryCb(id=parent_id or 0)), home_button()])
+    back = CategoryCb(id=parent_id or 0, sub=up)
+    rows.append([button("◀ " + _("Back"), back), home_button()])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 

@@ -141,8 +141,11 @@ def restock_screen(product_id: int, name: str) -> Screen:
     return Screen(text, restock_kb(product_id))
 
 
-def browse_screen(screen: CategoryScreen, currency: str, locale: str, sub: int = 1) -> Screen:
-    """A category page (or the top level) with page `sub` of its subcategories."""
+def browse_screen(
+    screen: CategoryScreen, currency: str, locale: str, sub: int = 1, up: int = 1
+) -> Screen:
+    """A category page (or the top level) with page `sub` of its subcategories; `up`:
+    the parent's page that lists it (Back returns there)."""
     category = screen.category
     children, sub, subs = chunk(screen.children, sub, CATEGORIES_PER_PAGE)
     sub_page = (sub, subs)
@@ -167,5 +170,6 @@ def browse_screen(screen: CategoryScreen, currency: str, locale: str, sub: int =
         currency=currency,
         locale=locale,
         sub=sub_page,
+        up=up,
     )
     return Screen(f"📂 <b>{quote(category.name, 100)}</b>\n{hint}", markup)

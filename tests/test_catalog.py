@@ -539,11 +539,16 @@ async def test_subcategories_are_paged_beside_the_products(make_env, settings, s
     assert "📂 3/3" in reply.buttons and "📂 Sub 94" in reply.buttons
     reply = await ann.press("Sub 94")
     assert "Sub 94" in reply.text
+    reply = await ann.press("Back")  # to the page of subcategories it is listed on
+    assert "📂 3/3" in reply.buttons and "📂 Sub 94" in reply.buttons
     reply = await ann.send("/catalog")
     assert "📂 Other 38" in reply.buttons and "📂 Other 40" not in reply.buttons
     assert "📂 1/3" in reply.buttons and reply.has_button("Search")
     reply = await ann.press("▶")
     assert "📂 Other 40" in reply.buttons and "📂 2/3" in reply.buttons
+    await ann.press("Other 40")
+    reply = await ann.press("Back")
+    assert "📂 2/3" in reply.buttons and "📂 Other 40" in reply.buttons
 
 
 async def test_a_catalog_button_from_before_the_subcategory_pager_still_opens(env, session):
