@@ -41,9 +41,8 @@ class PageCountCb(Grows, CallbackData, prefix="pg"):
 
 
 class CategoryCb(Grows, CallbackData, prefix="c"):
-    """A category screen (id 0: the top level). `after` is the keyset cursor of the page
-    of products; `sub` is the page of subcategories; `up` the parent's page of them that
-    lists this one (where Back returns)."""
+    """A category screen (id 0: the top level): `after`, the keyset cursor of its page of
+    products; `sub`, its page of subcategories; `up`, its parent's (where Back returns)."""
 
     id: Int
     page: Int = 1
