@@ -16,7 +16,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from handlers.context import Ctx
-from handlers.filters import NotCommand, PhotoInput, TextInput, protect
+from handlers.filters import CommentInput, NotCommand, PhotoInput, protect
 from handlers.states import BroadcastStates, begin_dialog, end_dialog
 from jobs.broadcaster import Broadcaster, deliver
 from keyboards.broadcast import BroadcastAction
@@ -159,7 +159,7 @@ def build_router() -> Router:
     router.callback_query.register(
         on_broadcast_new, BroadcastCb.filter(F.action == BroadcastAction.new), StateFilter("*")
     )
-    router.message.register(on_compose_input, _COMPOSING, TextInput())
+    router.message.register(on_compose_input, _COMPOSING, CommentInput())
     router.message.register(on_compose_photo, _COMPOSING, PhotoInput())
     router.message.register(on_compose_other, _COMPOSING, NotCommand())
     router.callback_query.register(on_audience_pick, BroadcastAudienceCb.filter())

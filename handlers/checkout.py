@@ -392,7 +392,7 @@ def build_router() -> Router:
     router.message.register(on_name_input, StateFilter(S.name), TextInput())
     router.message.register(on_phone_contact, StateFilter(S.phone), ContactInput())
     router.message.register(on_phone_input, StateFilter(S.phone), TextInput())
-    router.message.register(on_address_input, StateFilter(S.address), TextInput())
+    router.message.register(on_address_input, StateFilter(S.address), CommentInput())
     router.message.register(on_comment_input, StateFilter(S.comment), CommentInput())
     steps = StateFilter(S.name, S.phone, S.address, S.comment, S.confirm)
     router.message.register(on_wrong_input, steps, NotCommand())  # commands: to their owners

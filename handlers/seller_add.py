@@ -18,7 +18,7 @@ from aiogram.types import CallbackQuery, Message
 
 from handlers.common import manage_product, my_products
 from handlers.context import Ctx
-from handlers.filters import NotCommand, PhotoInput, SameDialog, TextInput, protect
+from handlers.filters import CommentInput, NotCommand, PhotoInput, SameDialog, TextInput, protect
 from handlers.states import DIALOG, ProductStates, begin_dialog, end_dialog
 from keyboards.callback_data import (
     SellerAction,
@@ -349,6 +349,8 @@ def build_router() -> Router:
     router.callback_query.register(
         on_field_pick, SellerFieldCb.filter(F.field.in_(fields) & (F.product_id == 0)), preview
     )
+    # A description may start with "/" ("/5 kg bag"); the other steps' answers never do.
+    router.message.register(on_step_input, StateFilter(ProductStates.description), CommentInput())
     router.message.register(on_step_input, StateFilter(*TEXT_STEPS), TextInput())
     router.message.register(on_photo_input, StateFilter(ProductStates.photo), PhotoInput())
     router.message.register(on_wrong_input, any_step, NotCommand())

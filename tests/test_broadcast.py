@@ -314,3 +314,15 @@ async def test_an_old_control_message_cannot_send_after_cancel(env, session, poo
     assert len(await _rows(pool, Broadcast)) == 2 and not received(env, ADMIN_ID, SendPhoto)
     reply = await admin.send_photo(caption="x" * 1024)
     assert reply.has_button("Send to")
+
+
+async def test_a_broadcast_may_start_with_a_slash(env, session):
+    """ "/sale ..." is a broadcast's text, not a command nobody knows; /cancel still
+    leaves the dialog."""
+    await _shop(session)
+    admin, preview = await _compose(env, "/sale: 20% off everything today")
+    assert preview.of(SendMessage)[0].text == "/sale: 20% off everything today"
+    assert preview.has_button("Send to 6")
+    await admin.send("/broadcast")
+    reply = await admin.send("/cancel")
+    assert "Cancelled" in reply.text

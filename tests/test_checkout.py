@@ -520,3 +520,14 @@ async def test_confirm_on_an_earlier_checkouts_summary_is_out_of_date(env, sessi
     await ann.press("Confirm")
     [order] = await fresh(session, Order)
     assert order.address == "New Street 2"
+
+
+async def test_an_address_may_start_with_a_slash(env, session):
+    tea = await shop(session)
+    ann = env.user(1)
+    await ann.click(CartAddCb(product_id=tea.id))
+    reply = await to_summary(ann, address="/2 Baker Street, flat 3")
+    assert "/2 Baker Street, flat 3" in reply.text and reply.has_button("Confirm")
+    await ann.press("Confirm")
+    [order] = await fresh(session, Order)
+    assert order.address == "/2 Baker Street, flat 3"

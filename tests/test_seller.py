@@ -913,3 +913,22 @@ async def test_a_product_under_a_hidden_category_is_not_called_visible(env, shop
     await u.press("Hide")
     reply = await u.press("Show")
     assert "its category is hidden" in reply.alert
+
+
+async def test_a_description_may_start_with_a_slash(env, shop, session):
+    """ "/5 kg bag" is a description, not an unknown command; /cancel still cancels."""
+    u = env.user(SELLER)
+    await to_name_step(u)
+    await u.send("Rice")
+    await u.send("/5 kg bag")
+    await u.send("10")
+    await u.send("1")
+    await u.press("Skip")
+    await u.press("Publish")
+    [product] = await products(session)
+    assert product.description == "/5 kg bag"
+    await to_name_step(u)
+    await u.send("Beans")
+    reply = await u.send("/cancel")
+    assert "Cancelled" in reply.text
+    assert len(await products(session)) == 1
