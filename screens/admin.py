@@ -1,6 +1,7 @@
 """Admin panel screens: the panel, statistics and the audit log."""
 
 import contextlib
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -9,9 +10,10 @@ from aiogram.utils.i18n import gettext as _
 from keyboards.admin import admin_panel_kb, audit_kb, role_label, stats_kb
 from keyboards.formatting import fits, money, quote
 from keyboards.orders import status_label
-from models import AuditEntry, OrderStatus, Role, User
+from models import AuditEntry, OrderStatus, PromoKind, Role, User
 from screens.base import Screen
-from services.audit import AuditPage
+from screens.promo import discount_text
+from services.audit import CATEGORY_KEYS, AuditPage
 from services.names import staff_name
 from services.stats import Stats
 from services.texts import N_
@@ -133,8 +135,24 @@ def _when(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
-def _value(key: str, value: object, money_in: tuple[str, str]) -> str:
-    """`money_in`: the shop's currency and the reader's locale, for amounts."""
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """What an entry's values are read with: the shop's currency and the reader's
+    locale for amounts, and the names of the categories the page names."""
+
+    currency: str
+    locale: str
+    categories: dict[int, str]
+
+
+def _value(key: str, value: object, side: dict, r: _Reading) -> str:
+    """`side`: the entry's `before` or `after` that `value` is in (a discount's `value`
+    is read with its `kind`)."""
+    if key in CATEGORY_KEYS:
+        if value is None:
+            return _("top level") if key == "parent_id" else "—"
+        if isinstance(value, int):
+            return quote(r.categories.get(value, f"#{value}"), VALUE_LIMIT)
     if value is None:
         return "—"
     if isinstance(value, bool):
@@ -146,28 +164,41 @@ def _value(key: str, value: object, money_in: tuple[str, str]) -> str:
     if isinstance(value, str) and value in VALUE_LABELS.get(key, {}):
         return _(VALUE_LABELS[key][value])
     with contextlib.suppress(ArithmeticError, ValueError):
+        if key == "value" and side.get("kind") in PromoKind._value2member_map_:
+            return discount_text(PromoKind(side["kind"]), Decimal(str(value)), r.currency, r.locale)
         if key in MONEY_KEYS:
-            return money(Decimal(str(value)), *money_in)
+            return money(Decimal(str(value)), r.currency, r.locale)
         if key in TIME_KEYS and isinstance(value, str):
             return _when(datetime.fromisoformat(value)) + " UTC"
     return quote(str(value), VALUE_LIMIT)
+
+
+def _photo_change(old: object, new: object) -> str:
+    """A photo is a file id nobody can read: what happened to it."""
+    if not old:
+        return _("added")
+    return _("removed") if not new else _("replaced")
 
 
 def _field(key: str) -> str:
     return _(FIELD_LABELS[key]) if key in FIELD_LABELS else quote(key)
 
 
-def _changes(entry: AuditEntry, money_in: tuple[str, str]) -> str:
+def _changes(entry: AuditEntry, r: _Reading) -> str:
     before, after = entry.before or {}, entry.after or {}
     parts = []
     for key in dict.fromkeys([*before, *after]):
         old, new = before.get(key), after.get(key)
         if key in before and key in after:
-            if old != new:
-                change = f"{_value(key, old, money_in)} → {_value(key, new, money_in)}"
-                parts.append(f"{_field(key)}: {change}")
+            if key == "photo" and old != new:
+                parts.append(f"{_field(key)}: {_photo_change(old, new)}")
+            elif key != "photo" and (was := _value(key, old, before, r)) != (
+                now := _value(key, new, after, r)
+            ):
+                parts.append(f"{_field(key)}: {was} → {now}")
         elif (only := new if key in after else old) is not None:  # nothing to say of None
-            parts.append(f"{_field(key)}: {_value(key, only, money_in)}")
+            side = after if key in after else before
+            parts.append(f"{_field(key)}: {_value(key, only, side, r)}")
     return "; ".join(parts)
 
 
@@ -188,6 +219,7 @@ def audit_screen(page: AuditPage, *, paged: bool, currency: str, locale: str) ->
     """A page of the log, newest first; `paged`: not the newest page (it offers Newest).
     Amounts are in the shop's `currency`, as the reader's `locale` writes them."""
     entries, people = page.entries, page.people
+    reading = _Reading(currency, locale, page.categories)
     lines = [_("<b>📜 Audit log</b>"), ""]
     if not entries:
         lines.append(_("Nothing has been recorded yet."))
@@ -198,7 +230,7 @@ def audit_screen(page: AuditPage, *, paged: bool, currency: str, locale: str) ->
         if e.target_type == "user" and e.target_id in people:
             target = _name(people[e.target_id])
         line = f"<b>{_when(e.created_at)}</b> {_name(people.get(e.actor_id))}: {label}, {target}"
-        changes = _changes(e, (currency, locale))
+        changes = _changes(e, reading)
         line = f"{line}\n   {changes}" if changes else line
         if n and not fits("\n".join([*lines, line])):  # Telegram's 4096: Older goes on
             older_than = entries[n - 1].id  # from the last one shown

@@ -4,8 +4,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import AuditEntry, User
+from models import AuditEntry, Category, User
 from services.access import require_admin
+
+# The keys of an entry's `before` and `after` that hold a category's id.
+CATEGORY_KEYS = ("category", "category_id", "parent_id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,6 +16,7 @@ class AuditPage:
     entries: list[AuditEntry]  # newest first
     people: dict[int, User]  # the actors and the users acted on, by id
     older_than: int | None  # the cursor of the next, older page (None: this is the last)
+    categories: dict[int, str]  # the names of the categories the entries name, by id
 
 
 class AuditService:
@@ -60,4 +64,20 @@ class AuditService:
             people = {
                 u.id: u for u in await self.session.scalars(select(User).where(User.id.in_(ids)))
             }
-        return AuditPage(entries, people, entries[-1].id if len(rows) > limit else None)
+        older_than = entries[-1].id if len(rows) > limit else None
+        return AuditPage(entries, people, older_than, await self._category_names(entries))
+
+    async def _category_names(self, entries: list[AuditEntry]) -> dict[int, str]:
+        ids = {
+            value
+            for e in entries
+            for side in (e.before or {}, e.after or {})
+            for key, value in side.items()
+            if key in CATEGORY_KEYS and isinstance(value, int)
+        }
+        if not ids:
+            return {}
+        rows = await self.session.execute(
+            select(Category.id, Category.name).where(Category.id.in_(ids))
+        )
+        return {category_id: name for category_id, name in rows}

@@ -154,7 +154,9 @@ class PromoService:
         for key in ("total_uses", "per_customer"):
             if changes.get(key) is not None and not 0 < changes[key] <= MAX_COUNT:
                 raise InvalidInput(N_("Send a whole number from 1 to {max}."), max=MAX_COUNT)
-        before = {key: _plain(getattr(promo, key)) for key in changes}
+        # The discount is read as its kind and value together: both are kept if either is.
+        audited = [*changes, *(("kind", "value") if {"kind", "value"} & set(changes) else ())]
+        before = {key: _plain(getattr(promo, key)) for key in audited}
         stmt = update(PromoCode).where(PromoCode.id == promo.id).values(**changes)
         if changes.get("total_uses") is not None:
             stmt = stmt.where(PromoCode.used <= changes["total_uses"])
@@ -163,7 +165,7 @@ class PromoService:
         if result.rowcount != 1:  # counted past the new limit since the admin looked
             check_total_uses(changes["total_uses"], promo.used)
             raise DomainError(N_("The promo code has changed meanwhile. Open it again."))
-        after = {key: _plain(getattr(promo, key)) for key in changes}
+        after = {key: _plain(getattr(promo, key)) for key in audited}
         await AuditService(self.session).record(
             actor, "promo.edit", "promo", promo.id, before, after
         )

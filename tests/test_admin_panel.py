@@ -363,3 +363,42 @@ async def test_audit_log_values_are_words_dates_and_money(env, session):
     assert "200,00\xa0₽" in text and "магазин, вручную" in text
     assert "percent" not in text and "manual" not in text and "T00:00:00" not in text
     assert "—;" not in text and not text.rstrip().endswith("—")
+
+
+async def test_audit_log_names_categories_and_reads_discounts_and_photos(env, session):
+    """A discount reads as −15% or as money even when only its value changed; a category
+    by its name (a deleted one by its number, the top level as such); a photo as added,
+    replaced or removed, never as a file id."""
+    from decimal import Decimal
+
+    from models import PromoCode, PromoKind
+    from services.promo import PromoService
+
+    boss = await make_user(session, ADMIN_ID, Role.admin)
+    food = await make_category(session, "Food")
+    session.add(promo := PromoCode(code="WINTER10", kind=PromoKind.percent, value=Decimal(10)))
+    await session.flush()
+    await PromoService(session).edit(boss, promo.id, {"value": Decimal(15)})
+    audit = AuditService(session)
+    await audit.record(
+        boss, "promo.edit", "promo", 9, {"kind": "percent", "value": "10"}, {"kind": "fixed"}
+    )
+    await audit.record(
+        boss, "product.update", "product", 3, {"category": food.id}, {"category": 987}
+    )
+    await audit.record(
+        boss, "category.move", "category", food.id, {"parent_id": None}, {"parent_id": food.id}
+    )
+    await audit.record(boss, "product.update", "product", 3, {"photo": None}, {"photo": "AgAC-1"})
+    await audit.record(
+        boss, "product.update", "product", 3, {"photo": "AgAC-1"}, {"photo": "AgAC-2"}
+    )
+    await session.commit()
+    admin = env.user(ADMIN_ID, "Boss")
+    await admin.send("/admin")
+    text = (await admin.press("Audit log")).text
+    assert "discount: −10% → −15%" in text
+    assert "kind: percent → fixed amount" in text
+    assert "category: Food → #987" in text
+    assert "parent category: top level → Food" in text
+    assert "photo: added" in text and "photo: replaced" in text and "AgAC" not in text
