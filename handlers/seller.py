@@ -11,13 +11,13 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
-from handlers.common import manage_product, my_products
+from handlers.common import category_page, manage_product, my_products
 from handlers.context import Ctx
 from handlers.filters import protect
 from handlers.states import leave_dialog
-from keyboards.callback_data import (
-    MenuAction,
-    MenuCb,
+from keyboards.callback_data import MenuAction, MenuCb
+from keyboards.callback_seller import (
+    FROM_CARD,
     SellerAction,
     SellerCb,
     SellerProductAction,
@@ -93,10 +93,13 @@ async def on_product_delete_confirm(
     callback_answer: CallbackAnswer,
     state: FSMContext,
 ) -> None:
-    await ctx.products.delete(ctx.user, callback_data.id)
+    product = await ctx.products.delete(ctx.user, callback_data.id)
     if (await state.get_data()).get("product_id") == callback_data.id:
         await leave_dialog(state, query)  # an edit of it left open elsewhere ends too
     callback_answer.text = _("The product is deleted.")
+    if callback_data.page == FROM_CARD:  # back to the catalog page the card was on
+        await show(query, await category_page(ctx, product.category_id, 1, 0))
+        return
     await show(query, await my_products(ctx, callback_data.page))
 
 

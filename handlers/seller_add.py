@@ -20,7 +20,7 @@ from handlers.common import manage_product, my_products
 from handlers.context import Ctx
 from handlers.filters import CommentInput, NotCommand, PhotoInput, SameDialog, TextInput, protect
 from handlers.states import DIALOG, ProductStates, begin_dialog, end_dialog
-from keyboards.callback_data import (
+from keyboards.callback_seller import (
     SellerAction,
     SellerCategoryCb,
     SellerCb,
@@ -89,6 +89,11 @@ def _changing(data: dict[str, Any]) -> bool:
 # -- the dialog's moves (not handlers: the handlers below call them) ----------------------
 
 
+def _page(data: dict[str, Any]) -> int:
+    """Where the manage screen's Back goes: a My products page, or FROM_CARD (0)."""
+    return int(data.get("page", 1))
+
+
 async def edited_product(
     event: Event, ctx: Ctx, state: FSMContext, data: dict[str, Any]
 ) -> Product | None:
@@ -99,7 +104,7 @@ async def edited_product(
     except (NotFound, NotAllowed):
         pass
     await end_dialog(state)
-    await show(event, product_gone_screen(await my_products(ctx, int(data.get("page") or 1))))
+    await show(event, product_gone_screen(await my_products(ctx, max(_page(data), 1))))
     return None
 
 
@@ -178,8 +183,7 @@ async def accept(event: Event, ctx: Ctx, state: FSMContext, field: ProductField,
         product = await ctx.products.update_field(ctx.user, product_id, field, value)
         await end_dialog(state)
         await ctx.commit()  # "Saved" only once it is
-        page = int(data.get("page") or 1)
-        await tell(event, await manage_product(ctx, product, page, note=saved_note()))
+        await tell(event, await manage_product(ctx, product, _page(data), note=saved_note()))
         return
     await state.update_data({field.value: value})
     position = STEPS.index(field)
@@ -200,7 +204,7 @@ async def go_back(event: Event, ctx: Ctx, state: FSMContext, raw_state: str | No
         if (product := await edited_product(event, ctx, state, data)) is None:
             return
         await end_dialog(state)
-        await show(event, await manage_product(ctx, product, int(data.get("page") or 1)))
+        await show(event, await manage_product(ctx, product, _page(data)))
         return
     if raw_state == ProductStates.preview.state:
         await state.update_data(to_preview=False)

@@ -1,5 +1,6 @@
-"""Every CallbackData class of the bot. Ids, never titles: callback data is 64 bytes at
-most. Prefixes are short and unique (a test checks both)."""
+"""Every CallbackData class of the bot (the seller panel's: keyboards.callback_seller).
+Ids, never titles: callback data is 64 bytes at most. Prefixes are short and unique (a
+test checks both)."""
 
 from enum import StrEnum
 
@@ -91,71 +92,6 @@ class CartAddCb(Grows, CallbackData, prefix="ca"):
     category_id: Int = 0
     card_page: Int = 1
     after: Int = 0
-
-
-# Seller panel
-
-
-class SellerAction(StrEnum):
-    panel = "panel"
-    products = "list"
-    add = "add"
-
-
-class SellerCb(Grows, CallbackData, prefix="sl"):
-    """The seller panel, a page of My products, or the start of the add dialog."""
-
-    action: SellerAction
-    page: Int = 1
-
-
-class SellerProductAction(StrEnum):
-    open = "open"
-    edit = "edit"
-    hide = "hide"
-    show = "show"
-    delete = "del"
-    delete_ok = "delok"
-
-
-class SellerProductCb(Grows, CallbackData, prefix="sp"):
-    """One of the seller's products; `page` is the My products page Back returns to."""
-
-    id: Int
-    action: SellerProductAction = SellerProductAction.open
-    page: Int = 1
-
-
-class SellerFieldCb(Grows, CallbackData, prefix="sf"):
-    """Edit one field: of a saved product (`product_id`), or of the draft (0) in preview."""
-
-    field: str
-    product_id: Int = 0
-    page: Int = 1
-
-
-class SellerCategoryCb(Grows, CallbackData, prefix="sk"):
-    """The category picker: open a level (`pick` False) or put the product there. `page`
-    (from 1) is a pager's press: that page of the level's subcategories, never a pick."""
-
-    id: Int
-    pick: bool = False
-    page: Int = 0
-
-
-class SellerStepAction(StrEnum):
-    back = "back"
-    skip = "skip"
-    fields = "fields"
-    preview = "prev"
-    publish = "pub"
-
-
-class SellerStepCb(Grows, CallbackData, prefix="ss"):
-    """Buttons of the add/edit dialog steps and the preview (Publish: with its dialog)."""
-
-    action: SellerStepAction
-    dialog: Int = 0
 
 
 # Admin panel

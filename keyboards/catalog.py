@@ -21,8 +21,8 @@ from keyboards.callback_data import (
     ReviewsCb,
     ReviewStartCb,
     SearchCb,
-    SellerProductCb,
 )
+from keyboards.callback_seller import FROM_CARD, SellerProductCb
 from keyboards.common import button, cancel_button, home_button, numbered_pager, pager_row
 from keyboards.formatting import BUTTON_TEXT_LIMIT, money, trim
 from services.catalog import CategoryItem, ListedProduct, Page
@@ -326,7 +326,8 @@ def _product_kb(
         if link:
             rows.append([InlineKeyboardButton(text="↗️ " + _("Share"), url=share_url(link))])
         if can_manage:
-            rows.append([button("✏️ " + _("Manage"), SellerProductCb(id=product_id))])
+            manage = SellerProductCb(id=product_id, page=FROM_CARD)
+            rows.append([button("✏️ " + _("Manage"), manage)])
     last = [home_button()]
     if back is not None:
         last.insert(0, button("◀ " + _("Back"), back))

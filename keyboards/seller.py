@@ -6,7 +6,9 @@ from typing import Protocol
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from keyboards.callback_data import (
+from keyboards.callback_data import ProductCb
+from keyboards.callback_seller import (
+    FROM_CARD,
     SellerAction,
     SellerCategoryCb,
     SellerCb,
@@ -88,6 +90,13 @@ def my_products_kb(products: Sequence[Listed], page: int, pages: int) -> InlineK
 
 
 def manage_product_kb(product: Listed, page: int) -> InlineKeyboardMarkup:
+    """Back returns to the My products page `page`, or to the product's card (FROM_CARD)."""
+    back = (
+        ProductCb(id=product.id)
+        if page == FROM_CARD
+        else SellerCb(action=SellerAction.products, page=page)
+    )
+
     def act(action: SellerProductAction) -> SellerProductCb:
         return SellerProductCb(id=product.id, action=action, page=page)
 
@@ -100,7 +109,7 @@ def manage_product_kb(product: Listed, page: int) -> InlineKeyboardMarkup:
         inline_keyboard=[
             [button("✏️ " + _("Edit"), act(SellerProductAction.edit)), toggle],
             [button("🗑 " + _("Delete"), act(SellerProductAction.delete))],
-            [_back_button(SellerCb(action=SellerAction.products, page=page))],
+            [_back_button(back)],
         ]
     )
 

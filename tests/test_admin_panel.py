@@ -227,7 +227,7 @@ async def test_broadcast_and_reviews_buttons_lead_somewhere(admin):
 
 
 async def test_audit_log_names_product_changes(admin, session):
-    from keyboards.callback_data import SellerProductAction, SellerProductCb
+    from keyboards.callback_seller import SellerProductAction, SellerProductCb
 
     seller = await make_user(session, 5, Role.seller, first_name="Ann")
     product = await make_product(session, await make_category(session), "Tea", seller=seller)

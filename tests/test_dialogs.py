@@ -20,10 +20,9 @@ from keyboards.callback_data import (
     MenuCb,
     ReviewStartCb,
     SearchCb,
-    SellerAction,
-    SellerCb,
 )
 from keyboards.callback_owner import AdminPromoCb, PromoAction
+from keyboards.callback_seller import SellerAction, SellerCb
 from tests.conftest import ADMIN_ID
 from tests.factories import make_category, make_product
 

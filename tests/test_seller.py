@@ -6,7 +6,7 @@ import pytest
 from aiogram.methods import SendPhoto
 from sqlalchemy import func, select
 
-from keyboards.callback_data import (
+from keyboards.callback_seller import (
     SellerAction,
     SellerCategoryCb,
     SellerCb,
@@ -89,9 +89,8 @@ async def test_seller_panel_from_command_and_menu(env, shop):
 
 
 async def test_customers_are_not_allowed_anywhere_in_the_panel(env, shop, session):
-    from keyboards.callback_data import (
-        MenuAction,
-        MenuCb,
+    from keyboards.callback_data import MenuAction, MenuCb
+    from keyboards.callback_seller import (
         SellerAction,
         SellerCb,
         SellerProductAction,
@@ -504,7 +503,7 @@ async def test_hide_show_and_delete(env, shop, session):
 
 
 async def test_forged_buttons_for_another_sellers_product_change_nothing(env, shop, session):
-    from keyboards.callback_data import SellerFieldCb, SellerProductAction, SellerProductCb
+    from keyboards.callback_seller import SellerFieldCb, SellerProductAction, SellerProductCb
 
     product_id = await add_product(session, shop["food"], shop["other"], "Чужой", price="7")
     await session.commit()
@@ -523,7 +522,7 @@ async def test_forged_buttons_for_another_sellers_product_change_nothing(env, sh
 async def test_a_refused_product_button_leaves_the_draft_where_it_was(env, shop, session):
     """Mid-draft, a button of another seller's product (or a forged one) is refused, and
     the draft's step is still the one that answers the next message."""
-    from keyboards.callback_data import SellerProductCb
+    from keyboards.callback_seller import SellerProductCb
 
     product_id = await add_product(session, shop["food"], shop["other"], "Чужой", price="7")
     await session.commit()
@@ -537,7 +536,7 @@ async def test_a_refused_product_button_leaves_the_draft_where_it_was(env, shop,
 
 async def test_deleting_one_product_keeps_the_draft_of_another(env, shop, session):
     """Only an edit of the deleted product ends: a new product's draft goes on."""
-    from keyboards.callback_data import SellerProductAction, SellerProductCb
+    from keyboards.callback_seller import SellerProductAction, SellerProductCb
 
     old = await add_product(session, shop["food"], shop["seller"], "Old thing", price="7")
     await session.commit()
@@ -552,7 +551,7 @@ async def test_deleting_one_product_keeps_the_draft_of_another(env, shop, sessio
 
 
 async def test_admin_edits_any_product(env, shop, session):
-    from keyboards.callback_data import SellerFieldCb
+    from keyboards.callback_seller import SellerFieldCb
 
     product_id = await add_product(session, shop["food"], shop["seller"], "Чужой")
     await session.commit()
@@ -757,7 +756,7 @@ async def test_a_product_gone_mid_edit_ends_wrong_input_back_and_skip(env, shop,
 
 
 async def test_deleting_the_product_being_edited_ends_the_edit(env, shop, session):
-    from keyboards.callback_data import SellerProductAction, SellerProductCb
+    from keyboards.callback_seller import SellerProductAction, SellerProductCb
 
     product_id = await add_product(session, shop["food"], shop["seller"], "Товар")
     await session.commit()
@@ -803,7 +802,7 @@ async def test_the_manage_screen_keeps_its_photo_with_long_everything(env, shop,
 
 
 async def test_a_forged_pick_under_a_hidden_category_is_refused(env, shop, session):
-    from keyboards.callback_data import SellerCategoryCb
+    from keyboards.callback_seller import SellerCategoryCb
 
     drinks = await session.get(Category, shop["drinks"])
     drinks.is_active = False
@@ -932,3 +931,34 @@ async def test_a_description_may_start_with_a_slash(env, shop, session):
     reply = await u.send("/cancel")
     assert "Cancelled" in reply.text
     assert len(await products(session)) == 1
+
+
+async def test_manage_opened_from_the_card_goes_back_to_the_card(env, session):
+    """An admin's Manage on another seller's card: Back (also after an edit) returns to
+    that card, not to the admin's own My products; Delete ends on the card's category."""
+    from keyboards.callback_data import ProductCb
+
+    sam = await make_user(session, 501, Role.seller)
+    await make_user(session, ADMIN_ID, Role.admin)
+    tea = await make_category(session, "Tea")
+    await make_product(session, tea, "Black tea", seller=sam)
+    green = await make_product(session, tea, "Green tea", seller=sam)
+    await session.commit()
+    boss = env.user(ADMIN_ID)
+    await boss.click(ProductCb(id=green.id))
+    await boss.press("Manage")
+    reply = await boss.press("Back")
+    assert "Green tea" in reply.text and reply.has_button("Manage")
+    await boss.press("Manage")
+    await boss.press("Edit")
+    await boss.press("Price")
+    reply = await boss.send("777")
+    assert "777" in reply.text
+    reply = await boss.press("Back")
+    assert "Green tea" in reply.text and "777" in reply.text and reply.has_button("Add to cart")
+    await boss.press("Manage")
+    await boss.press("Delete")
+    reply = await boss.press("Yes, delete")
+    assert reply.alert == "The product is deleted."
+    assert "Tea" in reply.text and reply.has_button("Black tea")
+    assert not reply.has_button("Green tea") and not reply.has_button("My products")
