@@ -11,11 +11,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.body_limit import BodyLimit
 from api.config import ApiConfig
-from api.deps import Runtime
+from api.deps import Runtime, refused_by_database
 from api.routers import auth, categories, orders, permission, products, reviews
 from services.accounts import BadCredentials, LockedOut, LoginTaken
 from services.errors import DomainError, InvalidInput, NotAllowed, NotFound, NotSaved
@@ -65,7 +66,18 @@ def create_app(pool: async_sessionmaker[AsyncSession], config: ApiConfig) -> Fas
         app.include_router(module.router)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(DBAPIError, _database_error)
     return app
+
+
+async def _database_error(_request: Request, exc: Exception) -> JSONResponse:
+    """A write the database refused before the commit (a service's flush: two requests
+    creating one slug at once), answered as a refused commit is (the session, closed
+    with the request, is rolled back)."""
+    assert isinstance(exc, DBAPIError)
+    log.warning("The database refused a request's write: %s", exc.orig)
+    refusal = refused_by_database(exc)
+    return JSONResponse({"detail": refusal.detail}, refusal.status_code)
 
 
 async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -76,21 +76,23 @@ Session = Annotated[AsyncSession, Depends(session)]
 Rt = Annotated[Runtime, Depends(runtime)]
 
 
+def refused_by_database(exc: DBAPIError) -> HTTPException:
+    """A constraint that said no (a race another request won) or a database that refused
+    the write: a 409 the client may retry, not a 500."""
+    if isinstance(exc, IntegrityError):
+        detail = "That conflicts with a change made at the same time."
+    else:
+        detail = "That could not be saved; try again."
+    return HTTPException(status.HTTP_409_CONFLICT, detail)
+
+
 async def commit(session: AsyncSession) -> None:
-    """Commits the request's writes; a constraint that says no (a race another request
-    won) is a 409, not a 500."""
+    """Commits the request's writes (a refusal: `refused_by_database`)."""
     try:
         await session.commit()
-    except IntegrityError:
+    except DBAPIError as exc:
         await session.rollback()
-        raise HTTPException(
-            status.HTTP_409_CONFLICT, "That conflicts with a change made at the same time."
-        ) from None
-    except DBAPIError:
-        await session.rollback()
-        raise HTTPException(
-            status.HTTP_409_CONFLICT, "That could not be saved; try again."
-        ) from None
+        raise refused_by_database(exc) from None
 
 
 def unauthorized(detail: str = "Not authenticated") -> HTTPException:

@@ -118,6 +118,18 @@ def _not_bool(value: object) -> object:
 
 # -- products ----------------------------------------------------------------------------
 
+
+def _price_form(text: str) -> Decimal | str:
+    """A price as the column holds it; "1,299" as sent: thousands or cents is the shop's
+    currency's call (none in JPY), made by the router with it (`_check_price`)."""
+    try:
+        return validation.parse_price(text, MONEY_MAX)
+    except InvalidInput as exc:
+        if exc.message != validation.COMMA_THOUSANDS:
+            raise
+        return text
+
+
 Name = Annotated[Text, Field(max_length=1000), _rule(validation.clean_name)]
 Description = Annotated[Text, Field(max_length=10_000), _rule(validation.clean_description)]
 Price = Annotated[
@@ -125,7 +137,7 @@ Price = Annotated[
     BeforeValidator(_not_bool),
     AfterValidator(lambda v: _plain(v) if isinstance(v, str) else v),
     # What the column holds; the shop's MAX_PRICE is checked by the service, as in the bot.
-    _rule(lambda v: validation.parse_price(str(v)[:100], MONEY_MAX)),
+    _rule(lambda v: _price_form(str(v)[:100])),
 ]
 Stock = Annotated[
     int | str, BeforeValidator(_not_bool), _rule(lambda v: validation.parse_stock(str(v)[:100]))

@@ -20,6 +20,8 @@ from services.validation import check_shown, visible
 
 NAME_LIMIT = 100
 DEPTH_LIMIT = 100  # a cycle in the data can't hang the bot
+MAX_LEVELS = 20  # levels of the tree, the top one included (more is no shop's need)
+TOO_DEEP = N_("Categories can be nested at most {max} levels deep.")
 # The PostgreSQL advisory lock ("ct", 1) that lets one category move run at a time.
 MOVE_LOCK = {"ns": 0x6374, "id": 1}
 
@@ -160,6 +162,8 @@ class CategoryService:
         name = self._clean_name(name)
         if parent_id is not None and await self.session.get(Category, parent_id) is None:
             raise NotFound(N_("Its parent category has been deleted: nothing was created."))
+        if parent_id is not None and len(await ancestry(self.session, parent_id)) >= MAX_LEVELS:
+            raise InvalidInput(TOO_DEEP, max=MAX_LEVELS)
         await self._check_name_free(name, parent_id)
         category = Category(
             name=name,
@@ -210,6 +214,8 @@ class CategoryService:
             chain = await ancestry(self.session, parent.id, fresh=True)
             if any(c.id == category.id for c in chain):
                 raise InvalidInput(N_("A category can't go under itself or its subcategory."))
+            if len(chain) + await self._levels(category.id) > MAX_LEVELS:  # (a cut chain too)
+                raise InvalidInput(TOO_DEEP, max=MAX_LEVELS)
         await self._check_name_free(category.name, parent_id, exclude_id=category.id)
         before = {"parent_id": category.parent_id, "position": category.position}
         old_parent = category.parent_id
@@ -325,6 +331,16 @@ class CategoryService:
         return parent_id
 
     # -- helpers ---------------------------------------------------------------------
+
+    async def _levels(self, category_id: int) -> int:
+        """The levels of the category's subtree, itself included (counted to MAX_LEVELS + 1)."""
+        levels, level = 1, {category_id}
+        while levels <= MAX_LEVELS:
+            stmt = select(Category.id).where(Category.parent_id.in_(level))
+            if not (level := set(await self.session.scalars(stmt))):
+                break
+            levels += 1
+        return levels
 
     @staticmethod
     def _clean_name(name: str) -> str:

@@ -143,3 +143,12 @@ class ListingService:
             return kept
 
         return shown(top)
+
+    async def category_subtree(self, category_id: int) -> CategoryNode | None:
+        """One category with everything under it, hidden ones included (for admins)."""
+        stack = await self.category_tree(include_hidden=True)
+        while stack:
+            if (node := stack.pop()).id == category_id:
+                return node
+            stack.extend(node.children)
+        return None

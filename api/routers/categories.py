@@ -47,9 +47,9 @@ async def create(body: CategoryIn, admin: Admin, session: Session) -> CategoryOu
 @router.patch("/{category_id}", response_model=CategoryOut)
 async def update(
     category_id: CategoryId, body: CategoryPatch, admin: Admin, session: Session
-) -> CategoryOut:
+) -> CategoryOut | CategoryNode:
     """Rename (the slug follows), move under another parent (or to the top with
-    `move_to_top`), hide or show."""
+    `move_to_top`), hide or show; answers the category with its subcategories."""
     service = CategoryService(session)
     category = await service.get(admin, category_id)
     if body.move_to_top and body.parent_id is not None:
@@ -61,7 +61,7 @@ async def update(
     if body.is_active is not None:
         category = await service.set_visible(admin, category_id, body.is_active)
     await session.refresh(category)
-    out = _out(category)
+    out = await ListingService(session).category_subtree(category.id) or _out(category)
     await commit(session)
     return out
 

@@ -40,8 +40,11 @@ def _item(item: ReviewItem) -> ReviewOut:
 async def page(
     product_id: Id, session: Session, page: Annotated[int, Query(ge=1, le=10_000)] = 1
 ) -> ReviewPageOut:
-    """A visible product's visible reviews, newest first."""
+    """A visible product's visible reviews, newest first; a page past the end is empty
+    (as in /orders/me: a client paging until an empty page gets one)."""
     _product, found = await ReviewService(session).page(product_id, page, PAGE_SIZE)
+    if found.page < page:
+        return ReviewPageOut(items=[], page=page, pages=found.pages, total=found.total)
     return ReviewPageOut(
         items=[_item(i) for i in found.items], page=found.page, pages=found.pages, total=found.total
     )
