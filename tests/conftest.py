@@ -8,10 +8,12 @@ directory. Its own knobs are TEST_DATABASE_URL and TEST_REDIS_URL.
 
 import asyncio
 import os
+import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
@@ -74,20 +76,44 @@ def _pg_schema() -> None:
     asyncio.run(build())
 
 
+@pytest.fixture(scope="session")
+def _sqlite_schema(tmp_path_factory) -> Path | None:
+    """On SQLite the schema is built once, in a file each test's database is a copy of
+    (building it takes 0.15 s, a copy a millisecond)."""
+    if PG_URL:
+        return None
+    path = tmp_path_factory.mktemp("schema") / "schema.db"
+
+    async def build() -> None:
+        engine = create_engine(f"sqlite+aiosqlite:///{path}")
+        async with engine.begin() as conn:
+            await conn.run_sync(Base.metadata.create_all)
+        await engine.dispose()  # the last connection closed: the WAL is folded in
+
+    asyncio.run(build())
+    return path
+
+
 @pytest.fixture
 def database_url(tmp_path, _pg_schema) -> str:
     return PG_URL or f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
 
 
 @pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+async def engine(database_url: str, _sqlite_schema: Path | None) -> AsyncIterator[AsyncEngine]:
+    """The schema, empty: on PostgreSQL the tables emptied, on SQLite a copy of it."""
+    file = Path(make_url(database_url).database or "") if _sqlite_schema else None
+    copied = file is not None and not file.exists()
+    if copied:
+        shutil.copyfile(_sqlite_schema, file)
     engine = create_engine(database_url)
-    async with engine.begin() as conn:
-        if PG_URL:
-            tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
-            await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        else:
-            await conn.run_sync(Base.metadata.create_all)
+    if not copied:
+        async with engine.begin() as conn:
+            if PG_URL:
+                tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+                await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            else:  # a file the test made before
+                await conn.run_sync(Base.metadata.create_all)
     yield engine
     await engine.dispose()
 
