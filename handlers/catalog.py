@@ -93,7 +93,8 @@ async def on_card_toggle(
                 callback_answer.text = _("You won't get a message about this product.")
     except DomainError as exc:
         callback_answer.text = domain_message(exc)
-    here = ProductCb(id=cb.id, category_id=cb.category_id, page=cb.page, after=cb.after)
+    place = {"category_id": cb.category_id, "page": cb.page, "after": cb.after}
+    here = ProductCb(id=cb.id, sub=cb.sub, up=cb.up, **place)
     await show(query, await card_or_origin(ctx, bot, state, here, callback_answer, query))
 
 

@@ -125,7 +125,7 @@ async def product_gone(
     if isinstance(back, FavouritesCb):
         return await favourites_page(ctx, back.page)
     assert isinstance(back, CategoryCb)
-    return await category_page(ctx, back.id, back.page, back.after)
+    return await category_page(ctx, back.id, back.page, back.after, sub=back.sub, up=back.up)
 
 
 async def my_products(ctx: Ctx, page: int) -> Screen:

@@ -3,11 +3,23 @@
 from typing import Annotated, Any, Self
 
 from aiogram.filters.callback_data import CallbackData
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 # Ids are INTEGER columns: a forged number beyond them fails to unpack, so the press
 # goes to the fallback ("out of date") instead of overflowing a query.
 Int = Annotated[int, Field(ge=-(2**31) + 1, le=2**31 - 1)]
+
+PAGE_MAX = 999_999
+
+
+def _at_most_page_max(value: object) -> object:
+    """A page past PAGE_MAX, a million presses of ▶ away, is carried as PAGE_MAX: the
+    keyset cursor beside it still finds its items, only its number shows lower."""
+    return min(value, PAGE_MAX) if isinstance(value, int) else value
+
+
+# A page number, in six digits: a card's buttons carry several beside ids and a cursor.
+PageNo = Annotated[int, BeforeValidator(_at_most_page_max), Field(ge=0, le=PAGE_MAX)]
 
 
 class Grows:

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
 
-from keyboards.callback_base import Grows, Int
+from keyboards.callback_base import Grows, Int, PageNo
 
 
 class MenuAction(StrEnum):
@@ -53,27 +53,32 @@ class CategoryCb(Grows, CallbackData, prefix="c"):
 
 
 class ProductCb(Grows, CallbackData, prefix="p"):
-    """A product card; `category_id`, `page` and `after` say where Back returns to
-    (category_id 0: the product's own category; -1: the search results)."""
+    """A product card; `category_id`, `page`, `after`, `sub` and `up` say where Back
+    returns to (category_id 0: the product's own category; -1: the search results)."""
 
     id: Int
     category_id: Int = 0
-    page: Int = 1
+    page: PageNo = 1
     after: Int = 0
+    sub: PageNo = 1
+    up: PageNo = 1
 
 
-# A card's own buttons carry its place (its ProductCb's category_id, page, after): back on
-# the card keeps its Back, and a press on a product gone since shows where it came from.
+# A card's own buttons carry its place (its ProductCb's category_id, page, after, sub, up):
+# back on the card keeps its Back, and a press on a product gone since shows where it
+# came from.
 
 
 class ReviewsCb(Grows, CallbackData, prefix="rv"):
     """The review list of a product (`page`: of the reviews), and the card's place."""
 
     product_id: Int
-    page: Int = 1
+    page: PageNo = 1
     category_id: Int = 0
-    card_page: Int = 1
+    card_page: PageNo = 1
     after: Int = 0
+    sub: PageNo = 1
+    up: PageNo = 1
 
 
 class ReviewStartCb(Grows, CallbackData, prefix="rs"):
@@ -81,8 +86,10 @@ class ReviewStartCb(Grows, CallbackData, prefix="rs"):
 
     product_id: Int
     category_id: Int = 0
-    card_page: Int = 1
+    card_page: PageNo = 1
     after: Int = 0
+    sub: PageNo = 1
+    up: PageNo = 1
 
 
 class CartAddCb(Grows, CallbackData, prefix="ca"):
@@ -90,8 +97,10 @@ class CartAddCb(Grows, CallbackData, prefix="ca"):
 
     product_id: Int
     category_id: Int = 0
-    card_page: Int = 1
+    card_page: PageNo = 1
     after: Int = 0
+    sub: PageNo = 1
+    up: PageNo = 1
 
 
 # Admin panel
@@ -325,12 +334,14 @@ class CardToggle(StrEnum):
 
 class CardToggleCb(Grows, CallbackData, prefix="pt"):
     """A toggle on a product card; `on` is the state asked for (a double tap asks twice
-    for the same state, never flips back). `category_id`, `page` and `after` are the
-    card's own `ProductCb` place, so the card redrawn keeps its Back."""
+    for the same state, never flips back). `category_id`, `page`, `after`, `sub` and `up`
+    are the card's own `ProductCb` place, so the card redrawn keeps its Back."""
 
     id: Int
     what: CardToggle
     on: bool
     category_id: Int = 0
-    page: Int = 1
+    page: PageNo = 1
     after: Int = 0
+    sub: PageNo = 1
+    up: PageNo = 1

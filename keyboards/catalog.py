@@ -42,7 +42,12 @@ CardButtonCb = ReviewsCb | ReviewStartCb | CartAddCb
 def card_of(cb: CardButtonCb) -> ProductCb:
     """The card (with its Back) that the button `cb` was pressed on."""
     return ProductCb(
-        id=cb.product_id, category_id=cb.category_id, page=cb.card_page, after=cb.after
+        id=cb.product_id,
+        category_id=cb.category_id,
+        page=cb.card_page,
+        after=cb.after,
+        sub=cb.sub,
+        up=cb.up,
     )
 
 
@@ -50,7 +55,13 @@ def place_of(card: ProductCb | None) -> dict[str, int]:
     """What a card's buttons carry to come back to `card` (None: its own category)."""
     if card is None:
         return {}
-    return {"category_id": card.category_id, "card_page": card.page, "after": card.after}
+    return {
+        "category_id": card.category_id,
+        "card_page": card.page,
+        "after": card.after,
+        "sub": card.sub,
+        "up": card.up,
+    }
 
 
 def card_back(here: ProductCb, category_id: int) -> CallbackData:
@@ -60,7 +71,13 @@ def card_back(here: ProductCb, category_id: int) -> CallbackData:
         return SearchCb(page=here.page, after=here.after)
     if here.category_id == FAV_BACK:
         return FavouritesCb(page=here.page)
-    return CategoryCb(id=max(here.category_id, 0) or category_id, page=here.page, after=here.after)
+    return CategoryCb(
+        id=max(here.category_id, 0) or category_id,
+        page=here.page,
+        after=here.after,
+        sub=here.sub,
+        up=here.up,
+    )
 
 
 def product_link(bot_username: str, product_id: int) -> str:
@@ -161,7 +178,14 @@ def _category_kb(
         [
             _product_button(
                 p,
-                ProductCb(id=p.id, category_id=category_id, page=products.page, after=here),
+                ProductCb(
+                    id=p.id,
+                    category_id=category_id,
+                    page=products.page,
+                    after=here,
+                    sub=sub[0],
+                    up=up,
+                ),
                 currency,
                 locale,
             )
@@ -272,10 +296,13 @@ class CardToggles:
     category_id: int = 0
     page: int = 1
     after: int = 0
+    sub: int = 1
+    up: int = 1
 
     def button(self, product_id: int, what: CardToggle, label: str) -> InlineKeyboardButton:
         on = not (self.favourite if what is CardToggle.favourite else self.alert)
         place = {"category_id": self.category_id, "page": self.page, "after": self.after}
+        place |= {"sub": self.sub, "up": self.up}
         return button(label, CardToggleCb(id=product_id, what=what, on=on, **place))
 
 

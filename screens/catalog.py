@@ -116,7 +116,7 @@ def product_screen(
         else CardToggles(
             card.is_favourite,
             card.alert_on,
-            *((here.category_id, here.page, here.after) if here is not None else ()),
+            *((here.category_id, here.page, here.after, here.sub, here.up) if here else ()),
         ),
     )
     return Screen(text, markup, photo)

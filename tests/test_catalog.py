@@ -558,3 +558,29 @@ async def test_a_catalog_button_from_before_the_subcategory_pager_still_opens(en
     await session.commit()
     reply = await env.user(1).click(f"c:{tea.id}:1:0")
     assert "Tea" in reply.text and reply.has_button("Sencha")
+
+
+async def test_a_product_card_keeps_both_pages_for_back(env, session):
+    """A card opened on subcategory page 2 of a category (itself on page 2 of the top
+    level) goes Back to that page, also after Add to cart and a toggle redrew it, and
+    that page's Back goes to the top level's page 2."""
+    for n in range(45):
+        await make_category(session, f"Other {n:02}")
+    top = await make_category(session, "Top")  # the 46th: on the top level's page 2
+    for n in range(45):
+        await make_category(session, f"Sub {n:02}", parent=top)
+    await make_product(session, top, "Tea")
+    await session.commit()
+    ann = env.user(1)
+    await ann.send("/catalog")
+    await ann.press("▶")
+    await ann.press("Top")
+    reply = await ann.press("▶")
+    assert "📂 2/2" in reply.buttons and "📂 Sub 44" in reply.buttons
+    await ann.press("Tea")
+    await ann.press("Add to cart")
+    await ann.press("Add to favourites")
+    reply = await ann.press("Back")
+    assert "📂 2/2" in reply.buttons and "📂 Sub 44" in reply.buttons and reply.has_button("Tea")
+    reply = await ann.press("Back")
+    assert "📂 2/2" in reply.buttons and "📂 Top" in reply.buttons
