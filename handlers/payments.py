@@ -50,6 +50,7 @@ from services.promo_rules import PromoRejected
 from services.refunds import RefundService
 from services.reservations import EXPIRED, hold_for_payment, utc_now
 from services.texts import N_
+from services.validation import visible
 
 log = logging.getLogger(__name__)
 
@@ -199,6 +200,9 @@ async def cmd_paysupport(message: Message, state: FSMContext) -> None:
 async def on_support_message(
     message: Message, text: str, ctx: Ctx, state: FSMContext, bot: Bot, i18n: I18n
 ) -> None:
+    if not visible(text):  # only blanks or zero-width characters: nothing to pass on
+        await show(message, support_other_screen())
+        return
     await end_dialog(state)
     await show(message, support_sent_screen())
     name = staff_name(ctx.user)

@@ -268,7 +268,8 @@ async def test_cash_orders_have_no_invoice_to_pay(env, tea, session):
 
 async def test_paysupport_takes_a_message_to_the_admins(env, session):
     """/paysupport asks for one message and hands it to every admin, with who wrote it
-    (a link to their chat) and their id; a sticker is asked again, Cancel sends nothing."""
+    (a link to their chat) and their id; a sticker or a blank is asked again, Cancel
+    sends nothing."""
     await make_user(session, ADMIN_ID, Role.admin)
     await session.commit()
     ann = env.user(1, "Ann", username="ann_k")
@@ -277,6 +278,9 @@ async def test_paysupport_takes_a_message_to_the_admins(env, session):
     assert reply.has_button("Cancel")
     reply = await ann.send_sticker()
     assert "as text" in reply.text and reply.has_button("Cancel")
+    reply = await ann.send("\u200b\u2060")  # shows nothing: nothing to pass on
+    assert "as text" in reply.text and reply.has_button("Cancel")
+    assert not [c for c in reply.of(SendMessage) if c.chat_id == ADMIN_ID]
     reply = await ann.send("/10 Order #1: I paid 13 Stars <b>and</b> it says cancelled")
     assert "Sent to the shop's admins" in reply.texts[0]
     [to_admin] = [c for c in reply.of(SendMessage) if c.chat_id == ADMIN_ID]
