@@ -1,3 +1,5 @@
+import re
+import unicodedata
 from decimal import Decimal
 
 from sqlalchemy import (
@@ -57,9 +59,19 @@ class Product(TimestampMixin, Base):
         return self.rating_sum / self.rating_count if self.rating_count else None
 
 
+# Format characters (zero-width spaces and joiners, bidi marks, soft hyphens) of the
+# Basic Multilingual Plane: pasted along with a word, they show nothing.
+_FORMAT = re.compile(
+    "["
+    + "".join(re.escape(chr(c)) for c in range(0x10000) if unicodedata.category(chr(c)) == "Cf")
+    + "]"
+)
+
+
 def search_fold(text: str) -> str:
-    """Text as search compares it: case-folded in any script, ё read as е."""
-    return text.casefold().replace("ё", "е")
+    """Text as search compares it: without format characters, in compatibility form
+    ("е\u0308" is "ё", "ｔｅａ" is "tea"), case-folded in any script, ё read as е."""
+    return unicodedata.normalize("NFKC", _FORMAT.sub("", text)).casefold().replace("ё", "е")
 
 
 def _listed(product: Product) -> bool:

@@ -43,6 +43,16 @@ async def test_search_folds_cyrillic_and_yo(env, session):
     assert _products(reply) == [] and "ничего не найдено" in reply.text
 
 
+async def test_search_reads_what_shows_not_how_it_is_encoded(env, session):
+    """ "е" with a combining diaeresis is "ё" (so "е"); a pasted zero-width space shows
+    nothing; full-width letters are letters: each finds what it reads as."""
+    await _shop(session)
+    ann = env.user(1, language_code="ru")
+    assert "Смартфон" in _products(await ann.send("/search е\u0308лка"))[0]
+    assert "Смартфон" in _products(await ann.send("/search \u200bсмарт\u2060фон"))[0]
+    assert "Pixel PHONE" in _products(await ann.send("/search ｐｈｏｎｅ"))[0]
+
+
 async def test_search_leaves_out_hidden_products_and_categories(env, session):
     await _shop(session)
     reply = await env.user(1).send("/search secret")
