@@ -276,17 +276,21 @@ async def notify_about_review(
     ctx: Ctx, bot: Bot, i18n: I18n, review: Review, created: bool
 ) -> None:
     """A new review goes to the seller (with Reply) and the admins (with Hide / Delete);
-    an edited one to the admins again, so a changed text is moderated too."""
+    an edited one to the admins again, so a changed text is moderated too. An admin who
+    sells the product gets one notice with both."""
     seller, admins = await ctx.reviews.audience(review)
     item = await ctx.reviews.item(review.id)
-    if created and seller is not None:
+    replier = seller.id if created and seller is not None else None
+    if seller is not None and replier is not None and replier not in {a.id for a in admins}:
         await notify(
             bot, ctx.session, i18n, seller, lambda locale: seller_notice_screen(item, locale)
         )
     for admin in admins:
-        await notify(
-            bot, ctx.session, i18n, admin, lambda locale: admin_notice_screen(item, created, locale)
-        )
+
+        def render(locale: str, sells: bool = admin.id == replier) -> Screen:
+            return admin_notice_screen(item, created, locale, seller=sells)
+
+        await notify(bot, ctx.session, i18n, admin, render)
 
 
 # -- seller replies --------------------------------------------------------------------

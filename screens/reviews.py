@@ -6,6 +6,7 @@ with the moderation screens (screens/review_moderation.py).
 
 from collections.abc import Callable, Iterable
 
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date
 
@@ -208,14 +209,23 @@ def seller_notice_screen(item: ReviewItem, locale: str) -> Screen:
     return Screen(text, seller_notice_kb(item.review.id, item.review.product_id))
 
 
-def admin_notice_screen(item: ReviewItem, created: bool, locale: str) -> Screen:
-    """A new or edited review, to an admin (with Hide / Delete)."""
+def admin_notice_screen(
+    item: ReviewItem, created: bool, locale: str, *, seller: bool = False
+) -> Screen:
+    """A new or edited review, to an admin (with Hide / Delete); `seller`: the admin
+    sells the product too, and gets this one notice with the seller's Reply as well."""
     if created:
         headline = _("New review #{id} of «{name}»")
     else:
         headline = _("Edited review #{id} of «{name}»")
     text = notice_text(headline, item, locale)
-    return Screen(text, moderation_kb(item.review, page=0))
+    markup = moderation_kb(item.review, page=0)
+    if seller:
+        replying = seller_notice_kb(item.review.id, item.review.product_id)
+        markup = InlineKeyboardMarkup(
+            inline_keyboard=[*markup.inline_keyboard, *replying.inline_keyboard]
+        )
+    return Screen(text, markup)
 
 
 def reply_notice_screen(item: ReviewItem, locale: str) -> Screen:

@@ -655,3 +655,29 @@ async def test_a_comment_may_start_with_a_slash(env, session, shop):
     assert "Cancelled" in reply.text
     [review] = await reviews_of(session, shop)
     assert (review.grade, review.comment) == (5, "/10 would buy again")
+
+
+async def test_an_admin_who_sells_the_product_gets_one_notice_with_both(env, session):
+    """The owner of a small shop is its admin and the seller of its products: one notice
+    per review, with Hide / Delete and Reply; an edit of the review, Hide / Delete only.
+    The other admins get the moderation notice, as before."""
+    boss = await make_user(session, ADMIN_ID, Role.admin, first_name="Boss")
+    await make_user(session, 7, Role.admin, first_name="Deputy")
+    product = await make_product(session, await make_category(session), "Tea", seller=boss)
+    await session.commit()
+    ann = env.user(CUSTOMER, "Ann")
+    reply = await write_review(ann, product.id)
+    [to_boss] = sent_to(reply, ADMIN_ID)
+    labels = [b.text for row in to_boss.reply_markup.inline_keyboard for b in row]
+    assert any("Hide" in t for t in labels) and any("Reply" in t for t in labels)
+    [to_deputy] = sent_to(reply, 7)
+    labels = [b.text for row in to_deputy.reply_markup.inline_keyboard for b in row]
+    assert any("Hide" in t for t in labels) and not any("Reply" in t for t in labels)
+    await env.user(ADMIN_ID, "Boss").press("Reply")
+    reply = await env.user(ADMIN_ID, "Boss").send("Thank you!")
+    assert "published" in reply.texts[0]
+    reply = await write_review(ann, product.id, grade=2, comment="Changed my mind")
+    [to_boss] = sent_to(reply, ADMIN_ID)
+    assert "Edited review" in to_boss.text
+    labels = [b.text for row in to_boss.reply_markup.inline_keyboard for b in row]
+    assert any("Hide" in t for t in labels) and not any("Reply" in t for t in labels)
