@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.body_limit import BodyLimit
@@ -66,16 +66,16 @@ def create_app(pool: async_sessionmaker[AsyncSession], config: ApiConfig) -> Fas
         app.include_router(module.router)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(IntegrityError, _database_error)
     return app
 
 
 async def _database_error(_request: Request, exc: Exception) -> JSONResponse:
-    """A write the database refused before the commit (a service's flush: two requests
-    creating one slug at once), answered as a refused commit is (the session, closed
-    with the request, is rolled back)."""
-    assert isinstance(exc, DBAPIError)
-    log.warning("The database refused a request's write: %s", exc.orig)
+    """A constraint that refused a write before the commit (a service's flush: two
+    requests creating one slug at once), answered as a refused commit is (the session,
+    closed with the request, is rolled back). Any other database error stays a 500."""
+    assert isinstance(exc, IntegrityError)
+    log.warning("A constraint refused a request's write: %s", exc.orig)
     refusal = refused_by_database(exc)
     return JSONResponse({"detail": refusal.detail}, refusal.status_code)
 

@@ -71,6 +71,7 @@ async def on_category_new(
 ) -> None:
     if callback_data.id:
         parent = await ctx.categories.get(ctx.user, callback_data.id)
+        await ctx.categories.check_room_under(parent.id)  # an alert, not a dialog in vain
     else:
         require_admin(ctx.user)
         parent = None

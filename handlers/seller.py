@@ -97,7 +97,7 @@ async def on_product_delete_confirm(
     if (await state.get_data()).get("product_id") == callback_data.id:
         await leave_dialog(state, query)  # an edit of it left open elsewhere ends too
     callback_answer.text = _("The product is deleted.")
-    if callback_data.page == FROM_CARD:  # back to the catalog page the card was on
+    if callback_data.page == FROM_CARD:  # back to the card's category
         await show(query, await category_page(ctx, product.category_id, 1, 0))
         return
     await show(query, await my_products(ctx, callback_data.page))

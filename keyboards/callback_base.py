@@ -12,14 +12,18 @@ Int = Annotated[int, Field(ge=-(2**31) + 1, le=2**31 - 1)]
 PAGE_MAX = 999_999
 
 
-def _at_most_page_max(value: object) -> object:
-    """A page past PAGE_MAX, a million presses of ▶ away, is carried as PAGE_MAX: the
-    keyset cursor beside it still finds its items, only its number shows lower."""
-    return min(value, PAGE_MAX) if isinstance(value, int) else value
+def _a_page(value: object) -> object:
+    """A page number from 1 to PAGE_MAX. A page past PAGE_MAX, a million presses of ▶
+    away, is carried as PAGE_MAX: the keyset cursor beside it still finds its items, only
+    its number shows lower. A forged 0 or -5 is page 1, as a forged page past the end is
+    the last one (a number that isn't one still fails to unpack)."""
+    if isinstance(value, str) and value.lstrip("-").isdigit() and len(value) <= 20:
+        value = int(value)
+    return min(max(value, 1), PAGE_MAX) if isinstance(value, int) else value
 
 
 # A page number, in six digits: a card's buttons carry several beside ids and a cursor.
-PageNo = Annotated[int, BeforeValidator(_at_most_page_max), Field(ge=0, le=PAGE_MAX)]
+PageNo = Annotated[int, BeforeValidator(_a_page), Field(ge=1, le=PAGE_MAX)]
 
 
 class Grows:

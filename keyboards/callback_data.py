@@ -46,10 +46,10 @@ class CategoryCb(Grows, CallbackData, prefix="c"):
     products; `sub`, its page of subcategories; `up`, its parent's (where Back returns)."""
 
     id: Int
-    page: Int = 1
+    page: PageNo = 1
     after: Int = 0
-    sub: Int = 1
-    up: Int = 1
+    sub: PageNo = 1
+    up: PageNo = 1
 
 
 class ProductCb(Grows, CallbackData, prefix="p"):

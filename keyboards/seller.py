@@ -3,10 +3,11 @@
 from collections.abc import Sequence
 from typing import Protocol
 
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from keyboards.callback_data import ProductCb
+from keyboards.callback_data import CategoryCb, ProductCb
 from keyboards.callback_seller import (
     FROM_CARD,
     SellerAction,
@@ -89,13 +90,14 @@ def my_products_kb(products: Sequence[Listed], page: int, pages: int) -> InlineK
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def manage_product_kb(product: Listed, page: int) -> InlineKeyboardMarkup:
-    """Back returns to the My products page `page`, or to the product's card (FROM_CARD)."""
-    back = (
-        ProductCb(id=product.id)
-        if page == FROM_CARD
-        else SellerCb(action=SellerAction.products, page=page)
-    )
+def manage_product_kb(
+    product: Listed, page: int, *, category_id: int = 0, shown: bool = True
+) -> InlineKeyboardMarkup:
+    """Back returns to the My products page `page`; opened from the card (FROM_CARD), to
+    the card while customers see it (`shown`), else to its category (`category_id`)."""
+    back: CallbackData = SellerCb(action=SellerAction.products, page=page)
+    if page == FROM_CARD:
+        back = ProductCb(id=product.id) if shown else CategoryCb(id=category_id)
 
     def act(action: SellerProductAction) -> SellerProductCb:
         return SellerProductCb(id=product.id, action=action, page=page)

@@ -190,11 +190,15 @@ def _changes(entry: AuditEntry, r: _Reading) -> str:
     for key in dict.fromkeys([*before, *after]):
         old, new = before.get(key), after.get(key)
         if key in before and key in after:
-            if key == "photo" and old != new:
+            if old == new:
+                continue
+            if key == "photo":
                 parts.append(f"{_field(key)}: {_photo_change(old, new)}")
-            elif key != "photo" and (was := _value(key, old, before, r)) != (
-                now := _value(key, new, after, r)
-            ):
+                continue
+            was, now = _value(key, old, before, r), _value(key, new, after, r)
+            if was == now and key in CATEGORY_KEYS:  # names are unique among siblings only
+                was, now = f"{was} #{old}", f"{now} #{new}"
+            if was != now:  # ("10" and "10.00" read the same)
                 parts.append(f"{_field(key)}: {was} → {now}")
         elif (only := new if key in after else old) is not None:  # nothing to say of None
             side = after if key in after else before

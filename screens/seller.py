@@ -95,7 +95,9 @@ def manage_screen(
         room = min(limit - visible_length(text) - 2, DESCRIPTION_LIMIT)
         if room > 1:
             text += "\n\n" + html.escape(trim(product.description, room), quote=False)
-    return Screen(text, manage_product_kb(product, page), photo=product.photo_file_id)
+    shown = product.is_active and all(c.is_active for c in path)
+    markup = manage_product_kb(product, page, category_id=product.category_id, shown=shown)
+    return Screen(text, markup, photo=product.photo_file_id)
 
 
 def edit_fields_screen(product: Product, page: int) -> Screen:

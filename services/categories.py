@@ -162,8 +162,8 @@ class CategoryService:
         name = self._clean_name(name)
         if parent_id is not None and await self.session.get(Category, parent_id) is None:
             raise NotFound(N_("Its parent category has been deleted: nothing was created."))
-        if parent_id is not None and len(await ancestry(self.session, parent_id)) >= MAX_LEVELS:
-            raise InvalidInput(TOO_DEEP, max=MAX_LEVELS)
+        if parent_id is not None:
+            await self.check_room_under(parent_id)
         await self._check_name_free(name, parent_id)
         category = Category(
             name=name,
@@ -177,6 +177,11 @@ class CategoryService:
             actor, "category.create", "category", category.id, None, self._state(category)
         )
         return category
+
+    async def check_room_under(self, parent_id: int) -> None:
+        """Refuses a subcategory under a category at the deepest level (MAX_LEVELS)."""
+        if len(await ancestry(self.session, parent_id)) >= MAX_LEVELS:
+            raise InvalidInput(TOO_DEEP, max=MAX_LEVELS)
 
     async def rename(self, actor: User, category_id: int, name: str) -> Category:
         category = await self.get(actor, category_id)

@@ -329,3 +329,21 @@ async def test_a_long_level_is_paged_and_back_returns_to_its_page(admin, session
     await admin.click(AdminCategoryCb(action=A.move, id=other.id))
     reply = await admin.press("Top")
     assert "Moved" in (reply.alert or "") and "Position: 46 of 46" in reply.text
+
+
+async def test_at_the_deepest_level_new_subcategory_says_why_at_once(admin, session):
+    """A category MAX_LEVELS deep takes no subcategory: the button answers so, rather
+    than a name dialog that would refuse every name; a level above still takes one."""
+    from handlers.states import AdminStates
+    from services.categories import MAX_LEVELS
+
+    parent = None
+    for n in range(MAX_LEVELS):
+        parent = await make_category(session, f"L{n}", parent=parent)
+    await session.commit()
+    reply = await admin.click(AdminCategoryCb(action=AdminCategoryAction.new, id=parent.id))
+    assert f"at most {MAX_LEVELS} levels" in reply.alert
+    context = admin.env.dp.fsm.get_context(admin.env.bot, chat_id=ADMIN_ID, user_id=ADMIN_ID)
+    assert await context.get_state() != AdminStates.category_name.state
+    reply = await admin.click(AdminCategoryCb(action=AdminCategoryAction.new, id=parent.parent_id))
+    assert f"<b>L{MAX_LEVELS - 2}</b>" in reply.text and reply.has_button("Cancel")

@@ -367,8 +367,8 @@ async def test_audit_log_values_are_words_dates_and_money(env, session):
 
 async def test_audit_log_names_categories_and_reads_discounts_and_photos(env, session):
     """A discount reads as −15% or as money even when only its value changed; a category
-    by its name (a deleted one by its number, the top level as such); a photo as added,
-    replaced or removed, never as a file id."""
+    by its name (a deleted one by its number, the top level as such; two of one name
+    with their numbers); a photo as added, replaced or removed, never as a file id."""
     from decimal import Decimal
 
     from models import PromoCode, PromoKind
@@ -386,6 +386,9 @@ async def test_audit_log_names_categories_and_reads_discounts_and_photos(env, se
     await audit.record(
         boss, "product.update", "product", 3, {"category": food.id}, {"category": 987}
     )
+    extras = [await make_category(session, "Extras", parent=p) for p in (food, None)]
+    moved = {"category": extras[0].id}, {"category": extras[1].id}
+    await audit.record(boss, "product.update", "product", 4, *moved)
     await audit.record(
         boss, "category.move", "category", food.id, {"parent_id": None}, {"parent_id": food.id}
     )
@@ -400,5 +403,6 @@ async def test_audit_log_names_categories_and_reads_discounts_and_photos(env, se
     assert "discount: −10% → −15%" in text
     assert "kind: percent → fixed amount" in text
     assert "category: Food → #987" in text
+    assert f"category: Extras #{extras[0].id} → Extras #{extras[1].id}" in text
     assert "parent category: top level → Food" in text
     assert "photo: added" in text and "photo: replaced" in text and "AgAC" not in text

@@ -584,3 +584,24 @@ async def test_a_product_card_keeps_both_pages_for_back(env, session):
     assert "📂 2/2" in reply.buttons and "📂 Sub 44" in reply.buttons and reply.has_button("Tea")
     reply = await ann.press("Back")
     assert "📂 2/2" in reply.buttons and "📂 Top" in reply.buttons
+
+
+async def test_forged_subcategory_pages_show_a_real_page(env, session):
+    """As a forged products' page: 0 or below is the first, past the end the last; the
+    card's Back carries them as they were read."""
+    tea = await make_category(session, "Tea")
+    product = await make_product(session, tea, "Sencha")
+    await session.commit()
+    ann = env.user(1)
+    for press in (
+        f"c:{tea.id}:1:0:1:-1",
+        f"c:{tea.id}:1:0:-7:0",
+        f"c:{tea.id}:1:0:99999999:1",
+        f"p:{product.id}:{tea.id}:1:0:-1:-1",
+    ):
+        reply = await ann.click(press)  # (the same page again: not redrawn)
+        assert "went wrong" not in (reply.alert or ""), press
+        shown = " ".join(ann.shown_buttons)
+        assert "Sencha" in shown or "Add to cart" in shown, press
+    reply = await ann.press("Back")
+    assert reply.has_button("Sencha")

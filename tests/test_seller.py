@@ -962,3 +962,24 @@ async def test_manage_opened_from_the_card_goes_back_to_the_card(env, session):
     assert reply.alert == "The product is deleted."
     assert "Tea" in reply.text and reply.has_button("Black tea")
     assert not reply.has_button("Green tea") and not reply.has_button("My products")
+
+
+async def test_manage_from_the_card_goes_back_to_the_category_once_hidden(env, session):
+    """Hidden from Manage (opened from its card), the product has no card for customers:
+    Back goes to its category page, not to "no longer available"."""
+    from keyboards.callback_data import ProductCb
+
+    sam = await make_user(session, 501, Role.seller)
+    tea = await make_category(session, "Tea")
+    await make_product(session, tea, "Black tea", seller=sam)
+    green = await make_product(session, tea, "Green tea", seller=sam)
+    await session.commit()
+    u = env.user(501)
+    await u.click(ProductCb(id=green.id))
+    await u.press("Manage")
+    await u.press("Hide")
+    reply = await u.press("Back")
+    assert "no longer available" not in (reply.alert or "")
+    assert reply.has_button("Black tea") and not reply.has_button("Green tea")
+    reply = await u.click(ProductCb(id=green.id))
+    assert "no longer available" in reply.alert  # customers' view: the seller's too
