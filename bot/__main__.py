@@ -8,18 +8,22 @@ import sys
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.startup import check_redis, prepare_database, run_service
+from bot.startup import (
+    bot_api_refusals,
+    check_redis,
+    log_what_it_uses,
+    prepare_database,
+    run_service,
+)
 
 log = logging.getLogger("bot")
 
 
 async def run(settings: Settings) -> None:
-    from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
-
     from bot.commands import set_commands
     from bot.factory import create_bot, create_dispatcher, create_storage
     from bot.i18n import create_i18n
-    from db.engine import create_session_pool, describe_url
+    from db.engine import create_session_pool
 
     settings.require_token()
     if settings.workers > 1:
@@ -38,24 +42,17 @@ async def run(settings: Settings) -> None:
     storage = create_storage(settings, pool)
     bot = create_bot(settings)
     dp = create_dispatcher(settings, pool, storage, i18n)
-    log.info(
-        "Database: %s; FSM storage: %s; Bot API: %s",
-        describe_url(settings.database_url),
-        describe_url(settings.redis_url) if settings.redis_url else "the database",
-        settings.telegram_api_url or "https://api.telegram.org",
-    )
+    log_what_it_uses(settings)
     try:
-        await set_commands(bot, i18n)
+        with bot_api_refusals():
+            await set_commands(bot, i18n)
         # Broadcasts interrupted by a stop or crash go on where they were.
         await dp["broadcaster"].resume(bot)
         dp["reservations"].start(bot)  # expired reservations, now and every minute
         dp["restock"].start(bot)  # back-in-stock alerts due before a restart, then new ones
         gc.freeze()  # start-up's objects live as long as the process (see bot/webhook.py)
-        await dp.start_polling(bot)
-    except TelegramUnauthorizedError:
-        raise ConfigError("Telegram rejected BOT_TOKEN: check it with @BotFather") from None
-    except TelegramNetworkError as exc:
-        raise ConfigError(f"Cannot reach the Bot API: {exc.message}") from None
+        with bot_api_refusals():
+            await dp.start_polling(bot)
     finally:
         await dp["broadcaster"].stop()
         await dp["reservations"].stop()

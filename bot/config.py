@@ -167,7 +167,8 @@ class Settings(BaseSettings):
     def _workers_share_state(self) -> "Settings":
         if self.workers > 1 and make_url(self.database_url).get_backend_name() == "sqlite":
             raise ValueError(
-                f"WORKERS={self.workers} needs PostgreSQL: a SQLite file serves one process"
+                f"WORKERS={self.workers} (webhook mode, `python -m bot webhook`) needs "
+                "PostgreSQL: a SQLite file serves one process"
             )
         if self.workers > 1 and not self.redis_url:
             raise ValueError(

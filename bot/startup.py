@@ -2,8 +2,9 @@
 playground): reach the database, migrate it, make the ADMIN_IDS admins."""
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from typing import Any
 
 from sqlalchemy import text
@@ -28,6 +29,29 @@ def run_service(main: Coroutine[Any, Any, Any]) -> None:
         asyncio.run(main)
         return
     uvloop.run(main)
+
+
+@contextlib.contextmanager
+def bot_api_refusals() -> Iterator[None]:
+    """Telegram refusing BOT_TOKEN, or no Bot API to reach, while starting: one line and
+    exit 2 (ConfigError), not a traceback."""
+    from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+
+    try:
+        yield
+    except TelegramUnauthorizedError:
+        raise ConfigError("Telegram rejected BOT_TOKEN: check it with @BotFather") from None
+    except TelegramNetworkError as exc:
+        raise ConfigError(f"Cannot reach the Bot API: {exc.message}") from None
+
+
+def log_what_it_uses(settings: Settings) -> None:
+    log.info(
+        "Database: %s; FSM storage: %s; Bot API: %s",
+        describe_url(settings.database_url),
+        describe_url(settings.redis_url) if settings.redis_url else "the database",
+        settings.telegram_api_url or "https://api.telegram.org",
+    )
 
 
 def pool_options(settings: Settings) -> dict[str, int]:

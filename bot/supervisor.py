@@ -55,8 +55,6 @@ def bind(host: str, port: int, reuse_port: bool = False) -> socket.socket:
 async def _prepare(settings: Settings) -> None:
     """What only one process does: reach and migrate the database, reach Redis, and
     tell Telegram where to post."""
-    from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
-
     from bot.factory import create_bot, create_dispatcher, create_storage
     from bot.startup import check_connection_budget, check_redis, prepare_database
     from bot.webhook import register_webhook
@@ -71,10 +69,6 @@ async def _prepare(settings: Settings) -> None:
         bot = create_bot(settings)
         try:
             await register_webhook(bot, create_dispatcher(settings, pool, storage), settings)
-        except TelegramUnauthorizedError:
-            raise ConfigError("Telegram rejected BOT_TOKEN: check it with @BotFather") from None
-        except TelegramNetworkError as exc:
-            raise ConfigError(f"Cannot reach the Bot API: {exc.message}") from None
         finally:
             await bot.session.close()
             await storage.close()
@@ -99,12 +93,19 @@ def run_webhook(settings: Settings) -> int:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="bot-metrics-")
     metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
     try:
-        asyncio.run(_prepare(settings))
-        # The port is free (or one clear line now, not one per worker later).
-        sock = bind(settings.webhook_host, settings.webhook_port, reuse_port=REUSE_PORT)
+        # The port is free: one clear line now, before Telegram is told where to post,
+        # not one per worker later. Bound without SO_REUSEPORT, so another instance's
+        # workers listening there count as taking it.
+        sock: socket.socket | None = bind(settings.webhook_host, settings.webhook_port)
         if REUSE_PORT:
             sock.close()  # each worker binds its own; an idle one would be handed connections
             sock = None
+        try:
+            asyncio.run(_prepare(settings))
+        except BaseException:
+            if sock is not None:
+                sock.close()
+            raise
         return Supervisor(settings, sock, metrics_dir).run()
     finally:
         if own_dir:

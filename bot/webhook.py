@@ -162,16 +162,24 @@ def build_app(
 
 
 async def register_webhook(bot: Bot, dp: Dispatcher, settings: Settings) -> None:
-    """setWebhook, once for all workers: the URL, the secret, the update kinds the
-    routers handle (Telegram sends no others), and how many connections at once."""
+    """What one process does for all workers, as polling does at start: the command
+    menu, one line naming what the shop uses, and setWebhook (the URL, the secret, the
+    update kinds the routers handle, so Telegram sends no others, and how many
+    connections at once). The Bot API refusing: one line (ConfigError)."""
+    from bot.commands import set_commands
+    from bot.startup import bot_api_refusals, log_what_it_uses
+
     url, secret = settings.require_webhook()
-    await bot.set_webhook(
-        url,
-        secret_token=secret,
-        allowed_updates=dp.resolve_used_update_types(),
-        max_connections=settings.webhook_max_connections,
-        drop_pending_updates=False,
-    )
+    log_what_it_uses(settings)
+    with bot_api_refusals():
+        await set_commands(bot, dp["i18n"])
+        await bot.set_webhook(
+            url,
+            secret_token=secret,
+            allowed_updates=dp.resolve_used_update_types(),
+            max_connections=settings.webhook_max_connections,
+            drop_pending_updates=False,
+        )
     log.info("Webhook set: %s (max %s connections)", url, settings.webhook_max_connections)
 
 

@@ -259,7 +259,8 @@ async def _params(request: web.Request, api: BotApi) -> dict[str, Any]:
             for key, value in form.items():
                 if isinstance(value, web.FileField):
                     mime = value.content_type or "application/octet-stream"
-                    files[key] = api.add_file(data=value.file.read(), mime=mime)
+                    data = value.file.read()
+                    files[key] = api.add_file(data=data, mime=mime, name=value.filename)
                 else:
                     params[key] = value
             for key, value in list(params.items()):

@@ -217,6 +217,12 @@ async def test_files_are_served_as_pictures_or_not_at_all(running):
         served = await http.get(f"{running.url}/file/{file_id}")
         assert served.content_type == "application/octet-stream"
         assert served.headers["X-Content-Type-Options"] == "nosniff"
+        # A document keeps the name the bot gave it (/books' CSV export).
+        upload = aiohttp.FormData()
+        upload.add_field("chat_id", str(CUSTOMER.user_id))
+        upload.add_field("document", b"a,b\n", filename="orders-2026.csv", content_type="text/csv")
+        sent = await http.post(f"{running.url}/bot{TOKEN}/sendDocument", data=upload)
+        assert (await sent.json())["result"]["document"]["file_name"] == "orders-2026.csv"
         assert (await http.get(f"{running.url}/static/..%2Frun.py")).status == 404
         assert (await http.post(f"{running.url}/photo?persona=nobody")).status == 400
 

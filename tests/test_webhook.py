@@ -233,7 +233,8 @@ def test_a_configured_redis_that_is_down_stops_the_start(monkeypatch, tmp_path, 
     [
         (
             {"WORKERS": "2"},
-            "settings: WORKERS=2 needs PostgreSQL: a SQLite file serves one process",
+            "settings: WORKERS=2 (webhook mode, `python -m bot webhook`) needs PostgreSQL: "
+            "a SQLite file serves one process",
         ),
         (
             {"WORKERS": "2", "DATABASE_URL": "postgresql+asyncpg://u@localhost/shop"},
