@@ -28,6 +28,7 @@ from keyboards.callback_data import (
     MenuCb,
     ProductCb,
 )
+from keyboards.catalog import place
 from screens.base import domain_message, show
 from services.catalog_reads import card_read, category_read
 from services.errors import DomainError
@@ -93,8 +94,7 @@ async def on_card_toggle(
                 callback_answer.text = _("You won't get a message about this product.")
     except DomainError as exc:
         callback_answer.text = domain_message(exc)
-    place = {"category_id": cb.category_id, "page": cb.page, "after": cb.after}
-    here = ProductCb(id=cb.id, sub=cb.sub, up=cb.up, **place)
+    here = ProductCb(id=cb.id, **place(cb))
     await show(query, await card_or_origin(ctx, bot, state, here, callback_answer, query))
 
 

@@ -38,30 +38,27 @@ price_text = lru_cache(maxsize=4096)(money)
 
 CardButtonCb = ReviewsCb | ReviewStartCb | CartAddCb
 
+# Where a card is, as ProductCb keeps it after its id (CardToggleCb too, after its own
+# fields; the card's other buttons call its page `card_page`, `page` being their own).
+PLACE = ("category_id", "page", "after", "sub", "up")
+
+
+def place(cb: ProductCb | CardToggleCb) -> dict[str, int]:
+    return {name: getattr(cb, name) for name in PLACE}
+
 
 def card_of(cb: CardButtonCb) -> ProductCb:
     """The card (with its Back) that the button `cb` was pressed on."""
-    return ProductCb(
-        id=cb.product_id,
-        category_id=cb.category_id,
-        page=cb.card_page,
-        after=cb.after,
-        sub=cb.sub,
-        up=cb.up,
-    )
+    return ProductCb(id=cb.product_id, **{n: getattr(cb, _card(n)) for n in PLACE})
 
 
 def place_of(card: ProductCb | None) -> dict[str, int]:
     """What a card's buttons carry to come back to `card` (None: its own category)."""
-    if card is None:
-        return {}
-    return {
-        "category_id": card.category_id,
-        "card_page": card.page,
-        "after": card.after,
-        "sub": card.sub,
-        "up": card.up,
-    }
+    return {} if card is None else {_card(n): v for n, v in place(card).items()}
+
+
+def _card(name: str) -> str:
+    return "card_page" if name == "page" else name
 
 
 def card_back(here: ProductCb, category_id: int) -> CallbackData:
@@ -71,13 +68,8 @@ def card_back(here: ProductCb, category_id: int) -> CallbackData:
         return SearchCb(page=here.page, after=here.after)
     if here.category_id == FAV_BACK:
         return FavouritesCb(page=here.page)
-    return CategoryCb(
-        id=max(here.category_id, 0) or category_id,
-        page=here.page,
-        after=here.after,
-        sub=here.sub,
-        up=here.up,
-    )
+    pages = {n: v for n, v in place(here).items() if n != "category_id"}
+    return CategoryCb(id=max(here.category_id, 0) or category_id, **pages)
 
 
 def product_link(bot_username: str, product_id: int) -> str:
@@ -293,17 +285,11 @@ class CardToggles:
 
     favourite: bool
     alert: bool
-    category_id: int = 0
-    page: int = 1
-    after: int = 0
-    sub: int = 1
-    up: int = 1
+    here: tuple[tuple[str, int], ...] = ()  # the card's place (PLACE), none: its category
 
     def button(self, product_id: int, what: CardToggle, label: str) -> InlineKeyboardButton:
         on = not (self.favourite if what is CardToggle.favourite else self.alert)
-        place = {"category_id": self.category_id, "page": self.page, "after": self.after}
-        place |= {"sub": self.sub, "up": self.up}
-        return button(label, CardToggleCb(id=product_id, what=what, on=on, **place))
+        return button(label, CardToggleCb(id=product_id, what=what, on=on, **dict(self.here)))
 
 
 def _toggle_rows(
@@ -332,10 +318,10 @@ def _product_kb(
     locale: str,
 ) -> InlineKeyboardMarkup:
     rows: list[list[InlineKeyboardButton]] = []
-    place = dict(place_items)
+    where = dict(place_items)
     if product_id is not None:  # a draft being previewed has no id and no actions yet
         if in_stock:
-            add = CartAddCb(product_id=product_id, **place)
+            add = CartAddCb(product_id=product_id, **where)
             rows.append([button("🛒 " + _("Add to cart"), add)])
         if toggles is not None:
             rows += _toggle_rows(product_id, in_stock, toggles)
@@ -343,13 +329,13 @@ def _product_kb(
             [
                 button(
                     "⭐ " + _("Reviews ({count})").format(count=review_count),
-                    ReviewsCb(product_id=product_id, **place),
+                    ReviewsCb(product_id=product_id, **where),
                 )
             ]
         )
         if can_review:
             label = _("Edit my review") if viewer_has_review else _("Leave a review")
-            rows.append([button("✍️ " + label, ReviewStartCb(product_id=product_id, **place))])
+            rows.append([button("✍️ " + label, ReviewStartCb(product_id=product_id, **where))])
         if link:
             rows.append([InlineKeyboardButton(text="↗️ " + _("Share"), url=share_url(link))])
         if can_manage:

@@ -11,6 +11,7 @@ from keyboards.catalog import (
     catalog_kb,
     category_kb,
     favourites_kb,
+    place,
     price_text,
     product_kb,
     product_link,
@@ -114,9 +115,7 @@ def product_screen(
         toggles=None
         if card.viewer_id is None
         else CardToggles(
-            card.is_favourite,
-            card.alert_on,
-            *((here.category_id, here.page, here.after, here.sub, here.up) if here else ()),
+            card.is_favourite, card.alert_on, tuple(place(here).items()) if here else ()
         ),
     )
     return Screen(text, markup, photo)
