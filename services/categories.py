@@ -163,7 +163,8 @@ class CategoryService:
         if parent_id is not None and await self.session.get(Category, parent_id) is None:
             raise NotFound(N_("Its parent category has been deleted: nothing was created."))
         if parent_id is not None:
-            await self.check_room_under(parent_id)
+            await self._take_turns()
+            await self.check_room_under(parent_id, fresh=True)
         await self._check_name_free(name, parent_id)
         category = Category(
             name=name,
@@ -178,9 +179,9 @@ class CategoryService:
         )
         return category
 
-    async def check_room_under(self, parent_id: int) -> None:
+    async def check_room_under(self, parent_id: int, fresh: bool = False) -> None:
         """Refuses a subcategory under a category at the deepest level (MAX_LEVELS)."""
-        if len(await ancestry(self.session, parent_id)) >= MAX_LEVELS:
+        if len(await ancestry(self.session, parent_id, fresh)) >= MAX_LEVELS:
             raise InvalidInput(TOO_DEEP, max=MAX_LEVELS)
 
     async def rename(self, actor: User, category_id: int, name: str) -> Category:
@@ -205,11 +206,7 @@ class CategoryService:
 
     async def move(self, actor: User, category_id: int, parent_id: int | None) -> Category:
         require_admin(actor)
-        # Two moves checked at once could each see no cycle and make one together (A under
-        # B, B under A): on PostgreSQL they take turns, and each reads the tree after the
-        # lock, as the previous move left it. SQLite lets one writer at a time anyway.
-        if self.session.get_bind().dialect.name == "postgresql":
-            await self.session.execute(text("SELECT pg_advisory_xact_lock(:ns, :id)"), MOVE_LOCK)
+        await self._take_turns()
         category = await self.get(actor, category_id, fresh=True)
         if parent_id == category.parent_id:
             return category
@@ -336,6 +333,14 @@ class CategoryService:
         return parent_id
 
     # -- helpers ---------------------------------------------------------------------
+
+    async def _take_turns(self) -> None:
+        """Changes to the tree's shape take turns on PostgreSQL, each reading the tree as
+        the last one left it: two moves checked at once could make a cycle together (A
+        under B, B under A), a move and a create a tree too deep. SQLite lets one writer
+        at a time anyway."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self.session.execute(text("SELECT pg_advisory_xact_lock(:ns, :id)"), MOVE_LOCK)
 
     async def _levels(self, category_id: int) -> int:
         """The levels of the category's subtree, itself included (counted to MAX_LEVELS + 1)."""
