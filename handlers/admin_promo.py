@@ -31,7 +31,7 @@ from screens.promo import (
     promo_step_screen,
 )
 from services.categories import CategoryService
-from services.errors import DomainError, InvalidInput
+from services.errors import DomainError, InvalidInput, NotFound
 from services.promo import PromoDraft, PromoService
 from services.promo_rules import (
     clean_code,
@@ -230,6 +230,10 @@ async def on_create(
     service = PromoService(ctx.session)
     try:
         promo = await service.create(ctx.user, draft)
+    except NotFound as exc:  # its category, deleted by another admin meanwhile
+        await state.update_data(category_id=None)
+        await _ask(query, ctx, state, "category", domain_message(exc))
+        return
     except DomainError as exc:
         await _ask(query, ctx, state, "code", domain_message(exc))
         return

@@ -42,6 +42,10 @@ ACTION_LABELS = {
     "review.delete": N_("review deleted"),
     # Recorded when an admin edits a promo code (services/promo.py).
     "promo.edit": N_("promo code changed"),
+    "promo.create": N_("promo code created"),
+    "promo.disable": N_("promo code switched off"),
+    "promo.enable": N_("promo code switched on"),
+    "order.status": N_("order status changed"),
     "order.refund": N_("refund"),  # services/refunds.py
 }
 
@@ -77,6 +81,9 @@ FIELD_LABELS = {
     "seller_reply": N_("seller's reply"),
     "kind": N_("kind"),
     "value": N_("discount"),
+    "min_order": N_("minimum order"),
+    "code": N_("code"),
+    "category_id": N_("category"),
     "total_uses": N_("total uses"),
     "per_customer": N_("uses per customer"),
     "expires_at": N_("valid until"),
@@ -95,7 +102,7 @@ VALUE_LABELS = {
     "kind": {"percent": N_("percent"), "fixed": N_("fixed amount")},
     "via": {"telegram": N_("Telegram (the Stars returned)"), "manual": N_("the shop, by hand")},
 }
-MONEY_KEYS = ("amount", "price")
+MONEY_KEYS = ("amount", "price", "min_order")
 TIME_KEYS = ("expires_at",)
 
 

@@ -1,13 +1,30 @@
 """What other features owe an order that gave its goods back (cancelled, expired,
-refunded): one call from `OrderService`, so the orders code names none of them."""
+refunded) or that staff moved: one call from `OrderService`, so the orders code names
+none of them."""
 
 from collections.abc import Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Order, OrderItem
+from models import Order, OrderItem, OrderStatus, Role, User
+from services.audit import AuditService
 from services.promo import PromoService
 from services.restock import RestockService
+
+
+async def status_moved(
+    session: AsyncSession, actor: User, order: Order, before: OrderStatus
+) -> None:
+    """An admin's move of an order (shipped, delivered, cancelled) goes in the audit log."""
+    if actor.role is Role.admin:
+        await AuditService(session).record(
+            actor,
+            "order.status",
+            "order",
+            order.id,
+            {"status": before.value},
+            {"status": order.status.value},
+        )
 
 
 async def goods_returned(

@@ -13,7 +13,7 @@ from models.base import MONEY_MAX
 from services import order_rules as rules
 from services.catalog_reads import MAX_ID, listed, shown_category_ids
 from services.errors import DomainError, NotAllowed, NotFound
-from services.order_hooks import goods_returned, goods_taken_again
+from services.order_hooks import goods_returned, goods_taken_again, status_moved
 from services.order_lists import OrdersPage, order_page
 from services.order_rules import SummaryLine, SummaryOutdated, same_lines
 from services.reservations import EXPIRED, Holds, expired, utc_now
@@ -277,7 +277,9 @@ class OrderService:
 
     async def set_status(self, actor: User, order_id: int, to: OrderStatus) -> Order:
         order = await self.movable(actor, order_id, to)
-        await self._move(order, (order.status,), to)
+        before = order.status
+        await self._move(order, (before,), to)
+        await status_moved(self.session, actor, order, before)
         if to is OrderStatus.cancelled:
             await return_stock(self.session, order.items)
             await goods_returned(self.session, order)

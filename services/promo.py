@@ -97,6 +97,8 @@ class PromoService:
         _admin(actor)
         code = clean_code(draft.code)
         await self.check_new(code)
+        if draft.category_id is not None and await self.category_name(draft.category_id) is None:
+            raise NotFound(N_("That category has been deleted meanwhile: choose another one."))
         promo = PromoCode(
             code=code,
             kind=draft.kind,
@@ -110,6 +112,10 @@ class PromoService:
         )
         self.session.add(promo)
         await self.session.flush()
+        terms = {key: _plain(getattr(promo, key)) for key in ("code", *EDITABLE, "min_order")}
+        terms["category_id"] = promo.category_id
+        audit = AuditService(self.session)
+        await audit.record(actor, "promo.create", "promo", promo.id, None, terms)
         return promo
 
     async def page(self, actor: User, page: int) -> tuple[list[PromoCode], int, int]:
@@ -134,8 +140,11 @@ class PromoService:
 
     async def set_active(self, actor: User, promo_id: int, active: bool) -> PromoCode:
         promo = await self.get(actor, promo_id)
-        promo.is_active = active
-        await self.session.flush()
+        if promo.is_active != active:
+            promo.is_active = active
+            await self.session.flush()
+            action = "promo.enable" if active else "promo.disable"
+            await AuditService(self.session).record(actor, action, "promo", promo.id)
         return promo
 
     async def edit(self, actor: User, promo_id: int, changes: Mapping[str, Any]) -> PromoCode:

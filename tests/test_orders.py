@@ -339,3 +339,35 @@ async def test_back_from_an_order_returns_to_its_filtered_page(env, session):
     reply = await admin.press("Orders")
     assert "2/2" in reply.buttons and "• 🆕 new" in reply.buttons
     assert reply.has_button("#1 ") and not reply.has_button("#10 ")
+
+
+async def test_an_admins_status_changes_are_in_the_audit_log_a_sellers_not(env, session):
+    """The audit log keeps admins' actions: an admin shipping or cancelling an order is
+    one; the order's own seller marking it is their daily work, not recorded."""
+    from models import AuditEntry
+    from tests.conftest import ADMIN_ID
+
+    ann, _bob, _sam, _ivan, tea, _cake = await world(session)
+    await make_user(session, ADMIN_ID, Role.admin)
+    await session.commit()
+    first = await place(session, ann, [(tea, 1)])
+    second = await place(session, ann, [(tea, 1)])
+    await env.user(10).click(OrderCb(id=first.id, action=OrderAction.status, to="shipped"))
+    boss = env.user(ADMIN_ID, "Boss")
+    await boss.click(OrderCb(id=first.id, action=OrderAction.status, to="delivered"))
+    await boss.click(OrderCb(id=second.id, scope=OrderScope.all))
+    await boss.press("Cancel the order")
+    await boss.press("Yes, cancel it")
+    entries = list(
+        await session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "order.status").order_by(AuditEntry.id)
+        )
+    )
+    assert [(e.target_id, e.before, e.after) for e in entries] == [
+        (first.id, {"status": "shipped"}, {"status": "delivered"}),
+        (second.id, {"status": "new"}, {"status": "cancelled"}),
+    ]
+    await boss.send("/admin")
+    text = (await boss.press("Audit log")).text
+    assert f"order status changed, order #{second.id}\n   status: 🆕 new → ✖️ cancelled" in text
+    assert "status: 🚚 shipped → ✅ delivered" in text

@@ -268,14 +268,19 @@ async def test_an_admin_creates_a_code_step_by_step(env, shop, session):
     await admin.press("Skip")
     reply = await admin.send("31.12.2026")
     assert "YYYY-MM-DD" in reply.text
-    reply = await admin.send("2026-12-31")
+    last_day = datetime.now(UTC).date() + timedelta(days=60)  # valid through that day
+    reply = await admin.send(last_day.isoformat())
     assert "6/8" in reply.text
     await admin.send("100")
     reply = await admin.press("Skip")  # one use per customer
     assert reply.has_button("Any category") and reply.has_button("Teas")
     reply = await admin.press("Teas")
     text = reply.text
-    assert "WINTER10" in text and "−15%" in text and "Valid until: 2027-01-01 00:00 UTC" in text
+    assert (
+        "WINTER10" in text
+        and "−15%" in text
+        and f"Valid until: {last_day + timedelta(days=1)} 00:00 UTC" in text
+    )
     assert "Uses in all: 100" in text and "Uses per customer: 1" in text
     assert "Only for the category: Teas" in text
     reply = await admin.press("Create")
@@ -482,3 +487,59 @@ async def test_create_under_an_earlier_preview_is_out_of_date(env, shop, session
     assert list(await session.scalars(select(PromoCode))) == []
     reply = await admin.press("Create")
     assert reply.alert == "Promo code NINETY created."
+
+
+async def test_a_category_deleted_before_create_sends_the_admin_back_to_that_step(
+    env, shop, session
+):
+    """Another admin deleted the category the new code is limited to (no code pointed at
+    it yet): Create says so and asks for the category again, then creates."""
+    from models import User
+    from services.categories import CategoryService
+
+    empty = await make_category(session, "Empty")
+    other = await make_user(session, 1001, role=Role.admin)
+    await session.commit()
+    admin = env.user(ADMIN_ID, "Boss")
+    await admin.send("/promocodes")
+    await admin.press("New promo code")
+    await admin.send("SPRING5")
+    await admin.press("Percent")
+    await admin.send("5")
+    for _ in range(4):
+        await admin.press("Skip")
+    reply = await admin.press("Empty")
+    assert "Only for the category: Empty" in reply.text
+    other = await session.get(User, other.id)
+    await CategoryService(session).delete(other, empty.id)
+    await session.commit()
+    reply = await admin.press("Create")
+    assert "deleted meanwhile" in reply.text and reply.has_button("Any category")
+    assert not reply.has_button("Empty")
+    assert await session.scalar(select(PromoCode)) is None
+    reply = await admin.press("Teas")
+    assert "Only for the category: Teas" in reply.text
+    reply = await admin.press("Create")
+    assert reply.alert == "Promo code SPRING5 created."
+
+
+async def test_creating_and_switching_a_code_are_in_the_audit_log(env, shop, session):
+    from models import AuditEntry, User
+    from services.promo import PromoDraft, PromoService
+
+    boss = await session.scalar(select(User).where(User.telegram_id == ADMIN_ID))
+    service = PromoService(session)
+    draft = PromoDraft("SPRING5", PromoKind.fixed, Decimal("50"), min_order=Decimal("500"))
+    promo = await service.create(boss, draft)
+    await service.set_active(boss, promo.id, False)
+    await service.set_active(boss, promo.id, False)  # a second tap changes nothing
+    await service.set_active(boss, promo.id, True)
+    await session.commit()
+    actions = await session.scalars(select(AuditEntry.action).order_by(AuditEntry.id))
+    assert list(actions) == ["promo.create", "promo.disable", "promo.enable"]
+    admin = env.user(ADMIN_ID, "Boss")
+    await admin.send("/admin")
+    text = (await admin.press("Audit log")).text
+    assert "promo code created" in text and "code: SPRING5" in text
+    assert "discount: −RUB\xa050.00" in text and "minimum order: RUB\xa0500.00" in text
+    assert "promo code switched off" in text and "promo code switched on" in text
