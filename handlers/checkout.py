@@ -293,8 +293,15 @@ async def on_comment_skip(query: CallbackQuery, state: FSMContext, ctx: Ctx) -> 
 
 
 async def on_wrong_input(message: Message, state: FSMContext, ctx: Ctx) -> None:
-    """A sticker, photo, contact... where text was expected: say so, same step."""
-    await _retry(message, state, ctx, wrong_input_text(STEPS.index(await state.get_state())))
+    """A sticker, photo, contact... where text was expected: say so, same step. At the
+    end, the step is drawn again: the summary, or the order too small to pay by card,
+    each with its own buttons."""
+    step = await state.get_state()
+    if step == S.confirm.state:
+        await message.answer(_("Please use the buttons."))
+        await ask_confirm(message, state, ctx)
+        return
+    await _retry(message, state, ctx, wrong_input_text(STEPS.index(step)))
 
 
 # -- confirm --------------------------------------------------------------------------------

@@ -86,7 +86,6 @@ def wrong_input_text(index: int) -> str:
         _("Please type your phone number or tap “Share my phone”."),
         _("Please send the address as text."),
         _("Please send the comment as text."),
-        _("Please use the buttons: Confirm, Edit or Cancel."),
     ][index]
 
 

@@ -132,7 +132,8 @@ async def test_every_bad_input_keeps_the_step(env, session):
     assert "comment as text" in (await ann.send_photo()).text
     # summary
     await ann.press("No comment")
-    assert "use the buttons" in (await ann.send("yes")).text
+    reply = await ann.send("yes")  # the hint, then the summary again with its buttons
+    assert reply.texts[0] == "Please use the buttons." and reply.has_button("Confirm")
     reply = await ann.press("Confirm")
     [order] = await fresh(session, Order)
     assert (order.contact_name, order.phone, order.address, order.comment) == (
