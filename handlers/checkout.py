@@ -20,12 +20,7 @@ from handlers.states import DIALOG, begin_dialog, end_dialog
 from handlers.states import CheckoutStates as S
 from jobs.notify import notify_sellers
 from keyboards.callback_data import CartAction, CartCb, CheckoutAction, CheckoutCb
-from keyboards.cart import (
-    back_label,
-    cancel_label,
-    keep_label,
-    phone_kb,
-)
+from keyboards.cart import back_label, cancel_label, keep_label, phone_kb
 from models import PaymentMethod
 from screens.base import Screen, domain_message, show, tell
 from screens.checkout import (
@@ -67,10 +62,7 @@ ANSWERS = ("name", "phone", "address", "comment")
 SAVED_ANSWERS = "checkout_answers"
 
 
-# -- the steps ---------------------------------------------------------------------------------
-
-
-# Each step shows the answer given before (Back, or Edit on the summary) with Keep.
+# -- the steps (each shows the answer given before, after Back or Edit, with Keep) --------------
 
 
 async def ask_name(event: Message | CallbackQuery, state: FSMContext) -> None:
