@@ -104,8 +104,10 @@ async def ask_confirm(event: Message | CallbackQuery, state: FSMContext, ctx: Ct
     await state.set_state(S.confirm)
     # What Confirm must order: exactly these lines at these prices (and this discount).
     promo = await PromoService(ctx.session).quote(ctx.user, cart, ctx.settings.currency)
-    await state.update_data(lines=summary_lines(cart), promo=promo_terms(promo), editing=False)
-    if problem := unpayable(ctx, cart, promo):
+    problem = unpayable(ctx, cart, promo)
+    terms = {"promo": promo_terms(promo), "too_small": problem is not None}
+    await state.update_data(lines=summary_lines(cart), editing=False, **terms)
+    if problem:
         # Before any order or invoice: no Confirm, but the code can go or the cart grow.
         await show(event, too_small_screen(problem, promo, ctx.locale))
         return
@@ -285,15 +287,8 @@ async def on_comment_skip(query: CallbackQuery, state: FSMContext, ctx: Ctx) -> 
 
 
 async def on_wrong_input(message: Message, state: FSMContext, ctx: Ctx) -> None:
-    """A sticker, photo, contact... where text was expected: say so, same step. At the
-    end, the step is drawn again: the summary, or the order too small to pay by card,
-    each with its own buttons."""
-    step = await state.get_state()
-    if step == S.confirm.state:
-        await message.answer(_("Please use the buttons."))
-        await ask_confirm(message, state, ctx)
-        return
-    await _retry(message, state, ctx, wrong_input_text(STEPS.index(step)))
+    """A sticker, photo, contact... where text was expected: say so, same step."""
+    await _retry(message, state, ctx, wrong_input_text(STEPS.index(await state.get_state())))
 
 
 # -- confirm --------------------------------------------------------------------------------

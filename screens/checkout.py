@@ -66,14 +66,17 @@ def comment_screen(current: str | None = None) -> Screen:
 
 
 def step_markup(index: int, data: dict, pickup_available: bool, dialog: int) -> Markup:
-    """The buttons of step `index` (0: name ... 4: the summary) with what was answered so
-    far (`data`): sent again under a message saying what was wrong with an input."""
+    """The buttons of step `index` (0: name ... 4: the summary, or the order too small to
+    pay by card) with what was answered so far (`data`): sent again under a message
+    saying what was wrong with an input."""
     if index == 1:
         return phone_kb(keep=bool(data.get("phone")))
     if index == 2:
         return address_kb(pickup_available, keep="address" in data)
     if index == 3:
         return comment_kb(bool(data.get("comment")))
+    if index == 4 and data.get("too_small"):
+        return too_small_kb((data.get("promo") or [None])[0])
     if index == 4:
         return summary_kb(dialog)
     return name_kb(bool(data.get("name")))
@@ -86,6 +89,7 @@ def wrong_input_text(index: int) -> str:
         _("Please type your phone number or tap “Share my phone”."),
         _("Please send the address as text."),
         _("Please send the comment as text."),
+        _("Please use the buttons."),
     ][index]
 
 

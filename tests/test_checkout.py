@@ -132,8 +132,8 @@ async def test_every_bad_input_keeps_the_step(env, session):
     assert "comment as text" in (await ann.send_photo()).text
     # summary
     await ann.press("No comment")
-    reply = await ann.send("yes")  # the hint, then the summary again with its buttons
-    assert reply.texts[0] == "Please use the buttons." and reply.has_button("Confirm")
+    reply = await ann.send("yes")  # the hint, with the summary's buttons
+    assert reply.texts == ["Please use the buttons."] and reply.has_button("Confirm")
     reply = await ann.press("Confirm")
     [order] = await fresh(session, Order)
     assert (order.contact_name, order.phone, order.address, order.comment) == (
@@ -532,3 +532,20 @@ async def test_an_address_may_start_with_a_slash(env, session):
     await ann.press("Confirm")
     [order] = await fresh(session, Order)
     assert order.address == "/2 Baker Street, flat 3"
+
+
+async def test_a_word_at_the_summary_changes_nothing_it_showed(env, session):
+    """A typed word at the summary gets the hint and its buttons; it does not quietly take
+    a price raised since, so Confirm still says prices have changed."""
+    tea = await shop(session, name="Tea", price="100", stock=5)
+    ann = env.user(1)
+    await ann.click(CartAddCb(product_id=tea.id))
+    await to_summary(ann)
+    summary = ann.last_bot_message
+    tea.price = Decimal("150")
+    await session.commit()
+    reply = await ann.send("ok?")
+    assert reply.texts == ["Please use the buttons."]
+    reply = await ann.click(ann.find_button("Confirm", summary), summary)
+    assert "Prices have changed" in reply.alert
+    assert await fresh(session, Order) == []
