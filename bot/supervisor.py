@@ -1,7 +1,7 @@
 """`python -m bot webhook` with WORKERS=N: a supervisor process that does the once-only
-work (migrations, the Redis check, setWebhook), then forks N workers (the pre-fork model
-of gunicorn), restarts a worker that dies, and on SIGTERM/SIGINT tells every worker to
-finish what it is handling and waits for them.
+work (migrations, the Redis check, the command menu, setWebhook), then forks N workers
+(the pre-fork model of gunicorn), restarts a worker that dies, and on SIGTERM/SIGINT
+tells every worker to finish what it is handling and waits for them.
 
 Listening: on Linux each worker binds its own socket to the port with SO_REUSEPORT, and
 the kernel spreads new connections evenly over them. With one socket shared by all
@@ -53,8 +53,8 @@ def bind(host: str, port: int, reuse_port: bool = False) -> socket.socket:
 
 
 async def _prepare(settings: Settings) -> None:
-    """What only one process does: reach and migrate the database, reach Redis, and
-    tell Telegram where to post."""
+    """What only one process does: reach and migrate the database, reach Redis, set the
+    command menu and tell Telegram where to post."""
     from bot.factory import create_bot, create_dispatcher, create_storage
     from bot.startup import check_connection_budget, check_redis, prepare_database
     from bot.webhook import register_webhook
@@ -95,20 +95,21 @@ def run_webhook(settings: Settings) -> int:
     try:
         # The port is free: one clear line now, before Telegram is told where to post,
         # not one per worker later. Bound without SO_REUSEPORT, so another instance's
-        # workers listening there count as taking it.
+        # workers listening there count as taking it, and held while this one prepares,
+        # so another one starting meanwhile is refused too.
         sock: socket.socket | None = bind(settings.webhook_host, settings.webhook_port)
-        if REUSE_PORT:
-            sock.close()  # each worker binds its own; an idle one would be handed connections
-            sock = None
         try:
             asyncio.run(_prepare(settings))
         except BaseException:
-            if sock is not None:
-                sock.close()
+            sock.close()
             raise
+        if REUSE_PORT:
+            sock.close()  # each worker binds its own; an idle one would be handed connections
+            sock = None
         return Supervisor(settings, sock, metrics_dir).run()
     finally:
-        if own_dir:
+        if own_dir:  # (and the variable goes with it: nothing points at a removed dir)
+            del os.environ["PROMETHEUS_MULTIPROC_DIR"]
             shutil.rmtree(metrics_dir, ignore_errors=True)
 
 

@@ -12,7 +12,7 @@ import pytest
 from benchmarks.stub_api import StubBotAPI
 from bot import supervisor
 from bot.__main__ import main
-from bot.config import load_settings
+from bot.config import ConfigError, load_settings
 from bot.supervisor import REUSE_PORT, bind
 from tests.tg import TOKEN
 
@@ -107,3 +107,32 @@ def test_a_second_instance_on_the_port_of_running_workers_is_refused(monkeypatch
     assert (code, prepared, forked) == (2, [], [])
     [line] = capsys.readouterr().err.strip().splitlines()
     assert line.startswith(f"error: Cannot listen on 127.0.0.1:{port}: ")
+
+
+@pytest.mark.skipif(not REUSE_PORT, reason="SO_REUSEPORT spreads connections on Linux only")
+def test_the_port_is_held_while_the_supervisor_prepares(monkeypatch, tmp_path, capsys):
+    """Migrations may take minutes: another instance started meanwhile finds the port
+    taken (its workers would otherwise join this one's), and so does a single worker."""
+    port = _free_port()
+    _env(
+        monkeypatch,
+        tmp_path,
+        WEBHOOK_PORT=str(port),
+        WORKERS="2",
+        DATABASE_URL="postgresql+asyncpg://u@127.0.0.1:1/none",
+        REDIS_URL="redis://127.0.0.1:1/9",
+    )
+    refused = []
+
+    async def prepare(_settings) -> None:
+        for reuse_port in (True, False):
+            try:
+                bind("127.0.0.1", port, reuse_port=reuse_port).close()
+            except ConfigError as exc:
+                refused.append(str(exc))
+
+    monkeypatch.setattr(supervisor, "_prepare", prepare)
+    monkeypatch.setattr(supervisor.Supervisor, "run", lambda self: 0)
+    assert main(["webhook"]) == 0
+    assert len(refused) == 2 and all("Cannot listen on" in r for r in refused)
+    bind("127.0.0.1", port, reuse_port=True).close()  # free again for the workers
