@@ -1,11 +1,16 @@
 """The command menu Telegram shows next to the input field, in each language."""
 
+import logging
+
 from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
 from aiogram.types import BotCommand
 from aiogram.utils.i18n import I18n
 
 from bot.i18n import LANGUAGES
 from services.texts import N_
+
+log = logging.getLogger(__name__)
 
 COMMANDS = (
     ("start", N_("Main menu")),
@@ -22,15 +27,17 @@ COMMANDS = (
 
 
 async def set_commands(bot: Bot, i18n: I18n) -> None:
-    for lang in LANGUAGES:
-        commands = [
-            BotCommand(command=name, description=i18n.gettext(text, locale=lang))
-            for name, text in COMMANDS
-        ]
-        await bot.set_my_commands(commands, language_code=lang)
-    await bot.set_my_commands(
-        [
-            BotCommand(command=name, description=i18n.gettext(text, locale=i18n.default_locale))
-            for name, text in COMMANDS
-        ]
-    )
+    """Each language's menu, then the default one. A menu Telegram won't take now (flood
+    control at a restart loop, a refusal) is logged: the shop runs without it. A token
+    it rejects or no Bot API at all still stop the start (`startup.bot_api_refusals`)."""
+    menus: list[tuple[str | None, str]] = [(lang, lang) for lang in LANGUAGES]
+    menus.append((None, i18n.default_locale))
+    try:
+        for language_code, locale in menus:
+            commands = [
+                BotCommand(command=name, description=i18n.gettext(text, locale=locale))
+                for name, text in COMMANDS
+            ]
+            await bot.set_my_commands(commands, language_code=language_code)
+    except (TelegramRetryAfter, TelegramBadRequest) as exc:
+        log.warning("The command menu was not set: %s", exc.message)

@@ -97,8 +97,10 @@ class PromoService:
         _admin(actor)
         code = clean_code(draft.code)
         await self.check_new(code)
-        if draft.category_id is not None and await self.category_name(draft.category_id) is None:
-            raise NotFound(N_("That category has been deleted meanwhile: choose another one."))
+        if draft.category_id is not None:  # kept until the commit (a delete waits for it)
+            held = select(Category.id).where(Category.id == draft.category_id)
+            if await self.session.scalar(held.with_for_update(key_share=True)) is None:
+                raise NotFound(N_("That category has been deleted meanwhile: choose another one."))
         promo = PromoCode(
             code=code,
             kind=draft.kind,

@@ -136,3 +136,31 @@ def test_the_port_is_held_while_the_supervisor_prepares(monkeypatch, tmp_path, c
     assert main(["webhook"]) == 0
     assert len(refused) == 2 and all("Cannot listen on" in r for r in refused)
     bind("127.0.0.1", port, reuse_port=True).close()  # free again for the workers
+
+
+async def test_a_command_menu_telegram_wont_take_now_is_logged_not_fatal(caplog):
+    """A restart loop meets flood control on setMyCommands: the shop starts without the
+    menu, saying so, rather than dying at every restart."""
+    from aiogram import Bot
+    from aiogram.client.session.aiohttp import AiohttpSession
+    from aiogram.client.telegram import TelegramAPIServer
+
+    from benchmarks.stub_api import refuse
+    from bot.commands import set_commands
+    from bot.i18n import create_i18n
+
+    async def flood(method: str, _params) -> None:
+        if method == "setMyCommands":
+            raise refuse(429, "Too Many Requests: retry after 30", retry_after=30)
+
+    stub = StubBotAPI()
+    stub.hook = flood
+    url = await stub.start()
+    bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(url)))
+    try:
+        with caplog.at_level(logging.WARNING):
+            await set_commands(bot, create_i18n("en"))
+    finally:
+        await bot.session.close()
+        await stub.stop()
+    assert any("command menu was not set" in r.getMessage() for r in caplog.records)
