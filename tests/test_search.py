@@ -5,6 +5,7 @@ from aiogram.methods import AnswerInlineQuery
 
 from keyboards.callback_data import SearchCb
 from tests.factories import make_category, make_product
+from tests.test_migrations import scratch_url  # noqa: F401 (a fixture)
 from tests.tg import BOT_USERNAME, forged
 
 
@@ -293,3 +294,31 @@ async def to_summary_from_name(user):
     await user.send_contact("+7 999 123-45-67")
     await user.send("Baker Street 221b")
     await user.send("Ring twice")
+
+
+async def test_revision_0012_refolds_the_products_saved_before(scratch_url):  # noqa: F811
+    """A name saved under the fold before 0012 kept its zero-width space and its combining
+    mark in `search_text`: the revision folds it again (and its downgrade back)."""
+    from sqlalchemy import text
+
+    from bot import migrate
+    from db.engine import create_engine, create_session_pool
+
+    name = "\u200bе\u0308лка"
+    engine = create_engine(scratch_url)
+    try:
+        await migrate.upgrade(engine, "0011")  # the same tables as the head's
+        async with create_session_pool(engine)() as session:
+            await make_product(session, await make_category(session, "Trees"), name)
+            await session.commit()
+        before = f"{name}\n".casefold()  # as 0002-0011 folded it
+        async with engine.begin() as conn:
+            await conn.execute(text("UPDATE products SET search_text = :t"), {"t": before})
+        await migrate.upgrade(engine)
+        async with engine.connect() as conn:
+            assert await conn.scalar(text("SELECT search_text FROM products")) == "елка\n"
+        await migrate.downgrade(engine, "0011")
+        async with engine.connect() as conn:
+            assert await conn.scalar(text("SELECT search_text FROM products")) == before
+    finally:
+        await engine.dispose()
