@@ -46,12 +46,11 @@ async def run(settings: Settings) -> None:
     try:
         with bot_api_refusals():
             await set_commands(bot, i18n)
-        # Broadcasts interrupted by a stop or crash go on where they were.
-        await dp["broadcaster"].resume(bot)
-        dp["reservations"].start(bot)  # expired reservations, now and every minute
-        dp["restock"].start(bot)  # back-in-stock alerts due before a restart, then new ones
-        gc.freeze()  # start-up's objects live as long as the process (see bot/webhook.py)
-        with bot_api_refusals():
+            # Broadcasts interrupted by a stop or crash go on where they were.
+            await dp["broadcaster"].resume(bot)
+            dp["reservations"].start(bot)  # expired reservations, now and every minute
+            dp["restock"].start(bot)  # back-in-stock alerts due before a restart, then new ones
+            gc.freeze()  # start-up's objects live as long as the process (see bot/webhook.py)
             await dp.start_polling(bot)
     finally:
         await dp["broadcaster"].stop()

@@ -280,8 +280,8 @@ async def notify_about_review(
     sells the product gets one notice with both."""
     seller, admins = await ctx.reviews.audience(review)
     item = await ctx.reviews.item(review.id)
-    replier = seller.id if created and seller is not None else None
-    if seller is not None and replier is not None and replier not in {a.id for a in admins}:
+    replier = seller.id if created and seller is not None else None  # who gets Reply
+    if seller is not None and replier not in {None, *(a.id for a in admins)}:
         await notify(
             bot, ctx.session, i18n, seller, lambda locale: seller_notice_screen(item, locale)
         )

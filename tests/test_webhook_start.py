@@ -39,6 +39,18 @@ def _env(monkeypatch, tmp_path, **env) -> None:
         monkeypatch.setenv(name, value)
 
 
+def _two_workers_env(monkeypatch, tmp_path, port: int) -> None:
+    """WORKERS=2 on `port`; the database and Redis are never reached (_prepare is faked)."""
+    _env(
+        monkeypatch,
+        tmp_path,
+        WEBHOOK_PORT=str(port),
+        WORKERS="2",
+        DATABASE_URL="postgresql+asyncpg://u@127.0.0.1:1/none",
+        REDIS_URL="redis://127.0.0.1:1/9",
+    )
+
+
 async def test_one_worker_sets_the_command_menu_and_logs_what_it_uses(tmp_path, caplog):
     from bot.webhook import serve
 
@@ -85,14 +97,7 @@ def test_a_second_instance_on_the_port_of_running_workers_is_refused(monkeypatch
     updates. It is refused before it tells Telegram anything."""
     running_worker = bind("127.0.0.1", 0, reuse_port=True)
     port = running_worker.getsockname()[1]
-    _env(
-        monkeypatch,
-        tmp_path,
-        WEBHOOK_PORT=str(port),
-        WORKERS="2",
-        DATABASE_URL="postgresql+asyncpg://u@127.0.0.1:1/none",
-        REDIS_URL="redis://127.0.0.1:1/9",
-    )
+    _two_workers_env(monkeypatch, tmp_path, port)
     prepared, forked = [], []
 
     async def prepare(_settings) -> None:  # migrations, Redis, setWebhook
@@ -114,14 +119,7 @@ def test_the_port_is_held_while_the_supervisor_prepares(monkeypatch, tmp_path, c
     """Migrations may take minutes: another instance started meanwhile finds the port
     taken (its workers would otherwise join this one's), and so does a single worker."""
     port = _free_port()
-    _env(
-        monkeypatch,
-        tmp_path,
-        WEBHOOK_PORT=str(port),
-        WORKERS="2",
-        DATABASE_URL="postgresql+asyncpg://u@127.0.0.1:1/none",
-        REDIS_URL="redis://127.0.0.1:1/9",
-    )
+    _two_workers_env(monkeypatch, tmp_path, port)
     refused = []
 
     async def prepare(_settings) -> None:
