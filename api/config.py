@@ -19,6 +19,7 @@ class ApiConfig:
     max_body_bytes: int = 64 * 1024  # a larger request body gets 413 (api.body_limit)
     stars_per_unit: Decimal = Decimal(1)  # what an order costs in Stars, as the bot's invoice
     provider_min_amount: Decimal | None = None  # the smallest card payment (services.payments)
+    provider_max_amount: Decimal | None = None  # the largest
 
     @classmethod
     def from_settings(cls, settings: object) -> "ApiConfig":
@@ -40,4 +41,5 @@ class ApiConfig:
             max_body_bytes=settings.api_max_body_bytes,  # type: ignore[attr-defined]
             stars_per_unit=settings.stars_per_unit,  # type: ignore[attr-defined]
             provider_min_amount=settings.provider_min_amount,  # type: ignore[attr-defined]
+            provider_max_amount=settings.provider_max_amount,  # type: ignore[attr-defined]
         )

@@ -10,6 +10,7 @@ from sqlalchemy.exc import ArgumentError
 
 from locales import LANGUAGES
 from models.base import MONEY_MAX
+from services.payments import provider_maximum, provider_minimum
 
 # Relative: the file lands in the directory the bot is started from.
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///storefront.db"
@@ -52,6 +53,8 @@ class Settings(BaseSettings):
     # less (about US$1). Unset: a built-in figure for USD, EUR, GBP, RUB, UAH, KZT
     # (services/payments.py), else none. Checkout refuses a smaller total before ordering.
     provider_min_amount: Decimal | None = Field(default=None, gt=0)
+    # The largest, likewise (Telegram refuses more: about US$10,000).
+    provider_max_amount: Decimal | None = Field(default=None, gt=0)
     pickup_available: bool = False
     # Unpaid Stars / provider orders hold their stock this long; cash-on-delivery orders
     # wait this long for the seller to ship them. Then they are cancelled and the stock
@@ -161,6 +164,16 @@ class Settings(BaseSettings):
     def _provider_needs_token(self) -> "Settings":
         if self.payment_method == "provider" and self.payment_provider_token is None:
             raise ValueError("PAYMENT_METHOD=provider needs PAYMENT_PROVIDER_TOKEN")
+        return self
+
+    @model_validator(mode="after")
+    def _card_limits_in_order(self) -> "Settings":
+        smallest = provider_minimum(self.currency, self.provider_min_amount)
+        largest = provider_maximum(self.currency, self.provider_max_amount)
+        if largest is not None and largest <= smallest:
+            raise ValueError(
+                f"PROVIDER_MAX_AMOUNT ({largest}) must be above PROVIDER_MIN_AMOUNT ({smallest})"
+            )
         return self
 
     @model_validator(mode="after")

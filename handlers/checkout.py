@@ -25,6 +25,7 @@ from models import PaymentMethod
 from screens.base import Screen, domain_message, show, tell
 from screens.checkout import (
     address_screen,
+    card_limit_screen,
     comment_screen,
     name_kept_screen,
     name_screen,
@@ -32,7 +33,6 @@ from screens.checkout import (
     placed_screen,
     step_markup,
     summary_screen,
-    too_small_screen,
     wrong_input_text,
 )
 from services.checkout import (
@@ -105,11 +105,12 @@ async def ask_confirm(event: Message | CallbackQuery, state: FSMContext, ctx: Ct
     # What Confirm must order: exactly these lines at these prices (and this discount).
     promo = await PromoService(ctx.session).quote(ctx.user, cart, ctx.settings.currency)
     problem = unpayable(ctx, cart, promo)
-    terms = {"promo": promo_terms(promo), "too_small": problem is not None}
+    limit = problem.limit_name if problem is not None else None  # "minimum" or "maximum"
+    terms = {"promo": promo_terms(promo), "card_limit": limit}
     await state.update_data(lines=summary_lines(cart), editing=False, **terms)
     if problem:
         # Before any order or invoice: no Confirm, but the code can go or the cart grow.
-        await show(event, too_small_screen(problem, promo, ctx.locale))
+        await show(event, card_limit_screen(problem, promo, ctx.locale))
         return
     settings = ctx.settings
     method = PaymentMethod(settings.payment_method)

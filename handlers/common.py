@@ -7,7 +7,7 @@ import logging
 from contextlib import suppress
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -29,7 +29,7 @@ from screens.seller import PAGE_MAX, manage_screen, products_screen
 from services.cart import Cart
 from services.catalog import ProductCard
 from services.favourites import FavouriteService
-from services.payments import BelowMinimum, check_chargeable
+from services.payments import CardLimit, check_chargeable
 from services.promo import PromoQuote, PromoService, to_pay_for
 
 log = logging.getLogger(__name__)
@@ -147,11 +147,15 @@ async def manage_product(ctx: Ctx, product: Product, page: int, note: str | None
 async def send_invoice(ctx: Ctx, bot: Bot, order: Order) -> None:
     """The order's invoice, to the customer who sent this update (checkout's Confirm and
     the order card's Pay both end here). Never one Telegram would refuse for its amount:
-    BelowMinimum instead (checkout checks before ordering; an order placed before that
+    CardLimit instead (checkout checks before ordering; an order placed before that
     rule meets it at Pay)."""
     settings = ctx.settings
     check_chargeable(
-        order.total, order.payment_method, order.currency, settings.provider_min_amount
+        order.total,
+        order.payment_method,
+        order.currency,
+        settings.provider_min_amount,
+        settings.provider_max_amount,
     )
     token = ctx.settings.payment_provider_token
     bill = invoice(
@@ -170,13 +174,20 @@ async def send_invoice(ctx: Ctx, bot: Bot, order: Order) -> None:
     )
 
 
-def unpayable(ctx: Ctx, cart: Cart, promo: PromoQuote | None) -> BelowMinimum | None:
-    """Why no invoice could be sent for what the cart comes to (too small for a card)."""
+def unpayable(ctx: Ctx, cart: Cart, promo: PromoQuote | None) -> CardLimit | None:
+    """Why no invoice could be sent for what the cart comes to (too small or too large
+    for a card)."""
     s = ctx.settings
     method = PaymentMethod(s.payment_method)
     try:
-        check_chargeable(to_pay_for(cart, promo), method, s.currency, s.provider_min_amount)
-    except BelowMinimum as exc:
+        check_chargeable(
+            to_pay_for(cart, promo),
+            method,
+            s.currency,
+            s.provider_min_amount,
+            s.provider_max_amount,
+        )
+    except CardLimit as exc:
         return exc
     return None
 
@@ -188,7 +199,7 @@ async def offer_invoice(ctx: Ctx, bot: Bot, order: Order) -> None:
         await send_invoice(ctx, bot, order)
     except TelegramAPIError as exc:
         log.warning("Invoice for order %s not sent: %s", order.id, exc)
-        notice = invoice_failed_screen(order.id)
+        notice = invoice_failed_screen(order.id, refused=isinstance(exc, TelegramBadRequest))
         with suppress(TelegramAPIError):  # Telegram is down: the card can send it later
             await bot.send_message(ctx.user.telegram_id, notice.text, reply_markup=notice.markup)
 

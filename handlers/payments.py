@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters import Command, Filter, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, PreCheckoutQuery
@@ -44,7 +44,7 @@ from screens.reservations import expired_refund_text, honoured_text
 from services.errors import DomainError, NotSaved
 from services.names import staff_name
 from services.orders import PaymentOutcome
-from services.payments import STARS, invoice_amount, invoice_currency, order_id_from
+from services.payments import STARS, InvoiceRefused, invoice_amount, invoice_currency, order_id_from
 from services.promo import PromoService
 from services.promo_rules import PromoRejected
 from services.refunds import RefundService
@@ -57,7 +57,11 @@ log = logging.getLogger(__name__)
 
 async def on_order_pay(query: CallbackQuery, callback_data: OrderCb, ctx: Ctx, bot: Bot) -> None:
     order = await ctx.orders.payable(ctx.user.telegram_id, callback_data.id)
-    await send_invoice(ctx, bot, order)
+    try:
+        await send_invoice(ctx, bot, order)
+    except TelegramBadRequest as exc:
+        log.warning("Telegram refused the invoice for order %s: %s", order.id, exc.message)
+        raise InvoiceRefused() from exc
 
 
 async def on_pre_checkout(query: PreCheckoutQuery, ctx: Ctx, bot: Bot) -> None:

@@ -122,9 +122,9 @@ def summary_kb(dialog: int) -> InlineKeyboardMarkup:
     )
 
 
-def too_small_kb(promo_code: str | None) -> InlineKeyboardMarkup:
-    """A total too small to pay by card: without the code (a fresh summary), or back to
-    the cart for more; Back and Cancel as on the summary."""
+def card_limit_kb(promo_code: str | None) -> InlineKeyboardMarkup:
+    """A total a card can't pay: without the code (a fresh summary; `promo_code` is given
+    when the total is too small), or back to the cart; Back and Cancel as on the summary."""
     rows = []
     if promo_code is not None:
         label = "🏷 " + _("Remove the code {code}").format(code=promo_code)

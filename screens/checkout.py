@@ -4,7 +4,7 @@ from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from keyboards.callback_data import OrderScope
-from keyboards.cart import address_kb, comment_kb, name_kb, phone_kb, summary_kb, too_small_kb
+from keyboards.cart import address_kb, card_limit_kb, comment_kb, name_kb, phone_kb, summary_kb
 from keyboards.formatting import fits, money, quote
 from keyboards.orders import open_order_kb
 from models import Order, OrderStatus, PaymentMethod
@@ -12,7 +12,7 @@ from screens.base import Screen
 from screens.cart import promo_lines
 from screens.orders import order_text, payment_label
 from services.cart import Cart
-from services.payments import BelowMinimum
+from services.payments import AboveMaximum, CardLimit, InvoiceRefused
 from services.promo import PromoQuote
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup
@@ -66,8 +66,8 @@ def comment_screen(current: str | None = None) -> Screen:
 
 
 def step_markup(index: int, data: dict, pickup_available: bool, dialog: int) -> Markup:
-    """The buttons of step `index` (0: name ... 4: the summary, or the order too small to
-    pay by card) with what was answered so far (`data`): sent again under a message
+    """The buttons of step `index` (0: name ... 4: the summary, or the order a card can't
+    pay) with what was answered so far (`data`): sent again under a message
     saying what was wrong with an input."""
     if index == 1:
         return phone_kb(keep=bool(data.get("phone")))
@@ -75,8 +75,8 @@ def step_markup(index: int, data: dict, pickup_available: bool, dialog: int) -> 
         return address_kb(pickup_available, keep="address" in data)
     if index == 3:
         return comment_kb(bool(data.get("comment")))
-    if index == 4 and data.get("too_small"):
-        return too_small_kb((data.get("promo") or [None])[0])
+    if index == 4 and (limit := data.get("card_limit")):
+        return card_limit_kb((data.get("promo") or [None])[0] if limit == "minimum" else None)
     if index == 4:
         return summary_kb(dialog)
     return name_kb(bool(data.get("name")))
@@ -138,19 +138,28 @@ def summary_screen(
     return Screen(text, summary_kb(dialog))
 
 
-def too_small_screen(exc: BelowMinimum, promo: PromoQuote | None, locale: str) -> Screen:
-    """Instead of the summary: a total above zero but under the smallest card payment
-    (Telegram would refuse its invoice). Nothing is ordered; the cart stays."""
+def card_limit_screen(exc: CardLimit, promo: PromoQuote | None, locale: str) -> Screen:
+    """Instead of the summary: a total a card can't pay, under the smallest card payment
+    or over the largest (Telegram would refuse its invoice). Nothing is ordered; the cart
+    stays."""
     cur = exc.currency
-    text = "⚠️ " + _(
-        "The smallest card payment is {minimum}, and this order comes to {total}."
-    ).format(minimum=money(exc.minimum, cur, locale), total=money(exc.total, cur, locale))
-    code = promo.code if promo is not None and promo.discount else None
-    if code is not None:
-        advice = _("Add something to the cart, or order without the promo code {code}.")
+    amounts = {
+        exc.limit_name: money(exc.limit, cur, locale),
+        "total": money(exc.total, cur, locale),
+    }
+    code = None
+    if isinstance(exc, AboveMaximum):
+        text = _("The largest card payment is {maximum}, and this order comes to {total}.")
+        advice = _("Take something out of the cart, or order it in parts.")
     else:
-        advice = _("Add something to the cart to reach it.")
-    return Screen(text + "\n\n" + advice.format(code=code), too_small_kb(code))
+        text = _("The smallest card payment is {minimum}, and this order comes to {total}.")
+        code = promo.code if promo is not None and promo.discount else None
+        if code is not None:
+            advice = _("Add something to the cart, or order without the promo code {code}.")
+        else:
+            advice = _("Add something to the cart to reach it.")
+    text = "⚠️ " + text.format(**amounts) + "\n\n" + advice.format(code=code)
+    return Screen(text, card_limit_kb(code))
 
 
 def placed_screen(order: Order, locale: str) -> Screen:
@@ -167,6 +176,11 @@ def placed_screen(order: Order, locale: str) -> Screen:
     return Screen(text, open_order_kb(order.id, OrderScope.mine))
 
 
-def invoice_failed_screen(order_id: int) -> Screen:
-    text = "⚠️ " + _("We couldn't send the invoice just now. Open the order and press “💳 Pay”.")
+def invoice_failed_screen(order_id: int, *, refused: bool = False) -> Screen:
+    """The order is placed but its invoice didn't go out: Telegram was unreachable (Pay
+    later), or it refused this invoice (`refused`: trying again won't help)."""
+    if refused:
+        text = "⚠️ " + _(InvoiceRefused.message)
+    else:
+        text = "⚠️ " + _("We couldn't send the invoice just now. Open the order and press “💳 Pay”.")
     return Screen(text, open_order_kb(order_id, OrderScope.mine))

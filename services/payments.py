@@ -12,11 +12,12 @@ from services.texts import N_
 STARS = "XTR"
 PAYLOAD_PREFIX = "order:"
 
-# Telegram refuses a card invoice below its `min_amount` for the currency
-# (core.telegram.org/bots/payments/currencies.json): about US$1 at the day's exchange
-# rate (RUB 74.87 one day, 86.53 another). These are a little above it, so a rate change
-# doesn't let the bot offer an invoice Telegram refuses. PROVIDER_MIN_AMOUNT overrides;
-# another currency without it: only a zero total is kept from an invoice.
+# Telegram refuses a card invoice below its `min_amount` for the currency, or above its
+# `max_amount` (core.telegram.org/bots/payments/currencies.json): about US$1 and US$10,000
+# at the day's exchange rate (RUB 74.87 one day, 86.53 another). These are a little inside
+# them, so a rate change doesn't let the bot offer an invoice Telegram refuses.
+# PROVIDER_MIN_AMOUNT and PROVIDER_MAX_AMOUNT override; another currency without them:
+# only a zero total is kept from an invoice.
 PROVIDER_MINIMUMS = {
     "USD": Decimal("1.00"),
     "EUR": Decimal("1.00"),
@@ -25,18 +26,48 @@ PROVIDER_MINIMUMS = {
     "UAH": Decimal("50.00"),
     "KZT": Decimal("600.00"),
 }
+PROVIDER_MAXIMUMS = {
+    "USD": Decimal("10000.00"),
+    "EUR": Decimal("8000.00"),
+    "GBP": Decimal("7000.00"),
+    "RUB": Decimal("700000.00"),
+    "UAH": Decimal("350000.00"),
+    "KZT": Decimal("4500000.00"),
+}
 
 
-class BelowMinimum(DomainError):
-    """A total a card payment can't be made for: above zero, under the smallest one the
-    payment takes. `minimum` and `total` are kept as Decimals for the screens to format as
-    money; the message's params are plain ("RUB 5.00") for the web API."""
+class CardLimit(DomainError):
+    """A total a card payment can't be made for: above zero and under the smallest one
+    the payment takes (BelowMinimum), or over the largest (AboveMaximum). `limit` and
+    `total` are kept as Decimals for the screens to format as money; the message's
+    params are plain ("RUB 5.00") for the web API."""
 
+    limit_name = "minimum"
+
+    def __init__(self, limit: Decimal, total: Decimal, currency: str) -> None:
+        self.limit, self.total, self.currency = limit, total, currency
+        cents = Decimal(10) ** -get_currency_precision(currency)  # "RUB 200.00", not "RUB 200"
+        plain = {self.limit_name: limit, "total": total}
+        super().__init__(**{k: f"{currency} {v.quantize(cents)}" for k, v in plain.items()})
+
+
+class BelowMinimum(CardLimit):
     message = N_("The smallest card payment is {minimum}, and this order comes to {total}.")
 
-    def __init__(self, minimum: Decimal, total: Decimal, currency: str) -> None:
-        self.minimum, self.total, self.currency = minimum, total, currency
-        super().__init__(minimum=f"{currency} {minimum}", total=f"{currency} {total}")
+
+class AboveMaximum(CardLimit):
+    message = N_("The largest card payment is {maximum}, and this order comes to {total}.")
+    limit_name = "maximum"
+
+
+class InvoiceRefused(DomainError):
+    """Telegram refused the invoice itself (a 400: an amount over a limit it doesn't
+    publish, a provider token it rejects): sending it again won't help."""
+
+    message = N_(
+        "Telegram didn't accept the invoice for this order. Write to us with /paysupport "
+        "and we'll sort it out."
+    )
 
 
 def provider_minimum(currency: str, configured: Decimal | None = None) -> Decimal:
@@ -46,18 +77,34 @@ def provider_minimum(currency: str, configured: Decimal | None = None) -> Decima
     return PROVIDER_MINIMUMS.get(currency.upper(), Decimal(0))
 
 
+def provider_maximum(currency: str, configured: Decimal | None = None) -> Decimal | None:
+    """The largest total a provider (card) invoice may have in this currency (None: not
+    known, not checked)."""
+    if configured is not None:
+        return configured
+    return PROVIDER_MAXIMUMS.get(currency.upper())
+
+
 def check_chargeable(
-    total: Decimal, method: PaymentMethod, currency: str, minimum: Decimal | None = None
+    total: Decimal,
+    method: PaymentMethod,
+    currency: str,
+    minimum: Decimal | None = None,
+    maximum: Decimal | None = None,
 ) -> None:
-    """Raises BelowMinimum unless an invoice for `total` can be sent. Checkout (before the
+    """Raises CardLimit unless an invoice for `total` can be sent. Checkout (before the
     order is placed), the order card's Pay and the web API all ask this. A zero total
     needs no invoice at all (a promo code covered it: paid when placed); Stars round up to
-    at least 1 Star, which Telegram takes; cash is paid on delivery."""
+    at least 1 Star, which Telegram takes; cash is paid on delivery. `minimum` and
+    `maximum`: the shop's settings (None: the built-in figure for the currency)."""
     if method is not PaymentMethod.provider or total <= 0:
         return
     smallest = provider_minimum(currency, minimum)
     if total < smallest:
         raise BelowMinimum(smallest, total, currency)
+    largest = provider_maximum(currency, maximum)
+    if largest is not None and total > largest:
+        raise AboveMaximum(largest, total, currency)
 
 
 def invoice_currency(method: PaymentMethod, currency: str) -> str:

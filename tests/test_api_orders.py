@@ -139,6 +139,19 @@ async def test_too_little_for_a_card_payment_is_a_409_saying_the_minimum(client,
     }
 
 
+async def test_too_much_for_a_card_payment_is_a_409_saying_the_maximum(client, session, shop):
+    """Over Telegram's largest card payment (about US$10,000: RUB 700,000 here)."""
+    order_id = await _unpaid(session, shop, "700000.01", PaymentMethod.provider)
+    r = await client.get(f"/orders/{order_id}/payment", headers=as_(shop, "customer"))
+    assert (r.status_code, r.json()) == (
+        409,
+        {
+            "detail": "The largest card payment is RUB 700000.00, and this order comes to "
+            "RUB 700000.01."
+        },
+    )
+
+
 async def test_orders_not_awaiting_a_payment_are_a_409(client, session, shop):
     r = await client.get(f"/orders/{shop.order}/payment", headers=as_(shop, "customer"))
     assert (r.status_code, r.json()) == (409, {"detail": "This order is paid on delivery."})

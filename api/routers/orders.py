@@ -57,11 +57,13 @@ async def payment(
     """What paying the caller's order charges, by the bot's rules for its invoice (for a
     Mini App's Pay button). 409, saying why, when it can't be paid now: paid on delivery,
     no longer awaiting payment, or under the smallest card payment Telegram takes (a
-    promo code left too little). An order a code covers in full was paid when placed."""
+    promo code left too little) or over the largest. An order a code covers in full was
+    paid when placed."""
     order = await OrderService(session).payable_by(user, order_id)
     config = rt.config
     method, currency = order.payment_method, order.currency
-    check_chargeable(order.total, method, currency, config.provider_min_amount)
+    limits = config.provider_min_amount, config.provider_max_amount
+    check_chargeable(order.total, method, currency, *limits)
     return PaymentOut(
         order_id=order.id,
         total=order.total,
