@@ -141,10 +141,16 @@ class PromoService:
         return promo
 
     async def set_active(self, actor: User, promo_id: int, active: bool) -> PromoCode:
+        """Switches a code on or off. Conditional, so of two admins pressing the same
+        switch at once (both read it off), one switches it and is audited; the other's
+        UPDATE, waiting on the row, then finds it switched and changes nothing."""
         promo = await self.get(actor, promo_id)
-        if promo.is_active != active:
-            promo.is_active = active
-            await self.session.flush()
+        stmt = update(PromoCode).where(PromoCode.id == promo.id, PromoCode.is_active != active)
+        changed = await self.session.execute(
+            stmt.values(is_active=active).execution_options(synchronize_session=False)
+        )
+        await self.session.refresh(promo)
+        if changed.rowcount == 1:
             action = "promo.enable" if active else "promo.disable"
             await AuditService(self.session).record(actor, action, "promo", promo.id)
         return promo

@@ -112,3 +112,44 @@ async def test_one_customer_paying_two_orders_at_once_gets_one_use(session, pool
     assert sorted(results) == [False, True]
     async with pool() as s:
         assert await s.scalar(select(PromoCode.used)) == 1
+
+
+async def test_two_admins_switching_a_code_off_at_once_make_one_audit_entry(session, pool):
+    """Both read the code on; one switches it off and is audited, the other's switch finds
+    it off and changes nothing (one 'switched off' in the audit log, not two)."""
+    from models import AuditEntry, Role
+
+    promo = PromoCode(code="DUO", kind=PromoKind.percent, value=Decimal(10))
+    session.add(promo)
+    admins = [await make_user(session, 900 + n, role=Role.admin) for n in range(2)]
+    await session.commit()
+    read, both_read = [], asyncio.Event()
+
+    async def switch_off(sessions, admin_id: int) -> None:
+        async with sessions() as s, s.begin():
+            service = PromoService(s)
+            admin = await s.get(type(admins[0]), admin_id)
+            assert (await service.get(admin, promo.id)).is_active
+            read.append(admin_id)
+            if len(read) == 2:
+                both_read.set()
+            await both_read.wait()
+            assert not (await service.set_active(admin, promo.id, False)).is_active
+
+    if PG_URL:
+        engine = create_engine(PG_URL, pool_size=2, max_overflow=0)
+        try:
+            sessions = create_session_pool(engine)
+            await asyncio.gather(*(switch_off(sessions, a.id) for a in admins))
+        finally:
+            await engine.dispose()
+    else:  # one writer at a time: the second reads the code after the first switched it
+        for admin in admins:
+            async with pool() as s, s.begin():
+                await PromoService(s).set_active(
+                    await s.get(type(admin), admin.id), promo.id, False
+                )
+    async with pool() as s:
+        actions = (await s.scalars(select(AuditEntry.action))).all()
+        assert actions == ["promo.disable"]
+        assert await s.scalar(select(PromoCode.is_active).where(PromoCode.code == "DUO")) is False
