@@ -4,6 +4,8 @@ API floor doesn't import the bot's shell)."""
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from services.payments import CardLimits
+
 
 @dataclass(frozen=True, slots=True)
 class ApiConfig:
@@ -18,8 +20,7 @@ class ApiConfig:
     redis_url: str | None = None  # set: failed logins are counted in Redis
     max_body_bytes: int = 64 * 1024  # a larger request body gets 413 (api.body_limit)
     stars_per_unit: Decimal = Decimal(1)  # what an order costs in Stars, as the bot's invoice
-    provider_min_amount: Decimal | None = None  # the smallest card payment (services.payments)
-    provider_max_amount: Decimal | None = None  # the largest
+    card_limits: CardLimits = field(default_factory=CardLimits)  # smallest, largest card payment
 
     @classmethod
     def from_settings(cls, settings: object) -> "ApiConfig":
@@ -40,6 +41,5 @@ class ApiConfig:
             redis_url=settings.redis_url,  # type: ignore[attr-defined]
             max_body_bytes=settings.api_max_body_bytes,  # type: ignore[attr-defined]
             stars_per_unit=settings.stars_per_unit,  # type: ignore[attr-defined]
-            provider_min_amount=settings.provider_min_amount,  # type: ignore[attr-defined]
-            provider_max_amount=settings.provider_max_amount,  # type: ignore[attr-defined]
+            card_limits=settings.card_limits,  # type: ignore[attr-defined]
         )

@@ -3,6 +3,7 @@
 from decimal import Decimal
 from typing import Annotated, Literal
 
+from babel.numbers import get_currency_precision
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
@@ -10,7 +11,7 @@ from sqlalchemy.exc import ArgumentError
 
 from locales import LANGUAGES
 from models.base import MONEY_MAX
-from services.payments import provider_maximum, provider_minimum
+from services.payments import CardLimits, provider_maximum, provider_minimum
 
 # Relative: the file lands in the directory the bot is started from.
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///storefront.db"
@@ -167,14 +168,33 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
-    def _card_limits_in_order(self) -> "Settings":
+    def _card_limits_make_sense(self) -> "Settings":
+        """With card payments: each limit set in the currency's units (no cents in JPY),
+        and the largest above the smallest, whichever of them is built in."""
+        if self.payment_method != "provider":
+            return self
+        places = get_currency_precision(self.currency)
+        for name in ("provider_min_amount", "provider_max_amount"):
+            value = getattr(self, name)
+            if value is not None and value != round(value, places):
+                raise ValueError(
+                    f"{name.upper()}={value}: {self.currency} amounts have {places} decimal places"
+                )
         smallest = provider_minimum(self.currency, self.provider_min_amount)
         largest = provider_maximum(self.currency, self.provider_max_amount)
         if largest is not None and largest <= smallest:
+            built_in = f"built in for {self.currency}"
+            max_is = "PROVIDER_MAX_AMOUNT" if self.provider_max_amount else built_in
+            min_is = "PROVIDER_MIN_AMOUNT" if self.provider_min_amount else built_in
             raise ValueError(
-                f"PROVIDER_MAX_AMOUNT ({largest}) must be above PROVIDER_MIN_AMOUNT ({smallest})"
+                f"the largest card payment ({largest}, {max_is}) must be above the smallest "
+                f"({smallest}, {min_is})"
             )
         return self
+
+    @property
+    def card_limits(self) -> CardLimits:
+        return CardLimits(self.provider_min_amount, self.provider_max_amount)
 
     @model_validator(mode="after")
     def _workers_share_state(self) -> "Settings":

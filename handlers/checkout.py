@@ -47,7 +47,7 @@ from services.checkout import (
 )
 from services.errors import DomainError
 from services.orders import ALREADY_PLACED, Contact
-from services.payments import invoice_amount
+from services.payments import BelowMinimum, invoice_amount
 from services.promo import PromoService, promo_terms, to_pay_for
 from services.texts import N_
 
@@ -105,12 +105,15 @@ async def ask_confirm(event: Message | CallbackQuery, state: FSMContext, ctx: Ct
     # What Confirm must order: exactly these lines at these prices (and this discount).
     promo = await PromoService(ctx.session).quote(ctx.user, cart, ctx.settings.currency)
     problem = unpayable(ctx, cart, promo)
-    limit = problem.limit_name if problem is not None else None  # "minimum" or "maximum"
-    terms = {"promo": promo_terms(promo), "card_limit": limit}
+    # Before any order or invoice: no Confirm, but the cart can change, or the code go
+    # when that is what leaves too little (and the full price is payable).
+    code = promo.code if promo is not None and promo.discount else None
+    if not isinstance(problem, BelowMinimum) or unpayable(ctx, cart, None):
+        code = None
+    terms = {"promo": promo_terms(promo), "card_limit": None if problem is None else code or ""}
     await state.update_data(lines=summary_lines(cart), editing=False, **terms)
     if problem:
-        # Before any order or invoice: no Confirm, but the code can go or the cart grow.
-        await show(event, card_limit_screen(problem, promo, ctx.locale))
+        await show(event, card_limit_screen(problem, code, ctx.locale))
         return
     settings = ctx.settings
     method = PaymentMethod(settings.payment_method)
@@ -145,9 +148,13 @@ async def on_checkout_start(
         callback_answer.show_alert = True
         await show(query, await cart_page(ctx))
         return
-    # A fresh dialog, with the answers of one the cart stopped; the saved search outlives
-    # it (Back to the results still works).
-    saved = (await state.get_data()).get(SAVED_ANSWERS) or {}
+    # A fresh dialog, with the answers of one the cart stopped, or of this one (back to
+    # the cart from the summary to change it); the saved search outlives it (Back to the
+    # results still works).
+    data = await state.get_data()
+    saved = data.get(SAVED_ANSWERS) or {}
+    if await state.get_state() in STEPS:
+        saved = {k: v for k, v in data.items() if k in ANSWERS}
     await begin_dialog(state, S.name, saved, query)
     await ask_name(query, state)
 
@@ -320,8 +327,9 @@ async def on_confirm(
     promo = await PromoService(ctx.session).quote(ctx.user, cart, ctx.settings.currency)
     if not why and promo_terms(promo) != data.get("promo"):
         why = PROMO_CHANGED  # the code expired, ran out or was removed meanwhile
-    if why or unpayable(ctx, cart, promo):
-        if why:
+    problem = unpayable(ctx, cart, promo)
+    if why or problem:
+        if why and not problem:  # else the screen shown says why, and has no Confirm
             callback_answer.text = _(why)
             callback_answer.show_alert = True
         await ask_confirm(query, state, ctx)  # a fresh summary, or why it can't be paid

@@ -5,6 +5,7 @@ the invoice."""
 
 import logging
 from contextlib import suppress
+from decimal import Decimal
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
@@ -29,7 +30,7 @@ from screens.seller import PAGE_MAX, manage_screen, products_screen
 from services.cart import Cart
 from services.catalog import ProductCard
 from services.favourites import FavouriteService
-from services.payments import CardLimit, check_chargeable
+from services.payments import CardLimit, InvoiceRefused, check_chargeable
 from services.promo import PromoQuote, PromoService, to_pay_for
 
 log = logging.getLogger(__name__)
@@ -148,58 +149,58 @@ async def send_invoice(ctx: Ctx, bot: Bot, order: Order) -> None:
     """The order's invoice, to the customer who sent this update (checkout's Confirm and
     the order card's Pay both end here). Never one Telegram would refuse for its amount:
     CardLimit instead (checkout checks before ordering; an order placed before that
-    rule meets it at Pay)."""
+    rule meets it at Pay). InvoiceRefused when Telegram refuses it anyway (a 400: sending
+    it again won't help)."""
     settings = ctx.settings
-    check_chargeable(
-        order.total,
-        order.payment_method,
-        order.currency,
-        settings.provider_min_amount,
-        settings.provider_max_amount,
-    )
+    check_chargeable(order.total, order.payment_method, order.currency, settings.card_limits)
     token = ctx.settings.payment_provider_token
     bill = invoice(
         order,
         stars_per_unit=ctx.settings.stars_per_unit,
         provider_token=token.get_secret_value() if token else None,
     )
-    await bot.send_invoice(
-        chat_id=ctx.user.telegram_id,
-        title=bill.title,
-        description=bill.description,
-        payload=bill.payload,
-        currency=bill.currency,
-        prices=bill.prices,
-        provider_token=bill.provider_token,
-    )
-
-
-def unpayable(ctx: Ctx, cart: Cart, promo: PromoQuote | None) -> CardLimit | None:
-    """Why no invoice could be sent for what the cart comes to (too small or too large
-    for a card)."""
-    s = ctx.settings
-    method = PaymentMethod(s.payment_method)
     try:
-        check_chargeable(
-            to_pay_for(cart, promo),
-            method,
-            s.currency,
-            s.provider_min_amount,
-            s.provider_max_amount,
+        await bot.send_invoice(
+            chat_id=ctx.user.telegram_id,
+            title=bill.title,
+            description=bill.description,
+            payload=bill.payload,
+            currency=bill.currency,
+            prices=bill.prices,
+            provider_token=bill.provider_token,
         )
+    except TelegramBadRequest as exc:
+        log.warning("Telegram refused the invoice for order %s: %s", order.id, exc.message)
+        raise InvoiceRefused() from exc
+
+
+def card_problem(
+    ctx: Ctx, total: Decimal, method: PaymentMethod, currency: str
+) -> CardLimit | None:
+    """Why no invoice could be sent for `total` (too small or too large for a card)."""
+    try:
+        check_chargeable(total, method, currency, ctx.settings.card_limits)
     except CardLimit as exc:
         return exc
     return None
 
 
+def unpayable(ctx: Ctx, cart: Cart, promo: PromoQuote | None) -> CardLimit | None:
+    """Why no invoice could be sent for what the cart comes to, with the code `promo`."""
+    s = ctx.settings
+    return card_problem(ctx, to_pay_for(cart, promo), PaymentMethod(s.payment_method), s.currency)
+
+
 async def offer_invoice(ctx: Ctx, bot: Bot, order: Order) -> None:
-    """The invoice of an order just placed; if Telegram can't take it now, the order
-    stands (the customer was told so) and its card's Pay sends it later."""
+    """The invoice of an order just placed (or put back to its full price); if Telegram
+    can't take it now, the order stands (the customer was told so) and its card's Pay
+    sends it later; if Telegram refuses it, the customer is told whom to ask."""
     try:
         await send_invoice(ctx, bot, order)
-    except TelegramAPIError as exc:
-        log.warning("Invoice for order %s not sent: %s", order.id, exc)
-        notice = invoice_failed_screen(order.id, refused=isinstance(exc, TelegramBadRequest))
+    except (InvoiceRefused, TelegramAPIError) as exc:
+        if not isinstance(exc, InvoiceRefused):  # that one is logged already
+            log.warning("Invoice for order %s not sent: %s", order.id, exc)
+        notice = invoice_failed_screen(order.id, refused=isinstance(exc, InvoiceRefused))
         with suppress(TelegramAPIError):  # Telegram is down: the card can send it later
             await bot.send_message(ctx.user.telegram_id, notice.text, reply_markup=notice.markup)
 

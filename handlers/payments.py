@@ -11,13 +11,13 @@ import logging
 from typing import Any
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, Filter, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, PreCheckoutQuery
 from aiogram.utils.i18n import I18n
 
-from handlers.common import send_invoice
+from handlers.common import card_problem, offer_invoice, send_invoice
 from handlers.context import Ctx
 from handlers.filters import CommentInput, NotCommand
 from handlers.states import SupportStates, begin_dialog, end_dialog, leave_dialog
@@ -44,7 +44,7 @@ from screens.reservations import expired_refund_text, honoured_text
 from services.errors import DomainError, NotSaved
 from services.names import staff_name
 from services.orders import PaymentOutcome
-from services.payments import STARS, InvoiceRefused, invoice_amount, invoice_currency, order_id_from
+from services.payments import STARS, invoice_amount, invoice_currency, order_id_from
 from services.promo import PromoService
 from services.promo_rules import PromoRejected
 from services.refunds import RefundService
@@ -57,11 +57,7 @@ log = logging.getLogger(__name__)
 
 async def on_order_pay(query: CallbackQuery, callback_data: OrderCb, ctx: Ctx, bot: Bot) -> None:
     order = await ctx.orders.payable(ctx.user.telegram_id, callback_data.id)
-    try:
-        await send_invoice(ctx, bot, order)
-    except TelegramBadRequest as exc:
-        log.warning("Telegram refused the invoice for order %s: %s", order.id, exc.message)
-        raise InvoiceRefused() from exc
+    await send_invoice(ctx, bot, order)
 
 
 async def on_pre_checkout(query: PreCheckoutQuery, ctx: Ctx, bot: Bot) -> None:
@@ -95,14 +91,17 @@ async def _promo_gone(
 ) -> None:
     """The order's code ran out, expired or was disabled after the customer saw the
     discount: no payment at the discounted price. The order goes back to its full price,
-    the customer is told why and gets a new invoice (or cancels the order)."""
+    the customer is told why and gets a new invoice (or cancels the order; the only way
+    on when a card can't pay the full price)."""
     reason = promo_problem(exc, order.currency, ctx.locale)
     await query.answer(ok=False, error_message=reason)
     await PromoService(ctx.session).without_code(order)
     await ctx.commit()
-    notice = promo_gone_screen(order, reason, ctx.locale)
+    problem = card_problem(ctx, order.total, order.payment_method, order.currency)
+    notice = promo_gone_screen(order, reason, ctx.locale, problem)
     await bot.send_message(ctx.user.telegram_id, notice.text, reply_markup=notice.markup)
-    await send_invoice(ctx, bot, order)
+    if problem is None:
+        await offer_invoice(ctx, bot, order)
 
 
 class PaymentReceived(Filter):

@@ -11,6 +11,7 @@ from models import Order, OrderStatus, PaymentMethod
 from screens.base import Screen
 from screens.cart import promo_lines
 from screens.orders import order_text, payment_label
+from screens.payments import card_limit_text
 from services.cart import Cart
 from services.payments import AboveMaximum, CardLimit, InvoiceRefused
 from services.promo import PromoQuote
@@ -75,8 +76,8 @@ def step_markup(index: int, data: dict, pickup_available: bool, dialog: int) -> 
         return address_kb(pickup_available, keep="address" in data)
     if index == 3:
         return comment_kb(bool(data.get("comment")))
-    if index == 4 and (limit := data.get("card_limit")):
-        return card_limit_kb((data.get("promo") or [None])[0] if limit == "minimum" else None)
+    if index == 4 and data.get("card_limit") is not None:
+        return card_limit_kb(data["card_limit"] or None)
     if index == 4:
         return summary_kb(dialog)
     return name_kb(bool(data.get("name")))
@@ -138,27 +139,17 @@ def summary_screen(
     return Screen(text, summary_kb(dialog))
 
 
-def card_limit_screen(exc: CardLimit, promo: PromoQuote | None, locale: str) -> Screen:
+def card_limit_screen(exc: CardLimit, code: str | None, locale: str) -> Screen:
     """Instead of the summary: a total a card can't pay, under the smallest card payment
     or over the largest (Telegram would refuse its invoice). Nothing is ordered; the cart
-    stays."""
-    cur = exc.currency
-    amounts = {
-        exc.limit_name: money(exc.limit, cur, locale),
-        "total": money(exc.total, cur, locale),
-    }
-    code = None
+    stays. `code`: the promo code whose removal would make it payable."""
     if isinstance(exc, AboveMaximum):
-        text = _("The largest card payment is {maximum}, and this order comes to {total}.")
         advice = _("Take something out of the cart, or order it in parts.")
+    elif code is not None:
+        advice = _("Add something to the cart, or order without the promo code {code}.")
     else:
-        text = _("The smallest card payment is {minimum}, and this order comes to {total}.")
-        code = promo.code if promo is not None and promo.discount else None
-        if code is not None:
-            advice = _("Add something to the cart, or order without the promo code {code}.")
-        else:
-            advice = _("Add something to the cart to reach it.")
-    text = "⚠️ " + text.format(**amounts) + "\n\n" + advice.format(code=code)
+        advice = _("Add something to the cart to reach it.")
+    text = "⚠️ " + card_limit_text(exc, locale) + "\n\n" + advice.format(code=code)
     return Screen(text, card_limit_kb(code))
 
 

@@ -14,7 +14,7 @@ from keyboards.formatting import TEXT_LIMIT, money, quote, trim
 from keyboards.orders import open_order_kb
 from models import Order, PaymentMethod
 from screens.base import Screen
-from services.payments import invoice_amount, invoice_currency, payload
+from services.payments import CardLimit, invoice_amount, invoice_currency, payload
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,19 +61,32 @@ def invoice(order: Order, *, stars_per_unit: Decimal, provider_token: str | None
     )
 
 
-def promo_gone_screen(order: Order, reason: str, locale: str) -> Screen:
-    """The order's promo code could not be counted at payment: full price now."""
-    total = money(order.total, order.currency, locale)
-    text = (
-        "⚠️ "
-        + reason
-        + "\n"
-        + _(
+def card_limit_text(exc: CardLimit, locale: str) -> str:
+    """'The largest card payment is RUB 700 000,00, and this order comes to ...'"""
+    cur = exc.currency
+    amounts = {
+        exc.limit_name: money(exc.limit, cur, locale),
+        "total": money(exc.total, cur, locale),
+    }
+    return _(exc.message).format(**amounts)
+
+
+def promo_gone_screen(
+    order: Order, reason: str, locale: str, problem: CardLimit | None = None
+) -> Screen:
+    """The order's promo code could not be counted at payment: full price now, with a new
+    invoice; or `problem`: a card can't pay the full price, and cancelling is the way on."""
+    if problem is None:
+        then = _(
             "Order #{id} was not paid and the code is not applied: its total is {total} now. "
             "Pay with the new invoice below, or cancel the order from its card."
-        ).format(id=order.id, total=total)
-    )
-    return Screen(text, open_order_kb(order.id, OrderScope.mine))
+        ).format(id=order.id, total=money(order.total, order.currency, locale))
+    else:
+        then = _(
+            "Order #{id} was not paid and the code is not applied, and a card can't pay its "
+            "full price. {why} Cancel the order from its card, and order again."
+        ).format(id=order.id, why=card_limit_text(problem, locale))
+    return Screen("⚠️ " + reason + "\n" + then, open_order_kb(order.id, OrderScope.mine))
 
 
 def paid_text(order_id: int) -> str:

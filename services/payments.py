@@ -1,6 +1,7 @@
 """How an order's total becomes an invoice amount, and whether it can be one. Pure
 functions, no I/O."""
 
+from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 from babel.numbers import get_currency_precision
@@ -34,6 +35,15 @@ PROVIDER_MAXIMUMS = {
     "UAH": Decimal("350000.00"),
     "KZT": Decimal("4500000.00"),
 }
+
+
+@dataclass(frozen=True, slots=True)
+class CardLimits:
+    """The shop's smallest and largest card payment (PROVIDER_MIN_AMOUNT and
+    PROVIDER_MAX_AMOUNT), None where unset: then the built-in figure for the currency."""
+
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
 
 
 class CardLimit(DomainError):
@@ -86,23 +96,18 @@ def provider_maximum(currency: str, configured: Decimal | None = None) -> Decima
 
 
 def check_chargeable(
-    total: Decimal,
-    method: PaymentMethod,
-    currency: str,
-    minimum: Decimal | None = None,
-    maximum: Decimal | None = None,
+    total: Decimal, method: PaymentMethod, currency: str, limits: CardLimits = CardLimits()
 ) -> None:
     """Raises CardLimit unless an invoice for `total` can be sent. Checkout (before the
     order is placed), the order card's Pay and the web API all ask this. A zero total
     needs no invoice at all (a promo code covered it: paid when placed); Stars round up to
-    at least 1 Star, which Telegram takes; cash is paid on delivery. `minimum` and
-    `maximum`: the shop's settings (None: the built-in figure for the currency)."""
+    at least 1 Star, which Telegram takes; cash is paid on delivery."""
     if method is not PaymentMethod.provider or total <= 0:
         return
-    smallest = provider_minimum(currency, minimum)
+    smallest = provider_minimum(currency, limits.minimum)
     if total < smallest:
         raise BelowMinimum(smallest, total, currency)
-    largest = provider_maximum(currency, maximum)
+    largest = provider_maximum(currency, limits.maximum)
     if largest is not None and total > largest:
         raise AboveMaximum(largest, total, currency)
 

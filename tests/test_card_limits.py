@@ -10,24 +10,43 @@ from decimal import Decimal
 
 import pytest
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.methods import SendInvoice
-from pydantic import SecretStr
+from aiogram.methods import AnswerPreCheckoutQuery, SendInvoice
+from pydantic import SecretStr, ValidationError
 from sqlalchemy import func, select
 
-from keyboards.callback_data import CartAddCb, OrderAction, OrderCb
-from models import CartItem, Order, OrderStatus, PaymentMethod, User
+from bot.config import Settings
+from keyboards.callback_data import (
+    CartAction,
+    CartAddCb,
+    CartCb,
+    CheckoutAction,
+    CheckoutCb,
+    OrderAction,
+    OrderCb,
+)
+from models import CartItem, Order, OrderStatus, PaymentMethod, PromoCode, PromoKind, User
 from services.payments import AboveMaximum, check_chargeable, provider_maximum
 from tests.factories import make_category, make_product
 from tests.test_checkout import to_summary
+from tests.tg import TOKEN
 
 REFUSED = "Telegram didn't accept the invoice for this order. Write to us with /paysupport"
 
 
 @pytest.fixture
 def card_env(make_env, settings):
+    """Card payments from RUB 100 (built in) to RUB 200."""
     token = SecretStr("284685063:TEST:abc")
     update = {"payment_method": "provider", "payment_provider_token": token}
     return make_env(settings.model_copy(update={**update, "provider_max_amount": Decimal(200)}))
+
+
+async def _with_code(session, user, code: str, value: str, **terms):
+    session.add(PromoCode(code=code, kind=PromoKind.fixed, value=Decimal(value), **terms))
+    await session.commit()
+    await user.send("/cart")
+    await user.click(CartCb(action=CartAction.promo))
+    await user.send(code)
 
 
 @pytest.fixture
@@ -59,11 +78,12 @@ def test_the_built_in_maximum_is_about_ten_thousand_dollars():
 
 async def test_too_much_for_a_card_payment_is_said_before_any_order(card_env, sencha, session):
     ann = card_env.user(1)
-    await ann.click(CartAddCb(product_id=sencha.id))
-    await ann.click(CartAddCb(product_id=sencha.id))
+    for _ in range(3):
+        await ann.click(CartAddCb(product_id=sencha.id))
+    await _with_code(session, ann, "TEN", "10")  # 450 - 10: removing it wouldn't help
     shown = (await to_summary(ann)).text
     assert (
-        "The largest card payment is RUB\xa0200.00, and this order comes to RUB\xa0300.00." in shown
+        "The largest card payment is RUB\xa0200.00, and this order comes to RUB\xa0440.00." in shown
     )
     assert "Take something out of the cart, or order it in parts." in shown
     labels = {b.split(" ", 1)[1] for b in ann.shown_buttons}
@@ -74,13 +94,89 @@ async def test_too_much_for_a_card_payment_is_said_before_any_order(card_env, se
     reply = await ann.send("ok")
     assert reply.texts == ["Please use the buttons."]
     assert reply.has_button("Back to the cart") and not reply.has_button("Confirm")
-    # One fewer: it can be ordered, and its invoice goes out.
+    assert not reply.has_button("Remove the code TEN")
+    # Fewer: it can be ordered, the answers given kept, and its invoice goes out.
     await ann.press("Back to the cart")
     await ann.press("➖")
+    await ann.press("➖")
+    reply = await ann.click(CartCb(action=CartAction.checkout))
+    assert "Now: Ann Smith" in reply.text and reply.has_button("Keep")
+    await ann.press("Keep")
+    await ann.send("✅ Keep")  # the phone's step has a reply keyboard
+    await ann.press("Keep")
+    reply = await ann.press("Keep")
+    assert "Check your order" in reply.text and "Ring twice" in reply.text
+    [invoice] = (await ann.press("Confirm")).of(SendInvoice)
+    assert sum(p.amount for p in invoice.prices) == 140_00
+
+
+async def test_removing_the_code_is_offered_only_when_it_helps(card_env, sencha, session):
+    """RUB 300 less a code of 250: too little, and without the code too much. Removing
+    the code isn't offered; adding to the cart is the advice."""
+    ann = card_env.user(1)
+    await ann.click(CartAddCb(product_id=sencha.id))
+    await ann.click(CartAddCb(product_id=sencha.id))
+    await _with_code(session, ann, "BIG", "250")
+    shown = (await to_summary(ann)).text
+    assert "The smallest card payment is RUB\xa0100.00" in shown
+    assert "Add something to the cart to reach it." in shown and "BIG" not in shown
+    assert not any("Remove the code" in b for b in ann.shown_buttons)
+
+
+async def test_a_change_meanwhile_that_leaves_too_much_says_so_once(card_env, sencha, session):
+    """The code taken off from another message while the summary is open: Confirm shows
+    the limit instead of an order, without an alert to 'confirm again'."""
+    ann = card_env.user(1)
+    await ann.click(CartAddCb(product_id=sencha.id))
+    await ann.click(CartAddCb(product_id=sencha.id))
+    await _with_code(session, ann, "SIXTY", "60")  # 300 - 60 = 240: over 200
+    await _with_code(session, ann, "HUNDRED", "100")  # replaces it: 200
     summary = await to_summary(ann)
     assert "Check your order" in summary.text
-    [invoice] = (await ann.press("Confirm")).of(SendInvoice)
-    assert sum(p.amount for p in invoice.prices) == 150_00
+    await ann.click(CartCb(action=CartAction.promo_off))
+    reply = await ann.click(CheckoutCb(action=CheckoutAction.confirm, dialog=_dialog(summary)))
+    assert not reply.alert
+    assert "The largest card payment is RUB\xa0200.00" in ann.shown_text
+    assert await _orders(session) == 0
+
+
+def _dialog(summary) -> int:
+    """The dialog number the summary's Confirm carries."""
+    [confirm] = [b for row in summary.markup.inline_keyboard for b in row if "Confirm" in b.text]
+    return CheckoutCb.unpack(confirm.callback_data).dialog
+
+
+async def test_a_code_lost_at_payment_over_the_maximum_asks_to_cancel(card_env, sencha, session):
+    """The code ran out between the invoice and the payment: at full price the order is
+    over the largest card payment, so no invoice is promised or sent."""
+    ann = card_env.user(1)
+    await ann.click(CartAddCb(product_id=sencha.id))
+    await ann.click(CartAddCb(product_id=sencha.id))
+    await _with_code(session, ann, "LAST", "120", total_uses=1)  # 300 - 120 = 180
+    await to_summary(ann)
+    assert len((await ann.press("Confirm")).of(SendInvoice)) == 1
+    await session.execute(PromoCode.__table__.update().values(used=1))
+    await session.commit()
+    reply = await ann.pre_checkout("order:1", 180_00, "RUB")
+    assert reply.of(AnswerPreCheckoutQuery)[0].ok is False
+    assert not reply.of(SendInvoice)
+    [notice] = [t for t in reply.texts if "not applied" in t]
+    assert "The largest card payment is RUB\xa0200.00, and this order comes to RUB\xa0300.00." in (
+        notice
+    )
+    assert "Cancel the order from its card" in notice and "new invoice" not in notice
+    assert reply.has_button("Open the order")
+
+
+def test_card_limits_are_checked_at_start():
+    base = {"_env_file": None, "bot_token": TOKEN, "payment_method": "provider"}
+    base["payment_provider_token"] = "284685063:TEST:abc"
+    with pytest.raises(ValidationError, match=r"largest card payment \(10000.00, built in for"):
+        Settings(**base, currency="USD", provider_min_amount=Decimal(20000))
+    with pytest.raises(ValidationError, match=r"PROVIDER_MAX_AMOUNT=1000.5: JPY amounts have 0"):
+        Settings(**base, currency="JPY", provider_max_amount=Decimal("1000.5"))
+    # Without card payments they don't matter.
+    Settings(**{**base, "payment_method": "cod"}, currency="RUB", provider_max_amount=Decimal(5))
 
 
 async def test_pay_on_an_order_over_the_maximum_sends_no_invoice(card_env, sencha, session):
@@ -120,7 +216,7 @@ async def test_an_invoice_telegram_refuses_says_whom_to_ask(make_env, settings, 
     # The order stands (its stock held, the cart emptied); the customer is told to ask,
     # not to press Pay again.
     assert "Your order is placed" in reply.texts[0]
-    assert REFUSED in reply.texts[-1] and "press “💳 Pay”" not in reply.text
+    assert REFUSED in reply.texts[-1] and not any("press “💳 Pay”" in t for t in reply.texts)
     assert reply.has_button("Open the order")
     [order] = (await session.scalars(select(Order))).all()
     assert order.status is OrderStatus.new

@@ -62,8 +62,7 @@ async def payment(
     order = await OrderService(session).payable_by(user, order_id)
     config = rt.config
     method, currency = order.payment_method, order.currency
-    limits = config.provider_min_amount, config.provider_max_amount
-    check_chargeable(order.total, method, currency, *limits)
+    check_chargeable(order.total, method, currency, config.card_limits)
     return PaymentOut(
         order_id=order.id,
         total=order.total,
