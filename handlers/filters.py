@@ -92,6 +92,18 @@ class SameDialog(Filter):
         return callback_data.dialog == (await state.get_data()).get(DIALOG, 0)
 
 
+class AtStep(Filter):
+    """A dialog step's button pressed at the step (`at`: its state's name) and in the
+    dialog (`dialog`) it was shown in; else it falls through to "out of date"."""
+
+    async def __call__(
+        self, query: CallbackQuery, callback_data: Any, state: FSMContext, raw_state: str | None
+    ) -> bool:
+        if raw_state is None or raw_state.rpartition(":")[2] != callback_data.at:
+            return False
+        return callback_data.dialog == (await state.get_data()).get(DIALOG, 0)
+
+
 class NotCommand(Filter):
     """Any message but a command: a dialog step's catch-all lets commands through to
     the routers that own them (and unknown ones to the fallback)."""

@@ -18,7 +18,15 @@ from aiogram.types import CallbackQuery, Message
 
 from handlers.common import manage_product, my_products
 from handlers.context import Ctx
-from handlers.filters import CommentInput, NotCommand, PhotoInput, SameDialog, TextInput, protect
+from handlers.filters import (
+    AtStep,
+    CommentInput,
+    NotCommand,
+    PhotoInput,
+    SameDialog,
+    TextInput,
+    protect,
+)
 from handlers.states import DIALOG, ProductStates, begin_dialog, end_dialog
 from keyboards.callback_seller import (
     SellerAction,
@@ -59,6 +67,7 @@ STATE_OF = {
     ProductField.photo: ProductStates.photo,
 }
 FIELD_OF = {s.state: f for f, s in STATE_OF.items()}
+OPTIONAL_STEPS = (ProductStates.description, ProductStates.photo)  # the ones with Skip
 TEXT_STEPS = (
     ProductStates.name,
     ProductStates.description,
@@ -150,6 +159,7 @@ async def ask(
         path=path,
         children=children,
         page=page,
+        dialog=data.get(DIALOG, 0),
     )
     await show(event, screen)
 
@@ -284,8 +294,8 @@ async def on_preview_back(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> 
     await show_preview(query, ctx, state)
 
 
-async def on_preview_fields(query: CallbackQuery) -> None:
-    await show(query, preview_fields_screen())
+async def on_preview_fields(query: CallbackQuery, callback_data: SellerStepCb) -> None:
+    await show(query, preview_fields_screen(callback_data.dialog))
 
 
 async def on_field_pick(
@@ -327,24 +337,23 @@ def build_router() -> Router:
     any_step = StateFilter(ProductStates)
     router.callback_query.register(on_add_start, SellerCb.filter(F.action == SellerAction.add))
     router.callback_query.register(
-        on_category_open, SellerCategoryCb.filter(), StateFilter(ProductStates.category)
+        on_category_open,
+        SellerCategoryCb.filter(),
+        StateFilter(ProductStates.category),
+        SameDialog(),
     )
-    router.callback_query.register(on_step_back, step(F.action == SellerStepAction.back), any_step)
-    router.callback_query.register(
-        on_step_skip,
-        step(F.action == SellerStepAction.skip),
-        StateFilter(ProductStates.description, ProductStates.photo),
-    )
+    # A step's buttons act only at the step and in the dialog they were shown in: an old
+    # prompt's Skip would change another field (or product), its Back rewind the dialog.
     preview = StateFilter(ProductStates.preview)
-    router.callback_query.register(
-        on_preview_back, step(F.action == SellerStepAction.preview), preview
+    buttons = (
+        (on_step_back, SellerStepAction.back, any_step),
+        (on_step_skip, SellerStepAction.skip, StateFilter(*OPTIONAL_STEPS)),
+        (on_preview_back, SellerStepAction.preview, preview),
+        (on_preview_fields, SellerStepAction.fields, preview),
+        (on_publish, SellerStepAction.publish, preview),
     )
-    router.callback_query.register(
-        on_preview_fields, step(F.action == SellerStepAction.fields), preview
-    )
-    router.callback_query.register(
-        on_publish, step(F.action == SellerStepAction.publish), preview, SameDialog()
-    )
+    for handler, action, where in buttons:
+        router.callback_query.register(handler, step(F.action == action), where, AtStep())
     fields = {f.value for f in ProductField}
     # A saved product's field can be picked from anywhere; the draft's only in preview.
     router.callback_query.register(

@@ -56,6 +56,7 @@ class SellerCategoryCb(Grows, CallbackData, prefix="sk"):
     id: Int
     pick: bool = False
     page: Int = 0
+    dialog: Int = 0
 
 
 class SellerStepAction(StrEnum):
@@ -67,7 +68,10 @@ class SellerStepAction(StrEnum):
 
 
 class SellerStepCb(Grows, CallbackData, prefix="ss"):
-    """Buttons of the add/edit dialog steps and the preview (Publish: with its dialog)."""
+    """Buttons of the add/edit dialog's steps and the preview, with where they were shown:
+    the step (`at`, its state's name) and the dialog. Pressed anywhere else (an old
+    prompt's Skip or Back), they are out of date."""
 
     action: SellerStepAction
     dialog: Int = 0
+    at: str = ""

@@ -58,8 +58,12 @@ def _back_button(data: object) -> InlineKeyboardButton:
     return button("◀️ " + _("Back"), data)
 
 
-def _step_back() -> InlineKeyboardButton:
-    return _back_button(SellerStepCb(action=SellerStepAction.back))
+def _step(action: SellerStepAction, at: str, dialog: int) -> SellerStepCb:
+    return SellerStepCb(action=action, at=at, dialog=dialog)
+
+
+def _step_back(at: str, dialog: int) -> InlineKeyboardButton:
+    return _back_button(_step(SellerStepAction.back, at, dialog))
 
 
 def seller_panel_kb() -> InlineKeyboardMarkup:
@@ -130,8 +134,9 @@ def delete_confirm_kb(product: Listed, page: int) -> InlineKeyboardMarkup:
     )
 
 
-def fields_kb(product_id: int = 0, page: int = 1) -> InlineKeyboardMarkup:
-    """Which field to change: of a saved product, or (product_id 0) of the draft."""
+def fields_kb(product_id: int = 0, page: int = 1, dialog: int = 0) -> InlineKeyboardMarkup:
+    """Which field to change: of a saved product, or (product_id 0) of the draft in the
+    preview of `dialog`."""
     rows = [
         [button(field_label(f), SellerFieldCb(field=f.value, product_id=product_id, page=page))]
         for f in ProductField
@@ -139,51 +144,54 @@ def fields_kb(product_id: int = 0, page: int = 1) -> InlineKeyboardMarkup:
     back = (
         SellerProductCb(id=product_id, page=page)
         if product_id
-        else SellerStepCb(action=SellerStepAction.preview)
+        else _step(SellerStepAction.preview, "preview", dialog)
     )
     rows.append([_back_button(back)])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def step_kb(skip: str | None = None) -> InlineKeyboardMarkup:
-    """A dialog step: an optional Skip, then Back and Cancel."""
+def step_kb(at: str, dialog: int, skip: str | None = None) -> InlineKeyboardMarkup:
+    """The dialog's step `at`: an optional Skip, then Back and Cancel."""
     rows = []
     if skip:
-        rows.append([button("⏭ " + skip, SellerStepCb(action=SellerStepAction.skip))])
-    rows.append([_step_back(), cancel_button()])
+        rows.append([button("⏭ " + skip, _step(SellerStepAction.skip, at, dialog))])
+    rows.append([_step_back(at, dialog), cancel_button()])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def category_picker_kb(
-    children: Sequence[Named], current: Named | None, paging: tuple[int, int] = (1, 1)
+    children: Sequence[Named], current: Named | None, paging: tuple[int, int], dialog: int
 ) -> InlineKeyboardMarkup:
-    """A level of the category picker: put the product here (not at the top), or open
-    one of a page of subcategories (`paging`: its number and the page count)."""
+    """A level of the category picker of `dialog`: put the product here (not at the top),
+    or open one of a page of subcategories (`paging`: its number and the page count)."""
     rows = []
     if current is not None:
         rows.append(
             [
                 button(
                     "✅ " + _("Put it here: {name}").format(name=trim(current.name, 40)),
-                    SellerCategoryCb(id=current.id, pick=True),
+                    SellerCategoryCb(id=current.id, pick=True, dialog=dialog),
                 )
             ]
         )
-    rows += [[button(trim(c.name, _LABEL), SellerCategoryCb(id=c.id))] for c in children]
+    rows += [
+        [button(trim(c.name, _LABEL), SellerCategoryCb(id=c.id, dialog=dialog))] for c in children
+    ]
     here = current.id if current is not None else 0
-    nav = numbered_pager(*paging, lambda n: SellerCategoryCb(id=here, page=n), "📂 ")
+    nav = numbered_pager(*paging, lambda n: SellerCategoryCb(id=here, page=n, dialog=dialog), "📂 ")
     if nav:
         rows.append(nav)
-    rows.append([_step_back(), cancel_button()])
+    rows.append([_step_back("category", dialog), cancel_button()])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def preview_kb(dialog: int) -> InlineKeyboardMarkup:
-    publish = SellerStepCb(action=SellerStepAction.publish, dialog=dialog)
+    publish = _step(SellerStepAction.publish, "preview", dialog)
+    fields = _step(SellerStepAction.fields, "preview", dialog)
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [button("✅ " + _("Publish"), publish)],
-            [button("✏️ " + _("Edit a field"), SellerStepCb(action=SellerStepAction.fields))],
-            [_step_back(), cancel_button()],
+            [button("✏️ " + _("Edit a field"), fields)],
+            [_step_back("preview", dialog), cancel_button()],
         ]
     )

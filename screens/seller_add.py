@@ -87,11 +87,12 @@ def step_screen(
     path: Sequence[Category] = (),
     children: Sequence[Category] = (),
     page: int = 1,
+    dialog: int = 0,
 ) -> Screen:
     """The question for `field` (with `error` on top when the input was wrong). `changing`:
     a field of a saved product or of the draft in preview, not a step of adding. For the
     category, `path` is the level shown (top first), `children` its subcategories and
-    `page` the page of them shown."""
+    `page` the page of them shown. `dialog`: the dialog's number, on its buttons."""
     lines = [f"⚠️ {error}", ""] if error else []
     lines.append(_header(field, changing))
     if current is not None:
@@ -103,9 +104,9 @@ def step_screen(
         if not children and not path:
             lines.append(_("There are no categories yet. Ask an admin to create one."))
         shown, page, pages = chunk(children, page, CATEGORIES_PER_PAGE)
-        markup = category_picker_kb(shown, path[-1] if path else None, (page, pages))
+        markup = category_picker_kb(shown, path[-1] if path else None, (page, pages), dialog)
     else:
-        markup = step_kb(_skip_label(field, changing))
+        markup = step_kb(field.value, dialog, _skip_label(field, changing))
     return Screen("\n".join(lines), markup)
 
 
@@ -146,8 +147,8 @@ def preview_screen(card: ProductCard, *, currency: str, locale: str, dialog: int
     return Screen(text, preview_kb(dialog), photo=screen.photo)
 
 
-def preview_fields_screen() -> Screen:
-    return Screen(_("Which field do you want to change?"), fields_kb())
+def preview_fields_screen(dialog: int) -> Screen:
+    return Screen(_("Which field do you want to change?"), fields_kb(dialog=dialog))
 
 
 def product_gone_screen(products: Screen) -> Screen:

@@ -649,6 +649,11 @@ async def test_the_dialog_speaks_russian(env, shop, session):
     assert "не может быть больше 10 000 000" in reply.text
 
 
+def dialog_of(u) -> int:
+    """The number of the dialog whose step the seller sees (from its Back button)."""
+    return SellerStepCb.unpack(u.find_button("Back")).dialog
+
+
 async def test_a_category_hidden_meanwhile_is_asked_again(env, shop, session):
     u = env.user(SELLER)
     await fill_draft(u, photo=False)
@@ -657,7 +662,10 @@ async def test_a_category_hidden_meanwhile_is_asked_again(env, shop, session):
     await session.commit()
     reply = await u.press("Publish")
     assert "no longer available" in reply.alert
-    reply = await u.click(SellerStepCb(action=SellerStepAction.preview))
+    back_to_preview = SellerStepCb(
+        action=SellerStepAction.preview, at="preview", dialog=dialog_of(u)
+    )
+    reply = await u.click(back_to_preview)  # from the preview's "Edit a field"
     assert "no longer available" in reply.text and "Choose a category" in reply.text
     assert not reply.has_button("Food")
     await u.press("Напитки")
@@ -812,7 +820,7 @@ async def test_a_forged_pick_under_a_hidden_category_is_refused(env, shop, sessi
     reply = await u.press("Add product")
     assert not reply.has_button("Напитки")
     for pick in (True, False):
-        reply = await u.click(SellerCategoryCb(id=shop["tea"], pick=pick))
+        reply = await u.click(SellerCategoryCb(id=shop["tea"], pick=pick, dialog=dialog_of(u)))
         assert reply.alert == "This category is no longer available."
     assert await state_of(env, SELLER) == "ProductStates:category"
 
@@ -858,7 +866,9 @@ async def test_the_category_picker_pages_a_long_level(env, shop, session):
     reply = await u.press("▶")
     assert reply.has_button("Shelf 44") and "📂 2/2" in reply.buttons
     assert "step 1 of 6" in reply.text
-    reply = await u.click(SellerCategoryCb(id=shop["tea"], page=1))  # a leaf's "page"
+    reply = await u.click(
+        SellerCategoryCb(id=shop["tea"], page=1, dialog=dialog_of(u))
+    )  # a leaf's "page"
     assert "step 1 of 6" in reply.text and reply.has_button("Put it here")
     reply = await u.press("Back")  # up a level, to Напитки
     assert reply.has_button("Put it here: Напитки")

@@ -1,0 +1,91 @@
+"""The product dialog's step buttons act only at their step, in their dialog. An old
+prompt keeps its Skip and Back when the step was answered by typing or by a photo;
+pressed later, they must not act on whatever step (or product) is open now."""
+
+import pytest
+from sqlalchemy import select
+
+from keyboards.callback_seller import SellerStepAction, SellerStepCb
+from models import Product, Role
+from tests.factories import make_category, make_user
+from tests.test_seller import SELLER, add_product, products
+
+OUT_OF_DATE = "This button is out of date"
+
+
+@pytest.fixture
+async def food(session):
+    """The seller's user id and the category Food."""
+    seller = await make_user(session, SELLER, Role.seller)
+    food = await make_category(session, "Food")
+    await session.commit()
+    return seller.id, food.id
+
+
+async def _edit(u, name: str, field: str) -> None:
+    await u.send("/seller")
+    await u.press("My products")
+    await u.press(name)
+    await u.press("Edit")
+    await u.press(field)
+
+
+async def test_an_old_no_photo_does_not_empty_another_products_description(env, food, session):
+    seller, category = food
+    await add_product(session, category, seller, "Apples", photo_file_id="a1")
+    bread = await add_product(session, category, seller, "Bread", description="Baked today, rye")
+    await session.commit()
+    u = env.user(SELLER)
+    await _edit(u, "Apples", "Photo")
+    old_photo_prompt = u.last_bot_message
+    await u.send_photo("a2")  # answered: the prompt keeps its "No photo"
+    await _edit(u, "Bread", "Description")
+    reply = await u.click(u.find_button("No photo", old_photo_prompt), old_photo_prompt)
+    assert OUT_OF_DATE in (reply.alert or "") and "Saved" not in reply.text
+    description = await session.scalar(select(Product.description).where(Product.id == bread))
+    assert description == "Baked today, rye"
+    # The step open now still takes its answer.
+    assert "Saved" in (await u.send("Baked today, wheat")).text
+
+
+async def test_an_old_back_does_not_rewind_the_dialog(env, food, session):
+    u = env.user(SELLER)
+    await u.send("/seller")
+    await u.press("Add product")
+    await u.press("Food")
+    name_prompt = u.last_bot_message
+    await u.send("Green tea")
+    await u.send("Fresh spring harvest")  # now at the price
+    reply = await u.click(u.find_button("Back", name_prompt), name_prompt)
+    assert OUT_OF_DATE in (reply.alert or "")
+    await u.send("1299")
+    await u.send("5")
+    await u.press("Skip")
+    await u.press("Publish")
+    [product] = await products(session)
+    assert (product.description, product.price, product.stock) == ("Fresh spring harvest", 1299, 5)
+
+
+async def test_buttons_of_an_earlier_dialog_are_out_of_date(env, food, session):
+    """Publish, Edit a field and Back of an earlier draft's preview, at the preview of a
+    new one: out of date, nothing published twice."""
+    u = env.user(SELLER)
+    for name in ("Tea", "Coffee"):
+        await u.send("/seller")
+        await u.press("Add product")
+        await u.press("Food")
+        await u.send(name)
+        await u.press("Skip")
+        await u.send("100")
+        await u.send("3")
+        await u.press("Skip")
+        if name == "Tea":
+            first_preview = u.last_bot_message
+    for label in ("Publish", "Edit a field", "Back"):
+        reply = await u.click(u.find_button(label, first_preview), first_preview)
+        assert OUT_OF_DATE in (reply.alert or ""), label
+    assert await products(session) == []
+    forged = SellerStepCb(action=SellerStepAction.skip, at="name")  # no Skip at the name
+    assert OUT_OF_DATE in ((await u.click(forged)).alert or "")
+    await u.press("Publish")
+    assert [p.name for p in await products(session)] == ["Coffee"]
