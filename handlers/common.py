@@ -20,15 +20,17 @@ from handlers.states import SEARCH_KEY, SEARCH_TOTAL, SearchStates, begin_dialog
 from keyboards.callback_data import CategoryCb, FavouritesCb, ProductCb, SearchCb
 from keyboards.catalog import card_back
 from models import Order, PaymentMethod, Product
-from screens.base import Screen
+from screens.base import Screen, show
 from screens.cart import cart_screen
 from screens.catalog import browse_screen, favourites_screen, product_screen
 from screens.checkout import invoice_failed_screen
 from screens.payments import invoice
 from screens.search import out_of_date_screen, results_screen
 from screens.seller import PAGE_MAX, manage_screen, products_screen
+from screens.seller_add import product_gone_screen
 from services.cart import Cart
 from services.catalog import ProductCard
+from services.errors import NotAllowed, NotFound
 from services.favourites import FavouriteService
 from services.payments import CardLimit, InvoiceRefused, check_chargeable
 from services.promo import PromoQuote, PromoService, to_pay_for
@@ -135,6 +137,22 @@ async def my_products(ctx: Ctx, page: int) -> Screen:
     size = min(ctx.settings.page_size, PAGE_MAX)
     listing = await ctx.products.list_own(ctx.user, page, size)
     return products_screen(listing, size, currency=ctx.settings.currency, locale=ctx.locale)
+
+
+async def own_product(
+    ctx: Ctx, event: Message | CallbackQuery, product_id: int, page: int, *, lost: bool = False
+) -> Product | None:
+    """The seller's product `product_id`; None when it is gone (deleted; `lost`: or no
+    longer theirs): then My products (page `page`) is shown instead, saying so, and
+    nothing changes. Every seller button naming a product asks this first, so none
+    dead-ends. Someone else's product (a forged button) is NotAllowed."""
+    try:
+        return await ctx.products.get_own(ctx.user, product_id)
+    except (NotFound, NotAllowed) as exc:
+        if isinstance(exc, NotAllowed) and not lost:
+            raise
+    await show(event, product_gone_screen(await my_products(ctx, max(page, 1))))
+    return None
 
 
 async def manage_product(ctx: Ctx, product: Product, page: int, note: str | None = None) -> Screen:

@@ -11,7 +11,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
-from handlers.common import category_page, manage_product, my_products
+from handlers.common import category_page, manage_product, my_products, own_product
 from handlers.context import Ctx
 from handlers.filters import protect
 from handlers.states import leave_dialog
@@ -50,14 +50,17 @@ async def on_products_list(query: CallbackQuery, callback_data: SellerCb, ctx: C
 async def on_product_open(
     query: CallbackQuery, callback_data: SellerProductCb, ctx: Ctx, state: FSMContext
 ) -> None:
-    product = await ctx.products.get_own(ctx.user, callback_data.id)  # before: if refused,
-    await leave_dialog(state, query)  # the dialog stays
-    await show(query, await manage_product(ctx, product, callback_data.page))
+    # Checked first: if refused (someone else's product), the dialog stays.
+    product = await own_product(ctx, query, callback_data.id, callback_data.page)
+    await leave_dialog(state, query)
+    if product is not None:
+        await show(query, await manage_product(ctx, product, callback_data.page))
 
 
 async def on_product_edit(query: CallbackQuery, callback_data: SellerProductCb, ctx: Ctx) -> None:
-    product = await ctx.products.get_own(ctx.user, callback_data.id)
-    await show(query, edit_fields_screen(product, callback_data.page))
+    product = await own_product(ctx, query, callback_data.id, callback_data.page)
+    if product is not None:
+        await show(query, edit_fields_screen(product, callback_data.page))
 
 
 async def on_product_visibility(
@@ -67,6 +70,8 @@ async def on_product_visibility(
     callback_answer: CallbackAnswer,
 ) -> None:
     visible = callback_data.action is SellerProductAction.show
+    if await own_product(ctx, query, callback_data.id, callback_data.page) is None:
+        return
     product = await ctx.products.set_visible(ctx.user, callback_data.id, visible)
     path = await ctx.products.category_path(product.category_id)
     if not visible:
@@ -82,8 +87,9 @@ async def on_product_visibility(
 
 
 async def on_product_delete(query: CallbackQuery, callback_data: SellerProductCb, ctx: Ctx) -> None:
-    product = await ctx.products.get_own(ctx.user, callback_data.id)
-    await show(query, delete_ask_screen(product, callback_data.page))
+    product = await own_product(ctx, query, callback_data.id, callback_data.page)
+    if product is not None:
+        await show(query, delete_ask_screen(product, callback_data.page))
 
 
 async def on_product_delete_confirm(
@@ -93,6 +99,8 @@ async def on_product_delete_confirm(
     callback_answer: CallbackAnswer,
     state: FSMContext,
 ) -> None:
+    if await own_product(ctx, query, callback_data.id, callback_data.page) is None:
+        return
     product = await ctx.products.delete(ctx.user, callback_data.id)
     if (await state.get_data()).get("product_id") == callback_data.id:
         await leave_dialog(state, query)  # an edit of it left open elsewhere ends too

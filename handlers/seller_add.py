@@ -16,7 +16,7 @@ from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from handlers.common import manage_product, my_products
+from handlers.common import manage_product, own_product
 from handlers.context import Ctx
 from handlers.filters import (
     AtStep,
@@ -46,13 +46,12 @@ from screens.seller_add import (
     preview_fields_screen,
     preview_screen,
     preview_wrong_text,
-    product_gone_screen,
     published_note,
     saved_note,
     step_screen,
     wrong_input_text,
 )
-from services.errors import InvalidInput, NotAllowed, NotFound
+from services.errors import InvalidInput, NotFound
 from services.products import ProductField, field_value
 from services.validation import clean_description, clean_name, parse_price, parse_stock
 
@@ -108,13 +107,10 @@ async def edited_product(
 ) -> Product | None:
     """The saved product the dialog changes; None when it is gone (deleted, or no longer
     the seller's): then the dialog ends on My products, saying why."""
-    try:
-        return await ctx.products.get_own(ctx.user, data["product_id"])
-    except (NotFound, NotAllowed):
-        pass
-    await end_dialog(state)
-    await show(event, product_gone_screen(await my_products(ctx, max(_page(data), 1))))
-    return None
+    product = await own_product(ctx, event, data["product_id"], _page(data), lost=True)
+    if product is None:
+        await end_dialog(state)
+    return product
 
 
 async def _current(
@@ -303,7 +299,8 @@ async def on_field_pick(
 ) -> None:
     field = ProductField(callback_data.field)
     if callback_data.product_id:
-        await ctx.products.get_own(ctx.user, callback_data.product_id)  # before any dialog starts
+        if await own_product(ctx, query, callback_data.product_id, callback_data.page) is None:
+            return  # before any dialog starts
         data = {"product_id": callback_data.product_id, "page": callback_data.page}
         await begin_dialog(state, STATE_OF[field], data, query)
     else:

@@ -1,6 +1,7 @@
-"""The product dialog's step buttons act only at their step, in their dialog. An old
-prompt keeps its Skip and Back when the step was answered by typing or by a photo;
-pressed later, they must not act on whatever step (or product) is open now."""
+"""Seller buttons pressed late. The product dialog's step buttons act only at their
+step, in their dialog: an old prompt keeps its Skip and Back when the step was answered
+by typing or by a photo, and pressed later they must not act on whatever step (or
+product) is open now. And a product deleted meanwhile leaves no screen without a way on."""
 
 import pytest
 from sqlalchemy import select
@@ -89,3 +90,33 @@ async def test_buttons_of_an_earlier_dialog_are_out_of_date(env, food, session):
     assert OUT_OF_DATE in ((await u.click(forged)).alert or "")
     await u.press("Publish")
     assert [p.name for p in await products(session)] == ["Coffee"]
+
+
+@pytest.mark.parametrize(
+    ("screen", "label"),
+    [("Edit", "Name"), ("Edit", "Photo"), ("Edit", "Back"), ("Delete", "Yes"), ("Delete", "Back")],
+)
+async def test_screens_of_a_product_deleted_meanwhile_lead_to_my_products(
+    env, food, session, screen, label
+):
+    """An admin deletes the product while its seller has its Edit or Delete screen open:
+    a button there says so and shows My products, never a dead end."""
+    from keyboards.callback_seller import SellerProductAction, SellerProductCb
+    from tests.conftest import ADMIN_ID
+
+    seller, category = food
+    bread = await add_product(session, category, seller, "Bread")
+    await add_product(session, category, seller, "Rolls")
+    await session.commit()
+    await env.user(ADMIN_ID).send("/start")
+    u = env.user(SELLER)
+    await u.send("/seller")
+    await u.press("My products")
+    await u.press("Bread")
+    await u.press(screen)
+    admin = env.user(ADMIN_ID)
+    await admin.click(SellerProductCb(id=bread, action=SellerProductAction.delete_ok))
+    reply = await u.press(label)
+    assert "This product was deleted or is no longer yours" in reply.text
+    assert reply.has_button("Rolls") and not reply.has_button("Bread")
+    assert [p.name for p in await products(session) if not p.is_deleted] == ["Rolls"]
