@@ -10,6 +10,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Category, Product, PromoCode, User
+from models.product import search_fold
 from services.access import require_admin
 from services.audit import AuditService
 from services.errors import InvalidInput, NotFound
@@ -368,10 +369,12 @@ class CategoryService:
         self, name: str, parent_id: int | None, exclude_id: int | None = None
     ) -> None:
         # Compared in Python: SQLite's lower() knows only ASCII, and names are Cyrillic too.
+        # As search reads them, so names that look the same are the same ("Чай" and a
+        # pasted "Чай" with a zero-width space, a decomposed "й", full-width letters).
         stmt = select(Category.id, Category.name).where(_under(parent_id))
-        wanted = name.casefold()
+        wanted = search_fold(name)
         rows = (await self.session.execute(stmt)).all()
-        if any(r.name.casefold() == wanted and r.id != exclude_id for r in rows):
+        if any(search_fold(r.name) == wanted and r.id != exclude_id for r in rows):
             raise InvalidInput(N_("There is already a category with this name here."))
 
     async def _next_position(self, parent_id: int | None) -> int:

@@ -44,6 +44,19 @@ async def test_create_makes_unique_transliterated_slugs(session, boss):
     assert [e.action for e in await session.scalars(select(AuditEntry))] == ["category.create"] * 3
 
 
+@pytest.mark.parametrize("twin", ["Чай\u200b", "Чаи\u0306", "Ча\u00adй", "Ｃhai", "Чаи\u0306 "])
+async def test_names_that_look_the_same_are_the_same(session, boss, twin):
+    """A pasted zero-width space or soft hyphen, a decomposed "й", full-width letters:
+    the tree would show two categories that look alike, so the second is refused."""
+    service = CategoryService(session)
+    await service.create(boss, "Chai" if "Ｃ" in twin else "Чай")
+    with pytest.raises(InvalidInput, match="already a category"):
+        await service.create(boss, twin)
+    other = await service.create(boss, "Tea")
+    with pytest.raises(InvalidInput, match="already a category"):
+        await service.rename(boss, other.id, twin)
+
+
 async def test_rename_updates_slug_and_keeps_it_unique(session, boss):
     service = CategoryService(session)
     first = await service.create(boss, "Coffee")
