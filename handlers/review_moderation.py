@@ -1,7 +1,7 @@
 """Admin moderation of reviews: /reviews, and Hide / Show / Delete from the list or from a
 new-review notification. The router is admin-only; the service checks the role again."""
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -15,6 +15,7 @@ from keyboards.callback_data import ModAction, ModReviewCb, ModReviewsCb
 from models import Role
 from screens.base import Screen, show
 from screens.review_moderation import card_screen, delete_ask_screen, deleted_screen, list_screen
+from services.reviews import ReviewGone
 
 PAGE_SIZE = 5
 
@@ -40,33 +41,54 @@ async def on_mod_list(query: CallbackQuery, callback_data: ModReviewsCb, ctx: Ct
     await show(query, await _list(ctx, callback_data.page))
 
 
-async def on_mod_toggle(
-    query: CallbackQuery, callback_data: ModReviewCb, ctx: Ctx, callback_answer: CallbackAnswer
-) -> None:
-    visible = callback_data.action is ModAction.unhide
-    await ctx.reviews.set_visible(ctx.user, callback_data.review_id, visible)
-    callback_answer.text = _("The review is visible again.") if visible else _("Review hidden.")
-    await show(query, await _origin(ctx, callback_data))
+async def _toggle(query: CallbackQuery, cb: ModReviewCb, ctx: Ctx, answer: CallbackAnswer) -> None:
+    visible = cb.action is ModAction.unhide
+    await ctx.reviews.set_visible(ctx.user, cb.review_id, visible)
+    answer.text = _("The review is visible again.") if visible else _("Review hidden.")
+    await show(query, await _origin(ctx, cb))
 
 
-async def on_mod_delete_ask(query: CallbackQuery, callback_data: ModReviewCb, ctx: Ctx) -> None:
-    item = await ctx.reviews.moderated_item(ctx.user, callback_data.review_id)
-    await show(query, delete_ask_screen(item, callback_data.page, ctx.locale))
+async def _delete_ask(query: CallbackQuery, cb: ModReviewCb, ctx: Ctx, _a: CallbackAnswer) -> None:
+    item = await ctx.reviews.moderated_item(ctx.user, cb.review_id)
+    await show(query, delete_ask_screen(item, cb.page, ctx.locale))
 
 
-async def on_mod_delete(
-    query: CallbackQuery, callback_data: ModReviewCb, ctx: Ctx, callback_answer: CallbackAnswer
-) -> None:
-    await ctx.reviews.delete(ctx.user, callback_data.review_id)
-    callback_answer.text = _("Review deleted.")
-    if callback_data.page:
-        await show(query, await _list(ctx, callback_data.page))
+async def _delete(query: CallbackQuery, cb: ModReviewCb, ctx: Ctx, answer: CallbackAnswer) -> None:
+    await ctx.reviews.delete(ctx.user, cb.review_id)
+    answer.text = _("Review deleted.")
+    if cb.page:
+        await show(query, await _list(ctx, cb.page))
         return
-    await show(query, deleted_screen(callback_data.review_id))
+    await show(query, deleted_screen(cb.review_id))
 
 
-async def on_mod_back(query: CallbackQuery, callback_data: ModReviewCb, ctx: Ctx) -> None:
-    await show(query, await _origin(ctx, callback_data))
+async def _back(query: CallbackQuery, cb: ModReviewCb, ctx: Ctx, _a: CallbackAnswer) -> None:
+    await show(query, await _origin(ctx, cb))
+
+
+ACTIONS = {
+    ModAction.hide: _toggle,
+    ModAction.unhide: _toggle,
+    ModAction.delete: _delete_ask,
+    ModAction.confirm: _delete,
+    ModAction.back: _back,
+}
+
+
+async def on_mod_review(
+    query: CallbackQuery, callback_data: ModReviewCb, ctx: Ctx, callback_answer: CallbackAnswer
+) -> None:
+    """A moderation button, in a list or a notification. A review another admin deleted
+    meanwhile: said once, and the screen moves on (the list page, or "Review #N is
+    deleted" in the notification) instead of keeping buttons that can't work."""
+    try:
+        await ACTIONS[callback_data.action](query, callback_data, ctx, callback_answer)
+    except ReviewGone:
+        callback_answer.text, callback_answer.show_alert = _(ReviewGone.message), True
+        page = callback_data.page
+        await show(
+            query, await _list(ctx, page) if page else deleted_screen(callback_data.review_id)
+        )
 
 
 def build_router() -> Router:
@@ -74,10 +96,5 @@ def build_router() -> Router:
     cb = router.callback_query
     router.message.register(cmd_reviews, Command("reviews"), StateFilter("*"))
     cb.register(on_mod_list, ModReviewsCb.filter(), StateFilter("*"))
-    action = ModReviewCb.filter
-    toggle = F.action.in_({ModAction.hide, ModAction.unhide})
-    cb.register(on_mod_toggle, action(toggle), StateFilter("*"))
-    cb.register(on_mod_delete_ask, action(F.action == ModAction.delete), StateFilter("*"))
-    cb.register(on_mod_delete, action(F.action == ModAction.confirm), StateFilter("*"))
-    cb.register(on_mod_back, action(F.action == ModAction.back), StateFilter("*"))
+    cb.register(on_mod_review, ModReviewCb.filter(), StateFilter("*"))
     return router

@@ -476,6 +476,25 @@ async def test_admin_deletes_after_confirming(env, session, shop):
     assert reply.alert == "This review no longer exists."
 
 
+@pytest.mark.parametrize("label", ["Hide", "Delete"])
+async def test_a_notice_of_a_review_another_admin_deleted_moves_on(env, session, shop, label):
+    """Two admins get the notice; one deletes the review. The other's buttons say so once
+    and the notice becomes "Review #N is deleted", not a screen whose every button fails."""
+    await make_user(session, 1001, Role.admin)
+    await session.commit()
+    await write_review(env.user(CUSTOMER), shop, 3, "Spam spam")
+    first, second = env.user(ADMIN_ID), env.user(1001, "Bea")
+    await first.press("Delete")
+    await first.press("Yes, delete")
+    [review_id] = [e.target_id for e in await audit(session)]
+    reply = await second.press(label)
+    assert reply.alert == "This review no longer exists."
+    assert f"Review #{review_id} is deleted." in reply.text and not reply.has_button(label)
+    # From a page of the list: the page again, without it.
+    reply = await second.click(ModReviewCb(action=ModAction.hide, review_id=review_id, page=1))
+    assert reply.alert == "This review no longer exists." and "Latest reviews" in reply.text
+
+
 async def test_reviews_command_lists_latest_with_actions(env, session, shop):
     for i in range(6):
         await write_review(env.user(100 + i, f"U{i}"), shop, 5, f"text {i}")
