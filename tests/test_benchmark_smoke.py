@@ -132,3 +132,33 @@ async def test_the_lean_http_harness_speaks_to_aiohttp_both_ways(settings):
         await bot.session.close()
         await stub.stop()
         await runner.cleanup()
+
+
+async def test_refold_benchmark_leaves_the_catalog_as_it_found_it(tmp_path, capsys):
+    """benchmarks/refold.py on a tiny catalog: both cases run through revision 0012, and
+    every product's search text is as the code folds it afterwards (a rerun measures the
+    same), with no revision left marked."""
+    import argparse
+
+    from sqlalchemy import inspect, select
+
+    from benchmarks import refold
+    from db.engine import create_engine
+    from models import Product
+    from models.product import search_fold
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'refold.db'}"
+    await refold.run(argparse.Namespace(db=url, products="300"))
+    assert "300 products: revision 0012 took" in capsys.readouterr().out
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            rows = (
+                await conn.execute(select(Product.name, Product.description, Product.search_text))
+            ).all()
+            tables = await conn.run_sync(lambda sync: inspect(sync).get_table_names())
+    finally:
+        await engine.dispose()
+    assert len(rows) == 300
+    assert all(r.search_text == search_fold(f"{r.name}\n{r.description or ''}") for r in rows)
+    assert "alembic_version" not in tables
