@@ -144,8 +144,11 @@ async def ask(
     if field is ProductField.category:
         level = int(data.get("cat_level") or 0)
         path = await ctx.products.category_path(level) if level else []
-        children = await ctx.products.child_categories(level or None)
         page = int(data.get("cat_page") or 1)
+        if level and not path:  # the level shown was deleted meanwhile: the top again
+            level, page = 0, 1
+            await state.update_data(cat_level=0, cat_page=1)
+        children = await ctx.products.child_categories(level or None)
     screen = step_screen(
         field,
         changing=_changing(data),

@@ -120,3 +120,28 @@ async def test_screens_of_a_product_deleted_meanwhile_lead_to_my_products(
     assert "This product was deleted or is no longer yours" in reply.text
     assert reply.has_button("Rolls") and not reply.has_button("Bread")
     assert [p.name for p in await products(session) if not p.is_deleted] == ["Rolls"]
+
+
+async def test_the_picker_on_a_level_deleted_meanwhile_shows_the_top(env, food, session):
+    """The seller has the level "Boxes" open in the category picker; an admin deletes
+    that branch. The next answer shows the top level, not "no categories yet"."""
+    from sqlalchemy import delete
+
+    from models import Category
+
+    boxes = await make_category(session, "Boxes", position=3)
+    small = await make_category(session, "Small", parent=boxes)
+    ids = (small.id, boxes.id)
+    await session.commit()
+    u = env.user(SELLER)
+    await u.send("/seller")
+    await u.press("Add product")
+    await u.press("Boxes")
+    for category_id in ids:
+        await session.execute(delete(Category).where(Category.id == category_id))
+    await session.commit()
+    reply = await u.send_sticker()
+    assert "There are no categories yet" not in reply.text
+    assert reply.has_button("Food") and not reply.has_button("Boxes")
+    reply = await u.press("Food")
+    assert "step 2 of 6" in reply.text, reply.text
