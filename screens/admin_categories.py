@@ -23,10 +23,19 @@ def level_screen(level: CategoryLevel, page: int = 1) -> Screen:
         if not level.children:
             text += "\n\n" + _("There are no categories yet.")
         return Screen(text, categories_kb(None, children, (page, pages)))
+    hidden_above = next((c for c in level.chain[:-1] if not c.is_active), None)
+    if not category.is_active:
+        shown = _("🙈 Hidden from customers")
+    elif hidden_above is not None:  # customers see nothing under a hidden category
+        shown = _("🙈 Hidden from customers: {name} above it is hidden").format(
+            name=quote(hidden_above.name, 40)
+        )
+    else:
+        shown = _("Visible to customers")
     lines = [
         "<b>🗂 " + " › ".join(quote(c.name, 40) for c in level.chain) + "</b>",
         _("Slug: <code>{slug}</code>").format(slug=quote(category.slug)),
-        _("Visible to customers") if category.is_active else _("🙈 Hidden from customers"),
+        shown,
         _("Products: {products} · Subcategories: {children}").format(
             products=level.products, children=len(level.children)
         ),

@@ -225,6 +225,24 @@ async def test_create_rename_and_navigate_in_chat(admin, session):
     assert "didn't understand" in reply.text
 
 
+async def test_a_category_under_a_hidden_one_is_not_called_visible(admin, session):
+    """Customers see nothing under a hidden category: the screen of one below it (or one
+    just moved there) says so, naming the hidden one."""
+    top = await make_category(session, "Top", is_active=False)
+    child = await make_category(session, "Child", top)
+    await make_category(session, "Loose", position=1)
+    await session.commit()
+    await admin.send("/admin")
+    reply = await admin.click(AdminCategoryCb(action=A.open, id=child.id))
+    assert "Visible to customers" not in reply.text
+    assert "Hidden from customers: Top above it is hidden" in reply.text
+    await admin.click(AdminCategoryCb(action=A.open, id=0))
+    await admin.press("Loose")
+    await admin.press("Move")
+    reply = await admin.press("Top")
+    assert reply.alert == "Moved." and "Top above it is hidden" in reply.text
+
+
 async def test_move_hide_reorder_delete_in_chat(admin, session):
     tea = await make_category(session, "Tea")
     await make_category(session, "Coffee", position=1)
