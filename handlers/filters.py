@@ -11,7 +11,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.utils.i18n import gettext as _
 
-from handlers.states import DIALOG, end_dialog
+from handlers.states import ALBUM_TAKEN, DIALOG, end_dialog
 from models import Role, User
 
 
@@ -82,6 +82,14 @@ class PhotoInput(Filter):
         if not message.photo:
             return False
         return {"file_id": message.photo[-1].file_id}
+
+
+class AlbumRest(Filter):
+    """A photo of an album whose first photo a dialog step took already (ALBUM_TAKEN)."""
+
+    async def __call__(self, message: Message, state: FSMContext) -> bool:
+        album = message.media_group_id
+        return album is not None and album == (await state.get_data()).get(ALBUM_TAKEN)
 
 
 class SameDialog(Filter):

@@ -14,7 +14,10 @@ from screens.dialogs import drop_reply_keyboard
 # result pages (and Back from a result's card) still work after a dialog came and went.
 SEARCH_KEY = "search"
 SEARCH_TOTAL = "search_total"
-_KEPT = (SEARCH_KEY, SEARCH_TOTAL)
+# The album whose first photo a step took: Telegram sends each photo of an album as a
+# message of its own, and the rest are dropped, also after the dialog ended with the first.
+ALBUM_TAKEN = "album_taken"
+_KEPT = (SEARCH_KEY, SEARCH_TOTAL, ALBUM_TAKEN)
 # Which dialog this is: each begun dialog gets a new one. A button that commits a draft
 # (Publish) carries it, so one pressed in an earlier dialog's message, whose draft is
 # gone, can't publish the draft open now (`handlers.filters.SameDialog`).

@@ -145,3 +145,39 @@ async def test_the_picker_on_a_level_deleted_meanwhile_shows_the_top(env, food, 
     assert reply.has_button("Food") and not reply.has_button("Boxes")
     reply = await u.press("Food")
     assert "step 2 of 6" in reply.text, reply.text
+
+
+async def _album(u, group: str) -> list[str]:
+    from aiogram.types import PhotoSize
+
+    texts = []
+    for i in range(3):
+        photo = [PhotoSize(file_id=f"{group}{i}", file_unique_id=f"{group}{i}", width=8, height=6)]
+        texts += (await u.send_message(photo=photo, media_group_id=group)).texts
+    return texts
+
+
+async def test_an_album_at_the_photo_step_takes_its_first_photo_once(env, food, session):
+    """Several photos sent at once arrive one by one: the first is the product's, the
+    others are dropped quietly (no 'use the buttons', no second preview)."""
+    u = env.user(SELLER)
+    await u.send("/seller")
+    await u.press("Add product")
+    await u.press("Food")
+    await u.send("Tea")
+    await u.press("Skip")
+    await u.send("100")
+    await u.send("3")
+    texts = await _album(u, "new")
+    assert not any("Please use the buttons" in t for t in texts)
+    await u.press("Publish")
+    [product] = await products(session)
+    assert product.photo_file_id == "new0"
+    # Changing a saved product's photo: "Saved." once, then nothing for the others.
+    await _edit(u, "Tea", "Photo")
+    texts = await _album(u, "again")
+    assert sum("Saved" in t for t in texts) == 1
+    assert not any("didn't understand" in t for t in texts)
+    assert (await products(session))[0].photo_file_id == "again0"
+    # A lone photo later is answered as usual (here: no dialog, so not understood).
+    assert (await u.send_photo("later")).texts
