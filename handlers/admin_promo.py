@@ -18,7 +18,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from handlers.context import Ctx
-from handlers.filters import NotCommand, SameDialog, TextInput, protect
+from handlers.filters import AtStep, NotCommand, TextInput, protect
 from handlers.states import DIALOG, begin_dialog, end_dialog, leave_dialog
 from handlers.states import AdminPromoStates as S
 from keyboards.callback_owner import AdminPromoCb, PromoAction
@@ -98,8 +98,9 @@ async def _ask(
         return
     await state.set_state(getattr(S, step))
     tree = await CategoryService(ctx.session).tree(ctx.user) if step == "category" else ()
-    kind = (await state.get_data()).get("kind")
-    screen = promo_step_screen(step, error, tree, page, PromoKind(kind) if kind else None)
+    data = await state.get_data()
+    kind = PromoKind(data["kind"]) if data.get("kind") else None
+    screen = promo_step_screen(step, error, tree, page, kind, data.get(DIALOG, 0))
     await show(event, screen)
 
 
@@ -255,20 +256,17 @@ def build_router() -> Router:
     )
     router.callback_query.register(on_new, cb(F.action == PromoAction.new), StateFilter("*"))
     dialog = StateFilter(S)
-    router.callback_query.register(
-        on_kind, cb(F.action.in_({PromoAction.percent, PromoAction.fixed})), StateFilter(S.kind)
+    # The dialog's buttons act only at the step and in the dialog they were shown in.
+    buttons = (
+        (on_kind, F.action.in_({PromoAction.percent, PromoAction.fixed}), StateFilter(S.kind)),
+        (on_skip, F.action == PromoAction.skip, dialog),
+        (on_category, F.action == PromoAction.category, StateFilter(S.category)),
+        (on_category_page, F.action == PromoAction.categories, StateFilter(S.category)),
+        (on_back, F.action == PromoAction.back, dialog),
+        (on_create, F.action == PromoAction.create, StateFilter(S.preview)),
     )
-    router.callback_query.register(on_skip, cb(F.action == PromoAction.skip), dialog)
-    router.callback_query.register(
-        on_category, cb(F.action == PromoAction.category), StateFilter(S.category)
-    )
-    router.callback_query.register(
-        on_category_page, cb(F.action == PromoAction.categories), StateFilter(S.category)
-    )
-    router.callback_query.register(on_back, cb(F.action == PromoAction.back), dialog)
-    router.callback_query.register(
-        on_create, cb(F.action == PromoAction.create), StateFilter(S.preview), SameDialog()
-    )
+    for handler, action, where in buttons:
+        router.callback_query.register(handler, cb(action), where, AtStep())
     router.message.register(on_text, dialog, TextInput())
     router.message.register(on_wrong_input, dialog, NotCommand())
     return router

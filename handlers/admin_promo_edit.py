@@ -16,7 +16,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from handlers.context import Ctx
-from handlers.filters import NotCommand, SameDialog, TextInput, protect
+from handlers.filters import AtStep, NotCommand, TextInput, protect
 from handlers.states import DIALOG, begin_dialog, end_dialog
 from handlers.states import AdminPromoEditStates as S
 from keyboards.callback_owner import PromoEditAction as Action
@@ -98,7 +98,7 @@ async def _ask(event, ctx: Ctx, state: FSMContext, step: str, error: str | None 
     terms = _terms(promo, _changes(data))
     kind = PromoKind(data["kind"]) if data.get("kind") else terms.kind  # as just chosen
     screen = promo_edit_step_screen(
-        step, terms, promo.used, ctx.settings.currency, ctx.locale, error, kind
+        step, terms, promo.used, ctx.settings.currency, ctx.locale, error, kind, data.get(DIALOG, 0)
     )
     await show(event, screen)
 
@@ -214,11 +214,13 @@ def build_router() -> Router:
     cb = PromoEditCb.filter
     register = router.callback_query.register
     register(on_start, cb(F.action == Action.start), StateFilter("*"))
-    register(on_field, cb(F.action == Action.field), StateFilter(S.menu))
-    register(on_kind, cb(F.action.in_({Action.percent, Action.fixed})), StateFilter(S.kind))
-    register(on_none, cb(F.action == Action.none), StateFilter(S.total_uses, S.expires))
-    register(on_back, cb(F.action == Action.back), StateFilter(S))
-    register(on_save, cb(F.action == Action.save), StateFilter(S.menu), SameDialog())
+    # The dialog's buttons act only at the step and in the dialog they were shown in.
+    register(on_field, cb(F.action == Action.field), StateFilter(S.menu), AtStep())
+    kinds = cb(F.action.in_({Action.percent, Action.fixed}))
+    register(on_kind, kinds, StateFilter(S.kind), AtStep())
+    register(on_none, cb(F.action == Action.none), StateFilter(S.total_uses, S.expires), AtStep())
+    register(on_back, cb(F.action == Action.back), StateFilter(S), AtStep())
+    register(on_save, cb(F.action == Action.save), StateFilter(S.menu), AtStep())
     router.message.register(on_text, StateFilter(S), TextInput())
     router.message.register(on_wrong_input, StateFilter(S), NotCommand())
     return router

@@ -71,7 +71,10 @@ class AdminPromoCb(Grows, CallbackData, prefix="apr"):
     action: PromoAction
     id: Int = 0
     page: Int = 1
-    dialog: Int = 0  # Create: the dialog its preview was shown in
+    # The create dialog's buttons: the dialog and the step (`at`) they were shown in;
+    # pressed anywhere else (an old prompt's Skip or Back), they are out of date.
+    dialog: Int = 0
+    at: str = ""
 
 
 class PromoField(StrEnum):
@@ -100,4 +103,7 @@ class PromoEditCb(Grows, CallbackData, prefix="ape"):
     field: PromoField = PromoField.discount
     id: Int = 0
     page: Int = 1
-    dialog: Int = 0  # Save: the dialog its menu was shown in
+    # The dialog's buttons: the dialog and the step (`at`) they were shown in; pressed
+    # anywhere else (an old prompt's No limit or Back), they are out of date.
+    dialog: Int = 0
+    at: str = ""

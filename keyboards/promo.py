@@ -1,6 +1,7 @@
 """Keyboards of promo codes: the admins' list, a code's card, the create dialog."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
@@ -45,56 +46,63 @@ def promo_card_kb(promo: PromoCode, page: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[edit_button(promo.id, page), toggle], [back]])
 
 
-def _nav(skip: bool = False, back: bool = True) -> list:
+def _step(at: str, dialog: int) -> Callable[..., AdminPromoCb]:
+    """The create dialog's buttons at step `at` of `dialog`."""
+    return partial(AdminPromoCb, at=at, dialog=dialog)
+
+
+def _nav(cb: Callable[..., AdminPromoCb], skip: bool = False, back: bool = True) -> list:
     row = []
     if back:
-        row.append(button("◀ " + _("Back"), AdminPromoCb(action=PromoAction.back)))
+        row.append(button("◀ " + _("Back"), cb(action=PromoAction.back)))
     row.append(cancel_button())
     rows = [row]
     if skip:
-        rows.insert(0, [button("⏭ " + _("Skip"), AdminPromoCb(action=PromoAction.skip))])
+        rows.insert(0, [button("⏭ " + _("Skip"), cb(action=PromoAction.skip))])
     return rows
 
 
-def promo_step_kb(*, skip: bool = False, back: bool = True) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=_nav(skip, back))
+def promo_step_kb(
+    at: str, dialog: int, *, skip: bool = False, back: bool = True
+) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=_nav(_step(at, dialog), skip, back))
 
 
-def promo_kind_kb() -> InlineKeyboardMarkup:
+def promo_kind_kb(dialog: int) -> InlineKeyboardMarkup:
+    cb = _step("kind", dialog)
     rows = [
         [
-            button("％ " + _("Percent"), AdminPromoCb(action=PromoAction.percent)),
-            button("💰 " + _("Fixed amount"), AdminPromoCb(action=PromoAction.fixed)),
+            button("％ " + _("Percent"), cb(action=PromoAction.percent)),
+            button("💰 " + _("Fixed amount"), cb(action=PromoAction.fixed)),
         ],
-        *_nav(),
+        *_nav(cb),
     ]
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def promo_category_kb(
-    tree: Sequence[TreeItem], paging: tuple[int, int] = (1, 1)
+    tree: Sequence[TreeItem], paging: tuple[int, int], dialog: int
 ) -> InlineKeyboardMarkup:
     """Any category, or one of a page of the tree (`paging`: its number and the page
     count)."""
-    rows = [[button("🌐 " + _("Any category"), AdminPromoCb(action=PromoAction.category, id=0))]]
+    cb = _step("category", dialog)
+    rows = [[button("🌐 " + _("Any category"), cb(action=PromoAction.category, id=0))]]
     rows += [
         [
             button(
                 "   " * item.depth + "📂 " + trim(item.name, 40),
-                AdminPromoCb(action=PromoAction.category, id=item.id),
+                cb(action=PromoAction.category, id=item.id),
             )
         ]
         for item in tree
     ]
-    nav = numbered_pager(
-        *paging, lambda n: AdminPromoCb(action=PromoAction.categories, page=n), "📂 "
-    )
+    nav = numbered_pager(*paging, lambda n: cb(action=PromoAction.categories, page=n), "📂 ")
     if nav:
         rows.append(nav)
-    return InlineKeyboardMarkup(inline_keyboard=rows + _nav())
+    return InlineKeyboardMarkup(inline_keyboard=rows + _nav(cb))
 
 
 def promo_preview_kb(dialog: int) -> InlineKeyboardMarkup:
-    create = AdminPromoCb(action=PromoAction.create, dialog=dialog)
-    rows = [[button("✅ " + _("Create"), create)], *_nav()]
+    cb = _step("preview", dialog)
+    rows = [[button("✅ " + _("Create"), cb(action=PromoAction.create))], *_nav(cb)]
     return InlineKeyboardMarkup(inline_keyboard=rows)

@@ -1,6 +1,9 @@
 """Keyboards of the promo code edit dialog: what to change (and Save), each step's
 buttons. Every step has Back and Cancel."""
 
+from collections.abc import Callable
+from functools import partial
+
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
@@ -15,13 +18,20 @@ def edit_button(promo_id: int, page: int) -> InlineKeyboardButton:
     return button("✏️ " + _("Edit"), PromoEditCb(action=Action.start, id=promo_id, page=page))
 
 
-def _nav() -> list[InlineKeyboardButton]:
-    return [button("◀ " + _("Back"), PromoEditCb(action=Action.back)), cancel_button()]
+def _step(at: str, dialog: int) -> Callable[..., PromoEditCb]:
+    """The dialog's buttons at step `at` of `dialog`."""
+    return partial(PromoEditCb, at=at, dialog=dialog)
+
+
+def _nav(cb: Callable[..., PromoEditCb]) -> list[InlineKeyboardButton]:
+    return [button("◀ " + _("Back"), cb(action=Action.back)), cancel_button()]
 
 
 def promo_edit_kb(changed: bool, dialog: int) -> InlineKeyboardMarkup:
+    cb = _step("menu", dialog)
+
     def field(label: str, which: PromoField) -> InlineKeyboardButton:
-        return button(label, PromoEditCb(action=Action.field, field=which))
+        return button(label, cb(action=Action.field, field=which))
 
     rows = [
         [
@@ -34,23 +44,25 @@ def promo_edit_kb(changed: bool, dialog: int) -> InlineKeyboardMarkup:
         ],
     ]
     if changed:
-        rows.append([button("✅ " + _("Save"), PromoEditCb(action=Action.save, dialog=dialog))])
-    rows.append(_nav())
+        rows.append([button("✅ " + _("Save"), cb(action=Action.save))])
+    rows.append(_nav(cb))
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def promo_edit_kind_kb() -> InlineKeyboardMarkup:
+def promo_edit_kind_kb(dialog: int) -> InlineKeyboardMarkup:
+    cb = _step("kind", dialog)
     rows = [
         [
-            button("％ " + _("Percent"), PromoEditCb(action=Action.percent)),
-            button("💰 " + _("Fixed amount"), PromoEditCb(action=Action.fixed)),
+            button("％ " + _("Percent"), cb(action=Action.percent)),
+            button("💰 " + _("Fixed amount"), cb(action=Action.fixed)),
         ],
-        _nav(),
+        _nav(cb),
     ]
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def promo_edit_step_kb(none_label: str | None = None) -> InlineKeyboardMarkup:
+def promo_edit_step_kb(at: str, dialog: int, none_label: str | None = None) -> InlineKeyboardMarkup:
     """A typed step; `none_label`: a button that sets the term to none (No limit...)."""
-    rows = [[button(none_label, PromoEditCb(action=Action.none))]] if none_label else []
-    return InlineKeyboardMarkup(inline_keyboard=[*rows, _nav()])
+    cb = _step(at, dialog)
+    rows = [[button(none_label, cb(action=Action.none))]] if none_label else []
+    return InlineKeyboardMarkup(inline_keyboard=[*rows, _nav(cb)])

@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 
 from aiogram.utils.i18n import gettext as _
 
@@ -116,43 +117,45 @@ def promo_step_screen(
     tree: Sequence[TreeItem] = (),
     page: int = 1,
     kind: PromoKind | None = None,
+    dialog: int = 0,
 ) -> Screen:
     """The prompt of a step of the create dialog (an error first when the answer was
     not right); the category step shows page `page` of the category tree, the amount's
-    asks for the `kind` chosen."""
+    asks for the `kind` chosen. `dialog`: the dialog's number, on its buttons."""
     shown, page, pages = chunk(tree, page, CATEGORIES_PER_PAGE)
+    optional = partial(promo_step_kb, step, dialog, skip=True)
     prompts = {
         "code": (
             1,
             _("Send the code customers will type, for example WINTER10."),
-            promo_step_kb(back=False),
+            promo_step_kb(step, dialog, back=False),
         ),
-        "kind": (2, _("A percent off, or a fixed amount off?"), promo_kind_kb()),
-        "value": (3, value_prompt(kind), promo_step_kb()),
+        "kind": (2, _("A percent off, or a fixed amount off?"), promo_kind_kb(dialog)),
+        "value": (3, value_prompt(kind), promo_step_kb(step, dialog)),
         "min_order": (
             4,
             _("The minimum order total for the code to work, or Skip for none."),
-            promo_step_kb(skip=True),
+            optional(),
         ),
         "expires": (
             5,
             _("Valid until which day? Send YYYY-MM-DD or a number of days, or Skip for no expiry."),
-            promo_step_kb(skip=True),
+            optional(),
         ),
         "total_uses": (
             6,
             _("How many uses in all? Send a number, or Skip for no limit."),
-            promo_step_kb(skip=True),
+            optional(),
         ),
         "per_customer": (
             7,
             _("How many uses per customer? Send a number, or Skip for one."),
-            promo_step_kb(skip=True),
+            optional(),
         ),
         "category": (
             8,
             _("Only for one category (and its subcategories)?"),
-            promo_category_kb(shown, (page, pages)),
+            promo_category_kb(shown, (page, pages), dialog),
         ),
     }
     n, text, markup = prompts[step]

@@ -1,6 +1,8 @@
 """The promo code edit dialog's screens: the code's terms with the changes so far (what to
 change, and Save), and each step's prompt with the term as it is now."""
 
+from functools import partial
+
 from aiogram.utils.i18n import gettext as _
 
 from keyboards.promo_edit import promo_edit_kb, promo_edit_kind_kb, promo_edit_step_kb
@@ -46,20 +48,23 @@ def promo_edit_step_screen(
     locale: str,
     error: str | None = None,
     kind: PromoKind | None = None,
+    dialog: int = 0,
 ) -> Screen:
     """The prompt of a step, the term's value now (with the changes so far) under it;
-    `kind`: the discount's kind chosen for the amount asked (else the terms')."""
+    `kind`: the discount's kind chosen for the amount asked (else the terms'); `dialog`:
+    the dialog's number, on its buttons."""
     limit = terms.total_uses
+    typed = partial(promo_edit_step_kb, step, dialog)
     steps = {
         "kind": (
             _("A percent off, or a fixed amount off?"),
             discount_text(terms.kind, terms.value, currency, locale),
-            promo_edit_kind_kb(),
+            promo_edit_kind_kb(dialog),
         ),
         "value": (
             value_prompt(kind or terms.kind),
             discount_text(terms.kind, terms.value, currency, locale),
-            promo_edit_step_kb(),
+            typed(),
         ),
         "total_uses": (
             _(
@@ -69,17 +74,17 @@ def promo_edit_step_screen(
             if used
             else _("How many uses in all? Send a number, or press No limit."),
             str(limit) if limit is not None else _("no limit"),
-            promo_edit_step_kb("♾ " + _("No limit")),
+            typed("♾ " + _("No limit")),
         ),
         "per_customer": (
             _("How many uses per customer? Send a number."),
             str(terms.per_customer),
-            promo_edit_step_kb(),
+            typed(),
         ),
         "expires": (
             _("Valid until which day? Send YYYY-MM-DD or a number of days, or press No expiry."),
             moment_text(terms.expires_at) if terms.expires_at else _("no expiry"),
-            promo_edit_step_kb("♾ " + _("No expiry")),
+            typed("♾ " + _("No expiry")),
         ),
     }
     prompt, now, markup = steps[step]

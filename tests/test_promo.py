@@ -299,6 +299,23 @@ async def test_an_admin_creates_a_code_step_by_step(env, shop, session):
     assert "The promo code WINTER10 already exists." in reply.text and "1/8" in reply.text
 
 
+async def test_an_old_prompts_skip_does_not_skip_the_step_open_now(env, shop, session):
+    """The minimum order's Skip, pressed again at the expiry step: out of date, and the
+    expiry step still asks (before, it skipped the expiry too)."""
+    admin = env.user(ADMIN_ID, "Boss")
+    await admin.send("/promocodes")
+    await admin.press("New promo code")
+    await admin.send("SPRING5")
+    await admin.press("Percent")
+    await admin.send("5")
+    minimum_prompt = admin.last_bot_message
+    reply = await admin.click(admin.find_button("Skip", minimum_prompt), minimum_prompt)
+    assert "5/8" in reply.text
+    reply = await admin.click(admin.find_button("Skip", minimum_prompt), minimum_prompt)
+    assert "This button is out of date" in (reply.alert or "")
+    assert "5/8" in admin.shown_text and "Valid until which day?" in admin.shown_text
+
+
 async def test_the_wizard_asks_for_buttons_where_it_shows_buttons(env, shop, session):
     """A sticker or text where buttons are expected gets the same hint, with the step (the
     preview too) shown again; a sticker where text is expected asks for text."""

@@ -286,3 +286,22 @@ async def test_save_under_an_earlier_edit_is_out_of_date(env, session, tea):
     assert (await _promo(session)).total_uses is None
     await admin.press("Save")
     assert (await _promo(session)).total_uses == 70
+
+
+async def test_an_old_prompts_no_limit_does_not_change_another_term(env, session, tea):
+    """ "No limit" under the uses prompt, pressed again while the expiry is asked: out of
+    date, the expiry stays (before, it set "no expiry" in the draft)."""
+    expiry = datetime.now(UTC) + timedelta(days=30)
+    await session.execute(update(PromoCode).values(expires_at=expiry, total_uses=40))
+    await session.commit()
+    admin, _menu = await _edit(env)
+    await admin.press("Uses in all")
+    uses_prompt = admin.last_bot_message
+    await admin.send("50")  # answered by typing: the prompt keeps its buttons
+    await admin.press("Valid until")
+    reply = await admin.click(admin.find_button("No limit", uses_prompt), uses_prompt)
+    assert "This button is out of date" in (reply.alert or "")
+    await admin.press("Back")
+    reply = await admin.press("Save")
+    promo = await _promo(session)
+    assert (promo.total_uses, promo.expires_at is not None) == (50, True)
