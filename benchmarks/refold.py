@@ -19,10 +19,9 @@ import time
 
 from sqlalchemy import text
 
-from benchmarks.search import USERS, _create_pg_database, database_url
+from benchmarks.search import USERS, catalogs
 from benchmarks.search_seed import ensure
 from bot.migrate import downgrade, upgrade
-from db.engine import create_engine
 
 
 async def _at(engine, revision: str | None) -> None:
@@ -45,26 +44,17 @@ async def _timed_upgrade(engine) -> float:
 
 
 async def run(args: argparse.Namespace) -> None:
-    for db in args.db.split(","):
-        for products in (int(p) for p in args.products.split(",")):
-            url = database_url(db, products)
-            if url.startswith("postgresql"):
-                await _create_pg_database(url)
-            engine = create_engine(url)
-            try:
-                await ensure(engine, products, USERS)
-                plain = await _timed_upgrade(engine)
-                async with engine.begin() as conn:
-                    await conn.execute(text("UPDATE products SET search_text = ''"))
-                every = await _timed_upgrade(engine)
-                print(
-                    f"{engine.dialect.name}, {products:,} products: revision 0012 took "
-                    f"{plain:.1f} s with nothing to rewrite, {every:.1f} s rewriting every "
-                    "product",
-                    flush=True,
-                )
-            finally:
-                await engine.dispose()
+    async for engine, _url, products in catalogs(args.db, args.products):
+        await ensure(engine, products, USERS)
+        plain = await _timed_upgrade(engine)
+        async with engine.begin() as conn:
+            await conn.execute(text("UPDATE products SET search_text = ''"))
+        every = await _timed_upgrade(engine)
+        print(
+            f"{engine.dialect.name}, {products:,} products: revision 0012 took {plain:.1f} s "
+            f"with nothing to rewrite, {every:.1f} s rewriting every product",
+            flush=True,
+        )
 
 
 def main() -> None:

@@ -24,6 +24,7 @@ import itertools
 import os
 import statistics
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ from aiogram import Dispatcher, Router
 from aiogram.filters import Command
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from benchmarks.browse import bench_settings
 from benchmarks.common import WireSession, make_bot, message_update, tg_user
@@ -177,28 +178,35 @@ async def _create_pg_database(url: str) -> None:
     await admin.dispose()
 
 
-async def run(args: argparse.Namespace) -> None:
-    for db in args.db.split(","):
-        for products in (int(p) for p in args.products.split(",")):
+async def catalogs(dbs: str, sizes: str) -> AsyncIterator[tuple[AsyncEngine, str, int]]:
+    """An engine, its URL and the catalog size for each database (comma-separated: sqlite,
+    pg or URLs) and size asked for; the catalog is seeded by `ensure`, not here."""
+    for db in dbs.split(","):
+        for products in (int(p) for p in sizes.split(",")):
             url = database_url(db, products)
             if url.startswith("postgresql"):
                 await _create_pg_database(url)
             engine = create_engine(url)
             try:
-                fresh, took = await ensure(engine, products, USERS)
-                pool = create_session_pool(engine)
-                arms = arms_for(pool, url, products)
-                started = time.perf_counter()
-                await measure(arms, args.rounds)
-                load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-                title = (
-                    f"\n== {engine.dialect.name}, {products:,} products, {args.rounds} rounds "
-                    f"({'seeded' if fresh else 'checked'} in {took:.0f} s, measured in "
-                    f"{time.perf_counter() - started:.0f} s, load average {load})"
-                )
-                print(report(title, arms), flush=True)
+                yield engine, url, products
             finally:
                 await engine.dispose()
+
+
+async def run(args: argparse.Namespace) -> None:
+    async for engine, url, products in catalogs(args.db, args.products):
+        fresh, took = await ensure(engine, products, USERS)
+        pool = create_session_pool(engine)
+        arms = arms_for(pool, url, products)
+        started = time.perf_counter()
+        await measure(arms, args.rounds)
+        load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        title = (
+            f"\n== {engine.dialect.name}, {products:,} products, {args.rounds} rounds "
+            f"({'seeded' if fresh else 'checked'} in {took:.0f} s, measured in "
+            f"{time.perf_counter() - started:.0f} s, load average {load})"
+        )
+        print(report(title, arms), flush=True)
 
 
 def main() -> None:
