@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+from contextlib import aclosing
 
 from sqlalchemy import text
 
@@ -44,17 +45,18 @@ async def _timed_upgrade(engine) -> float:
 
 
 async def run(args: argparse.Namespace) -> None:
-    async for engine, _url, products in catalogs(args.db, args.products):
-        await ensure(engine, products, USERS)
-        plain = await _timed_upgrade(engine)
-        async with engine.begin() as conn:
-            await conn.execute(text("UPDATE products SET search_text = ''"))
-        every = await _timed_upgrade(engine)
-        print(
-            f"{engine.dialect.name}, {products:,} products: revision 0012 took {plain:.1f} s "
-            f"with nothing to rewrite, {every:.1f} s rewriting every product",
-            flush=True,
-        )
+    async with aclosing(catalogs(args.db, args.products)) as each:
+        async for engine, _url, products in each:
+            await ensure(engine, products, USERS)
+            plain = await _timed_upgrade(engine)
+            async with engine.begin() as conn:
+                await conn.execute(text("UPDATE products SET search_text = ''"))
+            every = await _timed_upgrade(engine)
+            print(
+                f"{engine.dialect.name}, {products:,} products: revision 0012 took {plain:.1f} s "
+                f"with nothing to rewrite, {every:.1f} s rewriting every product",
+                flush=True,
+            )
 
 
 def main() -> None:

@@ -25,6 +25,7 @@ import os
 import statistics
 import time
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -194,19 +195,20 @@ async def catalogs(dbs: str, sizes: str) -> AsyncIterator[tuple[AsyncEngine, str
 
 
 async def run(args: argparse.Namespace) -> None:
-    async for engine, url, products in catalogs(args.db, args.products):
-        fresh, took = await ensure(engine, products, USERS)
-        pool = create_session_pool(engine)
-        arms = arms_for(pool, url, products)
-        started = time.perf_counter()
-        await measure(arms, args.rounds)
-        load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-        title = (
-            f"\n== {engine.dialect.name}, {products:,} products, {args.rounds} rounds "
-            f"({'seeded' if fresh else 'checked'} in {took:.0f} s, measured in "
-            f"{time.perf_counter() - started:.0f} s, load average {load})"
-        )
-        print(report(title, arms), flush=True)
+    async with aclosing(catalogs(args.db, args.products)) as each:
+        async for engine, url, products in each:
+            fresh, took = await ensure(engine, products, USERS)
+            pool = create_session_pool(engine)
+            arms = arms_for(pool, url, products)
+            started = time.perf_counter()
+            await measure(arms, args.rounds)
+            load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+            title = (
+                f"\n== {engine.dialect.name}, {products:,} products, {args.rounds} rounds "
+                f"({'seeded' if fresh else 'checked'} in {took:.0f} s, measured in "
+                f"{time.perf_counter() - started:.0f} s, load average {load})"
+            )
+            print(report(title, arms), flush=True)
 
 
 def main() -> None:

@@ -38,6 +38,10 @@ from services.promo import PromoQuote, PromoService, to_pay_for
 log = logging.getLogger(__name__)
 
 
+async def ignore(_event: Message | CallbackQuery) -> None:
+    """A handler that does nothing: for what needs no answer (an album's other photos)."""
+
+
 async def search_page(
     ctx: Ctx, state: FSMContext, cb: SearchCb, event: Message | CallbackQuery
 ) -> Screen:

@@ -85,7 +85,9 @@ class PhotoInput(Filter):
 
 
 class AlbumRest(Filter):
-    """A photo of an album whose first photo a dialog step took already (ALBUM_TAKEN)."""
+    """A photo of an album whose first photo a dialog step took already (ALBUM_TAKEN):
+    Telegram sends each photo of an album as a message of its own. Register it with
+    `handlers.common.ignore`, ahead of the step's other handlers."""
 
     async def __call__(self, message: Message, state: FSMContext) -> bool:
         album = message.media_group_id
@@ -94,22 +96,33 @@ class AlbumRest(Filter):
 
 class SameDialog(Filter):
     """A press carrying the dialog it was shown in (`dialog`) that is still the one on:
-    else it falls through to "out of date" (see handlers.states.DIALOG)."""
+    else it falls through to "out of date" (see handlers.states.DIALOG). `old_buttons`:
+    a button without one (0: sent before the class carried it) is taken too, as then."""
+
+    def __init__(self, *, old_buttons: bool = False) -> None:
+        self.old_buttons = old_buttons
 
     async def __call__(self, query: CallbackQuery, callback_data: Any, state: FSMContext) -> bool:
+        if self.old_buttons and not callback_data.dialog:
+            return True
         return callback_data.dialog == (await state.get_data()).get(DIALOG, 0)
 
 
-class AtStep(Filter):
+class AtStep(SameDialog):
     """A dialog step's button pressed at the step (`at`: its state's name) and in the
-    dialog (`dialog`) it was shown in; else it falls through to "out of date"."""
+    dialog (`dialog`) it was shown in; else it falls through to "out of date". A button
+    sent before the classes carried them (`at` empty) is taken where its handler's state
+    filter lets it, as it was then (Publish, Create and Save: in their dialog)."""
 
-    async def __call__(
+    def __init__(self) -> None:
+        super().__init__(old_buttons=True)
+
+    async def __call__(  # type: ignore[override]
         self, query: CallbackQuery, callback_data: Any, state: FSMContext, raw_state: str | None
     ) -> bool:
-        if raw_state is None or raw_state.rpartition(":")[2] != callback_data.at:
+        if callback_data.at and (raw_state or "").rpartition(":")[2] != callback_data.at:
             return False
-        return callback_data.dialog == (await state.get_data()).get(DIALOG, 0)
+        return await super().__call__(query, callback_data, state)
 
 
 class NotCommand(Filter):

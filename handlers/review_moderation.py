@@ -56,10 +56,13 @@ async def _delete_ask(query: CallbackQuery, cb: ModReviewCb, ctx: Ctx, _a: Callb
 async def _delete(query: CallbackQuery, cb: ModReviewCb, ctx: Ctx, answer: CallbackAnswer) -> None:
     await ctx.reviews.delete(ctx.user, cb.review_id)
     answer.text = _("Review deleted.")
-    if cb.page:
-        await show(query, await _list(ctx, cb.page))
-        return
-    await show(query, deleted_screen(cb.review_id))
+    await show(query, await _without(ctx, cb))
+
+
+async def _without(ctx: Ctx, cb: ModReviewCb) -> Screen:
+    """Where the admin acted from, once the review is gone: the list page, or in the
+    notification "Review #N is deleted"."""
+    return await _list(ctx, cb.page) if cb.page else deleted_screen(cb.review_id)
 
 
 async def _back(query: CallbackQuery, cb: ModReviewCb, ctx: Ctx, _a: CallbackAnswer) -> None:
@@ -85,10 +88,7 @@ async def on_mod_review(
         await ACTIONS[callback_data.action](query, callback_data, ctx, callback_answer)
     except ReviewGone:
         callback_answer.text, callback_answer.show_alert = _(ReviewGone.message), True
-        page = callback_data.page
-        await show(
-            query, await _list(ctx, page) if page else deleted_screen(callback_data.review_id)
-        )
+        await show(query, await _without(ctx, callback_data))
 
 
 def build_router() -> Router:

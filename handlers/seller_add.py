@@ -16,7 +16,7 @@ from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from handlers.common import manage_product, own_product
+from handlers.common import ignore, manage_product, own_product
 from handlers.context import Ctx
 from handlers.filters import (
     AlbumRest,
@@ -146,8 +146,9 @@ async def ask(
         level = int(data.get("cat_level") or 0)
         path = await ctx.products.category_path(level) if level else []
         page = int(data.get("cat_page") or 1)
-        if level and not path:  # the level shown was deleted meanwhile: the top again
-            level, page = 0, 1
+        if level and (not path or not all(c.is_active for c in path)):
+            # The level shown was deleted or hidden meanwhile: the top level again.
+            level, page, path = 0, 1, []
             await state.update_data(cat_level=0, cat_page=1)
         children = await ctx.products.child_categories(level or None)
     screen = step_screen(
@@ -244,7 +245,12 @@ async def on_category_open(
 ) -> None:
     category_id = callback_data.id
     if category_id:
-        await ctx.products.category(category_id)  # still there and active
+        try:
+            await ctx.products.category(category_id)  # still there and active
+        except NotFound as exc:  # deleted or hidden meanwhile: the top level, saying so
+            await state.update_data(cat_level=0, cat_page=1)
+            await ask(query, ctx, state, ProductField.category, error=domain_message(exc))
+            return
     # A category without subcategories is picked at once; with them, the level opens
     # (a pager's press always opens it).
     if category_id and not callback_data.page:
@@ -271,10 +277,6 @@ async def on_photo_input(message: Message, file_id: str, ctx: Ctx, state: FSMCon
     if message.media_group_id:  # several photos at once: the first is the product's
         await state.update_data({ALBUM_TAKEN: message.media_group_id})
     await accept(message, ctx, state, ProductField.photo, file_id)
-
-
-async def on_album_rest(message: Message) -> None:
-    """The other photos of an album whose first one the photo step took: nothing to do."""
 
 
 async def on_wrong_input(message: Message, raw_state: str, ctx: Ctx, state: FSMContext) -> None:
@@ -347,7 +349,7 @@ def build_router() -> Router:
         on_category_open,
         SellerCategoryCb.filter(),
         StateFilter(ProductStates.category),
-        SameDialog(),
+        SameDialog(old_buttons=True),
     )
     # A step's buttons act only at the step and in the dialog they were shown in: an old
     # prompt's Skip would change another field (or product), its Back rewind the dialog.
@@ -372,7 +374,7 @@ def build_router() -> Router:
     # A description may start with "/" ("/5 kg bag"); the other steps' answers never do.
     router.message.register(on_step_input, StateFilter(ProductStates.description), CommentInput())
     router.message.register(on_step_input, StateFilter(*TEXT_STEPS), TextInput())
-    router.message.register(on_album_rest, AlbumRest(), StateFilter("*"))
+    router.message.register(ignore, AlbumRest(), StateFilter("*"))
     router.message.register(on_photo_input, StateFilter(ProductStates.photo), PhotoInput())
     router.message.register(on_wrong_input, any_step, NotCommand())
     return router

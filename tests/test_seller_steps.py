@@ -86,10 +86,45 @@ async def test_buttons_of_an_earlier_dialog_are_out_of_date(env, food, session):
         reply = await u.click(u.find_button(label, first_preview), first_preview)
         assert OUT_OF_DATE in (reply.alert or ""), label
     assert await products(session) == []
-    forged = SellerStepCb(action=SellerStepAction.skip, at="name")  # no Skip at the name
-    assert OUT_OF_DATE in ((await u.click(forged)).alert or "")
     await u.press("Publish")
     assert [p.name for p in await products(session)] == ["Coffee"]
+
+
+async def test_a_skip_of_another_step_is_out_of_date(env, food, session):
+    """A Skip naming the photo step, pressed at the description (whose Skip it is not)."""
+    u = env.user(SELLER)
+    await u.send("/seller")
+    await u.press("Add product")
+    await u.press("Food")
+    await u.send("Tea")  # now at the description
+    dialog = SellerStepCb.unpack(u.find_button("Skip")).dialog
+    photo_skip = SellerStepCb(action=SellerStepAction.skip, at="photo", dialog=dialog)
+    assert OUT_OF_DATE in ((await u.click(photo_skip)).alert or "")
+    assert "step 4 of 6" in (await u.press("Skip")).text  # its own Skip: on to the price
+
+
+async def test_buttons_sent_by_the_version_before_keep_working(env, food, session):
+    """Messages sent before the buttons carried their step (and the picker its dialog)
+    keep working after the upgrade, as they did: the picker, Back, and Publish (which
+    carried its dialog already) in its own dialog."""
+    _seller, category = food
+    u = env.user(SELLER)
+    await u.send("/seller")
+    await u.press("Add product")
+    reply = await u.click(f"sk:{category}:0:0")  # the picker's button, packed as before
+    assert "step 2 of 6" in reply.text
+    await u.send("Tea")
+    assert "step 1 of 6" not in (await u.click("ss:back")).text  # Back: the name again
+    assert "step 2 of 6" in u.shown_text
+    await u.send("Tea")
+    await u.press("Skip")
+    await u.send("100")
+    await u.send("3")
+    await u.press("Skip")
+    dialog = SellerStepCb.unpack(u.find_button("Publish")).dialog
+    reply = await u.click(f"ss:pub:{dialog}")
+    assert OUT_OF_DATE not in (reply.alert or "")
+    assert [p.name for p in await products(session)] == ["Tea"]
 
 
 @pytest.mark.parametrize(
@@ -122,10 +157,13 @@ async def test_screens_of_a_product_deleted_meanwhile_lead_to_my_products(
     assert [p.name for p in await products(session) if not p.is_deleted] == ["Rolls"]
 
 
-async def test_the_picker_on_a_level_deleted_meanwhile_shows_the_top(env, food, session):
-    """The seller has the level "Boxes" open in the category picker; an admin deletes
-    that branch. The next answer shows the top level, not "no categories yet"."""
-    from sqlalchemy import delete
+@pytest.mark.parametrize("gone", ["hidden", "deleted"])
+@pytest.mark.parametrize("then", ["a sticker", "Put it here", "Small"])
+async def test_the_picker_on_a_level_gone_meanwhile_shows_the_top(env, food, session, gone, then):
+    """The seller has the level "Boxes" open in the category picker; an admin hides it
+    (or it is deleted). The next answer or press shows the top level, not "no categories
+    yet" or buttons that are each refused."""
+    from sqlalchemy import delete, update
 
     from models import Category
 
@@ -137,12 +175,20 @@ async def test_the_picker_on_a_level_deleted_meanwhile_shows_the_top(env, food, 
     await u.send("/seller")
     await u.press("Add product")
     await u.press("Boxes")
-    for category_id in ids:
-        await session.execute(delete(Category).where(Category.id == category_id))
+    if gone == "hidden":
+        await session.execute(
+            update(Category).where(Category.id == boxes.id).values(is_active=False)
+        )
+    else:
+        for category_id in ids:
+            await session.execute(delete(Category).where(Category.id == category_id))
     await session.commit()
-    reply = await u.send_sticker()
+    reply = await u.send_sticker() if then == "a sticker" else await u.press(then)
     assert "There are no categories yet" not in reply.text
     assert reply.has_button("Food") and not reply.has_button("Boxes")
+    assert "step 1 of 6" in reply.text
+    if then != "a sticker":
+        assert "This category is no longer available." in reply.text
     reply = await u.press("Food")
     assert "step 2 of 6" in reply.text, reply.text
 
