@@ -108,7 +108,8 @@ async def on_category_rename_input(
 ) -> None:
     category_id = (await state.get_data()).get("category_id") or 0
     try:
-        await ctx.categories.rename(ctx.user, category_id, text)
+        before = (await ctx.categories.get(ctx.user, category_id)).name
+        renamed = (await ctx.categories.rename(ctx.user, category_id, text)).name != before
     except NotFound as exc:
         await _category_gone(message, ctx, state, exc)
         return
@@ -116,7 +117,9 @@ async def on_category_rename_input(
         await show(message, name_retry_screen(domain_message(exc), category_id))
         return
     await end_dialog(state)
-    await message.answer(_("✅ Category renamed."))
+    await message.answer(
+        _("✅ Category renamed.") if renamed else _("That is its name already: nothing changed.")
+    )
     await show(message, await _level(ctx, category_id))
 
 
@@ -140,8 +143,11 @@ async def on_category_move_to(
     query: CallbackQuery, callback_data: AdminCategoryCb, ctx: Ctx, callback_answer: CallbackAnswer
 ) -> None:
     target = callback_data.target or None
+    before = (await ctx.categories.get(ctx.user, callback_data.id)).parent_id
     category = await ctx.categories.move(ctx.user, callback_data.id, target)
-    callback_answer.text = _("Moved.")
+    callback_answer.text = (
+        _("Moved.") if category.parent_id != before else _("It is there already.")
+    )
     await show(query, await _level(ctx, category.id))
 
 

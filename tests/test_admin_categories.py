@@ -225,6 +225,23 @@ async def test_create_rename_and_navigate_in_chat(admin, session):
     assert "didn't understand" in reply.text
 
 
+async def test_renaming_or_moving_to_where_it_is_says_nothing_changed(admin, session):
+    tea = await make_category(session, "Tea")
+    green = await make_category(session, "Green", tea)
+    await session.commit()
+    await admin.send("/start")
+    await admin.click(AdminCategoryCb(action=A.open, id=green.id))
+    await admin.press("Rename")
+    reply = await admin.send(" Green ")
+    assert reply.texts[0] == "That is its name already: nothing changed."
+    await admin.press("Move")
+    reply = await admin.press("Tea")  # its parent now (marked ✅)
+    assert reply.alert == "It is there already."
+    reply = await admin.press("Rename")
+    reply = await admin.send("Green tea")
+    assert reply.texts[0] == "✅ Category renamed."
+
+
 async def test_a_category_under_a_hidden_one_is_not_called_visible(admin, session):
     """Customers see nothing under a hidden category: the screen of one below it (or one
     just moved there) says so, naming the hidden one."""
