@@ -45,6 +45,9 @@ async def run(settings: Settings) -> None:
     log_what_it_uses(settings)
     try:
         with bot_api_refusals():
+            # Back from webhook mode: Telegram refuses getUpdates while a webhook is set
+            # (409, every second, forever). Updates waiting there are kept.
+            await bot.delete_webhook(drop_pending_updates=False)
             await set_commands(bot, i18n)
             # Broadcasts interrupted by a stop or crash go on where they were.
             await dp["broadcaster"].resume(bot)

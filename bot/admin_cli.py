@@ -58,6 +58,8 @@ async def admin_command(
         user = await service.lookup(who)
         if user is None:
             user = await _register(session, settings, who, action)
+        if action == "remove" and user.role is not Role.admin:  # a seller stays a seller
+            return f"{describe(user)} is not an admin ({user.role.value}): nothing changed"
         role = Role.admin if action == "add" else Role.customer
         try:
             change = await service.owner_set_role(user, role)

@@ -2,9 +2,10 @@
 
 from decimal import Decimal
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from babel.numbers import get_currency_precision
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -15,6 +16,10 @@ from services.payments import CardLimits, provider_maximum, provider_minimum
 
 # Relative: the file lands in the directory the bot is started from.
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///storefront.db"
+
+
+# The URL schemes each service URL setting takes, the one to suggest first.
+SCHEMES = {"telegram_api_url": ("http", "https"), "redis_url": ("redis", "rediss", "unix")}
 
 
 class ConfigError(Exception):
@@ -151,7 +156,31 @@ class Settings(BaseSettings):
     @field_validator("telegram_api_url", "redis_url", "webhook_url", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
-        return None if value == "" else value
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("payment_provider_token", mode="before")
+    @classmethod
+    def _blank_token_is_none(cls, value: object) -> object:
+        """An uncommented `PAYMENT_PROVIDER_TOKEN=` is no token (and is refused with
+        PAYMENT_METHOD=provider), not an empty one sent with every invoice."""
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("telegram_api_url", "redis_url")
+    @classmethod
+    def _service_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """A URL with its scheme and host, checked here: a malformed one failed later
+        with a traceback, or an error that printed the bot token."""
+        if value is None:
+            return value
+        schemes = SCHEMES[info.field_name or ""]
+        parts = urlsplit(value.strip())
+        if parts.scheme not in schemes or not (parts.hostname or parts.scheme == "unix"):
+            raise ValueError(f"must be a URL such as {schemes[0]}://host:port")
+        try:
+            parts.port  # noqa: B018  (raises on a port out of range)
+        except ValueError:
+            raise ValueError("its port is not a port number (1-65535)") from None
+        return value.strip()
 
     @field_validator("log_level")
     @classmethod

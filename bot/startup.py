@@ -4,6 +4,7 @@ playground): reach the database, migrate it, make the ADMIN_IDS admins."""
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import Coroutine, Iterator
 from typing import Any
 
@@ -16,6 +17,8 @@ from bot.config import ConfigError, Settings
 from db.engine import create_engine, create_session_pool, describe_url
 
 log = logging.getLogger("bot")
+# A bot token in a Bot API URL, as an error message may quote it.
+_TOKEN_IN_TEXT = re.compile(r"bot\d+:[\w-]+")
 
 
 def run_service(main: Coroutine[Any, Any, Any]) -> None:
@@ -33,16 +36,36 @@ def run_service(main: Coroutine[Any, Any, Any]) -> None:
 
 @contextlib.contextmanager
 def bot_api_refusals() -> Iterator[None]:
-    """Telegram refusing BOT_TOKEN, or no Bot API to reach, while starting: one line and
-    exit 2 (ConfigError), not a traceback."""
-    from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+    """Telegram refusing BOT_TOKEN, no Bot API to reach, or something else answering at
+    TELEGRAM_API_URL, while starting: one line and exit 2 (ConfigError), not a traceback,
+    and never the token (aiohttp's errors may quote the URL it is in)."""
+    from aiogram.exceptions import (
+        ClientDecodeError,
+        TelegramAPIError,
+        TelegramNetworkError,
+        TelegramNotFound,
+        TelegramUnauthorizedError,
+    )
 
     try:
         yield
     except TelegramUnauthorizedError:
         raise ConfigError("Telegram rejected BOT_TOKEN: check it with @BotFather") from None
     except TelegramNetworkError as exc:
-        raise ConfigError(f"Cannot reach the Bot API: {exc.message}") from None
+        raise ConfigError(f"Cannot reach the Bot API: {_no_token(exc.message)}") from None
+    except (TelegramNotFound, ClientDecodeError):
+        raise ConfigError(
+            "The Bot API's address answers, but not as a Bot API: check TELEGRAM_API_URL "
+            "(the server's base, without /bot...)"
+        ) from None
+    except TelegramAPIError as exc:
+        raise ConfigError(
+            f"The Bot API refused to start the bot: {_no_token(exc.message)}"
+        ) from None
+
+
+def _no_token(text: str) -> str:
+    return _TOKEN_IN_TEXT.sub("bot<BOT_TOKEN>", text)
 
 
 def log_what_it_uses(settings: Settings) -> None:

@@ -86,6 +86,10 @@ async def test_bot_runs_against_a_custom_bot_api_server(tmp_path, caplog):
 
     methods = [m for m, _ in server.calls]
     assert "setMyCommands" in methods
+    # A webhook left set (the shop ran `python -m bot webhook` before) would make Telegram
+    # refuse getUpdates: it is deleted first, keeping the updates waiting there.
+    assert methods.index("deleteWebhook") < methods.index("getUpdates")
+    assert dict(server.calls)["deleteWebhook"].get("drop_pending_updates") in (None, "false")
     ru_commands = next(
         json.loads(p["commands"])
         for m, p in server.calls

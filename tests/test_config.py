@@ -156,3 +156,53 @@ def test_migrating_logs_one_line(monkeypatch, capsys, caplog):
     caplog.clear()
     assert main(["migrate"]) == 0  # nothing to do: nothing said
     assert [r for r in caplog.records if r.levelno >= logging.INFO] == []
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("TELEGRAM_API_URL", "127.0.0.1:8081", "TELEGRAM_API_URL: must be a URL such as http://"),
+        ("TELEGRAM_API_URL", "localhost", "TELEGRAM_API_URL: must be a URL such as http://"),
+        ("TELEGRAM_API_URL", "http://127.0.0.1:99999", "TELEGRAM_API_URL: its port is not"),
+        ("REDIS_URL", "127.0.0.1:6379", "REDIS_URL: must be a URL such as redis://host:port"),
+    ],
+)
+def test_a_service_url_without_its_scheme_is_one_line(monkeypatch, capsys, name, value, says):
+    """Before, these failed later: a traceback (Redis), or a line that printed the bot
+    token inside the URL aiohttp could not use (the Bot API)."""
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    monkeypatch.setenv(name, value)
+    code, err = run_main(capsys)
+    assert code == 2 and says in err and "\n" not in err
+    assert TOKEN not in err
+
+
+@pytest.mark.parametrize("token", ["", "   "])
+def test_an_empty_provider_token_is_no_token(monkeypatch, capsys, token):
+    """`PAYMENT_PROVIDER_TOKEN=` uncommented from .env.example: every card invoice would
+    have gone out without a token."""
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("PAYMENT_METHOD", "provider")
+    monkeypatch.setenv("PAYMENT_PROVIDER_TOKEN", token)
+    code, err = run_main(capsys)
+    assert code == 2 and "PAYMENT_METHOD=provider needs PAYMENT_PROVIDER_TOKEN" in err
+
+
+def test_what_answers_at_the_bot_api_address_is_one_line_without_the_token():
+    from aiogram.exceptions import ClientDecodeError, TelegramNetworkError, TelegramNotFound
+    from aiogram.methods import GetMe
+
+    from bot.startup import bot_api_refusals
+
+    for error in (
+        TelegramNotFound(method=GetMe(), message="Not Found"),
+        ClientDecodeError("Failed to decode object", ValueError("html"), "<html>502</html>"),
+    ):
+        with pytest.raises(ConfigError, match="answers, but not as a Bot API: check TELEGRAM"):
+            with bot_api_refusals():
+                raise error
+    quoted = TelegramNetworkError(method=GetMe(), message=f"refused: 127.0.0.1/bot{TOKEN}/getMe")
+    with pytest.raises(ConfigError) as refused:
+        with bot_api_refusals():
+            raise quoted
+    assert TOKEN not in str(refused.value) and "bot<BOT_TOKEN>/getMe" in str(refused.value)

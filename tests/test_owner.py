@@ -119,6 +119,15 @@ def test_admin_add_list_remove(shop, capsys):
         (42, "customer"),
         (5, "admin"),
     ]
+    # `remove` takes the admin role only: a seller named by mistake stays a seller, and
+    # their products stay on sale.
+    with sqlite3.connect(shop / "shop.db") as conn:
+        conn.execute(query_rows.replace("(5, 'ann', 'Ann'", "(6, 'sam', 'Sam'"))
+    assert cli(capsys, "admin", "remove", "@sam") == (
+        0,
+        "6 @sam Sam is not an admin (seller): nothing changed",
+    )
+    assert query(shop / "shop.db", "SELECT role FROM users WHERE telegram_id = 6") == [("seller",)]
 
 
 @pytest.mark.parametrize("who", ["²", "1²", "①", "١٢٣", "12345678901234567", "0"])
