@@ -126,13 +126,26 @@ class Settings(BaseSettings):
             url = make_url(value)
         except ArgumentError:
             raise ValueError(f"not a database URL; write e.g. {examples}") from None
-        drivers = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+        drivers = {
+            "sqlite": "sqlite+aiosqlite",
+            "postgresql": "postgresql+asyncpg",
+            "postgres": "postgresql+asyncpg",  # as Heroku and others write it
+        }
         wanted = drivers.get(url.get_backend_name())
         if wanted is None:
             raise ValueError(f"only SQLite and PostgreSQL are supported; write e.g. {examples}")
         if url.drivername != wanted:
             fixed = url.set(drivername=wanted).render_as_string(hide_password=True)
             raise ValueError(f"the bot needs the async driver; write {fixed}")
+        if "sslmode" in url.query:  # libpq's word; asyncpg takes ssl=
+            raise ValueError(f"asyncpg takes ssl={url.query['sslmode']}, not sslmode=")
+        if wanted == "sqlite+aiosqlite" and (url.host or url.database in (None, "", ":memory:")):
+            # sqlite+aiosqlite://shop.db reads "shop.db" as a host (a traceback later);
+            # without a file, nothing the shop does is kept.
+            file = url.host or url.database or "storefront.db"
+            if file == ":memory:":
+                file = "storefront.db"
+            raise ValueError(f"the database is a file: write sqlite+aiosqlite:///{file}")
         return value
 
     @field_validator("currency")

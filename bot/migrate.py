@@ -50,6 +50,15 @@ async def pending(engine: AsyncEngine) -> tuple[str | None, str]:
     return current, head
 
 
+def known(revision: str) -> bool:
+    """Whether this code has the revision (a database at one it lacks was migrated by a
+    newer version of the bot)."""
+    try:
+        return ScriptDirectory.from_config(alembic_config()).get_revision(revision) is not None
+    except Exception:  # alembic's "Can't locate revision"
+        return False
+
+
 async def has_data(engine: AsyncEngine) -> bool:
     """Whether any table but Alembic's own holds a row."""
 

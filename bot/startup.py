@@ -97,6 +97,12 @@ async def prepare_database(settings: Settings) -> AsyncEngine:
         raise ConfigError(f"Cannot reach the database {url}: {_first_line(exc)}") from None
     try:
         current, head = await migrate.pending(engine)
+        if current is not None and not migrate.known(current):  # before any backup copy
+            raise ConfigError(
+                f"The database {url} is at revision {current}, which this version of the bot "
+                "doesn't have: a newer version migrated it. Run that version, or restore the "
+                "backup taken before it migrated (see README, Backups)"
+            )
         if current != head:
             saved = None
             if backup.sqlite_file(settings.database_url) and await migrate.has_data(engine):

@@ -34,8 +34,27 @@ class ForeignKeyViolation(RuntimeError):
     """A migration left rows pointing at rows that don't exist; nothing was changed."""
 
 
+# PostgreSQL: one process migrates at a time (several starting at once, as webhook
+# machines may). The others wait, then find the database at head and do nothing.
+MIGRATION_LOCK = 727_274_001
+
+
 def do_run_migrations(connection: Connection) -> None:
     sqlite = connection.dialect.name == "sqlite"
+    if not sqlite:
+        connection.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
+        connection.commit()  # the lock is the session's: it outlasts this transaction
+        try:
+            _migrate(connection, sqlite)
+        finally:
+            connection.rollback()  # nothing left open (a failed migration rolled back)
+            connection.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")
+            connection.commit()
+        return
+    _migrate(connection, sqlite)
+
+
+def _migrate(connection: Connection, sqlite: bool) -> None:
     if sqlite:
         connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
         # SQLite ignores the PRAGMA inside a transaction: refuse rather than cascade.

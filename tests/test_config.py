@@ -102,6 +102,23 @@ def test_custom_api_server_is_used(monkeypatch):
         ),
         ("shop.db", "error: DATABASE_URL: not a database URL; write e.g. sqlite+aiosqlite:///"),
         ("mysql+aiomysql://u@h/db", "error: DATABASE_URL: only SQLite and PostgreSQL"),
+        (
+            "postgres://shop:secret@db/shop",  # Heroku's form
+            "error: DATABASE_URL: the bot needs the async driver; "
+            "write postgresql+asyncpg://shop:***@db/shop",
+        ),
+        (
+            "postgresql+asyncpg://shop@db/shop?sslmode=require",
+            "error: DATABASE_URL: asyncpg takes ssl=require, not sslmode=",
+        ),
+        (  # two slashes: "shop.db" was read as a host, and failed later with a traceback
+            "sqlite+aiosqlite://shop.db",
+            "error: DATABASE_URL: the database is a file: write sqlite+aiosqlite:///shop.db",
+        ),
+        (  # in memory: the shop would keep nothing
+            "sqlite+aiosqlite://",
+            "error: DATABASE_URL: the database is a file: write sqlite+aiosqlite:///storefront.db",
+        ),
     ],
 )
 def test_database_url_mistakes_are_one_line(monkeypatch, capsys, url, advice):
@@ -156,6 +173,28 @@ def test_migrating_logs_one_line(monkeypatch, capsys, caplog):
     caplog.clear()
     assert main(["migrate"]) == 0  # nothing to do: nothing said
     assert [r for r in caplog.records if r.levelno >= logging.INFO] == []
+
+
+def test_a_database_a_newer_version_migrated_is_said_so(monkeypatch, capsys, tmp_path):
+    """Each start used to copy the database as a backup, then fail with "Can't locate
+    revision": a restart loop filled the disk. One line, no copy."""
+    import sqlite3
+
+    monkeypatch.setenv("DATABASE_URL", "sqlite+aiosqlite:///shop.db")
+    assert main(["migrate"]) == 0
+    with sqlite3.connect("shop.db") as conn:
+        conn.execute(
+            "INSERT INTO categories (name, slug, position, is_active, product_count)"
+            " VALUES ('Tea', 'tea', 0, 1, 0)"
+        )
+        conn.execute("UPDATE alembic_version SET version_num = '9999'")
+    capsys.readouterr()
+    for _ in range(2):
+        code = main(["migrate"])  # a start runs the same check first
+        err = capsys.readouterr().err.strip()
+        assert code == 2
+        assert "is at revision 9999, which this version of the bot doesn't have" in err
+    assert not [p.name for p in tmp_path.iterdir() if ".bak" in p.name]  # no backup copies
 
 
 @pytest.mark.parametrize(

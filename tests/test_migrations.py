@@ -72,3 +72,37 @@ async def test_stairway(scratch_url):
         assert set(tables) <= {"alembic_version"}
     finally:
         await engine.dispose()
+
+
+async def test_two_processes_migrating_at_once_both_succeed(scratch_url, tmp_path):
+    """Two `python -m bot migrate` at once on an empty PostgreSQL database (webhook
+    machines starting together): one migrates, the other waits for it and finds nothing
+    to do. Before, the second failed ("duplicate key value violates unique constraint
+    pg_type_typname_nsp_index")."""
+    import asyncio
+    import os
+    import sys
+
+    from tests.tg import TOKEN
+
+    if not PG_URL:
+        pytest.skip("one writer at a time on SQLite: two processes migrating need PostgreSQL")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "REDIS_"))}
+    env.update(BOT_TOKEN=TOKEN, DATABASE_URL=scratch_url)
+    runs = [
+        await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "bot", "migrate"),
+            env=env,
+            cwd=tmp_path,  # no .env of the developer's
+            stderr=asyncio.subprocess.PIPE,
+        )
+        for _ in range(2)
+    ]
+    errors = [(await run.communicate())[1].decode() for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], errors
+    engine = create_engine(scratch_url)
+    try:
+        current, head = await migrate.pending(engine)
+    finally:
+        await engine.dispose()
+    assert current == head
