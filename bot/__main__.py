@@ -80,13 +80,21 @@ async def admin(settings: Settings, action: str, who: str | None) -> None:
 
 
 async def serve_api(settings: Settings) -> None:
-    """The web API on API_HOST:API_PORT, on the bot's database (migrated first)."""
+    """The web API on API_HOST:API_PORT, on the bot's database (migrated first). Redis
+    that doesn't answer, or a port in use, stop it with one line, as the bot's start."""
     import uvicorn
 
     from api import ApiConfig, create_app
+    from bot.supervisor import bind
     from db.engine import create_session_pool, describe_url
 
     engine = await prepare_database(settings)
+    try:
+        await check_redis(settings)  # failed logins are counted there
+        sock = bind(settings.api_host, settings.api_port)
+    except ConfigError:
+        await engine.dispose()
+        raise
     app = create_app(create_session_pool(engine), ApiConfig.from_settings(settings))
     config = uvicorn.Config(
         app, host=settings.api_host, port=settings.api_port, log_level=settings.log_level.lower()
@@ -98,8 +106,9 @@ async def serve_api(settings: Settings) -> None:
         describe_url(settings.database_url),
     )
     try:
-        await uvicorn.Server(config).serve()
+        await uvicorn.Server(config).serve(sockets=[sock])
     finally:
+        sock.close()
         await engine.dispose()
 
 

@@ -113,9 +113,12 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             parts = [p for p in value.replace(";", ",").replace(" ", ",").split(",") if p]
             try:
-                return frozenset(int(p) for p in parts)
+                value = frozenset(int(p) for p in parts)
             except ValueError:
-                raise ValueError("ADMIN_IDS must be Telegram ids separated by commas") from None
+                raise ValueError("Telegram ids separated by commas, e.g. 123456789") from None
+        if isinstance(value, frozenset | set) and any(i <= 0 for i in value):
+            # A user's id is above 0 (groups and channels are below); 0 is nobody.
+            raise ValueError("a user's Telegram id is a number above 0")
         return value
 
     @field_validator("database_url")

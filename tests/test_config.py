@@ -48,9 +48,19 @@ def test_unreachable_database(monkeypatch, capsys):
     assert "secret" not in err and "\n" not in err
 
 
-def test_bad_admin_ids(monkeypatch):
-    monkeypatch.setenv("ADMIN_IDS", "12,abc")
-    with pytest.raises(ConfigError, match="ADMIN_IDS"):
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("12,abc", "ADMIN_IDS: Telegram ids separated by commas"),
+        # Users' ids are above 0: -1 made the demo's first seller an admin, and `python -m
+        # bot admin add` refuses these too.
+        ("12,-1", "ADMIN_IDS: a user's Telegram id is a number above 0"),
+        ("0", "ADMIN_IDS: a user's Telegram id is a number above 0"),
+    ],
+)
+def test_bad_admin_ids(monkeypatch, value, says):
+    monkeypatch.setenv("ADMIN_IDS", value)
+    with pytest.raises(ConfigError, match=says):
         load_settings()
 
 
@@ -245,3 +255,30 @@ def test_what_answers_at_the_bot_api_address_is_one_line_without_the_token():
         with bot_api_refusals():
             raise quoted
     assert TOKEN not in str(refused.value) and "bot<BOT_TOKEN>/getMe" in str(refused.value)
+
+
+def test_the_web_api_start_refuses_as_the_bot_does(monkeypatch, capsys):
+    """`python -m bot api` with a port in use exited 3 with uvicorn's message, and with a
+    Redis that doesn't answer started, then answered POST /auth/token with a 500."""
+    import socket
+
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("DATABASE_URL", "sqlite+aiosqlite:///shop.db")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        monkeypatch.setenv("API_PORT", str(taken.getsockname()[1]))
+        code, err = run_main_with(capsys, "api")
+        assert (
+            code == 2 and err.startswith("error: Cannot listen on 127.0.0.1:") and "\n" not in err
+        )
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{closed.getsockname()[1]}/0")
+    code, err = run_main_with(capsys, "api")
+    assert code == 2 and err.startswith("error: Cannot reach Redis at redis://127.0.0.1:")
+
+
+def run_main_with(capsys, *argv: str) -> tuple[int, str]:
+    code = main(list(argv))
+    return code, capsys.readouterr().err.strip()
