@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, Settings, load_settings, unknown_env_file_keys
 from bot.startup import (
     bot_api_refusals,
     check_redis,
@@ -149,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
         if settings.log_level != "DEBUG":
             # Alembic's per-revision chatter; the bot logs one line when it migrates.
             logging.getLogger("alembic").setLevel(logging.WARNING)
+        if unknown := unknown_env_file_keys(str(Settings.model_config.get("env_file") or "")):
+            log.warning(".env has settings the bot doesn't know: %s", ", ".join(unknown))
         if args.command == "migrate":
             asyncio.run(migrate_only(settings))
         elif args.command == "demo":

@@ -1,6 +1,7 @@
 """Settings from environment variables or a `.env` file."""
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
@@ -301,6 +302,24 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]).upper() or "settings"
+        field = ".".join(str(p) for p in first["loc"]).upper()
         message = first["msg"].removeprefix("Value error, ")
-        raise ConfigError(f"{field}: {message}") from None
+        raise ConfigError(f"{field}: {message}" if field else message) from None
+
+
+def unknown_env_file_keys(path: str = ".env") -> list[str]:
+    """Lines of the .env file the settings don't read, each with the setting it may be
+    a misspelling of: 'DATABSE_URL (DATABASE_URL?)'. A misspelled DATABASE_URL used to go
+    unnoticed while the shop opened a new, empty database."""
+    import difflib
+
+    from dotenv import dotenv_values
+
+    names = [name.upper() for name in Settings.model_fields]
+    unknown = []
+    for key in dotenv_values(path) if Path(path).is_file() else {}:
+        if key.upper() in names:
+            continue
+        near = difflib.get_close_matches(key.upper(), names, n=1, cutoff=0.8)
+        unknown.append(f"{key} ({near[0]}?)" if near else key)
+    return unknown

@@ -282,3 +282,18 @@ def test_the_web_api_start_refuses_as_the_bot_does(monkeypatch, capsys):
 def run_main_with(capsys, *argv: str) -> tuple[int, str]:
     code = main(list(argv))
     return code, capsys.readouterr().err.strip()
+
+
+def test_a_misspelled_setting_in_env_is_named(monkeypatch, capsys, caplog, tmp_path):
+    """DATABSE_URL in .env: the shop opened a new, empty database without a word."""
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        f"BOT_TOKEN={TOKEN}\nDATABSE_URL=sqlite+aiosqlite:///old.db\nPOSTGRES_DB=x\n"
+    )
+    monkeypatch.setitem(Settings.model_config, "env_file", str(env_file))
+    caplog.set_level(logging.WARNING, logger="bot")
+    assert main(["migrate"]) == 0
+    [warning] = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warning == (
+        ".env has settings the bot doesn't know: DATABSE_URL (DATABASE_URL?), POSTGRES_DB"
+    )

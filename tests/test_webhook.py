@@ -233,13 +233,12 @@ def test_a_configured_redis_that_is_down_stops_the_start(monkeypatch, tmp_path, 
     [
         (
             {"WORKERS": "2"},
-            "settings: WORKERS=2 (webhook mode, `python -m bot webhook`) needs PostgreSQL: "
+            "WORKERS=2 (webhook mode, `python -m bot webhook`) needs PostgreSQL: "
             "a SQLite file serves one process",
         ),
         (
             {"WORKERS": "2", "DATABASE_URL": "postgresql+asyncpg://u@localhost/shop"},
-            "settings: WORKERS=2 needs REDIS_URL: workers share dialog state, locks and "
-            "throttling there",
+            "WORKERS=2 needs REDIS_URL: workers share dialog state, locks and throttling there",
         ),
         ({}, "WEBHOOK_URL is not set: the public https:// base Telegram posts updates to"),
         ({"WEBHOOK_URL": "https://x.example"}, "WEBHOOK_SECRET is not set"),
