@@ -5,7 +5,6 @@ import asyncio
 import gc
 import logging
 import sys
-from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings, unknown_env_file_keys
 from bot.startup import (
@@ -124,7 +123,7 @@ def _parser() -> argparse.ArgumentParser:
     admin_parser.add_argument("action", choices=["add", "remove", "list"])
     admin_parser.add_argument("who", nargs="?", help="a Telegram id (digits) or @username")
     backup_parser = commands.add_parser("backup", help="copy the SQLite database to PATH")
-    backup_parser.add_argument("path", type=Path, help="a file to write, or a directory")
+    backup_parser.add_argument("path", help="a file to write, or a directory")
     playground = commands.add_parser(
         "playground", help="try the shop in a browser: no token, no network"
     )

@@ -5,6 +5,7 @@ SQLite's online backup API copies a consistent snapshot while the bot keeps runn
 (and writing). PostgreSQL has pg_dump for that; this module only says so.
 """
 
+import os
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,9 +23,11 @@ def sqlite_file(url: str) -> Path | None:
     return Path(parsed.database)
 
 
-def backup(url: str, target: Path) -> Path:
-    """Copies the shop's SQLite database to `target` (a file, or a directory to put a
-    dated file in); the file written. `ConfigError` when that can't be done here."""
+def backup(url: str, path: str) -> Path:
+    """Copies the shop's SQLite database to `path` (a file, or a directory to put a
+    dated file in: one that exists, or is written with a trailing slash); the file
+    written. `ConfigError` when that can't be done here."""
+    target = Path(path)
     source = sqlite_file(url)
     if source is None:
         if make_url(url).get_backend_name() == "postgresql":
@@ -35,6 +38,8 @@ def backup(url: str, target: Path) -> Path:
         raise ConfigError("backup works for SQLite files only")
     if not source.is_file():
         raise ConfigError(f"There is no database file at {source}")
+    if path.endswith(("/", os.sep)) and not target.is_dir():  # meant as a directory
+        raise ConfigError(f"There is no directory {target} to write the backup in")
     if target.is_dir():
         target = target / f"{source.stem}-{_stamp()}.db"
     if target.exists():
@@ -63,7 +68,7 @@ def copy(source: Path, target: Path) -> Path:
             dst.close()
     except sqlite3.Error as exc:
         partial.unlink(missing_ok=True)
-        raise ConfigError(f"Backup of {source} failed: {exc}") from None
+        raise ConfigError(f"Backup of {source} to {target} failed: {exc}") from None
     finally:
         src.close()
     partial.replace(target)

@@ -151,7 +151,10 @@ async def check_connection_budget(engine: AsyncEngine, settings: Settings) -> No
 
 
 def _first_line(exc: Exception) -> str:
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if "readonly database" in line:  # SQLite's words for a file or folder it can't write
+        line += " (this user can't write the database file, or the folder it is in)"
+    return line
 
 
 async def check_redis(settings: Settings) -> None:

@@ -297,3 +297,13 @@ def test_a_misspelled_setting_in_env_is_named(monkeypatch, capsys, caplog, tmp_p
     assert warning == (
         ".env has settings the bot doesn't know: DATABSE_URL (DATABASE_URL?), POSTGRES_DB"
     )
+
+
+def test_a_read_only_database_says_what_to_fix():
+    """SQLite's "attempt to write a readonly database" pointed the owner nowhere."""
+    import sqlite3
+
+    from bot.startup import _first_line
+
+    line = _first_line(sqlite3.OperationalError("attempt to write a readonly database"))
+    assert line.endswith("(this user can't write the database file, or the folder it is in)")

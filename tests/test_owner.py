@@ -210,6 +210,12 @@ def test_backup_is_a_consistent_copy_while_the_bot_writes(shop, capsys):
     code, out = cli(capsys, "backup", "backups")
     assert code == 0 and out.startswith("Backup written to backups/shop-")
     assert len(list((shop / "backups").glob("shop-*.db"))) == 1
+    # Meant as a directory (a trailing slash) that isn't there: not a file of that name.
+    assert cli(capsys, "backup", "later/") == (
+        2,
+        "error: There is no directory later to write the backup in",
+    )
+    assert not (shop / "later").exists()
 
 
 def test_backup_on_postgresql_points_at_pg_dump(shop, monkeypatch, capsys):
