@@ -14,6 +14,7 @@ from bot.startup import (
     prepare_database,
     run_service,
 )
+from services.payments import provider_minimum
 
 log = logging.getLogger("bot")
 
@@ -150,6 +151,14 @@ def main(argv: list[str] | None = None) -> int:
             logging.getLogger("alembic").setLevel(logging.WARNING)
         if unknown := unknown_env_file_keys(str(Settings.model_config.get("env_file") or "")):
             log.warning(".env has settings the bot doesn't know: %s", ", ".join(unknown))
+        if settings.payment_method == "provider" and not settings.card_limits.minimum:
+            if not provider_minimum(settings.currency):
+                log.warning(
+                    "PAYMENT_METHOD=provider in %s: no smallest card payment is built in for "
+                    "it; set PROVIDER_MIN_AMOUNT (Telegram's min_amount, about US$1), or "
+                    "Telegram refuses the invoices under it",
+                    settings.currency,
+                )
         if args.command == "migrate":
             asyncio.run(migrate_only(settings))
         elif args.command == "demo":

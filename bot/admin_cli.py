@@ -49,6 +49,8 @@ async def admin_command(
     async with pool() as session, session.begin():
         service = AdminService(session)
         if action == "list":
+            if who:
+                raise ConfigError(f"admin list takes no id or @username (got {who!r})")
             admins = await service.admins()
             if not admins:
                 return "No admins yet: python -m bot admin add <your Telegram id>"

@@ -141,6 +141,8 @@ class Settings(BaseSettings):
         if url.drivername != wanted:
             fixed = url.set(drivername=wanted).render_as_string(hide_password=True)
             raise ValueError(f"the bot needs the async driver; write {fixed}")
+        if url.host and "@" in url.host:  # the password's @ read as the host's start
+            raise ValueError("write an @ in the password as %40 (the URL's own @ comes once)")
         if "sslmode" in url.query:  # libpq's word; asyncpg takes ssl=
             raise ValueError(f"asyncpg takes ssl={url.query['sslmode']}, not sslmode=")
         if wanted == "sqlite+aiosqlite" and (url.host or url.database in (None, "", ":memory:")):

@@ -125,6 +125,10 @@ def test_custom_api_server_is_used(monkeypatch):
             "sqlite+aiosqlite://shop.db",
             "error: DATABASE_URL: the database is a file: write sqlite+aiosqlite:///shop.db",
         ),
+        (  # the password's @: the error named a host "ss@db" and showed part of it
+            "postgresql+asyncpg://shop:p@ss@db/shop",
+            "error: DATABASE_URL: write an @ in the password as %40",
+        ),
         (  # in memory: the shop would keep nothing
             "sqlite+aiosqlite://",
             "error: DATABASE_URL: the database is a file: write sqlite+aiosqlite:///storefront.db",
@@ -307,3 +311,19 @@ def test_a_read_only_database_says_what_to_fix():
 
     line = _first_line(sqlite3.OperationalError("attempt to write a readonly database"))
     assert line.endswith("(this user can't write the database file, or the folder it is in)")
+
+
+def test_card_payments_in_a_currency_without_a_built_in_minimum_are_warned(monkeypatch, caplog):
+    """README: "another currency: set it" (PROVIDER_MIN_AMOUNT); now the start says so."""
+    monkeypatch.setenv("DATABASE_URL", "sqlite+aiosqlite:///shop.db")
+    monkeypatch.setenv("PAYMENT_METHOD", "provider")
+    monkeypatch.setenv("PAYMENT_PROVIDER_TOKEN", "284685063:TEST:abc")
+    monkeypatch.setenv("CURRENCY", "JPY")
+    caplog.set_level(logging.WARNING, logger="bot")
+    assert main(["migrate"]) == 0
+    [warning] = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warning.startswith("PAYMENT_METHOD=provider in JPY: no smallest card payment")
+    caplog.clear()
+    monkeypatch.setenv("PROVIDER_MIN_AMOUNT", "200")
+    assert main(["migrate"]) == 0
+    assert not [r for r in caplog.records if r.levelno == logging.WARNING]

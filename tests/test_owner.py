@@ -92,6 +92,10 @@ def test_admin_add_list_remove(shop, capsys):
         0,
         "42 (has not written to the bot yet) is already an admin",
     )
+    assert cli(capsys, "admin", "list", "42") == (
+        2,
+        "error: admin list takes no id or @username (got '42')",
+    )
     assert cli(capsys, "admin", "add", "@ghost") == (
         2,
         "error: Nobody matching '@ghost' has used the bot yet: use their numeric Telegram id",
