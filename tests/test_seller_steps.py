@@ -9,7 +9,7 @@ from sqlalchemy import select
 from keyboards.callback_seller import SellerStepAction, SellerStepCb
 from models import Product, Role
 from tests.factories import make_category, make_user
-from tests.test_seller import SELLER, add_product, products
+from tests.test_seller import SELLER, add_product, fill_draft, products, to_name_step
 
 OUT_OF_DATE = "This button is out of date"
 
@@ -51,9 +51,7 @@ async def test_an_old_no_photo_does_not_empty_another_products_description(env, 
 
 async def test_an_old_back_does_not_rewind_the_dialog(env, food, session):
     u = env.user(SELLER)
-    await u.send("/seller")
-    await u.press("Add product")
-    await u.press("Food")
+    await to_name_step(u)
     name_prompt = u.last_bot_message
     await u.send("Green tea")
     await u.send("Fresh spring harvest")  # now at the price
@@ -72,14 +70,7 @@ async def test_buttons_of_an_earlier_dialog_are_out_of_date(env, food, session):
     new one: out of date, nothing published twice."""
     u = env.user(SELLER)
     for name in ("Tea", "Coffee"):
-        await u.send("/seller")
-        await u.press("Add product")
-        await u.press("Food")
-        await u.send(name)
-        await u.press("Skip")
-        await u.send("100")
-        await u.send("3")
-        await u.press("Skip")
+        await fill_draft(u, name, photo=False)
         if name == "Tea":
             first_preview = u.last_bot_message
     for label in ("Publish", "Edit a field", "Back"):
@@ -93,9 +84,7 @@ async def test_buttons_of_an_earlier_dialog_are_out_of_date(env, food, session):
 async def test_a_skip_of_another_step_is_out_of_date(env, food, session):
     """A Skip naming the photo step, pressed at the description (whose Skip it is not)."""
     u = env.user(SELLER)
-    await u.send("/seller")
-    await u.press("Add product")
-    await u.press("Food")
+    await to_name_step(u)
     await u.send("Tea")  # now at the description
     dialog = SellerStepCb.unpack(u.find_button("Skip")).dialog
     photo_skip = SellerStepCb(action=SellerStepAction.skip, at="photo", dialog=dialog)
@@ -207,9 +196,7 @@ async def test_an_album_at_the_photo_step_takes_its_first_photo_once(env, food, 
     """Several photos sent at once arrive one by one: the first is the product's, the
     others are dropped quietly (no 'use the buttons', no second preview)."""
     u = env.user(SELLER)
-    await u.send("/seller")
-    await u.press("Add product")
-    await u.press("Food")
+    await to_name_step(u)
     await u.send("Tea")
     await u.press("Skip")
     await u.send("100")
