@@ -16,7 +16,7 @@ from aiogram.utils.i18n import gettext as _
 from handlers.common import cart_page, offer_invoice, unpayable
 from handlers.context import Ctx
 from handlers.filters import CommentInput, ContactInput, NotCommand, SameDialog, TextInput
-from handlers.states import DIALOG, begin_dialog, end_dialog
+from handlers.states import CHECKOUT_ANSWERS, DIALOG, SAVED_ANSWERS, begin_dialog, end_dialog
 from handlers.states import CheckoutStates as S
 from jobs.notify import notify_sellers
 from keyboards.callback_data import CartAction, CartCb, CheckoutAction, CheckoutCb
@@ -58,8 +58,6 @@ PROMO_CHANGED = N_(
 CANT_ORDER = N_("Some items can't be ordered as they are: see the cart.")
 # The answers given (name, phone, address, comment), kept when the cart stops the
 # dialog: the next Checkout offers them again with Keep, rather than asking afresh.
-ANSWERS = ("name", "phone", "address", "comment")
-SAVED_ANSWERS = "checkout_answers"
 
 
 # -- the steps (each shows the answer given before, after Back or Edit, with Keep) --------------
@@ -89,7 +87,7 @@ async def ask_comment(event: Message | CallbackQuery, state: FSMContext) -> None
 async def ask_confirm(event: Message | CallbackQuery, state: FSMContext, ctx: Ctx) -> None:
     cart = await ctx.cart.get(ctx.user)
     if not cart.lines or cart.blocked:  # emptied, or a product hidden or sold out meanwhile:
-        answers = {k: v for k, v in (await state.get_data()).items() if k in ANSWERS}
+        answers = {k: v for k, v in (await state.get_data()).items() if k in CHECKOUT_ANSWERS}
         await end_dialog(state)  # the cart says which line to fix (and what costs more)
         await state.update_data({SAVED_ANSWERS: answers})
         await show(event, await cart_page(ctx, _(CANT_ORDER) if cart.lines else ""))
@@ -154,7 +152,8 @@ async def on_checkout_start(
     data = await state.get_data()
     saved = data.get(SAVED_ANSWERS) or {}
     if await state.get_state() in STEPS:
-        saved = {k: v for k, v in data.items() if k in ANSWERS}
+        saved = {k: v for k, v in data.items() if k in CHECKOUT_ANSWERS}
+    saved[SAVED_ANSWERS] = None  # taken: not offered again after this checkout
     await begin_dialog(state, S.name, saved, query)
     await ask_name(query, state)
 

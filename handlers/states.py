@@ -17,16 +17,25 @@ SEARCH_TOTAL = "search_total"
 # The album whose first photo a step took: Telegram sends each photo of an album as a
 # message of its own, and the rest are dropped, also after the dialog ended with the first.
 ALBUM_TAKEN = "album_taken"
-_KEPT = (SEARCH_KEY, SEARCH_TOTAL, ALBUM_TAKEN)
+# A checkout's answers when it was left for something else (another dialog, the cart's
+# promo code, a command) or stopped by the cart: the next Checkout offers them with Keep.
+CHECKOUT_ANSWERS = ("name", "phone", "address", "comment")
+SAVED_ANSWERS = "checkout_answers"
+_KEPT = (SEARCH_KEY, SEARCH_TOTAL, ALBUM_TAKEN, SAVED_ANSWERS)
 # Which dialog this is: each begun dialog gets a new one. A button that commits a draft
 # (Publish) carries it, so one pressed in an earlier dialog's message, whose draft is
 # gone, can't publish the draft open now (`handlers.filters.SameDialog`).
 DIALOG = "dialog"
 
 
-async def _kept(state: FSMContext) -> dict[str, Any]:
+async def _kept(state: FSMContext, *, leaving: bool = False) -> dict[str, Any]:
+    """What outlives the dialog; `leaving` a checkout unfinished, its answers too."""
     data = await state.get_data()
-    return {k: data[k] for k in _KEPT if k in data}
+    kept = {k: data[k] for k in _KEPT if k in data}
+    if leaving and (await state.get_state() or "").startswith(CheckoutStates.__name__ + ":"):
+        if answers := {k: data[k] for k in CHECKOUT_ANSWERS if k in data}:
+            kept[SAVED_ANSWERS] = answers
+    return kept
 
 
 async def begin_dialog(
@@ -36,8 +45,9 @@ async def begin_dialog(
     the reply keyboard of the step left, if it showed one). `event`: the command or the
     button that begins it, maybe pressed in an old message while another dialog was on."""
     await drop_reply_keyboard(await state.get_state(), event)
+    kept = await _kept(state, leaving=True)
     await state.set_state(step)
-    await state.set_data({**await _kept(state), **data, DIALOG: secrets.randbelow(2**31)})
+    await state.set_data({**kept, **data, DIALOG: secrets.randbelow(2**31)})
 
 
 async def end_dialog(state: FSMContext) -> None:
@@ -52,7 +62,9 @@ async def leave_dialog(state: FSMContext, event: Message | CallbackQuery | None)
     that takes the user elsewhere goes through here. True when there was one to leave."""
     current = await state.get_state()
     await drop_reply_keyboard(current, event)
-    await end_dialog(state)
+    kept = await _kept(state, leaving=True)
+    await state.set_state(None)
+    await state.set_data(kept)
     return current is not None
 
 

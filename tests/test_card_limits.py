@@ -236,3 +236,19 @@ async def test_in_russian(card_env, sencha, session):
     await ann.click(CartAddCb(product_id=sencha.id))
     shown = (await to_summary(ann)).text
     assert "Максимальная сумма оплаты картой" in shown and "по частям" in shown
+
+
+async def test_a_code_entered_from_the_limit_screen_keeps_the_answers(card_env, sencha, session):
+    """Over the largest card payment, the obvious way under it is a promo code: entering
+    one (a dialog of its own) used to drop the name, phone, address and comment."""
+    session.add(PromoCode(code="HUND", kind=PromoKind.fixed, value=Decimal(100)))
+    await session.commit()
+    ann = card_env.user(1)
+    await ann.click(CartAddCb(product_id=sencha.id))
+    await ann.click(CartAddCb(product_id=sencha.id))
+    assert "The largest card payment is RUB\xa0200.00" in (await to_summary(ann)).text
+    await ann.press("Back to the cart")
+    await ann.press("Promo code")
+    assert "RUB\xa0200.00" in (await ann.send("HUND")).text
+    reply = await ann.press("Checkout")
+    assert "Now: Ann Smith" in reply.text and reply.has_button("Keep")

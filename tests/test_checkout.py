@@ -549,3 +549,25 @@ async def test_a_word_at_the_summary_changes_nothing_it_showed(env, session):
     reply = await ann.click(ann.find_button("Confirm", summary), summary)
     assert "Prices have changed" in reply.alert
     assert await fresh(session, Order) == []
+
+
+async def test_a_checkout_left_for_a_command_offers_its_answers_once(env, session):
+    """/cart mid-checkout leaves the dialog; the next Checkout offers the answers given
+    with Keep. Once an order is placed, the checkout after it starts afresh."""
+    tea = await shop(session, name="Tea", stock=5)
+    ann = env.user(1)
+    await ann.click(CartAddCb(product_id=tea.id))
+    await ann.click(CartCb(action=CartAction.checkout))
+    await ann.send("Ann Smith")
+    await ann.send_contact("+7 999 123-45-67")
+    await ann.send("/cart")
+    reply = await ann.click(CartCb(action=CartAction.checkout))
+    assert "Now: Ann Smith" in reply.text and reply.has_button("Keep")
+    await ann.press("Keep")
+    await ann.send("✅ Keep")
+    await ann.send("Baker Street 221b")
+    await ann.press("No comment")
+    await ann.press("Confirm")
+    await ann.click(CartAddCb(product_id=tea.id))
+    reply = await ann.click(CartCb(action=CartAction.checkout))
+    assert "Now:" not in reply.text and not reply.has_button("Keep")
