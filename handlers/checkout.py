@@ -16,7 +16,14 @@ from aiogram.utils.i18n import gettext as _
 from handlers.common import cart_page, offer_invoice, unpayable
 from handlers.context import Ctx
 from handlers.filters import CommentInput, ContactInput, NotCommand, SameDialog, TextInput
-from handlers.states import CHECKOUT_ANSWERS, DIALOG, SAVED_ANSWERS, begin_dialog, end_dialog
+from handlers.states import (
+    DIALOG,
+    SAVED_ANSWERS,
+    begin_dialog,
+    checkout_answers,
+    end_dialog,
+    leave_dialog,
+)
 from handlers.states import CheckoutStates as S
 from jobs.notify import notify_sellers
 from keyboards.callback_data import CartAction, CartCb, CheckoutAction, CheckoutCb
@@ -56,9 +63,6 @@ PROMO_CHANGED = N_(
     "Your promo code's discount has changed. Check the new summary and confirm again."
 )
 CANT_ORDER = N_("Some items can't be ordered as they are: see the cart.")
-# The answers given (name, phone, address, comment), kept when the cart stops the
-# dialog: the next Checkout offers them again with Keep, rather than asking afresh.
-
 
 # -- the steps (each shows the answer given before, after Back or Edit, with Keep) --------------
 
@@ -87,9 +91,9 @@ async def ask_comment(event: Message | CallbackQuery, state: FSMContext) -> None
 async def ask_confirm(event: Message | CallbackQuery, state: FSMContext, ctx: Ctx) -> None:
     cart = await ctx.cart.get(ctx.user)
     if not cart.lines or cart.blocked:  # emptied, or a product hidden or sold out meanwhile:
-        answers = {k: v for k, v in (await state.get_data()).items() if k in CHECKOUT_ANSWERS}
-        await end_dialog(state)  # the cart says which line to fix (and what costs more)
-        await state.update_data({SAVED_ANSWERS: answers})
+        # Left, its answers kept for the next Checkout; the cart says which line to fix
+        # (and what costs more).
+        await leave_dialog(state, None)
         await show(event, await cart_page(ctx, _(CANT_ORDER) if cart.lines else ""))
         return
     data = await state.get_data()
@@ -146,15 +150,10 @@ async def on_checkout_start(
         callback_answer.show_alert = True
         await show(query, await cart_page(ctx))
         return
-    # A fresh dialog, with the answers of one the cart stopped, or of this one (back to
-    # the cart from the summary to change it); the saved search outlives it (Back to the
-    # results still works).
-    data = await state.get_data()
-    saved = data.get(SAVED_ANSWERS) or {}
-    if await state.get_state() in STEPS:
-        saved = {k: v for k, v in data.items() if k in CHECKOUT_ANSWERS}
-    saved[SAVED_ANSWERS] = None  # taken: not offered again after this checkout
-    await begin_dialog(state, S.name, saved, query)
+    # A fresh dialog, with the answers given before, taken (not offered again after it);
+    # the saved search outlives it (Back to the results still works).
+    saved = await checkout_answers(state)
+    await begin_dialog(state, S.name, {**saved, SAVED_ANSWERS: None}, query)
     await ask_name(query, state)
 
 

@@ -150,11 +150,11 @@ async def own_product(
     longer theirs): then My products (page `page`) is shown instead, saying so, and
     nothing changes. Every seller button naming a product asks this first, so none
     dead-ends. Someone else's product (a forged button) is NotAllowed."""
+    gone: tuple[type[Exception], ...] = (NotFound, NotAllowed) if lost else (NotFound,)
     try:
         return await ctx.products.get_own(ctx.user, product_id)
-    except (NotFound, NotAllowed) as exc:
-        if isinstance(exc, NotAllowed) and not lost:
-            raise
+    except gone:
+        pass
     await show(event, product_gone_screen(await my_products(ctx, max(page, 1))))
     return None
 

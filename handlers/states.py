@@ -32,10 +32,16 @@ async def _kept(state: FSMContext, *, leaving: bool = False) -> dict[str, Any]:
     """What outlives the dialog; `leaving` a checkout unfinished, its answers too."""
     data = await state.get_data()
     kept = {k: data[k] for k in _KEPT if k in data}
-    if leaving and (await state.get_state() or "").startswith(CheckoutStates.__name__ + ":"):
+    if leaving and await state.get_state() in CheckoutStates:
         if answers := {k: data[k] for k in CHECKOUT_ANSWERS if k in data}:
             kept[SAVED_ANSWERS] = answers
     return kept
+
+
+async def checkout_answers(state: FSMContext) -> dict[str, Any]:
+    """The answers the next Checkout offers with Keep: of the checkout on now (back to
+    the cart from its summary), else those kept when one was left."""
+    return dict((await _kept(state, leaving=True)).get(SAVED_ANSWERS) or {})
 
 
 async def begin_dialog(
