@@ -90,7 +90,7 @@ def promo_category_kb(
     rows += [
         [
             button(
-                "   " * item.depth + "📂 " + trim(item.name, 40),
+                "   " * item.indent + "📂 " + trim(item.name, 40),
                 cb(action=PromoAction.category, id=item.id),
             )
         ]

@@ -56,6 +56,11 @@ class TreeItem:
     depth: int
     is_active: bool
 
+    @property
+    def indent(self) -> int:
+        """The depth to show: a tree from before MAX_LEVELS may be deeper."""
+        return min(self.depth, MAX_LEVELS - 1)
+
 
 @dataclass(frozen=True, slots=True)
 class CategoryLevel:
@@ -111,24 +116,18 @@ class CategoryService:
     async def tree(self, actor: User) -> list[TreeItem]:
         """The whole tree, depth first, each level in display order. One SELECT."""
         require_admin(actor)
-        rows = (
-            await self.session.execute(
-                select(Category.id, Category.name, Category.parent_id, Category.is_active).order_by(
-                    Category.position, Category.id
-                )
-            )
-        ).all()
+        columns = (Category.id, Category.name, Category.parent_id, Category.is_active)
         by_parent: dict[int | None, list] = {}
-        for row in rows:
+        for row in await self.session.execute(
+            select(*columns).order_by(Category.position, Category.id)
+        ):
             by_parent.setdefault(row.parent_id, []).append(row)
         out: list[TreeItem] = []
-
-        def walk(parent_id: int | None, depth: int) -> None:
-            for row in by_parent.get(parent_id, []):
-                out.append(TreeItem(row.id, row.name, depth, row.is_active))
-                walk(row.id, depth + 1)
-
-        walk(None, 0)
+        todo = [(row, 0) for row in reversed(by_parent.get(None, []))]
+        while todo:  # depth first, without recursion: no depth of old data breaks it
+            row, depth = todo.pop()
+            out.append(TreeItem(row.id, row.name, depth, row.is_active))
+            todo.extend((child, depth + 1) for child in reversed(by_parent.get(row.id, [])))
         return out
 
     async def move_targets(self, actor: User, category_id: int) -> list[TreeItem]:

@@ -20,6 +20,7 @@ from services.catalog_reads import (
     shown_category_ids,
 )
 from services.catalog_search import matches, search_terms, uses_fts
+from services.categories import MAX_LEVELS
 
 MAX_LIMIT = 100
 
@@ -53,6 +54,38 @@ class CategoryNode:
     is_active: bool
     product_count: int
     children: list["CategoryNode"] = field(default_factory=list)
+
+
+def _shown(top: list[CategoryNode]) -> list[CategoryNode]:
+    """The tree without hidden categories: a hidden one takes everything under it."""
+    top = [n for n in top if n.is_active]
+    stack = list(top)
+    while stack:
+        node = stack.pop()
+        node.children = [n for n in node.children if n.is_active]
+        stack.extend(node.children)
+    return top
+
+
+def _capped(top: list[CategoryNode]) -> list[CategoryNode]:
+    """The tree at most MAX_LEVELS deep. Only a database from before that limit, or
+    edited by hand, holds a deeper one: what lies below the last level is listed on it,
+    right after its ancestor there, depth first (each keeps its real `parent_id`).
+    Walked without recursion, so no depth breaks the answer."""
+    stack = [(top, 1)]
+    while stack:
+        level, depth = stack.pop()
+        if depth < MAX_LEVELS:
+            stack.extend((n.children, depth + 1) for n in level)
+            continue
+        flat: list[CategoryNode] = []
+        todo = level[::-1]
+        while todo:
+            flat.append(node := todo.pop())
+            todo.extend(node.children[::-1])
+            node.children = []
+        level[:] = flat
+    return top
 
 
 _SUMMARY = (
@@ -133,16 +166,7 @@ class ListingService:
         for node in nodes.values():
             parent = nodes.get(node.parent_id) if node.parent_id is not None else None
             (parent.children if parent else top).append(node)
-        if include_hidden:
-            return top
-
-        def shown(level: list[CategoryNode]) -> list[CategoryNode]:
-            kept = [n for n in level if n.is_active]
-            for n in kept:
-                n.children = shown(n.children)
-            return kept
-
-        return shown(top)
+        return _capped(top if include_hidden else _shown(top))
 
     async def category_subtree(self, category_id: int) -> CategoryNode | None:
         """One category with everything under it, hidden ones included (for admins)."""

@@ -5,9 +5,13 @@ from dataclasses import replace
 from decimal import Decimal
 
 import httpx
+from sqlalchemy import insert
 
 from api import create_app
-from services.categories import MAX_LEVELS
+from bot.i18n import create_i18n
+from keyboards.admin import move_targets_kb
+from models import Category, User
+from services.categories import MAX_LEVELS, CategoryService
 from tests.api_helpers import as_
 
 pytest_plugins = ["tests.api_fixtures"]
@@ -91,6 +95,48 @@ async def test_the_tree_is_at_most_max_levels_deep_and_never_a_cycle(client, sho
     assert r.status_code == 200, r.text
     tree = (await client.get("/categories", headers=admin)).json()
     assert "Root" in [c["name"] for c in tree]
+
+
+async def test_a_tree_deeper_than_max_levels_from_an_older_database_still_lists(
+    client, session, shop
+):
+    """A database from before MAX_LEVELS (or edited by hand) may hold a chain 1,200
+    levels deep. `GET /categories` used to answer 500 past about 250 levels; it lists
+    every category once, the levels past the last one on it, depth first, each with
+    its real parent. The admin's "Move" list walks it too, indented at most that deep."""
+    parent, chain = shop.category, []
+    for i in range(1200):
+        parent = await session.scalar(
+            insert(Category)
+            .values(name=f"D{i}", slug=f"d{i}", parent_id=parent)
+            .returning(Category.id)
+        )
+        chain.append(parent)
+    await session.commit()
+    for who in ("admin", "customer"):
+        r = await client.get("/categories", headers=as_(shop, who))
+        assert r.status_code == 200, r.text
+        level, depth = r.json(), 1
+        while not any(n["id"] == chain[-1] for n in level):
+            level, depth = next(n for n in level if n["children"])["children"], depth + 1
+        assert depth == MAX_LEVELS
+        deep = chain[MAX_LEVELS - 2 :]  # Tea is level 1: D18 is the last level's first
+        assert [n["id"] for n in level] == deep and not any(n["children"] for n in level)
+        assert [n["parent_id"] for n in level[1:3]] == deep[:2]
+    r = await client.patch(
+        f"/categories/{chain[5]}", json={"name": "D5b"}, headers=as_(shop, "admin")
+    )
+    assert r.status_code == 200 and r.json()["children"][0]["id"] == chain[6]
+    service = CategoryService(session)
+    admin = await session.get(User, shop.ids["admin"])
+    targets = await service.move_targets(admin, shop.hidden_category)
+    assert [t.id for t in targets if t.id in chain] == chain
+    i18n = create_i18n()
+    with i18n.context(), i18n.use_locale("en"):
+        kb = move_targets_kb(await service.get(admin, shop.hidden_category), targets[-3:], 1, 1)
+    texts = [b.text for row in kb.inline_keyboard for b in row]
+    assert any(t.startswith("· " * (MAX_LEVELS - 1) + "D1199") for t in texts), texts
+    assert not any(("· " * MAX_LEVELS) in t for t in texts)
 
 
 async def test_a_patched_category_answers_with_its_subcategories(client, shop):
