@@ -10,13 +10,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.body_limit import BodyLimit
 from api.config import ApiConfig
-from api.deps import Runtime, refused_by_database
+from api.deps import CONFLICTS, Runtime, refused_by_database
 from api.routers import auth, categories, orders, permission, products, reviews
 from services.accounts import BadCredentials, LockedOut, LoginTaken
 from services.errors import DomainError, InvalidInput, NotAllowed, NotFound, NotSaved
@@ -62,20 +62,30 @@ def create_app(pool: async_sessionmaker[AsyncSession], config: ApiConfig) -> Fas
     )
     app.state.runtime = runtime
     app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
+    if config.cors_origins:  # Bearer tokens, no cookies: no credentials to allow
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(config.cors_origins),
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+            max_age=600,
+        )
     for module in (auth, categories, products, reviews, permission, orders):
         app.include_router(module.router)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(IntegrityError, _database_error)
+    for conflict in CONFLICTS:
+        app.add_exception_handler(conflict, _database_error)
     return app
 
 
 async def _database_error(_request: Request, exc: Exception) -> JSONResponse:
-    """A constraint that refused a write before the commit (a service's flush: two
-    requests creating one slug at once), answered as a refused commit is (the session,
-    closed with the request, is rolled back). Any other database error stays a 500."""
-    assert isinstance(exc, IntegrityError)
-    log.warning("A constraint refused a request's write: %s", exc.orig)
+    """A write refused before the commit, answered as a refused commit is (the session,
+    closed with the request, is rolled back): a constraint at a service's flush (two
+    requests creating one slug at once), or a row another request deleted meanwhile
+    (an edit racing a delete). Any other database error stays a 500."""
+    assert isinstance(exc, CONFLICTS)
+    log.warning("A request's write lost a race: %s", getattr(exc, "orig", exc))
     refusal = refused_by_database(exc)
     return JSONResponse({"detail": refusal.detail}, refusal.status_code)
 

@@ -21,6 +21,8 @@ class ApiConfig:
     max_body_bytes: int = 64 * 1024  # a larger request body gets 413 (api.body_limit)
     stars_per_unit: Decimal = Decimal(1)  # what an order costs in Stars, as the bot's invoice
     card_limits: CardLimits = field(default_factory=CardLimits)  # smallest, largest card payment
+    default_locale: str = "en"  # a user new to the shop whose language the shop lacks
+    cors_origins: tuple[str, ...] = ()  # web pages on other origins that may call the API
 
     @classmethod
     def from_settings(cls, settings: object) -> "ApiConfig":
@@ -42,4 +44,6 @@ class ApiConfig:
             max_body_bytes=settings.api_max_body_bytes,  # type: ignore[attr-defined]
             stars_per_unit=settings.stars_per_unit,  # type: ignore[attr-defined]
             card_limits=settings.card_limits,  # type: ignore[attr-defined]
+            default_locale=settings.default_locale,  # type: ignore[attr-defined]
+            cors_origins=settings.api_cors_origins,  # type: ignore[attr-defined]
         )

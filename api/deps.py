@@ -6,18 +6,22 @@ or a ban set in the bot takes effect on the API's next request, whatever the tok
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from api.config import ApiConfig
 from api.security import BadToken, user_id_of
 from models import Role, User
 from services.accounts import AccountService, Hasher, app_secret
+from services.errors import InvalidInput, NotFound
 from services.login_failures import DbFailures, FailureLog, RedisFailures
 
 log = logging.getLogger("api")
@@ -76,10 +80,14 @@ Session = Annotated[AsyncSession, Depends(session)]
 Rt = Annotated[Runtime, Depends(runtime)]
 
 
-def refused_by_database(exc: DBAPIError) -> HTTPException:
-    """A constraint that said no (a race another request won) or a database that refused
-    the write: a 409 the client may retry, not a 500."""
-    if isinstance(exc, IntegrityError):
+# A write another request's won: a constraint said no, or the row was deleted meanwhile.
+CONFLICTS = (IntegrityError, StaleDataError)
+
+
+def refused_by_database(exc: Exception) -> HTTPException:
+    """A race another request won (`CONFLICTS`) or a database that refused the write: a
+    409 the client may retry, not a 500."""
+    if isinstance(exc, CONFLICTS):
         detail = "That conflicts with a change made at the same time."
     else:
         detail = "That could not be saved; try again."
@@ -90,9 +98,21 @@ async def commit(session: AsyncSession) -> None:
     """Commits the request's writes (a refusal: `refused_by_database`)."""
     try:
         await session.commit()
-    except DBAPIError as exc:
+    except (DBAPIError, StaleDataError) as exc:
         await session.rollback()
         raise refused_by_database(exc) from None
+
+
+@contextmanager
+def about(field: str) -> Iterator[None]:
+    """A service's refusal of one body field: a 422 naming it, as request validation
+    does. A missing id in the body (a parent, a category) is that field's fault, not a
+    404, which would say the resource in the URL is gone."""
+    try:
+        yield
+    except (InvalidInput, NotFound) as exc:
+        error = {"loc": ("body", field), "msg": str(exc), "type": "invalid_input"}
+        raise RequestValidationError([error]) from None
 
 
 def unauthorized(detail: str = "Not authenticated") -> HTTPException:

@@ -78,6 +78,13 @@ class UserOut(BaseModel):
     is_banned: bool
 
 
+def _not_bool(value: object) -> object:
+    """JSON true/false is not a number (pydantic would take true as 1)."""
+    if isinstance(value, bool):
+        raise ValueError("a number, not true or false")
+    return value
+
+
 # -- categories --------------------------------------------------------------------------
 
 
@@ -94,7 +101,7 @@ class CategoryOut(BaseModel):
 
 
 CategoryName = Annotated[Text, Field(min_length=1, max_length=200)]
-Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+Id = Annotated[int, BeforeValidator(_not_bool), Field(ge=1, le=2**31 - 1)]
 
 
 class CategoryIn(BaseModel):
@@ -107,13 +114,6 @@ class CategoryPatch(BaseModel):
     parent_id: Id | None = None
     move_to_top: bool = False
     is_active: bool | None = None
-
-
-def _not_bool(value: object) -> object:
-    """JSON true/false is not a number (pydantic would take true as 1)."""
-    if isinstance(value, bool):
-        raise ValueError("a number, not true or false")
-    return value
 
 
 # -- products ----------------------------------------------------------------------------
@@ -198,7 +198,7 @@ class ProductPageOut(BaseModel):
 
 # -- reviews -----------------------------------------------------------------------------
 
-Grade = Annotated[int, Field(ge=1, le=5), _rule(check_grade)]
+Grade = Annotated[int, BeforeValidator(_not_bool), Field(ge=1, le=5), _rule(check_grade)]
 Comment = Annotated[Text, Field(max_length=COMMENT_MAX * 2), _rule(clean_comment)]
 
 
@@ -243,7 +243,9 @@ class PermissionIn(BaseModel):
 
     user_id: Id | None = None
     login: Annotated[Text, Field(max_length=64)] | None = None
-    telegram_id: Annotated[int, Field(ge=-(2**63), lt=2**63)] | None = None
+    telegram_id: Annotated[int, BeforeValidator(_not_bool), Field(ge=-(2**63), lt=2**63)] | None = (
+        None
+    )
     username: Annotated[Text, Field(max_length=65, description="@username")] | None = None
     role: Role
 

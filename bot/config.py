@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     # A larger request body gets 413 unread. The largest the API takes (a product with a
     # 1,000-character description) is a few KiB.
     api_max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=64 * 1024 * 1024)
+    # Web pages on other origins that may call the API from a browser (a Mini App served
+    # from its own site): origins separated by commas, or *. Unset: the same origin only.
+    api_cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
     # Unset: one is generated and kept in the database, so every process agrees.
     jwt_secret: SecretStr | None = None
     jwt_ttl_minutes: int = Field(default=30, ge=1, le=60 * 24 * 30)
@@ -121,6 +124,22 @@ class Settings(BaseSettings):
             # A user's id is above 0 (groups and channels are below); 0 is nobody.
             raise ValueError("a user's Telegram id is a number above 0")
         return value
+
+    @field_validator("api_cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        origins = tuple(o.strip().rstrip("/") for o in value.split(",") if o.strip())
+        for origin in origins:
+            parts = urlsplit(origin)
+            if origin != "*" and not (parts.scheme in ("http", "https") and parts.netloc):
+                raise ValueError(f"{origin!r} is not an origin such as https://shop.example.com")
+            if parts.path or parts.query:
+                raise ValueError(
+                    f"{origin!r}: an origin has no path; write {parts.scheme}://{parts.netloc}"
+                )
+        return origins
 
     @field_validator("database_url")
     @classmethod

@@ -12,7 +12,7 @@ from aiogram.types import User as TgUser
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
 from bot.config import ConfigError
-from locales import DOMAIN, LANGUAGES, LOCALES_DIR
+from locales import DOMAIN, LANGUAGES, LOCALES_DIR, pick_language
 from locales.compile import compiled_path, stale
 
 __all__ = ["LANGUAGES", "LOCALES_DIR", "UserI18nMiddleware", "create_i18n", "pick_language"]
@@ -34,12 +34,6 @@ def create_i18n(default_locale: str = "en") -> I18n:
             ", ".join(outdated),
         )
     return I18n(path=LOCALES_DIR, default_locale=default_locale, domain=DOMAIN)
-
-
-def pick_language(code: str | None, default: str) -> str:
-    """The catalog language that fits a Telegram language code ('ru-RU' -> 'ru')."""
-    lang = (code or "").split("-")[0].lower()
-    return lang if lang in LANGUAGES else default
 
 
 class UserI18nMiddleware(I18nMiddleware):

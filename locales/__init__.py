@@ -8,3 +8,10 @@ LOCALES_DIR = Path(__file__).resolve().parent
 DOMAIN = "messages"
 # The languages a user can pick; each has a catalog here.
 LANGUAGES = {"en": "English", "ru": "Русский"}
+
+
+def pick_language(code: str | None, default: str) -> str:
+    """The catalog language that fits a Telegram language code ('ru-RU' -> 'ru'), for
+    the bot and the Mini App's login alike."""
+    lang = (code or "").split("-")[0].lower()
+    return lang if lang in LANGUAGES else default

@@ -51,7 +51,7 @@ async def test_category_crud_slugs_audit_and_conflicts(client, session, shop):
     r = await client.delete(f"/categories/{shop.category}", headers=admin)
     assert r.status_code == 409 and "2 products" in r.json()["detail"]
     r = await client.patch(f"/categories/{shop.category}", json={"parent_id": 999}, headers=admin)
-    assert r.status_code == 404
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "parent_id"
     r = await client.post("/categories", json={"name": "  "}, headers=admin)
     assert r.status_code == 422
     actions = [e.action for e in await session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
@@ -159,7 +159,8 @@ async def test_product_validation_is_the_seller_dialogs(client, session, shop):
     r = await client.post(
         "/products", json={**good, "category_id": shop.hidden_category}, headers=seller
     )
-    assert r.status_code == 404 and "category" in r.json()["detail"]
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "category_id"
+    assert "category is no longer available" in r.text
     r = await client.patch(
         f"/products/{shop.product}", json={"stock": "abc", "name": "New"}, headers=seller
     )

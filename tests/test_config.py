@@ -64,6 +64,26 @@ def test_bad_admin_ids(monkeypatch, value, says):
         load_settings()
 
 
+def test_api_cors_origins_are_origins(monkeypatch):
+    """A Mini App's page on its own site: origins by commas; a path or a bare host is a
+    mistake said at start, not a browser refusing every call later."""
+    from api import ApiConfig
+
+    monkeypatch.setenv("API_CORS_ORIGINS", " https://shop.example/, http://127.0.0.1:5173 ")
+    settings = load_settings()
+    assert ApiConfig.from_settings(settings).cors_origins == (
+        "https://shop.example",
+        "http://127.0.0.1:5173",
+    )
+    for value, says in [
+        ("shop.example", "'shop.example' is not an origin such as https://"),
+        ("https://shop.example/app", "'https://shop.example/app': an origin has no path"),
+    ]:
+        monkeypatch.setenv("API_CORS_ORIGINS", value)
+        with pytest.raises(ConfigError, match=f"API_CORS_ORIGINS: {says}"):
+            load_settings()
+
+
 @pytest.mark.parametrize("value", ["0", "-5", "10000000000", "lots"])
 def test_max_price_is_a_price_a_column_holds(monkeypatch, value):
     monkeypatch.setenv("MAX_PRICE", value)

@@ -9,6 +9,7 @@ from api.deps import Accounts, Caller, Rt, Session, commit
 from api.routers import ERRORS
 from api.schemas import Error, RegisterIn, TelegramIn, TokenOut, UserOut
 from api.security import issue, telegram_user
+from locales import pick_language
 from models import User
 from services.accounts import BadCredentials, LockedOut
 from services.users import Profile, UserService
@@ -76,7 +77,7 @@ async def telegram(body: TelegramIn, session: Session, rt: Rt) -> TokenOut:
     found = await users.get_by_telegram_id(tg.id)
     if found is None:
         profile = Profile(tg.id, tg.username, tg.first_name, tg.last_name, tg.language_code)
-        language = "ru" if (tg.language_code or "").startswith("ru") else "en"
+        language = pick_language(tg.language_code, rt.config.default_locale)
         found = await users.sync(
             profile, language=language, admin_ids=rt.config.admin_ids, found=None
         )

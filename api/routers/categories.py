@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Response, status
 
-from api.deps import Admin, MaybeCaller, Session, commit
+from api.deps import Admin, MaybeCaller, Session, about, commit
 from api.routers import ERRORS
 from api.schemas import CategoryIn, CategoryOut, CategoryPatch
 from models import Category, Role
@@ -38,7 +38,12 @@ async def tree(session: Session, user: MaybeCaller) -> list[CategoryNode]:
 @router.post("", status_code=201, response_model=CategoryOut)
 async def create(body: CategoryIn, admin: Admin, session: Session) -> CategoryOut:
     """A category (its slug made from the name, Cyrillic transliterated, unique)."""
-    category = await CategoryService(session).create(admin, body.name, body.parent_id)
+    service = CategoryService(session)
+    if body.parent_id is not None:
+        with about("parent_id"):
+            await service.get(admin, body.parent_id)
+    with about("name"):
+        category = await service.create(admin, body.name, body.parent_id)
     out = _out(category)
     await commit(session)
     return out
@@ -52,12 +57,17 @@ async def update(
     `move_to_top`), hide or show; answers the category with its subcategories."""
     service = CategoryService(session)
     category = await service.get(admin, category_id)
-    if body.move_to_top and body.parent_id is not None:
-        raise InvalidInput("Give parent_id or move_to_top, not both.")
+    with about("parent_id"):
+        if body.move_to_top and body.parent_id is not None:
+            raise InvalidInput("Give parent_id or move_to_top, not both.")
+        if body.parent_id is not None:
+            await service.get(admin, body.parent_id)
     if body.name is not None:
-        category = await service.rename(admin, category_id, body.name)
+        with about("name"):
+            category = await service.rename(admin, category_id, body.name)
     if body.parent_id is not None or body.move_to_top:
-        category = await service.move(admin, category_id, body.parent_id)
+        with about("parent_id"):
+            category = await service.move(admin, category_id, body.parent_id)
     if body.is_active is not None:
         category = await service.set_visible(admin, category_id, body.is_active)
     await session.refresh(category)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import TypeAdapter
 
-from api.deps import Caller, MaybeCaller, Rt, Session, commit
+from api.deps import Caller, MaybeCaller, Rt, Session, about, commit
 from api.routers import ERRORS
 from api.schemas import ProductIn, ProductOut, ProductPageOut, ProductPatch, Text
 from models import Product, Role, User
@@ -70,6 +70,7 @@ async def _readable(session, user: User | None, product_id: int) -> Product:
 @router.get("", response_model=ProductPageOut)
 async def listing(
     session: Session,
+    _user: MaybeCaller,  # a token sent is checked, as on every read (401 if expired)
     category: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     q: Annotated[Text | None, Query(max_length=MAX_QUERY_LENGTH)] = None,
     after: Annotated[int, Query(ge=0, le=MAX_ID, description="the `next` of the page before")] = 0,
@@ -106,6 +107,8 @@ async def create(body: ProductIn, user: Caller, session: Session, rt: Rt) -> Pro
     """Sellers and admins: a product in a shown category, on sale at once."""
     _check_price(body, rt)
     service = ProductService(session, rt.config.max_price, rt.config.currency)
+    with about("category_id"):
+        await service.category(body.category_id)
     product = await service.create(
         user,
         category_id=body.category_id,
@@ -135,7 +138,8 @@ async def update(
         if name == "is_active" or name not in body.model_fields_set or value is None:
             continue
         key = ProductField.category if name == "category_id" else ProductField(name)
-        product = await service.update_field(user, product_id, key, value)
+        with about(name):
+            product = await service.update_field(user, product_id, key, value)
     if body.is_active is not None:
         product = await service.set_visible(user, product_id, body.is_active)
     out = _out(product)

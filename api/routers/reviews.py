@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response
 
-from api.deps import Caller, Session, commit
+from api.deps import Caller, MaybeCaller, Session, commit
 from api.routers import ERRORS
 from api.schemas import ReviewIn, ReviewOut, ReviewPageOut, ReviewPatch
 from models import Review, Role
@@ -38,7 +38,10 @@ def _item(item: ReviewItem) -> ReviewOut:
 
 @router.get("/products/{product_id}/reviews", response_model=ReviewPageOut)
 async def page(
-    product_id: Id, session: Session, page: Annotated[int, Query(ge=1, le=10_000)] = 1
+    product_id: Id,
+    session: Session,
+    _user: MaybeCaller,  # a token sent is checked, as on every read (401 if expired)
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> ReviewPageOut:
     """A visible product's visible reviews, newest first; a page past the end is empty
     (as in /orders/me: a client paging until an empty page gets one)."""
@@ -56,9 +59,12 @@ async def create(product_id: Id, body: ReviewIn, user: Caller, session: Session)
     their own product."""
     service = ReviewService(session)
     await service.begin(user, product_id)  # the product is there and not the caller's own
+    taken = HTTPException(409, "You have already reviewed this product: edit your review.")
     if await service.own(user.id, product_id) is not None:
-        raise HTTPException(409, "You have already reviewed this product: edit your review.")
-    review, _new = await service.submit(user, product_id, body.grade, body.comment)
+        raise taken
+    review, new = await service.submit(user, product_id, body.grade, body.comment)
+    if not new:  # another request published it meanwhile (a double tap): keep that one
+        raise taken
     out = _out(review, public_name(user.first_name) or NAMELESS)
     await commit(session)
     return out
