@@ -160,8 +160,8 @@ async def on_checkout_start(
 async def on_back(query: CallbackQuery, state: FSMContext, ctx: Ctx, raw_state: str | None) -> None:
     if raw_state == S.name.state and (await state.get_data()).get("editing"):
         await ask_confirm(query, state, ctx)  # Edit, then Back: the summary, answers kept
-    elif raw_state == S.name.state:
-        await end_dialog(state)
+    elif raw_state == S.name.state:  # to fix the cart: the answers wait for Checkout
+        await leave_dialog(state, None)
         await show(query, await cart_page(ctx))
     elif raw_state == S.address.state:
         # The phone step's reply keyboard needs a new message.
@@ -226,9 +226,8 @@ async def on_phone_contact(message: Message, contact, ctx: Ctx, state: FSMContex
             message, state, ctx, _("Please share your own number, or type the phone number.")
         )
         return
-    phone = normalize_phone(contact.phone_number)
-    if phone is None:
-        await message.answer(_("That number doesn't look right. Type it, please."))
+    if (phone := normalize_phone(contact.phone_number)) is None:
+        await _retry(message, state, ctx, _("That number doesn't look right. Type it, please."))
         return
     await _phone_done(message, phone, state, ctx)
 
@@ -241,8 +240,8 @@ async def on_phone_input(message: Message, text: str, state: FSMContext, ctx: Ct
     if text == keep_label() and (phone := (await state.get_data()).get("phone")):
         await _phone_done(message, phone, state, ctx)
         return
-    if text == cancel_label():
-        await end_dialog(state)
+    if text == cancel_label():  # as the inline Cancel: the answers wait for Checkout
+        await leave_dialog(state, None)
         await message.answer(_("Checkout cancelled."), reply_markup=ReplyKeyboardRemove())
         await show(message, await cart_page(ctx))
         return

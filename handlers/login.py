@@ -16,6 +16,7 @@ from aiogram.types import CallbackQuery, Message
 from handlers.context import Ctx
 from handlers.filters import NotCommand, SecretInput, TextInput
 from handlers.states import begin_dialog, end_dialog
+from keyboards.common import cancel_kb
 from keyboards.login import LoginCb
 from screens.base import domain_message, show, tell
 from screens.login import (
@@ -113,7 +114,7 @@ async def on_password_input(message: Message, ctx: Ctx, state: FSMContext) -> No
 
 
 async def on_other_input(message: Message) -> None:
-    await message.answer(text_only_text())
+    await message.answer(text_only_text(), reply_markup=cancel_kb())
 
 
 def build_router() -> Router:

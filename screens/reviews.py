@@ -104,7 +104,9 @@ def review_list_screen(
         title=_("Reviews of «{name}»").format(name=product_title(product.name)),
         rating=rating_line(product.rating_sum, product.rating_count, locale),
     )
-    if not page.items:
+    if own is not None and not own.is_visible:  # not in the list: say why, not "be first"
+        head += "\n\n" + _("🙈 Your review is hidden by a moderator: other customers don't see it.")
+    elif not page.items:
         head += "\n\n" + _("Nobody has reviewed it yet. Be the first!")
     text = fit_list(head, page.items, lambda item, limit: review_block(item, locale, limit))
     reply_to = []

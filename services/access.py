@@ -12,3 +12,8 @@ def require_admin(actor: User) -> None:
     """The actor's role as loaded from the database for this update."""
     if actor.role is not Role.admin or actor.is_banned:
         raise NotAllowed()
+
+
+def can_sell(user: User) -> bool:
+    """Sellers and admins sell (and answer their products' reviews)."""
+    return user.role in (Role.seller, Role.admin)

@@ -35,6 +35,12 @@ class CartLine:
         return self.price * self.quantity
 
     @property
+    def payable(self) -> Decimal:
+        """What of the line can be bought now: none of a hidden or sold-out product, the
+        units in stock of a short one."""
+        return self.price * min(self.quantity, max(self.stock, 0)) if self.available else Decimal(0)
+
+    @property
     def price_changed(self) -> bool:
         return self.price != self.seen_price
 
@@ -54,7 +60,8 @@ class Cart:
 
     @property
     def total(self) -> Decimal:
-        return sum((line.total for line in self.lines if line.available), Decimal(0))
+        """What the cart comes to: only what can be bought counts (`CartLine.payable`)."""
+        return sum((line.payable for line in self.lines), Decimal(0))
 
     @property
     def blocked(self) -> bool:

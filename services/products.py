@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Category, Product, Role, User
+from services.access import can_sell
 from services.audit import AuditService
 from services.catalog_reads import shown_category_ids
 from services.categories import ancestry
@@ -54,10 +55,6 @@ def field_value(product: Product, field: ProductField) -> Any:
         ProductField.photo: product.photo_file_id,
     }[field]
     return str(value) if isinstance(value, Decimal) else value
-
-
-def can_sell(user: User) -> bool:
-    return user.role in (Role.seller, Role.admin)
 
 
 class ProductService:

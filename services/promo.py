@@ -222,7 +222,7 @@ class PromoService:
             return None
         try:
             usable(promo, self.clock(), len(await self._slots(promo.id, user.id)))
-            lines = [Priced(line.category_id, line.total) for line in cart.lines if line.available]
+            lines = [Priced(line.category_id, line.payable) for line in cart.lines if line.payable]
             amount = discount(promo, lines, await self._subtree(promo.category_id), currency)
         except PromoRejected as exc:
             return PromoQuote(promo.code, Decimal(0), exc)

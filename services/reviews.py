@@ -18,6 +18,7 @@ from sqlalchemy.orm.util import identity_key
 from db.sql import insert_new
 from models import Product, Review, User
 from models.base import utcnow
+from services.access import can_sell
 from services.admin import require_admin
 from services.audit import AuditService
 from services.catalog import CatalogService
@@ -223,12 +224,13 @@ class ReviewService:
     # -- seller replies -----------------------------------------------------------------
 
     async def reply_target(self, user: User, review_id: int) -> ReviewItem:
-        """The review the user may reply to: only the seller of its product may."""
+        """The review the user may reply to: only the seller of its product may, while
+        they sell (a seller made a customer keeps the old notice's Reply button)."""
         item = await self.item(review_id)
         seller_id = await self.session.scalar(
             select(Product.seller_id).where(Product.id == item.review.product_id)
         )
-        if seller_id is None or seller_id != user.id:
+        if seller_id is None or seller_id != user.id or not can_sell(user):
             raise NotAllowed()
         return item
 

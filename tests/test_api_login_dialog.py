@@ -23,7 +23,7 @@ async def test_login_dialog_sets_a_password_the_api_accepts(env, client, session
     reply = await ann.press("Use ann_shop")
     assert "Step 2 of 2" in reply.text and "deleted" in reply.text
     reply = await ann.send_sticker()
-    assert "text message" in reply.text
+    assert "text message" in reply.text and reply.has_button("✖️ Cancel")
     reply = await ann.send("short")
     deleted = reply.of(DeleteMessage)
     assert len(deleted) == 1
@@ -90,3 +90,9 @@ async def test_a_password_starting_with_a_slash_is_a_password_and_deleted(env, s
     assert "Saved" in reply.text
     user = await session.scalar(select(User).where(User.telegram_id == 5))
     assert user.login == "annlogin" and user.password_hash.startswith("$2b$")
+
+
+async def test_the_login_dialog_speaks_russian_from_its_title(env):
+    """Its title sat in an f-string the message extractor doesn't read: English."""
+    reply = await env.user(1, language_code="ru").send("/login")
+    assert reply.text.startswith("<b>🔑 Вход на сайт</b>") and "Web login" not in reply.text

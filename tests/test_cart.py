@@ -121,6 +121,22 @@ async def test_hidden_product_and_changed_price_are_flagged(env, session):
     assert "see the cart" in reply.alert
 
 
+async def test_the_total_counts_only_what_is_in_stock(env, session):
+    """A sold-out line and the units past a short line's stock were in the Total (and
+    could meet a promo code's minimum order): only what can be bought counts."""
+    tea = await shop(session, name="Tea", price="100", stock=5)
+    coffee = await shop(session, name="Coffee", price="200", stock=5)
+    ann = env.user(1)
+    for _unit in range(3):
+        await ann.click(CartAddCb(product_id=tea.id))
+    await ann.click(CartAddCb(product_id=coffee.id))
+    coffee.stock, tea.stock = 0, 2
+    await session.commit()
+    reply = await ann.send("/cart")
+    assert "Sold out" in reply.text and "Only 2 in stock" in reply.text
+    assert f"Total: {rub('200')}" in reply.text
+
+
 async def test_stock_dropping_below_the_cart_is_flagged(env, session):
     tea = await shop(session, name="Tea", stock=5)
     ann = env.user(1)

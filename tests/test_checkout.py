@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from handlers.states import DIALOG
 from keyboards.callback_data import CartAction, CartAddCb, CartCb, CheckoutAction, CheckoutCb
-from models import CartItem, Order, OrderItem, OrderStatus, PaymentMethod, Product
+from models import CartItem, Order, OrderItem, OrderStatus, PaymentMethod, Product, User
 from services.checkout import normalize_phone
 from services.errors import DomainError
 from services.orders import Contact, OrderService
@@ -571,3 +571,59 @@ async def test_a_checkout_left_for_a_command_offers_its_answers_once(env, sessio
     await ann.click(CartAddCb(product_id=tea.id))
     reply = await ann.click(CartCb(action=CartAction.checkout))
     assert "Now:" not in reply.text and not reply.has_button("Keep")
+
+
+@pytest.mark.parametrize("way", ["back to the cart", "the phone step's Cancel key"])
+async def test_leaving_checkout_to_fix_the_cart_keeps_the_answers(env, session, way):
+    """Back from the first step (the way to fix a quantity) and the phone keyboard's
+    Cancel dropped every answer; like the inline Cancel, they now wait for Checkout."""
+    tea = await shop(session, name="Tea", stock=5)
+    ann = env.user(1)
+    await ann.click(CartAddCb(product_id=tea.id))
+    await to_summary(ann)
+    if way == "back to the cart":
+        for _step in range(3):
+            await ann.press("Back")
+        await ann.send("⬅️ Back")  # the phone step's reply keyboard
+        reply = await ann.press("Back")
+        assert "Tea" in reply.text and reply.has_button("Checkout")
+        await ann.press("➕")
+    else:
+        await ann.send("/cart")
+        await ann.press("Checkout")
+        await ann.press("Keep")  # to the phone step
+        reply = await ann.send("✖️ Cancel")
+        assert isinstance(reply.of(SendMessage)[0].reply_markup, ReplyKeyboardRemove)
+    reply = await ann.press("Checkout")
+    assert "Now: Ann Smith" in reply.text and reply.has_button("Keep")
+
+
+async def test_a_shared_contact_with_a_bad_number_keeps_the_steps_keyboard(env, session):
+    """The phone step's keyboard hides after a press: the retry brings it back."""
+    tea = await shop(session, name="Tea", stock=5)
+    ann = env.user(1)
+    await ann.click(CartAddCb(product_id=tea.id))
+    await ann.click(CartCb(action=CartAction.checkout))
+    await ann.send("Ann Smith")
+    reply = await ann.send_contact("12")
+    [retry] = reply.of(SendMessage)
+    assert "doesn't look right" in retry.text
+    assert isinstance(retry.reply_markup, ReplyKeyboardMarkup)
+
+
+async def test_a_user_banned_at_the_phone_step_loses_its_keyboard(env, session):
+    """The dialog ends with the ban; so does the phone step's reply keyboard, which
+    stayed on screen for good (and after an unban its keys meant nothing)."""
+    tea = await shop(session, name="Tea", stock=5)
+    ann = env.user(1)
+    await ann.click(CartAddCb(product_id=tea.id))
+    await ann.click(CartCb(action=CartAction.checkout))
+    await ann.send("Ann Smith")
+    [row] = await fresh(session, User, telegram_id=1)
+    row.is_banned = True
+    await session.commit()
+    reply = await ann.send("+79991234567")
+    [notice] = reply.of(SendMessage)
+    assert notice.text == "You are banned from this shop."
+    assert isinstance(notice.reply_markup, ReplyKeyboardRemove)
+    assert not (await fresh(session, Order))

@@ -700,3 +700,32 @@ async def test_an_admin_who_sells_the_product_gets_one_notice_with_both(env, ses
     assert "Edited review" in to_boss.text
     labels = [b.text for row in to_boss.reply_markup.inline_keyboard for b in row]
     assert any("Hide" in t for t in labels) and not any("Reply" in t for t in labels)
+
+
+async def test_a_seller_made_a_customer_can_no_longer_reply(env, session, shop):
+    """The old "New review" notice keeps its Reply button: pressed after an admin made
+    the seller a customer, the reply is refused and the customer is told nothing."""
+    ann, sam = env.user(CUSTOMER, "Ann"), env.user(SELLER, "Sam")
+    await write_review(ann, shop)
+    notice = env.api.last_message(SELLER)
+    sam_row = await session.scalar(select(User).where(User.telegram_id == SELLER))
+    sam_row.role = Role.customer
+    await session.commit()
+    pressed = await sam.click(sam.find_button("Reply", notice), notice)
+    assert pressed.alert == "Not allowed."
+    reply = await sam.send("Thanks!")
+    assert not sent_to(reply, CUSTOMER)
+    assert [r.seller_reply for r in await reviews_of(session, shop)] == [None]
+
+
+async def test_your_review_hidden_by_a_moderator_is_not_an_invitation_to_be_first(
+    env, session, shop
+):
+    ann = env.user(CUSTOMER, "Ann")
+    await write_review(ann, shop)
+    [review] = await reviews_of(session, shop)
+    review.is_visible = False
+    await session.commit()
+    reply = await ann.click(ReviewsCb(product_id=shop))
+    assert reply.has_button("Edit my review") and "Be the first" not in reply.text
+    assert "Your review is hidden by a moderator" in reply.text

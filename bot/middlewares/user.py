@@ -3,7 +3,13 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.fsm.middleware import FSMContextMiddleware
-from aiogram.types import Message, PreCheckoutQuery, TelegramObject
+from aiogram.types import (
+    CallbackQuery,
+    Message,
+    PreCheckoutQuery,
+    ReplyKeyboardRemove,
+    TelegramObject,
+)
 from aiogram.types import User as TgUser
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
@@ -17,6 +23,7 @@ from db import readahead
 from db.readahead import Read
 from handlers.states import end_dialog
 from models import User
+from screens.dialogs import REPLY_KEYBOARD_STATES
 from services.users import Profile, UserService
 
 
@@ -118,15 +125,22 @@ class UserMiddleware(BaseMiddleware):
             return
         fsm: FSMContextMiddleware | None = getattr(data.get("dispatcher"), "fsm", None)
         state = fsm.resolve_event_context(data["bot"], data) if fsm is not None else None
-        if state is not None and await state.get_state() is not None:
+        current = await state.get_state() if state is not None else None
+        if state is not None and current is not None:
             await end_dialog(state)
         answer: CallbackAnswer | None = data.get("callback_answer")
+        told = False
+        if current in REPLY_KEYBOARD_STATES:  # the step's keyboard goes with its dialog
+            query: CallbackQuery | None = getattr(update, "callback_query", None)
+            chat = message or (query.message if query is not None else None)
+            if told := isinstance(chat, Message):
+                await chat.answer(text, reply_markup=ReplyKeyboardRemove())
         if user.ban_notified or (answer is None and message is None):
             return  # told already, or nothing to answer through (an inline query)
         await service.mark_ban_notified(user)
         if answer is not None:
             answer.text, answer.show_alert = text, True
-        elif message is not None:
+        elif message is not None and not told:
             await message.answer(text)
 
 
