@@ -21,7 +21,7 @@ log = logging.getLogger("bot")
 
 async def run(settings: Settings) -> None:
     from bot.commands import set_commands
-    from bot.factory import create_bot, create_dispatcher, create_storage
+    from bot.factory import create_bot, create_dispatcher, create_storage, start_jobs, stop_jobs
     from bot.i18n import create_i18n
     from db.engine import create_session_pool
 
@@ -51,14 +51,14 @@ async def run(settings: Settings) -> None:
             await set_commands(bot, i18n)
             # Broadcasts interrupted by a stop or crash go on where they were.
             await dp["broadcaster"].resume(bot)
-            dp["reservations"].start(bot)  # expired reservations, now and every minute
-            dp["restock"].start(bot)  # back-in-stock alerts due before a restart, then new ones
+            # Expired reservations, back-in-stock alerts, the web API's notices: what is
+            # due since before a restart, then new ones (bot.factory.JOBS).
+            start_jobs(dp, bot)
             gc.freeze()  # start-up's objects live as long as the process (see bot/webhook.py)
             await dp.start_polling(bot)
     finally:
         await dp["broadcaster"].stop()
-        await dp["reservations"].stop()
-        await dp["restock"].stop()
+        await stop_jobs(dp)
         await bot.session.close()
         await engine.dispose()
 

@@ -31,6 +31,7 @@ from db.engine import describe_url
 from handlers import build_routers, read_ahead
 from jobs.broadcaster import Broadcaster
 from jobs.lease import create_leases
+from jobs.notices import NoticeSender
 from jobs.reservations import ReservationSweeper
 from jobs.restock import RestockSender
 from screens.base import Shown
@@ -106,6 +107,8 @@ def create_dispatcher(
     dp["reservations"] = ReservationSweeper(session_pool, i18n)
     # Back-in-stock alerts, through the broadcaster's rate limit; handlers get `restock`.
     dp["restock"] = RestockSender(session_pool, dp["broadcaster"].limiter, i18n)
+    # What the web API owes users (a review to moderate, a new role): it can't send.
+    dp["notices"] = NoticeSender(session_pool, i18n)
     if metrics is not None:  # first: the whole handling time, and every error
         dp.update.outer_middleware(metrics.middleware)
         dp["broadcaster"].observe = metrics.observe_broadcast
@@ -145,3 +148,18 @@ def create_dispatcher(
     dp.update.outer_middleware(dp.fsm)
     dp.include_routers(*build_routers())
     return dp
+
+
+# The background jobs every process with a bot runs (polling, each webhook worker, the
+# playground): each round claims its rows, so no order, alert or notice is handled twice.
+JOBS = ("reservations", "restock", "notices")
+
+
+def start_jobs(dp: Dispatcher, bot: Bot) -> None:
+    for name in JOBS:
+        dp[name].start(bot)
+
+
+async def stop_jobs(dp: Dispatcher) -> None:
+    for name in JOBS:
+        await dp[name].stop()

@@ -20,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
-from bot.factory import shared_redis
+from bot.factory import shared_redis, start_jobs, stop_jobs
 from bot.metrics import Metrics
 
 log = logging.getLogger("bot.webhook")
@@ -230,10 +230,7 @@ async def serve(settings: Settings, sock: socket.socket | None, set_webhook: boo
         log.info("Worker ready on %s", site.name)
         await broadcaster.resume(bot)
         watch = asyncio.create_task(broadcaster.watch(bot, settings.broadcast_lease / 3))
-        # Every worker runs them; each round claims its rows, so no order or alert is
-        # handled by two workers (jobs/reservations.py, jobs/restock.py).
-        dp["reservations"].start(bot)
-        dp["restock"].start(bot)
+        start_jobs(dp, bot)  # every worker runs them (bot.factory.JOBS)
         await stop.wait()
         log.info("Stopping: finishing %s update(s) in flight", handler.in_flight)
         await site.stop()
@@ -245,8 +242,7 @@ async def serve(settings: Settings, sock: socket.socket | None, set_webhook: boo
             with contextlib.suppress(asyncio.CancelledError):
                 await watch
         await broadcaster.stop()
-        await dp["reservations"].stop()
-        await dp["restock"].stop()
+        await stop_jobs(dp)
         await runner.cleanup()  # on_shutdown: the dispatcher's, and the Bot API session
         await storage.close()
         await engine.dispose()

@@ -118,7 +118,7 @@ async def on_user_role(
     await show(query, await _card(ctx, change.user.id))
     # A user with only an API login has no chat to be told in.
     if change.changed and change.user.telegram_id is not None:
-        await notify_new_role(bot, ctx.session, i18n, ctx.user, change.user)
+        await notify_new_role(bot, ctx.session, i18n, ctx.user.id, change.user)
 
 
 async def on_user_ban(
@@ -157,7 +157,7 @@ async def cmd_promote(
     await show(message, promoted_screen(change, card))
     # A user with only an API login has no chat to be told in.
     if change.changed and change.user.telegram_id is not None:
-        await notify_new_role(bot, ctx.session, i18n, ctx.user, change.user)
+        await notify_new_role(bot, ctx.session, i18n, ctx.user.id, change.user)
 
 
 def build_router() -> Router:

@@ -16,7 +16,7 @@ from aiogram.utils.i18n import gettext as _
 from handlers.context import Ctx
 from handlers.filters import CommentInput, NotCommand, SameDialog
 from handlers.states import DIALOG, ReplyStates, ReviewStates, begin_dialog, end_dialog
-from jobs.notify import notify
+from jobs.notify import notify, notify_review
 from keyboards.callback_data import (
     ProductCb,
     ReviewGradeCb,
@@ -31,7 +31,6 @@ from models import Product, Review
 from screens.base import Screen, domain_message, show, tell
 from screens.catalog import product_screen
 from screens.reviews import (
-    admin_notice_screen,
     comment_screen,
     grade_screen,
     preview_screen,
@@ -42,7 +41,6 @@ from screens.reviews import (
     reply_notice_screen,
     reply_prompt_screen,
     review_list_screen,
-    seller_notice_screen,
 )
 from services.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from services.reviews import COMMENT_MAX, REPLY_MAX, ProductUnavailable, check_grade, clean_comment
@@ -269,28 +267,7 @@ async def on_review_publish(
     await ctx.commit()  # "published" only once it is
     callback_answer.text = _("Thank you for your review!")
     await tell(query, published_screen(review.product_id, created, _card(data)))
-    await notify_about_review(ctx, bot, i18n, review, created)
-
-
-async def notify_about_review(
-    ctx: Ctx, bot: Bot, i18n: I18n, review: Review, created: bool
-) -> None:
-    """A new review goes to the seller (with Reply) and the admins (with Hide / Delete);
-    an edited one to the admins again, so a changed text is moderated too. An admin who
-    sells the product gets one notice with both."""
-    seller, admins = await ctx.reviews.audience(review)
-    item = await ctx.reviews.item(review.id)
-    replier = seller.id if created and seller is not None else None  # who gets Reply
-    if seller is not None and replier not in {None, *(a.id for a in admins)}:
-        await notify(
-            bot, ctx.session, i18n, seller, lambda locale: seller_notice_screen(item, locale)
-        )
-    for admin in admins:
-
-        def render(locale: str, sells: bool = admin.id == replier) -> Screen:
-            return admin_notice_screen(item, created, locale, seller=sells)
-
-        await notify(bot, ctx.session, i18n, admin, render)
+    await notify_review(bot, ctx.session, i18n, review, created)
 
 
 # -- seller replies --------------------------------------------------------------------

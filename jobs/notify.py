@@ -8,7 +8,7 @@ from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Order, User
+from models import Order, Review, User
 from screens.admin_users import new_role_screen
 from screens.base import Screen
 from screens.orders import customer_notice_screen, seller_notice_screen
@@ -17,7 +17,10 @@ from screens.payments import (
     manual_refund_screen,
     support_request_screen,
 )
+from screens.reviews import admin_notice_screen
+from screens.reviews import seller_notice_screen as review_notice_screen
 from services.orders import OrderService
+from services.reviews import ReviewService
 from services.users import UserService
 
 log = logging.getLogger(__name__)
@@ -98,10 +101,30 @@ async def notify_admins_banned_paid(
 
 
 async def notify_new_role(
-    bot: Bot, session: AsyncSession, i18n: I18n, actor: User, target: User
+    bot: Bot, session: AsyncSession, i18n: I18n, actor_id: int | None, target: User
 ) -> None:
     """The user learns their new role, in their language (not the admin who changed
     their own, nor a banned user, who can use no role: the admin is told so)."""
-    if target.id == actor.id or target.is_banned:
+    if target.id == actor_id or target.is_banned or target.telegram_id is None:
         return
     await notify(bot, session, i18n, target, lambda _locale: new_role_screen(target.role))
+
+
+async def notify_review(
+    bot: Bot, session: AsyncSession, i18n: I18n, review: Review, created: bool
+) -> None:
+    """A new review goes to the seller (with Reply) and the admins (with Hide / Delete);
+    an edited one to the admins again, so a changed text is moderated too. An admin who
+    sells the product gets one notice with both."""
+    reviews = ReviewService(session)
+    seller, admins = await reviews.audience(review)
+    item = await reviews.item(review.id)
+    replier = seller.id if created and seller is not None else None  # who gets Reply
+    if seller is not None and replier not in {None, *(a.id for a in admins)}:
+        await notify(bot, session, i18n, seller, lambda locale: review_notice_screen(item, locale))
+    for admin in admins:
+
+        def render(locale: str, sells: bool = admin.id == replier) -> Screen:
+            return admin_notice_screen(item, created, locale, seller=sells)
+
+        await notify(bot, session, i18n, admin, render)

@@ -8,7 +8,6 @@ survives restarts: what is due stays due in the database. On PostgreSQL one proc
 a time sends (an advisory lock), so several bot processes never send an alert twice.
 """
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -20,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from jobs.broadcaster import MAX_ATTEMPTS, RateLimiter
+from jobs.poller import Poller
 from models import AlertStatus
 from screens.catalog import restock_screen
 from services.restock import Claimed, RestockService
@@ -29,7 +29,9 @@ log = logging.getLogger(__name__)
 _LOCK = {"ns": 0x7273, "id": 0}  # "rs": one restock sender across processes
 
 
-class RestockSender:
+class RestockSender(Poller):
+    name = "restock-alerts"
+
     def __init__(
         self,
         pool: async_sessionmaker[AsyncSession],
@@ -39,42 +41,12 @@ class RestockSender:
         batch_size: int = 50,
         poll_interval: float = 30.0,
     ) -> None:
+        super().__init__()
         self.pool = pool
         self.limiter = limiter
         self.i18n = i18n
         self.batch_size = batch_size
         self.poll_interval = poll_interval
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-
-    # -- control ---------------------------------------------------------------------
-
-    def start(self, bot: Bot) -> asyncio.Task[None]:
-        """At start-up: the loop that sends what is due now, and whatever becomes due."""
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._loop(bot), name="restock-alerts")
-        return self._task
-
-    async def stop(self) -> None:
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    async def _loop(self, bot: Bot) -> None:
-        while True:
-            try:
-                await self.drain(bot)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("Restock alerts: a pass failed; trying again later")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
-            self._wake.clear()
 
     # -- one pass --------------------------------------------------------------------
 

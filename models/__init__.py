@@ -14,6 +14,7 @@ from models.cart import CartItem
 from models.category import Category
 from models.favourite import ACTIVE_ALERT, AlertStatus, Favourite, RestockAlert
 from models.fsm import FsmRecord
+from models.notice import NoticeKind, PendingNotice
 from models.order import Order, OrderItem, OrderStatus, PaymentMethod, Refund
 from models.product import Product
 from models.promo import CartPromo, PromoCode, PromoKind, PromoRedemption
@@ -38,10 +39,12 @@ __all__ = [
     "Favourite",
     "FsmRecord",
     "LoginFailure",
+    "NoticeKind",
     "Order",
     "OrderItem",
     "OrderStatus",
     "PaymentMethod",
+    "PendingNotice",
     "ProcessedUpdate",
     "Product",
     "PromoCode",

@@ -113,8 +113,7 @@ async def _run_bot(
         try:
             await commands.set_commands(bot, i18n)
             await dp["broadcaster"].resume(bot)
-            dp["reservations"].start(bot)
-            dp["restock"].start(bot)  # back-in-stock alerts due before a restart, then new ones
+            factory.start_jobs(dp, bot)
             polling = asyncio.create_task(
                 dp.start_polling(bot, handle_signals=False, close_bot_session=False)
             )
@@ -140,8 +139,7 @@ async def _run_bot(
                 await asyncio.gather(polling, return_exceptions=True)
         finally:
             await dp["broadcaster"].stop()
-            await dp["reservations"].stop()
-            await dp["restock"].stop()
+            await factory.stop_jobs(dp)
             await bot.session.close()
     finally:
         await engine.dispose()

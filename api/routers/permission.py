@@ -7,9 +7,10 @@ from fastapi import APIRouter
 from api.deps import Accounts, Admin, Session, commit
 from api.routers import ERRORS
 from api.schemas import PermissionIn, UserOut
-from models import User
+from models import NoticeKind, User
 from services.admin import AdminService
 from services.errors import NotFound
+from services.notices import NoticeService
 
 router = APIRouter(prefix="/permission", tags=["permission"], responses=ERRORS)
 
@@ -30,5 +31,7 @@ async def set_role(body: PermissionIn, admin: Admin, session: Session, accounts:
     else:
         target = await service.find(admin, "@" + (body.username or "").removeprefix("@"))
     change = await service.set_role(admin, target.id, body.role)
+    if change.changed:  # told in the chat, as the bot's admin panel tells them
+        await NoticeService(session).owe(NoticeKind.role, change.user.id, admin.id)
     await commit(session)
     return change.user

@@ -8,9 +8,10 @@ from fastapi import APIRouter, HTTPException, Path, Query, Response
 from api.deps import Caller, MaybeCaller, Session, commit
 from api.routers import ERRORS
 from api.schemas import ReviewIn, ReviewOut, ReviewPageOut, ReviewPatch
-from models import Review, Role
+from models import NoticeKind, Review, Role
 from services.catalog_reads import MAX_ID
 from services.names import NAMELESS, public_name
+from services.notices import NoticeService
 from services.reviews import ReviewItem, ReviewService
 
 router = APIRouter(tags=["reviews"], responses=ERRORS)
@@ -65,6 +66,7 @@ async def create(product_id: Id, body: ReviewIn, user: Caller, session: Session)
     review, new = await service.submit(user, product_id, body.grade, body.comment)
     if not new:  # another request published it meanwhile (a double tap): keep that one
         raise taken
+    await NoticeService(session).owe(NoticeKind.review_new, review.id)  # seller, admins
     out = _out(review, public_name(user.first_name) or NAMELESS)
     await commit(session)
     return out
@@ -84,9 +86,12 @@ async def update(review_id: Id, body: ReviewPatch, user: Caller, session: Sessio
         if review.user_id != user.id:
             raise HTTPException(403, "Only its author can edit a review.")
         comment = body.comment if "comment" in body.model_fields_set else review.comment
+        before = (review.grade, review.comment)
         review, _new = await service.submit(
             user, review.product_id, body.grade or review.grade, comment
         )
+        if (review.grade, review.comment) != before:  # the admins moderate the new text
+            await NoticeService(session).owe(NoticeKind.review_edited, review.id)
     if body.is_visible is not None:
         if user.role is not Role.admin:
             raise HTTPException(403, "Only admins can hide or show reviews.")

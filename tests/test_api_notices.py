@@ -1,0 +1,88 @@
+"""What the bot tells people about changes made through the web API: the API records
+what it owes (services/notices.py) and the bot's process sends it (jobs/notices.py), as
+the bot's own dialogs do. A review edited on the website used to reach no admin, so a
+harmless review edited into spam went unmoderated."""
+
+import asyncio
+
+from sqlalchemy import func, select
+
+from bot.factory import JOBS, start_jobs, stop_jobs
+from models import PendingNotice
+from tests.api_helpers import ADMIN, CUSTOMER, SELLER, as_
+
+pytest_plugins = ["tests.api_fixtures"]
+
+
+def buttons(message) -> list[str]:
+    markup = message.reply_markup
+    return [b.text for row in markup.inline_keyboard for b in row] if markup else []
+
+
+async def test_a_review_posted_or_edited_on_the_web_is_moderated_in_the_chat(env, client, shop):
+    env.user(SELLER, "Sam"), env.user(ADMIN, "Boss")  # their chats with the bot
+    sender = env.dp["notices"]
+    url = f"/products/{shop.product}/reviews"
+    r = await client.post(url, json={"grade": 2, "comment": "Stale"}, headers=as_(shop, "customer"))
+    assert r.status_code == 201
+    assert await sender.drain(env.bot) == 1
+    to_seller, to_admin = env.api.last_message(SELLER), env.api.last_message(ADMIN)
+    assert "Stale" in to_seller.text and any("Reply" in b for b in buttons(to_seller))
+    assert "Stale" in to_admin.text and any("Hide" in b for b in buttons(to_admin))
+    assert await sender.drain(env.bot) == 0  # each notice is sent once
+    review = f"/reviews/{r.json()['id']}"
+    edit = {"comment": "Cheap watches at spam.example"}
+    assert (await client.patch(review, json=edit, headers=as_(shop, "customer"))).status_code == 200
+    assert await sender.drain(env.bot) == 1
+    assert "Cheap watches" in env.api.last_message(ADMIN).text
+    assert "Cheap watches" not in env.api.last_message(SELLER).text  # as in the bot
+    # The same text again changes nothing: nothing new to moderate.
+    assert (await client.patch(review, json=edit, headers=as_(shop, "customer"))).status_code == 200
+    assert await sender.drain(env.bot) == 0
+
+
+async def test_a_role_set_on_the_web_is_told_to_its_user(env, client, shop, session):
+    env.user(CUSTOMER, "Ann")
+    sender = env.dp["notices"]
+    body = {"user_id": shop.ids["customer"], "role": "seller"}
+    r = await client.patch("/permission", json=body, headers=as_(shop, "admin"))
+    assert r.status_code == 200
+    assert await sender.drain(env.bot) == 1
+    assert "seller" in env.api.last_message(CUSTOMER).text.lower()
+    told = len(env.api.messages(CUSTOMER))
+    r = await client.patch("/permission", json=body, headers=as_(shop, "admin"))  # no change
+    assert r.status_code == 200
+    assert await sender.drain(env.bot) == 0 and len(env.api.messages(CUSTOMER)) == told
+
+
+async def test_a_notice_whose_review_is_gone_is_dropped_quietly(env, client, shop, session):
+    """Deleted before the bot's sender came round: nobody is told about nothing."""
+    env.user(SELLER, "Sam")
+    url = f"/products/{shop.product}/reviews"
+    r = await client.post(url, json={"grade": 5}, headers=as_(shop, "customer"))
+    r = await client.delete(f"/reviews/{r.json()['id']}", headers=as_(shop, "admin"))
+    assert r.status_code == 204
+    assert await env.dp["notices"].drain(env.bot) == 0
+    assert env.api.last_message(SELLER) is None
+    assert await session.scalar(select(func.count()).select_from(PendingNotice)) == 0
+
+
+async def test_a_running_bot_sends_them_on_its_own(env, client, shop):
+    """Every process with a bot runs the sender with its other jobs (polling, each
+    webhook worker, the playground); the API can't wake it, so it looks every few
+    seconds."""
+    assert "notices" in JOBS
+    env.user(SELLER, "Sam")
+    env.dp["notices"].poll_interval = 0.05
+    start_jobs(env.dp, env.bot)
+    try:
+        url = f"/products/{shop.product}/reviews"
+        body = {"grade": 4, "comment": "Fresh"}
+        assert (await client.post(url, json=body, headers=as_(shop, "customer"))).status_code == 201
+        for _tick in range(100):
+            if env.api.last_message(SELLER) is not None:
+                break
+            await asyncio.sleep(0.02)
+        assert "Fresh" in env.api.last_message(SELLER).text
+    finally:
+        await stop_jobs(env.dp)
