@@ -7,7 +7,15 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from models import OrderStatus, PaymentMethod, Role
 from models.base import MONEY_MAX
@@ -153,12 +161,22 @@ class ProductIn(BaseModel):
 
 
 class ProductPatch(BaseModel):
+    """The fields to change; leave out the others. `description: null` removes it (as
+    `comment: null` does a review's); null for the rest is refused, not ignored."""
+
     category_id: Id | None = None
     name: Name | None = None
     description: Description | None = None
     price: Price | None = None
     stock: Stock | None = None
     is_active: bool | None = None
+
+    @field_validator("category_id", "name", "price", "stock", "is_active", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("can't be null: leave the field out to keep it")
+        return value
 
 
 class ProductOut(BaseModel):

@@ -198,3 +198,21 @@ async def test_a_mini_app_login_registers_in_the_language_the_bot_would(pool, ap
         assert r.status_code == 200, r.text
     user = await session.scalar(select(User).where(User.telegram_id == 4242))
     assert user.language == "ru"
+
+
+async def test_a_null_in_a_product_patch_removes_the_description_or_is_refused(
+    client, session, shop
+):
+    """`description: null` answered 200 and kept the description (a review's
+    `comment: null` removes it); null for a name or price was ignored the same way."""
+    seller = as_(shop, "seller")
+    url = f"/products/{shop.product}"
+    r = await client.patch(url, json={"description": "Grown on a hill"}, headers=seller)
+    assert r.json()["description"] == "Grown on a hill"
+    r = await client.patch(url, json={"description": None}, headers=seller)
+    assert r.status_code == 200 and r.json()["description"] == ""
+    for field in ("name", "price", "stock", "category_id", "is_active"):
+        r = await client.patch(url, json={field: None, "description": "x"}, headers=seller)
+        assert r.status_code == 422 and r.json()["detail"][0]["field"] == field, r.text
+    r = await client.get(url, headers=seller)
+    assert r.json()["name"] == "Green tea" and r.json()["description"] == ""

@@ -135,8 +135,8 @@ async def update(
     # Declared order (category first: the rest is checked in the new place).
     for name in ProductPatch.model_fields:
         value = getattr(body, name)
-        if name == "is_active" or name not in body.model_fields_set or value is None:
-            continue
+        if name == "is_active" or name not in body.model_fields_set:
+            continue  # only description may be null here: it is removed
         key = ProductField.category if name == "category_id" else ProductField(name)
         with about(name):
             product = await service.update_field(user, product_id, key, value)
