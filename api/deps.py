@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from api.config import ApiConfig
-from api.security import BadToken, user_id_of
+from api.security import BadToken, current, read_token
 from models import Role, User
 from services.accounts import AccountService, Hasher, app_secret
 from services.errors import InvalidInput, NotFound
@@ -126,13 +126,16 @@ async def optional_user(
 ) -> User | None:
     if token is None:
         return None
+    secret = await rt.secret()
     try:
-        user_id = user_id_of(await rt.secret(), token)
+        claims = read_token(secret, token)
     except BadToken:
         raise unauthorized("The token is invalid or expired") from None
-    user = await session.get(User, user_id)
+    user = await session.get(User, claims.user_id)
     if user is None:
         raise unauthorized("The token's user no longer exists")
+    if not current(secret, claims, user.password_hash):
+        raise unauthorized("The password has changed since this token was issued: log in again")
     if user.is_banned:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "This account is banned.")
     return user

@@ -23,22 +23,42 @@ class BadToken(Exception):
     """Expired, forged, malformed or of another algorithm."""
 
 
+def password_mark(secret: str, password_hash: str | None) -> str:
+    """What a token holds of the password it was issued under (keyed, so it says nothing
+    of the password): a new one (a reset with the bot's /login) voids the tokens issued
+    before it, as a stolen token should be."""
+    digest = hmac.new(secret.encode(), (password_hash or "").encode(), hashlib.sha256)
+    return digest.hexdigest()[:16]
+
+
 def issue(
-    secret: str, user_id: int, role: str, ttl_minutes: int, now: datetime | None = None
+    secret: str,
+    user_id: int,
+    role: str,
+    ttl_minutes: int,
+    now: datetime | None = None,
+    password_hash: str | None = None,
 ) -> str:
     now = now or datetime.now(UTC)
     claims = {
         "sub": str(user_id),
         "role": role,
+        "pwd": password_mark(secret, password_hash),
         "iat": now,
         "exp": now + timedelta(minutes=ttl_minutes),
     }
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def user_id_of(secret: str, token: str) -> int:
-    """The user id a valid token names. The role in it is informational: the database's
-    role is the one that counts."""
+@dataclass(frozen=True, slots=True)
+class Claims:
+    user_id: int
+    password_mark: str  # "" in a token from before marks: no password matches it
+
+
+def read_token(secret: str, token: str) -> Claims:
+    """What a valid token says. The role in it is informational: the database's role is
+    the one that counts; so is the password (`current`)."""
     try:
         claims = jwt.decode(
             token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]}
@@ -48,7 +68,12 @@ def user_id_of(secret: str, token: str) -> int:
         raise BadToken(str(exc)) from None
     if not 0 < user_id < 2**31:
         raise BadToken("bad subject")
-    return user_id
+    return Claims(user_id, str(claims.get("pwd", "")))
+
+
+def current(secret: str, claims: Claims, password_hash: str | None) -> bool:
+    """Whether the token was issued under the user's password as it is now."""
+    return hmac.compare_digest(claims.password_mark, password_mark(secret, password_hash))
 
 
 @dataclass(frozen=True, slots=True)

@@ -354,3 +354,29 @@ async def test_one_login_registered_twice_at_once_is_one_account_and_a_409(clien
 async def test_init_data_with_a_hash_that_is_not_hex_is_a_401(client):
     r = await client.post("/auth/telegram", json={"init_data": "auth_date=1&hash=%D0%96"})
     assert r.status_code == 401
+
+
+async def test_a_new_password_voids_the_tokens_issued_before_it(client, session):
+    """A password reset (the bot's /login) is what a user does when a token or the old
+    password leaked: the tokens issued under the old one stop working at once, not when
+    they expire. A token from before this rule (no password mark) is refused too."""
+    await register(client)
+    old = (await login(client)).json()["access_token"]
+    assert (
+        await client.get("/auth/me", headers={"Authorization": f"Bearer {old}"})
+    ).status_code == 200
+    user = await session.scalar(select(User).where(User.login == "ann"))
+    await AccountService(session, Hasher.bcrypt(4)).set_password(user, "ann", "a new secret")
+    await session.commit()
+    r = await client.get("/auth/me", headers={"Authorization": f"Bearer {old}"})
+    assert r.status_code == 401 and "password has changed" in r.json()["detail"]
+    assert (await login(client)).status_code == 401  # the old password, too
+    new = (await login(client, password="a new secret")).json()["access_token"]
+    assert (
+        await client.get("/auth/me", headers={"Authorization": f"Bearer {new}"})
+    ).status_code == 200
+    claims = jwt.decode(new, SECRET, algorithms=["HS256"])
+    del claims["pwd"]
+    unmarked = jwt.encode(claims, SECRET, algorithm="HS256")
+    r = await client.get("/auth/me", headers={"Authorization": f"Bearer {unmarked}"})
+    assert r.status_code == 401

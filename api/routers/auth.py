@@ -21,7 +21,8 @@ async def _token(rt: Rt, user: User) -> TokenOut:
     if user.is_banned:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "This account is banned.")
     secret = await rt.secret()
-    return TokenOut(access_token=issue(secret, user.id, user.role.value, rt.config.jwt_ttl_minutes))
+    ttl, password = rt.config.jwt_ttl_minutes, user.password_hash
+    return TokenOut(access_token=issue(secret, user.id, user.role.value, ttl, None, password))
 
 
 @router.post("/register", status_code=201, response_model=UserOut)
