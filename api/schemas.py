@@ -196,6 +196,18 @@ class ProductOut(BaseModel):
     image_url: str | None
 
 
+class OwnProductOut(ProductOut):
+    customers_see: bool = Field(
+        description="on sale now: shown (is_active) and no category above it hidden"
+    )
+
+
+class OwnProductPageOut(BaseModel):
+    items: list[OwnProductOut]
+    page: int
+    pages: int
+
+
 class ProductSummaryOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

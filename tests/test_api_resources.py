@@ -385,3 +385,30 @@ async def test_two_admins_demoting_each_other_at_once_leave_one_admin(client, se
             await session.execute(update(User).where(User.id == first).values(role=Role.admin))
             await session.execute(update(User).where(User.id == second).values(role=Role.customer))
             await session.commit()
+
+
+async def test_a_seller_lists_their_own_products_hidden_ones_included(client, session, shop):
+    """The bot's My products for a Mini App: a customer's listing leaves hidden products
+    out, so a seller had no way to find theirs."""
+    seller = as_(shop, "seller")
+    category = await session.get(Category, shop.category)
+    owner = (await session.get(Product, shop.product)).seller_id
+    hidden = await make_product(session, category, "Draft tea", is_active=False)
+    hidden.seller_id = owner
+    secret = await session.get(Category, shop.hidden_category)
+    under = await make_product(session, secret, "Secret tea")
+    under.seller_id = owner
+    gone = await make_product(session, category, "Gone tea", is_deleted=True)
+    gone.seller_id = owner
+    await session.commit()
+    r = await client.get("/products/mine", headers=seller)
+    assert r.status_code == 200
+    items = {i["name"]: i["customers_see"] for i in r.json()["items"]}
+    assert items == {"Secret tea": False, "Draft tea": False, "Green tea": True}
+    assert list(items) == ["Secret tea", "Draft tea", "Green tea"]  # newest first
+    assert (r.json()["page"], r.json()["pages"]) == (1, 1)
+    r = await client.get("/products/mine", params={"page": 2}, headers=seller)
+    assert r.json()["items"] == [] and r.json()["pages"] == 1
+    r = await client.get("/products/mine", headers=as_(shop, "customer"))
+    assert r.status_code == 403
+    assert (await client.get("/products/mine")).status_code == 401

@@ -10,7 +10,15 @@ from pydantic import TypeAdapter
 
 from api.deps import Caller, MaybeCaller, Rt, Session, about, commit
 from api.routers import ERRORS
-from api.schemas import ProductIn, ProductOut, ProductPageOut, ProductPatch, Text
+from api.schemas import (
+    OwnProductOut,
+    OwnProductPageOut,
+    ProductIn,
+    ProductOut,
+    ProductPageOut,
+    ProductPatch,
+    Text,
+)
 from models import Product, Role, User
 from services.catalog import MAX_QUERY_LENGTH, CatalogService
 from services.catalog_reads import MAX_ID
@@ -22,6 +30,7 @@ from services.validation import parse_price
 router = APIRouter(prefix="/products", tags=["products"], responses=ERRORS)
 _PAGE = TypeAdapter(ProductPage)
 ProductId = Annotated[int, Path(ge=1, le=MAX_ID)]
+MINE_PAGE = 20
 
 
 def _out(product: Product) -> ProductOut:
@@ -85,6 +94,27 @@ async def listing(
     # the dataclasses, validate them and serialise them again).
     body = _PAGE.dump_json(page)
     return Response(body, media_type="application/json")
+
+
+@router.get("/mine", response_model=OwnProductPageOut)
+async def mine(
+    user: Caller, session: Session, page: Annotated[int, Query(ge=1, le=10_000)] = 1
+) -> OwnProductPageOut:
+    """Sellers and admins: their own products, newest first, hidden ones included (the
+    bot's My products); a page past the end is empty."""
+    found = await ProductService(session).list_own(user, page, MINE_PAGE)
+    items = [] if found.page < page else found.items
+    return OwnProductPageOut(
+        items=[
+            OwnProductOut(
+                **_out(p).model_dump(),
+                customers_see=p.is_active and p.id not in found.under_hidden,
+            )
+            for p in items
+        ],
+        page=page,
+        pages=found.pages,
+    )
 
 
 @router.get("/by-slug/{slug}", response_model=ProductOut)
