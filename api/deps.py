@@ -104,13 +104,16 @@ async def commit(session: AsyncSession) -> None:
 
 
 @contextmanager
-def about(field: str) -> Iterator[None]:
+def about(field: str, *, missing: bool = False) -> Iterator[None]:
     """A service's refusal of one body field: a 422 naming it, as request validation
-    does. A missing id in the body (a parent, a category) is that field's fault, not a
-    404, which would say the resource in the URL is gone."""
+    does. `missing`: the field is an id, and its NotFound is the field's fault too (a
+    404 would say the resource in the URL is gone); otherwise a NotFound (the URL's
+    resource deleted meanwhile) stays a 404."""
     try:
         yield
     except (InvalidInput, NotFound) as exc:
+        if isinstance(exc, NotFound) and not missing:
+            raise
         error = {"loc": ("body", field), "msg": str(exc), "type": "invalid_input"}
         raise RequestValidationError([error]) from None
 

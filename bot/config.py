@@ -132,8 +132,10 @@ class Settings(BaseSettings):
             return value
         origins = tuple(o.strip().rstrip("/") for o in value.split(",") if o.strip())
         for origin in origins:
+            if origin == "*":  # any page
+                continue
             parts = urlsplit(origin)
-            if origin != "*" and not (parts.scheme in ("http", "https") and parts.netloc):
+            if not (parts.scheme in ("http", "https") and parts.netloc):
                 raise ValueError(f"{origin!r} is not an origin such as https://shop.example.com")
             if parts.path or parts.query:
                 raise ValueError(

@@ -108,7 +108,7 @@ def create_dispatcher(
     # Back-in-stock alerts, through the broadcaster's rate limit; handlers get `restock`.
     dp["restock"] = RestockSender(session_pool, dp["broadcaster"].limiter, i18n)
     # What the web API owes users (a review to moderate, a new role): it can't send.
-    dp["notices"] = NoticeSender(session_pool, i18n)
+    dp["notices"] = NoticeSender(session_pool, dp["broadcaster"].limiter, i18n)
     if metrics is not None:  # first: the whole handling time, and every error
         dp.update.outer_middleware(metrics.middleware)
         dp["broadcaster"].observe = metrics.observe_broadcast

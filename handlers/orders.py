@@ -24,6 +24,7 @@ from screens.orders import (
 )
 from screens.refunds import refund_lines
 from screens.reservations import reordered_text
+from services.access import can_sell
 from services.errors import DomainError, NotAllowed
 from services.refunds import RefundService
 from services.reorder import reorder
@@ -36,7 +37,7 @@ async def _list(ctx: Ctx, scope: OrderScope, status: str = "", page: int = 1) ->
     user = ctx.user
     if scope is OrderScope.all and user.role is not Role.admin:
         raise NotAllowed()
-    if scope is OrderScope.sales and user.role not in (Role.seller, Role.admin):
+    if scope is OrderScope.sales and not can_sell(user):
         raise NotAllowed()
     try:
         wanted = OrderStatus(status) if status else None

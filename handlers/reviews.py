@@ -42,6 +42,7 @@ from screens.reviews import (
     reply_prompt_screen,
     review_list_screen,
 )
+from services.access import can_sell
 from services.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from services.reviews import COMMENT_MAX, REPLY_MAX, ProductUnavailable, check_grade, clean_comment
 
@@ -67,7 +68,7 @@ async def on_reviews_list(
         product, page = await ctx.reviews.page(card.id, callback_data.page, PAGE_SIZE)
     except ProductUnavailable:
         raise SkipHandler from None  # the fallback shows where the card was opened from
-    is_seller = product.seller_id == user.id
+    is_seller = product.seller_id == user.id and can_sell(user)  # Reply buttons
     own = await ctx.reviews.own(user.id, product.id) if not is_seller else None
     screen = review_list_screen(
         product, page, own, is_seller=is_seller, locale=ctx.locale, card=card

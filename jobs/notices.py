@@ -8,6 +8,7 @@ from aiogram import Bot
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from jobs.broadcaster import RateLimiter
 from jobs.notify import notify_new_role, notify_review
 from jobs.poller import Poller
 from models import NoticeKind, Review, User
@@ -22,30 +23,32 @@ class NoticeSender(Poller):
     def __init__(
         self,
         pool: async_sessionmaker[AsyncSession],
+        limiter: RateLimiter,
         i18n: I18n,
         *,
-        batch_size: int = 20,
         poll_interval: float = 10.0,
     ) -> None:
         super().__init__()
         self.pool = pool
+        self.limiter = limiter
         self.i18n = i18n
-        self.batch_size = batch_size
         self.poll_interval = poll_interval
 
     async def drain(self, bot: Bot) -> int:
+        """Claims one notice at a time, so a stop (or a crash) loses at most the one
+        being sent; through the broadcasts' rate limiter, as everything sent in bulk."""
         sent = 0
         while True:
             async with self.pool() as session, session.begin():
-                claimed = await NoticeService(session).claim(self.batch_size)
+                claimed = await NoticeService(session).claim(1)
             if not claimed:
                 return sent
-            for notice in claimed:
-                try:
-                    async with self.pool() as session, session.begin():
-                        sent += await self._send(bot, session, notice)
-                except Exception:  # one bad notice must not hold up the rest
-                    log.exception("Web notice %s could not be sent", notice)
+            await self.limiter.acquire()
+            try:
+                async with self.pool() as session, session.begin():
+                    sent += await self._send(bot, session, claimed[0])
+            except Exception:  # one bad notice must not hold up the rest
+                log.exception("Web notice %s could not be sent", claimed[0])
 
     async def _send(self, bot: Bot, session: AsyncSession, notice: Notice) -> bool:
         """Sends what the change is now (a review deleted since, or a user gone: nothing)."""

@@ -1,7 +1,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import String, func
+from sqlalchemy import Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, utcnow
@@ -15,9 +15,12 @@ class NoticeKind(StrEnum):
 
 class PendingNotice(Base):
     """A message the bot owes someone for a change made through the web API, which can't
-    send it (the bot's process does: jobs/notices.py). Deleted as it is claimed."""
+    send it (the bot's process does: jobs/notices.py). Deleted as it is claimed. One per
+    kind and subject: it shows the subject as it is when sent, so a second change before
+    then (a double tap) adds nothing."""
 
     __tablename__ = "pending_notices"
+    __table_args__ = (Index("ix_pending_notices_kind_subject", "kind", "subject_id", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))

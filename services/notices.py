@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.sql import insert_new
 from models import NoticeKind, PendingNotice
 
 
@@ -24,8 +25,23 @@ class NoticeService:
         self.session = session
 
     async def owe(self, kind: NoticeKind, subject_id: int, actor_id: int | None = None) -> None:
-        self.session.add(PendingNotice(kind=kind, subject_id=subject_id, actor_id=actor_id))
-        await self.session.flush()
+        """Once per kind and subject until it is sent (a pending one will show the change
+        too); atomic, so two requests at once queue one."""
+        values = {"kind": kind.value, "subject_id": subject_id, "actor_id": actor_id}
+        table = PendingNotice.__table__
+        await self.session.execute(
+            insert_new(self.session, table, values, keys=("kind", "subject_id"))  # type: ignore[arg-type]
+        )
+
+    async def forget_review(self, review_id: int) -> None:
+        """A review deleted: nobody is told about it (SQLite may give its id to the next
+        review, which would then be told twice)."""
+        kinds = (NoticeKind.review_new, NoticeKind.review_edited)
+        await self.session.execute(
+            delete(PendingNotice).where(
+                PendingNotice.kind.in_(kinds), PendingNotice.subject_id == review_id
+            )
+        )
 
     async def claim(self, limit: int) -> list[Notice]:
         """Up to `limit` notices, oldest first, taken off the table: each is sent once

@@ -25,6 +25,7 @@ from services.catalog import CatalogService
 from services.catalog_reads import MAX_ID
 from services.errors import InvalidInput, NotAllowed, NotFound
 from services.names import public_name
+from services.notices import NoticeService
 from services.paging import fit_page
 from services.texts import N_
 from services.users import UserService
@@ -293,6 +294,7 @@ class ReviewService:
             await self._bump(review.product_id, -review.grade, -1)
         await self.session.delete(review)
         await self.session.flush()
+        await NoticeService(self.session).forget_review(review_id)
         await self.audit.record(actor, "review.delete", "review", review_id, before, None)
 
     async def latest(self, actor: User, page: int, page_size: int) -> ReviewPage:
@@ -320,8 +322,8 @@ class ReviewService:
             .join(Product, Product.seller_id == User.id)
             .where(Product.id == review.product_id, User.is_active, User.is_banned.is_(False))
         )
-        if seller is not None and seller.id == review.user_id:  # pragma: no cover - refused
-            seller = None
+        if seller is not None and (seller.id == review.user_id or not can_sell(seller)):
+            seller = None  # their own (refused anyway), or no longer a seller: no Reply
         admins = [a for a in await UserService(self.session).admins() if a.id != review.user_id]
         return seller, admins
 

@@ -86,3 +86,45 @@ async def test_a_running_bot_sends_them_on_its_own(env, client, shop):
         assert "Fresh" in env.api.last_message(SELLER).text
     finally:
         await stop_jobs(env.dp)
+
+
+async def test_a_deleted_reviews_notice_is_not_taken_for_the_next_review(env, client, shop):
+    """SQLite gives a deleted review's id to the next one: the deleted review's pending
+    notice then told the seller about the new review twice."""
+    env.user(SELLER, "Sam")
+    url = f"/products/{shop.product}/reviews"
+    first = await client.post(
+        url, json={"grade": 1, "comment": "One"}, headers=as_(shop, "customer")
+    )
+    await client.delete(f"/reviews/{first.json()['id']}", headers=as_(shop, "admin"))
+    r = await client.post(url, json={"grade": 5, "comment": "Two"}, headers=as_(shop, "customer"))
+    assert r.status_code == 201
+    assert await env.dp["notices"].drain(env.bot) == 1
+    told = [m.text for m in env.api.messages(SELLER).values()]
+    assert len(told) == 1 and "Two" in told[0]
+
+
+async def test_a_double_tapped_edit_is_moderated_once(env, client, shop, monkeypatch):
+    """Both PATCHes read the review before either saved: the second compared with the
+    old text and queued a second "edited" notice."""
+    from services.reviews import ReviewService
+
+    env.user(ADMIN, "Boss")
+    customer = as_(shop, "customer")
+    url = f"/products/{shop.product}/reviews"
+    review = (await client.post(url, json={"grade": 3, "comment": "Ok"}, headers=customer)).json()
+    await env.dp["notices"].drain(env.bot)
+    real = ReviewService.get
+
+    async def slow_get(self, *args, **kwargs):
+        found = await real(self, *args, **kwargs)
+        await asyncio.sleep(0.2)
+        return found
+
+    monkeypatch.setattr(ReviewService, "get", slow_get)
+    edit = {"comment": "Spam spam"}
+    codes = await asyncio.gather(
+        *(client.patch(f"/reviews/{review['id']}", json=edit, headers=customer) for _ in "ab")
+    )
+    assert {c.status_code for c in codes} <= {200, 409} and 200 in {c.status_code for c in codes}
+    assert await env.dp["notices"].drain(env.bot) == 1

@@ -278,8 +278,9 @@ async def test_permission_by_id_login_telegram_id_and_username(client, session, 
         ("user.role", "customer"),
     ]
     assert all(e.actor_id == shop.ids["admin"] for e in entries)
-    r = await client.patch("/permission", json={"login": "nobody", "role": "admin"}, headers=admin)
-    assert r.status_code == 404
+    for field, value in [("login", "nobody"), ("user_id", 99999), ("username", "@nobody")]:
+        r = await client.patch("/permission", json={field: value, "role": "admin"}, headers=admin)
+        assert r.status_code == 422 and r.json()["detail"][0]["field"] == field, r.text
     r = await client.patch(
         "/permission", json={"user_id": 1, "login": "x", "role": "admin"}, headers=admin
     )

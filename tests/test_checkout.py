@@ -627,3 +627,20 @@ async def test_a_user_banned_at_the_phone_step_loses_its_keyboard(env, session):
     assert notice.text == "You are banned from this shop."
     assert isinstance(notice.reply_markup, ReplyKeyboardRemove)
     assert not (await fresh(session, Order))
+
+
+async def test_banned_at_the_phone_step_then_a_button_is_told_once(env, session):
+    """The keyboard goes with a message saying why; the press gets no second alert."""
+    tea = await shop(session, name="Tea", stock=5)
+    ann = env.user(1)
+    await ann.click(CartAddCb(product_id=tea.id))
+    await ann.click(CartCb(action=CartAction.checkout))
+    await ann.send("Ann Smith")
+    [row] = await fresh(session, User, telegram_id=1)
+    row.is_banned = True
+    await session.commit()
+    reply = await ann.click(CartCb(action=CartAction.checkout))
+    [notice] = reply.of(SendMessage)
+    assert notice.text == "You are banned from this shop."
+    assert isinstance(notice.reply_markup, ReplyKeyboardRemove)
+    assert not reply.alert

@@ -75,6 +75,8 @@ def test_api_cors_origins_are_origins(monkeypatch):
         "https://shop.example",
         "http://127.0.0.1:5173",
     )
+    monkeypatch.setenv("API_CORS_ORIGINS", "*")
+    assert load_settings().api_cors_origins == ("*",)
     for value, says in [
         ("shop.example", "'shop.example' is not an origin such as https://"),
         ("https://shop.example/app", "'https://shop.example/app': an origin has no path"),

@@ -716,6 +716,13 @@ async def test_a_seller_made_a_customer_can_no_longer_reply(env, session, shop):
     reply = await sam.send("Thanks!")
     assert not sent_to(reply, CUSTOMER)
     assert [r.seller_reply for r in await reviews_of(session, shop)] == [None]
+    # Their former product's reviews offer no Reply, and a new review tells them nothing.
+    (await session.get(Product, shop)).is_active = True
+    await session.commit()
+    reply = await sam.click(ReviewsCb(product_id=shop))
+    assert "Reviews of" in reply.text and not reply.has_button("Reply: Ann")
+    reply = await write_review(env.user(5, "Bob"), shop)
+    assert not sent_to(reply, SELLER) and sent_to(reply, ADMIN_ID)
 
 
 async def test_your_review_hidden_by_a_moderator_is_not_an_invitation_to_be_first(

@@ -40,7 +40,7 @@ async def create(body: CategoryIn, admin: Admin, session: Session) -> CategoryOu
     """A category (its slug made from the name, Cyrillic transliterated, unique)."""
     service = CategoryService(session)
     if body.parent_id is not None:
-        with about("parent_id"):
+        with about("parent_id", missing=True):
             await service.get(admin, body.parent_id)
     with about("name"):
         category = await service.create(admin, body.name, body.parent_id)
@@ -57,7 +57,7 @@ async def update(
     `move_to_top`), hide or show; answers the category with its subcategories."""
     service = CategoryService(session)
     category = await service.get(admin, category_id)
-    with about("parent_id"):
+    with about("parent_id", missing=True):
         if body.move_to_top and body.parent_id is not None:
             raise InvalidInput("Give parent_id or move_to_top, not both.")
         if body.parent_id is not None:

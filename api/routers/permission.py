@@ -4,7 +4,7 @@ the bot's audit log."""
 
 from fastapi import APIRouter
 
-from api.deps import Accounts, Admin, Session, commit
+from api.deps import Accounts, Admin, Session, about, commit
 from api.routers import ERRORS
 from api.schemas import PermissionIn, UserOut
 from models import NoticeKind, User
@@ -19,17 +19,20 @@ router = APIRouter(prefix="/permission", tags=["permission"], responses=ERRORS)
 async def set_role(body: PermissionIn, admin: Admin, session: Session, accounts: Accounts) -> User:
     """Set a user's role; name them by id, login, Telegram id or @username."""
     service = AdminService(session)
-    if body.user_id is not None:
-        target = await service.get(admin, body.user_id)
-    elif body.login is not None:
-        found = await accounts.by_login(body.login)
-        if found is None:
-            raise NotFound("Nobody has this login.")
-        target = found
-    elif body.telegram_id is not None:
-        target = await service.by_telegram_id(admin, body.telegram_id)
-    else:
-        target = await service.find(admin, "@" + (body.username or "").removeprefix("@"))
+    names = ("user_id", "login", "telegram_id", "username")
+    field = next(f for f in names if getattr(body, f) is not None)  # exactly one is given
+    with about(field, missing=True):  # nobody by that name: the field's fault, a 422
+        if body.user_id is not None:
+            target = await service.get(admin, body.user_id)
+        elif body.login is not None:
+            found = await accounts.by_login(body.login)
+            if found is None:
+                raise NotFound("Nobody has this login.")
+            target = found
+        elif body.telegram_id is not None:
+            target = await service.by_telegram_id(admin, body.telegram_id)
+        else:
+            target = await service.find(admin, "@" + (body.username or "").removeprefix("@"))
     change = await service.set_role(admin, target.id, body.role)
     if change.changed:  # told in the chat, as the bot's admin panel tells them
         await NoticeService(session).owe(NoticeKind.role, change.user.id, admin.id)

@@ -19,7 +19,8 @@ from api.schemas import (
     ProductPatch,
     Text,
 )
-from models import Product, Role, User
+from models import Product, User
+from services.access import can_sell
 from services.catalog import MAX_QUERY_LENGTH, CatalogService
 from services.catalog_reads import MAX_ID
 from services.errors import InvalidInput, NotAllowed, NotFound
@@ -68,7 +69,7 @@ async def _readable(session, user: User | None, product_id: int) -> Product:
     product = await CatalogService(session).visible_product(product_id)
     if product is not None:
         return product
-    if user is not None and user.role in (Role.seller, Role.admin):
+    if user is not None and can_sell(user):
         try:
             return await ProductService(session).get_own(user, product_id)
         except (NotFound, NotAllowed):
@@ -137,7 +138,9 @@ async def create(body: ProductIn, user: Caller, session: Session, rt: Rt) -> Pro
     """Sellers and admins: a product in a shown category, on sale at once."""
     _check_price(body, rt)
     service = ProductService(session, rt.config.max_price, rt.config.currency)
-    with about("category_id"):
+    if not can_sell(user):  # before the body's checks: a customer's answer is 403
+        raise NotAllowed()
+    with about("category_id", missing=True):
         await service.category(body.category_id)
     product = await service.create(
         user,
@@ -168,7 +171,7 @@ async def update(
         if name == "is_active" or name not in body.model_fields_set:
             continue  # only description may be null here: it is removed
         key = ProductField.category if name == "category_id" else ProductField(name)
-        with about(name):
+        with about(name, missing=key is ProductField.category):
             product = await service.update_field(user, product_id, key, value)
     if body.is_active is not None:
         product = await service.set_visible(user, product_id, body.is_active)

@@ -12,7 +12,7 @@ from models import NoticeKind, Review, Role
 from services.catalog_reads import MAX_ID
 from services.names import NAMELESS, public_name
 from services.notices import NoticeService
-from services.reviews import ReviewItem, ReviewService
+from services.reviews import ReviewGone, ReviewItem, ReviewService
 
 router = APIRouter(tags=["reviews"], responses=ERRORS)
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -85,11 +85,18 @@ async def update(review_id: Id, body: ReviewPatch, user: Caller, session: Sessio
     if edits:
         if review.user_id != user.id:
             raise HTTPException(403, "Only its author can edit a review.")
+        # Read again under the row's lock: a double tap's second PATCH compares with
+        # what the first saved (one notice), and a review deleted meanwhile is a 404.
+        locked = await service.own(user.id, review.product_id, lock=True)
+        if locked is None or locked.id != review_id:
+            raise ReviewGone()
+        review, before = locked, (locked.grade, locked.comment)
         comment = body.comment if "comment" in body.model_fields_set else review.comment
-        before = (review.grade, review.comment)
-        review, _new = await service.submit(
+        review, new = await service.submit(
             user, review.product_id, body.grade or review.grade, comment
         )
+        if new:  # deleted meanwhile, so submit published it anew: an edit never does
+            raise ReviewGone()
         if (review.grade, review.comment) != before:  # the admins moderate the new text
             await NoticeService(session).owe(NoticeKind.review_edited, review.id)
     if body.is_visible is not None:

@@ -138,9 +138,11 @@ class UserMiddleware(BaseMiddleware):
         if user.ban_notified or (answer is None and message is None):
             return  # told already, or nothing to answer through (an inline query)
         await service.mark_ban_notified(user)
+        if told:
+            return
         if answer is not None:
             answer.text, answer.show_alert = text, True
-        elif message is not None and not told:
+        elif message is not None:
             await message.answer(text)
 
 

@@ -31,7 +31,14 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_pending_notices")),
     )
+    op.create_index(
+        "ix_pending_notices_kind_subject",
+        "pending_notices",
+        ["kind", "subject_id"],
+        unique=True,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_pending_notices_kind_subject", table_name="pending_notices")
     op.drop_table("pending_notices")
