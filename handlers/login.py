@@ -17,7 +17,7 @@ from handlers.context import Ctx
 from handlers.filters import NotCommand, SecretInput, TextInput
 from handlers.states import begin_dialog, end_dialog
 from keyboards.common import cancel_kb
-from keyboards.login import LoginCb
+from keyboards.login import LoginCb, login_kb
 from screens.base import domain_message, show, tell
 from screens.login import (
     done_screen,
@@ -113,8 +113,12 @@ async def on_password_input(message: Message, ctx: Ctx, state: FSMContext) -> No
     await tell(message, done_screen(login))
 
 
-async def on_other_input(message: Message) -> None:
-    await message.answer(text_only_text(), reply_markup=cancel_kb())
+async def on_other_input(message: Message, ctx: Ctx, raw_state: str | None) -> None:
+    """A sticker or a photo: the step's own buttons again ("Use <login>" at the first)."""
+    first = raw_state == LoginStates.login.state
+    await message.answer(
+        text_only_text(), reply_markup=login_kb(_suggestion(ctx)) if first else cancel_kb()
+    )
 
 
 def build_router() -> Router:

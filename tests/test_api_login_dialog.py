@@ -18,6 +18,8 @@ async def test_login_dialog_sets_a_password_the_api_accepts(env, client, session
     reply = await ann.send("/login")
     assert "Step 1 of 2" in reply.text and reply.has_button("Use ann_shop")
     assert reply.has_button("✖️ Cancel")
+    reply = await ann.send_sticker()
+    assert "text message" in reply.text and reply.has_button("Use ann_shop")
     reply = await ann.send("no spaces allowed")
     assert "3 to 64 characters" in reply.text and "Step 1 of 2" in reply.text
     reply = await ann.press("Use ann_shop")
