@@ -18,7 +18,8 @@ from aiogram.utils.i18n import gettext as _
 from handlers.context import Ctx
 from handlers.states import SEARCH_KEY, SEARCH_TOTAL, SearchStates, begin_dialog
 from keyboards.callback_data import CategoryCb, FavouritesCb, ProductCb, SearchCb
-from keyboards.catalog import card_back
+from keyboards.callback_seller import FROM_CARD
+from keyboards.catalog import card_back, card_in
 from models import Order, PaymentMethod, Product
 from screens.base import Screen, show
 from screens.cart import cart_screen
@@ -159,11 +160,17 @@ async def own_product(
     return None
 
 
-async def manage_product(ctx: Ctx, product: Product, page: int, note: str | None = None) -> Screen:
-    """A product's manage screen (with its category path read)."""
+async def manage_product(
+    ctx: Ctx, product: Product, page: int, note: str | None = None, pressed_on: object = None
+) -> Screen:
+    """A product's manage screen (with its category path read). `pressed_on`: the
+    message whose button opened it, the card or this screen, which holds the card's
+    place for Back (FROM_CARD)."""
     path = await ctx.products.category_path(product.category_id)
+    markup = getattr(pressed_on, "reply_markup", None)
+    card = card_in(markup, product.id) if page == FROM_CARD else None
     return manage_screen(
-        product, path, page, currency=ctx.settings.currency, locale=ctx.locale, note=note
+        product, path, page, currency=ctx.settings.currency, locale=ctx.locale, note=note, card=card
     )
 
 

@@ -54,7 +54,8 @@ async def on_product_open(
     product = await own_product(ctx, query, callback_data.id, callback_data.page)
     await leave_dialog(state, query)
     if product is not None:
-        await show(query, await manage_product(ctx, product, callback_data.page))
+        page = callback_data.page
+        await show(query, await manage_product(ctx, product, page, pressed_on=query.message))
 
 
 async def on_product_edit(query: CallbackQuery, callback_data: SellerProductCb, ctx: Ctx) -> None:
@@ -83,7 +84,8 @@ async def on_product_visibility(
         callback_answer.show_alert = True
     else:
         callback_answer.text = _("The product is back in the catalog.")
-    await show(query, await manage_product(ctx, product, callback_data.page))
+    page = callback_data.page
+    await show(query, await manage_product(ctx, product, page, pressed_on=query.message))
 
 
 async def on_product_delete(query: CallbackQuery, callback_data: SellerProductCb, ctx: Ctx) -> None:

@@ -61,6 +61,40 @@ def _card(name: str) -> str:
     return "card_page" if name == "page" else name
 
 
+def card_in(markup: InlineKeyboardMarkup | None, product_id: int) -> ProductCb | None:
+    """The card of `product_id` with its place, read back from a keyboard that carries
+    it: the card's own (its Reviews button), or the seller's manage screen opened from it
+    (its Back: the card, or the place the card came from once it is hidden). A
+    SellerProductCb has no room for the place in 64 bytes."""
+    for row in markup.inline_keyboard if markup is not None else []:
+        for b in row:
+            try:
+                card = _as_card(b.callback_data or "", product_id)
+            except ValueError:  # not ours after all: read on
+                continue
+            if card is not None:
+                return card
+    return None
+
+
+def _as_card(data: str, product_id: int) -> ProductCb | None:
+    kinds = (ReviewsCb, ProductCb, CategoryCb, SearchCb, FavouritesCb)
+    cls = next((k for k in kinds if data.startswith(k.__prefix__ + k.__separator__)), None)
+    match cls.unpack(data) if cls is not None else None:
+        case ReviewsCb() as cb if cb.product_id == product_id:
+            return card_of(cb)
+        case ProductCb() as cb if cb.id == product_id:
+            return cb
+        case CategoryCb() as cb:  # the inverse of card_back
+            pages = {"page": cb.page, "after": cb.after, "sub": cb.sub, "up": cb.up}
+            return ProductCb(id=product_id, category_id=cb.id, **pages)
+        case SearchCb() as cb:
+            return ProductCb(id=product_id, category_id=SEARCH_BACK, page=cb.page, after=cb.after)
+        case FavouritesCb() as cb:
+            return ProductCb(id=product_id, category_id=FAV_BACK, page=cb.page)
+    return None
+
+
 def card_back(here: ProductCb, category_id: int) -> CallbackData:
     """Where Back on the card opened by `here` goes (`category_id`: the product's own
     category, for a card opened from anywhere else)."""

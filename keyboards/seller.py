@@ -7,7 +7,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from keyboards.callback_data import CategoryCb, ProductCb
+from keyboards.callback_data import ProductCb
 from keyboards.callback_seller import (
     FROM_CARD,
     SellerAction,
@@ -19,6 +19,7 @@ from keyboards.callback_seller import (
     SellerStepAction,
     SellerStepCb,
 )
+from keyboards.catalog import card_back
 from keyboards.common import button, cancel_button, home_button, numbered_pager
 from keyboards.formatting import trim
 from services.products import ProductField
@@ -95,13 +96,21 @@ def my_products_kb(products: Sequence[Listed], page: int, pages: int) -> InlineK
 
 
 def manage_product_kb(
-    product: Listed, page: int, *, category_id: int = 0, shown: bool = True
+    product: Listed,
+    page: int,
+    *,
+    category_id: int = 0,
+    shown: bool = True,
+    card: ProductCb | None = None,
 ) -> InlineKeyboardMarkup:
     """Back returns to the My products page `page`; opened from the card (FROM_CARD), to
-    the card while customers see it (`shown`), else to its category (`category_id`)."""
+    the card while customers see it (`shown`), else to its category (`category_id`):
+    `card` is the card it was opened from, whose place (the category page, the search
+    results) Back keeps."""
     back: CallbackData = SellerCb(action=SellerAction.products, page=page)
     if page == FROM_CARD:
-        back = ProductCb(id=product.id) if shown else CategoryCb(id=category_id)
+        card = card or ProductCb(id=product.id)
+        back = card if shown else card_back(card, category_id)
 
     def act(action: SellerProductAction) -> SellerProductCb:
         return SellerProductCb(id=product.id, action=action, page=page)

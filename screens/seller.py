@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from aiogram.utils.i18n import gettext as _
 
+from keyboards.callback_data import ProductCb
 from keyboards.formatting import CAPTION_LIMIT, TEXT_LIMIT, money, quote, trim, visible_length
 from keyboards.seller import (
     delete_confirm_kb,
@@ -74,9 +75,11 @@ def manage_screen(
     currency: str,
     locale: str,
     note: str | None = None,
+    card: ProductCb | None = None,
 ) -> Screen:
     """One of the seller's products with Edit, Hide / Show and Delete; `path` is its
-    category and that category's ancestors, top level first."""
+    category and that category's ancestors, top level first; `card`, the card it was
+    opened from (Back returns to it, with its own Back)."""
     lines = [note, ""] if note else []
     lines += [
         f"<b>{quote(product.name, 255)}</b>",
@@ -96,7 +99,9 @@ def manage_screen(
         if room > 1:
             text += "\n\n" + html.escape(trim(product.description, room), quote=False)
     shown = product.is_active and all(c.is_active for c in path)
-    markup = manage_product_kb(product, page, category_id=product.category_id, shown=shown)
+    markup = manage_product_kb(
+        product, page, category_id=product.category_id, shown=shown, card=card
+    )
     return Screen(text, markup, photo=product.photo_file_id)
 
 

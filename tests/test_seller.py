@@ -994,3 +994,33 @@ async def test_manage_from_the_card_goes_back_to_the_category_once_hidden(env, s
     assert reply.has_button("Black tea") and not reply.has_button("Green tea")
     reply = await u.click(ProductCb(id=green.id))
     assert "no longer available" in reply.alert  # customers' view: the seller's too
+
+
+async def test_manage_from_a_card_deep_in_a_category_keeps_the_cards_place(env, session):
+    """Manage on a card opened from page 2 of its category, then Back twice: the card,
+    then page 2 (it used to be page 1: the manage buttons have no room for the place,
+    so it is read back from the card's keyboard). Hiding and showing keep it too."""
+    from keyboards.callback_data import CategoryCb
+
+    sam = await make_user(session, 501, Role.seller)
+    tea = await make_category(session, "Tea")
+    for i in range(12):
+        await make_product(session, tea, f"Tea {i:02}", seller=sam)
+    await session.commit()
+    u = env.user(501)
+    await u.click(CategoryCb(id=tea.id))
+    await u.press("▶")
+    reply = await u.press("Tea 09")  # page 2, at 8 a page
+    assert "Tea 09" in reply.text
+    await u.press("Manage")
+    await u.press("Hide")
+    await u.press("Show")
+    reply = await u.press("Back")
+    assert "Tea 09" in reply.text and reply.has_button("Manage")
+    reply = await u.press("Back")
+    assert reply.has_button("Tea 08") and not reply.has_button("Tea 00")
+    await u.press("Tea 09")
+    await u.press("Manage")
+    await u.press("Hide")  # no card for customers now: Back goes to the card's page
+    reply = await u.press("Back")
+    assert reply.has_button("Tea 08") and not reply.has_button("Tea 09")
