@@ -93,6 +93,10 @@ class OrderItem(Base):
     name: Mapped[str] = mapped_column(String(255))
     unit_price: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     quantity: Mapped[int]
+    # The line's part of the order's promo discount (0 for a line the code didn't
+    # cover): what its customer paid for it is line_total - discount. Orders placed
+    # before 0014 have 0 on every line (refunds then spread the discount alike).
+    discount: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=0, server_default="0")
 
     order: Mapped[Order] = relationship(back_populates="items", lazy="raise")
 

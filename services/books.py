@@ -20,6 +20,7 @@ from sqlalchemy.orm import aliased
 
 from models import Order, OrderItem, OrderStatus, PaymentMethod, Refund, Role, User
 from services.errors import NotAllowed
+from services.line_discounts import paid_for
 from services.refunds import TELEGRAM, refunded_units
 from services.validation import without_bidi_controls
 
@@ -204,6 +205,10 @@ class BooksService:
         lines: dict[int, list[OrderItem]] = defaultdict(list)
         for item in items:
             lines[item.order_id].append(item)
+        ids = {r.order_id for r in refunds}
+        orders = {
+            o.id: o for o in await self.session.scalars(select(Order).where(Order.id.in_(ids)))
+        }
         out: dict[int, Decimal] = defaultdict(Decimal)
         by_line = sorted(refunds, key=lambda r: r.order_item_id is None)
         for refund in by_line:
@@ -215,8 +220,9 @@ class BooksService:
                 order_lines,
                 [r for r in by_line if r.order_id == refund.order_id and r.order_item_id],
             )
+            paid = paid_for(order_lines, orders[refund.order_id])
             rest = {
-                i.id: i.line_total * (i.quantity - units[i.id]) / i.quantity
+                i.id: paid[i.id] * (i.quantity - units[i.id]) / i.quantity
                 for i in order_lines
                 if i.quantity > units[i.id]
             }

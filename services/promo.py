@@ -26,6 +26,7 @@ from services.audit import AuditService
 from services.cart import Cart
 from services.catalog_reads import MAX_ID
 from services.errors import DomainError, InvalidInput, NotAllowed, NotFound
+from services.line_discounts import split_discount
 from services.paging import fit_page
 from services.promo_rules import (
     MAX_COUNT,
@@ -282,7 +283,10 @@ class PromoService:
         order.discount = quote.discount
         order.promo_code = quote.code
         order.total = order.total - quote.discount
-        await self.session.flush()
+        category_id = await self.session.scalar(
+            select(PromoCode.category_id).where(PromoCode.code == quote.code)
+        )
+        await split_discount(self.session, order, await self._subtree(category_id))
 
     async def without_code(self, order: Order) -> None:
         """The order at its full price: the code it carried could not be counted."""

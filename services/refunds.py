@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import Order, OrderItem, OrderStatus, PaymentMethod, Refund, Role, User
 from services.audit import AuditService
 from services.errors import DomainError, NotAllowed
+from services.line_discounts import paid_for
 from services.order_hooks import goods_returned
 from services.order_rules import REFUNDABLE, refundable
 from services.orders import OrderService
@@ -55,6 +56,7 @@ class RefundPlan:
     lines: list[OrderItem]  # lines that may be refunded alone (some or all units left)
     ask_stock: bool  # the goods may have left the shop: the admin says if they came back
     units_done: dict[int, int]  # item id: units refunded so far
+    paid: dict[int, Decimal]  # item id: what the customer paid for the line (`paid_for`)
 
     @property
     def refunded(self) -> Decimal:
@@ -96,12 +98,8 @@ class RefundPlan:
         return item.quantity - self.units_done.get(item.id, item.quantity)
 
     def line_share(self, item: OrderItem) -> Decimal:
-        """What the customer paid for one line: its part of the charged total (a promo
-        discount taken off every line alike)."""
-        paid = self.order.total
-        full = paid + self.order.discount
-        part = item.line_total if not full else item.line_total * paid / full
-        return part.quantize(self.step, rounding=ROUND_HALF_UP)
+        """What the customer paid for one line (`paid_for`), to the currency's unit."""
+        return self.paid[item.id].quantize(self.step, rounding=ROUND_HALF_UP)
 
     def share(self, item: OrderItem, units: int = 0) -> Decimal:
         """What refunding `units` more of the line (0: all that is left) gives back. The
@@ -165,6 +163,7 @@ class RefundService:
             lines=remaining if alone else [],
             ask_stock=order.status in (OrderStatus.shipped, OrderStatus.delivered),
             units_done=units,
+            paid=paid_for(order.items, order),
         )
 
     async def refund(

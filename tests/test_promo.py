@@ -560,3 +560,29 @@ async def test_creating_and_switching_a_code_are_in_the_audit_log(env, shop, ses
     assert "promo code created" in text and "code: SPRING5" in text
     assert "discount: −RUB\xa050.00" in text and "minimum order: RUB\xa0500.00" in text
     assert "promo code switched off" in text and "promo code switched on" in text
+
+
+async def test_a_refund_gives_back_what_each_line_paid_under_a_category_code(env, shop, session):
+    """TEA50 takes 50% off the teas only: the cup was paid in full and the sencha at
+    half. The refund used to spread the discount over both (cup 29.86, sencha 65.64:
+    more than was paid for it); each line now refunds what it paid."""
+    from keyboards.callback_owner import RefundCb
+    from models import OrderItem
+
+    await _code(session, "TEA50", PromoKind.percent, "50", category_id=shop["teas"].id)
+    ann = env.user(1)
+    await _cart_with(ann, shop["sencha"], shop["cup"], code="TEA50")
+    await to_summary(ann)
+    await ann.press("Confirm")
+    order = await session.scalar(select(Order))
+    parts = {i.name: i.discount for i in await session.scalars(select(OrderItem))}
+    assert parts == {"Sencha": Decimal("50.00"), "Cup": Decimal("0.00")}
+    order.status = OrderStatus.delivered
+    await session.commit()
+    boss = env.user(ADMIN_ID)
+    await boss.click(RefundCb(order=order.id))
+    reply = await boss.press("Cup")
+    assert "RUB\xa045.50" in reply.text and "29.86" not in reply.text, reply.text
+    await boss.click(RefundCb(order=order.id))
+    reply = await boss.press("Sencha")
+    assert "RUB\xa050.00" in reply.text and "65.64" not in reply.text, reply.text
