@@ -598,13 +598,26 @@ async def test_leaving_checkout_to_fix_the_cart_keeps_the_answers(env, session, 
     assert "Now: Ann Smith" in reply.text and reply.has_button("Keep")
 
 
-async def test_a_shared_contact_with_a_bad_number_keeps_the_steps_keyboard(env, session):
-    """The phone step's keyboard hides after a press: the retry brings it back."""
+async def at_the_phone_step(env, session):
+    """A customer with a tea in the cart, past the name step: the phone step's reply
+    keyboard is on screen."""
     tea = await shop(session, name="Tea", stock=5)
     ann = env.user(1)
     await ann.click(CartAddCb(product_id=tea.id))
     await ann.click(CartCb(action=CartAction.checkout))
     await ann.send("Ann Smith")
+    return ann
+
+
+async def ban(session, telegram_id):
+    [row] = await fresh(session, User, telegram_id=telegram_id)
+    row.is_banned = True
+    await session.commit()
+
+
+async def test_a_shared_contact_with_a_bad_number_keeps_the_steps_keyboard(env, session):
+    """The phone step's keyboard hides after a press: the retry brings it back."""
+    ann = await at_the_phone_step(env, session)
     reply = await ann.send_contact("12")
     [retry] = reply.of(SendMessage)
     assert "doesn't look right" in retry.text
@@ -614,14 +627,8 @@ async def test_a_shared_contact_with_a_bad_number_keeps_the_steps_keyboard(env, 
 async def test_a_user_banned_at_the_phone_step_loses_its_keyboard(env, session):
     """The dialog ends with the ban; so does the phone step's reply keyboard, which
     stayed on screen for good (and after an unban its keys meant nothing)."""
-    tea = await shop(session, name="Tea", stock=5)
-    ann = env.user(1)
-    await ann.click(CartAddCb(product_id=tea.id))
-    await ann.click(CartCb(action=CartAction.checkout))
-    await ann.send("Ann Smith")
-    [row] = await fresh(session, User, telegram_id=1)
-    row.is_banned = True
-    await session.commit()
+    ann = await at_the_phone_step(env, session)
+    await ban(session, 1)
     reply = await ann.send("+79991234567")
     [notice] = reply.of(SendMessage)
     assert notice.text == "You are banned from this shop."
@@ -631,14 +638,8 @@ async def test_a_user_banned_at_the_phone_step_loses_its_keyboard(env, session):
 
 async def test_banned_at_the_phone_step_then_a_button_is_told_once(env, session):
     """The keyboard goes with a message saying why; the press gets no second alert."""
-    tea = await shop(session, name="Tea", stock=5)
-    ann = env.user(1)
-    await ann.click(CartAddCb(product_id=tea.id))
-    await ann.click(CartCb(action=CartAction.checkout))
-    await ann.send("Ann Smith")
-    [row] = await fresh(session, User, telegram_id=1)
-    row.is_banned = True
-    await session.commit()
+    ann = await at_the_phone_step(env, session)
+    await ban(session, 1)
     reply = await ann.click(CartCb(action=CartAction.checkout))
     [notice] = reply.of(SendMessage)
     assert notice.text == "You are banned from this shop."
