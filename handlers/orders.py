@@ -11,7 +11,7 @@ from aiogram.utils.i18n import gettext as _
 from handlers.common import cart_page
 from handlers.context import Ctx
 from handlers.states import leave_dialog
-from jobs.notify import notify_customer
+from jobs.notify import notify_customer, notify_sellers_cancelled
 from keyboards.callback_data import MenuAction, MenuCb, OrderAction, OrderCb, OrdersCb, OrderScope
 from models import Order, OrderStatus, Role
 from screens.base import Screen, show
@@ -97,11 +97,18 @@ async def on_order_cancel_ask(query: CallbackQuery, callback_data: OrderCb, ctx:
 
 
 async def on_order_cancel(
-    query: CallbackQuery, callback_data: OrderCb, ctx: Ctx, callback_answer: CallbackAnswer
+    query: CallbackQuery,
+    callback_data: OrderCb,
+    ctx: Ctx,
+    bot: Bot,
+    i18n: I18n,
+    callback_answer: CallbackAnswer,
 ) -> None:
     order = await ctx.orders.cancel(ctx.user, callback_data.id)
+    await ctx.commit()  # "cancelled", to the customer and the sellers, only once it is
     callback_answer.text = _("Order #{id} is cancelled.").format(id=order.id)
     await show(query, await _card(ctx, order, callback_data.origin))
+    await notify_sellers_cancelled(bot, i18n, ctx.orders, order, ctx.user)
 
 
 async def on_order_status(
@@ -121,9 +128,12 @@ async def on_order_status(
         await show(query, staff_cancel_ask_screen(order.id, callback_data.origin))
         return
     order = await ctx.orders.set_status(ctx.user, callback_data.id, to)
+    await ctx.commit()  # the new status is told only once it is recorded
     callback_answer.text = status_changed_text(order)
     await show(query, await _card(ctx, order, callback_data.origin))
     await notify_customer(bot, i18n, ctx.orders, order)
+    if order.status is OrderStatus.cancelled:
+        await notify_sellers_cancelled(bot, i18n, ctx.orders, order, ctx.user)
 
 
 async def on_order_reorder(

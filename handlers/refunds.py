@@ -1,6 +1,8 @@
 """Refunds by admins: the whole order or one line (some of its units), and whether the
 goods came back."""
 
+from functools import partial
+
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import StateFilter
@@ -13,7 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from handlers.context import Ctx
 from handlers.filters import NotCommand
 from handlers.states import RefundStates, begin_dialog, end_dialog
-from jobs.notify import notify
+from jobs.notify import notify, tell_sellers
 from keyboards.callback_data import OrderAction, OrderCb, OrdersCb, OrderScope
 from keyboards.callback_owner import RefundCb, RefundStep
 from keyboards.formatting import money
@@ -25,6 +27,7 @@ from screens.refunds import (
     menu_screen,
     refund_lines,
     refund_over_screen,
+    seller_refund_screen,
     units_screen,
 )
 from services.errors import DomainError
@@ -35,7 +38,7 @@ from services.texts import N_
 async def on_order_refund(query: CallbackQuery, callback_data: OrderCb, ctx: Ctx) -> None:
     """The order card's Refund button (and an old "Yes, refund" one): what to refund."""
     plan = await RefundService(ctx.session).plan(ctx.user, callback_data.id)
-    await show(query, menu_screen(plan, callback_data.scope, ctx.locale))
+    await show(query, menu_screen(plan, callback_data.origin, ctx.locale))
 
 
 async def on_refund_menu(
@@ -44,7 +47,7 @@ async def on_refund_menu(
     plan = await RefundService(ctx.session).plan(ctx.user, callback_data.order)
     if raw_state == RefundStates.quantity.state:
         await end_dialog(state)  # Back from typing a quantity
-    await show(query, menu_screen(plan, callback_data.scope, ctx.locale))
+    await show(query, menu_screen(plan, callback_data.origin, ctx.locale))
 
 
 async def on_refund_ask(
@@ -58,21 +61,24 @@ async def on_refund_ask(
     if item is not None and not cb.qty and plan.left(item) > 1:
         # How many? A button each, or a typed number (this state takes it).
         data = {"order": cb.order, "item": item.id, "scope": cb.scope.value}
+        data |= {"listed": cb.origin.status, "page": cb.page}
         await begin_dialog(state, RefundStates.quantity, data, query)
-        await show(query, units_screen(plan, item, cb.scope))
+        await show(query, units_screen(plan, item, cb.origin))
         return
     if item is not None:
         check_units(plan, item, cb.qty)  # a forged quantity stops here
     if raw_state == RefundStates.quantity.state:
         await end_dialog(state)
-    await show(query, ask_screen(plan, item, cb.qty, cb.scope, ctx.locale))
+    await show(query, ask_screen(plan, item, cb.qty, cb.origin, ctx.locale))
 
 
 async def on_quantity_input(message: Message, ctx: Ctx, state: FSMContext) -> None:
     """A typed quantity; anything else (a word, 0, more than is left, a sticker) gets the
     question again with what it wants, and nothing changes."""
     data = await state.get_data()
-    scope = OrderScope(data["scope"])
+    origin = OrdersCb(
+        scope=OrderScope(data["scope"]), status=data.get("listed", ""), page=data.get("page", 1)
+    )
     try:
         plan = await RefundService(ctx.session).plan(ctx.user, data["order"])
         item = plan.item(data["item"])
@@ -80,16 +86,16 @@ async def on_quantity_input(message: Message, ctx: Ctx, state: FSMContext) -> No
             raise DomainError(LINE_GONE)
     except DomainError as exc:  # refunded meanwhile: the question is over (not raised,
         await end_dialog(state)  # so that the ended dialog commits), and the order is a tap away
-        await show(message, refund_over_screen(domain_message(exc), data["order"], scope))
+        await show(message, refund_over_screen(domain_message(exc), data["order"], origin))
         return
     text = (message.text or "").strip()
     qty = int(text) if text.isdecimal() and len(text) < 10 else 0
     if not 1 <= qty <= plan.left(item):
         error = _("Send a whole number from 1 to {left}.").format(left=plan.left(item))
-        await show(message, units_screen(plan, item, scope, error))
+        await show(message, units_screen(plan, item, origin, error))
         return
     await end_dialog(state)
-    await show(message, ask_screen(plan, item, qty, scope, ctx.locale))
+    await show(message, ask_screen(plan, item, qty, origin, ctx.locale))
 
 
 async def on_refund_do(
@@ -102,7 +108,9 @@ async def on_refund_do(
 ) -> None:
     cb = callback_data
     service = RefundService(ctx.session)
-    done = await service.refund(ctx.user, cb.order, cb.item, cb.restock, cb.qty, cb.seen)
+    done = await service.refund(
+        ctx.user, cb.order, cb.item, cb.restock, cb.qty, cb.seen, in_shop=cb.in_shop
+    )
     order = done.order
     customer = await ctx.orders.customer(order)
     if done.charge_id is not None:
@@ -120,21 +128,28 @@ async def on_refund_do(
     callback_answer.text = _("Order #{id}: {sum} refunded.").format(id=order.id, sum=amount)
     name = None
     if done.item is not None:
-        partial = done.quantity < done.item.quantity
-        name = f"{done.item.name} × {done.quantity}" if partial else done.item.name
+        some = done.quantity < done.item.quantity
+        name = f"{done.item.name} × {done.quantity}" if some else done.item.name
 
     def render(locale: str):
         return customer_refund_screen(order, done.refund.amount, name, done.refund.via, locale)
 
     # The customer first: the refund is made, whatever showing the card to the admin does.
     await notify(bot, ctx.session, i18n, customer, render)
+    seller_screen = partial(
+        seller_refund_screen,
+        units=done.units,
+        left_shop=done.left_shop,
+        restocked=done.refund.restocked,
+    )
+    await tell_sellers(
+        bot, i18n, ctx.orders, order, seller_screen, besides=ctx.user.id, lines=done.units
+    )
     refunds = await service.of_order(order.id)
     view = ctx.orders.view(ctx.user, order)
     await show(
         query,
-        card_screen(
-            view, OrdersCb(scope=cb.scope), ctx.locale, refund_lines(order, refunds, ctx.locale)
-        ),
+        card_screen(view, cb.origin, ctx.locale, refund_lines(order, refunds, ctx.locale)),
     )
 
 

@@ -1,17 +1,22 @@
 """Messages the bot sends on its own to someone other than the sender: notifications."""
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from functools import partial
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Order, Review, User
+from models import Order, OrderItem, PaymentMethod, Review, Role, User
 from screens.admin_users import new_role_screen
 from screens.base import Screen
-from screens.orders import customer_notice_screen, seller_notice_screen
+from screens.orders import (
+    customer_notice_screen,
+    seller_cancelled_screen,
+    seller_notice_screen,
+)
 from screens.payments import (
     banned_buyer_paid_screen,
     manual_refund_screen,
@@ -48,17 +53,53 @@ async def notify(
 # -- what each kind of event tells whom ------------------------------------------------------
 
 
+# A seller's notice of an order: (the order, their lines, their role, their language).
+SellerScreen = Callable[[Order, list[OrderItem], Role, str], Screen]
+
+
+async def tell_sellers(
+    bot: Bot,
+    i18n: I18n,
+    service: OrderService,
+    order: Order,
+    screen: SellerScreen,
+    *,
+    besides: int | None = None,
+    lines: Collection[int] | None = None,
+) -> None:
+    """Each seller of the order (`OrderService.sellers`: admins for lines nobody else
+    hears of) gets `screen` of their lines, in their language. Not `besides` (the user
+    who did it); `lines`: only these line ids (a seller with none of them hears nothing)."""
+    for seller, items in await service.sellers(order):
+        if lines is not None:
+            items = [i for i in items if i.id in lines]
+        if seller.id == besides or not items:
+            continue
+
+        def render(locale: str, items=items, role=seller.role) -> Screen:
+            return screen(order, items, role, locale)
+
+        await notify(bot, service.session, i18n, seller, render)
+
+
 async def notify_sellers(
     bot: Bot, i18n: I18n, service: OrderService, order: Order, paid: bool = False
 ) -> None:
     """Each seller with products in the order gets their lines, in their language: when
     it is placed, and again when it is paid."""
-    for seller, items in await service.sellers(order):
+    await tell_sellers(bot, i18n, service, order, partial(seller_notice_screen, paid=paid))
 
-        def render(locale: str, items=items, role=seller.role) -> Screen:
-            return seller_notice_screen(order, items, role, locale, paid=paid)
 
-        await notify(bot, service.session, i18n, seller, render)
+async def notify_sellers_cancelled(
+    bot: Bot, i18n: I18n, service: OrderService, order: Order, actor: User
+) -> None:
+    """A cash-on-delivery order's sellers may be packing it: they hear it is cancelled,
+    and by whom (not the one who cancelled it). A prepaid order was never theirs to ship
+    unpaid."""
+    if order.payment_method is PaymentMethod.cod:
+        by_customer = actor.id == order.user_id
+        screen = partial(seller_cancelled_screen, by_customer=by_customer)
+        await tell_sellers(bot, i18n, service, order, screen, besides=actor.id)
 
 
 async def notify_customer(bot: Bot, i18n: I18n, service: OrderService, order: Order) -> None:

@@ -17,7 +17,7 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from jobs.notify import notify
+from jobs.notify import notify, tell_sellers
 from models import Order, PaymentMethod, User
 from screens.reservations import expired_screen, seller_expired_screen
 from services.orders import OrderService
@@ -83,12 +83,8 @@ class ReservationSweeper:
         if customer is not None:
             await notify(bot, session, self.i18n, customer, lambda _l: expired_screen(order))
         if order.payment_method is PaymentMethod.cod:
-            for seller, items in await OrderService(session).sellers(order):
-
-                def render(locale: str, items=items, role=seller.role):
-                    return seller_expired_screen(order, items, role, locale)
-
-                await notify(bot, session, self.i18n, seller, render)
+            service = OrderService(session)
+            await tell_sellers(bot, self.i18n, service, order, seller_expired_screen)
 
     # -- in the bot process ------------------------------------------------------------
 

@@ -4,11 +4,14 @@ unique across both (a test checks).
 """
 
 from enum import StrEnum
+from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
 
-from keyboards.callback_base import Grows, Int
-from keyboards.callback_data import OrderScope
+from keyboards.callback_base import Grows, Int, PageNo
+from keyboards.callback_data import OrdersCb, OrderScope
+from models import OrderStatus
 
 # Refunds and the owner's books (admins)
 
@@ -27,6 +30,23 @@ class RefundCb(Grows, CallbackData, prefix="rf"):
     restock: bool = False  # the units go back on sale
     scope: OrderScope = OrderScope.all
     seen: Int = 0  # do: refunds recorded when it was asked (a double tap is refused)
+    # The order list Back returns to: its status filter (`listed_code`) and page.
+    listed: Annotated[str, Field(max_length=1)] = ""
+    page: PageNo = 1
+    # do: the screen said the goods were still in the shop and go back on sale; if they
+    # may have left since (shipped meanwhile), the refund is refused and asked again
+    in_shop: bool = False
+
+    @property
+    def origin(self) -> OrdersCb:
+        status = next((s.value for s in OrderStatus if listed_code(s.value) == self.listed), "")
+        return OrdersCb(scope=self.scope, status=status if self.listed else "", page=self.page)
+
+
+def listed_code(status: str) -> str:
+    """A status filter in one character (callback data holds 64 bytes): the statuses'
+    first letters differ ("" and anything else: all orders)."""
+    return status[:1]
 
 
 class BooksAction(StrEnum):

@@ -36,7 +36,7 @@ def orders_kb(
 ) -> InlineKeyboardMarkup:
     """`orders`: (order id, its label); `extra` are links to the other order lists."""
     here = OrdersCb(scope=scope, status=status, page=page)
-    rows = [[button(label, _order(order_id, here))] for order_id, label in orders]
+    rows = [[button(label, order_press(order_id, here))] for order_id, label in orders]
     nav = numbered_pager(page, pages, lambda n: OrdersCb(scope=scope, status=status, page=n))
     if nav:
         rows.append(nav)
@@ -52,7 +52,7 @@ def orders_kb(
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def _order(
+def order_press(
     order_id: int, origin: OrdersCb, action: OrderAction = OrderAction.view, to: str = ""
 ) -> OrderCb:
     """A press on an order's card that keeps the list it came from (`origin`)."""
@@ -77,7 +77,7 @@ def order_kb(
     can_reorder: bool = False,
 ) -> InlineKeyboardMarkup:
     def act(action: OrderAction, to: str = "") -> OrderCb:
-        return _order(order_id, origin, action, to)
+        return order_press(order_id, origin, action, to)
 
     rows = []
     if can_pay:
@@ -99,14 +99,15 @@ def confirm_kb(order_id: int, yes: OrderAction, yes_text: str, origin: OrdersCb,
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
-                button(yes_text, _order(order_id, origin, yes, to)),
-                button(_("No"), _order(order_id, origin)),
+                button(yes_text, order_press(order_id, origin, yes, to)),
+                button(_("No"), order_press(order_id, origin)),
             ]
         ]
     )
 
 
-def open_order_kb(order_id: int, scope: OrderScope) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[[button("📦 " + _("Open the order"), OrderCb(id=order_id, scope=scope))]]
-    )
+def open_order_kb(order_id: int, where: OrderScope | OrdersCb) -> InlineKeyboardMarkup:
+    """Opens the order; its Back goes to `where` (a list, or the first page of a scope)."""
+    origin = where if isinstance(where, OrdersCb) else OrdersCb(scope=where)
+    press = order_press(order_id, origin)
+    return InlineKeyboardMarkup(inline_keyboard=[[button("📦 " + _("Open the order"), press)]])

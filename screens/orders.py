@@ -214,6 +214,19 @@ def seller_notice_screen(
     return Screen(order_text(order, items, locale, heading), open_order_kb(order.id, scope))
 
 
+def seller_cancelled_screen(
+    order: Order, items: list[OrderItem], seller_role: Role, locale: str, *, by_customer: bool
+) -> Screen:
+    """To a seller of a cash-on-delivery order cancelled before it shipped."""
+    scope = OrderScope.all if seller_role is Role.admin else OrderScope.sales
+    if by_customer:
+        heading = _("Order #{id} was cancelled by the customer: don't ship it.")
+    else:
+        heading = _("Order #{id} was cancelled by the shop: don't ship it.")
+    heading = "✖️ " + heading.format(id=order.id) + " " + _("Its items are back on sale.")
+    return Screen(order_text(order, items, locale, heading), open_order_kb(order.id, scope))
+
+
 def customer_notice_screen(order: Order) -> Screen:
     """The customer learns the order's new status."""
     return Screen("🔔 " + status_changed_text(order), open_order_kb(order.id, OrderScope.mine))

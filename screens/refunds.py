@@ -6,29 +6,35 @@ from decimal import Decimal
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from keyboards.callback_data import OrderCb, OrderScope
-from keyboards.callback_owner import RefundCb, RefundStep
+from keyboards.callback_data import OrdersCb, OrderScope
+from keyboards.callback_owner import RefundCb, RefundStep, listed_code
 from keyboards.common import button, cancel_button
 from keyboards.formatting import money, quote, trim
-from keyboards.orders import open_order_kb
-from models import Order, OrderItem, PaymentMethod, Refund
+from keyboards.orders import open_order_kb, order_press
+from models import Order, OrderItem, PaymentMethod, Refund, Role
 from screens.base import Screen
 from services.refunds import TELEGRAM, RefundPlan, refunded_units
 
 MAX_UNIT_BUTTONS = 10  # more units left: the admin types the number
 
 
-def _back(order_id: int, scope: OrderScope) -> list:
-    return [button("⬅️ " + _("Back"), OrderCb(id=order_id, scope=scope))]
+def _back(order_id: int, origin: OrdersCb) -> list:
+    return [button("⬅️ " + _("Back"), order_press(order_id, origin))]
 
 
-def refund_over_screen(reason: str, order_id: int, scope: OrderScope) -> Screen:
+def _press(order_id: int, origin: OrdersCb, **fields) -> RefundCb:
+    """A refund step's button; it carries the order list the card's Back returns to."""
+    listed = listed_code(origin.status)
+    return RefundCb(order=order_id, scope=origin.scope, listed=listed, page=origin.page, **fields)
+
+
+def refund_over_screen(reason: str, order_id: int, origin: OrdersCb) -> Screen:
     """The quantity question ends without a refund (the order was refunded meanwhile):
     why, and the way back to the order, as every other refund answer has one."""
-    return Screen("⚠️ " + reason, open_order_kb(order_id, scope))
+    return Screen("⚠️ " + reason, open_order_kb(order_id, origin))
 
 
-def menu_screen(plan: RefundPlan, scope: OrderScope, locale: str) -> Screen:
+def menu_screen(plan: RefundPlan, origin: OrdersCb, locale: str) -> Screen:
     order, cur = plan.order, plan.order.currency
     out = ["↩️ <b>" + _("Refund order #{id}").format(id=order.id) + "</b>", ""]
     out.append(_("Paid: {total}").format(total=money(order.total, cur, locale)))
@@ -51,7 +57,7 @@ def menu_screen(plan: RefundPlan, scope: OrderScope, locale: str) -> Screen:
         [
             button(
                 "↩️ " + _("Whole order ({sum})").format(sum=rest),
-                RefundCb(order=order.id, step=RefundStep.ask, scope=scope),
+                _press(order.id, origin, step=RefundStep.ask),
             )
         ]
     ]
@@ -59,14 +65,9 @@ def menu_screen(plan: RefundPlan, scope: OrderScope, locale: str) -> Screen:
         # What is left of the line: its units not refunded yet and what they give back.
         left = money(plan.share(item), cur, locale)
         label = f"{trim(item.name, 24)} × {plan.left(item)} ({left})"
-        rows.append(
-            [
-                button(
-                    label, RefundCb(order=order.id, item=item.id, step=RefundStep.ask, scope=scope)
-                )
-            ]
-        )
-    rows.append(_back(order.id, scope))
+        press = _press(order.id, origin, item=item.id, step=RefundStep.ask)
+        rows.append([button(label, press)])
+    rows.append(_back(order.id, origin))
     return Screen("\n".join(out), InlineKeyboardMarkup(inline_keyboard=rows))
 
 
@@ -104,7 +105,7 @@ def _units_lines(order: Order, units: dict[int, int]) -> list[str]:
 
 
 def units_screen(
-    plan: RefundPlan, item: OrderItem, scope: OrderScope, error: str | None = None
+    plan: RefundPlan, item: OrderItem, origin: OrdersCb, error: str | None = None
 ) -> Screen:
     """How many units of a line with several left to refund: a button each, or typed."""
     order, left = plan.order, plan.left(item)
@@ -116,21 +117,17 @@ def units_screen(
     )
     out.append(_("Tap a number or send it."))
     numbers = [
-        button(
-            str(n), RefundCb(order=order.id, item=item.id, qty=n, step=RefundStep.ask, scope=scope)
-        )
+        button(str(n), _press(order.id, origin, item=item.id, qty=n, step=RefundStep.ask))
         for n in range(1, min(left, MAX_UNIT_BUTTONS) + 1)
     ]
     rows = [numbers[i : i + 5] for i in range(0, len(numbers), 5)]
-    rows.append(
-        [button("⬅️ " + _("Back"), RefundCb(order=order.id, step=RefundStep.menu, scope=scope))]
-    )
+    rows.append([button("⬅️ " + _("Back"), _press(order.id, origin, step=RefundStep.menu))])
     rows.append([cancel_button()])
     return Screen("\n".join(out), InlineKeyboardMarkup(inline_keyboard=rows))
 
 
 def ask_screen(
-    plan: RefundPlan, item: OrderItem | None, qty: int, scope: OrderScope, locale: str
+    plan: RefundPlan, item: OrderItem | None, qty: int, origin: OrdersCb, locale: str
 ) -> Screen:
     order, cur = plan.order, plan.order.currency
     line, units = plan.target(item, qty)  # None: it comes to the rest of the order
@@ -145,14 +142,15 @@ def ask_screen(
     ]
 
     def do(restock: bool) -> RefundCb:
-        return RefundCb(
-            order=order.id,
+        return _press(
+            order.id,
+            origin,
             item=item.id if item else 0,
             qty=qty,
             step=RefundStep.do,
             restock=restock,
-            scope=scope,
             seen=len(plan.done),
+            in_shop=not plan.ask_stock,
         )
 
     if plan.ask_stock:
@@ -167,11 +165,11 @@ def ask_screen(
         rows = [[button("↩️ " + _("Yes, refund"), do(True))]]
     # Back to the quantity when there was one to choose, else to what to refund.
     several = item is not None and plan.left(item) > 1
-    back = RefundCb(
-        order=order.id,
+    back = _press(
+        order.id,
+        origin,
         item=item.id if several and item else 0,
         step=RefundStep.ask if several else RefundStep.menu,
-        scope=scope,
     )
     rows.append([button("⬅️ " + _("Back"), back)])
     return Screen("\n".join(out), InlineKeyboardMarkup(inline_keyboard=rows))
@@ -229,3 +227,28 @@ def customer_refund_screen(
     else:
         text += " " + _("The shop returns the money to you; write /paysupport with any question.")
     return Screen("↩️ " + text, open_order_kb(order.id, OrderScope.mine))
+
+
+def seller_refund_screen(
+    order: Order,
+    items: list[OrderItem],
+    seller_role: Role,
+    locale: str,
+    *,
+    units: dict[int, int],
+    left_shop: bool,
+    restocked: bool,
+) -> Screen:
+    """To a seller of refunded lines: before shipping, not to ship them; after, whether
+    the goods came back on sale."""
+    scope = OrderScope.all if seller_role is Role.admin else OrderScope.sales
+    if not left_shop:
+        heading = _("Order #{id} was refunded before shipping: don't ship these items.")
+        heading += " " + _("They are back on sale.")
+    elif restocked:
+        heading = _("Order #{id}: these items were refunded and came back; they are on sale again.")
+    else:
+        heading = _("Order #{id}: these items were refunded and did not come back to stock.")
+    lines = [f"• {quote(i.name, 60)} × {units[i.id]}" for i in items]
+    text = "↩️ " + heading.format(id=order.id) + "\n" + "\n".join(lines)
+    return Screen(text, open_order_kb(order.id, scope))

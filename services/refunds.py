@@ -122,6 +122,8 @@ class RefundDone:
     item: OrderItem | None
     quantity: int  # units of the line refunded (0: the whole order)
     charge_id: str | None  # to return through Telegram now; None: the shop settles it
+    units: dict[int, int]  # line id: units this refund covers
+    left_shop: bool  # the order had shipped (the goods may not have come back)
 
 
 def check_units(plan: RefundPlan, item: OrderItem, quantity: int) -> None:
@@ -174,17 +176,20 @@ class RefundService:
         restock: bool,
         quantity: int = 0,
         seen: int | None = None,
+        *,
+        in_shop: bool = False,
     ) -> RefundDone:
         """Refunds `quantity` units of line `item_id` (0: all its units left; item 0: all
         not refunded yet). `restock` counts only when the goods may have left the shop.
         `seen`: the refunds recorded when the admin was shown what this one would do (a
         double tap, or another admin meanwhile, changes that: refused). The caller asks
         Telegram for a Stars refund in the same transaction (`charge_id`), so a refusal
-        rolls all of this back."""
+        rolls all of this back. `in_shop`: the admin was told the goods were still in the
+        shop and go back on sale; shipped since, they may not be: refused, to ask again."""
         plan = await self.plan(admin, order_id)
         order = plan.order
         seen = len(plan.done) if seen is None else seen
-        if seen != len(plan.done):
+        if seen != len(plan.done) or (in_shop and plan.ask_stock):
             raise DomainError(CHANGED)
         item = None
         if item_id:
@@ -242,7 +247,9 @@ class RefundService:
         )
         await self.session.flush()
         charge = order.telegram_payment_charge_id if via == TELEGRAM else None
-        return RefundDone(order, refund, item, quantity if item else 0, charge)
+        return RefundDone(
+            order, refund, item, quantity if item else 0, charge, units, plan.ask_stock
+        )
 
     async def _refunded_meanwhile(self, order_id: int, seen: int) -> bool:
         count = await self.session.scalar(

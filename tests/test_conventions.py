@@ -50,7 +50,8 @@ def widest(cls: type[CallbackData]) -> CallbackData:
         elif isinstance(annotation, type) and issubclass(annotation, StrEnum):
             values[name] = max(annotation, key=lambda m: len(m.value))
         elif annotation is str:
-            values[name] = "x" * 16
+            longest = [m.max_length for m in field.metadata if hasattr(m, "max_length")]
+            values[name] = "x" * min(longest or [16])
         else:
             raise AssertionError(f"{cls.__name__}.{name}: teach this test about {annotation}")
     return cls(**values)
@@ -144,3 +145,13 @@ def test_syncing_the_catalogs_keeps_only_the_references_of_today(tmp_path, monke
         msgid: i18n_tool.where(found) for msgid, found in today.items()
     }
     assert all(m.string for m in after)  # the translations stay
+
+
+def test_a_refund_button_tells_every_order_list_filter_apart():
+    """Refund buttons carry the list filter in one character (64 bytes hold no more)."""
+    from keyboards.callback_owner import RefundCb, listed_code
+    from models import OrderStatus
+
+    for status in OrderStatus:
+        assert RefundCb(order=1, listed=listed_code(status.value)).origin.status == status.value
+    assert RefundCb(order=1, listed="x").origin.status == ""  # forged: all orders

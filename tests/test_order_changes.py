@@ -1,0 +1,136 @@
+"""What an order's change tells the people it concerns, and what an out-of-date screen may
+still do: sellers hear that a cash-on-delivery order was cancelled and which of their
+lines were refunded; a refund asked before shipping is asked again after it; the refund
+screens lead back to the list (its filter and page) the admin came from."""
+
+from sqlalchemy import func, select, update
+
+from keyboards.callback_data import OrderAction, OrderCb, OrdersCb, OrderScope
+from keyboards.callback_owner import RefundCb
+from models import Order, OrderStatus, PaymentMethod, Product, Refund
+from tests.conftest import ADMIN_ID
+from tests.test_orders import fresh, place, sent_to, world
+
+
+async def set_status(session, order, status: OrderStatus) -> None:
+    await session.execute(update(Order).where(Order.id == order.id).values(status=status))
+    await session.commit()
+
+
+async def paid(session, customer, lines) -> Order:
+    """An order paid through a payment provider (refunded by hand: no Telegram call)."""
+    order = await place(session, customer, lines, PaymentMethod.provider)
+    charge = {"status": OrderStatus.paid, "telegram_payment_charge_id": f"charge-{order.id}"}
+    await session.execute(update(Order).where(Order.id == order.id).values(**charge))
+    await session.commit()
+    return order
+
+
+async def test_a_refund_asked_before_shipping_is_asked_again_after_it(env, session):
+    ann, _bob, _sam, _ivan, tea, _cake = await world(session)
+    order = await paid(session, ann, [(tea, 2)])
+    admin = env.user(ADMIN_ID)
+    await admin.send("/start")
+    await admin.click(RefundCb(order=order.id))
+    reply = await admin.press("Whole order")
+    assert "The items go back on sale." in reply.text
+    # Another admin (or the seller) ships it while this screen is open.
+    await set_status(session, order, OrderStatus.shipped)
+    reply = await admin.press("Yes, refund")
+    assert reply.alert == "The order has changed meanwhile. Open it again."
+    assert (await fresh(session, Product, tea.id)).stock == 8  # nothing came back
+    assert (await fresh(session, Order, order.id)).status is OrderStatus.shipped
+    assert await session.scalar(select(func.count()).select_from(Refund)) == 0
+    # Opened again, it asks whether the goods came back.
+    await admin.click(RefundCb(order=order.id))
+    reply = await admin.press("Whole order")
+    assert "Did the goods come back to you?" in reply.text
+    await admin.press("not returned")
+    assert (await fresh(session, Product, tea.id)).stock == 8
+    assert (await fresh(session, Order, order.id)).status is OrderStatus.refunded
+
+
+async def test_back_to_orders_after_a_refund_keeps_the_list_filter_and_page(env, session):
+    ann, _bob, _sam, _ivan, tea, cake = await world(session)
+    await paid(session, ann, [(tea, 2)])
+    for _ in range(9):
+        await paid(session, ann, [(cake, 1)])
+    admin = env.user(ADMIN_ID)
+    await admin.send("/start")
+    reply = await admin.click(OrdersCb(scope=OrderScope.all, status="paid", page=2))
+    assert reply.has_button("2/2") and reply.has_button("#1 ")
+    await admin.press("#1 ")
+    await admin.press("Refund")
+    await admin.press("Tea × 2")
+    reply = await admin.send("1")  # typed: the quantity's dialog keeps the list too
+    assert "Refund RUB\xa0100.00 for Tea × 1 of order #1?" in reply.text
+    await admin.press("Yes, refund")
+    reply = await admin.press("Orders")
+    assert "All orders" in reply.text
+    assert reply.has_button("2/2") and reply.has_button("• 💰 paid") and reply.has_button("#2 ")
+    # Every way back from the refund screens keeps it: Back from the menu, and from a
+    # refund asked again after the order changed.
+    await admin.press("#2 ")
+    await admin.press("Refund")
+    reply = await admin.press("Back")
+    assert "Order #2" in reply.text
+    reply = await admin.press("Orders")
+    assert reply.has_button("2/2") and reply.has_button("• 💰 paid")
+
+
+async def test_sellers_hear_a_cash_order_cancelled_by_its_customer_or_the_shop(env, session):
+    ann, bob, _sam, _ivan, tea, cake = await world(session)
+    mine = await place(session, ann, [(tea, 1)])  # Sam's alone: he may ship it
+    theirs = await place(session, bob, [(tea, 1), (cake, 2)])  # Sam's and Ivan's
+    reply = await env.user(1).click(OrderCb(id=mine.id, action=OrderAction.cancel_yes))
+    [note] = sent_to(reply, 10)
+    assert "Order #1 was cancelled by the customer: don't ship it." in note.text
+    assert "Its items are back on sale." in note.text and "Tea" in note.text
+    assert not sent_to(reply, ADMIN_ID)  # the shop's admins weren't asked to ship it
+    admin = env.user(ADMIN_ID)
+    await admin.send("/start")
+    await admin.click(OrderCb(id=theirs.id, scope=OrderScope.all))
+    await admin.press("Cancel the order")
+    reply = await admin.press("Yes, cancel it")
+    [sam] = sent_to(reply, 10)
+    assert "Order #2 was cancelled by the shop: don't ship it." in sam.text
+    assert "Tea" in sam.text and "Cake" not in sam.text  # each seller their own lines
+    [ivan] = sent_to(reply, 11)
+    assert "Заказ #2 отменён магазином: не отправляйте его." in ivan.text
+    assert "Cake" in ivan.text and "Tea" not in ivan.text
+    assert [m.chat_id for m in sent_to(reply, ADMIN_ID)] == []  # not the admin who did it
+    assert len(sent_to(reply, 2)) == 1  # and the customer, as before
+
+
+async def test_a_prepaid_order_cancelled_unpaid_tells_no_seller(make_env, settings, session):
+    env = make_env(settings.model_copy(update={"payment_method": "stars"}))
+    ann, _bob, _sam, _ivan, tea, _cake = await world(session)
+    order = await place(session, ann, [(tea, 1)], PaymentMethod.stars)
+    reply = await env.user(1).click(OrderCb(id=order.id, action=OrderAction.cancel_yes))
+    assert "Order #1 is cancelled." in reply.alert
+    assert not sent_to(reply, 10)
+
+
+async def test_sellers_hear_which_of_their_lines_were_refunded(env, session):
+    ann, _bob, _sam, _ivan, tea, cake = await world(session)
+    order = await paid(session, ann, [(tea, 3), (cake, 1)])
+    admin = env.user(ADMIN_ID)
+    await admin.send("/start")
+    await admin.click(RefundCb(order=order.id))
+    await admin.press("Tea × 3")
+    await admin.press("2")
+    reply = await admin.press("Yes, refund")
+    [note] = sent_to(reply, 10)
+    assert "Order #1 was refunded before shipping: don't ship these items." in note.text
+    assert "• Tea × 2" in note.text and "Cake" not in note.text
+    assert not sent_to(reply, 11)  # the cake ships as before
+    # After shipping: whether they came back.
+    await set_status(session, order, OrderStatus.shipped)
+    await admin.click(RefundCb(order=order.id))
+    await admin.press("Whole order")
+    reply = await admin.press("not returned")
+    [sam] = sent_to(reply, 10)
+    assert "Order #1: these items were refunded and did not come back to stock." in sam.text
+    assert "• Tea × 1" in sam.text
+    [ivan] = sent_to(reply, 11)
+    assert "• Cake × 1" in ivan.text and "Tea" not in ivan.text
