@@ -224,6 +224,26 @@ class BroadcastService:
             await self._add(broadcast_id, failed=lost)
         return lost
 
+    async def skip_user(self, user_id: int) -> int:
+        """A user banned while broadcasts are sending gets none of them: their rows not
+        claimed yet count as failed (one claimed already is on its way, see above). By
+        the (broadcast_id, user_id) index, one row per running broadcast. How many."""
+        skipped = 0
+        for broadcast_id in await self.running_ids():
+            result = await self.session.execute(
+                update(_r)
+                .where(
+                    _r.c.broadcast_id == broadcast_id,
+                    _r.c.user_id == user_id,
+                    _r.c.status == RecipientStatus.pending.name,
+                )
+                .values(status=RecipientStatus.failed.name)
+            )
+            if result.rowcount:
+                await self._add(broadcast_id, failed=result.rowcount)
+                skipped += result.rowcount
+        return skipped
+
     async def claim(self, broadcast_id: int, limit: int, after_user_id: int = 0) -> list[Claimed]:
         """The next `limit` pending rows after `after_user_id`, now `sending`, in user order
         (rows another sender holds are skipped). The cursor keeps each claim an index range

@@ -303,3 +303,29 @@ async def test_a_second_process_leaves_a_running_broadcast_alone(make_env, env, 
     assert all(sends_to(env.api, uid) == 1 for uid in [*USERS, ADMIN_ID])
     final = await _broadcast(pool, broadcast_id)
     assert (final.sent, final.failed, final.status) == (31, 0, BroadcastStatus.done)
+
+
+async def test_a_user_banned_while_it_sends_gets_nothing_more(env, settings, pool):
+    """Banned after the broadcast was queued (its audience counted them): their row is
+    skipped, counted failed, and everyone else gets it once."""
+    from services.admin import AdminService
+
+    broadcast_id = await _queue(pool)
+    banned = USERS[-1]
+    async with pool() as s, s.begin():
+        admin = await s.scalar(select(User).where(User.telegram_id == ADMIN_ID))
+        target = await s.scalar(select(User).where(User.telegram_id == banned))
+        await AdminService(s).ban(admin, target.id)
+    assert (await _broadcast(pool, broadcast_id)).failed == 1  # the admin's progress says so
+    sender = _sender(env, settings, pool)
+    sender.start(broadcast_id, env.bot)
+    await sender.wait(broadcast_id)
+    assert sends_to(env.api, banned) == 0
+    assert all(sends_to(env.api, uid) == 1 for uid in [*USERS[:-1], ADMIN_ID])
+    final = await _broadcast(pool, broadcast_id)
+    assert (final.status, final.total, final.sent, final.failed) == (
+        BroadcastStatus.done,
+        31,
+        30,
+        1,
+    )
