@@ -103,7 +103,15 @@ def _cart_text(
                 + (_("unavailable") if terse else _("No longer available: remove it to check out."))
             )
             continue
-        row = f"   {line.quantity} × {cash(line.price)} = {cash(line.total)}"
+        # The row counts what the Total counts (`CartLine.payable`): a sold-out line
+        # struck through, a short one's units in stock after its quantity struck.
+        if line.sold_out:
+            row = f"   <s>{line.quantity} × {cash(line.price)}</s>"
+        elif line.short:
+            counted = f"<s>{line.quantity}</s> {line.stock}"
+            row = f"   {counted} × {cash(line.price)} = {cash(line.payable)}"
+        else:
+            row = f"   {line.quantity} × {cash(line.price)} = {cash(line.total)}"
         notes = []
         if line.price_changed:
             if terse:
@@ -128,7 +136,11 @@ def _cart_text(
             if terse:
                 notes.append(_("only {stock} left").format(stock=line.stock))
             else:
-                notes.append(_("Only {stock} in stock.").format(stock=line.stock))
+                notes.append(
+                    _("Only {stock} in stock: lower it to {stock} (➖) to check out.").format(
+                        stock=line.stock
+                    )
+                )
         if terse:
             out.append(row + "".join(" ⚠️ " + note for note in notes))
         else:

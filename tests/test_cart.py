@@ -133,8 +133,12 @@ async def test_the_total_counts_only_what_is_in_stock(env, session):
     coffee.stock, tea.stock = 0, 2
     await session.commit()
     reply = await ann.send("/cart")
-    assert "Sold out" in reply.text and "Only 2 in stock" in reply.text
+    assert "Sold out" in reply.text and "Only 2 in stock: lower it to 2 (➖)" in reply.text
     assert f"Total: {rub('200')}" in reply.text
+    # Each row counts what the Total counts: the 3 struck for the 2 in stock, the
+    # sold-out coffee struck whole.
+    assert f"   <s>3</s> 2 × {rub('100')} = {rub('200')}" in reply.text
+    assert f"   <s>1 × {rub('200')}</s>" in reply.text and rub("300") not in reply.text
 
 
 async def test_stock_dropping_below_the_cart_is_flagged(env, session):
@@ -145,7 +149,7 @@ async def test_stock_dropping_below_the_cart_is_flagged(env, session):
     tea.stock = 1
     await session.commit()
     reply = await ann.send("/cart")
-    assert "Only 1 in stock." in reply.text
+    assert "Only 1 in stock: lower it to 1" in reply.text
     # Going down is always allowed, so the customer can fix it.
     await ann.click(CartCb(action=CartAction.dec, product_id=tea.id))
     reply = await ann.click(CartCb(action=CartAction.dec, product_id=tea.id))
