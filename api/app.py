@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.body_limit import BodyLimit
 from api.config import ApiConfig
 from api.deps import CONFLICTS, Runtime, refused_by_database
+from api.photos import PhotoSource
 from api.routers import auth, categories, orders, permission, products, reviews
 from services.accounts import BadCredentials, LockedOut, LoginTaken
 from services.errors import DomainError, InvalidInput, NotAllowed, NotFound, NotSaved
@@ -45,8 +46,11 @@ STATUS: list[tuple[type[DomainError], int]] = [
 ]
 
 
-def create_app(pool: async_sessionmaker[AsyncSession], config: ApiConfig) -> FastAPI:
-    runtime = Runtime(pool, config)
+def create_app(
+    pool: async_sessionmaker[AsyncSession], config: ApiConfig, photos: PhotoSource | None = None
+) -> FastAPI:
+    """`photos`: where product photos come from (`bot.photos.TelegramPhotos`); None: 503."""
+    runtime = Runtime(pool, config, photos)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from api.config import ApiConfig
+from api.photos import Photos, PhotoSource
 from api.security import BadToken, current, read_token
 from models import Role, User
 from services.accounts import AccountService, Hasher, app_secret
@@ -33,12 +34,18 @@ class Runtime:
     """What the app holds between requests: the session pool, the config, the hasher,
     and the JWT secret once known."""
 
-    def __init__(self, pool: async_sessionmaker[AsyncSession], config: ApiConfig) -> None:
+    def __init__(
+        self,
+        pool: async_sessionmaker[AsyncSession],
+        config: ApiConfig,
+        photos: PhotoSource | None = None,
+    ) -> None:
         self.pool = pool
         self.config = config
         self.hasher = Hasher.bcrypt(config.bcrypt_rounds)
         self._secret = config.jwt_secret
         self._lock = asyncio.Lock()
+        self.photos = Photos(photos)
         self.redis = None
         if config.redis_url:
             from redis.asyncio import Redis
@@ -46,6 +53,7 @@ class Runtime:
             self.redis = Redis.from_url(config.redis_url)
 
     async def close(self) -> None:
+        await self.photos.close()
         if self.redis is not None:
             await self.redis.aclose()
 

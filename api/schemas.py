@@ -194,6 +194,10 @@ class ProductOut(BaseModel):
     rating: float | None
     rating_count: int
     image_url: str | None
+    photo_url: str | None = Field(
+        description="the seller's photo, served by this API (GET /products/{id}/photo); "
+        "null when there is none"
+    )
 
 
 class OwnProductOut(ProductOut):

@@ -85,6 +85,7 @@ async def serve_api(settings: Settings) -> None:
     import uvicorn
 
     from api import ApiConfig, create_app
+    from bot.photos import TelegramPhotos
     from bot.supervisor import bind
     from db.engine import create_session_pool, describe_url
 
@@ -95,7 +96,8 @@ async def serve_api(settings: Settings) -> None:
     except ConfigError:
         await engine.dispose()
         raise
-    app = create_app(create_session_pool(engine), ApiConfig.from_settings(settings))
+    photos = TelegramPhotos.of(settings)
+    app = create_app(create_session_pool(engine), ApiConfig.from_settings(settings), photos)
     config = uvicorn.Config(
         app, host=settings.api_host, port=settings.api_port, log_level=settings.log_level.lower()
     )

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from playground.bot_settings import BotSettingsMethods
+from playground.files import FileMethods
 from playground.rules import (
     CAPTION_LIMIT,
     NOT_MODIFIED,
@@ -49,7 +50,7 @@ class ChatLog:
         return self.next_id - 1
 
 
-class BotApi(BotSettingsMethods, StarsMethods):
+class BotApi(BotSettingsMethods, StarsMethods, FileMethods):
     def __init__(
         self,
         me: dict[str, Any],
@@ -113,23 +114,6 @@ class BotApi(BotSettingsMethods, StarsMethods):
         return format_text(
             text, parse_mode, limit, allow_empty=allow_empty, strict_ampersand=self.strict_ampersand
         )
-
-    def add_file(self, **info: Any) -> str:
-        file_id = f"file-{next(self._file_ids)}"
-        self.files[file_id] = info
-        return file_id
-
-    def photo_sizes(self, ref: str) -> list[dict[str, Any]]:
-        """PhotoSize list for a file id or an HTTP URL (which Telegram would download)."""
-        if ref in self.files:
-            pass
-        elif self.open_files and ref:
-            self.files[ref] = {"url": ref}  # the id stays as the test wrote it
-        elif ref.startswith(("http://", "https://")):
-            ref = self.add_file(url=ref)
-        else:
-            raise BadRequest("wrong file identifier/HTTP URL specified")
-        return [{"file_id": ref, "file_unique_id": ref, "width": 800, "height": 600}]
 
     # -- calls ---------------------------------------------------------------------------
 

@@ -12,11 +12,11 @@ from collections.abc import Callable
 from typing import Any
 
 from playground.botapi import BotApi
+from playground.files import IMAGE_TYPES
 from playground.rules import CAPTION_LIMIT, TEXT_LIMIT, BadRequest, format_text
 from playground.wire import public_message
 
 CAPTION_INPUT_LIMIT = 1024
-IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 
 
 class ActionError(Exception):

@@ -13,13 +13,12 @@ import json
 import logging
 from importlib import resources
 from typing import Any
-from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
 from playground import images, render
 from playground.botapi import BotApi, UnknownMethod
-from playground.people import IMAGE_TYPES, ActionError, People
+from playground.people import ActionError, People
 from playground.personas import PERSONAS, by_key
 from playground.rules import NOT_MODIFIED, BadRequest
 
@@ -196,19 +195,12 @@ class Playground:
         return web.json_response({"ok": True})
 
     async def file(self, request: web.Request) -> web.Response:
-        info = self.api.files.get(request.match_info["file_id"])
-        if info is None:
+        found = self.api.content(request.match_info["file_id"])
+        if found is None:
             raise web.HTTPNotFound()
-        if "data" in info:
-            # Only pictures are served as what they say they are: never HTML or script.
-            mime = info["mime"] if info["mime"] in IMAGE_TYPES else "application/octet-stream"
-            response = web.Response(body=info["data"], content_type=mime)
-            response.headers["X-Content-Type-Options"] = "nosniff"
-            return response
-        path = urlsplit(info["url"]).path
-        name = path[len("/img/") : -len(".png")] if path.startswith("/img/") else None
-        # Any other address would need the internet: a placeholder stands in for it.
-        return _png(images.picture(name or images.PLACEHOLDER_NAME))
+        response = web.Response(body=found[0], content_type=found[1])
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
 
     async def picture(self, request: web.Request) -> web.Response:
         return _png(images.picture(request.match_info["name"]))

@@ -2,15 +2,18 @@
 products through `ProductService`, the seller dialog's service (same validation, same
 ownership rule, same audit)."""
 
+import hashlib
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import TypeAdapter
 
 from api.deps import Caller, MaybeCaller, Rt, Session, about, commit
+from api.photos import image_type
 from api.routers import ERRORS
 from api.schemas import (
+    Error,
     OwnProductOut,
     OwnProductPageOut,
     ProductIn,
@@ -48,6 +51,7 @@ def _out(product: Product) -> ProductOut:
         rating=product.rating,
         rating_count=product.rating_count,
         image_url=product.image_url,
+        photo_url=f"/products/{product.id}/photo" if product.photo_file_id else None,
     )
 
 
@@ -131,6 +135,34 @@ async def by_slug(
 @router.get("/{product_id}", response_model=ProductOut)
 async def by_id(product_id: ProductId, session: Session, user: MaybeCaller) -> ProductOut:
     return _out(await _readable(session, user, product_id))
+
+
+@router.get(
+    "/{product_id}/photo",
+    response_class=Response,
+    responses={
+        200: {"content": {"image/jpeg": {}}, "description": "The photo's bytes"},
+        304: {"description": "Not modified (If-None-Match had its ETag)"},
+        503: {"model": Error, "description": "Telegram can't give it now, or no BOT_TOKEN"},
+    },
+)
+async def photo(
+    product_id: ProductId, request: Request, session: Session, user: MaybeCaller, rt: Rt
+) -> Response:
+    """The product's photo, to whoever may see the product. A file id's photo never
+    changes (a new photo is a new id): its ETag is the id's hash, and a browser that has
+    it gets 304 without a trip to Telegram."""
+    product = await _readable(session, user, product_id)
+    if not product.photo_file_id:
+        raise HTTPException(404, "This product has no photo.")
+    tag = '"' + hashlib.sha256(product.photo_file_id.encode()).hexdigest()[:32] + '"'
+    headers = {"ETag": tag, "Cache-Control": "private, max-age=86400"}
+    seen = request.headers.get("if-none-match", "")
+    if tag in (t.strip().removeprefix("W/") for t in seen.split(",")):
+        return Response(status_code=304, headers=headers)
+    data = await rt.photos.get(product.photo_file_id)
+    headers["X-Content-Type-Options"] = "nosniff"
+    return Response(data, media_type=image_type(data), headers=headers)
 
 
 @router.post("", status_code=201, response_model=ProductOut)
