@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import Order, Product, Review, Role, User
 from services.access import require_admin
 from services.audit import AuditService
-from services.broadcast import BroadcastService
 from services.errors import InvalidInput, NotAllowed, NotFound
 from services.texts import N_
 
@@ -175,7 +174,6 @@ class AdminService:
         # The notice goes out on their next message, once.
         user.ban_notified = False
         hidden = await self._hide_products(user)
-        await BroadcastService(self.session).skip_user(user.id)  # mid-broadcast: no more
         after: dict[str, object] = {"is_banned": True}
         if hidden:
             after["products_hidden"] = hidden

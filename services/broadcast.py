@@ -224,30 +224,37 @@ class BroadcastService:
             await self._add(broadcast_id, failed=lost)
         return lost
 
-    async def skip_user(self, user_id: int) -> int:
-        """A user banned while broadcasts are sending gets none of them: their rows not
-        claimed yet count as failed (one claimed already is on its way, see above). By
-        the (broadcast_id, user_id) index, one row per running broadcast. How many."""
-        skipped = 0
-        for broadcast_id in await self.running_ids():
-            result = await self.session.execute(
-                update(_r)
-                .where(
-                    _r.c.broadcast_id == broadcast_id,
-                    _r.c.user_id == user_id,
-                    _r.c.status == RecipientStatus.pending.name,
-                )
-                .values(status=RecipientStatus.failed.name)
-            )
-            if result.rowcount:
-                await self._add(broadcast_id, failed=result.rowcount)
-                skipped += result.rowcount
-        return skipped
-
     async def claim(self, broadcast_id: int, limit: int, after_user_id: int = 0) -> list[Claimed]:
         """The next `limit` pending rows after `after_user_id`, now `sending`, in user order
-        (rows another sender holds are skipped). The cursor keeps each claim an index range
-        scan of (broadcast_id, user_id) instead of a walk over the rows already sent."""
+        (rows another sender holds are skipped; [] only when none is left). The rows of
+        users banned since the broadcast started are counted failed, never sent: the ban
+        is read here, as each batch is claimed, so a row claimed before the ban and given
+        back at a stop is caught too (a claimed batch in flight, a second's worth, isn't)."""
+        while True:
+            claimed = await self._claim(broadcast_id, limit, after_user_id)
+            if not claimed:
+                return []
+            banned = set(
+                await self.session.scalars(
+                    select(User.id).where(
+                        User.id.in_([c.user_id for c in claimed]), User.is_banned.is_(True)
+                    )
+                )
+            )
+            if not banned:
+                return claimed
+            skipped = [c.id for c in claimed if c.user_id in banned]
+            await self._add(
+                broadcast_id, failed=await self._mark(broadcast_id, skipped, RecipientStatus.failed)
+            )
+            kept = [c for c in claimed if c.user_id not in banned]
+            if kept:
+                return kept
+            after_user_id = claimed[-1].user_id  # a batch of banned users only: the next
+
+    async def _claim(self, broadcast_id: int, limit: int, after_user_id: int) -> list[Claimed]:
+        """The cursor keeps each claim an index range scan of (broadcast_id, user_id)
+        instead of a walk over the rows already sent."""
         next_ids = (
             select(_r.c.id)
             .where(

@@ -307,7 +307,8 @@ async def test_a_second_process_leaves_a_running_broadcast_alone(make_env, env, 
 
 async def test_a_user_banned_while_it_sends_gets_nothing_more(env, settings, pool):
     """Banned after the broadcast was queued (its audience counted them): their row is
-    skipped, counted failed, and everyone else gets it once."""
+    skipped, counted failed, and everyone else gets it once. So is a row claimed before
+    the ban and given back at a clean stop (a redeploy), sent after the restart."""
     from services.admin import AdminService
 
     broadcast_id = await _queue(pool)
@@ -316,7 +317,6 @@ async def test_a_user_banned_while_it_sends_gets_nothing_more(env, settings, poo
         admin = await s.scalar(select(User).where(User.telegram_id == ADMIN_ID))
         target = await s.scalar(select(User).where(User.telegram_id == banned))
         await AdminService(s).ban(admin, target.id)
-    assert (await _broadcast(pool, broadcast_id)).failed == 1  # the admin's progress says so
     sender = _sender(env, settings, pool)
     sender.start(broadcast_id, env.bot)
     await sender.wait(broadcast_id)
@@ -329,3 +329,36 @@ async def test_a_user_banned_while_it_sends_gets_nothing_more(env, settings, poo
         30,
         1,
     )
+
+    # Claimed, then banned, then the process stopped before sending: given back, and
+    # skipped when claimed again.
+    second = await _queue_again(pool)
+    async with pool() as s, s.begin():
+        claimed = await BroadcastService(s).claim(second, 5)
+    later = next(c for c in claimed if c.telegram_id in USERS)
+    async with pool() as s, s.begin():
+        admin = await s.scalar(select(User).where(User.telegram_id == ADMIN_ID))
+        await AdminService(s).ban(admin, later.user_id)
+    async with pool() as s, s.begin():
+        await BroadcastService(s).record(second, {}, release=claimed)
+    env.api.requests.clear()
+    await sender.resume(env.bot)
+    await sender.wait(second)
+    assert sends_to(env.api, later.telegram_id) == 0
+    final = await _broadcast(pool, second)
+    assert (final.status, final.total, final.sent, final.failed) == (
+        BroadcastStatus.done,
+        30,
+        29,
+        1,
+    )
+
+
+async def _queue_again(pool) -> int:
+    """A second broadcast to everyone not banned, by the same admin."""
+    async with pool() as s, s.begin():
+        admin = await s.scalar(select(User).where(User.telegram_id == ADMIN_ID))
+        service = BroadcastService(s)
+        draft = await service.save_draft(admin, TEXT, None)
+        await service.start(admin, draft.id, ADMIN_ID, None)
+        return draft.id
