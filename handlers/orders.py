@@ -14,7 +14,7 @@ from handlers.states import leave_dialog
 from jobs.notify import notify_customer, notify_sellers_cancelled
 from keyboards.callback_data import MenuAction, MenuCb, OrderAction, OrderCb, OrdersCb, OrderScope
 from models import Order, OrderStatus, Role
-from screens.base import Screen, show
+from screens.base import Screen, show, tell
 from screens.orders import (
     cancel_ask_screen,
     card_screen,
@@ -107,7 +107,7 @@ async def on_order_cancel(
     order = await ctx.orders.cancel(ctx.user, callback_data.id)
     await ctx.commit()  # "cancelled", to the customer and the sellers, only once it is
     callback_answer.text = _("Order #{id} is cancelled.").format(id=order.id)
-    await show(query, await _card(ctx, order, callback_data.origin))
+    await tell(query, await _card(ctx, order, callback_data.origin))
     await notify_sellers_cancelled(bot, i18n, ctx.orders, order, ctx.user)
 
 
@@ -130,7 +130,7 @@ async def on_order_status(
     order = await ctx.orders.set_status(ctx.user, callback_data.id, to)
     await ctx.commit()  # the new status is told only once it is recorded
     callback_answer.text = status_changed_text(order)
-    await show(query, await _card(ctx, order, callback_data.origin))
+    await tell(query, await _card(ctx, order, callback_data.origin))
     await notify_customer(bot, i18n, ctx.orders, order)
     if order.status is OrderStatus.cancelled:
         await notify_sellers_cancelled(bot, i18n, ctx.orders, order, ctx.user)

@@ -19,7 +19,7 @@ from jobs.notify import notify, tell_sellers
 from keyboards.callback_data import OrderAction, OrderCb, OrdersCb, OrderScope
 from keyboards.callback_owner import RefundCb, RefundStep
 from keyboards.formatting import money
-from screens.base import domain_message, show
+from screens.base import domain_message, show, tell
 from screens.orders import card_screen
 from screens.refunds import (
     ask_screen,
@@ -142,12 +142,14 @@ async def on_refund_do(
         left_shop=done.left_shop,
         restocked=done.refund.restocked,
     )
+    # Not the admin who did it, nor the customer (told above) if they sell some of it.
+    besides = {ctx.user.id, order.user_id}
     await tell_sellers(
-        bot, i18n, ctx.orders, order, seller_screen, besides=ctx.user.id, lines=done.units
+        bot, i18n, ctx.orders, order, seller_screen, besides=besides, lines=done.units
     )
     refunds = await service.of_order(order.id)
     view = ctx.orders.view(ctx.user, order)
-    await show(
+    await tell(
         query,
         card_screen(view, cb.origin, ctx.locale, refund_lines(order, refunds, ctx.locale)),
     )

@@ -3,7 +3,7 @@ from aiogram.utils.i18n import gettext as _
 
 from keyboards.callback_data import OrderAction, OrderCb, OrdersCb, OrderScope
 from keyboards.common import button, home_button, numbered_pager
-from models import OrderStatus
+from models import OrderStatus, Role
 
 
 def status_label(status: OrderStatus) -> str:
@@ -104,6 +104,12 @@ def confirm_kb(order_id: int, yes: OrderAction, yes_text: str, origin: OrdersCb,
             ]
         ]
     )
+
+
+def seller_list(role: Role) -> OrderScope:
+    """The list a seller's notice opens an order from: an admin's (who hears of lines
+    nobody else does) is all orders."""
+    return OrderScope.all if role is Role.admin else OrderScope.sales
 
 
 def open_order_kb(order_id: int, where: OrderScope | OrdersCb) -> InlineKeyboardMarkup:

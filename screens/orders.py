@@ -8,7 +8,14 @@ from aiogram.utils.i18n import gettext as ngettext  # (singular, plural, n=): a 
 
 from keyboards.callback_data import OrderAction, OrdersCb, OrderScope
 from keyboards.formatting import fits, money, quote
-from keyboards.orders import confirm_kb, open_order_kb, order_kb, orders_kb, status_label
+from keyboards.orders import (
+    confirm_kb,
+    open_order_kb,
+    order_kb,
+    orders_kb,
+    seller_list,
+    status_label,
+)
 from models import Order, OrderItem, OrderStatus, PaymentMethod, Role
 from models.order import CANCELLED_EXPIRED
 from screens.base import Screen
@@ -201,7 +208,7 @@ def seller_notice_screen(
     """A seller's lines of an order: when it is placed, and again when it is paid. The
     button opens it from the seller's list (an admin's: all orders)."""
     admin = seller_role is Role.admin
-    scope = OrderScope.all if admin else OrderScope.sales
+    scope = seller_list(seller_role)
     by_seller = sole_seller(order) is not None
     if paid and (admin or by_seller):
         heading = "💰 " + _("Order #{id} is paid: it can be shipped.").format(id=order.id)
@@ -218,7 +225,7 @@ def seller_cancelled_screen(
     order: Order, items: list[OrderItem], seller_role: Role, locale: str, *, by_customer: bool
 ) -> Screen:
     """To a seller of a cash-on-delivery order cancelled before it shipped."""
-    scope = OrderScope.all if seller_role is Role.admin else OrderScope.sales
+    scope = seller_list(seller_role)
     if by_customer:
         heading = _("Order #{id} was cancelled by the customer: don't ship it.")
     else:

@@ -10,7 +10,7 @@ from keyboards.callback_data import OrdersCb, OrderScope
 from keyboards.callback_owner import RefundCb, RefundStep, listed_code
 from keyboards.common import button, cancel_button
 from keyboards.formatting import money, quote, trim
-from keyboards.orders import open_order_kb, order_press
+from keyboards.orders import open_order_kb, order_press, seller_list
 from models import Order, OrderItem, PaymentMethod, Refund, Role
 from screens.base import Screen
 from services.refunds import TELEGRAM, RefundPlan, refunded_units
@@ -241,7 +241,7 @@ def seller_refund_screen(
 ) -> Screen:
     """To a seller of refunded lines: before shipping, not to ship them; after, whether
     the goods came back on sale."""
-    scope = OrderScope.all if seller_role is Role.admin else OrderScope.sales
+    scope = seller_list(seller_role)
     if not left_shop:
         heading = _("Order #{id} was refunded before shipping: don't ship these items.")
         heading += " " + _("They are back on sale.")

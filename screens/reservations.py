@@ -4,9 +4,9 @@ arrives after it is told."""
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from keyboards.callback_data import OrderAction, OrderCb, OrderScope
+from keyboards.callback_data import OrderAction, OrderCb
 from keyboards.common import button
-from keyboards.orders import open_order_kb
+from keyboards.orders import open_order_kb, seller_list
 from models import Order, OrderItem, PaymentMethod, Role
 from screens.base import Screen
 from screens.orders import order_text
@@ -46,7 +46,7 @@ def seller_expired_screen(
     order: Order, items: list[OrderItem], seller_role: Role, locale: str
 ) -> Screen:
     """To a seller of a cash-on-delivery order nobody shipped in time."""
-    scope = OrderScope.all if seller_role is Role.admin else OrderScope.sales
+    scope = seller_list(seller_role)
     heading = "⌛ " + _(
         "Order #{id} was not confirmed in time and is cancelled; its items are back on sale."
     ).format(id=order.id)

@@ -3,11 +3,14 @@ still do: sellers hear that a cash-on-delivery order was cancelled and which of 
 lines were refunded; a refund asked before shipping is asked again after it; the refund
 screens lead back to the list (its filter and page) the admin came from."""
 
+from aiogram.exceptions import TelegramNetworkError
+from aiogram.methods import EditMessageText
 from sqlalchemy import func, select, update
 
 from keyboards.callback_data import OrderAction, OrderCb, OrdersCb, OrderScope
 from keyboards.callback_owner import RefundCb
-from models import Order, OrderStatus, PaymentMethod, Product, Refund
+from models import Order, OrderStatus, PaymentMethod, Product, Refund, User
+from services.refunds import RefundService
 from tests.conftest import ADMIN_ID
 from tests.test_orders import fresh, place, sent_to, world
 
@@ -52,7 +55,7 @@ async def test_a_refund_asked_before_shipping_is_asked_again_after_it(env, sessi
 
 async def test_back_to_orders_after_a_refund_keeps_the_list_filter_and_page(env, session):
     ann, _bob, _sam, _ivan, tea, cake = await world(session)
-    await paid(session, ann, [(tea, 2)])
+    await paid(session, ann, [(tea, 3)])
     for _ in range(9):
         await paid(session, ann, [(cake, 1)])
     admin = env.user(ADMIN_ID)
@@ -61,19 +64,30 @@ async def test_back_to_orders_after_a_refund_keeps_the_list_filter_and_page(env,
     assert reply.has_button("2/2") and reply.has_button("#1 ")
     await admin.press("#1 ")
     await admin.press("Refund")
-    await admin.press("Tea × 2")
+    await admin.press("Tea × 3")
     reply = await admin.send("1")  # typed: the quantity's dialog keeps the list too
     assert "Refund RUB\xa0100.00 for Tea × 1 of order #1?" in reply.text
     await admin.press("Yes, refund")
     reply = await admin.press("Orders")
     assert "All orders" in reply.text
-    assert reply.has_button("2/2") and reply.has_button("• 💰 paid") and reply.has_button("#2 ")
-    # Every way back from the refund screens keeps it: Back from the menu, and from a
-    # refund asked again after the order changed.
+    assert reply.has_button("2/2") and reply.has_button("• 💰 paid") and reply.has_button("#1 ")
+    # Every way back from the refund screens keeps it: Back from the menu, and the way
+    # out of a quantity question whose order was refunded meanwhile.
     await admin.press("#2 ")
     await admin.press("Refund")
     reply = await admin.press("Back")
     assert "Order #2" in reply.text
+    reply = await admin.press("Orders")
+    assert reply.has_button("2/2") and reply.has_button("• 💰 paid")
+    await admin.press("#1 ")
+    await admin.press("Refund")
+    await admin.press("Tea × 2")
+    boss = await session.scalar(select(User).where(User.telegram_id == ADMIN_ID))
+    await RefundService(session).refund(boss, 1, 0, restock=True)  # another admin's
+    await session.commit()
+    reply = await admin.send("1")
+    assert "This order can't be refunded." in reply.text
+    await admin.press("Open the order")
     reply = await admin.press("Orders")
     assert reply.has_button("2/2") and reply.has_button("• 💰 paid")
 
@@ -134,3 +148,46 @@ async def test_sellers_hear_which_of_their_lines_were_refunded(env, session):
     assert "• Tea × 1" in sam.text
     [ivan] = sent_to(reply, 11)
     assert "• Cake × 1" in ivan.text and "Tea" not in ivan.text
+
+
+def no_edits(method):
+    """Telegram can't be reached for the presser's own screen (its edit)."""
+    if isinstance(method, EditMessageText):
+        return TelegramNetworkError(method=method, message="timed out")
+    return None
+
+
+async def test_a_cancel_is_told_to_everyone_when_the_pressers_screen_fails(env, session):
+    """The cancel is committed before the screen is shown: a failed edit loses neither
+    the notices nor the answer (pressed again, it would only say it can't be cancelled)."""
+    ann, bob, _sam, _ivan, tea, cake = await world(session)
+    mine = await place(session, ann, [(tea, 1)])
+    theirs = await place(session, bob, [(tea, 1), (cake, 2)])
+    user = env.user(1)
+    await user.send("/start")
+    env.api.hook = no_edits
+    reply = await user.click(OrderCb(id=mine.id, action=OrderAction.cancel_yes))
+    assert reply.alert == "Order #1 is cancelled."
+    assert sent_to(reply, 10)
+    env.api.hook = None
+    admin = env.user(ADMIN_ID)
+    await admin.send("/start")
+    await admin.click(OrderCb(id=theirs.id, scope=OrderScope.all))
+    await admin.press("Cancel the order")
+    env.api.hook = no_edits
+    reply = await admin.press("Yes, cancel it")
+    assert (await fresh(session, Order, theirs.id)).status is OrderStatus.cancelled
+    assert sent_to(reply, 2) and sent_to(reply, 10) and sent_to(reply, 11)
+    assert "Sorry" not in (reply.alert or "")
+
+
+async def test_a_seller_who_bought_their_own_goods_hears_once(env, session):
+    _ann, _bob, sam, _ivan, tea, _cake = await world(session)
+    order = await place(session, sam, [(tea, 1)])  # Sam orders his own tea
+    admin = env.user(ADMIN_ID)
+    await admin.send("/start")
+    await admin.click(OrderCb(id=order.id, scope=OrderScope.all))
+    await admin.press("Cancel the order")
+    reply = await admin.press("Yes, cancel it")
+    [note] = sent_to(reply, 10)
+    assert "Order #1 is now" in note.text  # as its customer
