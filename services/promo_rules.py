@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from models import PromoCode, PromoKind
 from services.errors import DomainError, InvalidInput
 from services.texts import N_
-from services.validation import MoneyTexts, minor_unit, parse_price
+from services.validation import MoneyTexts, grouped, minor_unit, parse_price, ungrouped
 
 CENT = Decimal("0.01")
 _CODE = re.compile(r"[A-Z0-9][A-Z0-9_-]{2,31}")
@@ -160,9 +160,10 @@ def parse_min_order(text: str, max_price: Decimal, currency: str | None = None) 
 
 
 def parse_count(text: str) -> int:
-    value = text.strip()
+    """Uses of a code: '5', '1 000'."""
+    value = ungrouped(text)
     if not _digits(value) or not 0 < int(value) <= MAX_COUNT:
-        raise InvalidInput(N_("Send a whole number from 1 to {max}."), max=MAX_COUNT)
+        raise InvalidInput(N_("Send a whole number from 1 to {max}."), max=grouped(MAX_COUNT))
     return int(value)
 
 

@@ -155,22 +155,30 @@ def parse_price(
     if match["sign"] or amount <= 0:
         raise InvalidInput(texts.not_positive)
     if amount > max_price:
-        raise InvalidInput(texts.too_big, max=f"{max_price:,}".replace(",", " "))
+        raise InvalidInput(texts.too_big, max=grouped(max_price))
     return amount.quantize(Decimal("0.01"))
+
+
+def ungrouped(text: str) -> str:
+    """A typed number without its digit-group spaces: '1 000' is '1000'."""
+    return _SPACES.sub("", text.strip())
+
+
+def grouped(number: int | Decimal) -> str:
+    """A number as the messages write it: 1 000 000."""
+    return f"{number:,}".replace(",", " ")
 
 
 def parse_stock(text: str) -> int:
     """A whole number of items, 0 or more: '12', '1 000'."""
-    value = _SPACES.sub("", text.strip())
+    value = ungrouped(text)
     if re.fullmatch(r"[-−–]\d+", value):
         raise InvalidInput(N_("Stock can't be negative."))
     if not re.fullmatch(r"\d+", value):
         raise InvalidInput(N_("Send the stock as a whole number, for example 0 or 25."))
     stock = int(value)
     if stock > STOCK_MAX:
-        raise InvalidInput(
-            N_("Stock can't be more than {max}."), max=f"{STOCK_MAX:,}".replace(",", " ")
-        )
+        raise InvalidInput(N_("Stock can't be more than {max}."), max=grouped(STOCK_MAX))
     return stock
 
 
@@ -189,8 +197,11 @@ def clean_name(text: str) -> str:
 
 
 def clean_description(text: str) -> str:
+    """The description as saved; one that shows nothing ("\u200b") is none at all."""
     description = text.strip()
-    check_shown(description)  # may be empty, may have several lines
+    if not visible(description):
+        return ""
+    check_shown(description)  # may have several lines
     if len(description) > DESCRIPTION_MAX:
         raise InvalidInput(
             N_("The description is too long: {length} characters, at most {max}."),

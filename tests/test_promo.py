@@ -586,3 +586,27 @@ async def test_a_refund_gives_back_what_each_line_paid_under_a_category_code(env
     await boss.click(RefundCb(order=order.id))
     reply = await boss.press("Sencha")
     assert "RUB\xa050.00" in reply.text and "65.64" not in reply.text, reply.text
+
+
+def test_a_count_of_uses_is_typed_as_stock_is():
+    """'1 000' as the stock step takes it; the refusal writes its maximum grouped."""
+    from services.errors import InvalidInput
+    from services.promo_rules import parse_count
+
+    assert parse_count("1 000") == 1000
+    with pytest.raises(InvalidInput) as refused:
+        parse_count("0")
+    assert refused.value.params["max"] == "1 000 000"
+
+
+async def test_the_percent_step_writes_a_decimal_comma_in_russian(env, session):
+    await make_user(session, ADMIN_ID, role=Role.admin, language="ru")
+    await session.commit()
+    admin = env.user(ADMIN_ID, language_code="ru")
+    await admin.send("/promocodes")
+    await admin.press("Новый")
+    await admin.send("SPRING")
+    prompt = await admin.press("Процент")
+    assert "12,5" in prompt.text
+    reply = await admin.send("150")
+    assert "например 10 или 12,5." in reply.text and "12.5" not in reply.text

@@ -1024,3 +1024,17 @@ async def test_manage_from_a_card_deep_in_a_category_keeps_the_cards_place(env, 
     await u.press("Hide")  # no card for customers now: Back goes to the card's page
     reply = await u.press("Back")
     assert reply.has_button("Tea 08") and not reply.has_button("Tea 09")
+
+
+async def test_a_description_of_invisible_characters_is_no_description(env, shop, session):
+    """A description of zero-width characters shows nothing: saved as none, not blank."""
+    u = env.user(SELLER)
+    await to_name_step(u)
+    await u.send("Tea")
+    await u.send("\u200b\u200b")
+    await u.send("100")
+    await u.send("3")
+    await u.press("Skip")
+    await u.press("Publish")
+    [product] = await products(session)
+    assert product.description == ""
