@@ -16,7 +16,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from handlers.context import Ctx
-from handlers.states import SEARCH_KEY, SEARCH_TOTAL, SearchStates, begin_dialog
+from handlers.states import CARD_PLACE, SEARCH_KEY, SEARCH_TOTAL, SearchStates, begin_dialog
 from keyboards.callback_data import CategoryCb, FavouritesCb, ProductCb, SearchCb
 from keyboards.callback_seller import FROM_CARD
 from keyboards.catalog import card_back, card_in
@@ -127,7 +127,13 @@ async def product_gone(
     alert, and the list the card was opened from instead of the dead card."""
     answer.text = _("This product is no longer available.")
     answer.show_alert = True
-    back = card_back(here, 0)
+    return await origin_page(ctx, state, card_back(here, 0), query)
+
+
+async def origin_page(
+    ctx: Ctx, state: FSMContext, back: CallbackData, query: CallbackQuery
+) -> Screen:
+    """The list a card was opened from (`back`: its Back, `keyboards.catalog.card_back`)."""
     if isinstance(back, SearchCb):
         return await search_page(ctx, state, back, query)
     if isinstance(back, FavouritesCb):
@@ -161,17 +167,38 @@ async def own_product(
 
 
 async def manage_product(
-    ctx: Ctx, product: Product, page: int, note: str | None = None, pressed_on: object = None
+    ctx: Ctx,
+    product: Product,
+    page: int,
+    note: str | None = None,
+    pressed_on: object = None,
+    state: FSMContext | None = None,
 ) -> Screen:
-    """A product's manage screen (with its category path read). `pressed_on`: the
-    message whose button opened it, the card or this screen, which holds the card's
-    place for Back (FROM_CARD)."""
+    """A product's manage screen (with its category path read). Opened from the card
+    (FROM_CARD), Back returns to it, with its place: read from `pressed_on` (the message
+    whose button opened it: the card, or this screen), which `state` remembers for the
+    screens after it (Edit, Delete, a field's dialog), whose buttons can't carry it."""
     path = await ctx.products.category_path(product.category_id)
-    markup = getattr(pressed_on, "reply_markup", None)
-    card = card_in(markup, product.id) if page == FROM_CARD else None
+    card = await card_of_manage(product.id, pressed_on, state) if page == FROM_CARD else None
     return manage_screen(
         product, path, page, currency=ctx.settings.currency, locale=ctx.locale, note=note, card=card
     )
+
+
+async def card_of_manage(
+    product_id: int, pressed_on: object = None, state: FSMContext | None = None
+) -> ProductCb | None:
+    """The card the product's Manage was opened from (see `manage_product`)."""
+    card = card_in(getattr(pressed_on, "reply_markup", None), product_id)
+    if state is None:
+        return card
+    if card is not None:
+        await state.update_data({CARD_PLACE: card.pack()})
+        return card
+    with suppress(TypeError, ValueError):  # nothing kept, or an older bot's
+        kept = ProductCb.unpack(str((await state.get_data()).get(CARD_PLACE, "")))
+        return kept if kept.id == product_id else None
+    return None
 
 
 async def send_invoice(ctx: Ctx, bot: Bot, order: Order) -> None:

@@ -11,11 +11,11 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
-from handlers.common import category_page, manage_product, my_products, own_product
+from handlers.common import card_of_manage, manage_product, my_products, origin_page, own_product
 from handlers.context import Ctx
 from handlers.filters import protect
 from handlers.states import leave_dialog
-from keyboards.callback_data import MenuAction, MenuCb
+from keyboards.callback_data import MenuAction, MenuCb, ProductCb
 from keyboards.callback_seller import (
     FROM_CARD,
     SellerAction,
@@ -23,6 +23,7 @@ from keyboards.callback_seller import (
     SellerProductAction,
     SellerProductCb,
 )
+from keyboards.catalog import card_back
 from models import Role
 from screens.base import show
 from screens.seller import delete_ask_screen, edit_fields_screen, panel_screen
@@ -55,7 +56,8 @@ async def on_product_open(
     await leave_dialog(state, query)
     if product is not None:
         page = callback_data.page
-        await show(query, await manage_product(ctx, product, page, pressed_on=query.message))
+        screen = await manage_product(ctx, product, page, pressed_on=query.message, state=state)
+        await show(query, screen)
 
 
 async def on_product_edit(query: CallbackQuery, callback_data: SellerProductCb, ctx: Ctx) -> None:
@@ -69,6 +71,7 @@ async def on_product_visibility(
     callback_data: SellerProductCb,
     ctx: Ctx,
     callback_answer: CallbackAnswer,
+    state: FSMContext,
 ) -> None:
     visible = callback_data.action is SellerProductAction.show
     if await own_product(ctx, query, callback_data.id, callback_data.page) is None:
@@ -85,7 +88,8 @@ async def on_product_visibility(
     else:
         callback_answer.text = _("The product is back in the catalog.")
     page = callback_data.page
-    await show(query, await manage_product(ctx, product, page, pressed_on=query.message))
+    screen = await manage_product(ctx, product, page, pressed_on=query.message, state=state)
+    await show(query, screen)
 
 
 async def on_product_delete(query: CallbackQuery, callback_data: SellerProductCb, ctx: Ctx) -> None:
@@ -107,8 +111,10 @@ async def on_product_delete_confirm(
     if (await state.get_data()).get("product_id") == callback_data.id:
         await leave_dialog(state, query)  # an edit of it left open elsewhere ends too
     callback_answer.text = _("The product is deleted.")
-    if callback_data.page == FROM_CARD:  # back to the card's category
-        await show(query, await category_page(ctx, product.category_id, 1, 0))
+    if callback_data.page == FROM_CARD:  # where the card was opened from
+        card = await card_of_manage(product.id, query.message, state)
+        back = card_back(card or ProductCb(id=product.id), product.category_id)
+        await show(query, await origin_page(ctx, state, back, query))
         return
     await show(query, await my_products(ctx, callback_data.page))
 

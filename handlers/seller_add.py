@@ -194,7 +194,8 @@ async def accept(event: Event, ctx: Ctx, state: FSMContext, field: ProductField,
         product = await ctx.products.update_field(ctx.user, product_id, field, value)
         await end_dialog(state)
         await ctx.commit()  # "Saved" only once it is
-        await tell(event, await manage_product(ctx, product, _page(data), note=saved_note()))
+        screen = await manage_product(ctx, product, _page(data), saved_note(), state=state)
+        await tell(event, screen)
         return
     await state.update_data({field.value: value})
     position = STEPS.index(field)
@@ -215,7 +216,7 @@ async def go_back(event: Event, ctx: Ctx, state: FSMContext, raw_state: str | No
         if (product := await edited_product(event, ctx, state, data)) is None:
             return
         await end_dialog(state)
-        await show(event, await manage_product(ctx, product, _page(data)))
+        await show(event, await manage_product(ctx, product, _page(data), state=state))
         return
     if raw_state == ProductStates.preview.state:
         await state.update_data(to_preview=False)

@@ -21,7 +21,10 @@ ALBUM_TAKEN = "album_taken"
 # promo code, a command) or stopped by the cart: the next Checkout offers them with Keep.
 CHECKOUT_ANSWERS = ("name", "phone", "address", "comment")
 SAVED_ANSWERS = "checkout_answers"
-_KEPT = (SEARCH_KEY, SEARCH_TOTAL, ALBUM_TAKEN, SAVED_ANSWERS)
+# The card a seller's Manage screen was opened from (a packed ProductCb): the screens
+# after it (Edit, Delete, a field's dialog) have no room for its place in their buttons.
+CARD_PLACE = "card_place"
+_KEPT = (SEARCH_KEY, SEARCH_TOTAL, ALBUM_TAKEN, SAVED_ANSWERS, CARD_PLACE)
 # Which dialog this is: each begun dialog gets a new one. A button that commits a draft
 # (Publish) carries it, so one pressed in an earlier dialog's message, whose draft is
 # gone, can't publish the draft open now (`handlers.filters.SameDialog`).
