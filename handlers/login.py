@@ -87,12 +87,17 @@ async def on_login_keep(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> No
     await _choose(query, ctx, state, suggestion)
 
 
-async def on_password_input(message: Message, ctx: Ctx, state: FSMContext) -> None:
-    password = message.text or ""
+async def _delete(message: Message) -> None:
+    """A message that may hold the password leaves the chat."""
     try:
         await message.delete()
     except TelegramAPIError:  # too old, or already gone: nothing more we can do
         pass
+
+
+async def on_password_input(message: Message, ctx: Ctx, state: FSMContext) -> None:
+    password = message.text or ""
+    await _delete(message)
     login = (await state.get_data()).get(LOGIN_KEY)
     if not login:  # the dialog's data is gone: start again
         await state.set_state(LoginStates.login)
@@ -114,8 +119,11 @@ async def on_password_input(message: Message, ctx: Ctx, state: FSMContext) -> No
 
 
 async def on_other_input(message: Message, ctx: Ctx, raw_state: str | None) -> None:
-    """A sticker or a photo: the step's own buttons again ("Use <login>" at the first)."""
+    """A sticker or a photo: the step's own buttons again ("Use <login>" at the first).
+    At the password step, a caption may be the password: the message goes."""
     first = raw_state == LoginStates.login.state
+    if not first and message.caption:
+        await _delete(message)
     await message.answer(
         text_only_text(), reply_markup=login_kb(_suggestion(ctx)) if first else cancel_kb()
     )

@@ -26,6 +26,9 @@ async def test_login_dialog_sets_a_password_the_api_accepts(env, client, session
     assert "Step 2 of 2" in reply.text and "deleted" in reply.text
     reply = await ann.send_sticker()
     assert "text message" in reply.text and reply.has_button("✖️ Cancel")
+    assert reply.of(DeleteMessage) == []  # a sticker holds no password
+    reply = await ann.send_photo(caption="tea and biscuits")  # the password, as a caption
+    assert "text message" in reply.text and len(reply.of(DeleteMessage)) == 1
     reply = await ann.send("short")
     deleted = reply.of(DeleteMessage)
     assert len(deleted) == 1
