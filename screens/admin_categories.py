@@ -85,6 +85,11 @@ def move_screen(category: Category, targets: list[TreeItem], page: int, size: in
     text = _("Where should <b>{name}</b> go? Choose its new parent.").format(
         name=quote(category.name)
     )
+    if not targets and category.parent_id is None:  # only Back and Cancel would be left
+        text = _(
+            "<b>{name}</b> has nowhere to go: no other category is outside it. "
+            "Add another category first."
+        ).format(name=quote(category.name))
     markup = move_targets_kb(category, shown, page, pages)
     return Screen(text, markup)
 

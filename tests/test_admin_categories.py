@@ -395,3 +395,15 @@ async def test_at_the_deepest_level_new_subcategory_says_why_at_once(admin, sess
     assert await context.get_state() != AdminStates.category_name.state
     reply = await admin.click(AdminCategoryCb(action=AdminCategoryAction.new, id=parent.parent_id))
     assert f"<b>L{MAX_LEVELS - 2}</b>" in reply.text and reply.has_button("Cancel")
+
+
+async def test_the_only_top_level_category_says_it_has_nowhere_to_go(admin, session):
+    tea = await make_category(session, "Tea")
+    await make_category(session, "Green", tea)
+    await session.commit()
+    await admin.send("/admin")
+    await admin.press("Categories")
+    await admin.press("Tea")
+    reply = await admin.press("Move")
+    assert "has nowhere to go" in reply.text and "Add another category first." in reply.text
+    assert reply.has_button("Back") and not reply.has_button("Green")
