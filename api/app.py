@@ -8,17 +8,20 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.body_limit import BodyLimit
 from api.config import ApiConfig
 from api.deps import CONFLICTS, Runtime, refused_by_database
 from api.photos import PhotoSource
 from api.routers import auth, categories, orders, permission, products, reviews
+from locales import accept_language, translations
 from services.accounts import BadCredentials, LockedOut, LoginTaken
 from services.errors import DomainError, InvalidInput, NotAllowed, NotFound, NotSaved
 
@@ -77,35 +80,59 @@ def create_app(
     for module in (auth, categories, products, reviews, permission, orders):
         app.include_router(module.router)
     app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     for conflict in CONFLICTS:
         app.add_exception_handler(conflict, _database_error)
     return app
 
 
-async def _database_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _database_error(request: Request, exc: Exception) -> Response:
     """A write refused before the commit, answered as a refused commit is (the session,
     closed with the request, is rolled back): a constraint at a service's flush (two
     requests creating one slug at once), or a row another request deleted meanwhile
     (an edit racing a delete). Any other database error stays a 500."""
     assert isinstance(exc, CONFLICTS)
     log.warning("A request's write lost a race: %s", getattr(exc, "orig", exc))
-    refusal = refused_by_database(exc)
-    return JSONResponse({"detail": refusal.detail}, refusal.status_code)
+    return await _http_error(request, refused_by_database(exc))
 
 
-async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
+def _language(request: Request) -> str:
+    """The answer's language: the one `Accept-Language` prefers of the shop's (a Mini
+    App sends Telegram's `language_code`), else the shop's DEFAULT_LOCALE."""
+    default = request.app.state.runtime.config.default_locale
+    return accept_language(request.headers.get("accept-language"), default)
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     code = next(code for cls, code in STATUS if isinstance(exc, cls))
-    headers = {}
+    lang = _language(request)
+    catalog = translations(lang)
+    message = exc.render(catalog.gettext, catalog.ngettext)
+    headers = {"Content-Language": lang}
     if isinstance(exc, LockedOut):
         headers["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, BadCredentials):
         headers["WWW-Authenticate"] = "Bearer"
     if code == 422:  # the shape of a validation error, the field unknown to the service
-        body = {"detail": [{"loc": ["body"], "msg": str(exc), "type": "invalid_input"}]}
+        body = {"detail": [{"loc": ["body"], "msg": message, "type": "invalid_input"}]}
         return JSONResponse(body, code, headers)
-    return JSONResponse({"detail": str(exc)}, code, headers)
+    return JSONResponse({"detail": message}, code, headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """A refusal the API itself raised (HTTPException): its text in the caller's
+    language when the catalogs have it (the API's own texts are marked with N_)."""
+    assert isinstance(exc, StarletteHTTPException)
+    if not isinstance(exc.detail, str):
+        return await http_exception_handler(request, exc)
+    lang = _language(request)
+    detail = translations(lang).gettext(exc.detail)
+    headers = {**(exc.headers or {}), "Content-Language": lang}
+    if exc.status_code in (204, 304):
+        return Response(status_code=exc.status_code, headers=headers)
+    return JSONResponse({"detail": detail}, exc.status_code, headers)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -24,6 +24,7 @@ from models import Role, User
 from services.accounts import AccountService, Hasher, app_secret
 from services.errors import InvalidInput, NotFound
 from services.login_failures import DbFailures, FailureLog, RedisFailures
+from services.texts import N_
 
 log = logging.getLogger("api")
 
@@ -96,9 +97,9 @@ def refused_by_database(exc: Exception) -> HTTPException:
     """A race another request won (`CONFLICTS`) or a database that refused the write: a
     409 the client may retry, not a 500."""
     if isinstance(exc, CONFLICTS):
-        detail = "That conflicts with a change made at the same time."
+        detail = N_("That conflicts with a change made at the same time.")
     else:
-        detail = "That could not be saved; try again."
+        detail = N_("That could not be saved; try again.")
     return HTTPException(status.HTTP_409_CONFLICT, detail)
 
 
@@ -126,7 +127,7 @@ def about(field: str, *, missing: bool = False) -> Iterator[None]:
         raise RequestValidationError([error]) from None
 
 
-def unauthorized(detail: str = "Not authenticated") -> HTTPException:
+def unauthorized(detail: str = N_("Not authenticated")) -> HTTPException:
     return HTTPException(
         status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"}
     )
@@ -141,14 +142,14 @@ async def optional_user(
     try:
         claims = read_token(secret, token)
     except BadToken:
-        raise unauthorized("The token is invalid or expired") from None
+        raise unauthorized(N_("The token is invalid or expired")) from None
     user = await session.get(User, claims.user_id)
     if user is None:
-        raise unauthorized("The token's user no longer exists")
+        raise unauthorized(N_("The token's user no longer exists"))
     if not current(secret, claims, user.password_hash):
-        raise unauthorized("The password has changed since this token was issued: log in again")
+        raise unauthorized(N_("The password has changed since this token was issued: log in again"))
     if user.is_banned:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "This account is banned.")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, N_("This account is banned."))
     return user
 
 
@@ -160,7 +161,7 @@ async def current_user(user: Annotated[User | None, Depends(optional_user)]) -> 
 
 async def admin_user(user: Annotated[User, Depends(current_user)]) -> User:
     if user.role is not Role.admin:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "Admins only.")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, N_("Admins only."))
     return user
 
 

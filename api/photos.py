@@ -9,9 +9,11 @@ from typing import Protocol
 
 from fastapi import HTTPException
 
-GONE = "This product's photo is no longer available."
-BUSY = "Telegram can't give the photo now; try again later."
-NO_SOURCE = "Photos are served only when the API has BOT_TOKEN."
+from services.texts import N_
+
+GONE = N_("This product's photo is no longer available.")
+BUSY = N_("Telegram can't give the photo now; try again later.")
+NO_SOURCE = N_("Photos are served only when the API has BOT_TOKEN.")
 
 
 class PhotoGone(Exception):

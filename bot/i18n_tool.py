@@ -24,7 +24,7 @@ from locales import LANGUAGES, LOCALES_DIR
 from locales.compile import compile_catalogs
 
 ROOT = LOCALES_DIR.parent
-SOURCES = ("bot", "db", "handlers", "jobs", "keyboards", "screens", "services")
+SOURCES = ("api", "bot", "db", "handlers", "jobs", "keyboards", "screens", "services")
 KEYWORDS = {
     "_": None,
     "gettext": None,
@@ -38,6 +38,8 @@ TRANSLATED = ("ru",)
 
 
 def catalog_name(path: Path) -> str:
+    if path.parts[0] == "api":  # the web API's answers: one catalog
+        return "api"
     return "core" if path.parts[0] == "bot" or path.stem == "__init__" else path.stem
 
 

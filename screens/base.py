@@ -159,9 +159,4 @@ async def _delete(message: Message) -> None:
 def domain_message(exc: DomainError) -> str:
     """The error's message in the current language (in the plural form its `count`
     asks for), its parameters filled in."""
-    if isinstance(exc.message, tuple):
-        count = exc.params.get("count")
-        text = gettext(*exc.message, n=count if isinstance(count, int) else 2)
-    else:
-        text = gettext(exc.message)
-    return text.format(**exc.params) if exc.params else text
+    return exc.render(gettext, lambda one, many, n: gettext(one, many, n=n))

@@ -1,5 +1,7 @@
 """Domain exceptions. The errors router translates `message` and shows it to the user."""
 
+from collections.abc import Callable
+
 from services.texts import N_
 
 
@@ -17,6 +19,18 @@ class DomainError(Exception):
         if isinstance(english, tuple):
             english = english[0] if params.get("count") == 1 else english[1]
         super().__init__(english.format(**params) if params else english)
+
+    def render(
+        self, gettext: Callable[[str], str], ngettext: Callable[[str, str, int], str]
+    ) -> str:
+        """The message in a language (`gettext`, and `ngettext` for a plural pair, chosen
+        by the `count` param), its params filled in: the bot's and the API's alike."""
+        if isinstance(self.message, tuple):
+            count = self.params.get("count")
+            text = ngettext(*self.message, count if isinstance(count, int) else 2)
+        else:
+            text = gettext(self.message)
+        return text.format(**self.params) if self.params else text
 
 
 class NotFound(DomainError):

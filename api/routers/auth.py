@@ -12,6 +12,7 @@ from api.security import issue, telegram_user
 from locales import pick_language
 from models import User
 from services.accounts import BadCredentials, LockedOut
+from services.texts import N_
 from services.users import Profile, UserService
 
 router = APIRouter(prefix="/auth", tags=["auth"], responses=ERRORS)
@@ -19,7 +20,7 @@ router = APIRouter(prefix="/auth", tags=["auth"], responses=ERRORS)
 
 async def _token(rt: Rt, user: User) -> TokenOut:
     if user.is_banned:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "This account is banned.")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, N_("This account is banned."))
     secret = await rt.secret()
     ttl, password = rt.config.jwt_ttl_minutes, user.password_hash
     return TokenOut(access_token=issue(secret, user.id, user.role.value, ttl, None, password))
@@ -67,7 +68,9 @@ async def telegram(body: TelegramIn, session: Session, rt: Rt) -> TokenOut:
     bot's token, at most a day old). A user new to the shop is registered as the bot
     would register them."""
     if rt.config.bot_token is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "Telegram login is not set up.")
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, N_("Telegram login is not set up.")
+        )
     try:
         tg = telegram_user(rt.config.bot_token, body.init_data, rt.config.init_data_max_age)
     except ValueError as exc:

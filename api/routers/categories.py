@@ -3,15 +3,16 @@ through `CategoryService`, the admin panel's service (slugs, audit log, the same
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Response, status
+from fastapi import APIRouter, Path, Response
 
 from api.deps import Admin, MaybeCaller, Session, about, commit
 from api.routers import ERRORS
 from api.schemas import CategoryIn, CategoryOut, CategoryPatch
 from models import Category, Role
 from services.categories import CategoryService
-from services.errors import InvalidInput
+from services.errors import DomainError, InvalidInput
 from services.listing import CategoryNode, ListingService
+from services.texts import N_
 
 router = APIRouter(prefix="/categories", tags=["category"], responses=ERRORS)
 CategoryId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -59,7 +60,7 @@ async def update(
     category = await service.get(admin, category_id)
     with about("parent_id", missing=True):
         if body.move_to_top and body.parent_id is not None:
-            raise InvalidInput("Give parent_id or move_to_top, not both.")
+            raise InvalidInput(N_("Give parent_id or move_to_top, not both."))
         if body.parent_id is not None:
             await service.get(admin, body.parent_id)
     if body.name is not None:
@@ -82,7 +83,7 @@ async def delete(category_id: CategoryId, admin: Admin, session: Session) -> Res
     service = CategoryService(session)
     try:
         await service.delete(admin, category_id)
-    except InvalidInput as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    except InvalidInput as exc:  # the service's refusal, as a conflict (translated)
+        raise DomainError(exc.message, **exc.params) from None
     await commit(session)
     return Response(status_code=204)

@@ -11,6 +11,7 @@ from models import NoticeKind, User
 from services.admin import AdminService
 from services.errors import NotFound
 from services.notices import NoticeService
+from services.texts import N_
 
 router = APIRouter(prefix="/permission", tags=["permission"], responses=ERRORS)
 
@@ -27,7 +28,7 @@ async def set_role(body: PermissionIn, admin: Admin, session: Session, accounts:
         elif body.login is not None:
             found = await accounts.by_login(body.login)
             if found is None:
-                raise NotFound("Nobody has this login.")
+                raise NotFound(N_("Nobody has this login."))
             target = found
         elif body.telegram_id is not None:
             target = await service.by_telegram_id(admin, body.telegram_id)

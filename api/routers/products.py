@@ -29,6 +29,7 @@ from services.catalog_reads import MAX_ID
 from services.errors import InvalidInput, NotAllowed, NotFound
 from services.listing import MAX_LIMIT, ListingService, ProductPage
 from services.products import ProductField, ProductService
+from services.texts import N_
 from services.validation import parse_price
 
 router = APIRouter(prefix="/products", tags=["products"], responses=ERRORS)
@@ -78,7 +79,7 @@ async def _readable(session, user: User | None, product_id: int) -> Product:
             return await ProductService(session).get_own(user, product_id)
         except (NotFound, NotAllowed):
             pass
-    raise HTTPException(404, "This product is no longer available.")
+    raise HTTPException(404, N_("This product is no longer available."))
 
 
 @router.get("", response_model=ProductPageOut)
@@ -128,7 +129,7 @@ async def by_slug(
 ) -> ProductOut:
     product_id = await ListingService(session).id_by_slug(slug)
     if product_id is None:
-        raise HTTPException(404, "This product is no longer available.")
+        raise HTTPException(404, N_("This product is no longer available."))
     return _out(await _readable(session, user, product_id))
 
 
@@ -154,7 +155,7 @@ async def photo(
     it gets 304 without a trip to Telegram."""
     product = await _readable(session, user, product_id)
     if not product.photo_file_id:
-        raise HTTPException(404, "This product has no photo.")
+        raise HTTPException(404, N_("This product has no photo."))
     tag = '"' + hashlib.sha256(product.photo_file_id.encode()).hexdigest()[:32] + '"'
     headers = {"ETag": tag, "Cache-Control": "private, max-age=86400"}
     seen = request.headers.get("if-none-match", "")

@@ -13,6 +13,7 @@ from services.catalog_reads import MAX_ID
 from services.names import NAMELESS, public_name
 from services.notices import NoticeService
 from services.reviews import ReviewGone, ReviewItem, ReviewService
+from services.texts import N_
 
 router = APIRouter(tags=["reviews"], responses=ERRORS)
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -60,7 +61,7 @@ async def create(product_id: Id, body: ReviewIn, user: Caller, session: Session)
     their own product."""
     service = ReviewService(session)
     await service.begin(user, product_id)  # the product is there and not the caller's own
-    taken = HTTPException(409, "You have already reviewed this product: edit your review.")
+    taken = HTTPException(409, N_("You have already reviewed this product: edit your review."))
     if await service.own(user.id, product_id) is not None:
         raise taken
     review, new = await service.submit(user, product_id, body.grade, body.comment)
@@ -81,10 +82,10 @@ async def update(review_id: Id, body: ReviewPatch, user: Caller, session: Sessio
     edits = body.grade is not None or "comment" in body.model_fields_set
     if not edits and body.is_visible is None and review.user_id != user.id:
         if user.role is not Role.admin:  # an empty change must not show a hidden review
-            raise HTTPException(403, "Only its author can edit a review.")
+            raise HTTPException(403, N_("Only its author can edit a review."))
     if edits:
         if review.user_id != user.id:
-            raise HTTPException(403, "Only its author can edit a review.")
+            raise HTTPException(403, N_("Only its author can edit a review."))
         # Read again under the row's lock: a double tap's second PATCH compares with
         # what the first saved (one notice), and a review deleted meanwhile is a 404.
         locked = await service.own(user.id, review.product_id, lock=True)
@@ -101,7 +102,7 @@ async def update(review_id: Id, body: ReviewPatch, user: Caller, session: Sessio
             await NoticeService(session).owe(NoticeKind.review_edited, review.id)
     if body.is_visible is not None:
         if user.role is not Role.admin:
-            raise HTTPException(403, "Only admins can hide or show reviews.")
+            raise HTTPException(403, N_("Only admins can hide or show reviews."))
         review = await service.set_visible(user, review_id, body.is_visible)
     out = _item(await service.item(review_id))
     await commit(session)
