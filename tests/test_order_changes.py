@@ -20,6 +20,16 @@ async def set_status(session, order, status: OrderStatus) -> None:
     await session.commit()
 
 
+async def staff_cancel(env, order_id: int, hook=None):
+    """An admin cancels the order from its card (`hook`: Telegram's answers meanwhile)."""
+    admin = env.user(ADMIN_ID)
+    await admin.send("/start")
+    await admin.click(OrderCb(id=order_id, scope=OrderScope.all))
+    await admin.press("Cancel the order")
+    env.api.hook = hook
+    return await admin.press("Yes, cancel it")
+
+
 async def paid(session, customer, lines) -> Order:
     """An order paid through a payment provider (refunded by hand: no Telegram call)."""
     order = await place(session, customer, lines, PaymentMethod.provider)
@@ -101,11 +111,7 @@ async def test_sellers_hear_a_cash_order_cancelled_by_its_customer_or_the_shop(e
     assert "Order #1 was cancelled by the customer: don't ship it." in note.text
     assert "Its items are back on sale." in note.text and "Tea" in note.text
     assert not sent_to(reply, ADMIN_ID)  # the shop's admins weren't asked to ship it
-    admin = env.user(ADMIN_ID)
-    await admin.send("/start")
-    await admin.click(OrderCb(id=theirs.id, scope=OrderScope.all))
-    await admin.press("Cancel the order")
-    reply = await admin.press("Yes, cancel it")
+    reply = await staff_cancel(env, theirs.id)
     [sam] = sent_to(reply, 10)
     assert "Order #2 was cancelled by the shop: don't ship it." in sam.text
     assert "Tea" in sam.text and "Cake" not in sam.text  # each seller their own lines
@@ -170,12 +176,7 @@ async def test_a_cancel_is_told_to_everyone_when_the_pressers_screen_fails(env, 
     assert reply.alert == "Order #1 is cancelled."
     assert sent_to(reply, 10)
     env.api.hook = None
-    admin = env.user(ADMIN_ID)
-    await admin.send("/start")
-    await admin.click(OrderCb(id=theirs.id, scope=OrderScope.all))
-    await admin.press("Cancel the order")
-    env.api.hook = no_edits
-    reply = await admin.press("Yes, cancel it")
+    reply = await staff_cancel(env, theirs.id, no_edits)
     assert (await fresh(session, Order, theirs.id)).status is OrderStatus.cancelled
     assert sent_to(reply, 2) and sent_to(reply, 10) and sent_to(reply, 11)
     assert "Sorry" not in (reply.alert or "")
@@ -184,10 +185,6 @@ async def test_a_cancel_is_told_to_everyone_when_the_pressers_screen_fails(env, 
 async def test_a_seller_who_bought_their_own_goods_hears_once(env, session):
     _ann, _bob, sam, _ivan, tea, _cake = await world(session)
     order = await place(session, sam, [(tea, 1)])  # Sam orders his own tea
-    admin = env.user(ADMIN_ID)
-    await admin.send("/start")
-    await admin.click(OrderCb(id=order.id, scope=OrderScope.all))
-    await admin.press("Cancel the order")
-    reply = await admin.press("Yes, cancel it")
+    reply = await staff_cancel(env, order.id)
     [note] = sent_to(reply, 10)
     assert "Order #1 is now" in note.text  # as its customer

@@ -66,6 +66,18 @@ async def to_name_step(u):
     return await u.press("Food")
 
 
+async def publish(u, name: str, description: str) -> None:
+    """The add dialog, start to Publish: `name` and `description` as sent, the rest
+    plain (100, 3 in stock, no photo)."""
+    await to_name_step(u)
+    await u.send(name)
+    await u.send(description)
+    await u.send("100")
+    await u.send("3")
+    await u.press("Skip")
+    await u.press("Publish")
+
+
 async def fill_draft(u, name="Зелёный чай", photo=True):
     await to_name_step(u)
     await u.send(name)
@@ -928,13 +940,7 @@ async def test_a_product_under_a_hidden_category_is_not_called_visible(env, shop
 async def test_a_description_may_start_with_a_slash(env, shop, session):
     """ "/5 kg bag" is a description, not an unknown command; /cancel still cancels."""
     u = env.user(SELLER)
-    await to_name_step(u)
-    await u.send("Rice")
-    await u.send("/5 kg bag")
-    await u.send("10")
-    await u.send("1")
-    await u.press("Skip")
-    await u.press("Publish")
+    await publish(u, "Rice", "/5 kg bag")
     [product] = await products(session)
     assert product.description == "/5 kg bag"
     await to_name_step(u)
@@ -1028,13 +1034,6 @@ async def test_manage_from_a_card_deep_in_a_category_keeps_the_cards_place(env, 
 
 async def test_a_description_of_invisible_characters_is_no_description(env, shop, session):
     """A description of zero-width characters shows nothing: saved as none, not blank."""
-    u = env.user(SELLER)
-    await to_name_step(u)
-    await u.send("Tea")
-    await u.send("\u200b\u200b")
-    await u.send("100")
-    await u.send("3")
-    await u.press("Skip")
-    await u.press("Publish")
+    await publish(env.user(SELLER), "Tea", "\u200b\u200b")
     [product] = await products(session)
     assert product.description == ""
