@@ -21,6 +21,7 @@ from api.config import ApiConfig
 from api.deps import CONFLICTS, Runtime, refused_by_database
 from api.photos import PhotoSource
 from api.routers import auth, categories, orders, permission, products, reviews
+from api.schemas import Refused
 from locales import accept_language, translations
 from services.accounts import BadCredentials, LockedOut, LoginTaken
 from services.errors import DomainError, InvalidInput, NotAllowed, NotFound, NotSaved
@@ -76,6 +77,8 @@ def create_app(
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
             max_age=600,
+            # What a page's script may read: the lockout's wait, a photo's tag, why a 401.
+            expose_headers=["Retry-After", "ETag", "WWW-Authenticate", "Content-Language"],
         )
     for module in (auth, categories, products, reviews, permission, orders):
         app.include_router(module.router)
@@ -116,7 +119,8 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, BadCredentials):
         headers["WWW-Authenticate"] = "Bearer"
     if code == 422:  # the shape of a validation error, the field unknown to the service
-        body = {"detail": [{"loc": ["body"], "msg": message, "type": "invalid_input"}]}
+        error = {"loc": ["body"], "field": "body", "msg": message, "type": "invalid_input"}
+        body = {"detail": [error]}
         return JSONResponse(body, code, headers)
     return JSONResponse({"detail": message}, code, headers)
 
@@ -135,13 +139,19 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"detail": detail}, exc.status_code, headers)
 
 
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    lang = _language(request)
+    catalog = translations(lang)
     errors = []
     for error in exc.errors():
         loc = [str(p) for p in error.get("loc", ())]
         field = ".".join(p for p in loc if p not in ("body", "query", "path", "header"))
-        msg = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        cause = (error.get("ctx") or {}).get("error")
+        if isinstance(cause, Refused):  # a service's words: in the caller's language
+            msg = cause.refusal.render(catalog.gettext, catalog.ngettext)
+        else:  # pydantic's own, in English
+            msg = str(error.get("msg", "invalid")).removeprefix("Value error, ")
         errors.append(
             {
                 "loc": loc,
@@ -150,4 +160,4 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
                 "type": str(error.get("type", "value_error")),
             }
         )
-    return JSONResponse({"detail": errors}, 422)
+    return JSONResponse({"detail": errors}, 422, {"Content-Language": lang})

@@ -75,4 +75,6 @@ def _declared_length(scope: Scope) -> int:
 
 
 async def _refuse(exc: BodyTooLarge, scope: Scope, receive: Receive, send: Send) -> None:
-    await JSONResponse({"detail": exc.detail}, exc.status_code)(scope, receive, send)
+    # Said before anything of the request is read: in English (its limit in bytes).
+    headers = {"Content-Language": "en"}
+    await JSONResponse({"detail": exc.detail}, exc.status_code, headers)(scope, receive, send)

@@ -19,10 +19,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from api.config import ApiConfig
 from api.photos import Photos, PhotoSource
+from api.schemas import Refused
 from api.security import BadToken, current, read_token
 from models import Role, User
 from services.accounts import AccountService, Hasher, app_secret
-from services.errors import InvalidInput, NotFound
+from services.errors import DomainError, InvalidInput, NotFound
 from services.login_failures import DbFailures, FailureLog, RedisFailures
 from services.texts import N_
 
@@ -123,8 +124,14 @@ def about(field: str, *, missing: bool = False) -> Iterator[None]:
     except (InvalidInput, NotFound) as exc:
         if isinstance(exc, NotFound) and not missing:
             raise
-        error = {"loc": ("body", field), "msg": str(exc), "type": "invalid_input"}
-        raise RequestValidationError([error]) from None
+        raise refused_field(field, exc) from None
+
+
+def refused_field(field: str, exc: DomainError, kind: str = "invalid_input") -> Exception:
+    """A 422 on a body field, as request validation gives one, its message the
+    service's (said in the caller's language by `api.app`)."""
+    error = {"loc": ("body", field), "msg": str(exc), "type": kind, "ctx": {"error": Refused(exc)}}
+    return RequestValidationError([error])
 
 
 def unauthorized(detail: str = N_("Not authenticated")) -> HTTPException:

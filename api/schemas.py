@@ -20,7 +20,7 @@ from pydantic import (
 from models import OrderStatus, PaymentMethod, Role
 from models.base import MONEY_MAX
 from services import accounts, validation
-from services.errors import InvalidInput
+from services.errors import DomainError, InvalidInput
 from services.reviews import COMMENT_MAX, check_grade, clean_comment
 
 
@@ -33,6 +33,15 @@ def _plain(text: str) -> str:
     return text
 
 
+class Refused(ValueError):
+    """A service's refusal of a field, kept whole so that the answer can say it in the
+    caller's language (`api.app`)."""
+
+    def __init__(self, refusal: DomainError) -> None:
+        super().__init__(str(refusal))
+        self.refusal = refusal
+
+
 def _rule(check: Callable[[Any], Any]) -> AfterValidator:
     """A service's check as a pydantic validator: its message, on the field."""
 
@@ -40,9 +49,16 @@ def _rule(check: Callable[[Any], Any]) -> AfterValidator:
         try:
             return check(value)
         except InvalidInput as exc:
-            raise ValueError(str(exc)) from None
+            raise Refused(exc) from None
 
     return AfterValidator(run)
+
+
+def _not_null(cls: type, value: object) -> object:
+    """A PATCH field that can't be empty: null is refused, not taken as "keep it"."""
+    if value is None:
+        raise ValueError("can't be null: leave the field out to keep it")
+    return value
 
 
 Text = Annotated[str, AfterValidator(_plain)]
@@ -118,10 +134,17 @@ class CategoryIn(BaseModel):
 
 
 class CategoryPatch(BaseModel):
+    """The fields to change; leave out the others (null is refused: `move_to_top` puts
+    a category on the top level)."""
+
     name: CategoryName | None = None
     parent_id: Id | None = None
     move_to_top: bool = False
     is_active: bool | None = None
+
+    _nulls = field_validator("name", "parent_id", "move_to_top", "is_active", mode="before")(
+        _not_null
+    )
 
 
 # -- products ----------------------------------------------------------------------------
@@ -171,12 +194,9 @@ class ProductPatch(BaseModel):
     stock: Stock | None = None
     is_active: bool | None = None
 
-    @field_validator("category_id", "name", "price", "stock", "is_active", mode="before")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("can't be null: leave the field out to keep it")
-        return value
+    _nulls = field_validator("category_id", "name", "price", "stock", "is_active", mode="before")(
+        _not_null
+    )
 
 
 class ProductOut(BaseModel):
@@ -223,6 +243,7 @@ class ProductSummaryOut(BaseModel):
     category_id: int
     rating_count: int
     rating_sum: int
+    has_photo: bool = Field(description="GET /products/{id}/photo serves it")
 
 
 class ProductPageOut(BaseModel):
@@ -242,9 +263,13 @@ class ReviewIn(BaseModel):
 
 
 class ReviewPatch(BaseModel):
+    """The fields to change; `comment: null` removes it, null for the rest is refused."""
+
     grade: Grade | None = None
     comment: Comment | None = None
     is_visible: bool | None = Field(None, description="admins: hide (false) or show (true)")
+
+    _nulls = field_validator("grade", "is_visible", mode="before")(_not_null)
 
 
 class ReviewOut(BaseModel):

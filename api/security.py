@@ -16,6 +16,8 @@ from urllib.parse import parse_qsl
 
 import jwt
 
+from services.texts import N_
+
 ALGORITHM = "HS256"
 
 
@@ -96,7 +98,7 @@ def telegram_user(
     secret = hmac.new(b"WebAppData", bot_token.encode(), hashlib.sha256).digest()
     expected = hmac.new(secret, check.encode(), hashlib.sha256).hexdigest()
     if not given or not hmac.compare_digest(expected.encode(), given.encode()):
-        raise ValueError("initData is not signed by this bot")
+        raise ValueError(N_("initData is not signed by this bot"))
     try:
         auth_date = int(fields["auth_date"])
         user = json.loads(fields["user"])
@@ -108,10 +110,10 @@ def telegram_user(
             language_code=(str(user["language_code"])[:16] if user.get("language_code") else None),
         )
     except (KeyError, ValueError, TypeError, AttributeError):
-        raise ValueError("initData names no user") from None
+        raise ValueError(N_("initData names no user")) from None
     now = datetime.now(UTC).timestamp() if now is None else now
     if not now - max_age <= auth_date <= now + 60:
-        raise ValueError("initData is too old")
+        raise ValueError(N_("initData is too old"))
     if not 0 < profile.id < 2**63:
-        raise ValueError("initData names no user")
+        raise ValueError(N_("initData names no user"))
     return profile

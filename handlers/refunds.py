@@ -126,13 +126,12 @@ async def on_refund_do(
     await ctx.commit()  # "refunded" only once it is recorded
     amount = money(done.refund.amount, order.currency, ctx.locale)
     callback_answer.text = _("Order #{id}: {sum} refunded.").format(id=order.id, sum=amount)
-    name = None
-    if done.item is not None:
-        some = done.quantity < done.item.quantity
-        name = f"{done.item.name} × {done.quantity}" if some else done.item.name
+    name = done.item.name if done.item is not None else None
+    some = done.quantity if done.item is not None and done.quantity < done.item.quantity else 0
 
     def render(locale: str):
-        return customer_refund_screen(order, done.refund.amount, name, done.refund.via, locale)
+        refund = done.refund
+        return customer_refund_screen(order, refund.amount, name, refund.via, locale, some)
 
     # The customer first: the refund is made, whatever showing the card to the admin does.
     await notify(bot, ctx.session, i18n, customer, render)

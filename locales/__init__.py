@@ -33,7 +33,7 @@ def accept_language(header: str | None, default: str) -> str:
     for n, part in enumerate((header or "").split(",")):
         tag, _, params = part.strip().partition(";")
         q = 1.0
-        if params.strip().startswith("q="):
+        if params.strip().lower().startswith("q="):
             try:
                 q = float(params.strip()[2:])
             except ValueError:

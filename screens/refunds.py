@@ -132,14 +132,16 @@ def ask_screen(
     order, cur = plan.order, plan.order.currency
     line, units = plan.target(item, qty)  # None: it comes to the rest of the order
     amount = plan.share(line, units) if line else plan.rest
-    what = _what(item.name, qty or plan.left(item), item.quantity) if item else None
-    what = what or _("the whole order")
-    out = [
-        _("Refund {sum} for {what} of order #{id}?").format(
+    if item is not None:
+        what = _what(item.name, qty or plan.left(item), item.quantity)
+        ask = _("Refund {sum} for {what} of order #{id}?").format(
             sum=money(amount, cur, locale), what=what, id=order.id
-        ),
-        _how(plan, line),
-    ]
+        )
+    else:
+        ask = _("Refund {sum} for the whole order #{id}?").format(
+            sum=money(amount, cur, locale), id=order.id
+        )
+    out = [ask, _how(plan, line)]
 
     def do(restock: bool) -> RefundCb:
         return _press(
@@ -204,19 +206,27 @@ def refund_lines(order: Order, refunds: list[Refund], locale: str) -> list[str]:
 
 
 def customer_refund_screen(
-    order: Order, amount: Decimal, item_name: str | None, via: str, locale: str
+    order: Order, amount: Decimal, item_name: str | None, via: str, locale: str, units: int = 0
 ) -> Screen:
-    """The customer hears of a refund, in their language."""
+    """The customer hears of a refund, in their language (`units`: some of the line's)."""
     sum_ = money(amount, order.currency, locale)
     if order.total == 0:  # a promo code had covered it: nothing to give back
-        if item_name:
+        if item_name and units:
+            text = _(
+                "Order #{id}: the shop took back {units} of “{name}”. Nothing was charged for them."
+            ).format(id=order.id, units=units, name=quote(item_name, 60))
+        elif item_name:
             text = _("Order #{id}: the shop took back “{name}”. Nothing was charged for it.")
             text = text.format(id=order.id, name=quote(item_name, 60))
         else:
             text = _("Order #{id}: the shop took the order back. Nothing was charged for it.")
             text = text.format(id=order.id)
         return Screen("↩️ " + text, open_order_kb(order.id, OrderScope.mine))
-    if item_name:
+    if item_name and units:
+        text = _("Order #{id}: {sum} refunded for {units} of “{name}”.").format(
+            id=order.id, sum=sum_, units=units, name=quote(item_name, 60)
+        )
+    elif item_name:
         text = _("Order #{id}: {sum} refunded for “{name}”.").format(
             id=order.id, sum=sum_, name=quote(item_name, 60)
         )

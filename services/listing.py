@@ -37,6 +37,7 @@ class ProductSummary:
     category_id: int
     rating_sum: int
     rating_count: int
+    has_photo: bool  # the seller sent one (the web API serves it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +98,7 @@ _SUMMARY = (
     Product.category_id,
     Product.rating_sum,
     Product.rating_count,
+    Product.photo_file_id.is_not(None),
 )
 
 

@@ -106,6 +106,9 @@ async def test_a_browser_on_the_origins_named_may_call_the_api(pool, api_config)
         assert "PATCH" in r.headers["access-control-allow-methods"]
         r = await c.get("/products", headers={"Origin": "https://shop.example"})
         assert r.headers["access-control-allow-origin"] == "https://shop.example"
+        # What a page's script may read: a lockout's wait, a photo's tag, why a 401.
+        exposed = r.headers["access-control-expose-headers"].lower()
+        assert {"retry-after", "etag", "www-authenticate"} <= set(exposed.split(", "))
         r = await c.options("/products", headers={**preflight, "Origin": "https://evil.example"})
         assert "access-control-allow-origin" not in r.headers
     async with _client(pool, api_config) as c:
@@ -218,6 +221,24 @@ async def test_a_null_in_a_product_patch_removes_the_description_or_is_refused(
         assert r.status_code == 422 and r.json()["detail"][0]["field"] == field, r.text
     r = await client.get(url, headers=seller)
     assert r.json()["name"] == "Green tea" and r.json()["description"] == ""
+
+
+async def test_a_null_in_a_review_or_category_patch_is_refused(client, shop):
+    """As in a product's: null for what can't be empty was ignored (200, nothing done);
+    a category's `parent_id: null` could be read as "to the top" (`move_to_top` is)."""
+    review, category = f"/reviews/{shop.review}", f"/categories/{shop.category}"
+    cases = [
+        (review, "grade", "customer"),
+        (review, "is_visible", "admin"),
+        (category, "name", "admin"),
+        (category, "parent_id", "admin"),
+        (category, "is_active", "admin"),
+    ]
+    for url, field, who in cases:
+        r = await client.patch(url, json={field: None}, headers=as_(shop, who))
+        assert r.status_code == 422 and r.json()["detail"][0]["field"] == field, r.text
+    r = await client.patch(review, json={"comment": None}, headers=as_(shop, "customer"))
+    assert r.status_code == 200 and r.json()["comment"] in ("", None)
 
 
 async def test_a_customer_adding_a_product_is_a_403_whatever_the_body(client, shop):

@@ -40,3 +40,26 @@ async def test_without_a_header_the_shops_language(pool, api_config, shop):
         assert r.json()["detail"] == "Этот товар больше недоступен."
         r = await c.get("/products/999999", headers={"Accept-Language": "en"})
         assert r.json()["detail"] == "This product is no longer available."
+
+
+async def test_a_fields_refusal_and_a_login_refusal_in_russian(client, shop):
+    """A service's refusal of a body field (422 naming it) and Telegram login's: in the
+    caller's language too, with Content-Language; a 422 names its field even when the
+    service didn't (the body)."""
+    admin = {**as_(shop, "admin"), **RU}
+    r = await client.post("/categories", headers=admin, json={"name": "Tea"})
+    assert r.status_code == 422 and r.headers["content-language"] == "ru"
+    assert r.json()["detail"][0]["field"] == "name"
+    assert r.json()["detail"][0]["msg"] == "name: Здесь уже есть категория с таким названием."
+    r = await client.patch(
+        "/permission", headers=admin, json={"login": "nobody1", "role": "seller"}
+    )
+    assert r.json()["detail"][0]["msg"] == "login: Пользователя с таким логином нет."
+    last_admin = {"user_id": shop.ids["admin"], "role": "customer"}
+    r = await client.patch("/permission", headers=admin, json=last_admin)
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "body"
+    r = await client.post("/auth/telegram", headers=RU, json={"init_data": "a=b&hash=x"})
+    assert r.status_code == 401 and r.json()["detail"] == "initData подписаны не этим ботом"
+    # q is case-insensitive: English preferred here.
+    r = await client.get("/products/999999", headers={"Accept-Language": "ru;Q=0.1, en;q=0.9"})
+    assert r.headers["content-language"] == "en"

@@ -104,3 +104,26 @@ async def test_telegram_unreachable_or_no_token_is_503(
         answer = await c.get(f"/products/{shop.product}/photo")
     assert answer.status_code == 503
     assert answer.json()["detail"] == "Photos are served only when the API has BOT_TOKEN."
+
+
+async def test_a_photo_is_asked_for_again_each_time_and_lists_say_which_have_one(
+    photo_client, shop, session, telegram
+):
+    """no-cache: a new photo (same URL) or the product hidden shows at once; the browser
+    revalidates with its ETag (304, Telegram not asked). `If-None-Match: *` is 304 too."""
+    await with_photo(session, shop.product, telegram.rules.add_file(data=JPEG, mime="image/jpeg"))
+    url = f"/products/{shop.product}/photo"
+    first = await photo_client.get(url)
+    assert first.headers["cache-control"] == "private, no-cache"
+    assert first.headers["vary"] == "Authorization"
+    assert (await photo_client.get(url, headers={"If-None-Match": "*"})).status_code == 304
+    png = b"\x89PNG\r\n\x1a\n" + b"the new photo"
+    await with_photo(session, shop.product, telegram.rules.add_file(data=png, mime="image/png"))
+    again = await photo_client.get(url, headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 200 and again.content == png
+    assert again.headers["content-type"] == "image/png"
+    listed = (await photo_client.get(f"/products?category={shop.category}")).json()["items"]
+    assert {i["id"]: i["has_photo"] for i in listed} == {
+        shop.product: True,
+        shop.other_product: False,
+    }

@@ -116,7 +116,7 @@ async def test_sellers_hear_a_cash_order_cancelled_by_its_customer_or_the_shop(e
     assert "Order #2 was cancelled by the shop: don't ship it." in sam.text
     assert "Tea" in sam.text and "Cake" not in sam.text  # each seller their own lines
     [ivan] = sent_to(reply, 11)
-    assert "Заказ #2 отменён магазином: не отправляйте его." in ivan.text
+    assert "Заказ №2 отменён магазином: не отправляйте его." in ivan.text
     assert "Cake" in ivan.text and "Tea" not in ivan.text
     assert [m.chat_id for m in sent_to(reply, ADMIN_ID)] == []  # not the admin who did it
     assert len(sent_to(reply, 2)) == 1  # and the customer, as before
@@ -140,6 +140,8 @@ async def test_sellers_hear_which_of_their_lines_were_refunded(env, session):
     await admin.press("Tea × 3")
     await admin.press("2")
     reply = await admin.press("Yes, refund")
+    [customer] = sent_to(reply, 1)  # the units outside the name's quotes
+    assert "Order #1: RUB\xa0200.00 refunded for 2 of “Tea”." in customer.text
     [note] = sent_to(reply, 10)
     assert "Order #1 was refunded before shipping: don't ship these items." in note.text
     assert "• Tea × 2" in note.text and "Cake" not in note.text
@@ -147,7 +149,8 @@ async def test_sellers_hear_which_of_their_lines_were_refunded(env, session):
     # After shipping: whether they came back.
     await set_status(session, order, OrderStatus.shipped)
     await admin.click(RefundCb(order=order.id))
-    await admin.press("Whole order")
+    reply = await admin.press("Whole order")
+    assert reply.text.startswith("Refund RUB\xa0350.00 for the whole order #1?")
     reply = await admin.press("not returned")
     [sam] = sent_to(reply, 10)
     assert "Order #1: these items were refunded and did not come back to stock." in sam.text

@@ -6,10 +6,9 @@ import hashlib
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
-from fastapi.exceptions import RequestValidationError
 from pydantic import TypeAdapter
 
-from api.deps import Caller, MaybeCaller, Rt, Session, about, commit
+from api.deps import Caller, MaybeCaller, Rt, Session, about, commit, refused_field
 from api.photos import image_type
 from api.routers import ERRORS
 from api.schemas import (
@@ -64,8 +63,7 @@ def _check_price(body: ProductIn | ProductPatch, rt: Rt) -> None:
     try:
         parse_price(str(body.price), rt.config.max_price, rt.config.currency)
     except InvalidInput as exc:
-        error = {"loc": ("body", "price"), "msg": str(exc), "type": "value_error"}
-        raise RequestValidationError([error]) from None
+        raise refused_field("price", exc, "value_error") from None
 
 
 async def _readable(session, user: User | None, product_id: int) -> Product:
@@ -152,14 +150,19 @@ async def photo(
 ) -> Response:
     """The product's photo, to whoever may see the product. A file id's photo never
     changes (a new photo is a new id): its ETag is the id's hash, and a browser that has
-    it gets 304 without a trip to Telegram."""
+    it gets 304 without a trip to Telegram; it asks each time (`no-cache`), so a new
+    photo, or the product hidden, shows at once."""
     product = await _readable(session, user, product_id)
     if not product.photo_file_id:
         raise HTTPException(404, N_("This product has no photo."))
     tag = '"' + hashlib.sha256(product.photo_file_id.encode()).hexdigest()[:32] + '"'
-    headers = {"ETag": tag, "Cache-Control": "private, max-age=86400"}
-    seen = request.headers.get("if-none-match", "")
-    if tag in (t.strip().removeprefix("W/") for t in seen.split(",")):
+    # Asked again every time (a new photo keeps the URL, a hidden product's photo is its
+    # seller's only): a browser that has it gets 304, Telegram isn't asked.
+    headers = {"ETag": tag, "Cache-Control": "private, no-cache", "Vary": "Authorization"}
+    seen = {
+        t.strip().removeprefix("W/") for t in request.headers.get("if-none-match", "").split(",")
+    }
+    if tag in seen or "*" in seen:
         return Response(status_code=304, headers=headers)
     data = await rt.photos.get(product.photo_file_id)
     headers["X-Content-Type-Options"] = "nosniff"
