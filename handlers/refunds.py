@@ -141,10 +141,8 @@ async def on_refund_do(
         left_shop=done.left_shop,
         restocked=done.refund.restocked,
     )
-    # Not the admin who did it, nor the customer (told above) if they sell some of it.
-    besides = {ctx.user.id, order.user_id}
     await tell_sellers(
-        bot, i18n, ctx.orders, order, seller_screen, besides=besides, lines=done.units
+        bot, i18n, ctx.orders, order, seller_screen, besides={ctx.user.id}, lines=done.units
     )
     refunds = await service.of_order(order.id)
     view = ctx.orders.view(ctx.user, order)

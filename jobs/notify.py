@@ -68,13 +68,13 @@ async def tell_sellers(
     lines: Collection[int] | None = None,
 ) -> None:
     """Each seller of the order (`OrderService.sellers`: admins for lines nobody else
-    hears of) gets `screen` of their lines, in their language. Not those `besides` (who
-    did it, who heard of it otherwise); `lines`: only these line ids (a seller with none
-    of them hears nothing)."""
+    hears of) gets `screen` of their lines, in their language. Not the order's customer
+    (a seller of their own goods hears as its customer), nor those `besides` (who did
+    it); `lines`: only these line ids (a seller with none of them hears nothing)."""
     for seller, items in await service.sellers(order):
         if lines is not None:
             items = [i for i in items if i.id in lines]
-        if seller.id in besides or not items:
+        if seller.id in besides or seller.id == order.user_id or not items:
             continue
 
         def render(locale: str, items=items, role=seller.role) -> Screen:
@@ -95,13 +95,12 @@ async def notify_sellers_cancelled(
     bot: Bot, i18n: I18n, service: OrderService, order: Order, actor: User
 ) -> None:
     """A cash-on-delivery order's sellers may be packing it: they hear it is cancelled,
-    and by whom (not the one who cancelled it, nor its customer, who is told as one). A
-    prepaid order was never theirs to ship unpaid."""
+    and by whom (not the one who cancelled it). A prepaid order was never theirs to ship
+    unpaid."""
     if order.payment_method is PaymentMethod.cod:
         by_customer = actor.id == order.user_id
         screen = partial(seller_cancelled_screen, by_customer=by_customer)
-        besides = {actor.id, order.user_id}
-        await tell_sellers(bot, i18n, service, order, screen, besides=besides)
+        await tell_sellers(bot, i18n, service, order, screen, besides={actor.id})
 
 
 async def notify_customer(bot: Bot, i18n: I18n, service: OrderService, order: Order) -> None:

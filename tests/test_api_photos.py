@@ -122,8 +122,38 @@ async def test_a_photo_is_asked_for_again_each_time_and_lists_say_which_have_one
     again = await photo_client.get(url, headers={"If-None-Match": first.headers["etag"]})
     assert again.status_code == 200 and again.content == png
     assert again.headers["content-type"] == "image/png"
-    listed = (await photo_client.get(f"/products?category={shop.category}")).json()["items"]
-    assert {i["id"]: i["has_photo"] for i in listed} == {
-        shop.product: True,
-        shop.other_product: False,
-    }
+    listed = await photo_client.get(f"/products?category={shop.category}")
+    has_photo = {i["id"]: i["has_photo"] for i in listed.json()["items"]}
+    assert has_photo == {shop.product: True, shop.other_product: False}
+    assert '"has_photo":true' in listed.text and '"has_photo":false' in listed.text
+
+
+class CountingSource:
+    """A PhotoSource that notes how many database connections are out while it fetches."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self.out: int | None = None
+
+    async def fetch(self, file_id: str) -> bytes:
+        self.out = self.engine.sync_engine.pool.checkedout()
+        return JPEG
+
+    async def close(self) -> None:
+        pass
+
+
+async def test_no_database_connection_is_held_while_telegram_is_asked(
+    pool, engine, api_config, shop, session
+):
+    """A catalog page asks for its photos at once, each a Telegram round trip of up to
+    10 s: none may keep a pooled connection (on PostgreSQL, idle in a transaction)."""
+    await with_photo(session, shop.product, "a-file")
+    await session.close()
+    source = CountingSource(engine)
+    app = create_app(pool, api_config, source)
+    before = engine.sync_engine.pool.checkedout()
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as c:
+        assert (await c.get(f"/products/{shop.product}/photo")).content == JPEG
+    assert source.out == before

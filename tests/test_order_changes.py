@@ -4,7 +4,7 @@ lines were refunded; a refund asked before shipping is asked again after it; the
 screens lead back to the list (its filter and page) the admin came from."""
 
 from aiogram.exceptions import TelegramNetworkError
-from aiogram.methods import EditMessageText
+from aiogram.methods import EditMessageText, SendMessage
 from sqlalchemy import func, select, update
 
 from keyboards.callback_data import OrderAction, OrderCb, OrdersCb, OrderScope
@@ -13,6 +13,8 @@ from models import Order, OrderStatus, PaymentMethod, Product, Refund, User
 from services.refunds import RefundService
 from tests.conftest import ADMIN_ID
 from tests.test_orders import fresh, place, sent_to, world
+from tests.test_payments import order_by
+from tests.test_reservations import sweeper
 
 
 async def set_status(session, order, status: OrderStatus) -> None:
@@ -191,3 +193,9 @@ async def test_a_seller_who_bought_their_own_goods_hears_once(env, session):
     reply = await staff_cancel(env, order.id)
     [note] = sent_to(reply, 10)
     assert "Order #1 is now" in note.text  # as its customer
+    # Ordered again and left unconfirmed until the sweep cancels it: once again.
+    await order_by(env.user(10), tea)  # through the bot: it sets the confirm deadline
+    sent = len(env.api.requests)
+    assert await sweeper(env, hours=49).sweep(env.bot) == [2]
+    later = [c for c in env.api.requests[sent:] if isinstance(c, SendMessage)]
+    assert [c.chat_id for c in later] == [10] and "did not confirm order #2" in later[0].text

@@ -152,10 +152,13 @@ async def photo(
     changes (a new photo is a new id): its ETag is the id's hash, and a browser that has
     it gets 304 without a trip to Telegram; it asks each time (`no-cache`), so a new
     photo, or the product hidden, shows at once."""
-    product = await _readable(session, user, product_id)
-    if not product.photo_file_id:
+    file_id = (await _readable(session, user, product_id)).photo_file_id
+    if not file_id:
         raise HTTPException(404, N_("This product has no photo."))
-    tag = '"' + hashlib.sha256(product.photo_file_id.encode()).hexdigest()[:32] + '"'
+    # Read: the connection goes back to the pool before Telegram is asked (seconds, for
+    # each of a catalog page's photos at once).
+    await session.close()
+    tag = '"' + hashlib.sha256(file_id.encode()).hexdigest()[:32] + '"'
     # Asked again every time (a new photo keeps the URL, a hidden product's photo is its
     # seller's only): a browser that has it gets 304, Telegram isn't asked.
     headers = {"ETag": tag, "Cache-Control": "private, no-cache", "Vary": "Authorization"}
@@ -164,7 +167,7 @@ async def photo(
     }
     if tag in seen or "*" in seen:
         return Response(status_code=304, headers=headers)
-    data = await rt.photos.get(product.photo_file_id)
+    data = await rt.photos.get(file_id)
     headers["X-Content-Type-Options"] = "nosniff"
     return Response(data, media_type=image_type(data), headers=headers)
 
