@@ -50,10 +50,14 @@ def image_type(data: bytes) -> str:
 
 
 class Photos:
-    def __init__(self, source: PhotoSource | None, keep: int = 64) -> None:
+    def __init__(
+        self, source: PhotoSource | None, keep: int = 64, keep_bytes: int = 16 * 2**20
+    ) -> None:
         self.source = source  # None: no BOT_TOKEN, no photos
-        self.keep = keep
+        self.keep = keep  # at most this many photos in memory,
+        self.keep_bytes = keep_bytes  # and this many bytes of them
         self._kept: OrderedDict[str, bytes] = OrderedDict()
+        self._size = 0
 
     async def get(self, file_id: str) -> bytes:
         """The photo's bytes: 404 when Telegram no longer has it, 503 when it can't be
@@ -69,9 +73,11 @@ class Photos:
             raise HTTPException(404, GONE) from None
         except PhotoUnreachable:
             raise HTTPException(503, BUSY) from None
-        self._kept[file_id] = photo
-        while len(self._kept) > self.keep:
-            self._kept.popitem(last=False)
+        if file_id not in self._kept and len(photo) <= self.keep_bytes:
+            self._kept[file_id] = photo
+            self._size += len(photo)
+        while len(self._kept) > self.keep or self._size > self.keep_bytes:
+            self._size -= len(self._kept.popitem(last=False)[1])
         return photo
 
     async def close(self) -> None:

@@ -157,3 +157,35 @@ async def test_no_database_connection_is_held_while_telegram_is_asked(
     async with httpx.AsyncClient(transport=transport, base_url="http://api") as c:
         assert (await c.get(f"/products/{shop.product}/photo")).content == JPEG
     assert source.out == before
+
+
+async def test_the_api_keeps_photos_in_memory_within_a_count_and_a_size():
+    from api.photos import Photos
+
+    class Source:
+        def __init__(self) -> None:
+            self.asked: list[str] = []
+
+        async def fetch(self, file_id: str) -> bytes:
+            self.asked.append(file_id)
+            return file_id.encode() * 100  # "a" is 100 bytes, "bb" 200
+
+        async def close(self) -> None:
+            pass
+
+    source = Source()
+    photos = Photos(source, keep=3, keep_bytes=350)
+    for file_id in ("a", "bb", "a", "c", "a"):
+        await photos.get(file_id)
+    # "c" made 400 bytes: "bb", the least recently asked, went; "a" was kept.
+    assert source.asked == ["a", "bb", "c"]
+    await photos.get("dd")  # 200 bytes more: "c" goes
+    await photos.get("a")
+    await photos.get("bb")  # fetched again; "dd" goes
+    assert source.asked == ["a", "bb", "c", "dd", "bb"]
+    big = "e" * 4  # 400 bytes, more than all the room: served each time, never kept
+    await photos.get(big)
+    await photos.get(big)
+    await photos.get("a")
+    await photos.get("bb")
+    assert source.asked[5:] == [big, big]
