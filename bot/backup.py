@@ -5,6 +5,7 @@ SQLite's online backup API copies a consistent snapshot while the bot keeps runn
 (and writing). PostgreSQL has pg_dump for that; this module only says so.
 """
 
+import itertools
 import os
 import sqlite3
 from datetime import UTC, datetime
@@ -40,8 +41,13 @@ def backup(url: str, path: str) -> Path:
         raise ConfigError(f"There is no database file at {source}")
     if path.endswith(("/", os.sep)) and not target.is_dir():  # meant as a directory
         raise ConfigError(f"There is no directory {target} to write the backup in")
-    if target.is_dir():
-        target = target / f"{source.stem}-{_stamp()}.db"
+    if target.is_dir():  # a dated name; two backups in one second: -2, -3...
+        name = f"{source.stem}-{_stamp()}"
+        target = target / f"{name}.db"
+        for n in itertools.count(2):
+            if not target.exists():
+                break
+            target = target.parent / f"{name}-{n}.db"
     if target.exists():
         raise ConfigError(f"{target} already exists: choose another name")
     if not target.parent.is_dir():

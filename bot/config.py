@@ -265,20 +265,6 @@ class Settings(BaseSettings):
     def card_limits(self) -> CardLimits:
         return CardLimits(self.provider_min_amount, self.provider_max_amount)
 
-    @model_validator(mode="after")
-    def _workers_share_state(self) -> "Settings":
-        if self.workers > 1 and make_url(self.database_url).get_backend_name() == "sqlite":
-            raise ValueError(
-                f"WORKERS={self.workers} (webhook mode, `python -m bot webhook`) needs "
-                "PostgreSQL: a SQLite file serves one process"
-            )
-        if self.workers > 1 and not self.redis_url:
-            raise ValueError(
-                f"WORKERS={self.workers} needs REDIS_URL: workers share dialog state, "
-                "locks and throttling there"
-            )
-        return self
-
     @field_validator("webhook_path")
     @classmethod
     def _path(cls, value: str) -> str:
@@ -287,13 +273,33 @@ class Settings(BaseSettings):
         return value
 
     def require_webhook(self) -> tuple[str, str]:
-        """The public URL Telegram posts to and the secret, or `ConfigError`."""
+        """The public URL Telegram posts to and the secret, or `ConfigError`; several
+        WORKERS share their state, so they need PostgreSQL and Redis (checked here, for
+        webhook mode only: a WORKERS left in .env doesn't stop a backup or polling)."""
+        if self.workers > 1 and make_url(self.database_url).get_backend_name() == "sqlite":
+            raise ConfigError(
+                f"WORKERS={self.workers} (webhook mode, `python -m bot webhook`) needs "
+                "PostgreSQL: a SQLite file serves one process"
+            )
+        if self.workers > 1 and not self.redis_url:
+            raise ConfigError(
+                f"WORKERS={self.workers} needs REDIS_URL: workers share dialog state, "
+                "locks and throttling there"
+            )
         if not self.webhook_url:
             raise ConfigError(
                 "WEBHOOK_URL is not set: the public https:// base Telegram posts updates to"
             )
         if not self.webhook_url.startswith("https://"):
             raise ConfigError("WEBHOOK_URL must start with https:// (Telegram posts only there)")
+        if not urlsplit(self.webhook_url).hostname:
+            raise ConfigError("WEBHOOK_URL names no host: write https://shop.example.com")
+        path = self.webhook_path.rstrip("/")
+        if path and self.webhook_url.rstrip("/").endswith(path):
+            raise ConfigError(
+                f"WEBHOOK_URL is the public base, without WEBHOOK_PATH ({self.webhook_path}): "
+                "the bot adds it"
+            )
         secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
         if not secret:
             raise ConfigError("WEBHOOK_SECRET is not set: 1-256 characters A-Z, a-z, 0-9, _ and -")

@@ -7,6 +7,7 @@ owner would; what ADMIN_IDS does to the database runs on both databases.
 import asyncio
 import logging
 import sqlite3
+from unittest.mock import patch
 
 import pytest
 from alembic.script import ScriptDirectory
@@ -214,6 +215,12 @@ def test_backup_is_a_consistent_copy_while_the_bot_writes(shop, capsys):
     code, out = cli(capsys, "backup", "backups")
     assert code == 0 and out.startswith("Backup written to backups/shop-")
     assert len(list((shop / "backups").glob("shop-*.db"))) == 1
+    # A second one at once (a script, the same second): numbered, not refused.
+    first = out.removeprefix("Backup written to ")
+    with patch("bot.backup._stamp", return_value=first.removeprefix("backups/shop-")[:-3]):
+        code, out = cli(capsys, "backup", "backups")
+    assert (code, out) == (0, f"Backup written to {first[:-3]}-2.db")
+    assert len(list((shop / "backups").glob("shop-*.db"))) == 2
     # Meant as a directory (a trailing slash) that isn't there: not a file of that name.
     assert cli(capsys, "backup", "later/") == (
         2,

@@ -228,6 +228,13 @@ def test_a_configured_redis_that_is_down_stops_the_start(monkeypatch, tmp_path, 
     )
 
 
+def test_workers_left_in_the_settings_stop_only_webhook_mode(monkeypatch, tmp_path, capsys):
+    """WORKERS=2 in .env on SQLite: `migrate` (or a backup, or polling) still works."""
+    code, err = _run(monkeypatch, tmp_path, capsys, ["migrate"], WORKERS="2")
+    assert code == 0 and "error" not in err
+    assert (tmp_path / "s.db").exists()
+
+
 @pytest.mark.parametrize(
     ("env", "message"),
     [
@@ -242,6 +249,11 @@ def test_a_configured_redis_that_is_down_stops_the_start(monkeypatch, tmp_path, 
         ),
         ({}, "WEBHOOK_URL is not set: the public https:// base Telegram posts updates to"),
         ({"WEBHOOK_URL": "https://x.example"}, "WEBHOOK_SECRET is not set"),
+        ({"WEBHOOK_URL": "https://"}, "WEBHOOK_URL names no host"),
+        (
+            {"WEBHOOK_URL": "https://x.example/telegram/webhook/"},
+            "WEBHOOK_URL is the public base, without WEBHOOK_PATH (/telegram/webhook)",
+        ),
         (
             {"WEBHOOK_URL": "https://x.example", "WEBHOOK_SECRET": "has space"},
             "WEBHOOK_SECRET: 1-256 characters A-Z, a-z, 0-9, _ and - only",
