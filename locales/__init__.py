@@ -31,13 +31,15 @@ def accept_language(header: str | None, default: str) -> str:
     en;q=0.8" -> "ru"), by its q-values; `default` when it names none we have."""
     ranked = []
     for n, part in enumerate((header or "").split(",")):
-        tag, _, params = part.strip().partition(";")
+        tag, *params = part.split(";")
         q = 1.0
-        if params.strip().lower().startswith("q="):
-            try:
-                q = float(params.strip()[2:])
-            except ValueError:
-                q = 0.0
+        for param in params:
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
         ranked.append((-q, n, tag.strip()))
     for q, _n, tag in sorted(ranked):
         lang = (tag or "").split("-")[0].lower()
