@@ -13,6 +13,7 @@ from keyboards.formatting import money, quote, trim
 from keyboards.orders import open_order_kb, order_press, seller_list
 from models import Order, OrderItem, PaymentMethod, Refund, Role
 from screens.base import Screen
+from services.order_rules import late_payment
 from services.refunds import TELEGRAM, RefundPlan, refunded_units
 
 MAX_UNIT_BUTTONS = 10  # more units left: the admin types the number
@@ -155,7 +156,12 @@ def ask_screen(
             in_shop=not plan.ask_stock,
         )
 
-    if plan.ask_stock:
+    if plan.late:
+        out.append(
+            _("It was cancelled before this payment arrived: its items went back on sale then.")
+        )
+        rows = [[button("↩️ " + _("Yes, refund"), do(False))]]
+    elif plan.ask_stock:
         out.append("")
         out.append(_("Did the goods come back to you?"))
         rows = [
@@ -202,6 +208,8 @@ def refund_lines(order: Order, refunds: list[Refund], locale: str) -> list[str]:
                 date=r.created_at.strftime("%Y-%m-%d"),
             )
         )
+    if late_payment(order):  # nobody may forget it: the customer's money is the shop's
+        out.append("💳 " + _("Paid after it was cancelled: the payment goes back (↩️ Refund)."))
     return out + _units_lines(order, refunded_units(order.items, refunds))
 
 

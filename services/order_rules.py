@@ -73,10 +73,20 @@ def moves(order: Order) -> tuple[OrderStatus, ...]:
     return allowed
 
 
+def late_payment(order: Order) -> bool:
+    """A cancelled order whose payment arrived later and is still the shop's (a returned
+    one makes the order *refunded*): its items went back on sale at the cancel."""
+    return order.status is OrderStatus.cancelled and order.telegram_payment_charge_id is not None
+
+
 def refundable(order: Order) -> bool:
     """Money was taken: a payment was recorded, or cash on delivery was handed over. Or
     nothing was to be taken (a promo code covered the order, paid when placed): its
-    "refund" of nothing is how the shop takes such an order back."""
+    "refund" of nothing is how the shop takes such an order back. Or a payment arrived
+    after the order was cancelled and was kept (its automatic return failed, or a card
+    payment, which only the shop can return): `late_payment`."""
+    if late_payment(order):
+        return True
     if order.status not in REFUNDABLE:
         return False
     if order.total == 0:

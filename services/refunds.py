@@ -21,7 +21,7 @@ from services.audit import AuditService
 from services.errors import DomainError, NotAllowed
 from services.line_discounts import paid_for
 from services.order_hooks import goods_returned
-from services.order_rules import REFUNDABLE, refundable
+from services.order_rules import REFUNDABLE, late_payment, refundable
 from services.orders import OrderService
 from services.reservations import utc_now
 from services.stock import return_stock
@@ -55,6 +55,7 @@ class RefundPlan:
     done: list[Refund]  # refunds recorded so far, oldest first
     lines: list[OrderItem]  # lines that may be refunded alone (some or all units left)
     ask_stock: bool  # the goods may have left the shop: the admin says if they came back
+    late: bool  # a payment kept after the cancel: the whole of it goes back, no goods
     units_done: dict[int, int]  # item id: units refunded so far
     paid: dict[int, Decimal]  # item id: what the customer paid for the line (`paid_for`)
 
@@ -159,11 +160,13 @@ class RefundService:
         remaining = [i for i in order.items if i.quantity > units[i.id]]
         # One line with one unit left is the whole order; with several, some may go.
         alone = len(remaining) > 1 or any(i.quantity - units[i.id] > 1 for i in remaining)
+        late = late_payment(order)
         return RefundPlan(
             order=order,
             done=done,
-            lines=remaining if alone else [],
+            lines=remaining if alone and not late else [],
             ask_stock=order.status in (OrderStatus.shipped, OrderStatus.delivered),
+            late=late,
             units_done=units,
             paid=paid_for(order.items, order),
         )
@@ -209,17 +212,22 @@ class RefundService:
         # second finds the status (or the refunded lines) changed and stops.
         moved = await self.session.execute(
             update(Order)
-            .where(Order.id == order.id, Order.status == before, Order.status.in_(REFUNDABLE))
+            .where(
+                Order.id == order.id,
+                Order.status == before,
+                Order.status.in_((*REFUNDABLE, OrderStatus.cancelled)),
+            )
             .values(status=after, updated_at=utc_now())
             .execution_options(synchronize_session=False)
         )
         if moved.rowcount != 1 or await self._refunded_meanwhile(order.id, seen):
             raise DomainError(CHANGED)
         order.status = after
-        back = restock or not plan.ask_stock
+        back = not plan.late and (restock or not plan.ask_stock)  # a late one's went back
         if back:
             await return_stock(self.session, items, units)
-        await goods_returned(self.session, order, items, restocked=back, whole=item is None)
+        if not plan.late:
+            await goods_returned(self.session, order, items, restocked=back, whole=item is None)
         refund = Refund(
             order_id=order.id,
             order_item_id=item.id if item else None,
