@@ -45,7 +45,10 @@ COLUMNS = (
     "promo_code",
     "refunded",
     "order_total",
-    "paid_amount",
+    # What Telegram says was charged, as it says it: in the smallest units of
+    # `paid_currency` (cents of USD, kopecks of RUB; Stars are whole: XTR).
+    "paid_minor_units",
+    "paid_currency",
     "charge_id",
     "provider_charge_id",
 )
@@ -56,6 +59,13 @@ _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 # number: digits, spaces, brackets and dashes call nothing and refer to no cell, so a
 # quote mark would only spoil the column.
 _NOT_FORMULA = re.compile(r"\+[\d ()-]*\d[\d ()-]*|[+-]\d+(?:[.,]\d+)?")
+
+
+def _paid_currency(order: Order) -> str:
+    """The currency of the charge Telegram recorded: Stars for a Stars order."""
+    if order.paid_amount is None:
+        return ""
+    return "XTR" if order.payment_method is PaymentMethod.stars else order.currency
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +193,7 @@ class BooksService:
                 refunded.get(item.id, Decimal("0.00")),
                 order.total,
                 order.paid_amount,
+                _paid_currency(order),
                 order.telegram_payment_charge_id,
                 order.provider_payment_charge_id,
             )

@@ -93,3 +93,9 @@ async def test_a_card_payment_after_the_cancel_is_recorded_as_refunded(make_env,
     _data, (header, *lines), _caption = received_csv(env, ADMIN_ID)
     row = dict(zip(header, lines[0], strict=True))
     assert (row["status"], row["refunded"]) == ("refunded", "20.00")
+    # What Telegram charged, in the units it says (cents here), named as such.
+    assert (row["order_total"], row["paid_minor_units"], row["paid_currency"]) == (
+        "20.00",
+        "2000",
+        "USD",
+    )
