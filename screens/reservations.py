@@ -63,13 +63,15 @@ def honoured_text(order_id: int) -> str:
 def expired_refund_text(order_id: int, *, refunded: bool) -> str:
     if refunded:
         text = _(
-            "Your payment arrived after order #{id} had expired and its items were sold "
-            "meanwhile, so your Stars were returned in full."
+            "Your payment arrived after order #{id} had expired and some of its items "
+            "can't be ordered now (sold or taken off sale), so your Stars were returned "
+            "in full."
         )
     else:
         text = _(
-            "Your payment arrived after order #{id} had expired and its items were sold "
-            "meanwhile. The shop will refund you; write /paysupport if you have questions."
+            "Your payment arrived after order #{id} had expired and some of its items "
+            "can't be ordered now (sold or taken off sale). The shop will refund you; "
+            "write /paysupport if you have questions."
         )
     return "↩️ " + text.format(id=order_id)
 

@@ -158,7 +158,7 @@ async def test_a_late_payment_is_refunded_when_the_items_are_gone(stars_env, tea
     reply = await ann.pay("order:1", 13, charge_id="late-no")
     [refund] = reply.of(RefundStarPayment)
     assert (refund.user_id, refund.telegram_payment_charge_id) == (1, "late-no")
-    assert "items were sold meanwhile, so your Stars were returned" in reply.text
+    assert "(sold or taken off sale), so your Stars were returned" in reply.text
     order = await fresh(session, Order, 1)
     assert order.status is OrderStatus.refunded
     assert (await fresh(session, Product, tea.id)).stock == 0  # Bob's unit stays Bob's
@@ -233,7 +233,7 @@ async def test_a_late_card_payment_without_stock_goes_to_the_admins(
     )
     assert not reply.of(RefundStarPayment)
     told = {c.chat_id: c.text for c in reply.of(SendMessage)}
-    assert "its items were sold meanwhile. The shop will refund you" in told[1]
+    assert "can't be ordered now (sold or taken off sale). The shop will refund you" in told[1]
     assert "order #1 needs a manual refund" in told[ADMIN_ID]
     order = await fresh(session, Order, 1)
     assert (order.status, order.provider_payment_charge_id) == (OrderStatus.cancelled, "p-9")
