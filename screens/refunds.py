@@ -240,7 +240,11 @@ def customer_refund_screen(
         )
     else:
         text = _("Order #{id}: {sum} refunded.").format(id=order.id, sum=sum_)
-    if via == TELEGRAM:
+    if via == TELEGRAM and order.paid_amount:  # all of the charge, in Stars as paid
+        text += " " + _("{stars} ⭐ are back on your Stars balance.").format(
+            stars=order.paid_amount
+        )
+    elif via == TELEGRAM:
         text += " " + _("The Stars are back on your Stars balance.")
     else:
         text += " " + _("The shop returns the money to you; write /paysupport with any question.")

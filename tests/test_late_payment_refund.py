@@ -63,7 +63,7 @@ async def test_stars_kept_when_telegram_failed_are_refunded_from_the_card(
     assert (await fresh(session, Order, 1)).status is OrderStatus.refunded
     assert (await fresh(session, Product, tea.id)).stock == 5  # no goods moved
     [note] = sent_to(reply, 1)
-    assert "RUB\xa020.00 refunded" in note.text and "Stars are back" in note.text
+    assert "RUB\xa020.00 refunded. 20 ⭐ are back on your Stars balance." in note.text
     card = await admin.click(OrderCb(id=1, scope=OrderScope.all))
     assert "Paid after it was cancelled" not in card.text and not card.has_button("Refund")
 

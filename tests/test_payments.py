@@ -207,7 +207,7 @@ async def test_admin_refunds_a_stars_payment_and_the_stock_returns(stars_env, te
     assert (refund.user_id, refund.telegram_payment_charge_id) == (1, "ch-9")
     assert reply.alert == "Order #1: RUB\xa012.30 refunded."
     [note] = [c for c in reply.of(SendMessage) if c.chat_id == 1]
-    assert "refunded" in note.text and "Stars are back" in note.text
+    assert "RUB\xa012.30 refunded. 13 ⭐ are back on your Stars balance." in note.text
     assert (await fresh(session, Order, 1)).status is OrderStatus.refunded
     assert (await fresh(session, Product, tea.id)).stock == 5
     # Twice is not possible.
