@@ -40,7 +40,7 @@ class RefundCb(Grows, CallbackData, prefix="rf"):
     @property
     def origin(self) -> OrdersCb:
         status = next((s.value for s in OrderStatus if listed_code(s.value) == self.listed), "")
-        return OrdersCb(scope=self.scope, status=status if self.listed else "", page=self.page)
+        return OrdersCb(scope=self.scope, status=status, page=self.page)
 
 
 def listed_code(status: str) -> str:
