@@ -237,9 +237,7 @@ class PromoService:
         customer has used it up meanwhile."""
         if order.promo_code is None or not order.discount:
             return
-        if await self.session.scalar(
-            select(PromoRedemption.id).where(PromoRedemption.order_id == order.id)
-        ):
+        if await self._counted(order):
             return
         code = order.promo_code
         promo = await self.session.scalar(select(PromoCode).where(PromoCode.code == code))
@@ -250,7 +248,7 @@ class PromoService:
         try:
             async with self.session.begin_nested():
                 if n is None:
-                    raise PromoRejected(USED_UP, code=code)
+                    raise PromoRejected(USED_UP, code=code)  # may be this order's: below
                 counted = await self.session.execute(
                     update(PromoCode)
                     .where(
@@ -272,8 +270,23 @@ class PromoService:
                     )
                 )
                 await self.session.flush()
-        except IntegrityError:
-            raise PromoRejected(USED_UP, code=code) from None
+        except (IntegrityError, PromoRejected) as exc:
+            # Two invoices of this one order at pre-checkout at once: the other counted
+            # its use (and waited for our row lock, or met the unique order_id). Counted
+            # once is all it needs; refusing would put the order back at full price
+            # while the other invoice is paid at the discount.
+            if await self._counted(order):
+                return
+            if isinstance(exc, IntegrityError):
+                raise PromoRejected(USED_UP, code=code) from None
+            raise
+
+    async def _counted(self, order: Order) -> bool:
+        """Whether the order's use is counted (committed by anyone, on PostgreSQL)."""
+        found = await self.session.scalar(
+            select(PromoRedemption.id).where(PromoRedemption.order_id == order.id)
+        )
+        return found is not None
 
     async def apply(self, order: Order, quote: PromoQuote | None) -> None:
         """A new order takes the discount the customer confirmed (quoted on the same
@@ -334,9 +347,7 @@ class PromoService:
         promo = await self.session.scalar(
             select(PromoCode).where(PromoCode.code == order.promo_code)
         )
-        if promo is None or await self.session.scalar(
-            select(PromoRedemption.id).where(PromoRedemption.order_id == order.id)
-        ):
+        if promo is None or await self._counted(order):
             return
         n = max(await self._slots(promo.id, order.user_id), default=0) + 1
         self.session.add(

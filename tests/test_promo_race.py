@@ -115,6 +115,52 @@ async def test_one_customer_paying_two_orders_at_once_gets_one_use(session, pool
         assert await s.scalar(select(PromoCode.used)) == 1
 
 
+async def test_two_invoices_of_one_order_at_pre_checkout_at_once_count_one_use(session, pool):
+    """The last use of a code, and the customer pays the same order from two invoices
+    at once: both pre-checkouts see the use counted for this order, so neither puts the
+    order back at full price while the other invoice is paid at the discount."""
+    promo = PromoCode(code="LAST", kind=PromoKind.fixed, value=Decimal(10), total_uses=1)
+    session.add(promo)
+    user = await make_user(session, 78)
+    order = Order(
+        user_id=user.id,
+        status=OrderStatus.new,
+        total=Decimal("90.00"),
+        discount=Decimal("10.00"),
+        promo_code="LAST",
+        currency="RUB",
+        payment_method=PaymentMethod.stars,
+        contact_name="C",
+        phone="+10000000000",
+    )
+    session.add(order)
+    await session.commit()
+    start, ready = asyncio.Event(), []
+
+    async def pre_checkout() -> bool:
+        async with pool() as s, s.begin():
+            mine = await s.get(Order, order.id)
+            ready.append(mine)
+            if len(ready) == 2:
+                start.set()
+            await start.wait()  # both transactions open, then both redeem at once
+            try:
+                await PromoService(s).redeem(mine)
+            except PromoRejected:
+                return False
+            return True
+
+    if PG_URL:
+        results = await asyncio.gather(pre_checkout(), pre_checkout())
+    else:
+        start.set()
+        results = [await pre_checkout(), await pre_checkout()]
+    assert results == [True, True]
+    async with pool() as s:
+        assert await s.scalar(select(PromoCode.used).where(PromoCode.code == "LAST")) == 1
+        assert await s.scalar(select(func.count()).select_from(PromoRedemption)) == 1
+
+
 async def test_two_admins_switching_a_code_off_at_once_make_one_audit_entry(session, pool):
     """Both read the code on; one switches it off and is audited, the other's switch finds
     it off and changes nothing (one 'switched off' in the audit log, not two)."""
