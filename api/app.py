@@ -16,12 +16,13 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.body_limit import BodyLimit
+from api.body_limit import BodyLimit, BodyTooLarge
 from api.config import ApiConfig
 from api.deps import CONFLICTS, Runtime, refused_by_database
 from api.photos import PhotoSource
 from api.routers import auth, categories, orders, permission, products, reviews
 from api.schemas import Refused
+from api.validation_texts import explain
 from locales import accept_language, translations
 from services.accounts import BadCredentials, LockedOut, LoginTaken
 from services.errors import DomainError, InvalidInput, NotAllowed, NotFound, NotSaved
@@ -69,7 +70,9 @@ def create_app(
         openapi_tags=TAGS,
     )
     app.state.runtime = runtime
-    app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
+    app.add_middleware(
+        BodyLimit, max_bytes=config.max_body_bytes, default_locale=config.default_locale
+    )
     if config.cors_origins:  # Bearer tokens, no cookies: no credentials to allow
         app.add_middleware(
             CORSMiddleware,
@@ -132,7 +135,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if not isinstance(exc.detail, str):
         return await http_exception_handler(request, exc)
     lang = _language(request)
-    detail = translations(lang).gettext(exc.detail)
+    gettext = translations(lang).gettext
+    detail = exc.say(gettext) if isinstance(exc, BodyTooLarge) else gettext(exc.detail)
     headers = {**(exc.headers or {}), "Content-Language": lang}
     if exc.status_code in (204, 304):
         return Response(status_code=exc.status_code, headers=headers)
@@ -150,8 +154,10 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         cause = (error.get("ctx") or {}).get("error")
         if isinstance(cause, Refused):  # a service's words: in the caller's language
             msg = cause.refusal.render(catalog.gettext, catalog.ngettext)
-        else:  # pydantic's own, in English
-            msg = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        else:  # pydantic's own, translated where api.validation_texts has it
+            msg = explain(error, catalog.gettext, catalog.ngettext) or str(
+                error.get("msg", "invalid")
+            ).removeprefix("Value error, ")
         errors.append(
             {
                 "loc": loc,

@@ -11,9 +11,16 @@ token check); a body without one (chunked) is counted as it arrives and refused 
 passes. Once the lower bound reaches fastapi 0.164, `max_body_size` can replace this.
 """
 
+from collections.abc import Callable
+
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from locales import accept_language, translations
+from services.texts import N_
+
+TOO_LARGE = N_("The request body is too large: at most {limit} bytes.")
 
 
 class BodyTooLarge(HTTPException):
@@ -22,20 +29,25 @@ class BodyTooLarge(HTTPException):
     and it is answered as any: 413, `{"detail": ...}`."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(413, f"The request body is too large: at most {limit} bytes.")
+        super().__init__(413, TOO_LARGE.format(limit=limit))
+        self.limit = limit
+
+    def say(self, gettext: Callable[[str], str]) -> str:
+        return gettext(TOO_LARGE).format(limit=self.limit)
 
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, default_locale: str = "en") -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.default_locale = default_locale
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         if _declared_length(scope) > self.max_bytes:
-            await _refuse(BodyTooLarge(self.max_bytes), scope, receive, send)
+            await self._refuse(BodyTooLarge(self.max_bytes), scope, receive, send)
             return
         read = 0
         started = False
@@ -59,7 +71,15 @@ class BodyLimit:
         except BodyTooLarge as exc:  # raised where no handler turned it into a response
             if started:
                 raise
-            await _refuse(exc, scope, receive, send)
+            await self._refuse(exc, scope, receive, send)
+
+    async def _refuse(self, exc: BodyTooLarge, scope: Scope, receive: Receive, send: Send) -> None:
+        """Said before the app runs: in the language Accept-Language asks for."""
+        asked = dict(scope["headers"]).get(b"accept-language", b"").decode("latin-1")
+        lang = accept_language(asked, self.default_locale)
+        body = {"detail": exc.say(translations(lang).gettext)}
+        answer = JSONResponse(body, exc.status_code, {"Content-Language": lang})
+        await answer(scope, receive, send)
 
 
 def _declared_length(scope: Scope) -> int:
@@ -72,9 +92,3 @@ def _declared_length(scope: Scope) -> int:
             except ValueError:
                 return -1
     return -1
-
-
-async def _refuse(exc: BodyTooLarge, scope: Scope, receive: Receive, send: Send) -> None:
-    # Said before anything of the request is read: in English (its limit in bytes).
-    headers = {"Content-Language": "en"}
-    await JSONResponse({"detail": exc.detail}, exc.status_code, headers)(scope, receive, send)

@@ -64,3 +64,32 @@ async def test_a_fields_refusal_and_a_login_refusal_in_russian(client, shop):
     for header in ("ru;Q=0.1, en;q=0.9", "ru;level=1;q=0.5, en;q=0.9"):
         r = await client.get("/products/999999", headers={"Accept-Language": header})
         assert r.headers["content-language"] == "en", header
+
+
+async def test_the_shape_of_a_request_is_refused_in_russian_too(client, shop):
+    """Pydantic's own refusals (a missing field, a string too long in its plural form, a
+    number that isn't one, a bad query parameter) and the 413 of a body too large: in the
+    caller's language; an English caller reads pydantic's words unchanged."""
+    admin = {**as_(shop, "admin"), **RU}
+    r = await client.post("/categories", headers=admin, json={})
+    assert r.status_code == 422 and r.headers["content-language"] == "ru"
+    assert r.json()["detail"][0]["msg"] == "name: Поле обязательно"
+    r = await client.post("/categories", headers=admin, json={"name": "x" * 201})
+    assert r.json()["detail"][0]["msg"] == "name: Слишком длинно: можно не больше 200, а здесь 201"
+    r = await client.get("/products", params={"limit": "abc"}, headers=RU)
+    assert r.status_code == 422
+    msg = r.json()["detail"][0]["msg"]
+    assert msg == "limit: Нужно целое число: строку не удалось прочитать как целое число"
+    r = await client.get("/products", params={"limit": 0}, headers=RU)
+    assert r.json()["detail"][0]["msg"] == "limit: Значение должно быть не меньше 1"
+    english = {**as_(shop, "admin"), "Accept-Language": "en"}
+    r = await client.post("/categories", headers=english, json={"name": "x" * 201})
+    assert r.json()["detail"][0]["msg"] == (
+        "name: Value should have at most 200 items after validation, not 201"
+    )
+    assert r.headers["content-language"] == "en"
+    big = b"[" + b" " * (64 * 1024) + b"]"
+    headers = {**admin, "content-type": "application/json"}
+    r = await client.post("/categories", content=big, headers=headers)
+    assert r.status_code == 413 and r.headers["content-language"] == "ru"
+    assert r.json() == {"detail": "Тело запроса слишком большое: не больше 65536 байт."}
