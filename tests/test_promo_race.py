@@ -18,21 +18,26 @@ from tests.factories import make_user
 CUSTOMERS = 50
 
 
+def _order(user_id: int, code: str) -> Order:
+    """A new order at 90 after a 10 discount by `code`, waiting to be paid in Stars."""
+    return Order(
+        user_id=user_id,
+        status=OrderStatus.new,
+        total=Decimal("90.00"),
+        discount=Decimal("10.00"),
+        promo_code=code,
+        currency="RUB",
+        payment_method=PaymentMethod.stars,
+        contact_name="C",
+        phone="+10000000000",
+    )
+
+
 async def _orders(session, code: str) -> list[int]:
     ids = []
     for uid in range(1, CUSTOMERS + 1):
         user = await make_user(session, 10_000 + uid)
-        order = Order(
-            user_id=user.id,
-            status=OrderStatus.new,
-            total=Decimal("90.00"),
-            discount=Decimal("10.00"),
-            promo_code=code,
-            currency="RUB",
-            payment_method=PaymentMethod.stars,
-            contact_name="C",
-            phone="+10000000000",
-        )
+        order = _order(user.id, code)
         session.add(order)
         await session.flush()
         ids.append(order.id)
@@ -83,17 +88,7 @@ async def test_one_customer_paying_two_orders_at_once_gets_one_use(session, pool
     user = await make_user(session, 77)
     orders = []
     for _ in range(2):
-        order = Order(
-            user_id=user.id,
-            status=OrderStatus.new,
-            total=Decimal("90.00"),
-            discount=Decimal("10.00"),
-            promo_code="ONCE",
-            currency="RUB",
-            payment_method=PaymentMethod.stars,
-            contact_name="C",
-            phone="+10000000000",
-        )
+        order = _order(user.id, "ONCE")
         session.add(order)
         orders.append(order)
     await session.commit()
@@ -122,17 +117,7 @@ async def test_two_invoices_of_one_order_at_pre_checkout_at_once_count_one_use(s
     promo = PromoCode(code="LAST", kind=PromoKind.fixed, value=Decimal(10), total_uses=1)
     session.add(promo)
     user = await make_user(session, 78)
-    order = Order(
-        user_id=user.id,
-        status=OrderStatus.new,
-        total=Decimal("90.00"),
-        discount=Decimal("10.00"),
-        promo_code="LAST",
-        currency="RUB",
-        payment_method=PaymentMethod.stars,
-        contact_name="C",
-        phone="+10000000000",
-    )
+    order = _order(user.id, "LAST")
     session.add(order)
     await session.commit()
     start, ready = asyncio.Event(), []
