@@ -17,6 +17,7 @@ from services.payments import CardLimits, provider_maximum, provider_minimum
 
 # Relative: the file lands in the directory the bot is started from.
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///storefront.db"
+JWT_SECRET_MIN = 32  # characters: HS256 wants a key of 256 bits
 
 
 # The URL schemes each service URL setting takes, the one to suggest first.
@@ -197,6 +198,21 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        """A short HS256 key is guessed offline from any token the API hands out, and
+        then admins' tokens are forged; unset, a strong one is generated."""
+        text = value.get_secret_value().strip() if value is not None else ""
+        if not text:
+            return None
+        if len(text) < JWT_SECRET_MIN:
+            raise ValueError(
+                f"at least {JWT_SECRET_MIN} characters (a short key can be guessed from any "
+                "token); leave it unset to have one generated"
+            )
+        return value
 
     @field_validator("payment_provider_token", mode="before")
     @classmethod

@@ -172,11 +172,16 @@ class AccountService:
         the login in 15 minutes (checked first, so a locked login costs no bcrypt);
         `BadCredentials` otherwise. A success clears the login's failures."""
         now = now or utcnow()
-        # Any text is counted against (a NUL or a lone surrogate can't be stored).
-        key = login.strip().lower()[:LOGIN_MAX]
-        if not _encodable(key):
-            key = key.encode("utf-8", "backslashreplace").decode().replace("\x00", "\\0")
-            key = key[:LOGIN_MAX]
+        # Failures count against the login as stored, so no other spelling of it (spaces
+        # around, capitals) gets guesses of its own. Text that is no login can match no
+        # account: it is counted under itself (a NUL or a lone surrogate can't be stored).
+        try:
+            key = clean_login(login)
+        except InvalidInput:
+            key = login.strip().lower()
+            if not _encodable(key):
+                key = key.encode("utf-8", "backslashreplace").decode().replace("\x00", "\\0")
+            key = "?" + key[: LOGIN_MAX - 1]  # never a login: finds no one
         # The attempt counts first, as a failure, and is seen by every other request at
         # once: of many guesses sent together, no more than MAX_FAILURES get checked.
         log = self.failures_log

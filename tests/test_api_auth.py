@@ -102,6 +102,20 @@ async def test_lockout_after_five_failures(client, session):
     assert (await login(client, "bob")).status_code == 200
 
 
+async def test_another_spelling_of_a_login_shares_its_lockout(client, session):
+    """Capitals and spaces around a login are the same login: locked too. A login with
+    spaces inside (padding past 64 characters once made it a counter of its own while
+    the account was found by it stripped) is no login: it never gets in."""
+    await register(client)
+    for spelling in ["ann", " ANN ", "Ann\t", "ann", "\u3000ann"]:
+        assert (await login(client, spelling, "wrong pass")).status_code == 401
+    assert (await login(client, "  Ann  ")).status_code == 429
+    padded = "ann" + "\u2000" + " " * 60 + "x"
+    r = await login(client, padded)  # the right password, under a fresh counter
+    assert r.status_code == 401
+    assert (await login(client)).status_code == 429
+
+
 async def test_guesses_sent_all_at_once_get_five_checks_at_most(client, session):
     import asyncio
 

@@ -263,6 +263,21 @@ def test_an_empty_provider_token_is_no_token(monkeypatch, capsys, token):
     assert code == 2 and "PAYMENT_METHOD=provider needs PAYMENT_PROVIDER_TOKEN" in err
 
 
+@pytest.mark.parametrize("secret", ["q", "short-but-not-32-characters"])
+def test_a_short_jwt_secret_is_refused(monkeypatch, capsys, secret):
+    """JWT_SECRET=q was taken: its key is guessed from any customer's token in
+    microseconds, and admins' tokens forged. A blank one is unset (one is generated)."""
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("JWT_SECRET", secret)
+    code, err = run_main_with(capsys, "api")
+    assert code == 2 and "JWT_SECRET: at least 32 characters" in err and "\n" not in err
+    assert secret not in err
+    monkeypatch.setenv("JWT_SECRET", "  ")
+    assert Settings().jwt_secret is None
+    monkeypatch.setenv("JWT_SECRET", "k" * 32)
+    assert Settings().jwt_secret.get_secret_value() == "k" * 32
+
+
 def test_what_answers_at_the_bot_api_address_is_one_line_without_the_token():
     from aiogram.exceptions import ClientDecodeError, TelegramNetworkError, TelegramNotFound
     from aiogram.methods import GetMe
