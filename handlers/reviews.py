@@ -68,10 +68,16 @@ async def on_reviews_list(
         product, page = await ctx.reviews.page(card.id, callback_data.page, PAGE_SIZE)
     except ProductUnavailable:
         raise SkipHandler from None  # the fallback shows where the card was opened from
-    is_seller = product.seller_id == user.id and can_sell(user)  # Reply buttons
-    own = await ctx.reviews.own(user.id, product.id) if not is_seller else None
+    owner = product.seller_id == user.id  # can't review it, as its card says
+    own = await ctx.reviews.own(user.id, product.id) if not owner else None
     screen = review_list_screen(
-        product, page, own, is_seller=is_seller, locale=ctx.locale, card=card
+        product,
+        page,
+        own,
+        owner=owner,
+        replies=owner and can_sell(user),
+        locale=ctx.locale,
+        card=card,
     )
     await show(query, screen)
 

@@ -93,29 +93,33 @@ def review_list_screen(
     page: ReviewPage,
     own: Review | None,
     *,
-    is_seller: bool,
+    owner: bool,
+    replies: bool,
     locale: str,
     card: ProductCb | None = None,
 ) -> Screen:
-    """A page of a product's reviews; its seller gets a Reply button per review, everyone
-    else Leave (or Edit) a review. `card`: the card the list was opened from, which Back
-    to the product shows again."""
+    """A page of a product's reviews. Its seller (`owner`) can't review it, and gets a
+    Reply button per review while they may sell (`replies`); everyone else Leave (or
+    Edit) a review. `card`: the card the list was opened from, which Back to the product
+    shows again."""
     head = "<b>{title}</b>\n{rating}".format(
         title=_("Reviews of «{name}»").format(name=product_title(product.name)),
         rating=rating_line(product.rating_sum, product.rating_count, locale),
     )
     if own is not None and not own.is_visible:  # not in the list: say why, not "be first"
         head += "\n\n" + _("🙈 Your review is hidden by a moderator: other customers don't see it.")
+    elif not page.items and owner:
+        head += "\n\n" + _("Nobody has reviewed it yet.")
     elif not page.items:
         head += "\n\n" + _("Nobody has reviewed it yet. Be the first!")
     text = fit_list(head, page.items, lambda item, limit: review_block(item, locale, limit))
     reply_to = []
-    if is_seller:
+    if replies:
         for item in page.items:
             label = _("Edit reply: {name}") if item.review.seller_reply else _("Reply: {name}")
             reply_to.append((item.review.id, label.format(name=author(item)[:24])))
     markup = review_list_kb(
-        product.id, page.page, page.pages, not is_seller, own is not None, reply_to, card
+        product.id, page.page, page.pages, not owner, own is not None, reply_to, card
     )
     return Screen(text, markup)
 

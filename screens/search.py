@@ -5,7 +5,8 @@ from aiogram.utils.i18n import gettext as _
 from keyboards.catalog import search_kb, search_prompt_kb
 from keyboards.formatting import quote
 from screens.base import Screen
-from services.catalog import COUNT_CAP, Page
+from services.catalog import COUNT_CAP, MAX_TERMS, Page, words_left_out
+from services.validation import grouped
 
 
 def prompt_screen(error: str | None = None) -> Screen:
@@ -27,8 +28,10 @@ def results_screen(words: str, page: Page, total: int, *, currency: str, locale:
         text = _("🔍 Results for «{words}»:").format(words=shown)
     elif total > COUNT_CAP:
         text = _("🔍 Results for «{words}»: more than {count} found, the best first.").format(
-            words=shown, count=COUNT_CAP
+            words=shown, count=grouped(COUNT_CAP)
         )
     else:
         text = _("🔍 Results for «{words}»: {count} found.").format(words=shown, count=total)
+    if words_left_out(words):  # the rest would make one search too slow
+        text += "\n" + _("Only the first {count} words were searched for.").format(count=MAX_TERMS)
     return Screen(text, search_kb(page, currency=currency, locale=locale))

@@ -41,15 +41,24 @@ from services.catalog_reads import (
 from services.catalog_search import (
     COUNT_CAP,
     MAX_QUERY_LENGTH,
+    MAX_TERMS,
     matches,
     ranked,
     search_terms,
     uses_fts,
+    words_left_out,
 )
 from services.names import public_name
 from services.paging import page_count
 
-__all__ = ["COUNT_CAP", "MAX_QUERY_LENGTH", "CatalogService", "search_terms"]
+__all__ = [
+    "COUNT_CAP",
+    "MAX_QUERY_LENGTH",
+    "MAX_TERMS",
+    "CatalogService",
+    "search_terms",
+    "words_left_out",
+]
 
 
 class ProductView(Protocol):

@@ -53,10 +53,25 @@ TRIGRAM = 3  # letters: shorter words can't be looked up in a trigram index
 _FTS_READY = "search_fts_ready"  # cached per database connection (connection.info)
 
 
+# Sentence punctuation typed around a word ("iphone,", "(чехол)", "«чай»?") is not part of
+# it. What a name may hold at its ends stays (C++, C#, 100%, -5), and a word of nothing
+# but punctuation is searched as typed.
+_AROUND = ",.;:!?\"'«»„“”‘’()[]{}<>…"
+
+
+def _words(query: str) -> list[str]:
+    return [w.strip(_AROUND) or w for w in search_fold(query[:MAX_QUERY_LENGTH]).split()]
+
+
 def search_terms(query: str) -> list[str]:
-    """The folded words of a search query, bounded so a long query stays cheap."""
-    words = search_fold(query[:MAX_QUERY_LENGTH]).split()
-    return [w[:MAX_TERM_LENGTH] for w in words[:MAX_TERMS]]
+    """The folded words of a search query, bounded so a long query stays cheap: the
+    first MAX_TERMS (`words_left_out` says how many more there were)."""
+    return [w[:MAX_TERM_LENGTH] for w in _words(query)[:MAX_TERMS]]
+
+
+def words_left_out(query: str) -> int:
+    """How many words of the query past the first MAX_TERMS were not searched for."""
+    return max(0, len(_words(query)) - MAX_TERMS)
 
 
 def fts_query(terms: Sequence[str]) -> str | None:

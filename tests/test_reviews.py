@@ -250,7 +250,21 @@ async def test_seller_cannot_review_own_product(env, session, shop):
     assert reply.alert == "You can't review your own product."
     assert await session.scalar(select(FsmRecord)) is None
     reply = await env.user(SELLER).click(ReviewsCb(product_id=shop))
-    assert not reply.has_button("Leave a review")
+    assert not reply.has_button("Leave a review") and "Be the first" not in reply.text
+
+
+async def test_a_former_seller_is_not_offered_a_review_of_their_own_product(env, session):
+    """Made a customer, a seller keeps their products: the list follows the card (no
+    Leave a review, which would only be refused), and invites no one to "be the first"
+    but the product's customers."""
+    sam = await make_user(session, 2, Role.customer, first_name="Sam")  # was a seller
+    tea = await make_product(session, await make_category(session), "Tea", seller=sam)
+    await session.commit()
+    listing = await env.user(2, "Sam").click(ReviewsCb(product_id=tea.id))
+    assert not listing.has_button("Leave a review") and not listing.has_button("Reply")
+    assert "Nobody has reviewed it yet." in listing.text and "Be the first" not in listing.text
+    listing = await env.user(3, "Cat").click(ReviewsCb(product_id=tea.id))
+    assert listing.has_button("Leave a review") and "Be the first!" in listing.text
 
 
 @pytest.mark.parametrize("hide", ["inactive", "deleted", "category"])

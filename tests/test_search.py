@@ -1,5 +1,7 @@
 """Search (command, dialog, pages) and inline mode."""
 
+from decimal import Decimal
+
 import pytest
 from aiogram.methods import AnswerInlineQuery
 
@@ -69,6 +71,51 @@ async def test_wildcards_are_plain_characters(env, session):
     await session.commit()
     assert len(_products(await env.user(1).send("/search %"))) == 1
     assert _products(await env.user(1).send("/search _")) == []
+
+
+@pytest.mark.parametrize(
+    "query", ["iphone,", "iphone!", "(iphone)", '"iphone"', "iphone?", "чехол, чёрный", "«чехол»."]
+)
+async def test_punctuation_typed_around_a_word_is_not_part_of_it(env, session, query):
+    cat = await make_category(session)
+    await make_product(session, cat, "iPhone 15 black")
+    await make_product(session, cat, "Чехол чёрный", description="кожаный")
+    await make_product(session, cat, "C++ for beginners")
+    await session.commit()
+    found = _products(await env.user(1).send(f"/search {query}"))
+    assert len(found) == 1 and found[0].split(" · ")[0] in ("iPhone 15 black", "Чехол чёрный")
+    # What a name holds at its ends stays as typed.
+    found = _products(await env.user(1).send("/search c++"))
+    assert len(found) == 1 and "C++" in found[0]
+
+
+async def test_words_past_the_eighth_are_said_to_be_left_out(env, session):
+    cat = await make_category(session)
+    await make_product(session, cat, "iPhone 15 black")
+    await session.commit()
+    ann = env.user(1)
+    reply = await ann.send("/search iphone 15 black iphone 15 black iphone 15 zzzz")
+    assert len(_products(reply)) == 1
+    assert "Only the first 8 words were searched for." in reply.text
+    reply = await ann.send("/search iphone 15 black")
+    assert "Only the first" not in reply.text
+
+
+def test_a_count_past_the_cap_is_written_in_groups():
+    from bot.i18n import create_i18n
+    from screens.search import results_screen
+    from services.catalog import COUNT_CAP, ListedProduct, Page
+
+    item = ListedProduct(id=1, name="Bulb", price=Decimal(1), stock=1)
+    page = Page([item], 1, 50, has_prev=False, has_next=True)
+    i18n = create_i18n()
+    said = {}
+    for locale in ("en", "ru"):
+        with i18n.context(), i18n.use_locale(locale):
+            screen = results_screen("bulb", page, COUNT_CAP + 1, currency="RUB", locale=locale)
+            said[locale] = screen.text
+    assert "more than 1 000 found" in said["en"]
+    assert "1 000" in said["ru"] and "1000" not in said["ru"]
 
 
 async def test_search_dialog_from_the_menu(env, session):
