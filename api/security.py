@@ -85,6 +85,7 @@ class TelegramProfile:
     last_name: str | None
     username: str | None
     language_code: str | None
+    signed_at: int = 0  # auth_date: when Telegram signed it, Unix seconds
 
 
 def telegram_user(
@@ -108,6 +109,7 @@ def telegram_user(
             last_name=(str(user["last_name"])[:128] if user.get("last_name") else None),
             username=(str(user["username"])[:64] if user.get("username") else None),
             language_code=(str(user["language_code"])[:16] if user.get("language_code") else None),
+            signed_at=auth_date,
         )
     except (KeyError, ValueError, TypeError, AttributeError):
         raise ValueError(N_("initData names no user")) from None
@@ -117,3 +119,13 @@ def telegram_user(
     if not 0 < profile.id < 2**63:
         raise ValueError(N_("initData names no user"))
     return profile
+
+
+def signed_before(tg: TelegramProfile, password_set_at: datetime | None) -> bool:
+    """initData Telegram signed before the user's password was last set: a reset (what a
+    user does after a leak) voids it as it voids tokens, not only a day later."""
+    if password_set_at is None:
+        return False
+    if password_set_at.tzinfo is None:  # SQLite gives it back without its zone: UTC
+        password_set_at = password_set_at.replace(tzinfo=UTC)
+    return tg.signed_at < int(password_set_at.timestamp())

@@ -1,4 +1,5 @@
 import enum
+from datetime import datetime
 
 from sqlalchemy import BigInteger, Enum, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -41,6 +42,9 @@ class User(TimestampMixin, Base):
     # The web API's password login (`api/`, `/login` in the bot); stored lower-case.
     login: Mapped[str | None] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
+    # When the password was last set: a Mini App's initData signed before it is refused
+    # (a reset is what a user does after a leak; see api/routers/auth.py).
+    password_set_at: Mapped[datetime | None]
     email: Mapped[str | None] = mapped_column(String(254))
 
     @property

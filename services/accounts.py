@@ -138,6 +138,7 @@ class AccountService:
         user = User(
             login=login,
             password_hash=await self.hasher.hash(password),
+            password_set_at=utcnow(),
             email=email,
             role=Role.customer,
             # No Telegram id: the bot can't reach them (broadcasts, notices skip them).
@@ -163,6 +164,7 @@ class AccountService:
         try:
             async with self.session.begin_nested():  # another takes the login meanwhile
                 user.login, user.password_hash = login, password_hash
+                user.password_set_at = utcnow()
         except IntegrityError:
             raise LoginTaken() from None
         return user

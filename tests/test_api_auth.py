@@ -394,3 +394,20 @@ async def test_a_new_password_voids_the_tokens_issued_before_it(client, session)
     unmarked = jwt.encode(claims, SECRET, algorithm="HS256")
     r = await client.get("/auth/me", headers={"Authorization": f"Bearer {unmarked}"})
     assert r.status_code == 401
+
+
+async def test_a_new_password_voids_init_data_signed_before_it(client, session):
+    """A leaked initData (good for a day) got fresh tokens after the user reset their
+    password; now what Telegram signed before the new password is refused, and a Mini
+    App opened again (signed now) gets in."""
+    before = int(time.time()) - 60
+    r = await client.post("/auth/telegram", json={"init_data": init_data(auth_date=before)})
+    assert r.status_code == 200
+    user = await session.scalar(select(User).where(User.telegram_id == 777))
+    await AccountService(session, Hasher.bcrypt(4)).set_password(user, "tg_ann", "a new secret")
+    await session.commit()
+    r = await client.post("/auth/telegram", json={"init_data": init_data(auth_date=before)})
+    assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
+    assert r.json()["detail"].startswith("This Telegram login is older than your password")
+    r = await client.post("/auth/telegram", json={"init_data": init_data()})
+    assert r.status_code == 200

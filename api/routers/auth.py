@@ -8,7 +8,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from api.deps import Accounts, Caller, Rt, Session, commit
 from api.routers import ERRORS
 from api.schemas import Error, RegisterIn, TelegramIn, TokenOut, UserOut
-from api.security import issue, telegram_user
+from api.security import issue, signed_before, telegram_user
 from locales import pick_language
 from models import User
 from services.accounts import BadCredentials, LockedOut
@@ -79,6 +79,12 @@ async def telegram(body: TelegramIn, session: Session, rt: Rt) -> TokenOut:
         ) from None
     users = UserService(session)
     found = await users.get_by_telegram_id(tg.id)
+    if found is not None and signed_before(tg, found.password_set_at):
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            N_("This Telegram login is older than your password: open the app again"),
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     if found is None:
         profile = Profile(tg.id, tg.username, tg.first_name, tg.last_name, tg.language_code)
         language = pick_language(tg.language_code, rt.config.default_locale)
