@@ -11,7 +11,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from handlers.context import Ctx
-from handlers.filters import protect
+from handlers.filters import leaves_dialogs, protect
 from handlers.states import leave_dialog
 from keyboards.callback_data import AdminAction, AdminCb, MenuAction, MenuCb
 from models import Role
@@ -46,7 +46,7 @@ async def on_audit(query: CallbackQuery, callback_data: AdminCb, ctx: Ctx) -> No
 
 
 def build_router() -> Router:
-    panel = protect(Router(name=__name__), Role.admin)
+    panel = leaves_dialogs(protect(Router(name=__name__), Role.admin))
     panel.message.register(cmd_admin, Command("admin"), StateFilter("*"))
     panel.callback_query.register(on_panel, MenuCb.filter(F.action == MenuAction.admin))
     panel.callback_query.register(on_panel, AdminCb.filter(F.action == AdminAction.panel))

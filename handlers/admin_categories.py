@@ -8,7 +8,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from handlers.context import Ctx
-from handlers.filters import NotCommand, TextInput, protect
+from handlers.filters import NotCommand, TextInput, leaves_dialogs, protect
 from handlers.states import AdminStates, begin_dialog, end_dialog, leave_dialog
 from keyboards.callback_data import AdminAction, AdminCategoryAction, AdminCategoryCb, AdminCb
 from models import Role
@@ -182,7 +182,7 @@ async def on_category_delete_ok(
 
 
 def build_router() -> Router:
-    router = protect(Router(name=__name__), Role.admin)
+    router = leaves_dialogs(protect(Router(name=__name__), Role.admin))
     cb = AdminCategoryCb.filter
     router.callback_query.register(
         on_categories, AdminCb.filter(F.action == AdminAction.categories)

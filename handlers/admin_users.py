@@ -10,7 +10,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 
 from handlers.context import Ctx
-from handlers.filters import NotCommand, TextInput, protect
+from handlers.filters import NotCommand, TextInput, leaves_dialogs, protect
 from handlers.states import AdminStates, begin_dialog, end_dialog, leave_dialog
 from jobs.notify import notify_new_role
 from keyboards.callback_data import AdminAction, AdminCb, AdminUserAction, AdminUserCb
@@ -161,7 +161,7 @@ async def cmd_promote(
 
 
 def build_router() -> Router:
-    router = protect(Router(name=__name__), Role.admin)
+    router = leaves_dialogs(protect(Router(name=__name__), Role.admin))
     router.message.register(cmd_promote, Command("promote"), StateFilter("*"))
     router.callback_query.register(on_find, AdminCb.filter(F.action == AdminAction.find))
     router.message.register(on_find_user_forward, StateFilter(AdminStates.find_user), Forwarded())

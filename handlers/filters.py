@@ -11,7 +11,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.utils.i18n import gettext as _
 
-from handlers.states import ALBUM_TAKEN, DIALOG, end_dialog
+from handlers.states import ALBUM_TAKEN, DIALOG, end_dialog, leave_dialog
 from models import Role, User
 
 
@@ -174,6 +174,31 @@ async def _dialog_step(event: TelegramObject, data: dict[str, Any]) -> bool:
         if isinstance(check, StateFilter) and not await check(event, raw_state=None):
             return True
     return False
+
+
+class LeavesDialog(BaseMiddleware):
+    """A button that is no dialog's step takes the user elsewhere: a dialog left open
+    (a name prompt scrolled past, then an old message's button pressed) ends before the
+    button runs, so the next text is not taken as that dialog's answer."""
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        state: FSMContext | None = data.get("state")
+        if state is not None and data.get("raw_state") and not await _dialog_step(event, data):
+            assert isinstance(event, CallbackQuery)
+            await leave_dialog(state, event)
+        return await handler(event, data)
+
+
+def leaves_dialogs(router: Router) -> Router:
+    """For a router whose buttons are screens, none a step of a dialog of another
+    router's (the admin panel's): each of them ends a dialog left open."""
+    router.callback_query.middleware(LeavesDialog())
+    return router
 
 
 def protect(router: Router, *roles: Role) -> Router:

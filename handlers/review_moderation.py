@@ -9,7 +9,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from handlers.context import Ctx
-from handlers.filters import protect
+from handlers.filters import leaves_dialogs, protect
 from handlers.states import leave_dialog
 from keyboards.callback_data import ModAction, ModReviewCb, ModReviewsCb
 from models import Role
@@ -92,7 +92,7 @@ async def on_mod_review(
 
 
 def build_router() -> Router:
-    router = protect(Router(name=__name__), Role.admin)
+    router = leaves_dialogs(protect(Router(name=__name__), Role.admin))
     cb = router.callback_query
     router.message.register(cmd_reviews, Command("reviews"), StateFilter("*"))
     cb.register(on_mod_list, ModReviewsCb.filter(), StateFilter("*"))

@@ -407,3 +407,32 @@ async def test_the_only_top_level_category_says_it_has_nowhere_to_go(admin, sess
     reply = await admin.press("Move")
     assert "has nowhere to go" in reply.text and "Add another category first." in reply.text
     assert reply.has_button("Back") and not reply.has_button("Green")
+
+
+async def test_a_button_of_an_older_screen_ends_a_name_prompt_left_open(env, session):
+    """Rename (or New category) asked for a name; the admin scrolled up and pressed
+    Hide on an older category screen, or Statistics on an older panel: their next text
+    renamed the first category, or made a category of "thanks". It is no answer now."""
+    await make_user(session, ADMIN_ID, Role.admin)
+    tea = await make_category(session, "Tea")
+    coffee = await make_category(session, "Coffee", position=1)
+    await session.commit()
+    boss = env.user(ADMIN_ID)
+    await boss.send("/admin")
+    old_panel = boss.last_bot_message
+    await boss.click(AdminCategoryCb(action=AdminCategoryAction.open, id=coffee.id))
+    coffee_screen = boss.last_bot_message
+    await boss.send("/admin")
+    await boss.click(AdminCategoryCb(action=AdminCategoryAction.open, id=tea.id))
+    assert "new name of <b>Tea</b>" in (await boss.press("Rename")).text
+    await boss.click(boss.find_button("Hide", coffee_screen), coffee_screen)
+    reply = await boss.send("Hidden for winter")
+    assert "renamed" not in reply.text
+    await boss.send("/admin")
+    await boss.press("Categories")
+    await boss.press("New category")
+    await boss.click(boss.find_button("Statistics", old_panel), old_panel)
+    await boss.send("thanks")
+    session.expire_all()
+    names = [c.name for c in await session.scalars(select(Category).order_by(Category.id))]
+    assert names == ["Tea", "Coffee"]
