@@ -130,15 +130,26 @@ def _parser() -> argparse.ArgumentParser:
     playground = commands.add_parser(
         "playground", help="try the shop in a browser: no token, no network"
     )
-    playground.add_argument("--port", type=int, default=8080, help="the page's port on 127.0.0.1")
     playground.add_argument(
-        "--db", default="playground.db", help="a SQLite file (or a database URL) of its own"
+        "--port", type=_port, default=8080, help="the page's port on 127.0.0.1 (default 8080)"
+    )
+    playground.add_argument(
+        "--db",
+        default="playground.db",
+        help="a SQLite file (or a database URL) of its own (default playground.db)",
     )
     commands.add_parser("api", help="serve the web API (API_HOST, API_PORT; docs at /docs)")
     commands.add_parser(
         "webhook", help="receive updates by webhook (WEBHOOK_URL, WORKERS; README: at scale)"
     )
     return parser
+
+
+def _port(text: str) -> int:
+    """A port number, 1 to 65535 (the OS took 99999 as 34463, and 0 as any)."""
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)")
+    return int(text)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,6 +12,7 @@ import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from playground.bot_settings import BotSettingsMethods
@@ -59,6 +60,7 @@ class BotApi(BotSettingsMethods, StarsMethods, FileMethods):
         open_chats: bool = False,
         open_files: bool = False,
         strict_ampersand: bool = False,
+        file_dir: Path | None = None,
     ) -> None:
         self.me = me
         self.clock = clock
@@ -78,6 +80,7 @@ class BotApi(BotSettingsMethods, StarsMethods, FileMethods):
         self.checkouts: dict[str, dict[str, Any]] = {}  # open pre-checkout id -> the invoice
         self.charges: dict[str, dict[str, Any]] = {}  # Stars payment charge id -> payment
         self._file_ids = itertools.count(1)
+        self.file_dir = file_dir  # uploads kept across restarts (None: this run's only)
 
     # -- chats ---------------------------------------------------------------------------
 
@@ -247,7 +250,7 @@ class BotApi(BotSettingsMethods, StarsMethods, FileMethods):
             str(media.get("caption", "")), media.get("parse_mode"), CAPTION_LIMIT, allow_empty=True
         )
         ref = str(media.get("media", ""))
-        same = ref == old["photo"][0]["file_id"] or self.files.get(old["photo"][0]["file_id"]) == {
+        same = ref == old["photo"][0]["file_id"] or self.file_info(old["photo"][0]["file_id"]) == {
             "url": ref
         }
         photo = old["photo"] if same else self.photo_sizes(ref)
@@ -332,7 +335,7 @@ class BotApi(BotSettingsMethods, StarsMethods, FileMethods):
             allow_empty=True,
         )
         ref = str(params.get("document", ""))
-        info = self.files.get(ref)
+        info = self.file_info(ref)
         if info is None and not self.open_files:
             raise BadRequest("wrong file identifier/HTTP URL specified")
         info = info or {}

@@ -4,7 +4,11 @@ through the in-process session)."""
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
+import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,19 +19,51 @@ from playground.rules import BadRequest
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 
 
+_UPLOAD_ID = re.compile(r"file-[0-9a-f]{32}")
+
+
 class FileMethods:
-    files: dict[str, dict[str, Any]]  # file_id -> {"url"} or {"data", "mime"}
+    files: dict[str, dict[str, Any]]  # file_id -> {"url"} or {"data", "mime"[, "name"]}
     open_files: bool
     _file_ids: itertools.count
+    # Where uploads are kept across restarts (beside the playground's database): the
+    # shop stores a seller's photo by its file id, as Telegram's ids outlive a process.
+    file_dir: Path | None
 
     def add_file(self, **info: Any) -> str:
-        file_id = f"file-{next(self._file_ids)}"
+        """A file's id: an upload's from its content (the same bytes, the same id; never
+        another file's after a restart), a photo sent by URL's numbered."""
+        if "data" not in info:
+            file_id = f"url-{next(self._file_ids)}"
+        else:
+            digest = hashlib.sha256(f"{info.get('mime')}\n{info.get('name')}\n".encode())
+            digest.update(info["data"])
+            file_id = f"file-{digest.hexdigest()[:32]}"
+            self._keep(file_id, info)
         self.files[file_id] = info
         return file_id
 
+    def file_info(self, ref: str) -> dict[str, Any] | None:
+        """What is known of a file id: this run's, or an upload kept by an earlier one."""
+        info = self.files.get(ref)
+        if info is None and self.file_dir is not None and _UPLOAD_ID.fullmatch(ref):
+            data, meta = self.file_dir / ref, self.file_dir / f"{ref}.json"
+            if data.is_file() and meta.is_file():
+                info = {**json.loads(meta.read_text()), "data": data.read_bytes()}
+                self.files[ref] = info
+        return info
+
+    def _keep(self, file_id: str, info: dict[str, Any]) -> None:
+        if self.file_dir is None or (self.file_dir / file_id).is_file():
+            return
+        self.file_dir.mkdir(parents=True, exist_ok=True)
+        meta = {k: v for k, v in info.items() if k != "data"}
+        (self.file_dir / f"{file_id}.json").write_text(json.dumps(meta))
+        (self.file_dir / file_id).write_bytes(info["data"])
+
     def photo_sizes(self, ref: str) -> list[dict[str, Any]]:
         """PhotoSize list for a file id or an HTTP URL (which Telegram would download)."""
-        if ref in self.files:
+        if self.file_info(ref) is not None:
             pass
         elif self.open_files and ref:
             self.files[ref] = {"url": ref}  # the id stays as the test wrote it
@@ -40,7 +76,7 @@ class FileMethods:
     def content(self, file_id: str) -> tuple[bytes, str] | None:
         """A file's bytes and type; a photo sent by URL is drawn (any address but the
         playground's own pictures would need the internet: a placeholder stands in)."""
-        info = self.files.get(file_id)
+        info = self.file_info(file_id)
         if info is None:
             return None
         if "data" in info:
@@ -53,7 +89,7 @@ class FileMethods:
     def _m_getfile(self, params: dict) -> dict:
         """A file's path to download it from (`/file/bot<token>/<file_path>`)."""
         ref = str(params.get("file_id", ""))
-        if ref not in self.files and self.open_files and ref:
+        if self.file_info(ref) is None and self.open_files and ref:
             self.files[ref] = {"url": ref}  # as `photo_sizes` takes it
         found = self.content(ref)
         if found is None:

@@ -13,6 +13,7 @@ import logging
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from aiohttp import web
 
@@ -46,6 +47,15 @@ def database_url(db_option: str) -> str:
     return db_option if "://" in db_option else f"sqlite+aiosqlite:///{db_option}"
 
 
+def files_dir(db_option: str) -> Path | None:
+    """Where uploads are kept, beside a SQLite file (`playground.db`: `playground-files/`);
+    with a database URL, nowhere (they last as long as the process)."""
+    if "://" in db_option:
+        return None
+    db = Path(db_option)
+    return db.with_name(f"{db.stem}-files")
+
+
 @dataclass
 class Running:
     """What a started playground offers its caller (tests, the CLI)."""
@@ -69,7 +79,7 @@ async def serve(
     `overrides` change settings for tests (a driven browser outpaces the flood limit).
     """
     stop = stop or asyncio.Event()
-    playground = Playground(TOKEN, ME)
+    playground = Playground(TOKEN, ME, files_dir(db_option))
     runner = web.AppRunner(playground.app(), access_log=None)
     await runner.setup()
     try:

@@ -12,6 +12,7 @@ import collections
 import json
 import logging
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -32,9 +33,9 @@ MAX_PHOTO = 5 * 1024 * 1024
 class Playground:
     """The Bot API and the people, with the pages that watch each chat."""
 
-    def __init__(self, token: str, me: dict[str, Any]) -> None:
+    def __init__(self, token: str, me: dict[str, Any], file_dir: Path | None = None) -> None:
         self.token = token
-        self.api = BotApi(me)
+        self.api = BotApi(me, file_dir=file_dir)
         self.people = People(self.api)
         for persona in PERSONAS:
             self.people.add(persona.user(), persona.phone)

@@ -227,6 +227,33 @@ async def test_files_are_served_as_pictures_or_not_at_all(running):
         assert (await http.post(f"{running.url}/photo?persona=nobody")).status == 400
 
 
+async def test_a_sellers_photo_outlives_a_restart_and_is_never_another_picture(tmp_path):
+    """Uploads were numbered file-1, file-2... afresh in each run while the shop keeps a
+    product's photo by its id: after a restart a card was refused, then showed another
+    product's picture. Uploads are now kept beside the database, by their content."""
+    from sqlalchemy import update
+
+    from db.engine import create_engine
+    from models import Product
+
+    async with started(tmp_path) as first:
+        mine = first.playground.api.add_file(data=images.picture("tea"), mime="image/png")
+        engine = create_engine(first.settings.database_url)
+        async with engine.begin() as conn:
+            await conn.execute(update(Product).where(Product.id == 1).values(photo_file_id=mine))
+        await engine.dispose()
+    async with started(tmp_path) as second:
+        # Uploads of this run (another picture) get ids of their own.
+        other = second.playground.api.add_file(data=images.picture("coffee"), mime="image/png")
+        assert other != mine
+        second.playground.people.send_text(CUSTOMER.user_id, "/start p1")
+        card = await until(lambda: last(second, CUSTOMER.user_id).get("photo"), "the card")
+        assert card[0]["file_id"] == mine and not second.playground.problems
+        async with aiohttp.ClientSession() as http:
+            served = await http.get(f"{second.url}/file/{mine}")
+            assert await served.read() == images.picture("tea")
+
+
 async def test_a_call_the_playground_does_not_know_is_reported_not_dropped(running):
     base = f"{running.url}/bot{TOKEN}"
     async with (

@@ -40,12 +40,14 @@ function handle(event) {
       event.messages.forEach(upsert);
       showKeyboard(event.keyboard);
       commands = event.commands || [];
+      showStart();
       scrollDown();
       break;
-    case "message": upsert(event.message); scrollDown(); break;
+    case "message": upsert(event.message); showStart(); scrollDown(); break;
     case "delete": {
       const el = messages.get(event.message_id);
       if (el) { el.remove(); messages.delete(event.message_id); }
+      showStart();
       break;
     }
     case "keyboard": showKeyboard(event.markup); break;
@@ -93,6 +95,7 @@ function upsert(message) {
       img.className = "photo";
       img.alt = "photo";
       img.src = message.photo;
+      img.addEventListener("load", scrollDown);  // it has its height only now
       bubble.append(img);
     }
     if (message.invoice) bubble.append(invoice(message));
@@ -282,6 +285,10 @@ function alertBox(text) {
 }
 
 function scrollDown() { chat.scrollTop = chat.scrollHeight; }
+
+// An empty chat offers START, as Telegram does for a bot you haven't talked to.
+function showStart() { $("start").hidden = messages.size > 0; }
+$("start").onclick = () => send({ action: "text", text: "/start" });
 
 function toggleMenu() {
   const menu = $("menu");
