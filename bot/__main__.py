@@ -131,7 +131,10 @@ def _parser() -> argparse.ArgumentParser:
         "playground", help="try the shop in a browser: no token, no network"
     )
     playground.add_argument(
-        "--port", type=_port, default=8080, help="the page's port on 127.0.0.1 (default 8080)"
+        "--port",
+        type=_port,
+        default=8080,
+        help="the page's port on 127.0.0.1 (default 8080; 0: any free one)",
     )
     playground.add_argument(
         "--db",
@@ -146,9 +149,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _port(text: str) -> int:
-    """A port number, 1 to 65535 (the OS took 99999 as 34463, and 0 as any)."""
-    if not text.isdigit() or not 1 <= int(text) <= 65535:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)")
+    """A port number, or 0 for any free one (the line printed names it). 99999 was
+    taken as 34463 without a word."""
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535, or 0: any)")
     return int(text)
 
 
