@@ -243,7 +243,7 @@ class Settings(BaseSettings):
     def _level(cls, value: str) -> str:
         value = value.upper()
         if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
-            raise ValueError("LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+            raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return value
 
     @model_validator(mode="after")
