@@ -136,7 +136,7 @@ async def on_category_move(query: CallbackQuery, callback_data: AdminCategoryCb,
     category = await ctx.categories.get(ctx.user, callback_data.id)
     targets = await ctx.categories.move_targets(ctx.user, category.id)
     page = max(1, callback_data.page)
-    await show(query, move_screen(category, targets, page, ctx.settings.page_size))
+    await show(query, move_screen(category, targets, page))
 
 
 async def on_category_move_to(
@@ -162,8 +162,9 @@ async def on_category_visibility(
 ) -> None:
     visible = callback_data.action is A.show
     await ctx.categories.set_visible(ctx.user, callback_data.id, visible)
-    callback_answer.text = visibility_text(visible)
-    await show(query, await _level(ctx, callback_data.id))
+    level = await ctx.categories.level(ctx.user, callback_data.id)
+    callback_answer.text = visibility_text(level)
+    await show(query, level_screen(level))
 
 
 async def on_category_delete(

@@ -198,7 +198,8 @@ def move_targets_kb(
     if page == 1 and category.parent_id is not None:
         rows.append([button("🔝 " + _("Top level"), _cat(a.move_to, category.id, target=0))])
     for item in targets:
-        label = "· " * item.indent + trim(item.name, BUTTON_NAME_LIMIT)
+        label = "· " * item.indent + ("" if item.is_active else "🙈 ")
+        label += trim(item.name, BUTTON_NAME_LIMIT)
         if item.id == category.parent_id:
             label = "✅ " + label
         rows.append([button(label, _cat(a.move_to, category.id, target=item.id))])

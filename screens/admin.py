@@ -13,7 +13,7 @@ from keyboards.orders import status_label
 from models import AuditEntry, OrderStatus, PromoKind, Role, User
 from screens.base import Screen
 from screens.promo import discount_text
-from services.audit import CATEGORY_KEYS, AuditPage
+from services.audit import CATEGORY_KEYS, PERSON_KEYS, PRODUCT_KEYS, AuditPage
 from services.names import staff_name
 from services.stats import Stats
 from services.texts import N_
@@ -121,7 +121,7 @@ def stats_screen(s: Stats) -> Screen:
             total=s.users, new=s.new_users, banned=s.banned
         ),
         _("Sellers: {sellers}, admins: {admins}").format(sellers=s.sellers, admins=s.admins),
-        _("Products: {total}: visible {visible}, hidden {hidden}, out of stock {empty}").format(
+        _("Products: {total} (visible {visible}, hidden {hidden}, out of stock {empty})").format(
             total=s.products, visible=s.visible, hidden=s.hidden, empty=s.out_of_stock
         ),
         _("Categories: {count}").format(count=s.categories),
@@ -150,6 +150,8 @@ class _Reading:
     currency: str
     locale: str
     categories: dict[int, str]
+    people: dict[int, User]
+    products: dict[int, str]
 
 
 def _value(key: str, value: object, side: dict, r: _Reading) -> str:
@@ -160,6 +162,11 @@ def _value(key: str, value: object, side: dict, r: _Reading) -> str:
             return _("top level") if key == "parent_id" else "—"
         if isinstance(value, int):
             return quote(r.categories.get(value, f"#{value}"), VALUE_LIMIT)
+    if key in PERSON_KEYS and isinstance(value, int):  # never the database's id
+        return _name(r.people[value]) if value in r.people else _("a deleted user")
+    if key in PRODUCT_KEYS and isinstance(value, int):
+        name = r.products.get(value)
+        return f"{quote(name, VALUE_LIMIT)} #{value}" if name else _("a deleted product")
     if value is None:
         return "—"
     if isinstance(value, bool):
@@ -230,7 +237,7 @@ def audit_screen(page: AuditPage, *, paged: bool, currency: str, locale: str) ->
     """A page of the log, newest first; `paged`: not the newest page (it offers Newest).
     Amounts are in the shop's `currency`, as the reader's `locale` writes them."""
     entries, people = page.entries, page.people
-    reading = _Reading(currency, locale, page.categories)
+    reading = _Reading(currency, locale, page.categories, people, page.products)
     lines = [_("<b>📜 Audit log</b>"), ""]
     if not entries:
         lines.append(_("Nothing has been recorded yet."))

@@ -23,7 +23,7 @@ def level_screen(level: CategoryLevel, page: int = 1) -> Screen:
         if not level.children:
             text += "\n\n" + _("There are no categories yet.")
         return Screen(text, categories_kb(None, children, (page, pages)))
-    hidden_above = next((c for c in level.chain[:-1] if not c.is_active), None)
+    hidden_above = _hidden_above(level)
     if not category.is_active:
         shown = _("🙈 Hidden from customers")
     elif hidden_above is not None:  # customers see nothing under a hidden category
@@ -75,13 +75,14 @@ def name_retry_screen(problem: str, back_to: int) -> Screen:
 
 
 def name_as_text_screen(back_to: int) -> Screen:
-    text = _("Please send the name as text.") + "\n" + name_hint()
+    text = _("Please send the category's name as text.") + "\n" + name_hint()
     return Screen(text, category_step_kb(back_to))
 
 
-def move_screen(category: Category, targets: list[TreeItem], page: int, size: int) -> Screen:
-    """A page of the places the category may move to (past the end: the last page)."""
-    shown, page, pages = chunk(targets, page, size)
+def move_screen(category: Category, targets: list[TreeItem], page: int) -> Screen:
+    """A page of the places the category may move to (past the end: the last page),
+    paged as every category list is; hidden ones are marked 🙈."""
+    shown, page, pages = chunk(targets, page, CATEGORIES_PER_PAGE)
     text = _("Where should <b>{name}</b> go? Choose its new parent.").format(
         name=quote(category.name)
     )
@@ -101,7 +102,18 @@ def delete_ask_screen(category: Category) -> Screen:
     return Screen(text, delete_confirm_kb(category))
 
 
-def visibility_text(visible: bool) -> str:
-    if visible:
-        return _("Shown to customers again.")
-    return _("Hidden: customers no longer see it or its products.")
+def _hidden_above(level: CategoryLevel) -> Category | None:
+    """The nearest hidden category above this one: customers see nothing under it."""
+    return next((c for c in level.chain[:-1] if not c.is_active), None)
+
+
+def visibility_text(level: CategoryLevel) -> str:
+    """What Show or Hide did, for the category as it is now."""
+    if level.category is not None and not level.category.is_active:
+        return _("Hidden: customers no longer see it or its products.")
+    above = _hidden_above(level)
+    if above is not None:
+        return _(
+            "No longer hidden itself, but customers still don't see it: {name} above it is hidden."
+        ).format(name=above.name[:40])
+    return _("Shown to customers again.")

@@ -436,3 +436,23 @@ async def test_a_button_of_an_older_screen_ends_a_name_prompt_left_open(env, ses
     session.expire_all()
     names = [c.name for c in await session.scalars(select(Category).order_by(Category.id))]
     assert names == ["Tea", "Coffee"]
+
+
+async def test_show_under_a_hidden_category_says_customers_still_dont_see_it(env, session):
+    """Show on Green under hidden Teas answered "Shown to customers again." while the
+    screen said it is hidden by Teas, and customers found nothing."""
+    await make_user(session, ADMIN_ID, Role.admin)
+    teas = await make_category(session, "Teas", is_active=False)
+    green = await make_category(session, "Green", teas, is_active=False)
+    await make_product(session, green, "Sencha")
+    await session.commit()
+    boss = env.user(ADMIN_ID)
+    await boss.click(AdminCategoryCb(action=AdminCategoryAction.open, id=green.id))
+    reply = await boss.press("Show")
+    assert reply.alert == (
+        "No longer hidden itself, but customers still don't see it: Teas above it is hidden."
+    )
+    assert "Nothing found" in (await env.user(5).send("/search sencha")).text
+    await boss.click(AdminCategoryCb(action=AdminCategoryAction.open, id=teas.id))
+    assert (await boss.press("Show")).alert == "Shown to customers again."
+    assert "Sencha" in str((await env.user(5).send("/search sencha")).buttons)

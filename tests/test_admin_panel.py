@@ -21,6 +21,8 @@ from keyboards.callback_data import (
     CartCb,
     MenuAction,
     MenuCb,
+    ModAction,
+    ModReviewCb,
     ModReviewsCb,
 )
 from models import AuditEntry, Category, Review, Role, User
@@ -76,7 +78,7 @@ async def test_statistics_screen_and_refresh(admin, session):
     assert "Users: 3 (new in 7 days: 2, banned: 1)" in text
     assert "Sellers: 1, admins: 1" in text
     # Under a hidden category counts as hidden, as customers can't see it anywhere.
-    assert "Products: 4: visible 2, hidden 2, out of stock 1" in text
+    assert "Products: 4 (visible 2, hidden 2, out of stock 1)" in text
     assert "Categories: 2" in text and "Reviews: 1 (hidden: 0)" in text
     assert "Updated at" in text
     message_id = admin.last_bot_message.message_id
@@ -140,6 +142,21 @@ async def test_audit_log_shows_user_actions(admin, session):
     await admin.send("/admin")
     reply = await admin.press("Audit log")
     assert "role changed, Ann" in reply.text and "customer → seller" in reply.text
+
+
+async def test_audit_log_names_a_deleted_reviews_author_and_product(admin, session):
+    """A deleted review's entry read "author: 2; product: 1": the database's row ids,
+    which the admin took for a Telegram id (another user's there). It names them."""
+    sam = await make_user(session, 2, Role.seller, first_name="Sam")
+    ann = await make_user(session, 5, first_name="Ann", username="ann_t")
+    tea = await make_product(session, await make_category(session), "Green tea", seller=sam)
+    review = Review(user_id=ann.id, product_id=tea.id, grade=1, comment="spam")
+    session.add(review)
+    await session.commit()
+    await admin.click(ModReviewCb(action=ModAction.confirm, review_id=review.id, page=1))
+    reply = await admin.click(AdminCb(action=AdminAction.audit))
+    assert "author: Ann (@ann_t)" in reply.text and f"author: {ann.id}" not in reply.text
+    assert f"product: Green tea #{tea.id}" in reply.text
 
 
 # -- the gate -------------------------------------------------------------------------------
@@ -271,7 +288,7 @@ async def test_audit_log_says_what_changed_in_the_admins_language(env, session):
     await admin.send("/admin")
     text = (await admin.press("Журнал")).text
     assert "роль: покупатель → продавец" in text
-    assert f"категория #{category.id}" in text and "показан: ✔ → ✖" in text
+    assert f"категория #{category.id}" in text and "видимость: ✔ → ✖" in text
     assert "is_active" not in text and "customer" not in text
 
 
