@@ -47,8 +47,13 @@ async def cmd_cancel(message: Message, ctx: Ctx, state: FSMContext) -> None:
 
 
 async def on_cancel(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:
-    await leave_dialog(state, query)
-    await show(query, cancelled_screen(ctx.user.role))
+    """Cancel under a dialog's step ends it ("Cancelled."). With no dialog on (an old
+    checkout step pressed after the order was placed) it claims nothing: the main menu,
+    so nobody reads "Cancelled." as their order cancelled."""
+    if await leave_dialog(state, query):
+        await show(query, cancelled_screen(ctx.user.role))
+    else:
+        await show(query, home_screen(ctx.user))
 
 
 async def cmd_language(message: Message, ctx: Ctx, state: FSMContext) -> None:

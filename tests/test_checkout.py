@@ -645,3 +645,22 @@ async def test_banned_at_the_phone_step_then_a_button_is_told_once(env, session)
     assert notice.text == "You are banned from this shop."
     assert isinstance(notice.reply_markup, ReplyKeyboardRemove)
     assert not reply.alert
+
+
+async def test_cancel_on_an_old_step_after_the_order_is_placed_claims_nothing(env, session):
+    """An old checkout step's Cancel, pressed after the order was placed, answered
+    "Cancelled.": the customer read their order as cancelled. It shows the main menu."""
+    tea = await shop(session, name="Tea", price="100", stock=5)
+    ann = env.user(1)
+    await ann.click(CartAddCb(product_id=tea.id))
+    await ann.click(CartCb(action=CartAction.checkout))
+    await ann.send("Ann Smith")
+    await ann.send_contact("+7 999 123-45-67")
+    old_step = ann.last_bot_message
+    await ann.send("Baker Street 221b")
+    await ann.send("Ring twice")
+    assert "Order #1" in (await ann.press("Confirm")).text
+    reply = await ann.click(ann.find_button("Cancel", old_step), old_step)
+    assert "Cancelled" not in reply.text and "Welcome to the shop" in reply.text
+    [order] = await fresh(session, Order)
+    assert order.status is OrderStatus.new
