@@ -33,7 +33,10 @@ PERSONAS = (
     Persona(
         "customer_ru", "Покупатель (ru)", 700002, "Борис", "boris_playground", "ru", "+79990000002"
     ),
-    Persona("seller", "Seller", 700003, "Sam", "sam_playground", "en", "+15550000003"),
+    # Named as the demo seller whose products it takes over: /start keeps that name.
+    Persona(
+        "seller", "Seller", 700003, "Tech Corner", "tech_corner_playground", "en", "+15550000003"
+    ),
     Persona("admin", "Admin", 700004, "Alex", "alex_playground", "en", "+15550000004"),
 )
 SELLER = PERSONAS[2]

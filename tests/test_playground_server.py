@@ -339,3 +339,20 @@ async def test_cli_starts_serves_and_stops_cleanly_on_ctrl_c(tmp_path):
     assert process.returncode == 0
     assert b"Traceback" not in stderr, stderr.decode()
     assert (tmp_path / "cli.db").exists()
+
+
+async def test_the_seller_persona_keeps_the_demo_sellers_name(running):
+    """Cards said "Seller: Tech Corner" until the Seller persona wrote to the bot, then
+    "Seller: Sam" (its Telegram name refreshed the demo seller's)."""
+    from sqlalchemy import select
+
+    from db.engine import create_engine
+    from models import User
+
+    running.playground.people.send_text(SELLER.user_id, "/start")
+    await until(lambda: "Welcome" in str(last(running, SELLER.user_id)), "the welcome")
+    engine = create_engine(running.settings.database_url)
+    async with engine.connect() as conn:
+        name = await conn.scalar(select(User.first_name).where(User.telegram_id == SELLER.user_id))
+    await engine.dispose()
+    assert name == "Tech Corner"
