@@ -159,7 +159,7 @@ def for_page(message: dict[str, Any], bot_id: int) -> dict[str, Any]:
         }
     if "successful_payment" in message:
         payment = message["successful_payment"]
-        shown["service"] = f"You paid {payment['total_amount']} ⭐"
+        shown["service"] = f"You paid {payment['total_amount']:,} ⭐".replace(",", " ")
     if "via_bot" in message:
         shown["via"] = message["via_bot"].get("username", "")
     return shown

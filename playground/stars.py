@@ -57,6 +57,6 @@ class StarsMethods:
             raise BadRequest("CHARGE_ALREADY_REFUNDED")
         charge["refunded"] = True
         charge["refunded_at"] = int(self.clock())
-        note = f"⭐ {charge['total_amount']} Stars refunded"
+        note = f"⭐ {charge['total_amount']:,} Stars refunded".replace(",", " ")
         self.emit(charge["user_id"], {"type": "service", "text": note})
         return True

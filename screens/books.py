@@ -9,6 +9,7 @@ from keyboards.callback_owner import BooksAction, BooksCb
 from keyboards.formatting import fits, quote
 from screens.base import Screen
 from services.books import Finding, Ledger, Mismatch
+from services.validation import grouped
 
 
 def books_screen() -> Screen:
@@ -77,7 +78,7 @@ def _finding(f: Finding) -> str:
             "(charge {charge})."
         ),
     }
-    return "• " + texts[f.kind].format(id=f.order_id, stars=f.stars, charge=charge)
+    return "• " + texts[f.kind].format(id=f.order_id, stars=grouped(f.stars), charge=charge)
 
 
 def reconcile_screen(

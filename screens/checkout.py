@@ -15,6 +15,7 @@ from screens.payments import card_limit_text
 from services.cart import Cart
 from services.payments import AboveMaximum, CardLimit, InvoiceRefused
 from services.promo import PromoQuote
+from services.validation import grouped
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup
 
@@ -122,7 +123,7 @@ def summary_screen(
         out.append(_("Comment: {comment}").format(comment=quote(data["comment"])))
     label = payment_label(method)
     if stars is not None:
-        label += f" ({stars} ⭐)"
+        label += f" ({grouped(stars)} ⭐)"
     if free:
         label = _("nothing to pay, the promo code covers it all")
     out.append(_("Payment: {method}").format(method=label))

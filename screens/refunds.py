@@ -15,6 +15,7 @@ from models import Order, OrderItem, PaymentMethod, Refund, Role
 from screens.base import Screen
 from services.order_rules import late_payment
 from services.refunds import TELEGRAM, RefundPlan, refunded_units
+from services.validation import grouped
 
 MAX_UNIT_BUTTONS = 10  # more units left: the admin types the number
 
@@ -242,7 +243,7 @@ def customer_refund_screen(
         text = _("Order #{id}: {sum} refunded.").format(id=order.id, sum=sum_)
     if via == TELEGRAM and order.paid_amount:  # all of the charge, in Stars as paid
         text += " " + _("{stars} ⭐ are back on your Stars balance.").format(
-            stars=order.paid_amount
+            stars=grouped(order.paid_amount)
         )
     elif via == TELEGRAM:
         text += " " + _("The Stars are back on your Stars balance.")

@@ -55,6 +55,15 @@ async def order_by(user, tea):
     return await user.press("Confirm")
 
 
+async def test_a_stars_amount_is_written_in_groups(stars_env, session):
+    """ "Payment: Telegram Stars (89980 ⭐)" beside "RUB 89,980.00": Stars are grouped too."""
+    phone = await make_product(session, await make_category(session), name="Phone", price="89980")
+    await session.commit()
+    ann = stars_env.user(1)
+    await ann.click(CartAddCb(product_id=phone.id))
+    assert "Payment: Telegram Stars (89 980 ⭐)" in (await to_summary(ann)).text
+
+
 async def test_stars_checkout_sends_an_xtr_invoice(stars_env, tea):
     ann = stars_env.user(1)
     await ann.click(CartAddCb(product_id=tea.id))

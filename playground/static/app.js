@@ -130,7 +130,7 @@ function invoice(message) {
     const pay = document.createElement("button");
     pay.className = "pay";
     pay.disabled = message.invoice.paid;
-    pay.textContent = message.invoice.paid ? "Paid ✓" : `Pay ⭐ ${message.invoice.amount}`;
+    pay.textContent = message.invoice.paid ? "Paid ✓" : `Pay ⭐ ${message.invoice.amount.toLocaleString("en").replace(/,/g, " ")}`;
     pay.onclick = () => send({ action: "pay", message_id: message.id });
     box.append(pay);
   }
