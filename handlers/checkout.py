@@ -27,7 +27,8 @@ from handlers.states import (
 from handlers.states import CheckoutStates as S
 from jobs.notify import notify_sellers
 from keyboards.callback_data import CartAction, CartCb, CheckoutAction, CheckoutCb
-from keyboards.cart import back_label, cancel_label, keep_label, phone_kb
+from keyboards.cart import cancel_label, keep_label, phone_kb
+from keyboards.common import back_label
 from models import PaymentMethod
 from screens.base import Screen, domain_message, show, tell
 from screens.checkout import (

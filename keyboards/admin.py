@@ -17,7 +17,7 @@ from keyboards.callback_data import (
     ModReviewsCb,
 )
 from keyboards.callback_owner import AdminPromoCb, BooksAction, BooksCb, PromoAction
-from keyboards.common import button, cancel_button, home_button, numbered_pager
+from keyboards.common import back_label, button, cancel_button, home_button, numbered_pager
 from keyboards.formatting import trim
 from models import Role
 from services.categories import TreeItem
@@ -184,7 +184,7 @@ def categories_kb(
                 else button("👁 " + _("Show"), _cat(a.show, here)),
                 button("🗑 " + _("Delete"), _cat(a.delete, here)),
             ],
-            [button("⬅️ " + _("Back"), _cat(a.open, category.parent_id or 0, page=back_page))],
+            [button(back_label(), _cat(a.open, category.parent_id or 0, page=back_page))],
         ]
     rows.append([panel_button()])
     return InlineKeyboardMarkup(inline_keyboard=rows)
@@ -206,7 +206,7 @@ def move_targets_kb(
     nav = numbered_pager(page, pages, lambda n: _cat(a.move, category.id, page=n))
     if nav:
         rows.append(nav)
-    rows.append([button("⬅️ " + _("Back"), _cat(a.open, category.id)), cancel_button()])
+    rows.append([button(back_label(), _cat(a.open, category.id)), cancel_button()])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -215,7 +215,7 @@ def delete_confirm_kb(category: CategoryLike) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [button("🗑 " + _("Yes, delete"), _cat(a.delete_ok, category.id))],
-            [button("⬅️ " + _("Back"), _cat(a.open, category.id))],
+            [button(back_label(), _cat(a.open, category.id))],
         ]
     )
 
@@ -224,6 +224,6 @@ def category_step_kb(back_to: int) -> InlineKeyboardMarkup:
     """A name step of the category dialogs: Back to the category screen, or Cancel."""
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [button("⬅️ " + _("Back"), _cat(AdminCategoryAction.open, back_to)), cancel_button()]
+            [button(back_label(), _cat(AdminCategoryAction.open, back_to)), cancel_button()]
         ]
     )

@@ -3,7 +3,7 @@ from aiogram.utils.i18n import gettext as _
 
 from keyboards.admin import panel_button
 from keyboards.callback_owner import BooksAction, BooksCb, ExportRange
-from keyboards.common import button, cancel_button
+from keyboards.common import back_label, button, cancel_button
 
 
 def range_label(r: ExportRange) -> str:
@@ -35,13 +35,11 @@ def back_to_books_kb(again: BooksCb | None = None) -> InlineKeyboardMarkup:
     rows = []
     if again is not None:
         rows.append([button("🔄 " + _("Check again"), again)])
-    rows.append([button("⬅️ " + _("Back"), BooksCb(action=BooksAction.menu))])
+    rows.append([button(back_label(), BooksCb(action=BooksAction.menu))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def typed_kb() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [button("⬅️ " + _("Back"), BooksCb(action=BooksAction.menu)), cancel_button()]
-        ]
+        inline_keyboard=[[button(back_label(), BooksCb(action=BooksAction.menu)), cancel_button()]]
     )

@@ -6,7 +6,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from keyboards.callback_data import BroadcastAudienceCb, BroadcastCb, MenuAction, MenuCb
-from keyboards.common import button, cancel_button
+from keyboards.common import back_label, button, cancel_button
 from models import Audience
 
 
@@ -26,7 +26,7 @@ def audience_label(audience: Audience) -> str:
 
 
 def compose_kb() -> InlineKeyboardMarkup:
-    back = button("⬅️ " + _("Back"), MenuCb(action=MenuAction.admin))
+    back = button(back_label(), MenuCb(action=MenuAction.admin))
     return InlineKeyboardMarkup(inline_keyboard=[[back, cancel_button()]])
 
 

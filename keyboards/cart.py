@@ -14,7 +14,7 @@ from keyboards.callback_data import (
     MenuAction,
     MenuCb,
 )
-from keyboards.common import button, cancel_button, home_button
+from keyboards.common import back_label, button, cancel_button, home_button
 from keyboards.formatting import trim
 from services.cart import Cart
 
@@ -52,10 +52,6 @@ def cart_kb(cart: Cart, promo_code: str | None = None) -> InlineKeyboardMarkup:
 
 
 # The checkout dialog
-
-
-def back_label() -> str:
-    return "⬅️ " + _("Back")
 
 
 def cancel_label() -> str:

@@ -23,7 +23,14 @@ from keyboards.callback_data import (
     SearchCb,
 )
 from keyboards.callback_seller import FROM_CARD, SellerProductCb
-from keyboards.common import button, cancel_button, home_button, numbered_pager, pager_row
+from keyboards.common import (
+    back_label,
+    button,
+    cancel_button,
+    home_button,
+    numbered_pager,
+    pager_row,
+)
 from keyboards.formatting import BUTTON_TEXT_LIMIT, money, trim
 from services.catalog import CategoryItem, ListedProduct, Page
 from services.favourites import FavouritesPage
@@ -226,7 +233,7 @@ def _category_kb(
     if nav:
         rows.append(nav)
     back = CategoryCb(id=parent_id or 0, sub=up)
-    rows.append([button("◀ " + _("Back"), back), home_button()])
+    rows.append([button(back_label(), back), home_button()])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -268,15 +275,13 @@ def favourites_kb(page: FavouritesPage, *, currency: str, locale: str) -> Inline
         rows.append(nav)
     if not page.items:
         rows.append([button("🛍 " + _("Catalog"), MenuCb(action=MenuAction.catalog))])
-    rows.append([button("◀ " + _("Back"), MenuCb(action=MenuAction.home))])
+    rows.append([button(back_label(), MenuCb(action=MenuAction.home))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def search_prompt_kb() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [button("◀ " + _("Back"), MenuCb(action=MenuAction.home)), cancel_button()]
-        ]
+        inline_keyboard=[[button(back_label(), MenuCb(action=MenuAction.home)), cancel_button()]]
     )
 
 
@@ -377,7 +382,7 @@ def _product_kb(
             rows.append([button("✏️ " + _("Manage"), manage)])
     last = [home_button()]
     if back is not None:
-        last.insert(0, button("◀ " + _("Back"), back))
+        last.insert(0, button(back_label(), back))
     rows.append(last)
     return InlineKeyboardMarkup(inline_keyboard=rows)
 

@@ -20,6 +20,11 @@ def button(text: str, callback_data: CallbackData | str) -> InlineKeyboardButton
     return _CALLBACK_BUTTON.model_copy(update={"text": text, "callback_data": data})
 
 
+def back_label() -> str:
+    """Every Back button's label, one arrow for all (◀ ▶ page through lists)."""
+    return "⬅️ " + _("Back")
+
+
 def cancel_button() -> InlineKeyboardButton:
     return button("✖️ " + _("Cancel"), CancelCb())
 

@@ -8,7 +8,7 @@ from aiogram.utils.i18n import gettext as _
 
 from keyboards.admin import panel_button
 from keyboards.callback_owner import AdminPromoCb, PromoAction
-from keyboards.common import button, cancel_button, numbered_pager
+from keyboards.common import back_label, button, cancel_button, numbered_pager
 from keyboards.formatting import trim
 from keyboards.promo_edit import edit_button
 from models import PromoCode
@@ -42,7 +42,7 @@ def promo_card_kb(promo: PromoCode, page: int) -> InlineKeyboardMarkup:
         toggle = button(
             "✅ " + _("Enable"), AdminPromoCb(action=PromoAction.enable, id=promo.id, page=page)
         )
-    back = button("◀ " + _("Back"), AdminPromoCb(action=PromoAction.list, page=page))
+    back = button(back_label(), AdminPromoCb(action=PromoAction.list, page=page))
     return InlineKeyboardMarkup(inline_keyboard=[[edit_button(promo.id, page), toggle], [back]])
 
 
@@ -54,7 +54,7 @@ def _step(at: str, dialog: int) -> Callable[..., AdminPromoCb]:
 def _nav(cb: Callable[..., AdminPromoCb], skip: bool = False, back: bool = True) -> list:
     row = []
     if back:
-        row.append(button("◀ " + _("Back"), cb(action=PromoAction.back)))
+        row.append(button(back_label(), cb(action=PromoAction.back)))
     row.append(cancel_button())
     rows = [row]
     if skip:

@@ -8,7 +8,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from keyboards.callback_owner import PromoEditAction, PromoEditCb, PromoField
-from keyboards.common import button, cancel_button
+from keyboards.common import back_label, button, cancel_button
 
 Action = PromoEditAction
 
@@ -24,7 +24,7 @@ def _step(at: str, dialog: int) -> Callable[..., PromoEditCb]:
 
 
 def _nav(cb: Callable[..., PromoEditCb]) -> list[InlineKeyboardButton]:
-    return [button("◀ " + _("Back"), cb(action=Action.back)), cancel_button()]
+    return [button(back_label(), cb(action=Action.back)), cancel_button()]
 
 
 def promo_edit_kb(changed: bool, dialog: int) -> InlineKeyboardMarkup:

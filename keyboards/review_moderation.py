@@ -7,7 +7,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from keyboards.callback_data import AdminAction, AdminCb, ModAction, ModReviewCb, ModReviewsCb
-from keyboards.common import button, home_button, numbered_pager
+from keyboards.common import back_label, button, home_button, numbered_pager
 
 
 class Moderated(Protocol):
@@ -37,7 +37,7 @@ def moderation_row(review: Moderated, page: int, numbered: bool = False) -> list
 def moderation_kb(review: Moderated, page: int) -> InlineKeyboardMarkup:
     rows = [moderation_row(review, page)]
     if page:
-        rows.append([button("⬅️ " + _("Back"), ModReviewsCb(page=page))])
+        rows.append([button(back_label(), ModReviewsCb(page=page))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 

@@ -13,7 +13,7 @@ from keyboards.callback_data import (
     ReviewStepCb,
 )
 from keyboards.catalog import place_of
-from keyboards.common import button, cancel_button, home_button, numbered_pager
+from keyboards.common import back_label, button, cancel_button, home_button, numbered_pager
 
 Markup = InlineKeyboardMarkup
 
@@ -27,7 +27,7 @@ def _step(text: str, step: ReviewStep) -> InlineKeyboardButton:
 
 
 def _back(step: ReviewStep) -> InlineKeyboardButton:
-    return _step("⬅️ " + _("Back"), step)
+    return _step(back_label(), step)
 
 
 # -- customer ---------------------------------------------------------------------------
@@ -104,7 +104,7 @@ def seller_notice_kb(review_id: int, product_id: int) -> Markup:
 
 
 def reply_prompt_kb(product_id: int) -> Markup:
-    back = button("⬅️ " + _("Back"), ReviewsCb(product_id=product_id))
+    back = button(back_label(), ReviewsCb(product_id=product_id))
     return _kb([back, cancel_button()])
 
 

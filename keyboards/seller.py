@@ -20,7 +20,7 @@ from keyboards.callback_seller import (
     SellerStepCb,
 )
 from keyboards.catalog import card_back
-from keyboards.common import button, cancel_button, home_button, numbered_pager
+from keyboards.common import back_label, button, cancel_button, home_button, numbered_pager
 from keyboards.formatting import trim
 from services.products import ProductField
 
@@ -56,7 +56,7 @@ def field_label(field: ProductField) -> str:
 
 
 def _back_button(data: object) -> InlineKeyboardButton:
-    return button("◀️ " + _("Back"), data)
+    return button(back_label(), data)
 
 
 def _step(action: SellerStepAction, at: str, dialog: int) -> SellerStepCb:

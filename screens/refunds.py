@@ -8,7 +8,7 @@ from aiogram.utils.i18n import gettext as _
 
 from keyboards.callback_data import OrdersCb, OrderScope
 from keyboards.callback_owner import RefundCb, RefundStep, listed_code
-from keyboards.common import button, cancel_button
+from keyboards.common import back_label, button, cancel_button
 from keyboards.formatting import money, quote, trim
 from keyboards.orders import open_order_kb, order_press, seller_list
 from models import Order, OrderItem, PaymentMethod, Refund, Role
@@ -21,7 +21,7 @@ MAX_UNIT_BUTTONS = 10  # more units left: the admin types the number
 
 
 def _back(order_id: int, origin: OrdersCb) -> list:
-    return [button("⬅️ " + _("Back"), order_press(order_id, origin))]
+    return [button(back_label(), order_press(order_id, origin))]
 
 
 def _press(order_id: int, origin: OrdersCb, **fields) -> RefundCb:
@@ -123,7 +123,7 @@ def units_screen(
         for n in range(1, min(left, MAX_UNIT_BUTTONS) + 1)
     ]
     rows = [numbers[i : i + 5] for i in range(0, len(numbers), 5)]
-    rows.append([button("⬅️ " + _("Back"), _press(order.id, origin, step=RefundStep.menu))])
+    rows.append([button(back_label(), _press(order.id, origin, step=RefundStep.menu))])
     rows.append([cancel_button()])
     return Screen("\n".join(out), InlineKeyboardMarkup(inline_keyboard=rows))
 
@@ -180,7 +180,7 @@ def ask_screen(
         item=item.id if several and item else 0,
         step=RefundStep.ask if several else RefundStep.menu,
     )
-    rows.append([button("⬅️ " + _("Back"), back)])
+    rows.append([button(back_label(), back)])
     return Screen("\n".join(out), InlineKeyboardMarkup(inline_keyboard=rows))
 
 

@@ -75,7 +75,7 @@ async def test_empty_category(env, session):
     await session.commit()
     reply = await env.user(1).click(CategoryCb(id=phones.id))
     assert "Nothing here yet" in reply.text
-    assert reply.buttons == ["◀ Back", "🏠 Main menu"]
+    assert reply.buttons == ["⬅️ Back", "🏠 Main menu"]
 
 
 async def test_exactly_one_page_has_no_navigation(env, session, settings):
@@ -114,7 +114,7 @@ async def test_paging_forward_to_last_page_and_back(env, session, settings):
 
 
 def _prev(user) -> str:
-    """The callback data of the ◀ page button (not '◀ Back')."""
+    """The callback data of the ◀ page button (not '⬅️ Back')."""
     for row in user.last_bot_message.reply_markup.inline_keyboard:
         for btn in row:
             if btn.text == "◀":

@@ -598,13 +598,13 @@ async def test_back_from_reviews_keeps_where_the_card_came_from(
     # Reviews → a page of them → Back to the product → Back
     await ann.press("Reviews")
     await ann.press("Back to the product")
-    await ann.press("◀ Back")
+    await ann.press("⬅️ Back")
     assert ann.shown_buttons == origin
     # Leave a review → Back (from the stars) → Back
     await ann.press("Earl Grey")
     await ann.press("Leave a review")
     await ann.press("Back")
-    await ann.press("◀ Back")
+    await ann.press("⬅️ Back")
     assert ann.shown_buttons == origin
     # A review published → Back to the product → Back
     await ann.press("Earl Grey")
@@ -613,7 +613,7 @@ async def test_back_from_reviews_keeps_where_the_card_came_from(
     await ann.send("Lovely")
     await ann.press("Publish")
     await ann.press("Back to the product")
-    await ann.press("◀ Back")
+    await ann.press("⬅️ Back")
     assert ann.shown_buttons == origin
 
 
