@@ -18,7 +18,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from handlers.context import Ctx
-from handlers.filters import AtStep, NotCommand, TextInput, protect
+from handlers.filters import AtStep, NotCommand, TextInput, leaves_dialogs, protect
 from handlers.states import DIALOG, begin_dialog, end_dialog, leave_dialog
 from handlers.states import AdminPromoStates as S
 from keyboards.callback_owner import AdminPromoCb, PromoAction
@@ -246,7 +246,7 @@ async def on_create(
 
 
 def build_router() -> Router:
-    router = protect(Router(name=__name__), Role.admin)
+    router = leaves_dialogs(protect(Router(name=__name__), Role.admin))
     router.message.register(cmd_promocodes, Command("promocodes"), StateFilter("*"))
     cb = AdminPromoCb.filter
     router.callback_query.register(on_list, cb(F.action == PromoAction.list), StateFilter("*"))

@@ -16,7 +16,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from handlers.context import Ctx
-from handlers.filters import AtStep, NotCommand, TextInput, protect
+from handlers.filters import AtStep, NotCommand, TextInput, leaves_dialogs, protect
 from handlers.states import DIALOG, begin_dialog, end_dialog
 from handlers.states import AdminPromoEditStates as S
 from keyboards.callback_owner import PromoEditAction as Action
@@ -210,7 +210,7 @@ async def on_save(
 
 
 def build_router() -> Router:
-    router = protect(Router(name=__name__), Role.admin)
+    router = leaves_dialogs(protect(Router(name=__name__), Role.admin))
     cb = PromoEditCb.filter
     register = router.callback_query.register
     register(on_start, cb(F.action == Action.start), StateFilter("*"))

@@ -9,7 +9,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from handlers.context import Ctx
-from handlers.filters import leaves_dialogs, protect
+from handlers.filters import protect
 from handlers.states import leave_dialog
 from keyboards.callback_data import ModAction, ModReviewCb, ModReviewsCb
 from models import Role
@@ -37,7 +37,12 @@ async def cmd_reviews(message: Message, ctx: Ctx, state: FSMContext) -> None:
     await show(message, await _list(ctx, 1))
 
 
-async def on_mod_list(query: CallbackQuery, callback_data: ModReviewsCb, ctx: Ctx) -> None:
+async def on_mod_list(
+    query: CallbackQuery, callback_data: ModReviewsCb, ctx: Ctx, state: FSMContext
+) -> None:
+    # The list is a screen of its own: a dialog left open ends. A review's Hide or Delete,
+    # pressed on a notice in the middle of a dialog, acts in place and keeps it.
+    await leave_dialog(state, query)
     await show(query, await _list(ctx, callback_data.page))
 
 
@@ -92,7 +97,7 @@ async def on_mod_review(
 
 
 def build_router() -> Router:
-    router = leaves_dialogs(protect(Router(name=__name__), Role.admin))
+    router = protect(Router(name=__name__), Role.admin)
     cb = router.callback_query
     router.message.register(cmd_reviews, Command("reviews"), StateFilter("*"))
     cb.register(on_mod_list, ModReviewsCb.filter(), StateFilter("*"))

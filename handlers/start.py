@@ -1,6 +1,6 @@
 """/start, /help, /cancel, /language and the main menu."""
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -8,6 +8,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from handlers.common import refresh_menu
 from handlers.context import Ctx
 from handlers.states import leave_dialog
 from keyboards.callback_data import CancelCb, LangCb, MenuAction, MenuCb, PageCountCb
@@ -16,10 +17,11 @@ from screens.base import show
 from screens.start import cancelled_screen, help_screen, home_screen, language_screen
 
 
-async def cmd_start(message: Message, ctx: Ctx, state: FSMContext) -> None:
+async def cmd_start(message: Message, ctx: Ctx, state: FSMContext, bot: Bot, i18n: I18n) -> None:
     await leave_dialog(state, message)
     await state.clear()  # /start begins afresh: the saved search goes too
     await show(message, home_screen(ctx.user))
+    await refresh_menu(bot, i18n, ctx.user)  # a role or language changed elsewhere (CLI, API)
 
 
 async def on_home(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:
@@ -48,12 +50,10 @@ async def cmd_cancel(message: Message, ctx: Ctx, state: FSMContext) -> None:
 
 async def on_cancel(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:
     """Cancel under a dialog's step ends it ("Cancelled."). With no dialog on (an old
-    checkout step pressed after the order was placed) it claims nothing: the main menu,
-    so nobody reads "Cancelled." as their order cancelled."""
-    if await leave_dialog(state, query):
-        await show(query, cancelled_screen(ctx.user.role))
-    else:
-        await show(query, home_screen(ctx.user))
+    checkout step pressed after the order was placed, a move list left) it claims
+    nothing: "Nothing was changed.", so nobody reads "Cancelled." as their order."""
+    had_dialog = await leave_dialog(state, query)
+    await show(query, cancelled_screen(ctx.user.role, had_dialog=had_dialog, button=True))
 
 
 async def cmd_language(message: Message, ctx: Ctx, state: FSMContext) -> None:
@@ -73,6 +73,7 @@ async def on_language_pick(
     i18n: I18n,
     state: FSMContext,
     callback_answer: CallbackAnswer,
+    bot: Bot,
 ) -> None:
     if callback_data.code not in LANGUAGES:
         callback_answer.text = _("This language is not available.")
@@ -83,6 +84,7 @@ async def on_language_pick(
         await leave_dialog(state, query)  # a picker pressed in an old message mid-dialog
         callback_answer.text = _("Language: English")
         await show(query, home_screen(ctx.user))
+    await refresh_menu(bot, i18n, ctx.user)
 
 
 async def on_page_count(query: CallbackQuery) -> None:

@@ -3,7 +3,6 @@
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from urllib.parse import urlencode
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
@@ -32,6 +31,7 @@ from keyboards.common import (
     pager_row,
 )
 from keyboards.formatting import BUTTON_TEXT_LIMIT, money, trim
+from keyboards.links import share_url
 from services.catalog import CategoryItem, ListedProduct, Page
 from services.favourites import FavouritesPage
 
@@ -111,15 +111,6 @@ def card_back(here: ProductCb, category_id: int) -> CallbackData:
         return FavouritesCb(page=here.page)
     pages = {n: v for n, v in place(here).items() if n != "category_id"}
     return CategoryCb(id=max(here.category_id, 0) or category_id, **pages)
-
-
-def product_link(bot_username: str, product_id: int) -> str:
-    """The shareable deep link that opens the product card: /start p<id>."""
-    return f"https://t.me/{bot_username}?start=p{product_id}"
-
-
-def share_url(link: str) -> str:
-    return "https://t.me/share/url?" + urlencode({"url": link})
 
 
 def _product_button(
@@ -391,11 +382,4 @@ def restock_kb(product_id: int) -> InlineKeyboardMarkup:
     """Under a back-in-stock message: the card (its Back goes to the product's category)."""
     return InlineKeyboardMarkup(
         inline_keyboard=[[button("🛍 " + _("Open the product"), ProductCb(id=product_id))]]
-    )
-
-
-def open_in_bot_kb(link: str) -> InlineKeyboardMarkup:
-    """Under a product posted through inline mode: opens the card in the bot."""
-    return InlineKeyboardMarkup(
-        inline_keyboard=[[InlineKeyboardButton(text="🛍 " + _("Open in the shop"), url=link)]]
     )

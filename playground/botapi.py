@@ -72,7 +72,8 @@ class BotApi(BotSettingsMethods, StarsMethods, FileMethods):
         self.strict_ampersand = strict_ampersand
         self.chats: dict[int, ChatLog] = {}
         self.listeners: list[Listener] = []
-        self.commands: dict[str, list[dict[str, str]]] = {}  # by language code, "" = default
+        # Command menus by (scope, language): bot_settings.menu_for picks a chat's.
+        self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self.files: dict[str, dict[str, Any]] = {}  # file_id -> {"url"} or {"data", "mime"}
         self.callbacks: dict[str, int] = {}  # open callback query id -> chat id
         self.inline_queries: dict[str, int] = {}  # open inline query id -> chat id

@@ -58,6 +58,8 @@ class Playground:
                 "type": "message",
                 "message": render.for_page(event["message"], self.api.me["id"]),
             }
+        elif event["type"] == "commands":  # the chat's menu as it is now
+            event = {"type": "commands", "commands": self._commands(chat_id)}
         for outbox in self.sockets.get(chat_id, {}).values():
             outbox.put_nowait(event)
 
@@ -68,13 +70,14 @@ class Playground:
         for target in targets:
             self._push(target, {"type": "error", "text": text})
 
-    def _commands(self, language: str) -> list[dict[str, str]]:
-        """The command menu as Telegram picks it: the user's language, else the default."""
-        return self.api.commands.get(language) or self.api.commands.get("", [])
+    def _commands(self, chat_id: int) -> list[dict[str, str]]:
+        """The chat's command menu, in its user's Telegram language."""
+        user = self.people.users.get(chat_id) or {}
+        return self.api.menu_for(chat_id, str(user.get("language_code") or ""))
 
-    def snapshot(self, user_id: int, language: str) -> dict[str, Any]:
+    def snapshot(self, user_id: int) -> dict[str, Any]:
         log_ = self.api.chats[user_id]
-        commands = self._commands(language)
+        commands = self._commands(user_id)
         return {
             "type": "snapshot",
             "bot": {"name": self.api.me["first_name"], "username": self.api.me["username"]},
@@ -135,7 +138,7 @@ class Playground:
         await ws.prepare(request)
         user_id = persona.user_id
         outbox: asyncio.Queue = asyncio.Queue()
-        outbox.put_nowait(self.snapshot(user_id, persona.language_code))
+        outbox.put_nowait(self.snapshot(user_id))
         self.sockets.setdefault(user_id, {})[ws] = outbox
         writer = asyncio.create_task(_write(ws, outbox))
         try:

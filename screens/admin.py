@@ -162,7 +162,9 @@ def _value(key: str, value: object, side: dict, r: _Reading) -> str:
             return _("top level") if key == "parent_id" else "—"
         if isinstance(value, int):
             return quote(r.categories.get(value, f"#{value}"), VALUE_LIMIT)
-    if key in PERSON_KEYS and isinstance(value, int):  # never the database's id
+    # A user by name, never by the database's id (it reads like a Telegram id); a product
+    # by name and the id its links (p<id>) carry.
+    if key in PERSON_KEYS and isinstance(value, int):
         return _name(r.people[value]) if value in r.people else _("a deleted user")
     if key in PRODUCT_KEYS and isinstance(value, int):
         name = r.products.get(value)

@@ -14,7 +14,6 @@ from keyboards.catalog import (
     place,
     price_text,
     product_kb,
-    product_link,
     restock_kb,
 )
 from keyboards.common import CATEGORIES_PER_PAGE
@@ -27,6 +26,7 @@ from keyboards.formatting import (
     trim,
     visible_length,
 )
+from keyboards.links import product_link
 from models import Role
 from screens.base import Screen
 from services.catalog import CategoryScreen, ProductCard, ProductView

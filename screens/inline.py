@@ -11,8 +11,8 @@ from aiogram.types import (
     InputTextMessageContent,
 )
 
-from keyboards.catalog import open_in_bot_kb, product_link
 from keyboards.formatting import CAPTION_LIMIT, money, trim
+from keyboards.links import open_in_bot_kb, product_link
 from screens.catalog import card_text
 from services.catalog import ProductView
 

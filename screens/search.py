@@ -31,7 +31,9 @@ def results_screen(words: str, page: Page, total: int, *, currency: str, locale:
             words=shown, count=grouped(COUNT_CAP)
         )
     else:
-        text = _("🔍 Results for «{words}»: {count} found.").format(words=shown, count=total)
+        text = _("🔍 Results for «{words}»: {count} found.").format(
+            words=shown, count=grouped(total)
+        )
     if words_left_out(words):  # the rest would make one search too slow
         text += "\n" + _("Only the first {count} words were searched for.").format(count=MAX_TERMS)
     return Screen(text, search_kb(page, currency=currency, locale=locale))

@@ -52,6 +52,11 @@ def language_screen(current: str) -> Screen:
     return Screen(_("Choose your language:"), language_kb(current))
 
 
-def cancelled_screen(role: Role, *, had_dialog: bool = True) -> Screen:
-    text = _("Cancelled.") if had_dialog else _("There is nothing to cancel.")
+def cancelled_screen(role: Role, *, had_dialog: bool = True, button: bool = False) -> Screen:
+    """After /cancel or a Cancel button; with no dialog to end, /cancel says there was
+    nothing to cancel, and a button (of a screen that changes nothing) that nothing was."""
+    if had_dialog:
+        text = _("Cancelled.")
+    else:
+        text = _("Nothing was changed.") if button else _("There is nothing to cancel.")
     return Screen(text, main_menu_kb(role))

@@ -54,13 +54,17 @@ _FTS_READY = "search_fts_ready"  # cached per database connection (connection.in
 
 
 # Sentence punctuation typed around a word ("iphone,", "(чехол)", "«чай»?") is not part of
-# it. What a name may hold at its ends stays (C++, C#, 100%, -5), and a word of nothing
-# but punctuation is searched as typed.
+# it, and a dash or a mark standing alone ("tea — sencha", "sencha ...") is no word. What a
+# name may hold at its ends stays (C++, C#, 100%, -5); a query of nothing but punctuation
+# is searched as typed.
 _AROUND = ",.;:!?\"'«»„“”‘’()[]{}<>…"
+_DASHES = "-‐‑‒–—―"
 
 
 def _words(query: str) -> list[str]:
-    return [w.strip(_AROUND) or w for w in search_fold(query[:MAX_QUERY_LENGTH]).split()]
+    typed = search_fold(query[:MAX_QUERY_LENGTH]).split()
+    words = [w.strip(_AROUND) for w in typed]
+    return [w for w in words if w.strip(_DASHES)] or typed
 
 
 def search_terms(query: str) -> list[str]:

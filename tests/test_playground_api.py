@@ -246,10 +246,21 @@ def test_commands_are_kept_per_language(world):
     assert events == [(10, {"type": "commands"}), (20, {"type": "commands"})]  # menus refresh
     ru = '[{"command": "cart", "description": "Корзина"}]'
     api.call("setMyCommands", {"commands": ru, "language_code": "ru"})
-    assert api.commands["ru"][0]["description"] == "Корзина"
+    assert api.commands[("", "ru")][0]["description"] == "Корзина"
     assert api.call("getMyCommands", {})[0]["description"] == "Cart"
     with pytest.raises(BadRequest, match="BOT_COMMAND_INVALID"):
         api.call("setMyCommands", {"commands": '[{"command": "Bad Name", "description": "x"}]'})
+    # One chat's own menu (a seller's), picked before the language's, as Telegram does.
+    events.clear()
+    seller = '[{"command": "seller", "description": "Мои товары"}]'
+    api.call("setMyCommands", {"commands": seller, "scope": '{"type": "chat", "chat_id": 10}'})
+    assert events == [(10, {"type": "commands"})]
+    assert api.menu_for(10, "ru")[0]["command"] == "seller"
+    assert api.menu_for(20, "ru")[0]["description"] == "Корзина"
+    api.call("deleteMyCommands", {"scope": '{"type": "chat", "chat_id": 10}'})
+    assert api.menu_for(10, "ru")[0]["description"] == "Корзина"
+    with pytest.raises(BadRequest, match="chat not found"):
+        api.call("setMyCommands", {"commands": seller, "scope": '{"type": "chat"}'})
 
 
 def test_unknown_methods_and_bad_json_are_errors_not_silence(world):

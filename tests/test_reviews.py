@@ -750,3 +750,22 @@ async def test_your_review_hidden_by_a_moderator_is_not_an_invitation_to_be_firs
     reply = await ann.click(ReviewsCb(product_id=shop))
     assert reply.has_button("Edit my review") and "Be the first" not in reply.text
     assert "Your review is hidden by a moderator" in reply.text
+
+
+async def test_hiding_a_review_from_its_notice_keeps_the_admins_dialog(env, session):
+    """Hide on a review notice that arrived mid-dialog acts in place: the admin's
+    broadcast draft goes on (the panel's screens end a dialog, this button doesn't)."""
+    seller = await make_user(session, 2, Role.seller, first_name="Sam")
+    await make_user(session, ADMIN_ID, Role.admin, first_name="Boss")
+    product = await make_product(session, await make_category(session), "Tea", seller=seller)
+    await session.commit()
+    boss = env.user(ADMIN_ID)
+    await boss.send("/broadcast")  # the compose prompt: a dialog
+    customer = env.user(1)
+    await customer.click(ReviewStartCb(product_id=product.id))
+    await customer.press("4⭐")
+    await customer.send("Spam spam")
+    await customer.press("Publish")
+    assert (await boss.press("Hide")).alert == "Review hidden."
+    preview = await boss.send("Big sale today!")
+    assert "didn't understand" not in preview.text and "Recipients" in preview.text

@@ -84,6 +84,9 @@ async def test_punctuation_typed_around_a_word_is_not_part_of_it(env, session, q
     await session.commit()
     found = _products(await env.user(1).send(f"/search {query}"))
     assert len(found) == 1 and found[0].split(" · ")[0] in ("iPhone 15 black", "Чехол чёрный")
+    # A dash or marks standing alone are no words.
+    for query in ("iphone — black", "iphone - 15", "iphone ...", "iphone ?"):
+        assert len(_products(await env.user(1).send(f"/search {query}"))) == 1, query
     # What a name holds at its ends stays as typed.
     found = _products(await env.user(1).send("/search c++"))
     assert len(found) == 1 and "C++" in found[0]

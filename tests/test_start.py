@@ -203,3 +203,28 @@ async def test_picking_a_language_mid_dialog_leaves_it_and_its_keyboard(env, ses
     assert isinstance(reply.of(SendMessage)[0].reply_markup, ReplyKeyboardRemove)
     # The English "⬅️ Back" left under the input field is no longer a bad phone number.
     assert (await ann.send("⬅️ Back")).text == "Не понял вас. Выберите в меню:"
+
+
+async def test_each_chat_gets_the_command_menu_of_its_role_in_its_language(env, session):
+    """The menu next to the input field listed a customer's commands to everyone: an
+    admin never saw /admin there, a seller /seller. A role change, /start and a language
+    picked in the bot set the chat's own menu (its scope: that chat)."""
+    from aiogram.methods import SetMyCommands
+
+    def menu(reply, chat_id):
+        [call] = [c for c in reply.of(SetMyCommands) if c.scope.chat_id == chat_id]
+        return {c.command: c.description for c in call.commands}
+
+    boss = env.user(ADMIN_ID)
+    admin_menu = menu(await boss.send("/start"), ADMIN_ID)
+    assert {"admin", "seller", "books", "cart"} <= admin_menu.keys()
+    ann = env.user(5, "Ann")
+    customer_menu = menu(await ann.send("/start"), 5)
+    assert "seller" not in customer_menu and "admin" not in customer_menu
+    seller_menu = menu(await boss.send("/promote 5 seller"), 5)
+    assert "seller" in seller_menu and "admin" not in seller_menu
+    await ann.send("/language")
+    russian = menu(await ann.click(LangCb(code="ru")), 5)
+    assert russian["seller"] == "Ваши товары: добавить и изменить"
+    assert russian["cart"] == "Ваша корзина"
+    assert "seller" not in menu(await boss.send("/promote 5 customer"), 5)

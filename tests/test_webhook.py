@@ -93,7 +93,11 @@ async def test_updates_need_the_secret_and_refusals_are_logged_once_a_minute(cli
     assert len(refusals) == 1
     response = await client.post("/tg", json=start(1), headers=secret())
     assert response.status == 200
-    assert "Welcome" in client.api.requests[-1].text or client.api.requests
+    welcome = [r for r in client.api.requests if type(r).__name__ == "SendMessage"]
+    if welcome:  # sent through the Bot API, or else in the webhook's own reply
+        assert "Welcome" in welcome[0].text
+    else:
+        assert "Welcome" in (await form_fields(response))["text"]
 
 
 async def test_a_body_that_is_not_an_update_is_a_400_not_a_500(client):
