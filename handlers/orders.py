@@ -26,6 +26,7 @@ from screens.refunds import refund_lines
 from screens.reservations import reordered_text
 from services.access import can_sell
 from services.errors import DomainError, NotAllowed
+from services.order_rules import returned_unpaid_possible
 from services.refunds import RefundService
 from services.reorder import reorder
 from services.texts import N_
@@ -123,9 +124,11 @@ async def on_order_status(
         to = OrderStatus(callback_data.to)
     except ValueError:
         raise DomainError(N_("This status change is not possible now.")) from None
+    order = await ctx.orders.movable(ctx.user, callback_data.id, to)  # else: why not
+    returned = returned_unpaid_possible(order)  # shipped: its parcel came back unpaid
     if to is OrderStatus.cancelled and callback_data.action is OrderAction.status:
-        order = await ctx.orders.movable(ctx.user, callback_data.id, to)  # else: why not
-        await show(query, staff_cancel_ask_screen(order.id, callback_data.origin))
+        screen = staff_cancel_ask_screen(order.id, callback_data.origin, shipped=returned)
+        await show(query, screen)
         return
     order = await ctx.orders.set_status(ctx.user, callback_data.id, to)
     await ctx.commit()  # the new status is told only once it is recorded
@@ -133,7 +136,7 @@ async def on_order_status(
     await tell(query, await _card(ctx, order, callback_data.origin))
     await notify_customer(bot, i18n, ctx.orders, order)
     if order.status is OrderStatus.cancelled:
-        await notify_sellers_cancelled(bot, i18n, ctx.orders, order, ctx.user)
+        await notify_sellers_cancelled(bot, i18n, ctx.orders, order, ctx.user, returned=returned)
 
 
 async def on_order_reorder(

@@ -92,14 +92,14 @@ async def notify_sellers(
 
 
 async def notify_sellers_cancelled(
-    bot: Bot, i18n: I18n, service: OrderService, order: Order, actor: User
+    bot: Bot, i18n: I18n, service: OrderService, order: Order, actor: User, *, returned=False
 ) -> None:
     """A cash-on-delivery order's sellers may be packing it: they hear it is cancelled,
-    and by whom (not the one who cancelled it). A prepaid order was never theirs to ship
-    unpaid."""
+    and by whom (not the one who cancelled it); `returned`: shipped, its parcel came back
+    unpaid. A prepaid order was never theirs to ship unpaid."""
     if order.payment_method is PaymentMethod.cod:
         by_customer = actor.id == order.user_id
-        screen = partial(seller_cancelled_screen, by_customer=by_customer)
+        screen = partial(seller_cancelled_screen, by_customer=by_customer, returned=returned)
         await tell_sellers(bot, i18n, service, order, screen, besides={actor.id})
 
 

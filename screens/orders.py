@@ -184,12 +184,19 @@ def cancel_ask_screen(order_id: int, origin: OrdersCb) -> Screen:
     return Screen(text, confirm_kb(order_id, OrderAction.cancel_yes, _("Yes, cancel it"), origin))
 
 
-def staff_cancel_ask_screen(order_id: int, origin: OrdersCb) -> Screen:
-    """The staff's Cancel asks first: the customer is told, and it can't be undone."""
-    text = _(
-        "Cancel order #{id}? The customer is told, its items go back on sale, and it can't "
-        "be undone."
-    ).format(id=order_id)
+def staff_cancel_ask_screen(order_id: int, origin: OrdersCb, *, shipped: bool = False) -> Screen:
+    """The staff's Cancel asks first: the customer is told, and it can't be undone. A
+    shipped cash-on-delivery order is cancelled when its parcel came back unpaid."""
+    if shipped:
+        text = _(
+            "Cancel order #{id}? Only if its parcel came back unpaid: the customer is told, "
+            "its items go back on sale, and it can't be undone."
+        ).format(id=order_id)
+    else:
+        text = _(
+            "Cancel order #{id}? The customer is told, its items go back on sale, and it "
+            "can't be undone."
+        ).format(id=order_id)
     yes = _("Yes, cancel it")
     markup = confirm_kb(order_id, OrderAction.status_yes, yes, origin, OrderStatus.cancelled.value)
     return Screen(text, markup)
@@ -222,11 +229,20 @@ def seller_notice_screen(
 
 
 def seller_cancelled_screen(
-    order: Order, items: list[OrderItem], seller_role: Role, locale: str, *, by_customer: bool
+    order: Order,
+    items: list[OrderItem],
+    seller_role: Role,
+    locale: str,
+    *,
+    by_customer: bool,
+    returned: bool = False,
 ) -> Screen:
-    """To a seller of a cash-on-delivery order cancelled before it shipped."""
+    """To a seller of a cash-on-delivery order cancelled before it shipped, or after it
+    (`returned`: its parcel came back unpaid)."""
     scope = seller_list(seller_role)
-    if by_customer:
+    if returned:
+        heading = _("Order #{id} was cancelled by the shop: its parcel came back unpaid.")
+    elif by_customer:
         heading = _("Order #{id} was cancelled by the customer: don't ship it.")
     else:
         heading = _("Order #{id} was cancelled by the shop: don't ship it.")

@@ -70,7 +70,15 @@ def moves(order: Order) -> tuple[OrderStatus, ...]:
     if order.status is OrderStatus.new and order.payment_method is not PaymentMethod.cod:
         # Prepaid orders ship only once paid.
         allowed = tuple(m for m in allowed if m is not OrderStatus.shipped)
+    if returned_unpaid_possible(order):
+        allowed = (*allowed, OrderStatus.cancelled)
     return allowed
+
+
+def returned_unpaid_possible(order: Order) -> bool:
+    """A cash-on-delivery parcel on its way may come back refused: nothing was paid, so
+    the shop cancels it (its items back on sale), no refund to record."""
+    return order.status is OrderStatus.shipped and order.payment_method is PaymentMethod.cod
 
 
 def late_payment(order: Order) -> bool:

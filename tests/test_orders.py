@@ -162,6 +162,37 @@ async def test_a_seller_who_blocked_the_bot_does_not_break_the_order(env, sessio
     assert sam.is_active is False
 
 
+async def test_a_shipped_cash_order_whose_parcel_came_back_unpaid_is_cancelled(env, session):
+    """A parcel refused at the door: the card offered only "Mark delivered", and the way
+    to get the stock back was to claim it delivered, then refund money never taken. The
+    shop cancels it: stock back, the customer and the other seller told, no refund."""
+    ann, _bob, _sam, _ivan, tea, cake = await world(session)
+    await make_user(session, ADMIN_ID, Role.admin)
+    await session.commit()
+    order = await place(session, ann, [(tea, 2), (cake, 1)])
+    boss = env.user(ADMIN_ID)
+    await boss.click(OrderCb(id=order.id, scope=OrderScope.all))
+    await boss.press("Mark shipped")
+    reply = await boss.press("Cancel the order")
+    assert "Only if its parcel came back unpaid" in reply.text
+    reply = await boss.press("Yes, cancel it")
+    assert "Order #1 is now ✖️ cancelled." in sent_to(reply, 1)[0].text
+    [to_sam] = sent_to(reply, 10)
+    assert "its parcel came back unpaid" in to_sam.text and "don't ship" not in to_sam.text
+    assert "посылка вернулась" in sent_to(reply, 11)[0].text  # Ivan reads Russian
+    assert (await fresh(session, Order, order.id)).status is OrderStatus.cancelled
+    assert (await fresh(session, Product, tea.id)).stock == 10
+    assert not reply.has_button("Refund")
+    # A prepaid order once shipped stays as it was: its money is refunded, not cancelled.
+    prepaid = await place(session, ann, [(tea, 1)], method=PaymentMethod.stars)
+    await session.execute(
+        Order.__table__.update().where(Order.id == prepaid.id).values(status=OrderStatus.shipped)
+    )
+    await session.commit()
+    reply = await boss.click(OrderCb(id=prepaid.id, scope=OrderScope.all))
+    assert not reply.has_button("Cancel the order")
+
+
 async def test_staff_move_the_status_and_the_customer_hears_each_change(env, session):
     ann, _bob, _sam, _ivan, tea, _cake = await world(session)
     order = await place(session, ann, [(tea, 1)])
