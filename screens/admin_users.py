@@ -13,13 +13,17 @@ from services.names import staff_name
 
 
 def with_hidden_note(text: str, change: Change) -> str:
-    """Tells the acting admin what a ban or a demotion took off sale, if anything."""
-    if not change.products_hidden:
-        return text
-    note = _("Their products hidden from the catalog: {count}.").format(
-        count=change.products_hidden
-    )
-    return f"{text}\n{note}"
+    """Tells the acting admin what a ban or a demotion took off sale, if anything, and
+    which orders under way it left to the admins."""
+    if change.products_hidden:
+        text += "\n" + _("Their products hidden from the catalog: {count}.").format(
+            count=change.products_hidden
+        )
+    if change.open_orders:
+        text += "\n" + _("Their orders under way now wait for the admins: {count}.").format(
+            count=change.open_orders
+        )
+    return text
 
 
 def find_prompt() -> str:

@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Order, Product, Review, Role, User
+from models import Order, OrderItem, OrderStatus, Product, Review, Role, User
 from services.access import require_admin
 from services.audit import AuditService
 from services.errors import InvalidInput, NotAllowed, NotFound
 from services.texts import N_
+
+UNDER_WAY = (OrderStatus.new, OrderStatus.paid, OrderStatus.shipped)
 
 # A Telegram id as typed: digits only (not "²", which int() refuses), at most 52 bits.
 _TELEGRAM_ID = re.compile(r"-?[0-9]{1,16}")
@@ -54,6 +56,7 @@ class Change:
     user: User
     changed: bool  # False: the user already had this role or ban
     products_hidden: int = 0  # their products taken off sale by this change
+    open_orders: int = 0  # orders of their goods under way, now the admins' to move
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,13 +153,14 @@ class AdminService:
         hidden = await self._hide_products(user) if role is Role.customer else 0
         if hidden:
             after["products_hidden"] = hidden
+        orphaned = await self._open_orders(user) if role is Role.customer else 0
         await self.session.flush()
         # Counted again, now that this change holds the write lock: on SQLite the list
         # above may predate another admin's demotion that committed meanwhile.
         if not await self.session.scalar(select(exists().where(User.role == Role.admin))):
             raise InvalidInput(LAST_ADMIN)
         await self.audit.record(actor, "user.role", "user", user.id, before, after)
-        return Change(user, True, hidden)
+        return Change(user, True, hidden, orphaned)
 
     # -- bans ------------------------------------------------------------------------
 
@@ -179,7 +183,7 @@ class AdminService:
             after["products_hidden"] = hidden
         await self.session.flush()
         await self.audit.record(actor, "user.ban", "user", user.id, {"is_banned": False}, after)
-        return Change(user, True, hidden)
+        return Change(user, True, hidden, await self._open_orders(user))
 
     async def unban(self, actor: User, user_id: int) -> User:
         require_admin(actor)
@@ -194,6 +198,16 @@ class AdminService:
             actor, "user.unban", "user", user.id, {"is_banned": True}, {"is_banned": False}
         )
         return user
+
+    async def _open_orders(self, user: User) -> int:
+        """Orders under way (new, paid, shipped) holding the user's goods: once they can't
+        sell, only the admins move them (and hear of them: `OrderService.sellers`)."""
+        count = await self.session.scalar(
+            select(func.count(func.distinct(OrderItem.order_id)))
+            .join(Order, Order.id == OrderItem.order_id)
+            .where(OrderItem.seller_id == user.id, Order.status.in_(UNDER_WAY))
+        )
+        return count or 0
 
     async def _hide_products(self, user: User) -> int:
         """Takes the user's visible products off sale; how many there were.

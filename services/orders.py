@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from models import CartItem, Order, OrderItem, OrderStatus, PaymentMethod, Product, User
 from models.base import MONEY_MAX
 from services import order_rules as rules
+from services.access import can_sell
 from services.catalog_reads import MAX_ID, listed, shown_category_ids
 from services.errors import DomainError, NotAllowed, NotFound
 from services.order_hooks import goods_returned, goods_taken_again, status_moved
@@ -213,8 +214,9 @@ class OrderService:
         """Who hears of the order, and which of its lines: each seller their own lines.
 
         Lines nobody would hear of go to every admin, so no order goes unnoticed: lines of
-        products without a seller (the shop's own), and lines whose seller can't receive
-        messages (an inactive account: the demo sellers, someone who blocked the bot). An
+        products without a seller (the shop's own), lines whose seller can't receive
+        messages (an inactive account: the demo sellers, someone who blocked the bot), and
+        those of a seller who may sell no longer (made a customer, or banned). An
         order no one seller may move (several sellers' lines) goes to every admin whole:
         only they can confirm, ship or cancel it.
         """
@@ -225,7 +227,7 @@ class OrderService:
         users: dict[int, User] = {}
         if by_seller:
             found = await self.session.scalars(select(User).where(User.id.in_(by_seller)))
-            users = {u.id: u for u in found if u.is_active}
+            users = {u.id: u for u in found if u.is_active and can_sell(u) and not u.is_banned}
         lines = {uid: items for uid, items in by_seller.items() if uid in users}
         unheard = [item for item in order.items if item.seller_id not in lines]
         if rules.sole_seller(order) is None:

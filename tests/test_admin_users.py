@@ -9,12 +9,12 @@ from aiogram.types import Chat, MessageOriginChannel, MessageOriginHiddenUser, M
 from aiogram.types import User as TgUserType
 from sqlalchemy import select, update
 
-from keyboards.callback_data import AdminUserAction, AdminUserCb
+from keyboards.callback_data import AdminUserAction, AdminUserCb, OrderAction
 from models import AuditEntry, Role, User
 from services.admin import AdminService
 from services.errors import InvalidInput, NotAllowed
 from tests.conftest import ADMIN_ID, PG_URL
-from tests.factories import make_category, make_product
+from tests.factories import make_category, make_product, make_user
 
 
 async def row(session, telegram_id: int) -> User:
@@ -426,3 +426,29 @@ async def test_promote_to_the_role_someone_has_says_nothing_changed(admin, ann, 
     assert "Ann already has this role: nothing changed." in reply.text
     assert "is now a seller" not in reply.text
     assert [e.action for e in await audit(session)] == ["user.role"]
+
+
+async def test_a_seller_made_customer_leaves_their_orders_under_way_to_the_admins(env, session):
+    """A cash order waited for Sam's confirmation; Sam was made a customer: his notice's
+    button found nothing, and no admin had heard of the order. The admin who demotes him
+    is told how many orders now wait for the admins, and the order's notices go to them."""
+    from keyboards.callback_data import CartAddCb, OrderCb, OrderScope
+    from tests.test_checkout import to_summary
+    from tests.test_orders import sent_to
+
+    await make_user(session, ADMIN_ID, Role.admin)
+    sam = await make_user(session, 10, Role.seller, first_name="Sam")
+    cake = await make_product(session, await make_category(session), "Cake", seller=sam)
+    await session.commit()
+    ann = env.user(1)
+    await ann.click(CartAddCb(product_id=cake.id))
+    await to_summary(ann)
+    reply = await ann.press("Confirm")
+    assert sent_to(reply, 10) and not sent_to(reply, ADMIN_ID)  # Sam's alone to confirm
+    boss = env.user(ADMIN_ID)
+    reply = await boss.send("/promote 10 customer")
+    [done] = sent_to(reply, ADMIN_ID)
+    assert "Their orders under way now wait for the admins: 1." in done.text
+    # From now on the order's notices reach the admins, who can move it.
+    reply = await ann.click(OrderCb(id=1, action=OrderAction.cancel_yes, scope=OrderScope.mine))
+    assert sent_to(reply, ADMIN_ID) and not sent_to(reply, 10)
