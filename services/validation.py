@@ -7,8 +7,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
-from babel.numbers import get_currency_precision
+from babel.numbers import get_currency_precision, get_currency_symbol, list_currencies
 
 from services.errors import InvalidInput
 from services.texts import N_
@@ -19,10 +20,12 @@ STOCK_MAX = 1_000_000
 
 # Spaces people (and phone keyboards) put between thousands.
 _SPACES = re.compile(r"[\s\u00a0\u2007\u202f\u2009'’_]+")
-# A currency after (or before) the number: "1299 ₽", "1299 руб.", "1299р", "RUB 1299".
-_CURRENCY = re.compile(
-    r"^(?:₽|rub\.?|руб\.?)\s*|\s*(?:₽|rub\.?|руб(?:лей|ля|ль)?\.?|р\.?)$", re.IGNORECASE
-)
+# The shop's currency typed before or after the number ("1299 ₽", "1299 руб.", "1299р",
+# "RUB 1299", "$12.50", "12.50 USD"), and another currency's, which is refused.
+_RUBLE_WORDS = r"руб(?:лей|ля|ль)?\.?|р\.?"
+_SIGNS = "$€£¥₽₸₴₹₩₺₪₫฿"
+_OTHER_RUBLE = re.compile(r"(?:^|[\d\s])(?:руб|р\.?$)", re.IGNORECASE)
+_CODE_AT_END = re.compile(r"(?:^|[\d\s])([a-z]{3})\.?$|^([a-z]{3})(?=[\d\s])", re.IGNORECASE)
 _NUMBER = re.compile(r"^(?P<sign>[-−–]?)(?P<int>\d+)(?:\.(?P<frac>\d*))?$")
 # '1,299' or '12,345,678': commas between groups of three, as English writes thousands
 # (and Russian writes 1,299 for a fraction with three digits, which no amount has).
@@ -104,8 +107,8 @@ PRICE = MoneyTexts(
 
 
 COMMA_THOUSANDS = N_(
-    "Did you mean {whole}? Send it without the comma. A comma or a point marks the "
-    "cents, with at most two digits after it."
+    "Did you mean {whole}? Send it without the comma. A comma or a point starts the "
+    "fraction, with at most two digits after it."
 )
 
 
@@ -121,15 +124,47 @@ def minor_unit(currency: str | None) -> Decimal:
     return Decimal(1).scaleb(-price_places(currency))
 
 
+OTHER_CURRENCY = N_("Prices here are in {currency}: send the amount in {currency}.")
+
+
+@lru_cache(maxsize=16)
+def _currency_marks(currency: str) -> re.Pattern[str]:
+    """The ways the shop's currency is typed next to an amount: its code and its signs
+    (as English and Russian write them), and for the ruble the Russian words."""
+    marks = {
+        currency,
+        f"{currency}.",
+        *(get_currency_symbol(currency, lang) for lang in "en ru".split()),
+    }
+    alternatives = "|".join(re.escape(m) for m in sorted(marks, key=len, reverse=True))
+    after = f"{alternatives}|{_RUBLE_WORDS}" if currency == "RUB" else alternatives
+    return re.compile(rf"^(?:{alternatives})\s*|\s*(?:{after})$", re.IGNORECASE)
+
+
+def _without_currency(text: str, currency: str | None) -> str:
+    """The amount without the shop's currency; another currency's sign or code refused,
+    not taken as an amount in the shop's (100 $ in a ruble shop is not 100 ₽). None (a
+    layer that doesn't know the shop's currency): the ruble's marks go, nothing is
+    refused here (the service checks again with the currency)."""
+    value = _currency_marks(currency or "RUB").sub("", text.strip()).strip()
+    if currency is None:
+        return value
+    code = _CODE_AT_END.search(value)
+    named = code and (code[1] or code[2]).upper() in list_currencies()
+    if any(sign in value for sign in _SIGNS) or named or _OTHER_RUBLE.search(value):
+        raise InvalidInput(OTHER_CURRENCY, currency=currency)
+    return value
+
+
 def parse_price(
     text: str, max_price: Decimal, currency: str | None = None, texts: MoneyTexts = PRICE
 ) -> Decimal:
-    """'1299', '1 299,50', '1299.5', '1299 ₽', '1 299 руб' -> Decimal with two places.
-    Cents only where the currency has them: '999.50' is refused in JPY ('999.00' is 999).
-    Other amounts (a discount, a minimum order) pass their own `texts`."""
+    """'1299', '1 299,50', '1299.5', '1299 ₽', '1 299 руб', '$12.50' (in a dollar shop)
+    -> Decimal with two places. Cents only where the currency has them: '999.50' is
+    refused in JPY ('999.00' is 999). Other amounts (a discount, a minimum order) pass
+    their own `texts`."""
     places = price_places(currency)
-    value = _CURRENCY.sub("", text.strip()).strip()
-    value = _SPACES.sub("", value)
+    value = _SPACES.sub("", _without_currency(text, currency and currency.upper()))
     if _COMMA_THOUSANDS.match(value):
         whole = value.replace(",", "")
         if places:  # cents or thousands? Ask rather than guess.

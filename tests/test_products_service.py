@@ -93,6 +93,39 @@ def test_a_price_with_cents_is_refused_where_the_currency_has_none(text, message
     assert message in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("text", "currency", "expected"),
+    [
+        ("$100", "USD", "100"),
+        ("100 $", "USD", "100"),
+        ("100 USD", "USD", "100"),
+        ("usd 12.50", "USD", "12.50"),
+        ("€10,50", "EUR", "10.50"),
+        ("1000 JPY", "JPY", "1000"),
+        ("1 299 рублей", "RUB", "1299"),
+        ("RUB 1299", "RUB", "1299"),
+        ("₽ 99", "RUB", "99"),
+        # Another currency's sign or code: refused, not taken in the shop's currency.
+        ("100 ₽", "USD", None),
+        ("100 руб", "USD", None),
+        ("100р", "USD", None),
+        ("100 $", "RUB", None),
+        ("100 EUR", "USD", None),
+    ],
+)
+def test_a_price_may_name_the_shops_currency_and_no_other(text, currency, expected):
+    """Only the ruble's marks were understood: '$100' in a dollar shop was "not a number"
+    while '100 ₽' was saved there as $100 (found by a seller walk)."""
+    if expected is not None:
+        assert parse_price(text, MAX, currency) == Decimal(expected)
+        return
+    with pytest.raises(InvalidInput) as info:
+        parse_price(text, MAX, currency)
+    assert info.value.params == {"currency": currency}
+    assert str(info.value) == f"Prices here are in {currency}: send the amount in {currency}."
+    assert parse_price("300", MAX, currency) == Decimal(300)
+
+
 def test_price_limit_comes_from_the_caller():
     with pytest.raises(InvalidInput, match="more than 500"):
         parse_price("501", Decimal(500))
