@@ -11,6 +11,7 @@ from handlers import (
     admin_promo,
     admin_promo_edit,
     admin_users,
+    albums,
     books,
     broadcast,
     cart,
@@ -40,6 +41,8 @@ def build_routers() -> list[Router]:
         # The catalog first: most presses are its buttons, and every router before it
         # would check its filters on each. Its handlers take nothing the next ones would.
         catalog.build_router(),
+        # Messages only: an album's photos past the first, before any step answers them.
+        albums.build_router(),
         start.build_router(),
         # /cart and /orders work inside any dialog (they leave it, like /start).
         cart.build_commands_router(),

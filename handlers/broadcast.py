@@ -15,10 +15,9 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
-from handlers.common import ignore
 from handlers.context import Ctx
-from handlers.filters import AlbumRest, CommentInput, NotCommand, PhotoInput, protect
-from handlers.states import ALBUM_TAKEN, BroadcastStates, begin_dialog, end_dialog
+from handlers.filters import CommentInput, NotCommand, PhotoInput, protect
+from handlers.states import BroadcastStates, begin_dialog, end_dialog
 from jobs.broadcaster import Broadcaster, deliver
 from keyboards.broadcast import BroadcastAction
 from keyboards.callback_data import BroadcastAudienceCb, BroadcastCb
@@ -63,8 +62,7 @@ async def _save_draft(
     message: Message, photo_file_id: str | None, ctx: Ctx, state: FSMContext, bot: Bot
 ) -> None:
     data = await state.get_data()
-    if message.media_group_id:  # its first photo: one answer for all (AlbumRest: the rest)
-        await state.update_data({ALBUM_TAKEN: message.media_group_id})
+    if message.media_group_id:  # its first photo: one answer (handlers.albums: the rest)
         await show(message, compose_refused_screen(album=True))
         return
     if photo_file_id and not caption_fits(message.html_text):
@@ -159,7 +157,6 @@ def build_router() -> Router:
     router.callback_query.register(
         on_broadcast_new, BroadcastCb.filter(F.action == BroadcastAction.new), StateFilter("*")
     )
-    router.message.register(ignore, AlbumRest(), _COMPOSING)
     router.message.register(on_compose_input, _COMPOSING, CommentInput())
     router.message.register(on_compose_photo, _COMPOSING, PhotoInput())
     router.message.register(on_compose_other, _COMPOSING, NotCommand())

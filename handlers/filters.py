@@ -85,13 +85,19 @@ class PhotoInput(Filter):
 
 
 class AlbumRest(Filter):
-    """A photo of an album whose first photo a dialog step took already (ALBUM_TAKEN):
-    Telegram sends each photo of an album as a message of its own. Register it with
-    `handlers.common.ignore`, ahead of the step's other handlers."""
+    """A photo of an album past its first: Telegram sends each photo of an album as a
+    message of its own, and the first is handled as any message (a step takes it, or
+    says what fits there), so the rest need no answer. Passes no message with no album;
+    the first of one is noted (ALBUM_TAKEN) and let through."""
 
     async def __call__(self, message: Message, state: FSMContext) -> bool:
         album = message.media_group_id
-        return album is not None and album == (await state.get_data()).get(ALBUM_TAKEN)
+        if album is None:
+            return False
+        if (await state.get_data()).get(ALBUM_TAKEN) == album:
+            return True
+        await state.update_data({ALBUM_TAKEN: album})
+        return False
 
 
 class SameDialog(Filter):

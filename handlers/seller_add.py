@@ -16,10 +16,9 @@ from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from handlers.common import ignore, manage_product, own_product
+from handlers.common import manage_product, own_product
 from handlers.context import Ctx
 from handlers.filters import (
-    AlbumRest,
     AtStep,
     CommentInput,
     NotCommand,
@@ -28,7 +27,7 @@ from handlers.filters import (
     TextInput,
     protect,
 )
-from handlers.states import ALBUM_TAKEN, DIALOG, ProductStates, begin_dialog, end_dialog
+from handlers.states import DIALOG, ProductStates, begin_dialog, end_dialog
 from keyboards.callback_seller import (
     SellerAction,
     SellerCategoryCb,
@@ -275,8 +274,7 @@ async def on_step_input(
 
 
 async def on_photo_input(message: Message, file_id: str, ctx: Ctx, state: FSMContext) -> None:
-    if message.media_group_id:  # several photos at once: the first is the product's
-        await state.update_data({ALBUM_TAKEN: message.media_group_id})
+    # Several photos at once: the first is the product's (handlers.albums: the rest).
     await accept(message, ctx, state, ProductField.photo, file_id)
 
 
@@ -375,7 +373,6 @@ def build_router() -> Router:
     # A description may start with "/" ("/5 kg bag"); the other steps' answers never do.
     router.message.register(on_step_input, StateFilter(ProductStates.description), CommentInput())
     router.message.register(on_step_input, StateFilter(*TEXT_STEPS), TextInput())
-    router.message.register(ignore, AlbumRest(), StateFilter("*"))
     router.message.register(on_photo_input, StateFilter(ProductStates.photo), PhotoInput())
     router.message.register(on_wrong_input, any_step, NotCommand())
     return router

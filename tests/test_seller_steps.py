@@ -192,6 +192,26 @@ async def _album(u, group: str) -> list[str]:
     return texts
 
 
+async def test_an_album_where_text_is_wanted_is_answered_once(env, food, session):
+    """An album at the name step (or at the preview) got one warning and one step per
+    photo: 4 photos, 4 copies (found by a seller walk). An album is answered once."""
+    u = env.user(SELLER)
+    await to_name_step(u)
+    texts = await _album(u, "at-name")
+    assert len(texts) == 1 and "Please send text" in texts[0]
+    await u.send("Tea")
+    await u.press("Skip")
+    await u.send("100")
+    await u.send("3")
+    await u.press("Skip")
+    texts = await _album(u, "at-preview")
+    assert len(texts) == 2 and "Please use the buttons" in texts[0]
+    # Out of any dialog too: one "didn't understand", not three.
+    await u.press("Publish")
+    texts = await _album(u, "no-dialog")
+    assert len(texts) == 1
+
+
 async def test_an_album_at_the_photo_step_takes_its_first_photo_once(env, food, session):
     """Several photos sent at once arrive one by one: the first is the product's, the
     others are dropped quietly (no 'use the buttons', no second preview)."""
