@@ -6,15 +6,17 @@ all they need and it is kept in the update's data for them.
 """
 
 import logging
+import time
 
 from aiogram import Router
 from aiogram.exceptions import TelegramAPIError
-from aiogram.filters import ExceptionTypeFilter
+from aiogram.filters import ExceptionTypeFilter, Filter
 from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import I18n
 
+from db.outage import unreachable
 from screens.base import domain_message
-from screens.errors import apology_text
+from screens.errors import apology_text, outage_text
 from services.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -48,8 +50,51 @@ async def on_unexpected_error(event: ErrorEvent, i18n: I18n, locale: str = "en")
     await _reply(event, text)
 
 
+class DatabaseOutage:
+    """The database can't be reached while the bot runs: each update it breaks gets "try
+    again in a minute", and the log one line a minute instead of a traceback per update
+    (a payment's update every time, with what identifies it: money moved). Nothing was
+    saved: the update's transaction never began or rolled back."""
+
+    def __init__(self, every: float = 60.0) -> None:
+        self.every = every
+        self._logged = float("-inf")
+        self.missed = 0  # updates refused since the last log line
+
+    async def report(self, event: ErrorEvent, i18n: I18n, locale: str = "en") -> None:
+        self.missed += 1
+        update, exc = event.update, event.exception
+        message = update.message
+        if update.pre_checkout_query is not None or (message and message.successful_payment):
+            log.error(
+                "The database is unreachable: payment update %s was not handled (%s)",
+                update.update_id,
+                update.model_dump_json(exclude_none=True),
+            )
+        now = time.monotonic()
+        if now - self._logged >= self.every:
+            log.error(
+                "The database is unreachable (%s): %s update(s) answered 'try again later' "
+                "since the last report",
+                str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+                self.missed,
+            )
+            self._logged, self.missed = now, 0
+        with i18n.context(), i18n.use_locale(locale):
+            text = outage_text()
+        await _reply(event, text)
+
+
+class DatabaseDown(Filter):
+    async def __call__(self, event: ErrorEvent) -> bool:
+        return unreachable(event.exception)
+
+
 def build_router() -> Router:
     router = Router(name=__name__)
     router.errors.register(on_domain_error, ExceptionTypeFilter(DomainError))
+    # A bound method: aiogram awaits coroutine functions (an object's async __call__ it
+    # would run in a thread and never await).
+    router.errors.register(DatabaseOutage().report, DatabaseDown())
     router.errors.register(on_unexpected_error)
     return router

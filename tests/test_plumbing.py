@@ -68,6 +68,42 @@ async def test_failed_handler_rolls_back_and_apologises(env, session, monkeypatc
     assert (await get_user(session, 1)).language == "en"
 
 
+async def test_a_database_out_of_reach_is_one_line_a_minute_not_a_traceback(
+    env, session, monkeypatch, caplog
+):
+    """PostgreSQL cut away mid-run answered every update with the generic apology and a
+    multi-page traceback each (found by an operator's walk). Now: "try again in a
+    minute", in the user's language, and one log line a minute with the count."""
+    import logging
+
+    from sqlalchemy.exc import DBAPIError
+
+    caplog.set_level(logging.ERROR, "handlers.errors")
+    ann, boris = env.user(1), env.user(2, language_code="ru")
+    await ann.send("/start")
+    await boris.send("/start")
+
+    async def refused(*args, **kwargs):
+        raise ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 5432)")
+
+    monkeypatch.setattr(services.users.UserService, "set_language", refused)
+    await ann.send("/language")
+    reply = await ann.press("Русский")
+    assert reply.alert == "The shop is having technical trouble. Please try again in a minute."
+
+    async def gone(*args, **kwargs):
+        raise DBAPIError("SELECT 1", {}, Exception("connection was closed in the middle"))
+
+    monkeypatch.setattr(services.users.UserService, "set_language", gone)
+    await boris.send("/language")
+    reply = await boris.press("English")
+    assert reply.alert.startswith("В магазине технические неполадки")
+    lines = [r for r in caplog.records if r.name == "handlers.errors"]
+    assert len(lines) == 1 and "The database is unreachable" in lines[0].getMessage()
+    assert lines[0].exc_info is None  # no traceback
+    assert (await get_user(session, 1)).language == "en"
+
+
 async def test_a_cancelled_update_rolls_back_and_returns_its_connection(
     env, session, engine, monkeypatch
 ):
