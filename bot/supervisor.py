@@ -29,7 +29,7 @@ from bot.config import ConfigError, Settings
 log = logging.getLogger("bot.supervisor")
 
 RESTART_DELAY = 1.0  # seconds before a worker that died is started again
-STOP_TIMEOUT = 45.0  # seconds workers get to drain before they are killed
+STOP_TIMEOUT = 45.0  # seconds workers get to drain (30) and cancel (5) before they are killed
 
 
 # SO_REUSEPORT spreads connections over the sockets only on Linux.
@@ -190,6 +190,11 @@ class Supervisor:
                     self._gone(pid)
                     failed = failed or os.waitstatus_to_exitcode(status) != 0
             if self.workers and time.monotonic() > deadline:
+                log.warning(
+                    "Workers %s did not stop within %s s: killed",
+                    ", ".join(map(str, self.workers)),
+                    STOP_TIMEOUT,
+                )
                 for pid in self.workers:
                     os.kill(pid, signal.SIGKILL)
                 failed = True

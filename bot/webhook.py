@@ -26,6 +26,7 @@ from bot.metrics import Metrics
 log = logging.getLogger("bot.webhook")
 
 DRAIN_TIMEOUT = 30.0  # seconds a stopping worker waits for the updates it is handling
+CANCEL_GRACE = 5.0  # then seconds the cancelled ones get to roll back
 CHECK_TIMEOUT = 2.0  # /healthz: seconds each dependency gets to answer
 
 
@@ -54,6 +55,7 @@ class WebhookHandler(SimpleRequestHandler):
         self.draining = False
         self._idle = asyncio.Event()
         self._idle.set()
+        self._handling: set[asyncio.Task[Any]] = set()  # the requests of `in_flight`
 
     def verify_secret(self, telegram_secret_token: str, bot: Bot) -> bool:
         given = telegram_secret_token.encode("utf-8", "surrogateescape")
@@ -77,6 +79,9 @@ class WebhookHandler(SimpleRequestHandler):
             return web.Response(status=400, text="The body is not an update")
         self.in_flight += 1
         self._idle.clear()
+        task = asyncio.current_task()
+        if task is not None:
+            self._handling.add(task)
         try:
             result = await self.dispatcher.feed_webhook_update(self.bot, update, **self.data)
         except Exception:
@@ -84,6 +89,7 @@ class WebhookHandler(SimpleRequestHandler):
             log.exception("Update %s failed", update.update_id)
             return web.Response(status=500, text="Internal error")
         finally:
+            self._handling.discard(task)  # type: ignore[arg-type]
             self.in_flight -= 1
             if not self.in_flight:
                 self._idle.set()
@@ -105,11 +111,18 @@ class WebhookHandler(SimpleRequestHandler):
             self.refused = 0
 
     async def drain(self, timeout: float = DRAIN_TIMEOUT) -> bool:
-        """Refuse new updates, wait for those in flight; False if time ran out."""
+        """Refuse new updates, wait for those in flight; False if time ran out. Those
+        still running then (a Bot API call that hangs) are cancelled: their transaction
+        rolls back, and their post gets no answer, so Telegram delivers them again (to a
+        worker still running, or after the restart) instead of a 200 for nothing done."""
         self.draining = True
         try:
             await asyncio.wait_for(self._idle.wait(), timeout)
         except TimeoutError:
+            for task in self._handling:
+                task.cancel()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._idle.wait(), CANCEL_GRACE)
             return False
         return True
 

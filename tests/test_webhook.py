@@ -353,3 +353,38 @@ async def test_pools_fit_the_updates_in_flight_and_the_server_budget_is_checked(
         assert f"allows {limit}" in warning.getMessage() and "DB_POOL_SIZE" in warning.getMessage()
     finally:
         await engine.dispose()
+
+
+async def test_a_stop_cancels_an_update_stuck_on_the_bot_api(client, session):
+    """A Bot API call that hangs held a stopping worker 54 s past SIGTERM (the supervisor
+    killed a second worker and exited 1), then answered Telegram 200 for nothing done.
+    Past the drain's time the update is cancelled: rolled back, and left unanswered, so
+    Telegram delivers it again."""
+    import time
+
+    import aiohttp
+    from sqlalchemy import func, select
+
+    from models import ProcessedUpdate
+
+    stuck = asyncio.Event()
+    real = client.api.make_request
+
+    async def hanging(bot, method, timeout=None):
+        if type(method).__name__ == "SetMyCommands":  # /start's last call
+            stuck.set()
+            await asyncio.sleep(3600)
+        return await real(bot, method, timeout)
+
+    client.api.make_request = hanging
+    post = asyncio.create_task(client.post("/tg", json=start(31), headers=secret()))
+    await asyncio.wait_for(stuck.wait(), 5)
+    began = time.monotonic()
+    assert await client.handler.drain(timeout=0.1) is False
+    assert time.monotonic() - began < 3 and client.handler.in_flight == 0
+    try:
+        answered = (await post).status
+    except aiohttp.ClientError:
+        answered = None  # the connection closed with no answer
+    assert answered != 200
+    assert await session.scalar(select(func.count()).select_from(ProcessedUpdate)) == 0
