@@ -308,8 +308,14 @@ class Settings(BaseSettings):
             )
         if not self.webhook_url.startswith("https://"):
             raise ConfigError("WEBHOOK_URL must start with https:// (Telegram posts only there)")
-        if not urlsplit(self.webhook_url).hostname:
+        parts = urlsplit(self.webhook_url)
+        if not parts.hostname:
             raise ConfigError("WEBHOOK_URL names no host: write https://shop.example.com")
+        if parts.query or parts.fragment or "?" in self.webhook_url or "#" in self.webhook_url:
+            raise ConfigError(
+                "WEBHOOK_URL is the public base, without ?query or #fragment: the bot adds "
+                "WEBHOOK_PATH to it"
+            )
         path = self.webhook_path.rstrip("/")
         if path and self.webhook_url.rstrip("/").endswith(path):
             raise ConfigError(

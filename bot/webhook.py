@@ -13,6 +13,7 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.types import Update
+from aiogram.types.update import UpdateTypeLookupError
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 from pydantic import ValidationError
@@ -75,8 +76,12 @@ class WebhookHandler(SimpleRequestHandler):
             return web.Response(status=400, text="The body is not JSON")
         try:
             update = Update.model_validate(update, context={"bot": self.bot})
+            update.event_type  # noqa: B018  (raises for an update that holds nothing known)
         except ValidationError:
             return web.Response(status=400, text="The body is not an update")
+        except UpdateTypeLookupError:  # a kind this aiogram doesn't know: nothing to do
+            log.debug("Update %s holds nothing this bot handles", update.update_id)
+            return web.json_response({})
         self.in_flight += 1
         self._idle.clear()
         task = asyncio.current_task()

@@ -115,6 +115,15 @@ async def test_a_body_that_is_not_an_update_is_a_400_not_a_500(client):
     assert client.api.requests == []
 
 
+async def test_an_update_that_holds_nothing_known_is_answered_quietly(client, caplog):
+    """{"update_id": 1003} alone (or a kind newer than this aiogram) was handled into an
+    UpdateTypeLookupError traceback from the metrics: it is answered 200, nothing done."""
+    caplog.set_level(logging.WARNING)
+    response = await client.post("/tg", json={"update_id": 1003}, headers=secret())
+    assert response.status == 200 and client.api.requests == []
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
 async def test_the_same_update_posted_twice_is_answered_once(client):
     for _ in range(2):
         response = await client.post("/tg", json=start(5), headers=secret())
@@ -257,6 +266,10 @@ def test_workers_left_in_the_settings_stop_only_webhook_mode(monkeypatch, tmp_pa
         (
             {"WEBHOOK_URL": "https://x.example/telegram/webhook/"},
             "WEBHOOK_URL is the public base, without WEBHOOK_PATH (/telegram/webhook)",
+        ),
+        (
+            {"WEBHOOK_URL": "https://x.example/telegram/webhook?x=1"},
+            "WEBHOOK_URL is the public base, without ?query or #fragment",
         ),
         (
             {"WEBHOOK_URL": "https://x.example", "WEBHOOK_SECRET": "has space"},
