@@ -31,10 +31,21 @@ def backup(url: str, path: str) -> Path:
     target = Path(path)
     source = sqlite_file(url)
     if source is None:
-        if make_url(url).get_backend_name() == "postgresql":
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "postgresql":
+            where = " ".join(  # this shop's server, user and database (never the password)
+                f"{flag} {value}"
+                for flag, value in (
+                    ("-h", parsed.host),
+                    ("-p", parsed.port),
+                    ("-U", parsed.username),
+                )
+                if value
+            )
+            db = parsed.database or "<database>"
             raise ConfigError(
-                "PostgreSQL: back up with pg_dump, e.g. pg_dump -Fc -f shop.dump <database>; "
-                "restore with pg_restore -c -d <database> shop.dump"
+                f"PostgreSQL: back up with pg_dump, e.g. pg_dump -Fc -f shop.dump {where} {db}; "
+                f"restore with pg_restore -c {where} -d {db} shop.dump".replace("  ", " ")
             )
         raise ConfigError("backup works for SQLite files only")
     if not source.is_file():

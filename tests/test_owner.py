@@ -234,6 +234,9 @@ def test_backup_on_postgresql_points_at_pg_dump(shop, monkeypatch, capsys):
     code, out = cli(capsys, "backup", "x")
     assert code == 2
     assert out.startswith("error: PostgreSQL: back up with pg_dump") and "secret" not in out
+    # This shop's server, user and database, ready to paste.
+    assert "pg_dump -Fc -f shop.dump -h db -U shop shop;" in out
+    assert "pg_restore -c -h db -U shop -d shop shop.dump" in out
 
 
 def test_migrating_a_shop_with_data_backs_it_up_first(shop, capsys, caplog):
