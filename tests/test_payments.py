@@ -323,7 +323,7 @@ async def test_service_records_a_payment_once(session, tea):
 
 async def test_sellers_hear_when_their_order_is_paid(stars_env, session):
     category = await make_category(session)
-    sam = await make_user(session, 10, first_name="Sam", language="ru")
+    sam = await make_user(session, 10, Role.seller, first_name="Sam", language="ru")
     cake = await make_product(session, category, name="Cake", price="5", seller=sam)
     await session.commit()
     ann = stars_env.user(1)
