@@ -88,6 +88,9 @@ class TelegramProfile:
     signed_at: int = 0  # auth_date: when Telegram signed it, Unix seconds
 
 
+CLOCK_SKEW = 60  # seconds Telegram's clock may be off from this server's
+
+
 def telegram_user(
     bot_token: str, init_data: str, max_age: int, now: float | None = None
 ) -> TelegramProfile:
@@ -114,7 +117,7 @@ def telegram_user(
     except (KeyError, ValueError, TypeError, AttributeError):
         raise ValueError(N_("initData names no user")) from None
     now = datetime.now(UTC).timestamp() if now is None else now
-    if not now - max_age <= auth_date <= now + 60:
+    if not now - max_age <= auth_date <= now + CLOCK_SKEW:
         raise ValueError(N_("initData is too old"))
     if not 0 < profile.id < 2**63:
         raise ValueError(N_("initData names no user"))
@@ -128,4 +131,6 @@ def signed_before(tg: TelegramProfile, password_set_at: datetime | None) -> bool
         return False
     if password_set_at.tzinfo is None:  # SQLite gives it back without its zone: UTC
         password_set_at = password_set_at.replace(tzinfo=UTC)
-    return tg.signed_at < int(password_set_at.timestamp())
+    # A minute's grace, as for an auth_date ahead of us: Telegram's clock and this
+    # server's may differ, and a Mini App opened just after /login must get in.
+    return tg.signed_at + CLOCK_SKEW < int(password_set_at.timestamp())
