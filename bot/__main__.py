@@ -115,7 +115,11 @@ async def serve_api(settings: Settings) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bot", description="Telegram storefront bot")
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="Telegram storefront bot. Without a command it runs the bot (long polling).",
+        usage="python -m bot [-h] [command] ...",
+    )
     commands = parser.add_subparsers(dest="command", metavar="command")
     commands.add_parser("run", help="run the bot (the default)")
     commands.add_parser("migrate", help="only apply database migrations")
