@@ -151,12 +151,13 @@ class CategoryPatch(BaseModel):
 
 
 def _price_form(text: str) -> Decimal | str:
-    """A price as the column holds it; "1,299" as sent: thousands or cents is the shop's
-    currency's call (none in JPY), made by the router with it (`_check_price`)."""
+    """A price as the column holds it; as sent when the shop's currency must judge it
+    ("1,299": thousands or cents, none in JPY; "$100": its sign or another currency's),
+    which the router does with it (`_check_price`)."""
     try:
         return validation.parse_price(text, MONEY_MAX)
     except InvalidInput as exc:
-        if exc.message != validation.COMMA_THOUSANDS:
+        if exc.message not in (validation.COMMA_THOUSANDS, validation.PRICE.not_number):
             raise
         return text
 

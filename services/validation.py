@@ -22,9 +22,11 @@ STOCK_MAX = 1_000_000
 _SPACES = re.compile(r"[\s\u00a0\u2007\u202f\u2009'’_]+")
 # The shop's currency typed before or after the number ("1299 ₽", "1299 руб.", "1299р",
 # "RUB 1299", "$12.50", "12.50 USD"), and another currency's, which is refused.
-_RUBLE_WORDS = r"руб(?:лей|ля|ль)?\.?|р\.?"
+_RUBLE_WORDS = r"руб(?:лей|ля|ль)?\.?(?![а-яё])|р\.?(?![а-яё])"
+# Signs by currency, where Babel writes a code ("KZT 100") rather than the sign people type.
+_SIGN_OF = {"KZT": "₸", "TRY": "₺", "UAH": "₴", "CNY": "¥", "INR": "₹", "KRW": "₩", "RUB": "₽"}
 _SIGNS = "$€£¥₽₸₴₹₩₺₪₫฿"
-_OTHER_RUBLE = re.compile(r"(?:^|[\d\s])(?:руб|р\.?$)", re.IGNORECASE)
+_OTHER_RUBLE = re.compile(r"(?:^|[\d\s])(?:руб(?:лей|ля|ль)?\.?|р\.?)(?![а-яё])", re.IGNORECASE)
 _CODE_AT_END = re.compile(r"(?:^|[\d\s])([a-z]{3})\.?$|^([a-z]{3})(?=[\d\s])", re.IGNORECASE)
 _NUMBER = re.compile(r"^(?P<sign>[-−–]?)(?P<int>\d+)(?:\.(?P<frac>\d*))?$")
 # '1,299' or '12,345,678': commas between groups of three, as English writes thousands
@@ -135,25 +137,31 @@ def _currency_marks(currency: str) -> re.Pattern[str]:
         currency,
         f"{currency}.",
         *(get_currency_symbol(currency, lang) for lang in "en ru".split()),
+        *_SIGN_OF.get(currency, ""),
     }
     alternatives = "|".join(re.escape(m) for m in sorted(marks, key=len, reverse=True))
-    after = f"{alternatives}|{_RUBLE_WORDS}" if currency == "RUB" else alternatives
-    return re.compile(rf"^(?:{alternatives})\s*|\s*(?:{after})$", re.IGNORECASE)
+    if currency == "RUB":
+        alternatives += f"|{_RUBLE_WORDS}"
+    return re.compile(rf"^(?:{alternatives})\s*|\s*(?:{alternatives})$", re.IGNORECASE)
 
 
 def _without_currency(text: str, currency: str | None) -> str:
     """The amount without the shop's currency; another currency's sign or code refused,
     not taken as an amount in the shop's (100 $ in a ruble shop is not 100 ₽). None (a
-    layer that doesn't know the shop's currency): the ruble's marks go, nothing is
-    refused here (the service checks again with the currency)."""
-    value = _currency_marks(currency or "RUB").sub("", text.strip()).strip()
+    layer that doesn't know the shop's currency): no sign or code is taken away, so such
+    a text is "not a number" there, and the caller leaves it to one that knows."""
+    value = text.strip()
     if currency is None:
         return value
+    minus = value[:1] if value[:1] in "-−–" else ""  # "-$5": the sign before the mark
+    value = _currency_marks(currency).sub("", value[len(minus) :].strip()).strip()
     code = _CODE_AT_END.search(value)
     named = code and (code[1] or code[2]).upper() in list_currencies()
-    if any(sign in value for sign in _SIGNS) or named or _OTHER_RUBLE.search(value):
+    own = set(_SIGN_OF.get(currency, "")) | set(get_currency_symbol(currency, "en"))
+    foreign = any(sign in value for sign in _SIGNS if sign not in own)
+    if foreign or named or _OTHER_RUBLE.search(value):
         raise InvalidInput(OTHER_CURRENCY, currency=currency)
-    return value
+    return minus + value
 
 
 def parse_price(

@@ -64,6 +64,25 @@ async def test_a_jpy_shop_takes_a_thousands_comma_as_the_bot_does(pool, api_conf
         assert r.json()["detail"][0]["loc"] == ["body", "price"]
 
 
+async def test_a_price_may_carry_the_shops_currency_and_no_other(pool, api_config, shop):
+    """In a dollar shop the API saved "100 ₽" as $100 and refused "$100" (the bot had
+    been fixed, the API's schema still read ruble marks only; found by a review)."""
+    body = {"category_id": shop.category, "name": "Matcha", "price": "$100", "stock": 1}
+    async with _client(pool, replace(api_config, currency="USD")) as client:
+        r = await client.post("/products", json=body, headers=as_(shop, "seller"))
+        assert r.status_code == 201, r.text
+        assert Decimal(r.json()["price"]) == 100
+        r = await client.patch(
+            f"/products/{shop.product}", json={"price": "100 ₽"}, headers=as_(shop, "seller")
+        )
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "price"]
+        assert "Prices here are in USD" in r.text
+        r = await client.patch(
+            f"/products/{shop.product}", json={"price": "abc"}, headers=as_(shop, "seller")
+        )
+        assert r.status_code == 422 and "Send the price as a number" in r.text
+
+
 async def test_the_tree_is_at_most_max_levels_deep_and_never_a_cycle(client, shop):
     """Nesting stops at MAX_LEVELS, on create and on move (a branch moved under another
     may not pass it either); a move under a deep descendant is a cycle, refused, and

@@ -43,7 +43,7 @@ MAX = Decimal("10000000")
     ],
 )
 def test_price_accepts_what_people_type(text, expected):
-    assert parse_price(text, MAX) == Decimal(expected)
+    assert parse_price(text, MAX, "RUB") == Decimal(expected)
 
 
 @pytest.mark.parametrize(
@@ -111,6 +111,13 @@ def test_a_price_with_cents_is_refused_where_the_currency_has_none(text, message
         ("100р", "USD", None),
         ("100 $", "RUB", None),
         ("100 EUR", "USD", None),
+        # Signs Babel writes as codes, the ruble's words before the amount, a minus.
+        ("100 ₸", "KZT", "100"),
+        ("₺100", "TRY", "100"),
+        ("¥100", "CNY", "100"),
+        ("руб. 100", "RUB", "100"),
+        ("100 рубля", "RUB", "100"),
+        ("100 рублей", "USD", None),
     ],
 )
 def test_a_price_may_name_the_shops_currency_and_no_other(text, currency, expected):
@@ -124,6 +131,13 @@ def test_a_price_may_name_the_shops_currency_and_no_other(text, currency, expect
     assert info.value.params == {"currency": currency}
     assert str(info.value) == f"Prices here are in {currency}: send the amount in {currency}."
     assert parse_price("300", MAX, currency) == Decimal(300)
+
+
+@pytest.mark.parametrize(("text", "currency"), [("Рубашка", "RUB"), ("-$5", "USD")])
+def test_a_word_or_a_minus_is_not_taken_for_another_currency(text, currency):
+    with pytest.raises(InvalidInput) as info:
+        parse_price(text, MAX, currency)
+    assert "Prices here are in" not in str(info.value)
 
 
 def test_price_limit_comes_from_the_caller():
