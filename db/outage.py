@@ -2,19 +2,34 @@
 the network, not of a statement): the bot then says "try again in a minute" and logs one
 line a minute, not a traceback per update."""
 
+import traceback
+
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-# Refused, reset or timed-out connections reach us as the OS's errors (asyncpg connects
-# with the event loop's sockets) or wrapped by SQLAlchemy.
-_NETWORK = (ConnectionError, TimeoutError, PoolTimeout)
+# SQLSTATEs of a server that is gone or going: connection exceptions (class 08), and an
+# administrator's shutdown, a crash, a server still starting (57P01-57P03).
+_GONE = ("08", "57P01", "57P02", "57P03")
+# Where a connection is made: a timeout there is the server not answering, while one
+# anywhere else is a statement running too long (asyncpg's command_timeout).
+_CONNECTING = ("connect", "_connect", "_connect_addr", "__connect", "_create_connection")
 
 
 def unreachable(exc: BaseException) -> bool:
-    if isinstance(exc, _NETWORK):
+    if isinstance(exc, PoolTimeout):  # every connection busy: overloaded, try again
         return True
     if isinstance(exc, DBAPIError):
-        if exc.connection_invalidated:  # the server went away mid-statement
-            return True
-        return isinstance(exc.orig, _NETWORK) or "connection was closed" in str(exc.orig)
+        state = str(getattr(exc.orig, "sqlstate", "") or "")
+        return (
+            exc.connection_invalidated  # the server went away mid-statement
+            or state.startswith(_GONE)
+            or isinstance(exc.orig, OSError)
+            or "connection was closed" in str(exc.orig)
+        )
+    if isinstance(exc, OSError):  # refused, reset, a name that no longer resolves...
+        frames = [(f.filename, f.name) for f in traceback.extract_tb(exc.__traceback__)]
+        through_db = any("asyncpg" in path or "sqlalchemy" in path for path, _ in frames)
+        if isinstance(exc, TimeoutError):
+            return through_db and any(name in _CONNECTING for _, name in frames)
+        return through_db
     return False

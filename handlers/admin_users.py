@@ -9,7 +9,6 @@ from aiogram.types import CallbackQuery, Message, MessageOriginHiddenUser, Messa
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 
-from handlers.common import refresh_menu
 from handlers.context import Ctx
 from handlers.filters import NotCommand, TextInput, leaves_dialogs, protect
 from handlers.states import AdminStates, begin_dialog, end_dialog, leave_dialog
@@ -120,7 +119,6 @@ async def on_user_role(
     # A user with only an API login has no chat to be told in.
     if change.changed and change.user.telegram_id is not None:
         await notify_new_role(bot, ctx.session, i18n, ctx.user.id, change.user)
-        await refresh_menu(bot, i18n, change.user)
 
 
 async def on_user_ban(
@@ -160,7 +158,6 @@ async def cmd_promote(
     # A user with only an API login has no chat to be told in.
     if change.changed and change.user.telegram_id is not None:
         await notify_new_role(bot, ctx.session, i18n, ctx.user.id, change.user)
-        await refresh_menu(bot, i18n, change.user)
 
 
 def build_router() -> Router:

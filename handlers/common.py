@@ -11,9 +11,8 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
-from aiogram.types import BotCommandScopeChat, CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from handlers.context import Ctx
@@ -21,12 +20,11 @@ from handlers.states import CARD_PLACE, SEARCH_KEY, SEARCH_TOTAL, SearchStates, 
 from keyboards.callback_data import CategoryCb, FavouritesCb, ProductCb, SearchCb
 from keyboards.callback_seller import FROM_CARD
 from keyboards.catalog import card_back, card_in
-from models import Order, PaymentMethod, Product, User
+from models import Order, PaymentMethod, Product
 from screens.base import Screen, show
 from screens.cart import cart_screen
 from screens.catalog import browse_screen, favourites_screen, product_screen
 from screens.checkout import invoice_failed_screen
-from screens.menus import command_menu
 from screens.payments import invoice
 from screens.search import out_of_date_screen, results_screen
 from screens.seller import PAGE_MAX, manage_screen, products_screen
@@ -273,16 +271,3 @@ async def cart_page(ctx: Ctx, note: str = "", *, entered: bool = False) -> Scree
         else None
     )
     return cart_screen(cart, ctx.settings.currency, ctx.locale, promo, note, entered=entered)
-
-
-async def refresh_menu(bot: Bot, i18n: I18n, user: User) -> None:
-    """The user's chat gets the command menu of their role (a seller's has /seller, an
-    admin's the panel's commands) in the language they chose in the bot, which may not be
-    their Telegram's. Best effort: a menu Telegram won't take now changes nothing else."""
-    if user.telegram_id is None:  # a web-only account has no chat
-        return
-    commands = command_menu(user.role, lambda text: i18n.gettext(text, locale=user.language))
-    try:
-        await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id=user.telegram_id))
-    except TelegramAPIError as exc:
-        log.info("The command menu of %s was not set: %s", user.telegram_id, exc)

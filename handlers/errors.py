@@ -15,6 +15,7 @@ from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import I18n
 
 from db.outage import unreachable
+from locales import pick_language
 from screens.base import domain_message
 from screens.errors import apology_text, outage_text
 from services.errors import DomainError
@@ -61,7 +62,11 @@ class DatabaseOutage:
         self._logged = float("-inf")
         self.missed = 0  # updates refused since the last log line
 
-    async def report(self, event: ErrorEvent, i18n: I18n, locale: str = "en") -> None:
+    async def report(self, event: ErrorEvent, i18n: I18n, locale: str | None = None) -> None:
+        if locale is None:  # the outage came before the user's row: their Telegram's
+            sender = getattr(event.update.event, "from_user", None)
+            code = sender.language_code if sender is not None else None
+            locale = pick_language(code, i18n.default_locale)
         self.missed += 1
         update, exc = event.update, event.exception
         message = update.message

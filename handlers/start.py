@@ -8,9 +8,9 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from handlers.common import refresh_menu
 from handlers.context import Ctx
 from handlers.states import leave_dialog
+from jobs.notify import refresh_menu
 from keyboards.callback_data import CancelCb, LangCb, MenuAction, MenuCb, PageCountCb
 from locales import LANGUAGES
 from screens.base import show
@@ -21,7 +21,7 @@ async def cmd_start(message: Message, ctx: Ctx, state: FSMContext, bot: Bot, i18
     await leave_dialog(state, message)
     await state.clear()  # /start begins afresh: the saved search goes too
     await show(message, home_screen(ctx.user))
-    await refresh_menu(bot, i18n, ctx.user)  # a role or language changed elsewhere (CLI, API)
+    await refresh_menu(bot, i18n, ctx.user)  # a role changed elsewhere (the CLI)
 
 
 async def on_home(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:

@@ -6,12 +6,15 @@ from functools import partial
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
+from aiogram.types import BotCommandScopeChat
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from locales import pick_language
 from models import Order, OrderItem, PaymentMethod, Review, Role, User
 from screens.admin_users import new_role_screen
 from screens.base import Screen
+from screens.menus import command_menu
 from screens.orders import (
     customer_notice_screen,
     seller_cancelled_screen,
@@ -142,11 +145,37 @@ async def notify_admins_banned_paid(
     await _notify_admins(bot, session, i18n, lambda: banned_buyer_paid_screen(order_id, buyer))
 
 
+async def refresh_menu(bot: Bot, i18n: I18n, user: User) -> None:
+    """The user's chat gets the command menu of their role (a seller's has /seller, an
+    admin's the panel's commands) in the language they chose in the bot; a customer
+    reading the language Telegram gave them needs none of their own (their language's
+    menu fits, and a later release's commands reach them). Best effort: a menu Telegram
+    won't take now changes nothing else."""
+    if user.telegram_id is None:  # a web-only account has no chat
+        return
+    scope = BotCommandScopeChat(chat_id=user.telegram_id)
+    own = user.role is not Role.customer or user.language != pick_language(
+        user.language_code, i18n.default_locale
+    )
+    try:
+        if own:
+            commands = command_menu(
+                user.role, lambda text: i18n.gettext(text, locale=user.language)
+            )
+            await bot.set_my_commands(commands, scope=scope)
+        else:
+            await bot.delete_my_commands(scope=scope)
+    except TelegramAPIError as exc:
+        log.info("The command menu of %s was not set: %s", user.telegram_id, exc)
+
+
 async def notify_new_role(
     bot: Bot, session: AsyncSession, i18n: I18n, actor_id: int | None, target: User
 ) -> None:
     """The user learns their new role, in their language (not the admin who changed
-    their own, nor a banned user, who can use no role: the admin is told so)."""
+    their own, nor a banned user, who can use no role: the admin is told so); their
+    command menu follows it either way."""
+    await refresh_menu(bot, i18n, target)
     if target.id == actor_id or target.is_banned or target.telegram_id is None:
         return
     await notify(bot, session, i18n, target, lambda _locale: new_role_screen(target.role))

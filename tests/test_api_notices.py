@@ -49,6 +49,9 @@ async def test_a_role_set_on_the_web_is_told_to_its_user(env, client, shop, sess
     assert r.status_code == 200
     assert await sender.drain(env.bot) == 1
     assert "seller" in env.api.last_message(CUSTOMER).text.lower()
+    # Their command menu follows (it listed no /seller until they happened to /start).
+    [menu] = [c for c in env.api.requests if type(c).__name__ == "SetMyCommands"]
+    assert menu.scope.chat_id == CUSTOMER and "seller" in {c.command for c in menu.commands}
     told = len(env.api.messages(CUSTOMER))
     r = await client.patch("/permission", json=body, headers=as_(shop, "admin"))  # no change
     assert r.status_code == 200

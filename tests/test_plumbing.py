@@ -73,35 +73,85 @@ async def test_a_database_out_of_reach_is_one_line_a_minute_not_a_traceback(
 ):
     """PostgreSQL cut away mid-run answered every update with the generic apology and a
     multi-page traceback each (found by an operator's walk). Now: "try again in a
-    minute", in the user's language, and one log line a minute with the count."""
+    minute", in the user's language (their Telegram's when the outage came before their
+    row was read), and one log line a minute with the count."""
     import logging
 
     from sqlalchemy.exc import DBAPIError
 
+    import bot.middlewares.user
+
+    class ServerGone(Exception):
+        sqlstate = "08006"  # connection_failure
+
     caplog.set_level(logging.ERROR, "handlers.errors")
     ann, boris = env.user(1), env.user(2, language_code="ru")
     await ann.send("/start")
-    await boris.send("/start")
+    await ann.send("/language")
 
     async def refused(*args, **kwargs):
-        raise ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 5432)")
+        raise DBAPIError("UPDATE users", {}, ConnectionRefusedError(111, "Connect call failed"))
 
     monkeypatch.setattr(services.users.UserService, "set_language", refused)
-    await ann.send("/language")
     reply = await ann.press("Русский")
     assert reply.alert == "The shop is having technical trouble. Please try again in a minute."
 
     async def gone(*args, **kwargs):
-        raise DBAPIError("SELECT 1", {}, Exception("connection was closed in the middle"))
+        raise DBAPIError("SELECT users", {}, ServerGone("terminating connection"))
 
-    monkeypatch.setattr(services.users.UserService, "set_language", gone)
-    await boris.send("/language")
-    reply = await boris.press("English")
-    assert reply.alert.startswith("В магазине технические неполадки")
+    monkeypatch.setattr(bot.middlewares.user.UserMiddleware, "_lookup", gone)
+    reply = await boris.send("/start")
+    assert reply.text == "В магазине технические неполадки. Попробуйте ещё раз через минуту."
     lines = [r for r in caplog.records if r.name == "handlers.errors"]
     assert len(lines) == 1 and "The database is unreachable" in lines[0].getMessage()
     assert lines[0].exc_info is None  # no traceback
     assert (await get_user(session, 1)).language == "en"
+
+
+async def test_a_refused_connection_through_the_driver_counts_as_out_of_reach():
+    """The real thing: asyncpg connecting where nothing listens (port 1)."""
+    from sqlalchemy import text
+
+    from db.engine import create_engine
+    from db.outage import unreachable
+
+    engine = create_engine("postgresql+asyncpg://postgres@127.0.0.1:1/shop")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception as exc:  # what the driver raises is the point
+        assert unreachable(exc), repr(exc)
+    else:
+        raise AssertionError("something listens on port 1")
+    finally:
+        await engine.dispose()
+
+
+def test_what_counts_as_the_database_out_of_reach():
+    """Not a statement's own failure (a constraint, a timeout of a slow statement), nor
+    a connection error that did not come from the database's driver."""
+    from sqlalchemy.exc import DBAPIError, IntegrityError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    from db.outage import unreachable
+
+    class Pg(Exception):
+        def __init__(self, sqlstate):
+            self.sqlstate = sqlstate
+
+    assert unreachable(DBAPIError("s", {}, Pg("57P01")))  # admin shutdown
+    assert unreachable(DBAPIError("s", {}, Pg("08001")))
+    assert unreachable(PoolTimeout("QueuePool limit reached"))
+    assert not unreachable(IntegrityError("s", {}, Pg("23505")))
+    assert not unreachable(DBAPIError("s", {}, Pg("57014")))  # statement timeout
+    try:
+        raise ConnectionRefusedError(111, "not the database's")
+    except ConnectionRefusedError as exc:
+        assert not unreachable(exc)
+    try:
+        raise TimeoutError
+    except TimeoutError as exc:
+        assert not unreachable(exc)
 
 
 async def test_a_cancelled_update_rolls_back_and_returns_its_connection(

@@ -208,23 +208,31 @@ async def test_picking_a_language_mid_dialog_leaves_it_and_its_keyboard(env, ses
 async def test_each_chat_gets_the_command_menu_of_its_role_in_its_language(env, session):
     """The menu next to the input field listed a customer's commands to everyone: an
     admin never saw /admin there, a seller /seller. A role change, /start and a language
-    picked in the bot set the chat's own menu (its scope: that chat)."""
-    from aiogram.methods import SetMyCommands
+    picked in the bot set the chat's own menu (its scope: that chat); a customer reading
+    the language Telegram gave them has none of their own (the language's menu fits)."""
+    from aiogram.methods import DeleteMyCommands, SetMyCommands
 
     def menu(reply, chat_id):
         [call] = [c for c in reply.of(SetMyCommands) if c.scope.chat_id == chat_id]
         return {c.command: c.description for c in call.commands}
 
+    def dropped(reply, chat_id):
+        return [c for c in reply.of(DeleteMyCommands) if c.scope.chat_id == chat_id]
+
     boss = env.user(ADMIN_ID)
     admin_menu = menu(await boss.send("/start"), ADMIN_ID)
     assert {"admin", "seller", "books", "cart"} <= admin_menu.keys()
     ann = env.user(5, "Ann")
-    customer_menu = menu(await ann.send("/start"), 5)
-    assert "seller" not in customer_menu and "admin" not in customer_menu
+    reply = await ann.send("/start")
+    assert dropped(reply, 5) and not reply.of(SetMyCommands)
     seller_menu = menu(await boss.send("/promote 5 seller"), 5)
     assert "seller" in seller_menu and "admin" not in seller_menu
     await ann.send("/language")
     russian = menu(await ann.click(LangCb(code="ru")), 5)
     assert russian["seller"] == "Ваши товары: добавить и изменить"
     assert russian["cart"] == "Ваша корзина"
-    assert "seller" not in menu(await boss.send("/promote 5 customer"), 5)
+    # A customer again, still reading Russian in an English Telegram: a menu of her own.
+    customer = menu(await boss.send("/promote 5 customer"), 5)
+    assert "seller" not in customer and customer["cart"] == "Ваша корзина"
+    await ann.send("/language")
+    assert dropped(await ann.click(LangCb(code="en")), 5)  # back to Telegram's language

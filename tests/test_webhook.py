@@ -384,7 +384,7 @@ async def test_a_stop_cancels_an_update_stuck_on_the_bot_api(client, session):
     real = client.api.make_request
 
     async def hanging(bot, method, timeout=None):
-        if type(method).__name__ == "SetMyCommands":  # /start's last call
+        if type(method).__name__ in ("SetMyCommands", "DeleteMyCommands"):  # /start's last
             stuck.set()
             await asyncio.sleep(3600)
         return await real(bot, method, timeout)
