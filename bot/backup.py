@@ -7,6 +7,7 @@ SQLite's online backup API copies a consistent snapshot while the bot keeps runn
 
 import itertools
 import os
+import shlex
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,7 +35,7 @@ def backup(url: str, path: str) -> Path:
         parsed = make_url(url)
         if parsed.get_backend_name() == "postgresql":
             where = " ".join(  # this shop's server, user and database (never the password)
-                f"{flag} {value}"
+                f"{flag} {shlex.quote(str(value))}"
                 for flag, value in (
                     ("-h", parsed.host),
                     ("-p", parsed.port),
@@ -42,7 +43,7 @@ def backup(url: str, path: str) -> Path:
                 )
                 if value
             )
-            db = parsed.database or "<database>"
+            db = shlex.quote(parsed.database) if parsed.database else "<database>"
             raise ConfigError(
                 f"PostgreSQL: back up with pg_dump, e.g. pg_dump -Fc -f shop.dump {where} {db}; "
                 f"restore with pg_restore -c {where} -d {db} shop.dump".replace("  ", " ")

@@ -237,6 +237,9 @@ def test_backup_on_postgresql_points_at_pg_dump(shop, monkeypatch, capsys):
     # This shop's server, user and database, ready to paste.
     assert "pg_dump -Fc -f shop.dump -h db -U shop shop;" in out
     assert "pg_restore -c -h db -U shop -d shop shop.dump" in out
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://o%27neil@db/my%20shop")
+    code, out = cli(capsys, "backup", "x")
+    assert "-U 'o'\"'\"'neil' 'my shop';" in out  # quoted for the shell
 
 
 def test_migrating_a_shop_with_data_backs_it_up_first(shop, capsys, caplog):
