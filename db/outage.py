@@ -2,6 +2,8 @@
 the network, not of a statement): the bot then says "try again in a minute" and logs one
 line a minute, not a traceback per update."""
 
+import logging
+import time
 import traceback
 
 from sqlalchemy.exc import DBAPIError
@@ -33,3 +35,36 @@ def unreachable(exc: BaseException) -> bool:
             return through_db and any(name in _CONNECTING for _, name in frames)
         return through_db
     return False
+
+
+class OutageLog:
+    """While a service (the database, Redis) is out of reach: one log line a minute with
+    the updates turned away since the last, instead of a traceback per update; and a
+    payment's update every time, with what identifies it (money moved)."""
+
+    def __init__(self, log: logging.Logger, service: str, every: float = 60.0) -> None:
+        self.log = log
+        self.service = service  # "Redis at redis://…", "The database"
+        self.every = every
+        self._logged = float("-inf")
+        self.missed = 0  # updates turned away since the last log line
+
+    def turned_away(self, exc: BaseException, payment: tuple[int, str] | None = None) -> None:
+        """One update turned away; `payment`: its id and contents when money moved."""
+        self.missed += 1
+        if payment is not None:
+            self.log.error(
+                "%s is unreachable: payment update %s was not handled (%s)",
+                self.service,
+                *payment,
+            )
+        now = time.monotonic()
+        if now - self._logged >= self.every:
+            self.log.error(
+                "%s is unreachable (%s): %s update(s) answered 'try again later' since the "
+                "last report",
+                self.service,
+                str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+                self.missed,
+            )
+            self._logged, self.missed = now, 0

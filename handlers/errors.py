@@ -6,7 +6,6 @@ all they need and it is kept in the update's data for them.
 """
 
 import logging
-import time
 
 from aiogram import Router
 from aiogram.exceptions import TelegramAPIError
@@ -14,7 +13,7 @@ from aiogram.filters import ExceptionTypeFilter, Filter
 from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import I18n
 
-from db.outage import unreachable
+from db.outage import OutageLog, unreachable
 from locales import pick_language
 from screens.base import domain_message
 from screens.errors import apology_text, outage_text
@@ -53,38 +52,22 @@ async def on_unexpected_error(event: ErrorEvent, i18n: I18n, locale: str = "en")
 
 class DatabaseOutage:
     """The database can't be reached while the bot runs: each update it breaks gets "try
-    again in a minute", and the log one line a minute instead of a traceback per update
-    (a payment's update every time, with what identifies it: money moved). Nothing was
+    again in a minute", the log one line a minute (`db.outage.OutageLog`). Nothing was
     saved: the update's transaction never began or rolled back."""
 
     def __init__(self, every: float = 60.0) -> None:
-        self.every = every
-        self._logged = float("-inf")
-        self.missed = 0  # updates refused since the last log line
+        self.log = OutageLog(log, "The database", every)
 
     async def report(self, event: ErrorEvent, i18n: I18n, locale: str | None = None) -> None:
+        update = event.update
         if locale is None:  # the outage came before the user's row: their Telegram's
-            sender = getattr(event.update.event, "from_user", None)
+            sender = getattr(update.event, "from_user", None)
             code = sender.language_code if sender is not None else None
             locale = pick_language(code, i18n.default_locale)
-        self.missed += 1
-        update, exc = event.update, event.exception
         message = update.message
-        if update.pre_checkout_query is not None or (message and message.successful_payment):
-            log.error(
-                "The database is unreachable: payment update %s was not handled (%s)",
-                update.update_id,
-                update.model_dump_json(exclude_none=True),
-            )
-        now = time.monotonic()
-        if now - self._logged >= self.every:
-            log.error(
-                "The database is unreachable (%s): %s update(s) answered 'try again later' "
-                "since the last report",
-                str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
-                self.missed,
-            )
-            self._logged, self.missed = now, 0
+        paid = update.pre_checkout_query is not None or (message and message.successful_payment)
+        payment = (update.update_id, update.model_dump_json(exclude_none=True)) if paid else None
+        self.log.turned_away(event.exception, payment)
         with i18n.context(), i18n.use_locale(locale):
             text = outage_text()
         await _reply(event, text)

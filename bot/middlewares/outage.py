@@ -1,5 +1,4 @@
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -12,6 +11,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.i18n import pick_language
 from bot.middlewares.throttling import is_payment
+from db.outage import OutageLog
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +25,7 @@ class RedisOutageMiddleware(BaseMiddleware):
 
     def __init__(self, i18n: I18n, url: str, every: float = 60.0) -> None:
         self.i18n = i18n
-        self.url = url
-        self.every = every
-        self._logged = float("-inf")
-        self.missed = 0  # updates refused since the last log line
+        self.log = OutageLog(log, f"Redis at {url}", every)
 
     async def __call__(
         self,
@@ -39,31 +36,11 @@ class RedisOutageMiddleware(BaseMiddleware):
         try:
             return await handler(event, data)
         except REDIS_DOWN as exc:
-            self._log(event, exc)
+            paid = isinstance(event, Update) and is_payment(event)
+            payment = (event.update_id, event.model_dump_json(exclude_none=True)) if paid else None
+            self.log.turned_away(exc, payment)  # type: ignore[arg-type]
             await self._tell(event, data.get("event_from_user"))
             return None
-
-    def _log(self, event: TelegramObject, exc: Exception) -> None:
-        self.missed += 1
-        if isinstance(event, Update) and is_payment(event):
-            # Money moved: this one is logged every time, with what identifies it.
-            log.error(
-                "Redis at %s is unreachable: payment update %s was not handled (%s)",
-                self.url,
-                event.update_id,
-                event.model_dump_json(exclude_none=True),
-            )
-        now = time.monotonic()
-        if now - self._logged >= self.every:
-            log.error(
-                "Redis at %s is unreachable (%s): %s update(s) answered 'try again later' "
-                "since the last report",
-                self.url,
-                str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
-                self.missed,
-            )
-            self._logged = now
-            self.missed = 0
 
     async def _tell(self, event: TelegramObject, tg_user: TgUser | None) -> None:
         if not isinstance(event, Update) or tg_user is None:
