@@ -21,9 +21,16 @@ PRICES_CHANGED = N_("Prices have changed. Check the new summary and confirm agai
 
 
 def normalize_phone(text: str) -> str | None:
-    """'+7 (999) 123-45-67' → '+79991234567'; None unless 10-15 digits."""
+    """'+7 (999) 123-45-67' → '+79991234567'; None unless 10-15 digits. A Russian mobile
+    number dialled as at home, '8 (999) 123-45-67', is +7 999...: no country's code
+    begins 89, while other numbers after an 8 (a landline's 8 495 ..., or Vietnam's 84
+    typed without its +) can't be told apart, and stay as typed."""
     bare = _PHONE_JUNK.sub("", text)
-    return "+" + bare.lstrip("+") if _PHONE.fullmatch(bare) else None
+    if not _PHONE.fullmatch(bare):
+        return None
+    if len(bare) == 11 and bare.startswith("89"):
+        return "+7" + bare[1:]
+    return "+" + bare.lstrip("+")
 
 
 def name_problem(text: str) -> InvalidInput | None:

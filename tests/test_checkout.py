@@ -96,7 +96,9 @@ async def test_later_price_changes_do_not_touch_the_order(env, session):
     ("text", "phone"),
     [
         ("+7 (999) 123-45-67", "+79991234567"),
-        ("89991234567", "+89991234567"),
+        ("89991234567", "+79991234567"),  # a Russian mobile as dialled at home
+        ("8 (999) 123-45-67", "+79991234567"),
+        ("84951234567", "+84951234567"),  # Moscow's 8 495, or Vietnam's 84: as typed
         ("+441234567890", "+441234567890"),
         ("12345", None),
         ("+1234567890123456", None),
