@@ -11,7 +11,7 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales import pick_language
-from models import Order, OrderItem, PaymentMethod, Review, Role, User
+from models import Order, OrderItem, Review, Role, User
 from screens.admin_users import new_role_screen
 from screens.base import Screen
 from screens.menus import command_menu
@@ -97,13 +97,13 @@ async def notify_sellers(
 async def notify_sellers_cancelled(
     bot: Bot, i18n: I18n, service: OrderService, order: Order, actor: User, *, returned=False
 ) -> None:
-    """A cash-on-delivery order's sellers may be packing it: they hear it is cancelled,
-    and by whom (not the one who cancelled it); `returned`: shipped, its parcel came back
-    unpaid. A prepaid order was never theirs to ship unpaid."""
-    if order.payment_method is PaymentMethod.cod:
-        by_customer = actor.id == order.user_id
-        screen = partial(seller_cancelled_screen, by_customer=by_customer, returned=returned)
-        await tell_sellers(bot, i18n, service, order, screen, besides={actor.id})
+    """The sellers told of the order when it was placed hear it is cancelled, and by whom
+    (not the one who cancelled it): a cash-on-delivery order's may be packing it; a
+    prepaid one's read that it was cancelled unpaid; `returned`: shipped, its parcel came
+    back unpaid."""
+    by_customer = actor.id == order.user_id
+    screen = partial(seller_cancelled_screen, by_customer=by_customer, returned=returned)
+    await tell_sellers(bot, i18n, service, order, screen, besides={actor.id})
 
 
 async def notify_customer(bot: Bot, i18n: I18n, service: OrderService, order: Order) -> None:

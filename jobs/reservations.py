@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from jobs.notify import notify, tell_sellers
-from models import Order, PaymentMethod, User
+from models import Order, User
 from screens.reservations import expired_screen, seller_expired_screen
 from services.orders import OrderService
 from services.reservations import Clock, ReservationService, utc_now
@@ -82,9 +82,8 @@ class ReservationSweeper:
         customer = await session.get(User, order.user_id)
         if customer is not None:
             await notify(bot, session, self.i18n, customer, lambda _l: expired_screen(order))
-        if order.payment_method is PaymentMethod.cod:
-            service = OrderService(session)
-            await tell_sellers(bot, self.i18n, service, order, seller_expired_screen)
+        # Its sellers heard of it when it was placed: they hear it is gone.
+        await tell_sellers(bot, self.i18n, OrderService(session), order, seller_expired_screen)
 
     # -- in the bot process ------------------------------------------------------------
 

@@ -31,10 +31,11 @@ def payment_label(method: PaymentMethod) -> str:
     }[method]
 
 
-def hold_lines(order: Order) -> list[str]:
+def hold_lines(order: Order, customer: bool = True) -> list[str]:
     """How long a new order holds its items, or why the sweep cancelled it. A cash order
     is confirmed by its seller, or by the shop's admins when it holds several sellers'
-    goods (`sole_seller`)."""
+    goods (`sole_seller`); a prepaid one waits for its customer's payment (`customer`:
+    the reader is that customer, told to pay)."""
     cod = order.payment_method is PaymentMethod.cod
     by_seller = sole_seller(order) is not None
     if order.status is OrderStatus.new and order.expires_at is not None:
@@ -43,8 +44,10 @@ def hold_lines(order: Order) -> list[str]:
             waits = _("Waits for the seller's confirmation until {time}")
         elif cod:
             waits = _("Waits for the shop's confirmation until {time}")
-        else:
+        elif customer:
             waits = _("Items reserved until {time}: pay before then")
+        else:
+            waits = _("Waits for the customer's payment until {time}")
         return ["⏳ " + waits.format(time=until)]
     if order.status is OrderStatus.cancelled and order.cancel_reason == CANCELLED_EXPIRED:
         if cod and by_seller:
@@ -56,13 +59,20 @@ def hold_lines(order: Order) -> list[str]:
 
 
 def order_text(
-    order: Order, items: list[OrderItem], locale: str, heading: str = "", tail: Sequence[str] = ()
+    order: Order,
+    items: list[OrderItem],
+    locale: str,
+    heading: str = "",
+    tail: Sequence[str] = (),
+    *,
+    customer: bool = True,
 ) -> str:
     """The order card; `items` are all lines for the customer and admins, a seller's own
-    lines for a seller; `tail`: lines under it (the refunds made, oldest first)."""
+    lines for a seller; `tail`: lines under it (the refunds made, oldest first);
+    `customer`: the reader is the order's customer (else its seller or an admin)."""
     # 20 long names, an address and a comment can pass Telegram's limit: shorter names.
     for name_limit in (60, 30, 12):
-        text = _order_text(order, items, locale, heading, name_limit)
+        text = _order_text(order, items, locale, heading, name_limit, customer)
         if fits(text + _tail(tail)):
             return text + _tail(tail)
     # Still too long: the oldest lines under it give way to how many there were.
@@ -80,7 +90,7 @@ def _tail(lines: Sequence[str]) -> str:
 
 
 def _order_text(
-    order: Order, items: list[OrderItem], locale: str, heading: str, name_limit: int
+    order: Order, items: list[OrderItem], locale: str, heading: str, name_limit: int, customer
 ) -> str:
     cur = order.currency
     out = [heading] if heading else []
@@ -88,7 +98,7 @@ def _order_text(
         "📦 <b>" + _("Order #{id}").format(id=order.id) + "</b> · " + status_label(order.status)
     )
     out.append(order.created_at.strftime("%Y-%m-%d %H:%M UTC"))
-    out += hold_lines(order)
+    out += hold_lines(order, customer)
     out.append("")
     for n, item in enumerate(items, 1):
         out.append(
@@ -146,7 +156,8 @@ def card_screen(
         can_refund=view.can_refund,
         can_reorder=view.can_reorder,
     )
-    return Screen(order_text(order, view.items, locale, tail=refunds or ()), markup)
+    text = order_text(order, view.items, locale, tail=refunds or (), customer=view.own)
+    return Screen(text, markup)
 
 
 def list_screen(
@@ -225,7 +236,8 @@ def seller_notice_screen(
         heading = "🔔 " + _("New order: an admin ships or cancels it.")
     else:
         heading = "🔔 " + _("New order with your products:")
-    return Screen(order_text(order, items, locale, heading), open_order_kb(order.id, scope))
+    text = order_text(order, items, locale, heading, customer=False)
+    return Screen(text, open_order_kb(order.id, scope))
 
 
 def seller_cancelled_screen(
@@ -237,17 +249,20 @@ def seller_cancelled_screen(
     by_customer: bool,
     returned: bool = False,
 ) -> Screen:
-    """To a seller of a cash-on-delivery order cancelled before it shipped, or after it
-    (`returned`: its parcel came back unpaid)."""
+    """To a seller of an order cancelled: a cash-on-delivery one before it shipped, or
+    after (`returned`: its parcel came back unpaid); a prepaid one before it was paid."""
     scope = seller_list(seller_role)
     if returned:
         heading = _("Order #{id} was cancelled by the shop: its parcel came back unpaid.")
+    elif order.payment_method is not PaymentMethod.cod:  # never paid: nothing to ship
+        heading = _("Order #{id} was cancelled before it was paid: nothing to ship.")
     elif by_customer:
         heading = _("Order #{id} was cancelled by the customer: don't ship it.")
     else:
         heading = _("Order #{id} was cancelled by the shop: don't ship it.")
     heading = "✖️ " + heading.format(id=order.id) + " " + _("Its items are back on sale.")
-    return Screen(order_text(order, items, locale, heading), open_order_kb(order.id, scope))
+    text = order_text(order, items, locale, heading, customer=False)
+    return Screen(text, open_order_kb(order.id, scope))
 
 
 def customer_notice_screen(order: Order) -> Screen:

@@ -45,12 +45,18 @@ def expired_screen(order: Order) -> Screen:
 def seller_expired_screen(
     order: Order, items: list[OrderItem], seller_role: Role, locale: str
 ) -> Screen:
-    """To a seller of a cash-on-delivery order nobody shipped in time."""
+    """To a seller of a cash-on-delivery order nobody shipped in time, or of a prepaid one
+    its customer did not pay in time."""
     scope = seller_list(seller_role)
-    heading = "⌛ " + _(
-        "Order #{id} was not confirmed in time and is cancelled; its items are back on sale."
-    ).format(id=order.id)
-    return Screen(order_text(order, items, locale, heading), open_order_kb(order.id, scope))
+    if order.payment_method is PaymentMethod.cod:
+        heading = _(
+            "Order #{id} was not confirmed in time and is cancelled; its items are back on sale."
+        )
+    else:
+        heading = _("Order #{id} was not paid in time and is cancelled: nothing to ship.")
+    heading = "⌛ " + heading.format(id=order.id)
+    text = order_text(order, items, locale, heading, customer=False)
+    return Screen(text, open_order_kb(order.id, scope))
 
 
 def honoured_text(order_id: int) -> str:

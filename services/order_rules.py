@@ -139,6 +139,7 @@ class OrderView:
     moves: tuple[OrderStatus, ...]
     can_refund: bool
     can_reorder: bool = False
+    own: bool = True  # the viewer is the order's customer
 
 
 def view(viewer: User, order: Order) -> OrderView:
@@ -157,4 +158,5 @@ def view(viewer: User, order: Order) -> OrderView:
         moves=moves(order) if is_staff_for(viewer, order) else (),
         can_refund=viewer.role is Role.admin and refundable(order),
         can_reorder=own and order.status in FINISHED,
+        own=own,
     )

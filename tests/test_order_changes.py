@@ -7,11 +7,12 @@ from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods import EditMessageText, SendMessage
 from sqlalchemy import func, select, update
 
-from keyboards.callback_data import OrderAction, OrderCb, OrdersCb, OrderScope
+from keyboards.callback_data import CartAddCb, OrderAction, OrderCb, OrdersCb, OrderScope
 from keyboards.callback_owner import RefundCb
 from models import Order, OrderStatus, PaymentMethod, Product, Refund, User
 from services.refunds import RefundService
 from tests.conftest import ADMIN_ID
+from tests.test_checkout import to_summary
 from tests.test_orders import fresh, place, sent_to, world
 from tests.test_payments import order_by
 from tests.test_reservations import sweeper
@@ -124,13 +125,28 @@ async def test_sellers_hear_a_cash_order_cancelled_by_its_customer_or_the_shop(e
     assert len(sent_to(reply, 2)) == 1  # and the customer, as before
 
 
-async def test_a_prepaid_order_cancelled_unpaid_tells_no_seller(make_env, settings, session):
+async def test_a_prepaid_orders_seller_reads_it_waits_for_payment_and_hears_it_is_gone(
+    make_env, settings, session
+):
+    """The seller's "New order" notice of an unpaid Stars order told them "pay before
+    then", and when the customer cancelled it they heard nothing, their notice left
+    saying it was on (found by a Russian walk)."""
     env = make_env(settings.model_copy(update={"payment_method": "stars"}))
-    ann, _bob, _sam, _ivan, tea, _cake = await world(session)
-    order = await place(session, ann, [(tea, 1)], PaymentMethod.stars)
-    reply = await env.user(1).click(OrderCb(id=order.id, action=OrderAction.cancel_yes))
+    _ann, _bob, _sam, _ivan, tea, _cake = await world(session)
+    customer = env.user(1)
+    await customer.click(CartAddCb(product_id=tea.id))
+    await to_summary(customer)
+    reply = await customer.press("Confirm")
+    [notice] = sent_to(reply, 10)
+    assert "Waits for the customer's payment until" in notice.text
+    assert "pay before then" not in notice.text
+    card = await env.user(10).click(OrderCb(id=1, scope=OrderScope.sales))
+    assert "Waits for the customer's payment" in card.text
+    assert "pay before then" in (await customer.click(OrderCb(id=1))).text
+    reply = await customer.click(OrderCb(id=1, action=OrderAction.cancel_yes))
     assert "Order #1 is cancelled." in reply.alert
-    assert not sent_to(reply, 10)
+    [gone] = sent_to(reply, 10)
+    assert "Order #1 was cancelled before it was paid: nothing to ship." in gone.text
 
 
 async def test_sellers_hear_which_of_their_lines_were_refunded(env, session):
@@ -199,3 +215,18 @@ async def test_a_seller_who_bought_their_own_goods_hears_once(env, session):
     assert await sweeper(env, hours=49).sweep(env.bot) == [2]
     later = [c for c in env.api.requests[sent:] if isinstance(c, SendMessage)]
     assert [c.chat_id for c in later] == [10] and "did not confirm order #2" in later[0].text
+
+
+async def test_a_prepaid_orders_seller_hears_when_it_was_not_paid_in_time(
+    make_env, settings, session
+):
+    env = make_env(settings.model_copy(update={"payment_method": "stars"}))
+    _ann, _bob, _sam, _ivan, tea, _cake = await world(session)
+    customer = env.user(1)
+    await customer.click(CartAddCb(product_id=tea.id))
+    await to_summary(customer)
+    await customer.press("Confirm")
+    sent = len(env.api.requests)
+    assert await sweeper(env, minutes=31).sweep(env.bot) == [1]
+    told = {c.chat_id: c.text for c in env.api.requests[sent:] if isinstance(c, SendMessage)}
+    assert "Order #1 was not paid in time and is cancelled: nothing to ship." in told[10]
