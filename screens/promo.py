@@ -1,7 +1,7 @@
 """Promo codes' screens: the admins' list and card, the create dialog's steps."""
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import partial
 
@@ -79,6 +79,10 @@ def describe(
 
 
 def moment_text(moment: datetime) -> str:
+    """A code's end; one set as a day ends at the midnight after it: that day's last
+    minute is shown, so "2026-12-31" reads as itself, not as 2027-01-01 00:00."""
+    if (moment.hour, moment.minute, moment.second) == (0, 0, 0):
+        moment -= timedelta(minutes=1)
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
@@ -139,7 +143,10 @@ def promo_step_screen(
         ),
         "expires": (
             5,
-            _("Valid until which day? Send YYYY-MM-DD or a number of days, or Skip for no expiry."),
+            _(
+                "Valid until which day? Send YYYY-MM-DD or DD.MM.YYYY, or a number of days, or "
+                "Skip for no expiry."
+            ),
             optional(),
         ),
         "total_uses": (

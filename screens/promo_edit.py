@@ -82,7 +82,10 @@ def promo_edit_step_screen(
             typed(),
         ),
         "expires": (
-            _("Valid until which day? Send YYYY-MM-DD or a number of days, or press No expiry."),
+            _(
+                "Valid until which day? Send YYYY-MM-DD or DD.MM.YYYY, or a number of days, or "
+                "press No expiry."
+            ),
             moment_text(terms.expires_at) if terms.expires_at else _("no expiry"),
             typed("♾ " + _("No expiry")),
         ),

@@ -1,6 +1,7 @@
 """Promo codes' rules as pure functions: what a code looks like, when it applies, and
 the discount it gives. Money is Decimal, to the cent; no I/O here."""
 
+import contextlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -176,26 +177,26 @@ MAX_DAYS = 3650  # ten years: further than that is "no expiry", which has its ow
 
 
 def parse_expiry(text: str, now: datetime) -> datetime:
-    """'7' (days from now) or '2026-12-31' (the end of that day, UTC): a moment to come,
-    at most MAX_DAYS away."""
+    """'7' (days from now), '2026-12-31' or '31.12.2026' (the end of that day, UTC): a
+    moment to come, at most MAX_DAYS away."""
     value = text.strip()
     last = now + timedelta(days=MAX_DAYS)
     if _digits(value) and int(value) > 0:
         if int(value) <= MAX_DAYS:
             return now + timedelta(days=int(value))
         raise _too_far(last)
-    try:
-        day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
-    except ValueError:
-        day = None
+    day = None
+    for form in ("%Y-%m-%d", "%d.%m.%Y"):  # as ISO writes it, and as Russians do
+        with contextlib.suppress(ValueError):
+            day = datetime.strptime(value, form).replace(tzinfo=UTC)
     if day is not None and day.date() > last.date():  # 9999-12-31 has no day after it
         raise _too_far(last)
     if day is not None and day + timedelta(days=1) > now:
         return day + timedelta(days=1)
     raise InvalidInput(
         N_(
-            "Send a date to come as YYYY-MM-DD (for example 2026-12-31), or a number of days "
-            "from 1 to {max}."
+            "Send a date to come as YYYY-MM-DD or DD.MM.YYYY (for example 2026-12-31), or a "
+            "number of days from 1 to {max}."
         ),
         max=MAX_DAYS,
     )

@@ -266,10 +266,10 @@ async def test_an_admin_creates_a_code_step_by_step(env, shop, session):
     reply = await admin.send("15")
     assert "4/8" in reply.text and reply.has_button("Skip")
     await admin.press("Skip")
-    reply = await admin.send("31.12.2026")
+    reply = await admin.send("2026/12/31")
     assert "YYYY-MM-DD" in reply.text
     last_day = datetime.now(UTC).date() + timedelta(days=60)  # valid through that day
-    reply = await admin.send(last_day.isoformat())
+    reply = await admin.send(last_day.strftime("%d.%m.%Y"))  # as Russians write it
     assert "6/8" in reply.text
     await admin.send("100")
     reply = await admin.press("Skip")  # one use per customer
@@ -279,7 +279,7 @@ async def test_an_admin_creates_a_code_step_by_step(env, shop, session):
     assert (
         "WINTER10" in text
         and "−15%" in text
-        and f"Valid until: {last_day + timedelta(days=1)} 00:00 UTC" in text
+        and f"Valid until: {last_day} 23:59 UTC" in text  # the day typed, to its end
     )
     assert "Uses in all: 100" in text and "Uses per customer: 1" in text
     assert "Only for the category: Teas" in text

@@ -79,10 +79,10 @@ async def test_an_admin_edits_every_term_and_saves_them_at_once(env, session, te
     await admin.send("2")
     reply = await admin.press("Valid until")
     assert "Now: no expiry" in reply.text and reply.has_button("No expiry")
-    reply = await admin.send("31.12.2099")
+    reply = await admin.send("2099/12/31")
     assert "YYYY-MM-DD" in reply.text
     day = datetime.now(UTC).date() + timedelta(days=400)
-    end = f"{day + timedelta(days=1)} 00:00"
+    end = f"{day} 23:59"  # through that day
     reply = await admin.send(day.isoformat())
     text = reply.text
     assert "−RUB\xa025.00" in text and f"Valid until: {end} UTC" in text
@@ -98,7 +98,8 @@ async def test_an_admin_edits_every_term_and_saves_them_at_once(env, session, te
         50,
         2,
     )
-    assert promo.expires_at.strftime("%Y-%m-%d %H:%M") == end
+    # Stored as the midnight after the day typed: valid through all of it.
+    assert promo.expires_at.strftime("%Y-%m-%d %H:%M") == f"{day + timedelta(days=1)} 00:00"
     entry = await session.scalar(select(AuditEntry).where(AuditEntry.action == "promo.edit"))
     assert entry.before["value"] == "10.00" and entry.after["value"] == "25.00"
     # Customers get the new discount.
