@@ -5,6 +5,7 @@ import re
 import unicodedata
 from decimal import ROUND_HALF_UP, Decimal
 
+from aiogram.utils.i18n import gettext as _
 from aiogram.utils.text_decorations import html_decoration
 from babel.numbers import format_currency, format_decimal, get_currency_symbol
 
@@ -42,6 +43,12 @@ def _currency_spacing(text: str, symbol: str) -> str:
 def _spaced(char: str) -> bool:
     """Neither a symbol nor a space: a letter of a code such as RUB."""
     return unicodedata.category(char)[0] not in "SZ"
+
+
+def number(id_: int) -> str:
+    """An order's, a review's or a broadcast's number as the reader's language writes it
+    ("#12", Russian "№12")."""
+    return _("#{id}").format(id=id_)
 
 
 def stars(average: float | None) -> str:

@@ -8,6 +8,7 @@ from aiogram.utils.i18n import gettext as _
 
 from keyboards.callback_data import AdminAction, AdminCb, ModAction, ModReviewCb, ModReviewsCb
 from keyboards.common import back_label, button, home_button, numbered_pager
+from keyboards.formatting import number
 
 
 class Moderated(Protocol):
@@ -26,7 +27,7 @@ def _action(text: str, action: ModAction, review_id: int, page: int):
 
 def moderation_row(review: Moderated, page: int, numbered: bool = False) -> list:
     """Hide (or Show) and Delete for one review; `numbered` labels them with its id."""
-    suffix = f" #{review.id}" if numbered else ""
+    suffix = f" {number(review.id)}" if numbered else ""
     if review.is_visible:
         toggle = _action("🙈 " + _("Hide") + suffix, ModAction.hide, review.id, page)
     else:

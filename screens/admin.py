@@ -8,7 +8,7 @@ from decimal import Decimal
 from aiogram.utils.i18n import gettext as _
 
 from keyboards.admin import admin_panel_kb, audit_kb, role_label, stats_kb
-from keyboards.formatting import fits, money, quote
+from keyboards.formatting import fits, money, number, quote
 from keyboards.orders import status_label
 from models import AuditEntry, OrderStatus, PromoKind, Role, User
 from screens.base import Screen
@@ -225,7 +225,7 @@ def _changes(entry: AuditEntry, r: _Reading) -> str:
 def _target(entry: AuditEntry) -> str:
     kind = entry.target_type
     label = _(TARGET_LABELS[kind]) if kind in TARGET_LABELS else quote(kind)
-    return f"{label} #{entry.target_id}" if entry.target_id else label
+    return f"{label} {number(entry.target_id)}" if entry.target_id else label
 
 
 def _name(user: User | None) -> str:

@@ -7,7 +7,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import gettext as ngettext  # (singular, plural, n=): a plural msgid
 
 from keyboards.callback_data import OrderAction, OrdersCb, OrderScope
-from keyboards.formatting import fits, money, quote
+from keyboards.formatting import fits, money, number, quote
 from keyboards.orders import (
     confirm_kb,
     open_order_kb,
@@ -175,7 +175,7 @@ def list_screen(
     labeled = []
     for o in found.items:
         amount = money(found.amounts[o.id], o.currency, locale)
-        labeled.append((o.id, f"#{o.id} · {amount} · {status_label(o.status)}"))
+        labeled.append((o.id, f"{number(o.id)} · {amount} · {status_label(o.status)}"))
     extra = []
     if scope is OrderScope.mine:
         if viewer_role in (Role.seller, Role.admin):

@@ -288,7 +288,7 @@ async def test_audit_log_says_what_changed_in_the_admins_language(env, session):
     await admin.send("/admin")
     text = (await admin.press("Журнал")).text
     assert "роль: покупатель → продавец" in text
-    assert f"категория #{category.id}" in text and "видимость: ✔ → ✖" in text
+    assert f"категория №{category.id}" in text and "видимость: ✔ → ✖" in text
     assert "is_active" not in text and "customer" not in text
 
 

@@ -48,6 +48,15 @@ async def world(session):
     return ann, bob, sam, ivan, tea, cake
 
 
+async def test_order_numbers_read_as_the_language_writes_them(env, session):
+    """The list said "#1" in Russian while the card said "Заказ №1" (a Russian walk)."""
+    ann, _bob, _sam, _ivan, tea, _cake = await world(session)
+    ann.language = "ru"
+    await place(session, ann, [(tea, 1)])
+    reply = await env.user(1).send("/orders")
+    assert any(b.startswith("№1 · ") for b in reply.buttons), reply.buttons
+
+
 async def test_my_orders_are_paged(env, session):
     ann, _bob, _sam, _ivan, tea, _cake = await world(session)
     for _ in range(10):
