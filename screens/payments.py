@@ -135,7 +135,7 @@ def paysupport_screen() -> Screen:
         + "</b>\n\n"
         + _(
             "Something wrong with a payment? Send one message: the order number and what "
-            "happened. The shop's admins get it and write back to you here. Orders "
+            "happened. The shop's admins get it and write to you in Telegram. Orders "
             "cancelled before they ship are refunded in full; Telegram Stars go back to "
             "your Stars balance. Open /orders to see your orders."
         ),
@@ -144,7 +144,7 @@ def paysupport_screen() -> Screen:
 
 
 def support_sent_screen() -> Screen:
-    return Screen("✅ " + _("Sent to the shop's admins: they will write to you here."))
+    return Screen("✅ " + _("Sent to the shop's admins: they will write to you in Telegram."))
 
 
 def support_other_screen() -> Screen:
