@@ -48,7 +48,7 @@ async def run(settings: Settings) -> None:
             # Back from webhook mode: Telegram refuses getUpdates while a webhook is set
             # (409, every second, forever). Updates waiting there are kept.
             await bot.delete_webhook(drop_pending_updates=False)
-            await set_commands(bot, i18n)
+            await set_commands(bot, i18n, pool)
             # Broadcasts interrupted by a stop or crash go on where they were.
             await dp["broadcaster"].resume(bot)
             # Expired reservations, back-in-stock alerts, the web API's notices: what is

@@ -95,6 +95,7 @@ def create_dispatcher(
         disable_fsm=True,
         settings=settings,
         i18n=i18n,
+        session_pool=session_pool,  # what start-up reads outside any update
     )
     # "Only one worker does this" (jobs/lease.py), for the broadcaster and other jobs.
     leases = dp["leases"] = create_leases(

@@ -190,7 +190,7 @@ async def register_webhook(bot: Bot, dp: Dispatcher, settings: Settings) -> None
     url, secret = settings.require_webhook()
     log_what_it_uses(settings)
     with bot_api_refusals():
-        await set_commands(bot, dp["i18n"])
+        await set_commands(bot, dp["i18n"], dp["session_pool"])
         await bot.set_webhook(
             url,
             secret_token=secret,

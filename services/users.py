@@ -117,6 +117,22 @@ class UserService:
         user.ban_notified = True
         await self.session.flush()
 
+    async def staff(self) -> list[User]:
+        """Sellers and admins with a chat (not banned, not blocking the bot): whose
+        command menu is longer than a customer's."""
+        return list(
+            await self.session.scalars(
+                select(User)
+                .where(
+                    User.role.in_((Role.seller, Role.admin)),
+                    User.telegram_id.is_not(None),
+                    User.is_banned.is_(False),
+                    User.is_active.is_(True),
+                )
+                .order_by(User.id)
+            )
+        )
+
     async def admins(self) -> list[User]:
         """The admins to tell about the shop's business: not banned, and not blocking the
         bot (a message to them would only fail), in id order."""

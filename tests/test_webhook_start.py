@@ -162,3 +162,28 @@ async def test_a_command_menu_telegram_wont_take_now_is_logged_not_fatal(caplog)
         await bot.session.close()
         await stub.stop()
     assert any("command menu was not set" in r.getMessage() for r in caplog.records)
+
+
+async def test_at_start_each_seller_and_admin_gets_their_menu(env, session):
+    """An admin of ADMIN_IDS, made admin at start, and a seller who wrote nothing since
+    had a customer's menu until they pressed /start (found by a Russian walk)."""
+    from aiogram.methods import SetMyCommands
+
+    from bot.commands import set_commands
+    from models import Role
+    from tests.factories import make_user
+
+    await make_user(session, 10, Role.seller, language="ru")
+    await make_user(session, 11, Role.admin)
+    await make_user(session, 12)  # a customer: the language's menu
+    await make_user(session, 13, Role.seller, is_banned=True)
+    await session.commit()
+    before = len(env.api.requests)
+    await set_commands(env.bot, env.dp["i18n"], env.dp["session_pool"])
+    calls = [c for c in env.api.requests[before:] if isinstance(c, SetMyCommands)]
+    own = {
+        c.scope.chat_id: {b.command: b.description for b in c.commands} for c in calls if c.scope
+    }
+    assert set(own) == {10, 11}
+    assert own[10]["seller"] == "Ваши товары: добавить и изменить" and "admin" not in own[10]
+    assert "admin" in own[11]
