@@ -121,7 +121,7 @@ async def _run_bot(
         bot = factory.create_bot(settings)
         dp = factory.create_dispatcher(settings, pool, factory.create_storage(settings, pool), i18n)
         try:
-            await commands.set_commands(bot, i18n)
+            await commands.set_commands(bot, i18n, pool)
             await dp["broadcaster"].resume(bot)
             factory.start_jobs(dp, bot)
             polling = asyncio.create_task(

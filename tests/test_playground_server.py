@@ -354,6 +354,19 @@ async def test_cli_starts_serves_and_stops_cleanly_on_ctrl_c(tmp_path):
     assert (tmp_path / "cli.db").exists()
 
 
+async def test_the_seller_persona_opens_on_its_own_menu(running):
+    """Its chat already holds notices (no START to press): the Menu listed a customer's
+    commands until it happened to send /start (found by a Russian walk). The admin's
+    row is made at its first /start, which sets its menu."""
+    async with aiohttp.ClientSession() as http:
+        async with http.ws_connect(f"{running.url}/ws?persona={SELLER.key}") as ws:
+            snapshot = await ws.receive_json(timeout=5)
+            assert "seller" in {c["command"] for c in snapshot["commands"]}
+        async with http.ws_connect(f"{running.url}/ws?persona={CUSTOMER.key}") as ws:
+            snapshot = await ws.receive_json(timeout=5)
+            assert "seller" not in {c["command"] for c in snapshot["commands"]}
+
+
 async def test_the_seller_persona_keeps_the_demo_sellers_name(running):
     """Cards said "Seller: Tech Corner" until the Seller persona wrote to the bot, then
     "Seller: Sam" (its Telegram name refreshed the demo seller's)."""
