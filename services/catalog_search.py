@@ -21,6 +21,7 @@ Counting stops at `COUNT_CAP` matches ("more than 1,000 found"): an exact count 
 word in 75,000 of a million products costs a second; nobody pages that far.
 """
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -55,16 +56,18 @@ _FTS_READY = "search_fts_ready"  # cached per database connection (connection.in
 
 # Sentence punctuation typed around a word ("iphone,", "(чехол)", "«чай»?") is not part of
 # it, and a dash or a mark standing alone ("tea — sencha", "sencha ...") is no word. What a
-# name may hold at its ends stays (C++, C#, 100%, -5); a query of nothing but punctuation
-# is searched as typed.
+# name may hold at its ends stays (C++, C#, 100%); a query of nothing but punctuation is
+# searched as typed.
 _AROUND = ",.;:!?\"'«»„“”‘’()[]{}<>…"
 _DASHES = "-‐‑‒–—―"
 
 
 def _words(query: str) -> list[str]:
+    """A hyphen joins words one may write apart ("эрл-грей" finds "Эрл Грей" and
+    "Эрл-Грей"): each part is a word of its own."""
     typed = search_fold(query[:MAX_QUERY_LENGTH]).split()
-    words = [w.strip(_AROUND) for w in typed]
-    return [w for w in words if w.strip(_DASHES)] or typed
+    parts = (re.split(f"[{_DASHES}]", w.strip(_AROUND)) for w in typed)
+    return [part for word in parts for part in word if part] or typed
 
 
 def search_terms(query: str) -> list[str]:

@@ -87,6 +87,13 @@ async def test_punctuation_typed_around_a_word_is_not_part_of_it(env, session, q
     # A dash or marks standing alone are no words.
     for query in ("iphone — black", "iphone - 15", "iphone ...", "iphone ?"):
         assert len(_products(await env.user(1).send(f"/search {query}"))) == 1, query
+    # A hyphen joins words one may write apart, either way.
+    await make_product(session, cat, "Чай Эрл Грей")
+    await make_product(session, cat, "Эрл-Грей крупнолистовой")
+    await session.commit()
+    found = _products(await env.user(1).send("/search эрл-грей"))
+    assert len(found) == 2, found
+    assert len(_products(await env.user(1).send("/search эрл грей"))) == 2
     # What a name holds at its ends stays as typed.
     found = _products(await env.user(1).send("/search c++"))
     assert len(found) == 1 and "C++" in found[0]
