@@ -1,11 +1,12 @@
-"""The command menus every chat starts with, one per language (a seller's or an admin's
-own chat gets theirs from `handlers.common.refresh_menu`)."""
+"""The command menus every chat starts with, one per language, and the staff's own
+(`jobs.notify.refresh_menu` sets a chat's, at /start, a role change or a language pick)."""
 
 import logging
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
 from aiogram.utils.i18n import I18n
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import LANGUAGES
@@ -15,6 +16,10 @@ from screens.menus import command_menu
 from services.users import UserService
 
 log = logging.getLogger(__name__)
+
+# Staff whose menus are set at start, admins first: one Bot API call each, before the
+# bot serves. The others get theirs at their next /start.
+STAFF_MENUS_AT_START = 50
 
 
 async def set_commands(
@@ -38,7 +43,14 @@ async def set_commands(
         return
     if pool is None:
         return
-    async with pool() as session:
-        staff = await UserService(session).staff()
-    for user in staff:  # each failure is logged by refresh_menu; the start goes on
-        await refresh_menu(bot, i18n, user)
+    try:
+        async with pool() as session:
+            staff = await UserService(session).staff(limit=STAFF_MENUS_AT_START)
+        for user in staff:  # each refusal is logged by refresh_menu; the start goes on
+            await refresh_menu(bot, i18n, user, flood=True)
+    except TelegramRetryAfter as exc:  # the rest get theirs at their next /start
+        log.warning(
+            "Staff command menus: Telegram asks to wait %s s; the rest at /start", exc.retry_after
+        )
+    except (SQLAlchemyError, OSError) as exc:
+        log.warning("Staff command menus were not set: %s", exc)

@@ -65,7 +65,8 @@ class DatabaseOutage:
             code = sender.language_code if sender is not None else None
             locale = pick_language(code, i18n.default_locale)
         message = update.message
-        paid = update.pre_checkout_query is not None or (message and message.successful_payment)
+        money = message is not None and (message.successful_payment or message.refunded_payment)
+        paid = update.pre_checkout_query is not None or money  # as the Redis outage's
         payment = (update.update_id, update.model_dump_json(exclude_none=True)) if paid else None
         self.log.turned_away(event.exception, payment)
         with i18n.context(), i18n.use_locale(locale):

@@ -153,7 +153,8 @@ async def on_successful_payment(
         else:
             await message.answer(paid_text(order.id))
         # Prepaid orders ship once paid: the sellers learn it's time.
-        await notify_sellers(bot, i18n, service, order, paid=True)
+        late = outcome is PaymentOutcome.honoured  # they heard it had run out of time
+        await notify_sellers(bot, i18n, service, order, paid=True, after_all=late)
         if ctx.user.is_banned:  # banned after pre-checkout: the shop decides, not the bot
             await notify_admins_banned_paid(bot, ctx.session, i18n, order.id, staff_name(ctx.user))
         return

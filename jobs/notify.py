@@ -5,7 +5,7 @@ from collections.abc import Callable, Collection
 from functools import partial
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
+from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError, TelegramRetryAfter
 from aiogram.types import BotCommandScopeChat
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -87,11 +87,18 @@ async def tell_sellers(
 
 
 async def notify_sellers(
-    bot: Bot, i18n: I18n, service: OrderService, order: Order, paid: bool = False
+    bot: Bot,
+    i18n: I18n,
+    service: OrderService,
+    order: Order,
+    paid: bool = False,
+    after_all: bool = False,
 ) -> None:
     """Each seller with products in the order gets their lines, in their language: when
-    it is placed, and again when it is paid."""
-    await tell_sellers(bot, i18n, service, order, partial(seller_notice_screen, paid=paid))
+    it is placed, and again when it is paid (`after_all`: after it had run out of time,
+    which they heard)."""
+    screen = partial(seller_notice_screen, paid=paid, after_all=after_all)
+    await tell_sellers(bot, i18n, service, order, screen)
 
 
 async def notify_sellers_cancelled(
@@ -145,12 +152,13 @@ async def notify_admins_banned_paid(
     await _notify_admins(bot, session, i18n, lambda: banned_buyer_paid_screen(order_id, buyer))
 
 
-async def refresh_menu(bot: Bot, i18n: I18n, user: User) -> None:
+async def refresh_menu(bot: Bot, i18n: I18n, user: User, *, flood: bool = False) -> None:
     """The user's chat gets the command menu of their role (a seller's has /seller, an
     admin's the panel's commands) in the language they chose in the bot; a customer
     reading the language Telegram gave them needs none of their own (their language's
     menu fits, and a later release's commands reach them). Best effort: a menu Telegram
-    won't take now changes nothing else."""
+    won't take now changes nothing else (`flood`: Telegram asking to wait is raised, for
+    a caller setting many)."""
     if user.telegram_id is None:  # a web-only account has no chat
         return
     scope = BotCommandScopeChat(chat_id=user.telegram_id)
@@ -166,6 +174,8 @@ async def refresh_menu(bot: Bot, i18n: I18n, user: User) -> None:
         else:
             await bot.delete_my_commands(scope=scope)
     except TelegramAPIError as exc:
+        if flood and isinstance(exc, TelegramRetryAfter):  # the caller stops its round
+            raise
         log.info("The command menu of %s was not set: %s", user.telegram_id, exc)
 
 

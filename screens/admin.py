@@ -12,7 +12,7 @@ from keyboards.formatting import fits, money, number, quote
 from keyboards.orders import status_label
 from models import AuditEntry, OrderStatus, PromoKind, Role, User
 from screens.base import Screen
-from screens.promo import discount_text
+from screens.promo import discount_text, moment_text
 from services.audit import CATEGORY_KEYS, PERSON_KEYS, PRODUCT_KEYS, AuditPage
 from services.names import staff_name
 from services.stats import Stats
@@ -161,14 +161,14 @@ def _value(key: str, value: object, side: dict, r: _Reading) -> str:
         if value is None:
             return _("top level") if key == "parent_id" else "—"
         if isinstance(value, int):
-            return quote(r.categories.get(value, f"#{value}"), VALUE_LIMIT)
+            return quote(r.categories.get(value, number(value)), VALUE_LIMIT)
     # A user by name, never by the database's id (it reads like a Telegram id); a product
     # by name and the id its links (p<id>) carry.
     if key in PERSON_KEYS and isinstance(value, int):
         return _name(r.people[value]) if value in r.people else _("a deleted user")
     if key in PRODUCT_KEYS and isinstance(value, int):
         name = r.products.get(value)
-        return f"{quote(name, VALUE_LIMIT)} #{value}" if name else _("a deleted product")
+        return f"{quote(name, VALUE_LIMIT)} {number(value)}" if name else _("a deleted product")
     if value is None:
         return "—"
     if isinstance(value, bool):
@@ -185,7 +185,7 @@ def _value(key: str, value: object, side: dict, r: _Reading) -> str:
         if key in MONEY_KEYS:
             return money(Decimal(str(value)), r.currency, r.locale)
         if key in TIME_KEYS and isinstance(value, str):
-            return _when(datetime.fromisoformat(value)) + " UTC"
+            return moment_text(datetime.fromisoformat(value))  # as the code's card says
     return quote(str(value), VALUE_LIMIT)
 
 
@@ -213,7 +213,7 @@ def _changes(entry: AuditEntry, r: _Reading) -> str:
                 continue
             was, now = _value(key, old, before, r), _value(key, new, after, r)
             if was == now and key in CATEGORY_KEYS:  # names are unique among siblings only
-                was, now = f"{was} #{old}", f"{now} #{new}"
+                was, now = f"{was} {number(old)}", f"{now} {number(new)}"
             if was != now:  # ("10" and "10.00" read the same)
                 parts.append(f"{_field(key)}: {was} → {now}")
         elif (only := new if key in after else old) is not None:  # nothing to say of None

@@ -221,14 +221,25 @@ def status_changed_text(order: Order) -> str:
 
 
 def seller_notice_screen(
-    order: Order, items: list[OrderItem], seller_role: Role, locale: str, *, paid: bool
+    order: Order,
+    items: list[OrderItem],
+    seller_role: Role,
+    locale: str,
+    *,
+    paid: bool,
+    after_all: bool = False,
 ) -> Screen:
-    """A seller's lines of an order: when it is placed, and again when it is paid. The
-    button opens it from the seller's list (an admin's: all orders)."""
+    """A seller's lines of an order: when it is placed, and again when it is paid
+    (`after_all`: paid late, after they heard it had run out of time). The button opens
+    it from the seller's list (an admin's: all orders)."""
     admin = seller_role is Role.admin
     scope = seller_list(seller_role)
     by_seller = sole_seller(order) is not None
-    if paid and (admin or by_seller):
+    if after_all:
+        heading = "💰 " + _(
+            "Order #{id} was paid after all (it had run out of time): it is on again."
+        ).format(id=order.id)
+    elif paid and (admin or by_seller):
         heading = "💰 " + _("Order #{id} is paid: it can be shipped.").format(id=order.id)
     elif paid:
         heading = "💰 " + _("Order #{id} is paid; the shop's admins ship it.").format(id=order.id)

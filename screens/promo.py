@@ -1,7 +1,7 @@
 """Promo codes' screens: the admins' list and card, the create dialog's steps."""
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 
@@ -79,9 +79,12 @@ def describe(
 
 
 def moment_text(moment: datetime) -> str:
-    """A code's end; one set as a day ends at the midnight after it: that day's last
-    minute is shown, so "2026-12-31" reads as itself, not as 2027-01-01 00:00."""
-    if (moment.hour, moment.minute, moment.second) == (0, 0, 0):
+    """A code's end, in UTC; one set as a day ends at the midnight after it: that day's
+    last minute is shown, so "2026-12-31" reads as itself, not as 2027-01-01 00:00 (a
+    number of days ends at the minute it was set, never exactly at midnight)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    if (moment.hour, moment.minute, moment.second, moment.microsecond) == (0, 0, 0, 0):
         moment -= timedelta(minutes=1)
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 

@@ -3,6 +3,7 @@ customer confirms still shows their cart. Pure functions over what the customer 
 (the dialog's data) and the cart; no I/O."""
 
 import re
+import unicodedata
 from decimal import Decimal
 
 from services.cart import Cart
@@ -25,8 +26,8 @@ def normalize_phone(text: str) -> str | None:
     number dialled as at home, '8 (999) 123-45-67', is +7 999...: no country's code
     begins 89, while other numbers after an 8 (a landline's 8 495 ..., or Vietnam's 84
     typed without its +) can't be told apart, and stay as typed."""
-    bare = _PHONE_JUNK.sub("", text)
-    if not _PHONE.fullmatch(bare):
+    bare = _PHONE_JUNK.sub("", unicodedata.normalize("NFKC", text))  # "８" is "8"
+    if not _PHONE.fullmatch(bare) or not bare.lstrip("+").isascii():
         return None
     if len(bare) == 11 and bare.startswith("89"):
         return "+7" + bare[1:]

@@ -182,8 +182,9 @@ def parse_expiry(text: str, now: datetime) -> datetime:
     value = text.strip()
     last = now + timedelta(days=MAX_DAYS)
     if _digits(value) and int(value) > 0:
-        if int(value) <= MAX_DAYS:
-            return now + timedelta(days=int(value))
+        if int(value) <= MAX_DAYS:  # to the minute (never exactly midnight: that's a day)
+            end = (now + timedelta(days=int(value))).replace(second=0, microsecond=0)
+            return end + timedelta(minutes=1) if (end.hour, end.minute) == (0, 0) else end
         raise _too_far(last)
     day = None
     for form in ("%Y-%m-%d", "%d.%m.%Y"):  # as ISO writes it, and as Russians do

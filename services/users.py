@@ -117,9 +117,9 @@ class UserService:
         user.ban_notified = True
         await self.session.flush()
 
-    async def staff(self) -> list[User]:
-        """Sellers and admins with a chat (not banned, not blocking the bot): whose
-        command menu is longer than a customer's."""
+    async def staff(self, limit: int) -> list[User]:
+        """Sellers and admins with a chat (not banned, not blocking the bot), admins
+        first: whose command menu is longer than a customer's."""
         return list(
             await self.session.scalars(
                 select(User)
@@ -129,7 +129,8 @@ class UserService:
                     User.is_banned.is_(False),
                     User.is_active.is_(True),
                 )
-                .order_by(User.id)
+                .order_by(User.role != Role.admin, User.id)
+                .limit(limit)
             )
         )
 

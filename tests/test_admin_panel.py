@@ -376,7 +376,9 @@ async def test_audit_log_values_are_words_dates_and_money(env, session):
     admin = env.user(ADMIN_ID, "Boss", language_code="ru")
     await admin.send("/admin")
     text = (await admin.press("Журнал")).text
-    assert "процент → фиксированная сумма" in text and "— → 2027-01-01 00:00 UTC" in text
+    assert (
+        "процент → фиксированная сумма" in text and "— → 2026-12-31 23:59 UTC" in text
+    )  # as the card
     assert "200,00\xa0₽" in text and "магазин, вручную" in text
     assert "percent" not in text and "manual" not in text and "T00:00:00" not in text
     assert "—;" not in text and not text.rstrip().endswith("—")

@@ -99,6 +99,7 @@ async def test_later_price_changes_do_not_touch_the_order(env, session):
         ("89991234567", "+79991234567"),  # a Russian mobile as dialled at home
         ("8 (999) 123-45-67", "+79991234567"),
         ("84951234567", "+84951234567"),  # Moscow's 8 495, or Vietnam's 84: as typed
+        ("８９９９１２３４５６７", "+79991234567"),  # full-width digits are digits
         ("+441234567890", "+441234567890"),
         ("12345", None),
         ("+1234567890123456", None),

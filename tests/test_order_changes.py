@@ -230,3 +230,7 @@ async def test_a_prepaid_orders_seller_hears_when_it_was_not_paid_in_time(
     assert await sweeper(env, minutes=31).sweep(env.bot) == [1]
     told = {c.chat_id: c.text for c in env.api.requests[sent:] if isinstance(c, SendMessage)}
     assert "Order #1 was not paid in time and is cancelled: nothing to ship." in told[10]
+    # Paid late, with the tea still there: honoured, and the seller reads it is on again.
+    reply = await customer.pay("order:1", 100, charge_id="late-ok")
+    [again] = sent_to(reply, 10)
+    assert "Order #1 was paid after all (it had run out of time): it is on again." in again.text

@@ -610,3 +610,16 @@ async def test_the_percent_step_writes_a_decimal_comma_in_russian(env, session):
     assert "12,5" in prompt.text
     reply = await admin.send("150")
     assert "например 10 или 12,5." in reply.text and "12.5" not in reply.text
+
+
+def test_an_end_set_in_days_never_reads_as_the_day_before():
+    """An end typed as a number of days at 00:00:00.x read as the day before's 23:59 on
+    the card (a review): such an end is set to the minute, never exactly at midnight."""
+    from screens.promo import moment_text
+    from services.promo_rules import parse_expiry
+
+    now = datetime(2026, 12, 1, 0, 0, 0, 500_000, tzinfo=UTC)
+    end = parse_expiry("7", now)
+    assert end > now + timedelta(days=7) - timedelta(seconds=1)
+    assert moment_text(end) == "2026-12-08 00:01 UTC"
+    assert moment_text(parse_expiry("31.12.2026", now)) == "2026-12-31 23:59 UTC"

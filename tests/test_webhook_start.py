@@ -164,7 +164,7 @@ async def test_a_command_menu_telegram_wont_take_now_is_logged_not_fatal(caplog)
     assert any("command menu was not set" in r.getMessage() for r in caplog.records)
 
 
-async def test_at_start_each_seller_and_admin_gets_their_menu(env, session):
+async def test_at_start_each_seller_and_admin_gets_their_menu(env, session, monkeypatch):
     """An admin of ADMIN_IDS, made admin at start, and a seller who wrote nothing since
     had a customer's menu until they pressed /start (found by a Russian walk)."""
     from aiogram.methods import SetMyCommands
@@ -187,3 +187,11 @@ async def test_at_start_each_seller_and_admin_gets_their_menu(env, session):
     assert set(own) == {10, 11}
     assert own[10]["seller"] == "Ваши товары: добавить и изменить" and "admin" not in own[10]
     assert "admin" in own[11]
+    # Bounded: one call each before the bot serves; admins first, the rest at /start.
+    import bot.commands
+
+    monkeypatch.setattr(bot.commands, "STAFF_MENUS_AT_START", 1)
+    before = len(env.api.requests)
+    await set_commands(env.bot, env.dp["i18n"], env.dp["session_pool"])
+    calls = [c for c in env.api.requests[before:] if isinstance(c, SetMyCommands) and c.scope]
+    assert [c.scope.chat_id for c in calls] == [11]
