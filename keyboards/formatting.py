@@ -3,10 +3,12 @@
 import html
 import re
 import unicodedata
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.text_decorations import html_decoration
+from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, get_currency_symbol
 
 CAPTION_LIMIT = 1024
@@ -43,6 +45,13 @@ def _currency_spacing(text: str, symbol: str) -> str:
 def _spaced(char: str) -> bool:
     """Neither a symbol nor a space: a letter of a code such as RUB."""
     return unicodedata.category(char)[0] not in "SZ"
+
+
+def moment(when: datetime, locale: str) -> str:
+    """A moment as the reader's language writes a date, in UTC: "7 Dec 2026, 21:41 UTC",
+    "7 дек. 2026 г., 21:41 UTC" (SQLite gives it back without its zone: it is UTC)."""
+    when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return f"{format_date(when, 'medium', locale=locale)}, {when:%H:%M} UTC"
 
 
 def number(id_: int) -> str:

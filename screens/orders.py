@@ -7,7 +7,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import gettext as ngettext  # (singular, plural, n=): a plural msgid
 
 from keyboards.callback_data import OrderAction, OrdersCb, OrderScope
-from keyboards.formatting import fits, money, number, quote
+from keyboards.formatting import fits, moment, money, number, quote
 from keyboards.orders import (
     confirm_kb,
     open_order_kb,
@@ -31,7 +31,7 @@ def payment_label(method: PaymentMethod) -> str:
     }[method]
 
 
-def hold_lines(order: Order, customer: bool = True) -> list[str]:
+def hold_lines(order: Order, customer: bool = True, locale: str = "en") -> list[str]:
     """How long a new order holds its items, or why the sweep cancelled it. A cash order
     is confirmed by its seller, or by the shop's admins when it holds several sellers'
     goods (`sole_seller`); a prepaid one waits for its customer's payment (`customer`:
@@ -39,7 +39,7 @@ def hold_lines(order: Order, customer: bool = True) -> list[str]:
     cod = order.payment_method is PaymentMethod.cod
     by_seller = sole_seller(order) is not None
     if order.status is OrderStatus.new and order.expires_at is not None:
-        until = order.expires_at.strftime("%Y-%m-%d %H:%M UTC")
+        until = moment(order.expires_at, locale)
         if cod and by_seller:
             waits = _("Waits for the seller's confirmation until {time}")
         elif cod:
@@ -97,8 +97,8 @@ def _order_text(
     out.append(
         "📦 <b>" + _("Order #{id}").format(id=order.id) + "</b> · " + status_label(order.status)
     )
-    out.append(order.created_at.strftime("%Y-%m-%d %H:%M UTC"))
-    out += hold_lines(order, customer)
+    out.append(moment(order.created_at, locale))
+    out += hold_lines(order, customer, locale)
     out.append("")
     for n, item in enumerate(items, 1):
         out.append(

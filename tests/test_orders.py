@@ -49,12 +49,16 @@ async def world(session):
 
 
 async def test_order_numbers_read_as_the_language_writes_them(env, session):
-    """The list said "#1" in Russian while the card said "Заказ №1" (a Russian walk)."""
+    """The list said "#1" in Russian while the card said "Заказ №1", and the card's
+    date was ISO while reviews' dates are Russian (a Russian walk)."""
     ann, _bob, _sam, _ivan, tea, _cake = await world(session)
     ann.language = "ru"
     await place(session, ann, [(tea, 1)])
     reply = await env.user(1).send("/orders")
     assert any(b.startswith("№1 · ") for b in reply.buttons), reply.buttons
+    # And dates as it writes them ("7 дек. 2026 г., 21:41 UTC"), not ISO.
+    card = await env.user(1).press("№1")
+    assert "г., " in card.text and " UTC" in card.text and "Заказ №1" in card.text
 
 
 async def test_my_orders_are_paged(env, session):
