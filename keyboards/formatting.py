@@ -108,6 +108,12 @@ def trim(text: str, limit: int) -> str:
     return text.rstrip() + "…"
 
 
+def within_quotes(name: str, limit: int | None = None) -> str:
+    """A name put inside a message's own quotes («{name}», “{name}”), escaped: its own
+    «» become „“, as Russian nests them (Носки „Котики“, not Носки «Котики» in «»)."""
+    return quote(name.replace("«", "„").replace("»", "“"), limit)
+
+
 def quote(text: str, limit: int | None = None) -> str:
     """User-typed text made safe for an HTML message, trimmed first when `limit` is set."""
     return html_decoration.quote(trim(text, limit) if limit else text)

@@ -9,7 +9,7 @@ from aiogram.utils.i18n import gettext as _
 from keyboards.callback_data import OrdersCb, OrderScope
 from keyboards.callback_owner import RefundCb, RefundStep, listed_code
 from keyboards.common import back_label, button, cancel_button
-from keyboards.formatting import money, quote, trim
+from keyboards.formatting import money, quote, trim, within_quotes
 from keyboards.orders import open_order_kb, order_press, seller_list
 from models import Order, OrderItem, PaymentMethod, Refund, Role
 from screens.base import Screen
@@ -114,7 +114,7 @@ def units_screen(
     out = [f"⚠️ {error}", ""] if error else []
     out.append(
         _("How many of “{name}” to refund? Ordered {quantity}, {left} not refunded yet.").format(
-            name=quote(item.name, 60), quantity=item.quantity, left=left
+            name=within_quotes(item.name, 60), quantity=item.quantity, left=left
         )
     )
     out.append(_("Tap a number or send it."))
@@ -223,21 +223,21 @@ def customer_refund_screen(
         if item_name and units:
             text = _(
                 "Order #{id}: the shop took back {units} of “{name}”. Nothing was charged for them."
-            ).format(id=order.id, units=units, name=quote(item_name, 60))
+            ).format(id=order.id, units=units, name=within_quotes(item_name, 60))
         elif item_name:
             text = _("Order #{id}: the shop took back “{name}”. Nothing was charged for it.")
-            text = text.format(id=order.id, name=quote(item_name, 60))
+            text = text.format(id=order.id, name=within_quotes(item_name, 60))
         else:
             text = _("Order #{id}: the shop took the order back. Nothing was charged for it.")
             text = text.format(id=order.id)
         return Screen("↩️ " + text, open_order_kb(order.id, OrderScope.mine))
     if item_name and units:
         text = _("Order #{id}: {sum} refunded for {units} of “{name}”.").format(
-            id=order.id, sum=sum_, units=units, name=quote(item_name, 60)
+            id=order.id, sum=sum_, units=units, name=within_quotes(item_name, 60)
         )
     elif item_name:
         text = _("Order #{id}: {sum} refunded for “{name}”.").format(
-            id=order.id, sum=sum_, name=quote(item_name, 60)
+            id=order.id, sum=sum_, name=within_quotes(item_name, 60)
         )
     else:
         text = _("Order #{id}: {sum} refunded.").format(id=order.id, sum=sum_)

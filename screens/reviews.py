@@ -12,7 +12,7 @@ from babel.dates import format_date
 
 from keyboards.callback_data import ProductCb
 from keyboards.common import home_kb
-from keyboards.formatting import fits, quote, rating, stars
+from keyboards.formatting import fits, quote, rating, stars, within_quotes
 from keyboards.review_moderation import moderation_kb
 from keyboards.reviews import (
     comment_kb,
@@ -41,7 +41,7 @@ LIST_LIMITS = (600, 300, 120, 40)
 
 
 def product_title(name: str) -> str:
-    return quote(name, PRODUCT_LIMIT)
+    return within_quotes(name, PRODUCT_LIMIT)
 
 
 def rating_line(rating_sum: int, rating_count: int, locale: str) -> str:

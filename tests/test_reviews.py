@@ -348,6 +348,15 @@ async def test_rating_in_russian(env, session, shop):
     assert "4,5 (2)" in reply.text and "Отзывы" in reply.text
 
 
+async def test_a_name_with_its_own_quotes_nests_inside_the_messages(env, session):
+    """«Носки «Котики» (3 пары)» read as two quotations (a Russian walk): the name's own
+    «» become „“ inside the message's."""
+    socks = await make_product(session, await make_category(session), "Носки «Котики»")
+    await session.commit()
+    reply = await env.user(5, language_code="ru").click(ReviewsCb(product_id=socks.id))
+    assert "«Носки „Котики“»" in reply.text and "««" not in reply.text
+
+
 # -- notifications ---------------------------------------------------------------------
 
 
