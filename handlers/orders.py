@@ -124,12 +124,14 @@ async def on_order_status(
         to = OrderStatus(callback_data.to)
     except ValueError:
         raise DomainError(N_("This status change is not possible now.")) from None
-    order = await ctx.orders.movable(ctx.user, callback_data.id, to)  # else: why not
-    returned = returned_unpaid_possible(order)  # shipped: its parcel came back unpaid
-    if to is OrderStatus.cancelled and callback_data.action is OrderAction.status:
-        screen = staff_cancel_ask_screen(order.id, callback_data.origin, shipped=returned)
-        await show(query, screen)
-        return
+    returned = False  # a shipped cash order cancelled: its parcel came back unpaid
+    if to is OrderStatus.cancelled:
+        order = await ctx.orders.movable(ctx.user, callback_data.id, to)  # else: why not
+        returned = returned_unpaid_possible(order)
+        if callback_data.action is OrderAction.status:
+            screen = staff_cancel_ask_screen(order.id, callback_data.origin, shipped=returned)
+            await show(query, screen)
+            return
     order = await ctx.orders.set_status(ctx.user, callback_data.id, to)
     await ctx.commit()  # the new status is told only once it is recorded
     callback_answer.text = status_changed_text(order)

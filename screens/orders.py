@@ -90,7 +90,12 @@ def _tail(lines: Sequence[str]) -> str:
 
 
 def _order_text(
-    order: Order, items: list[OrderItem], locale: str, heading: str, name_limit: int, customer
+    order: Order,
+    items: list[OrderItem],
+    locale: str,
+    heading: str,
+    name_limit: int,
+    customer: bool,
 ) -> str:
     cur = order.currency
     out = [heading] if heading else []
