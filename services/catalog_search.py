@@ -2,7 +2,8 @@
 and (through `CatalogService`) the API's `?q=`.
 
 Matching: every word of the query is in the product's folded name and description
-(`Product.search_text`: case-folded in any script, ё read as е). The same LIKE test is
+(`Product.search_text`: case-folded in any script, ё read as е), a Russian or English word
+by its stem (`word_stem`: "футболки" finds "Футболка"). The same LIKE test is
 the rule on every database; an index only narrows the rows it runs on:
 - PostgreSQL: the pg_trgm GIN index on `search_text` answers `LIKE '%word%'` itself
   (words shorter than 3 letters have no trigram and are checked on the rows the other
@@ -23,8 +24,10 @@ word in 75,000 of a million products costs a second; nobody pages that far.
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
+import snowballstemmer
 from sqlalchemy import (
     ColumnElement,
     Integer,
@@ -70,10 +73,46 @@ def _words(query: str) -> list[str]:
     return [part for word in parts for part in word if part] or typed
 
 
+# Snowball's stemmers, by the alphabet a whole (folded) word is written in; a word of
+# anything else (digits, mixed scripts, other languages) is searched as typed. Then the
+# shortest word that is stemmed, so a short word ("кофе", "вино") is not cut to a stem
+# that is part of unrelated words ("коф" of "кофта"); and the ending the stemmer writes
+# for a final y ("batteries", "battery": "batteri"), dropped. A stem keeps at least
+# TRIGRAM letters, so that the index can look it up.
+_STEMMERS = (
+    (re.compile("[а-я]+"), snowballstemmer.stemmer("russian"), 5, ""),
+    (re.compile("[a-z]+"), snowballstemmer.stemmer("english"), 4, "i"),
+)
+
+
+@lru_cache(maxsize=4096)
+def word_stem(word: str) -> str:
+    """What a folded query word is looked for as: its stem, so that other forms of the
+    word match ("футболки" and "футболку" find "футболка", "phones" finds "iPhone",
+    "batteries" finds "battery"). Only ever the start of the word, so everything the word
+    itself finds is still found."""
+    for alphabet, stemmer, shortest, y in _STEMMERS:
+        if len(word) >= shortest and alphabet.fullmatch(word):
+            stem = stemmer.stemWord(word)
+            if y and stem.endswith(y):
+                stem = stem[: -len(y)]
+            start = _common_start(stem, word)
+            return start if len(start) >= TRIGRAM else word
+    return word
+
+
+def _common_start(a: str, b: str) -> str:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return a[:n]
+
+
 def search_terms(query: str) -> list[str]:
-    """The folded words of a search query, bounded so a long query stays cheap: the
-    first MAX_TERMS (`words_left_out` says how many more there were)."""
-    return [w[:MAX_TERM_LENGTH] for w in _words(query)[:MAX_TERMS]]
+    """The folded words of a search query, each by its stem (`word_stem`), bounded so a
+    long query stays cheap: the first MAX_TERMS (`words_left_out` says how many more there
+    were)."""
+    return [word_stem(w[:MAX_TERM_LENGTH]) for w in _words(query)[:MAX_TERMS]]
 
 
 def words_left_out(query: str) -> int:

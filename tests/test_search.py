@@ -6,6 +6,7 @@ import pytest
 from aiogram.methods import AnswerInlineQuery
 
 from keyboards.callback_data import SearchCb
+from services.catalog_search import word_stem
 from tests.factories import make_category, make_product
 from tests.test_migrations import scratch_url  # noqa: F401 (a fixture)
 from tests.tg import BOT_USERNAME, forged
@@ -97,6 +98,41 @@ async def test_punctuation_typed_around_a_word_is_not_part_of_it(env, session, q
     # What a name holds at its ends stays as typed.
     found = _products(await env.user(1).send("/search c++"))
     assert len(found) == 1 and "C++" in found[0]
+
+
+async def test_other_forms_of_a_word_find_the_product(env, session):
+    """Customers type a plural or another case; the name holds one form of the word."""
+    cat = await make_category(session)
+    await make_product(session, cat, "Футболка белая", description="хлопок")
+    await make_product(session, cat, "Кофта синяя")
+    await make_product(session, cat, "Кофе молотый")
+    await make_product(session, cat, "Battery pack", description="For phones")
+    await session.commit()
+    ann = env.user(1, language_code="ru")
+
+    async def names(query):
+        return [b.split(" · ")[0] for b in _products(await ann.send(f"/search {query}"))]
+
+    assert await names("футболки") == ["Футболка белая"]
+    assert await names("белую футболку") == ["Футболка белая"]
+    assert await names("batteries") == ["Battery pack"]
+    assert await names("phone") == ["Battery pack"]  # in the description: "phones"
+    # A short word is searched as typed: "кофе" is no stem of "кофта".
+    assert await names("кофе") == ["Кофе молотый"]
+    assert await names("кофты") == ["Кофта синяя"]
+    # Every word must still match, each in any of its forms.
+    assert await names("футболки синие") == []
+    [answer] = (await env.user(2).inline("футболки")).of(AnswerInlineQuery)
+    assert [r.title for r in answer.results] == ["Футболка белая"]
+
+
+@pytest.mark.parametrize(
+    "word", ["футболки", "деревянные", "зеленый", "сталь", "batteries", "happy", "running"]
+)
+def test_a_words_stem_is_only_ever_its_start(word):
+    """So whatever the word itself finds, its stem finds too."""
+    stem = word_stem(word)
+    assert word.startswith(stem) and len(stem) < len(word)
 
 
 async def test_words_past_the_eighth_are_said_to_be_left_out(env, session):
