@@ -46,7 +46,7 @@ async def _card(ctx: Ctx, user_id: int) -> Screen:
     if ctx.user.role is not Role.admin:
         # The admin just stepped down: the panel is no longer theirs.
         return stepped_down_screen(ctx.user.role)
-    return card_screen(await ctx.admin.card(ctx.user, user_id), ctx.user)
+    return card_screen(await ctx.admin.card(ctx.user, user_id), ctx.user, ctx.locale)
 
 
 # -- finding -------------------------------------------------------------------------------

@@ -68,7 +68,7 @@ async def send_export(
     await bot.send_document(
         chat_id,
         BufferedInputFile(data, filename=name),
-        caption=export_caption(first, last, rows),
+        caption=export_caption(first, last, rows, ctx.locale),
     )
     return True
 

@@ -3,7 +3,7 @@
 import html
 import re
 import unicodedata
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from aiogram.utils.i18n import gettext as _
@@ -48,10 +48,20 @@ def _spaced(char: str) -> bool:
 
 
 def moment(when: datetime, locale: str) -> str:
-    """A moment as the reader's language writes a date, in UTC: "7 Dec 2026, 21:41 UTC",
+    """A moment as the reader's language writes a date, in UTC: "Dec 7, 2026, 21:41 UTC",
     "7 дек. 2026 г., 21:41 UTC" (SQLite gives it back without its zone: it is UTC)."""
-    when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-    return f"{format_date(when, 'medium', locale=locale)}, {when:%H:%M} UTC"
+    when = _utc(when)
+    return f"{day(when, locale)}, {when:%H:%M} UTC"
+
+
+def day(when: date, locale: str) -> str:
+    """A day as the reader's language writes it: "Dec 7, 2026", "7 дек. 2026 г." (a
+    moment's day in UTC)."""
+    return format_date(_utc(when) if isinstance(when, datetime) else when, "medium", locale=locale)
+
+
+def _utc(when: datetime) -> datetime:
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 def number(id_: int) -> str:

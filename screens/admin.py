@@ -8,7 +8,7 @@ from decimal import Decimal
 from aiogram.utils.i18n import gettext as _
 
 from keyboards.admin import admin_panel_kb, audit_kb, role_label, stats_kb
-from keyboards.formatting import fits, money, number, quote
+from keyboards.formatting import fits, moment, money, number, quote
 from keyboards.orders import status_label
 from models import AuditEntry, OrderStatus, PromoKind, Role, User
 from screens.base import Screen
@@ -136,12 +136,6 @@ def stats_screen(s: Stats) -> Screen:
 # -- audit log -----------------------------------------------------------------------------
 
 
-def _when(moment: datetime) -> str:
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%d %H:%M")
-
-
 @dataclass(frozen=True, slots=True)
 class _Reading:
     """What an entry's values are read with: the shop's currency and the reader's
@@ -185,7 +179,7 @@ def _value(key: str, value: object, side: dict, r: _Reading) -> str:
         if key in MONEY_KEYS:
             return money(Decimal(str(value)), r.currency, r.locale)
         if key in TIME_KEYS and isinstance(value, str):
-            return moment_text(datetime.fromisoformat(value))  # as the code's card says
+            return moment_text(datetime.fromisoformat(value), r.locale)  # as the code's card
     return quote(str(value), VALUE_LIMIT)
 
 
@@ -249,7 +243,8 @@ def audit_screen(page: AuditPage, *, paged: bool, currency: str, locale: str) ->
         target = _target(e)
         if e.target_type == "user" and e.target_id in people:
             target = _name(people[e.target_id])
-        line = f"<b>{_when(e.created_at)}</b> {_name(people.get(e.actor_id))}: {label}, {target}"
+        when, who = moment(e.created_at, locale), _name(people.get(e.actor_id))
+        line = f"<b>{when}</b> {who}: {label}, {target}"
         changes = _changes(e, reading)
         line = f"{line}\n   {changes}" if changes else line
         if n and not fits("\n".join([*lines, line])):  # Telegram's 4096: Older goes on

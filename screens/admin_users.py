@@ -4,7 +4,7 @@ the notice a user gets about their new role."""
 from aiogram.utils.i18n import gettext as _
 
 from keyboards.admin import find_user_kb, role_label, user_card_kb
-from keyboards.formatting import quote
+from keyboards.formatting import day, quote
 from keyboards.menu import main_menu_kb
 from models import Role, User
 from screens.base import Screen
@@ -54,7 +54,7 @@ def not_a_user_text() -> str:
     return _("That is not an id, a username or a forwarded message.")
 
 
-def card_screen(card: UserCard, actor: User) -> Screen:
+def card_screen(card: UserCard, actor: User, locale: str) -> Screen:
     u = card.user
     lines = [f"<b>👤 {quote(staff_name(u), 100)}</b>"]
     handle = f"@{quote(u.username)} · " if u.username else ""
@@ -63,7 +63,7 @@ def card_screen(card: UserCard, actor: User) -> Screen:
     if u.login:
         lines.append(f"login <code>{quote(u.login)}</code>")
     lines.append(_("Role: {role}").format(role=role_label(u.role)))
-    lines.append(_("Registered: {date}").format(date=u.created_at.strftime("%Y-%m-%d")))
+    lines.append(_("Registered: {date}").format(date=day(u.created_at, locale)))
     lines.append(_("Status: banned") if u.is_banned else _("Status: active"))
     lines.append(
         _("Orders: {orders} · Reviews: {reviews}").format(orders=card.orders, reviews=card.reviews)

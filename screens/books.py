@@ -6,7 +6,7 @@ from aiogram.utils.i18n import gettext as _
 
 from keyboards.books import back_to_books_kb, books_kb, typed_kb
 from keyboards.callback_owner import BooksAction, BooksCb
-from keyboards.formatting import fits, quote
+from keyboards.formatting import day, fits, quote
 from screens.base import Screen
 from services.books import Finding, Ledger, Mismatch
 from services.validation import grouped
@@ -40,13 +40,13 @@ def typed_screen(error: bool = False) -> Screen:
     return Screen(text, typed_kb())
 
 
-def export_caption(first: date | None, last: date | None, rows: int) -> str:
+def export_caption(first: date | None, last: date | None, rows: int, locale: str) -> str:
     if first is None or last is None:
         period = _("all time")
     elif first == last:
-        period = first.isoformat()
+        period = day(first, locale)
     else:
-        period = f"{first.isoformat()} — {last.isoformat()}"
+        period = f"{day(first, locale)} — {day(last, locale)}"
     return "📒 " + _("Orders, {period}. Lines: {rows}.").format(period=period, rows=rows)
 
 

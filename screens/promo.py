@@ -8,7 +8,7 @@ from functools import partial
 from aiogram.utils.i18n import gettext as _
 
 from keyboards.common import CATEGORIES_PER_PAGE
-from keyboards.formatting import money, quote
+from keyboards.formatting import moment, money, quote
 from keyboards.promo import (
     promo_card_kb,
     promo_category_kb,
@@ -55,7 +55,9 @@ def describe(
             _("Minimum order: {amount}").format(amount=money(promo.min_order, currency, locale))
         )
     if promo.expires_at is not None:
-        lines.append(_("Valid until: {moment}").format(moment=moment_text(promo.expires_at)))
+        lines.append(
+            _("Valid until: {moment}").format(moment=moment_text(promo.expires_at, locale))
+        )
     else:
         lines.append(_("No expiry date"))
     total = promo.total_uses
@@ -78,15 +80,16 @@ def describe(
     return "\n".join(lines)
 
 
-def moment_text(moment: datetime) -> str:
-    """A code's end, in UTC; one set as a day ends at the midnight after it: that day's
-    last minute is shown, so "2026-12-31" reads as itself, not as 2027-01-01 00:00 (a
-    number of days ends at the minute it was set, never exactly at midnight)."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC)
-    if (moment.hour, moment.minute, moment.second, moment.microsecond) == (0, 0, 0, 0):
-        moment -= timedelta(minutes=1)
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
+def moment_text(end: datetime, locale: str) -> str:
+    """A code's end, in UTC, as the reader's language writes it; one set as a day ends at
+    the midnight after it: that day's last minute is shown, so "2026-12-31" reads as
+    "Dec 31, 2026, 23:59 UTC", not as the next day's 00:00 (a number of days ends at the
+    minute it was set, never exactly at midnight)."""
+    if end.tzinfo is not None:
+        end = end.astimezone(UTC)
+    if (end.hour, end.minute, end.second, end.microsecond) == (0, 0, 0, 0):
+        end -= timedelta(minutes=1)
+    return moment(end, locale)
 
 
 def promo_list_screen(

@@ -86,7 +86,7 @@ def promo_edit_step_screen(
                 "Valid until which day? Send YYYY-MM-DD or DD.MM.YYYY, or a number of days, or "
                 "press No expiry."
             ),
-            moment_text(terms.expires_at) if terms.expires_at else _("no expiry"),
+            moment_text(terms.expires_at, locale) if terms.expires_at else _("no expiry"),
             typed("♾ " + _("No expiry")),
         ),
     }

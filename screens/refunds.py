@@ -9,7 +9,7 @@ from aiogram.utils.i18n import gettext as _
 from keyboards.callback_data import OrdersCb, OrderScope
 from keyboards.callback_owner import RefundCb, RefundStep, listed_code
 from keyboards.common import back_label, button, cancel_button
-from keyboards.formatting import money, quote, trim, within_quotes
+from keyboards.formatting import day, money, quote, trim, within_quotes
 from keyboards.orders import open_order_kb, order_press, seller_list
 from models import Order, OrderItem, PaymentMethod, Refund, Role
 from screens.base import Screen
@@ -206,7 +206,7 @@ def refund_lines(order: Order, refunds: list[Refund], locale: str) -> list[str]:
             + _("Refunded {sum} ({what}), {date}").format(
                 sum=money(r.amount, order.currency, locale),
                 what=what,
-                date=r.created_at.strftime("%Y-%m-%d"),
+                date=day(r.created_at, locale),
             )
         )
     if late_payment(order):  # nobody may forget it: the customer's money is the shop's

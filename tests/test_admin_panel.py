@@ -377,7 +377,7 @@ async def test_audit_log_values_are_words_dates_and_money(env, session):
     await admin.send("/admin")
     text = (await admin.press("Журнал")).text
     assert (
-        "процент → фиксированная сумма" in text and "— → 2026-12-31 23:59 UTC" in text
+        "процент → фиксированная сумма" in text and "— → 31 дек. 2026\u202fг., 23:59 UTC" in text
     )  # as the card
     assert "200,00\xa0₽" in text and "магазин, вручную" in text
     assert "percent" not in text and "manual" not in text and "T00:00:00" not in text

@@ -279,7 +279,8 @@ async def test_an_admin_creates_a_code_step_by_step(env, shop, session):
     assert (
         "WINTER10" in text
         and "−15%" in text
-        and f"Valid until: {last_day} 23:59 UTC" in text  # the day typed, to its end
+        # The day typed, to its end, as English writes a date.
+        and f"Valid until: {last_day:%b} {last_day.day}, {last_day.year}, 23:59 UTC" in text
     )
     assert "Uses in all: 100" in text and "Uses per customer: 1" in text
     assert "Only for the category: Teas" in text
@@ -621,5 +622,7 @@ def test_an_end_set_in_days_never_reads_as_the_day_before():
     now = datetime(2026, 12, 1, 0, 0, 0, 500_000, tzinfo=UTC)
     end = parse_expiry("7", now)
     assert end > now + timedelta(days=7) - timedelta(seconds=1)
-    assert moment_text(end) == "2026-12-08 00:01 UTC"
-    assert moment_text(parse_expiry("31.12.2026", now)) == "2026-12-31 23:59 UTC"
+    assert moment_text(end, "en") == "Dec 8, 2026, 00:01 UTC"
+    assert moment_text(parse_expiry("31.12.2026", now), "en") == "Dec 31, 2026, 23:59 UTC"
+    # As the reader's language writes a date.
+    assert moment_text(parse_expiry("2026-12-31", now), "ru") == "31 дек. 2026\u202fг., 23:59 UTC"

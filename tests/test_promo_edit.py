@@ -82,7 +82,7 @@ async def test_an_admin_edits_every_term_and_saves_them_at_once(env, session, te
     reply = await admin.send("2099/12/31")
     assert "YYYY-MM-DD" in reply.text
     day = datetime.now(UTC).date() + timedelta(days=400)
-    end = f"{day} 23:59"  # through that day
+    end = f"{day:%b} {day.day}, {day.year}, 23:59"  # through that day
     reply = await admin.send(day.isoformat())
     text = reply.text
     assert "−RUB\xa025.00" in text and f"Valid until: {end} UTC" in text
