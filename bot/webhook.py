@@ -119,7 +119,9 @@ class WebhookHandler(SimpleRequestHandler):
         """Refuse new updates, wait for those in flight; False if time ran out. Those
         still running then (a Bot API call that hangs) are cancelled: their transaction
         rolls back, and their post gets no answer, so Telegram delivers them again (to a
-        worker still running, or after the restart) instead of a 200 for nothing done."""
+        worker still running, or after the restart) instead of a 200 for nothing done.
+        One that had committed changes already counts as handled (bot.middlewares.gate):
+        that delivery does nothing."""
         self.draining = True
         try:
             await asyncio.wait_for(self._idle.wait(), timeout)

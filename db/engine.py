@@ -107,7 +107,8 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
 
 
 class TrackedSession(Session):
-    """A session that knows whether its transaction wrote anything (`wrote()`), and runs
+    """A session that knows whether its transaction wrote anything (`wrote()`) and whether
+    a transaction of it that wrote has committed (`committed()`), and runs
     `info[ON_WRITING_COMMIT]` before the first commit that writes: webhook updates put
     their exactly-once mark there, so reads pay nothing for it. Until a commit carrying
     the mark succeeds, each writing commit runs it again (a failed commit rolled it back)."""
@@ -131,16 +132,19 @@ def _on_flush(session: Session, _flush: UOWTransaction) -> None:
 def _on_commit(session: Session) -> None:
     # Also called when a SAVEPOINT is released: the mark belongs to the whole transaction
     # (a savepoint can still roll back), so it goes in with that one's commit only.
-    if session.in_nested_transaction() or session.info.get("marked"):
+    if session.in_nested_transaction() or not _wrote(session):
         return
+    session.info["committing"] = True
     hook = session.info.get(ON_WRITING_COMMIT)
-    if hook is not None and _wrote(session):
+    if hook is not None and not session.info.get("marked"):
         hook(session)
         session.info["marking"] = True
 
 
 @event.listens_for(TrackedSession, "after_commit")
 def _on_committed(session: Session) -> None:
+    if session.info.pop("committing", False):
+        session.info["committed"] = True
     if session.info.pop("marking", False):
         session.info["marked"] = True
 
@@ -149,6 +153,7 @@ def _on_committed(session: Session) -> None:
 def _on_end(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:  # the whole transaction, not a savepoint
         session.info.pop("wrote", None)
+        session.info.pop("committing", None)
         session.info.pop("marking", None)  # a commit that failed: its mark is gone too
 
 
@@ -159,6 +164,11 @@ def _wrote(session: Session) -> bool:
 def wrote(session: AsyncSession) -> bool:
     """True when this transaction has changed data or will at commit (pending objects)."""
     return _wrote(session.sync_session)
+
+
+def committed(session: AsyncSession) -> bool:
+    """True once a transaction of this session that changed data has committed."""
+    return bool(session.sync_session.info.get("committed"))
 
 
 def create_session_pool(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -272,6 +272,48 @@ async def test_a_commit_in_the_middle_of_a_handler_carries_the_mark(
     assert again == []  # the second delivery said nothing
 
 
+@pytest.mark.parametrize("end", ["stopped", "failed"])
+async def test_an_update_stopped_after_its_commit_is_not_redone(
+    workers, settings, session, tea, caplog, end
+):
+    """A worker's shutdown cancels an update stuck on the Bot API after its commit (or
+    it fails there): Telegram delivers it again, and that delivery must not say again
+    what the first said before its commit. Before, its mark was forgotten: the second
+    delivery sent "Step one" again, then was rolled back at its commit."""
+    one, two = workers(settings), workers(settings)
+    stuck = asyncio.Event()
+
+    async def restock(message: Message, session: AsyncSession) -> None:
+        await message.answer("Step one")
+        await session.execute(update(Product).values(stock=Product.stock + 1))
+        await session.commit()
+        stuck.set()
+        if end == "failed":
+            raise RuntimeError("the notice could not be sent")
+        await asyncio.sleep(3600)  # a Bot API call that hangs
+
+    for env in (one, two):
+        env.dp.message.register(restock, Command("restock"))
+    updates, feed = [], one.feed
+
+    async def kept(update: Update):
+        updates.append(update)
+        return await feed(update)
+
+    one.feed = kept  # type: ignore[method-assign]
+    one.api.allow("message to reply not found")
+    first = asyncio.create_task(one.user(1).send("/restock"))
+    await asyncio.wait_for(stuck.wait(), 5)
+    first.cancel()  # as the drain does; a failure ends it on its own
+    with contextlib.suppress(asyncio.CancelledError):
+        await first
+    again = await two.feed(updates[0])
+    assert again.calls == []  # the second delivery was skipped
+    assert (await fresh(session, Product, tea.id)).stock == 6  # 5 + 1, once
+    assert sends(one.api, 1, "Step one") == 1
+    assert any("stopped after it committed" in r.getMessage() for r in caplog.records)
+
+
 async def test_a_savepoint_does_not_use_up_the_mark(workers, settings, session, tea):
     """A SAVEPOINT released (or rolled back after a conflict, as services do) is not the
     update's commit: the mark goes in with the transaction's own commit."""

@@ -36,6 +36,7 @@ from redis.exceptions import RedisError
 from bot.middlewares.dedupe import DONE_TTL
 from bot.middlewares.throttling import is_payment, refuse
 from bot.storage import HeldLock, as_text, held_lock
+from db.engine import committed
 from services.errors import NotSaved
 
 log = logging.getLogger(__name__)
@@ -192,8 +193,21 @@ class RedisGateMiddleware(BaseMiddleware):
             # keeps it (the handler may have ended it before the commit it failed).
             await self._go_out(event.update_id, keys, token, handled=False, dialog=entered)
             raise
-        except BaseException:
-            await self._go_out(event.update_id, keys, token, handled=False)
+        except BaseException as exc:
+            # Failed before it changed anything: forgotten, so a new delivery handles it.
+            # Failed (or stopped by a worker's shutdown) after a commit that did: handled,
+            # so a new delivery doesn't say again what it said before that commit; the
+            # database's mark would roll that delivery back anyway.
+            session = data.get("session")
+            done = session is not None and committed(session)
+            if done:
+                log.warning(
+                    "Update %s stopped after it committed its changes (%r): counted as "
+                    "handled; what it had still to send after that commit is not sent",
+                    event.update_id,
+                    exc,
+                )
+            await self._go_out(event.update_id, keys, token, handled=done)
             raise
         finally:
             held_lock.reset(held)
