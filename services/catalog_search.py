@@ -3,7 +3,8 @@ and (through `CatalogService`) the API's `?q=`.
 
 Matching: every word of the query is in the product's folded name and description
 (`Product.search_text`: case-folded in any script, ё read as е), a Russian or English word
-by its stem (`word_stem`: "футболки" finds "Футболка"). The same LIKE test is
+by its stem where a word starts (`word_stem`: "футболки" finds "Футболка"). The same LIKE
+test is
 the rule on every database; an index only narrows the rows it runs on:
 - PostgreSQL: the pg_trgm GIN index on `search_text` answers `LIKE '%word%'` itself
   (words shorter than 3 letters have no trigram and are checked on the rows the other
@@ -37,6 +38,7 @@ from sqlalchemy import (
     bindparam,
     case,
     literal_column,
+    or_,
     select,
     tuple_,
 )
@@ -73,39 +75,40 @@ def _words(query: str) -> list[str]:
     return [part for word in parts for part in word if part] or typed
 
 
+class Stem(str):
+    """A query word cut to its stem: found only where a word starts ("плат" of "платья"
+    finds "платье", not "бесплатная")."""
+
+    __slots__ = ()
+
+
 # Snowball's stemmers, by the alphabet a whole (folded) word is written in; a word of
-# anything else (digits, mixed scripts, other languages) is searched as typed. Then the
-# shortest word that is stemmed, so a short word ("кофе", "вино") is not cut to a stem
-# that is part of unrelated words ("коф" of "кофта"); and the ending the stemmer writes
-# for a final y ("batteries", "battery": "batteri"), dropped. A stem keeps at least
-# TRIGRAM letters, so that the index can look it up.
+# anything else (digits, mixed scripts, other languages) is searched as typed.
 _STEMMERS = (
-    (re.compile("[а-я]+"), snowballstemmer.stemmer("russian"), 5, ""),
-    (re.compile("[a-z]+"), snowballstemmer.stemmer("english"), 4, "i"),
+    (re.compile("[а-я]+"), snowballstemmer.stemmer("russian")),
+    (re.compile("[a-z]+"), snowballstemmer.stemmer("english")),
 )
+# A stem shorter than this is the start of too many unrelated words ("бел" of "белый":
+# "белка", "бельё"; "коф" of "кофе": "кофта"): such a word is searched as typed.
+SHORTEST_STEM = 4
+# What a word starts after in the folded text (and at the text's start).
+_WORD_STARTS = ("", " ", "\n", "-", "(", '"', "'", "«", "„", "“", "/")
 
 
 @lru_cache(maxsize=4096)
 def word_stem(word: str) -> str:
-    """What a folded query word is looked for as: its stem, so that other forms of the
-    word match ("футболки" and "футболку" find "футболка", "phones" finds "iPhone",
-    "batteries" finds "battery"). Only ever the start of the word, so everything the word
-    itself finds is still found."""
-    for alphabet, stemmer, shortest, y in _STEMMERS:
-        if len(word) >= shortest and alphabet.fullmatch(word):
+    """What a folded query word is looked for as: its stem (a `Stem`), so that other
+    forms of the word match ("футболки" and "футболку" find "футболка", "phones" finds
+    "phone"), or the word itself. A stem is only ever the start of the word, at least
+    SHORTEST_STEM letters long: one that rewrites the word ("candi" of "candy") is not
+    used."""
+    for alphabet, stemmer in _STEMMERS:
+        if alphabet.fullmatch(word):
             stem = stemmer.stemWord(word)
-            if y and stem.endswith(y):
-                stem = stem[: -len(y)]
-            start = _common_start(stem, word)
-            return start if len(start) >= TRIGRAM else word
+            if len(stem) >= SHORTEST_STEM and len(stem) < len(word) and word.startswith(stem):
+                return Stem(stem)
+            return word
     return word
-
-
-def _common_start(a: str, b: str) -> str:
-    n = 0
-    while n < min(len(a), len(b)) and a[n] == b[n]:
-        n += 1
-    return a[:n]
 
 
 def search_terms(query: str) -> list[str]:
@@ -147,17 +150,26 @@ def matches(terms: Sequence[str], fts: bool) -> ColumnElement[bool]:
     # planner sees the word: a common one is best found by walking the popularity index,
     # a rare one through the trigram index. A bound pattern would let PostgreSQL settle
     # on one generic plan for every word after a few searches.
-    words = [
-        Product.search_text.like(
-            bindparam(None, f"%{_escape(t)}%", literal_execute=True), escape="/"
-        )
-        for t in terms
-    ]
+    words = [_contains(t) for t in terms]
     query = fts_query(terms) if fts else None
     if query is not None:
         candidates = select(products_fts.c.rowid).where(products_fts.c.search_text.match(query))
         words.insert(0, Product.id.in_(candidates))
     return and_(listed(), *words, Product.category_id.in_(shown_category_ids()))
+
+
+def _contains(term: str) -> ColumnElement[bool]:
+    """The folded text holds `term`; a `Stem` where a word starts (the first test is
+    the one the trigram index answers; the others are checked on what it found)."""
+    found = _like(f"%{_escape(term)}%")
+    if not isinstance(term, Stem):
+        return found
+    starts = (_like(f"{'%' if s else ''}{_escape(s + term)}%") for s in _WORD_STARTS)
+    return and_(found, or_(*starts))
+
+
+def _like(pattern: str) -> ColumnElement[bool]:
+    return Product.search_text.like(bindparam(None, pattern, literal_execute=True), escape="/")
 
 
 def _escape(term: str) -> str:
