@@ -18,6 +18,7 @@ from models import Role
 from screens.admin_users import (
     banned_text,
     card_screen,
+    confirm_screen,
     find_screen,
     hidden_sender_text,
     not_a_user_text,
@@ -121,6 +122,17 @@ async def on_user_role(
         await notify_new_role(bot, ctx.session, i18n, ctx.user.id, change.user)
 
 
+async def on_user_ask(query: CallbackQuery, callback_data: AdminUserCb, ctx: Ctx) -> None:
+    """A ban or a demotion to customer, asked first: what it will take off sale."""
+    require_admin(ctx.user)
+    role = Role.customer if callback_data.role else None
+    card = await ctx.admin.card(ctx.user, callback_data.id)
+    if card.user.is_banned if role is None else card.user.role is Role.customer:
+        await show(query, await _card(ctx, callback_data.id))  # done already, meanwhile
+        return
+    await show(query, confirm_screen(card, role))
+
+
 async def on_user_ban(
     query: CallbackQuery, callback_data: AdminUserCb, ctx: Ctx, callback_answer: CallbackAnswer
 ) -> None:
@@ -176,4 +188,5 @@ def build_router() -> Router:
     router.callback_query.register(
         on_user_ban, AdminUserCb.filter(F.action.in_({AdminUserAction.ban, AdminUserAction.unban}))
     )
+    router.callback_query.register(on_user_ask, AdminUserCb.filter(F.action == AdminUserAction.ask))
     return router

@@ -92,10 +92,15 @@ def find_user_kb() -> InlineKeyboardMarkup:
 
 
 def user_card_kb(user: UserLike, actor: UserLike) -> InlineKeyboardMarkup:
+    """A demotion to customer (their products go off sale) and a ban are asked first."""
     roles = [
         button(
             _("Make {role}").format(role=role_label(role)),
-            AdminUserCb(action=AdminUserAction.role, id=user.id, role=role.value),
+            AdminUserCb(
+                action=AdminUserAction.ask if role is Role.customer else AdminUserAction.role,
+                id=user.id,
+                role=role.value,
+            ),
         )
         for role in Role
         if role is not user.role
@@ -108,10 +113,23 @@ def user_card_kb(user: UserLike, actor: UserLike) -> InlineKeyboardMarkup:
             )
         else:
             rows.append(
-                [button("🚫 " + _("Ban"), AdminUserCb(action=AdminUserAction.ban, id=user.id))]
+                [button("🚫 " + _("Ban"), AdminUserCb(action=AdminUserAction.ask, id=user.id))]
             )
     rows.append([button("🔍 " + _("Find another user"), _screen(AdminAction.find)), panel_button()])
     return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def confirm_user_kb(user_id: int, role: str) -> InlineKeyboardMarkup:
+    """Yes (a ban when `role` is empty, else the new role) or Back to the card."""
+    if role:
+        yes = button(
+            _("Yes, make {role}").format(role=role_label(Role(role))),
+            AdminUserCb(action=AdminUserAction.role, id=user_id, role=role),
+        )
+    else:
+        yes = button("🚫 " + _("Yes, ban"), AdminUserCb(action=AdminUserAction.ban, id=user_id))
+    back = button(back_label(), AdminUserCb(action=AdminUserAction.card, id=user_id))
+    return InlineKeyboardMarkup(inline_keyboard=[[yes], [back]])
 
 
 def stats_kb() -> InlineKeyboardMarkup:

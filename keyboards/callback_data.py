@@ -126,6 +126,7 @@ class AdminUserAction(StrEnum):
     role = "role"
     ban = "ban"
     unban = "unban"
+    ask = "ask"  # confirm a ban (`role` empty) or a demotion to `role`
 
 
 class AdminUserCb(Grows, CallbackData, prefix="au"):

@@ -3,7 +3,7 @@ the notice a user gets about their new role."""
 
 from aiogram.utils.i18n import gettext as _
 
-from keyboards.admin import find_user_kb, role_label, user_card_kb
+from keyboards.admin import confirm_user_kb, find_user_kb, role_label, user_card_kb
 from keyboards.formatting import day, quote
 from keyboards.menu import main_menu_kb
 from models import Role, User
@@ -69,6 +69,29 @@ def card_screen(card: UserCard, actor: User, locale: str) -> Screen:
         _("Orders: {orders} · Reviews: {reviews}").format(orders=card.orders, reviews=card.reviews)
     )
     return Screen("\n".join(lines), user_card_kb(u, actor))
+
+
+def confirm_screen(card: UserCard, role: Role | None) -> Screen:
+    """Asked before a ban (`role` None) or a demotion to `role`: what it will do."""
+    name = quote(staff_name(card.user), 100)
+    if role is None:
+        lines = [
+            "<b>" + _("Ban {name}?").format(name=name) + "</b>",
+            _("They will get one notice, and the shop will ignore them after that."),
+        ]
+    else:
+        lines = [
+            "<b>" + _("Make {name} a customer?").format(name=name) + "</b>",
+            _("They will no longer sell or manage the shop."),
+        ]
+    if card.on_sale:
+        lines.append(
+            _(
+                "Their products on sale, which will be hidden from the catalog (an unban or "
+                "a new role doesn't show them again): {count}."
+            ).format(count=card.on_sale)
+        )
+    return Screen("\n".join(lines), confirm_user_kb(card.user.id, role.value if role else ""))
 
 
 def stepped_down_screen(role: Role) -> Screen:

@@ -7,7 +7,7 @@ button or a handler that forgot the gate still cannot change anything.
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Order, OrderItem, OrderStatus, Product, Review, Role, User
@@ -64,6 +64,7 @@ class UserCard:
     user: User
     reviews: int
     orders: int
+    on_sale: int = 0  # their products customers see: a ban or a demotion hides them
 
 
 LAST_ADMIN = N_("This is the last admin: make someone else admin first.")
@@ -125,7 +126,10 @@ class AdminService:
         orders = await self.session.scalar(
             select(func.count()).select_from(Order).where(Order.user_id == user.id)
         )
-        return UserCard(user, reviews or 0, orders or 0)
+        on_sale = await self.session.scalar(
+            select(func.count()).select_from(Product).where(*_on_sale(user))
+        )
+        return UserCard(user, reviews or 0, orders or 0, on_sale or 0)
 
     # -- roles -----------------------------------------------------------------------
 
@@ -215,13 +219,7 @@ class AdminService:
         Through the ORM, so the flush events keep the categories' product counts right.
         The seller (or an admin) shows them again by hand.
         """
-        products = await self.session.scalars(
-            select(Product).where(
-                Product.seller_id == user.id,
-                Product.is_active.is_(True),
-                Product.is_deleted.is_(False),
-            )
-        )
+        products = await self.session.scalars(select(Product).where(*_on_sale(user)))
         hidden = 0
         for product in products:
             product.is_active = False
@@ -269,3 +267,12 @@ class AdminService:
         """Every admin, banned or not, in id order."""
         stmt = select(User).where(User.role == Role.admin).order_by(User.id)
         return list(await self.session.scalars(stmt))
+
+
+def _on_sale(user: User) -> tuple[ColumnElement[bool], ...]:
+    """The user's products customers can see (a ban or a demotion hides them)."""
+    return (
+        Product.seller_id == user.id,
+        Product.is_active.is_(True),
+        Product.is_deleted.is_(False),
+    )

@@ -10,7 +10,7 @@ from aiogram.types import User as TgUserType
 from sqlalchemy import select, update
 
 from keyboards.callback_data import AdminUserAction, AdminUserCb, OrderAction
-from models import AuditEntry, Role, User
+from models import AuditEntry, Product, Role, User
 from services.admin import AdminService
 from services.errors import InvalidInput, NotAllowed
 from tests.conftest import ADMIN_ID, PG_URL
@@ -107,7 +107,8 @@ async def test_role_change_takes_effect_on_the_next_update(admin, ann, session):
     assert "/admin" in reply.text
     reply = await ann.send("/admin")
     assert "Admin panel" in reply.text
-    await admin.press("Make customer")
+    await admin.press("Make customer")  # asked first
+    await admin.press("Yes, make customer")
     reply = await ann.send("/admin")
     assert reply.text == "Not allowed."
     reply = await ann.send("/start")
@@ -169,7 +170,8 @@ async def test_last_admin_cannot_be_removed(admin, session):
 
 async def test_ban_notice_once_then_unban_resets_it(admin, ann, session):
     await admin.send("/promote 5 customer")  # opens Ann's card
-    reply = await admin.press("Ban")
+    await admin.press("Ban")  # asked first
+    reply = await admin.press("Yes, ban")
     assert "Banned" in reply.alert and "Status: banned" in reply.text
     assert reply.has_button("Unban")
     first = await ann.send("/start")
@@ -180,7 +182,8 @@ async def test_ban_notice_once_then_unban_resets_it(admin, ann, session):
     ann_row = await row(session, 5)
     assert not ann_row.is_banned and not ann_row.ban_notified
     assert "Welcome" in (await ann.send("/start")).text
-    await admin.press("Ban")
+    await admin.press("Ban")  # asked first
+    await admin.press("Yes, ban")
     # Banned again: they hear about it again, once.
     assert (await ann.send("/start")).texts == ["You are banned from this shop."]
     assert [e.action for e in await audit(session)] == ["user.ban", "user.unban", "user.ban"]
@@ -188,7 +191,8 @@ async def test_ban_notice_once_then_unban_resets_it(admin, ann, session):
 
 async def test_a_banned_user_is_not_told_of_a_new_role(admin, ann, session):
     await admin.send("/promote 5 customer")  # opens Ann's card
-    await admin.press("Ban")
+    await admin.press("Ban")  # asked first
+    await admin.press("Yes, ban")
     reply = await admin.press("Make seller")
     assert reply.alert == "Role: seller\nThey are banned, so they were not told."
     assert not [m for m in reply.of(SendMessage) if m.chat_id == 5]
@@ -350,7 +354,8 @@ async def assert_off_sale(env, session, goods) -> None:
 
 async def test_banning_a_seller_takes_their_products_off_sale(admin, session, sellers_goods):
     reply = await admin.send("/promote 5 seller")  # opens Ann's card
-    reply = await admin.press("Ban")
+    await admin.press("Ban")  # asked first
+    reply = await admin.press("Yes, ban")
     assert "Banned" in reply.alert and "products hidden from the catalog: 2" in reply.alert
     await assert_off_sale(admin.env, session, sellers_goods)
     [entry] = [e for e in await audit(session) if e.action == "user.ban"]
@@ -358,6 +363,32 @@ async def test_banning_a_seller_takes_their_products_off_sale(admin, session, se
     # An unban doesn't put them back on sale: the seller decides that.
     await admin.press("Unban")
     await assert_off_sale(admin.env, session, sellers_goods)
+
+
+async def test_a_ban_and_a_demotion_are_asked_first_saying_what_goes_off_sale(
+    admin, session, sellers_goods
+):
+    """One stray tap banned a seller and hid their whole catalogue (an unban doesn't
+    show it again). Now the card asks first, and Back leaves everything as it was."""
+    await admin.send("/promote 5 seller")  # Ann's card
+    for button, question in (("Ban", "Ban Ann?"), ("Make customer", "Make Ann a customer?")):
+        reply = await admin.press(button)
+        assert question in reply.text and "hidden from the catalog" in reply.text
+        assert reply.text.rstrip().endswith(": 2.")  # Green and Black, not Old or Shelved
+        reply = await admin.press("Back")
+        assert "Status: active" in reply.text and "Role: seller" in reply.text
+    ann = await session.scalar(select(User).where(User.telegram_id == 5))
+    await session.refresh(ann)
+    assert not ann.is_banned and ann.role is Role.seller
+    on_sale = await session.scalars(
+        select(Product.name).where(Product.is_active.is_(True), Product.is_deleted.is_(False))
+    )
+    assert sorted(on_sale) == ["Black", "Bobs", "Green"]
+    assert await audit(session) == []
+    # A customer with nothing on sale is asked too, without the products' line.
+    await admin.send("/promote 8 customer")
+    reply = await admin.press("Ban")
+    assert "Ban Bob?" in reply.text and "hidden" not in reply.text
 
 
 async def test_demoting_a_seller_to_customer_takes_their_products_off_sale(
@@ -376,7 +407,8 @@ async def test_demoting_a_seller_to_customer_takes_their_products_off_sale(
 
 async def test_demoting_a_seller_by_button_says_what_was_hidden(admin, session, sellers_goods):
     await admin.send("/promote 8 seller")  # Bob's card, nothing changes
-    reply = await admin.press("Make customer")
+    await admin.press("Make customer")  # asked first
+    reply = await admin.press("Yes, make customer")
     assert reply.alert == "Role: customer\nTheir products hidden from the catalog: 1."
     reply = await admin.press("Make admin")
     assert reply.alert == "Role: admin"
@@ -409,7 +441,8 @@ async def test_a_ban_ends_the_dialog_and_an_inline_query_keeps_the_notice(admin,
     await admin.send("/promote 5 seller")
     await ann.send("/seller")
     await ann.press("Add product")  # a dialog: the category step
-    await admin.press("Ban")
+    await admin.press("Ban")  # asked first
+    await admin.press("Yes, ban")
     reply = await ann.inline("tea")
     assert reply.texts == [] and not (await row(session, 5)).ban_notified
     assert (await ann.send("Tea")).texts == ["You are banned from this shop."]
