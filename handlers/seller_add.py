@@ -160,6 +160,7 @@ async def ask(
         children=children,
         page=page,
         dialog=data.get(DIALOG, 0),
+        product=product.name if product is not None else None,
     )
     await show(event, screen)
 

@@ -88,13 +88,17 @@ def step_screen(
     children: Sequence[Category] = (),
     page: int = 1,
     dialog: int = 0,
+    product: str | None = None,
 ) -> Screen:
     """The question for `field` (with `error` on top when the input was wrong). `changing`:
     a field of a saved product or of the draft in preview, not a step of adding. For the
     category, `path` is the level shown (top first), `children` its subcategories and
-    `page` the page of them shown. `dialog`: the dialog's number, on its buttons."""
+    `page` the page of them shown. `dialog`: the dialog's number, on its buttons.
+    `product`: the saved product's name, when one of its fields is changed."""
     lines = [f"⚠️ {error}", ""] if error else []
     lines.append(_header(field, changing))
+    if product is not None:  # which one, among products alike
+        lines.append("📦 " + quote(product))
     if current is not None:
         lines.append(_("Now: {value}").format(value=current))
     lines += ["", _prompt(field, currency)]

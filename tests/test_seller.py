@@ -357,6 +357,7 @@ async def test_preview_edit_a_field_returns_to_the_preview(env, shop, session):
     assert reply.has_button("Price") and reply.has_button("Photo")
     reply = await u.press("Price")
     assert "Change: Price" in reply.text and "1,299.50" in reply.text
+    assert "📦" not in reply.text  # a draft's own preview is on screen just before
     reply = await u.send("0")
     assert "greater than zero" in reply.text
     reply = await u.send("99")
@@ -438,6 +439,7 @@ async def test_edit_each_text_field_of_a_saved_product(
     await u.press("Edit")
     reply = await u.press(label)
     assert f"Change: {label}" in reply.text and "Now:" in reply.text
+    assert "📦 Старое" in reply.text  # which product, among ones alike
     if column in ("price", "stock"):
         reply = await u.send("-5")
         assert "Change:" in reply.text  # the same step again
