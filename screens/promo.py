@@ -6,6 +6,7 @@ from decimal import Decimal
 from functools import partial
 
 from aiogram.utils.i18n import gettext as _
+from babel.numbers import format_percent
 
 from keyboards.common import CATEGORIES_PER_PAGE
 from keyboards.formatting import moment, money, quote
@@ -25,8 +26,9 @@ from services.promo import PromoDraft
 
 
 def discount_text(kind: PromoKind, value: Decimal, currency: str, locale: str) -> str:
+    """ "−15%", "−12,5 %" in Russian, or an amount off in the shop's currency."""
     if kind is PromoKind.percent:
-        return f"−{value.normalize():f}%"
+        return "−" + format_percent(value / 100, locale=locale, decimal_quantization=False)
     return "−" + money(value, currency, locale)
 
 

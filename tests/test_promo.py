@@ -626,3 +626,11 @@ def test_an_end_set_in_days_never_reads_as_the_day_before():
     assert moment_text(parse_expiry("31.12.2026", now), "en") == "Dec 31, 2026, 23:59 UTC"
     # As the reader's language writes a date.
     assert moment_text(parse_expiry("2026-12-31", now), "ru") == "31 дек. 2026\u202fг., 23:59 UTC"
+
+
+def test_a_percent_off_is_written_as_the_readers_language_writes_numbers():
+    """The Russian prompt asks for "12,5"; the card said "−12.5%" back."""
+    from screens.promo import discount_text
+
+    assert discount_text(PromoKind.percent, Decimal("12.5"), "RUB", "ru") == "−12,5\xa0%"
+    assert discount_text(PromoKind.percent, Decimal("15"), "RUB", "en") == "−15%"
