@@ -37,7 +37,7 @@ def delete_ask_screen(item: ReviewItem, page: int, locale: str) -> Screen:
     text = "\n\n".join(
         [
             "<b>" + _("Delete review #{id} for good?").format(id=item.review.id) + "</b>",
-            review_block(item, locale, 300),
+            _mod_block(item, locale, 300),  # which product's, as the list said
         ]
     )
     return Screen(text, confirm_delete_kb(item.review.id, page))

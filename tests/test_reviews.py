@@ -483,6 +483,7 @@ async def test_admin_deletes_after_confirming(env, session, shop):
     boss = env.user(ADMIN_ID)
     reply = await boss.press("Delete")
     assert "for good?" in reply.text
+    assert "on «Tea &lt;Pot&gt; &amp; Cup»" in reply.text  # which product's review
     reply = await boss.press("No, go back")
     assert reply.has_button("Hide")
     assert len(await reviews_of(session, shop)) == 1
