@@ -89,3 +89,16 @@ def _photo(file_id: str):
     from aiogram.types import PhotoSize
 
     return PhotoSize(file_id=file_id, file_unique_id=file_id, width=800, height=600)
+
+
+def test_the_export_caption_writes_dates_as_russian_does_with_one_full_stop():
+    """Russian dates end in "г.": the caption read "… 2025 г.. Строк: 1."."""
+    from datetime import date
+
+    from bot.i18n import create_i18n
+    from screens.books import export_caption
+
+    i18n = create_i18n()
+    with i18n.context(), i18n.use_locale("ru"):
+        caption = export_caption(date(2025, 3, 1), date(2025, 3, 31), 1, "ru")
+    assert caption == "📒 Заказы за 1 мар. 2025\u202fг. — 31 мар. 2025\u202fг.; строк: 1."
