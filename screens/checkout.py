@@ -21,7 +21,7 @@ Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup
 
 
 def _step(number: int, text: str) -> str:
-    return "🧾 <b>" + _("Checkout") + f"</b> · {number}/4\n\n" + text
+    return "🧾 <b>" + _("Placing your order") + f"</b> · {number}/4\n\n" + text
 
 
 def _now(text: str, value: str | None) -> str:

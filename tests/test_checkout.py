@@ -35,6 +35,17 @@ async def to_summary(user, *, address="Baker Street 221b", comment="Ring twice")
     return await user.send(comment)
 
 
+async def test_the_checkout_heading_is_no_button_label_in_russian(env, session):
+    """The cart's button says "Оформить заказ" (do it); the steps' heading named itself
+    the same, as one msgid served both."""
+    tea = await shop(session, name="Tea", price="100", stock=5)
+    ann = env.user(1, language_code="ru")
+    await ann.click(CartAddCb(product_id=tea.id))
+    await ann.send("/cart")
+    reply = await ann.press("Оформить заказ")
+    assert "🧾 <b>Оформление заказа</b> · 1/4" in reply.text
+
+
 async def test_full_checkout_cash_on_delivery(env, session):
     tea = await shop(session, name="Tea", price="100.10", stock=5)
     ann = env.user(1)
