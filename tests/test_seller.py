@@ -1039,3 +1039,19 @@ async def test_a_description_of_invisible_characters_is_no_description(env, shop
     await publish(env.user(SELLER), "Tea", "\u200b\u200b")
     [product] = await products(session)
     assert product.description == ""
+
+
+async def test_the_russian_price_question_names_the_currency_grammatically(env, shop, session):
+    """ "Пришлите цену в RUB" read as a word in the wrong case; "в валюте RUB" does not."""
+    seller = await session.get(User, shop["seller"])
+    seller.language = "ru"
+    await session.commit()
+    u = env.user(SELLER, language_code="ru")
+    await u.send("/seller")
+    await u.press("Добавить товар")
+    await u.press("Food")
+    await u.send("Чай")
+    reply = await u.send("Свежий")
+    assert "Пришлите цену в валюте RUB, например 1299 или 1 299,50." in reply.text
+    reply = await u.send("100 $")
+    assert "Цены здесь в валюте RUB: пришлите сумму в этой валюте." in reply.text
