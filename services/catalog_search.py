@@ -76,10 +76,16 @@ def _words(query: str) -> list[str]:
 
 
 class Stem(str):
-    """A query word cut to its stem: found only where a word starts ("плат" of "платья"
-    finds "платье", not "бесплатная")."""
+    """A query word cut to its stem: found where a word starts ("плат" of "платья" finds
+    "платье", not "бесплатная"), or the `word` as typed anywhere ("phones" still finds
+    "Headphones")."""
 
-    __slots__ = ()
+    word: str
+
+    def __new__(cls, stem: str, word: str) -> "Stem":
+        self = super().__new__(cls, stem)
+        self.word = word
+        return self
 
 
 # Snowball's stemmers, by the alphabet a whole (folded) word is written in; a word of
@@ -91,8 +97,9 @@ _STEMMERS = (
 # A stem shorter than this is the start of too many unrelated words ("бел" of "белый":
 # "белка", "бельё"; "коф" of "кофе": "кофта"): such a word is searched as typed.
 SHORTEST_STEM = 4
-# What a word starts after in the folded text (and at the text's start).
-_WORD_STARTS = ("", " ", "\n", "-", "(", '"', "'", "«", "„", "“", "/")
+# A stem is found after anything that is not a letter or a digit (or at the start). A
+# stem is only ever made of these letters, so it is safe inside a regular expression.
+_WORD_START = "(^|[^a-zа-я0-9{newline}])"
 
 
 @lru_cache(maxsize=4096)
@@ -106,7 +113,7 @@ def word_stem(word: str) -> str:
         if alphabet.fullmatch(word):
             stem = stemmer.stemWord(word)
             if len(stem) >= SHORTEST_STEM and len(stem) < len(word) and word.startswith(stem):
-                return Stem(stem)
+                return Stem(stem, word)
             return word
     return word
 
@@ -159,13 +166,27 @@ def matches(terms: Sequence[str], fts: bool) -> ColumnElement[bool]:
 
 
 def _contains(term: str) -> ColumnElement[bool]:
-    """The folded text holds `term`; a `Stem` where a word starts (the first test is
-    the one the trigram index answers; the others are checked on what it found)."""
+    """The folded text holds `term`; a `Stem` where a word starts, or its word as typed
+    (the first test is the one the trigram index answers; the others are checked on
+    what it found)."""
     found = _like(f"%{_escape(term)}%")
     if not isinstance(term, Stem):
         return found
-    starts = (_like(f"{'%' if s else ''}{_escape(s + term)}%") for s in _WORD_STARTS)
-    return and_(found, or_(*starts))
+    # Not a LIKE: with two tests the trigram index can answer, PostgreSQL scanned it
+    # twice (a BitmapOr); instr/strpos it can't, so the pair only filters what it found.
+    typed = position_of(Product.search_text, term.word) > 0
+    return and_(found, or_(typed, _starts_word(term)))
+
+
+def _starts_word(stem: Stem, *, in_name: bool = False) -> ColumnElement[bool]:
+    """`stem` begins a word of the folded text (`in_name`: of its first line, the name).
+    A regular expression (PostgreSQL's ~; SQLAlchemy gives SQLite a REGEXP function),
+    run only on the rows the LIKE tests let through."""
+    if in_name:
+        pattern = "^[^\n]*" + _WORD_START.format(newline="\n") + stem
+    else:
+        pattern = _WORD_START.format(newline="") + stem
+    return Product.search_text.regexp_match(pattern)
 
 
 def _like(pattern: str) -> ColumnElement[bool]:
@@ -180,7 +201,14 @@ def in_name(terms: Sequence[str]) -> ColumnElement[bool]:
     """Every word is in the name (`search_text` is the folded name, a newline, then the
     folded description; a name never holds a newline)."""
     end_of_name = position_of(Product.search_text, "\n")
-    return and_(*(position_of(Product.search_text, t) < end_of_name for t in terms))
+
+    def named(term: str) -> ColumnElement[bool]:
+        if not isinstance(term, Stem):
+            return position_of(Product.search_text, term) < end_of_name
+        at = position_of(Product.search_text, term.word)
+        return or_(and_(at > 0, at < end_of_name), _starts_word(term, in_name=True))
+
+    return and_(*(named(t) for t in terms))
 
 
 def popularity() -> tuple[ColumnElement, ...]:

@@ -112,18 +112,23 @@ async def test_other_forms_of_a_word_find_the_product(env, session):
     await make_product(session, cat, "Phone case", description="Fits every phone")
     await make_product(session, cat, "Candle")
     await make_product(session, cat, "Toilet paper")
+    await make_product(session, cat, "Headphones", description="Набор:футболки,носки")
+    # Newer, so first among equals, but "плат" is in its name only inside a word.
+    await make_product(session, cat, "Бесплатный подарок", description="к любому платью")
     await session.commit()
     ann = env.user(1, language_code="ru")
 
     async def names(query):
         return [b.split(" · ")[0] for b in _products(await ann.send(f"/search {query}"))]
 
-    assert await names("футболки") == ["Футболка белая"]
+    assert await names("футболки") == ["Футболка белая", "Headphones"]  # after ":"
     assert await names("белая футболку") == ["Футболка белая"]
-    assert await names("phones") == ["Phone case"]
+    # The word as typed is still found anywhere, as it was before stems.
+    assert await names("phones") == ["Headphones", "Phone case"]
     assert await names("кабели") == ["Кабель USB-C"]
-    # A stem is looked for where a word starts: "платья" is not in "бесплатная".
-    assert await names("платья") == ["Платье летнее"]
+    # A stem is looked for where a word starts: "платья" is not in "бесплатная", and
+    # a name holding it only inside a word ranks as a description match.
+    assert await names("платья") == ["Платье летнее", "Бесплатный подарок"]
     # A word whose stem would be short, or rewritten, is searched as typed: "кофе" is no
     # stem of "кофта", "белый" none of "кабель", "candy" none of "candle".
     assert await names("кофе") == ["Кофе молотый"]
@@ -133,7 +138,7 @@ async def test_other_forms_of_a_word_find_the_product(env, session):
     # Every word must still match, each in any of its forms.
     assert await names("футболки синие") == []
     [answer] = (await env.user(2).inline("футболки")).of(AnswerInlineQuery)
-    assert [r.title for r in answer.results] == ["Футболка белая"]
+    assert [r.title for r in answer.results] == ["Футболка белая", "Headphones"]
 
 
 @pytest.mark.parametrize("word", ["футболки", "деревянные", "зеленый", "сталь", "phones"])
