@@ -30,6 +30,7 @@ from keyboards.callback_data import (
     ReviewStartCb,
 )
 from models import CartItem, FsmRecord, Order, OrderStatus, ProcessedUpdate, Product, Review
+from services.errors import NotSaved
 from tests.redis_env import delivered_twice, redis_prefix, workers  # noqa: F401 (fixtures)
 from tests.test_checkout import to_summary
 from tests.test_payments import fresh, order_by, tea  # noqa: F401 (tea is a fixture)
@@ -272,7 +273,7 @@ async def test_a_commit_in_the_middle_of_a_handler_carries_the_mark(
     assert again == []  # the second delivery said nothing
 
 
-@pytest.mark.parametrize("end", ["stopped", "failed"])
+@pytest.mark.parametrize("end", ["stopped", "failed", "refused"])
 async def test_an_update_stopped_after_its_commit_is_not_redone(
     workers, settings, session, tea, caplog, end
 ):
@@ -290,6 +291,8 @@ async def test_an_update_stopped_after_its_commit_is_not_redone(
         stuck.set()
         if end == "failed":
             raise RuntimeError("the notice could not be sent")
+        if end == "refused":  # a second commit the database refused: the first stays
+            raise NotSaved()
         await asyncio.sleep(3600)  # a Bot API call that hangs
 
     for env in (one, two):
@@ -304,14 +307,16 @@ async def test_an_update_stopped_after_its_commit_is_not_redone(
     one.api.allow("message to reply not found")
     first = asyncio.create_task(one.user(1).send("/restock"))
     await asyncio.wait_for(stuck.wait(), 5)
-    first.cancel()  # as the drain does; a failure ends it on its own
+    if end == "stopped":
+        first.cancel()  # as the drain does; a failure ends it on its own
     with contextlib.suppress(asyncio.CancelledError):
         await first
     again = await two.feed(updates[0])
     assert again.calls == []  # the second delivery was skipped
     assert (await fresh(session, Product, tea.id)).stock == 6  # 5 + 1, once
     assert sends(one.api, 1, "Step one") == 1
-    assert any("stopped after it committed" in r.getMessage() for r in caplog.records)
+    logged = any("stopped after it committed" in r.getMessage() for r in caplog.records)
+    assert logged is (end != "refused")  # a refusal is answered, nothing is lost
 
 
 async def test_a_savepoint_does_not_use_up_the_mark(workers, settings, session, tea):

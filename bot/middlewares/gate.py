@@ -37,7 +37,7 @@ from bot.middlewares.dedupe import DONE_TTL
 from bot.middlewares.throttling import is_payment, refuse
 from bot.storage import HeldLock, as_text, held_lock
 from db.engine import committed
-from services.errors import NotSaved
+from services.errors import DomainError, NotSaved
 
 log = logging.getLogger(__name__)
 
@@ -188,26 +188,27 @@ class RedisGateMiddleware(BaseMiddleware):
         held = held_lock.set(lock)
         try:
             result = await handler(event, data)
-        except NotSaved:
-            # "Nothing has changed": nor has the dialog, as the SQL storage's rollback
-            # keeps it (the handler may have ended it before the commit it failed).
-            await self._go_out(event.update_id, keys, token, handled=False, dialog=entered)
-            raise
         except BaseException as exc:
-            # Failed before it changed anything: forgotten, so a new delivery handles it.
-            # Failed (or stopped by a worker's shutdown) after a commit that did: handled,
-            # so a new delivery doesn't say again what it said before that commit; the
-            # database's mark would roll that delivery back anyway.
+            # Failed before it changed anything: forgotten, so a new delivery handles it;
+            # after a commit the database refused ("nothing has changed"), the dialog is
+            # put back too, as the SQL storage's rollback keeps it (the handler may have
+            # ended it before that commit). Failed, or stopped by a worker's shutdown,
+            # after a commit that changed data: handled, so a new delivery doesn't say
+            # again what it said before that commit (the database's mark would roll that
+            # delivery back anyway).
             session = data.get("session")
             done = session is not None and committed(session)
-            if done:
+            if done and not isinstance(exc, DomainError):  # a refusal is answered
                 log.warning(
                     "Update %s stopped after it committed its changes (%r): counted as "
                     "handled; what it had still to send after that commit is not sent",
                     event.update_id,
                     exc,
                 )
-            await self._go_out(event.update_id, keys, token, handled=done)
+            refused = isinstance(exc, NotSaved) and not done
+            await self._go_out(
+                event.update_id, keys, token, handled=done, dialog=entered if refused else None
+            )
             raise
         finally:
             held_lock.reset(held)
