@@ -125,12 +125,14 @@ async def on_user_role(
 async def on_user_ask(query: CallbackQuery, callback_data: AdminUserCb, ctx: Ctx) -> None:
     """A ban or a demotion to customer, asked first: what it will take off sale."""
     require_admin(ctx.user)
+    if callback_data.role not in ("", Role.customer.value):  # only these are asked
+        raise InvalidInput()
     role = Role.customer if callback_data.role else None
-    card = await ctx.admin.card(ctx.user, callback_data.id)
+    card = await ctx.admin.asked(ctx.user, callback_data.id, role)
     if card.user.is_banned if role is None else card.user.role is Role.customer:
         await show(query, await _card(ctx, callback_data.id))  # done already, meanwhile
         return
-    await show(query, confirm_screen(card, role))
+    await show(query, confirm_screen(card, role, ctx.user))
 
 
 async def on_user_ban(

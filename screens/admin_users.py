@@ -71,10 +71,15 @@ def card_screen(card: UserCard, actor: User, locale: str) -> Screen:
     return Screen("\n".join(lines), user_card_kb(u, actor))
 
 
-def confirm_screen(card: UserCard, role: Role | None) -> Screen:
+def confirm_screen(card: UserCard, role: Role | None, actor: User) -> Screen:
     """Asked before a ban (`role` None) or a demotion to `role`: what it will do."""
     name = quote(staff_name(card.user), 100)
-    if role is None:
+    if card.user.id == actor.id:  # an admin stepping down (there is another)
+        lines = [
+            "<b>" + _("Make yourself a customer?") + "</b>",
+            _("You will no longer sell or manage the shop."),
+        ]
+    elif role is None:
         lines = [
             "<b>" + _("Ban {name}?").format(name=name) + "</b>",
             _("They will get one notice, and the shop will ignore them after that."),

@@ -131,6 +131,20 @@ class AdminService:
         )
         return UserCard(user, reviews or 0, orders or 0, on_sale or 0)
 
+    async def asked(self, actor: User, user_id: int, role: Role | None) -> UserCard:
+        """The card a ban (`role` None) or a change to `role` is asked on: refused now
+        as the change itself would be (yourself, an admin, the last admin)."""
+        card = await self.card(actor, user_id)
+        if role is None:
+            _can_ban(actor, card.user)
+        elif card.user.role is Role.admin and role is not Role.admin:
+            admins = await self.session.scalar(
+                select(func.count()).select_from(User).where(User.role == Role.admin)
+            )
+            if (admins or 0) <= 1:
+                raise InvalidInput(LAST_ADMIN)
+        return card
+
     # -- roles -----------------------------------------------------------------------
 
     async def set_role(self, actor: User, user_id: int, role: Role) -> Change:
@@ -172,10 +186,7 @@ class AdminService:
         """A banned seller's products go off sale; an unban doesn't bring them back."""
         require_admin(actor)
         user = await self.get(actor, user_id)
-        if user.id == actor.id:
-            raise InvalidInput(N_("You can't ban yourself."))
-        if user.role is Role.admin:
-            raise InvalidInput(N_("Admins can't be banned: change their role first."))
+        _can_ban(actor, user)
         if user.is_banned:
             return Change(user, False)
         user.is_banned = True
@@ -276,3 +287,10 @@ def _on_sale(user: User) -> tuple[ColumnElement[bool], ...]:
         Product.is_active.is_(True),
         Product.is_deleted.is_(False),
     )
+
+
+def _can_ban(actor: User, user: User) -> None:
+    if user.id == actor.id:
+        raise InvalidInput(N_("You can't ban yourself."))
+    if user.role is Role.admin:
+        raise InvalidInput(N_("Admins can't be banned: change their role first."))

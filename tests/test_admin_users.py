@@ -208,8 +208,8 @@ async def test_a_banned_user_is_not_told_of_a_new_role(admin, ann, session):
 
 
 async def test_admins_and_self_cannot_be_banned(admin, ann, session):
-    boss = await row(session, ADMIN_ID)
-    reply = await admin.click(AdminUserCb(action=AdminUserAction.ban, id=boss.id))
+    boss_id = (await row(session, ADMIN_ID)).id
+    reply = await admin.click(AdminUserCb(action=AdminUserAction.ban, id=boss_id))
     assert reply.alert == "You can't ban yourself."
     await admin.send("/promote 5 admin")
     assert (
@@ -221,6 +221,24 @@ async def test_admins_and_self_cannot_be_banned(admin, ann, session):
     reply = await admin.click(AdminUserCb(action=AdminUserAction.ban, id=ann_id))
     assert "Admins can't be banned" in reply.alert
     assert not (await row(session, 5)).is_banned
+    # Asking first refuses what the change would: no "Ban …?" that Yes then refuses.
+    for who, said in ((boss_id, "You can't ban yourself."), (ann_id, "Admins can't be banned")):
+        reply = await admin.click(AdminUserCb(action=AdminUserAction.ask, id=who))
+        assert said in reply.alert and "?" not in (reply.text or "")
+
+
+async def test_asking_to_step_down_speaks_to_you_and_the_last_admin_is_refused(admin, ann, session):
+    boss = await row(session, ADMIN_ID)
+    ask_self = AdminUserCb(action=AdminUserAction.ask, id=boss.id, role="customer")
+    reply = await admin.click(ask_self)
+    assert "last admin" in reply.alert  # at once, not after Yes
+    await admin.send("/promote 5 admin")
+    reply = await admin.click(ask_self)
+    assert "Make yourself a customer?" in reply.text and "You will no longer" in reply.text
+    # A forged ask for another role is no demotion to customer.
+    reply = await admin.click(AdminUserCb(action=AdminUserAction.ask, id=boss.id, role="admin"))
+    assert "Make yourself" not in (reply.text or "")
+    assert (await row(session, ADMIN_ID)).role is Role.admin
 
 
 async def test_user_card_counts_reviews_and_orders(admin, ann, session):
