@@ -71,9 +71,12 @@ async def admin_command(
         return f"{describe(user)} is already {'an admin' if action == 'add' else 'not an admin'}"
     if action == "add":
         return f"{describe(user)} is now an admin"
-    note = f"; {change.products_hidden} of their products taken off sale" * bool(
-        change.products_hidden
-    )
+    notes = []
+    if change.products_hidden:
+        notes.append(f"{change.products_hidden} of their products taken off sale")
+    if change.open_orders:
+        notes.append(f"{change.open_orders} of their orders under way now wait for the admins")
+    note = "".join(f"; {n}" for n in notes)
     kept = (
         " (still in ADMIN_IDS: remove it there too, or the next start makes them admin again)"
         if user.telegram_id in settings.admin_ids

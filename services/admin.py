@@ -7,8 +7,9 @@ button or a handler that forgot the gate still cannot change anything.
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, exists, func, select
+from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from models import Order, OrderItem, OrderStatus, Product, Review, Role, User
 from services.access import require_admin
@@ -137,13 +138,18 @@ class AdminService:
         card = await self.card(actor, user_id)
         if role is None:
             _can_ban(actor, card.user)
-        elif card.user.role is Role.admin and role is not Role.admin:
+        else:
+            await self._keeps_an_admin(card.user, role)
+        return card
+
+    async def _keeps_an_admin(self, user: User, role: Role) -> None:
+        """Refuses to take the role of the last admin."""
+        if role is not Role.admin and user.role is Role.admin:
             admins = await self.session.scalar(
                 select(func.count()).select_from(User).where(User.role == Role.admin)
             )
             if (admins or 0) <= 1:
                 raise InvalidInput(LAST_ADMIN)
-        return card
 
     # -- roles -----------------------------------------------------------------------
 
@@ -215,12 +221,19 @@ class AdminService:
         return user
 
     async def _open_orders(self, user: User) -> int:
-        """Orders under way (new, paid, shipped) holding the user's goods: once they can't
-        sell, only the admins move them (and hear of them: `OrderService.sellers`)."""
+        """Orders under way (new, paid, shipped) that the user moved alone (only their
+        goods): once they can't sell, the admins move them (and hear of them:
+        `OrderService.sellers`). An order holding others' goods too was the admins' to
+        move already."""
+        other = aliased(OrderItem)
+        others_goods = exists().where(
+            other.order_id == OrderItem.order_id,
+            or_(other.seller_id.is_(None), other.seller_id != user.id),
+        )
         count = await self.session.scalar(
             select(func.count(func.distinct(OrderItem.order_id)))
             .join(Order, Order.id == OrderItem.order_id)
-            .where(OrderItem.seller_id == user.id, Order.status.in_(UNDER_WAY))
+            .where(OrderItem.seller_id == user.id, Order.status.in_(UNDER_WAY), ~others_goods)
         )
         return count or 0
 
@@ -254,12 +267,7 @@ class AdminService:
 
     async def owner_set_role(self, user: User, role: Role) -> Change:
         """The owner's role change: an admin is unbanned; the last admin stays one."""
-        if role is not Role.admin and user.role is Role.admin:
-            admins = await self.session.scalar(
-                select(func.count()).select_from(User).where(User.role == Role.admin)
-            )
-            if admins == 1:
-                raise InvalidInput(LAST_ADMIN)
+        await self._keeps_an_admin(user, role)
         if user.role is role and not (role is Role.admin and user.is_banned):
             return Change(user, False)
         before = {"role": user.role.value, "is_banned": user.is_banned}
@@ -267,12 +275,13 @@ class AdminService:
         if role is Role.admin:
             user.is_banned = False
         hidden = await self._hide_products(user) if role is Role.customer else 0
+        orphaned = await self._open_orders(user) if role is Role.customer else 0
         after: dict[str, object] = {"role": role.value, "is_banned": user.is_banned}
         if hidden:
             after["products_hidden"] = hidden
         await self.session.flush()
         await self.audit.record(None, "user.role", "user", user.id, before, after)
-        return Change(user, True, hidden)
+        return Change(user, True, hidden, orphaned)
 
     async def admins(self) -> list[User]:
         """Every admin, banned or not, in id order."""

@@ -489,17 +489,31 @@ async def test_a_seller_made_customer_leaves_their_orders_under_way_to_the_admin
 
     await make_user(session, ADMIN_ID, Role.admin)
     sam = await make_user(session, 10, Role.seller, first_name="Sam")
+    bob = await make_user(session, 11, Role.seller, first_name="Bob")
     cake = await make_product(session, await make_category(session), "Cake", seller=sam)
+    tea = await make_product(session, await make_category(session), "Tea", seller=bob)
     await session.commit()
-    ann = env.user(1)
-    await ann.click(CartAddCb(product_id=cake.id))
+    cake_id, tea_id = cake.id, tea.id
+    ann, bea = env.user(1), env.user(2)
+    await ann.click(CartAddCb(product_id=cake_id))
     await to_summary(ann)
     reply = await ann.press("Confirm")
     assert sent_to(reply, 10) and not sent_to(reply, ADMIN_ID)  # Sam's alone to confirm
+    # An order of Sam's and Bob's goods was the admins' to move already: not counted.
+    await bea.click(CartAddCb(product_id=cake_id))
+    await bea.click(CartAddCb(product_id=tea_id))
+    await to_summary(bea)
+    assert sent_to(await bea.press("Confirm"), ADMIN_ID)
     boss = env.user(ADMIN_ID)
     reply = await boss.send("/promote 10 customer")
     [done] = sent_to(reply, ADMIN_ID)
     assert "Their orders under way now wait for the admins: 1." in done.text
+    # The owner's shell counts them the same way.
+    await boss.send("/promote 10 seller")
+    session.expire_all()
+    change = await AdminService(session).owner_set_role(await row(session, 10), Role.customer)
+    assert change.open_orders == 1
+    await session.commit()
     # From now on the order's notices reach the admins, who can move it.
     reply = await ann.click(OrderCb(id=1, action=OrderAction.cancel_yes, scope=OrderScope.mine))
     assert sent_to(reply, ADMIN_ID) and not sent_to(reply, 10)
