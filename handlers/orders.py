@@ -136,7 +136,7 @@ async def on_order_status(
     await ctx.commit()  # the new status is told only once it is recorded
     callback_answer.text = status_changed_text(order)
     await tell(query, await _card(ctx, order, callback_data.origin))
-    await notify_customer(bot, i18n, ctx.orders, order)
+    await notify_customer(bot, i18n, ctx.orders, order, ctx.user)
     if order.status is OrderStatus.cancelled:
         await notify_sellers_cancelled(bot, i18n, ctx.orders, order, ctx.user, returned=returned)
 

@@ -133,8 +133,10 @@ async def on_refund_do(
         refund = done.refund
         return customer_refund_screen(order, refund.amount, name, refund.via, locale, some)
 
-    # The customer first: the refund is made, whatever showing the card to the admin does.
-    await notify(bot, ctx.session, i18n, customer, render)
+    # The customer first: the refund is made, whatever showing the card to the admin does
+    # (not an admin refunding their own order: the answer and the card say it).
+    if customer.id != ctx.user.id:
+        await notify(bot, ctx.session, i18n, customer, render)
     seller_screen = partial(
         seller_refund_screen,
         units=done.units,

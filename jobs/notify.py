@@ -113,9 +113,14 @@ async def notify_sellers_cancelled(
     await tell_sellers(bot, i18n, service, order, screen, besides={actor.id})
 
 
-async def notify_customer(bot: Bot, i18n: I18n, service: OrderService, order: Order) -> None:
-    """The customer learns that staff changed the order's status (or refunded it)."""
+async def notify_customer(
+    bot: Bot, i18n: I18n, service: OrderService, order: Order, actor: User
+) -> None:
+    """The customer learns that staff changed the order's status; not when they made the
+    change themselves (staff buying in their own shop): their card already says it."""
     customer = await service.customer(order)
+    if customer.id == actor.id:
+        return
     await notify(
         bot, service.session, i18n, customer, lambda _locale: customer_notice_screen(order)
     )

@@ -205,6 +205,19 @@ async def test_a_shipped_cash_order_whose_parcel_came_back_unpaid_is_cancelled(e
     assert not reply.has_button("Cancel the order")
 
 
+async def test_a_seller_moving_their_own_order_is_not_told_again(env, session):
+    """Sam bought his own tea: marking it shipped edited his card, answered the button,
+    and then sent him "Order #1 is now shipped" as its customer as well."""
+    _ann, _bob, sam_row, _ivan, tea, _cake = await world(session)
+    order = await place(session, sam_row, [(tea, 1)])
+    sam = env.user(10)
+    await sam.click(OrderCb(id=order.id, scope=OrderScope.sales))
+    reply = await sam.press("Mark shipped")
+    assert "shipped" in reply.alert and "shipped" in reply.text  # the answer and the card
+    assert sent_to(reply, 10) == []
+    assert (await fresh(session, Order, order.id)).status is OrderStatus.shipped
+
+
 async def test_staff_move_the_status_and_the_customer_hears_each_change(env, session):
     ann, _bob, _sam, _ivan, tea, _cake = await world(session)
     order = await place(session, ann, [(tea, 1)])
