@@ -101,7 +101,9 @@ async def ask_confirm(event: Message | CallbackQuery, state: FSMContext, ctx: Ct
     if not complete(data):
         await ask_name(event, state)
         return
-    # The summary shows today's prices: from here on they are the ones the customer saw.
+    # The summary shows today's prices, and what they were where they changed since the
+    # customer last saw them: from here on they are the ones the customer saw.
+    was = {line.product_id: line.seen_price for line in cart.lines if line.price_changed}
     await ctx.cart.acknowledge_prices(ctx.user)
     cart = await ctx.cart.get(ctx.user)
     await state.set_state(S.confirm)
@@ -133,6 +135,7 @@ async def ask_confirm(event: Message | CallbackQuery, state: FSMContext, ctx: Ct
         promo=promo,
         free=not to_pay,
         dialog=data.get(DIALOG, 0),
+        was=was,
     )
     await show(event, screen)
 

@@ -1,5 +1,8 @@
 """The checkout dialog's screens: one per step, the summary, and the placed order."""
 
+from collections.abc import Mapping
+from decimal import Decimal
+
 from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
@@ -106,10 +109,12 @@ def summary_screen(
     promo: PromoQuote | None = None,
     free: bool = False,
     dialog: int = 0,
+    was: Mapping[int, Decimal] | None = None,
 ) -> Screen:
     """What Confirm will order: the cart's lines, the contact the customer typed (`data`,
     the dialog's), how it is paid (`stars`: the amount when in Telegram Stars; `free`:
-    the promo code covers the whole order, so nothing is)."""
+    the promo code covers the whole order, so nothing is). `was`: the price a line's
+    product had when the customer last saw it, where it changed since."""
     cur = currency
     out = [*promo_lines(promo, cart.total, cur, locale), ""]
     out.append(
@@ -132,6 +137,7 @@ def summary_screen(
         lines = [
             f"{n}. {quote(line.name, name_limit)}: {line.quantity} × "
             f"{money(line.price, cur, locale)} = {money(line.total, cur, locale)}"
+            + _was(line.product_id, was, cur, locale)
             for n, line in enumerate(cart.lines, 1)
         ]
         text = "\n".join(["🧾 <b>" + _("Check your order") + "</b>", "", *lines, *out])
@@ -176,3 +182,10 @@ def invoice_failed_screen(order_id: int, *, refused: bool = False) -> Screen:
     else:
         text = "⚠️ " + _("We couldn't send the invoice just now. Open the order and press “💳 Pay”.")
     return Screen(text, open_order_kb(order_id, OrderScope.mine))
+
+
+def _was(product_id: int, was: Mapping[int, Decimal] | None, currency: str, locale: str) -> str:
+    """ " · ⚠️ was RUB 100.00" on a line whose price changed since the customer saw it."""
+    if not was or product_id not in was:
+        return ""
+    return " · ⚠️ " + _("was {old}").format(old=money(was[product_id], currency, locale))

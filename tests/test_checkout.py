@@ -330,6 +330,25 @@ async def test_an_order_past_what_a_total_can_hold_is_refused_not_a_crash(env, s
     assert product.stock == 5
 
 
+async def test_a_price_raised_during_the_checkout_is_pointed_out_on_the_summary(env, session):
+    """The cart says "was RUB 100.00"; the summary quietly showed the new price."""
+    tea = await shop(session, name="Tea", price="100")
+    ann = env.user(1)
+    await ann.click(CartAddCb(product_id=tea.id))
+    await ann.click(CartCb(action=CartAction.checkout))
+    await ann.send("Ann Smith")
+    tea.price = Decimal("120")
+    await session.commit()
+    await ann.send_contact("+7 999 123-45-67")
+    await ann.send("Baker Street 221b")
+    reply = await ann.send("Ring twice")
+    assert "1. Tea: 1 × RUB\xa0120.00 = RUB\xa0120.00 · ⚠️ was RUB\xa0100.00" in reply.text
+    # Seen once: the summary shown again doesn't say it again.
+    await ann.press("Back")
+    reply = await ann.press("No comment")
+    assert "120.00" in reply.text and "was" not in reply.text
+
+
 async def test_price_change_after_the_summary_is_refused(env, session):
     tea = await shop(session, name="Tea", price="100")
     ann = env.user(1)
