@@ -120,7 +120,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Telegram storefront bot. Without a command it runs the bot (long polling).",
         usage="python -m bot [-h] [command] ...",
     )
-    commands = parser.add_subparsers(dest="command", metavar="command")
+    commands = parser.add_subparsers(dest="command", metavar="command", prog="python -m bot")
     commands.add_parser("run", help="run the bot (the default)")
     commands.add_parser("migrate", help="only apply database migrations")
     commands.add_parser("demo", help="fill an empty shop with demo data")
@@ -144,6 +144,12 @@ def _parser() -> argparse.ArgumentParser:
         "--db",
         default="playground.db",
         help="a SQLite file (or a database URL) of its own (default playground.db)",
+    )
+    playground.add_argument(
+        "--pay",
+        choices=["stars", "cod"],
+        default="stars",
+        help="how customers pay: Telegram Stars invoices (default) or cash on delivery",
     )
     commands.add_parser("api", help="serve the web API (API_HOST, API_PORT; docs at /docs)")
     commands.add_parser(
@@ -196,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "playground":
             from playground.run import serve
 
-            run_service(serve(args.port, args.db))
+            run_service(serve(args.port, args.db, payment_method=args.pay))
         elif args.command == "api":
             run_service(serve_api(settings))
         elif args.command == "webhook":

@@ -282,3 +282,11 @@ def test_env_file_is_read_by_the_commands(shop, monkeypatch, capsys):
     (shop / ".env").write_text("DATABASE_URL=sqlite+aiosqlite:///from-env.db\n")
     assert cli(capsys, "admin", "add", "9")[0] == 0
     assert query(shop / "from-env.db", "SELECT role FROM users") == [(Role.admin.value,)]
+
+
+def test_a_commands_usage_line_names_just_that_command(shop, capsys):
+    """'usage: python -m bot [-h] [command] ... backup [-h] path' read as garbled."""
+    with pytest.raises(SystemExit):
+        main(["backup"])
+    err = capsys.readouterr().err
+    assert err.startswith("usage: python -m bot backup [-h] path\n")
