@@ -73,10 +73,13 @@ async def serve(
     stop: asyncio.Event | None = None,
     on_ready: Callable[[Running], None] | None = None,
     overrides: dict[str, object] | None = None,
+    payment_method: str = "stars",
 ) -> None:
     """Runs until `stop` is set (or the task is cancelled, as Ctrl-C does).
 
-    `overrides` change settings for tests (a driven browser outpaces the flood limit).
+    `payment_method`: "stars" (invoices with a Pay button) or "cod" (cash on delivery:
+    the seller confirms and ships). `overrides` change settings for tests (a driven
+    browser outpaces the flood limit).
     """
     stop = stop or asyncio.Event()
     playground = Playground(TOKEN, ME, files_dir(db_option))
@@ -87,7 +90,9 @@ async def serve(
         try:
             await site.start()
         except OSError as exc:
-            raise ConfigError(f"Cannot listen on {host}:{port}: {exc.strerror}") from None
+            raise ConfigError(
+                f"Cannot listen on {host}:{port}: {exc.strerror} (another port: --port 8090)"
+            ) from None
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         base_url = f"http://{host}:{port}"
         settings = load_settings(
@@ -96,7 +101,7 @@ async def serve(
             telegram_api_url=base_url,
             admin_ids=frozenset({ADMIN.user_id}),
             redis_url=None,
-            payment_method="stars",
+            payment_method=payment_method,
             payment_provider_token=None,
             **(overrides or {}),
         )

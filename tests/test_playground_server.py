@@ -23,7 +23,7 @@ CUSTOMER, CUSTOMER_RU = PERSONAS[0], PERSONAS[1]
 
 
 @contextlib.asynccontextmanager
-async def started(tmp_path, port=0):
+async def started(tmp_path, port=0, **options):
     stop = asyncio.Event()
     ready: asyncio.Future[Running] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(
@@ -33,6 +33,7 @@ async def started(tmp_path, port=0):
             stop=stop,
             on_ready=ready.set_result,
             overrides={"throttle_rate": 0},
+            **options,
         )
     )
     done, _ = await asyncio.wait([task, ready], timeout=30, return_when=asyncio.FIRST_COMPLETED)
@@ -307,9 +308,10 @@ async def test_a_second_start_keeps_the_shop_and_a_busy_port_is_one_line(tmp_pat
         first.playground.people.send_text(CUSTOMER.user_id, "/start")
         await until(lambda: len(texts(first, CUSTOMER.user_id)) == 2, "the welcome")
         port = int(first.url.rsplit(":", 1)[1])
-        with pytest.raises(ConfigError, match=f"Cannot listen on 127.0.0.1:{port}"):
+        with pytest.raises(ConfigError, match=f"Cannot listen on 127.0.0.1:{port}") as refused:
             async with started(tmp_path, port):
                 pass
+        assert str(refused.value).endswith("(another port: --port 8090)")
     async with started(tmp_path) as second:
         second.playground.people.send_text(CUSTOMER.user_id, "/search Pixel")
         await until(lambda: "Pixel" in str(last(second, CUSTOMER.user_id)), "the same shop")
@@ -382,3 +384,21 @@ async def test_the_seller_persona_keeps_the_demo_sellers_name(running):
         name = await conn.scalar(select(User.first_name).where(User.telegram_id == SELLER.user_id))
     await engine.dispose()
     assert name == "Tech Corner"
+
+
+async def test_cash_on_delivery_can_be_tried(tmp_path, monkeypatch):
+    """The playground forced Stars, so the shop's default way to pay couldn't be tried."""
+    from bot.__main__ import main
+
+    chosen = {}
+
+    def run_service(coroutine):
+        chosen.update(coroutine.cr_frame.f_locals)
+        coroutine.close()
+
+    monkeypatch.setattr("bot.__main__.run_service", run_service)
+    monkeypatch.chdir(tmp_path)
+    main(["playground", "--pay", "cod", "--port", "0"])
+    assert chosen["payment_method"] == "cod"
+    async with started(tmp_path, payment_method="cod") as running:
+        assert running.settings.payment_method == "cod"
