@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from models import Order, OrderItem, OrderStatus, Product, Review, Role, User
-from services.access import require_admin
+from services.access import can_sell, require_admin
 from services.audit import AuditService
 from services.errors import InvalidInput, NotAllowed, NotFound
 from services.texts import N_
@@ -173,11 +173,11 @@ class AdminService:
         if role is Role.admin and user.is_banned:
             raise InvalidInput(N_("Unban this user before making them admin."))
         before, after = {"role": user.role.value}, {"role": role.value}
+        orphaned = await self._orphaned(user, role)
         user.role = role
         hidden = await self._hide_products(user) if role is Role.customer else 0
         if hidden:
             after["products_hidden"] = hidden
-        orphaned = await self._open_orders(user) if role is Role.customer else 0
         await self.session.flush()
         # Counted again, now that this change holds the write lock: on SQLite the list
         # above may predate another admin's demotion that committed meanwhile.
@@ -219,6 +219,13 @@ class AdminService:
             actor, "user.unban", "user", user.id, {"is_banned": True}, {"is_banned": False}
         )
         return user
+
+    async def _orphaned(self, user: User, role: Role) -> int:
+        """The orders a change to `role` leaves to the admins: none unless it takes away
+        the selling of someone who could sell (a banned seller's went to them already)."""
+        if role is not Role.customer or not can_sell(user) or user.is_banned:
+            return 0
+        return await self._open_orders(user)
 
     async def _open_orders(self, user: User) -> int:
         """Orders under way (new, paid, shipped) that the user moved alone (only their
@@ -271,11 +278,11 @@ class AdminService:
         if user.role is role and not (role is Role.admin and user.is_banned):
             return Change(user, False)
         before = {"role": user.role.value, "is_banned": user.is_banned}
+        orphaned = await self._orphaned(user, role)
         user.role = role
         if role is Role.admin:
             user.is_banned = False
         hidden = await self._hide_products(user) if role is Role.customer else 0
-        orphaned = await self._open_orders(user) if role is Role.customer else 0
         after: dict[str, object] = {"role": role.value, "is_banned": user.is_banned}
         if hidden:
             after["products_hidden"] = hidden

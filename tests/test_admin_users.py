@@ -514,6 +514,15 @@ async def test_a_seller_made_customer_leaves_their_orders_under_way_to_the_admin
     change = await AdminService(session).owner_set_role(await row(session, 10), Role.customer)
     assert change.open_orders == 1
     await session.commit()
+    # A banned seller's orders went to the admins with the ban: a demotion after it
+    # doesn't count them again.
+    await boss.send("/promote 10 seller")
+    await boss.press("Ban")
+    reply = await boss.press("Yes, ban")
+    assert "now wait for the admins: 1." in reply.alert
+    reply = await boss.send("/promote 10 customer")
+    [done] = sent_to(reply, ADMIN_ID)
+    assert "Sam is now a customer." in done.text and "wait for the admins" not in done.text
     # From now on the order's notices reach the admins, who can move it.
     reply = await ann.click(OrderCb(id=1, action=OrderAction.cancel_yes, scope=OrderScope.mine))
     assert sent_to(reply, ADMIN_ID) and not sent_to(reply, 10)
