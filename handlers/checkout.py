@@ -92,8 +92,7 @@ async def ask_comment(event: Message | CallbackQuery, state: FSMContext) -> None
 async def ask_confirm(event: Message | CallbackQuery, state: FSMContext, ctx: Ctx) -> None:
     cart = await ctx.cart.get(ctx.user)
     if not cart.lines or cart.blocked:  # emptied, or a product hidden or sold out meanwhile:
-        # Left, its answers kept for the next Checkout; the cart says which line to fix
-        # (and what costs more).
+        # left, its answers kept for the next Checkout; the cart says which line to fix.
         await leave_dialog(state, None)
         await show(event, await cart_page(ctx, _(CANT_ORDER) if cart.lines else ""))
         return
@@ -101,17 +100,15 @@ async def ask_confirm(event: Message | CallbackQuery, state: FSMContext, ctx: Ct
     if not complete(data):
         await ask_name(event, state)
         return
-    # The summary shows today's prices, and what they were where they changed since the
-    # customer last saw them: from here on they are the ones the customer saw.
     was = {line.product_id: line.seen_price for line in cart.lines if line.price_changed}
     await ctx.cart.acknowledge_prices(ctx.user)
     cart = await ctx.cart.get(ctx.user)
     await state.set_state(S.confirm)
-    # What Confirm must order: exactly these lines at these prices (and this discount).
+    # The summary shows today's prices (and what they were, `was`): Confirm must order
+    # exactly these lines at these prices (and this discount).
     promo = await PromoService(ctx.session).quote(ctx.user, cart, ctx.settings.currency)
     problem = unpayable(ctx, cart, promo)
-    # Before any order or invoice: no Confirm, but the cart can change, or the code go
-    # when that is what leaves too little (and the full price is payable).
+    # No order or invoice: the cart can change, or the code go if it leaves too little.
     code = promo.code if promo is not None and promo.discount else None
     if not isinstance(problem, BelowMinimum) or unpayable(ctx, cart, None):
         code = None

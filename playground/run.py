@@ -2,7 +2,8 @@
 
 The bot is built exactly as `python -m bot` builds it (`bot.factory`), with its HTTP
 session pointed at this server through `TELEGRAM_API_URL`; only the token, the database,
-the admin and the payment method (Telegram Stars) are the playground's own.
+the admin and the payment method (Telegram Stars, or cash on delivery with `--pay cod`)
+are the playground's own.
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ async def serve(
             await site.start()
         except OSError as exc:
             raise ConfigError(
-                f"Cannot listen on {host}:{port}: {exc.strerror} (another port: --port 8090)"
+                f"Cannot listen on {host}:{port}: {exc.strerror} (choose another with --port)"
             ) from None
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         base_url = f"http://{host}:{port}"

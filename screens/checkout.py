@@ -15,7 +15,7 @@ from screens.base import Screen
 from screens.cart import promo_lines
 from screens.orders import order_text, payment_label
 from screens.payments import card_limit_text
-from services.cart import Cart
+from services.cart import Cart, CartLine
 from services.payments import AboveMaximum, CardLimit, InvoiceRefused
 from services.promo import PromoQuote
 from services.validation import grouped
@@ -136,8 +136,8 @@ def summary_screen(
     for name_limit in (60, 30, 12):
         lines = [
             f"{n}. {quote(line.name, name_limit)}: {line.quantity} × "
-            f"{money(line.price, cur, locale)} = {money(line.total, cur, locale)}"
-            + _was(line.product_id, was, cur, locale)
+            f"{money(line.price, cur, locale)}{_was(line, was, cur, locale)} = "
+            f"{money(line.total, cur, locale)}"
             for n, line in enumerate(cart.lines, 1)
         ]
         text = "\n".join(["🧾 <b>" + _("Check your order") + "</b>", "", *lines, *out])
@@ -184,8 +184,10 @@ def invoice_failed_screen(order_id: int, *, refused: bool = False) -> Screen:
     return Screen(text, open_order_kb(order_id, OrderScope.mine))
 
 
-def _was(product_id: int, was: Mapping[int, Decimal] | None, currency: str, locale: str) -> str:
-    """ " · ⚠️ was RUB 100.00" on a line whose price changed since the customer saw it."""
-    if not was or product_id not in was:
+def _was(line: CartLine, was: Mapping[int, Decimal] | None, currency: str, locale: str) -> str:
+    """After the unit price of a line whose price changed since the customer saw it:
+    " (⚠️ was RUB 100.00)"."""
+    old = (was or {}).get(line.product_id)
+    if old is None or old == line.price:
         return ""
-    return " · ⚠️ " + _("was {old}").format(old=money(was[product_id], currency, locale))
+    return " (⚠️ " + _("was {old}").format(old=money(old, currency, locale)) + ")"

@@ -311,7 +311,7 @@ async def test_a_second_start_keeps_the_shop_and_a_busy_port_is_one_line(tmp_pat
         with pytest.raises(ConfigError, match=f"Cannot listen on 127.0.0.1:{port}") as refused:
             async with started(tmp_path, port):
                 pass
-        assert str(refused.value).endswith("(another port: --port 8090)")
+        assert str(refused.value).endswith("(choose another with --port)")
     async with started(tmp_path) as second:
         second.playground.people.send_text(CUSTOMER.user_id, "/search Pixel")
         await until(lambda: "Pixel" in str(last(second, CUSTOMER.user_id)), "the same shop")
