@@ -15,6 +15,7 @@ from aiogram import F, Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 
 from handlers.common import manage_product, own_product
 from handlers.context import Ctx
@@ -43,6 +44,7 @@ from screens.seller_add import (
     STEPS,
     current_text,
     draft_card,
+    edit_cancelled_text,
     preview_fields_screen,
     preview_screen,
     preview_wrong_text,
@@ -292,6 +294,18 @@ async def on_step_back(query: CallbackQuery, raw_state: str, ctx: Ctx, state: FS
     await go_back(query, ctx, state, raw_state)
 
 
+async def on_step_cancel(
+    query: CallbackQuery, ctx: Ctx, state: FSMContext, callback_answer: CallbackAnswer
+) -> None:
+    """Cancel in a saved product's edit: back to the product, as it was."""
+    data = await state.get_data()
+    if (product := await edited_product(query, ctx, state, data)) is None:
+        return
+    await end_dialog(state)
+    callback_answer.text = edit_cancelled_text()
+    await show(query, await manage_product(ctx, product, _page(data), state=state))
+
+
 async def on_step_skip(query: CallbackQuery, raw_state: str, ctx: Ctx, state: FSMContext) -> None:
     field = FIELD_OF[raw_state]
     value = "" if field is ProductField.description else None
@@ -356,6 +370,7 @@ def build_router() -> Router:
     preview = StateFilter(ProductStates.preview)
     buttons = (
         (on_step_back, SellerStepAction.back, any_step),
+        (on_step_cancel, SellerStepAction.cancel, any_step),
         (on_step_skip, SellerStepAction.skip, StateFilter(*OPTIONAL_STEPS)),
         (on_preview_back, SellerStepAction.preview, preview),
         (on_preview_fields, SellerStepAction.fields, preview),

@@ -65,6 +65,7 @@ class SellerStepAction(StrEnum):
     fields = "fields"
     preview = "prev"
     publish = "pub"
+    cancel = "cancel"  # a saved product's edit: back to the product, nothing changed
 
 
 class SellerStepCb(Grows, CallbackData, prefix="ss"):

@@ -25,8 +25,9 @@ def back_label() -> str:
     return "⬅️ " + _("Back")
 
 
-def cancel_button() -> InlineKeyboardButton:
-    return button("✖️ " + _("Cancel"), CancelCb())
+def cancel_button(data: CallbackData | None = None) -> InlineKeyboardButton:
+    """Cancel: ends the dialog (`data`: a dialog's own Cancel, ending it elsewhere)."""
+    return button("✖️ " + _("Cancel"), data or CancelCb())
 
 
 def home_button() -> InlineKeyboardButton:

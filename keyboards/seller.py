@@ -159,17 +159,28 @@ def fields_kb(product_id: int = 0, page: int = 1, dialog: int = 0) -> InlineKeyb
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def step_kb(at: str, dialog: int, skip: str | None = None) -> InlineKeyboardMarkup:
-    """The dialog's step `at`: an optional Skip, then Back and Cancel."""
+def step_kb(
+    at: str, dialog: int, skip: str | None = None, *, saved: bool = False
+) -> InlineKeyboardMarkup:
+    """The dialog's step `at`: an optional Skip, then Back and Cancel (`saved`: a saved
+    product's field, whose Cancel returns to the product)."""
     rows = []
     if skip:
         rows.append([button("⏭ " + skip, _step(SellerStepAction.skip, at, dialog))])
-    rows.append([_step_back(at, dialog), cancel_button()])
+    rows.append([_step_back(at, dialog), _cancel(at, dialog, saved)])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
+def _cancel(at: str, dialog: int, saved: bool) -> InlineKeyboardButton:
+    return cancel_button(_step(SellerStepAction.cancel, at, dialog) if saved else None)
+
+
 def category_picker_kb(
-    children: Sequence[Named], current: Named | None, paging: tuple[int, int], dialog: int
+    children: Sequence[Named],
+    current: Named | None,
+    paging: tuple[int, int],
+    dialog: int,
+    saved: bool = False,
 ) -> InlineKeyboardMarkup:
     """A level of the category picker of `dialog`: put the product here (not at the top),
     or open one of a page of subcategories (`paging`: its number and the page count)."""
@@ -190,7 +201,7 @@ def category_picker_kb(
     nav = numbered_pager(*paging, lambda n: SellerCategoryCb(id=here, page=n, dialog=dialog), "📂 ")
     if nav:
         rows.append(nav)
-    rows.append([_step_back("category", dialog), cancel_button()])
+    rows.append([_step_back("category", dialog), _cancel("category", dialog, saved)])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 

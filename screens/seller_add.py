@@ -108,10 +108,17 @@ def step_screen(
         if not children and not path:
             lines.append(_("There are no categories yet. Ask an admin to create one."))
         shown, page, pages = chunk(children, page, CATEGORIES_PER_PAGE)
-        markup = category_picker_kb(shown, path[-1] if path else None, (page, pages), dialog)
+        here = path[-1] if path else None
+        markup = category_picker_kb(shown, here, (page, pages), dialog, product is not None)
     else:
-        markup = step_kb(field.value, dialog, _skip_label(field, changing))
+        skip = _skip_label(field, changing)
+        markup = step_kb(field.value, dialog, skip, saved=product is not None)
     return Screen("\n".join(lines), markup)
+
+
+def edit_cancelled_text() -> str:
+    """Cancel in a saved product's edit, which returns to the product."""
+    return _("Edit cancelled: nothing was changed.")
 
 
 def wrong_input_text(field: ProductField) -> str:

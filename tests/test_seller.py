@@ -1055,3 +1055,29 @@ async def test_the_russian_price_question_names_the_currency_grammatically(env, 
     assert "Пришлите цену в валюте RUB, например 1299 или 1 299,50." in reply.text
     reply = await u.send("100 $")
     assert "Цены здесь в валюте RUB: пришлите сумму в этой валюте." in reply.text
+
+
+async def test_cancel_in_a_saved_products_edit_returns_to_the_product(env, shop, session):
+    """Cancel at "Change: Price" showed the main menu: three screens from the product."""
+    product_id = await add_product(session, shop["food"], shop["seller"], "Старое")
+    await session.commit()
+    u = env.user(SELLER)
+    await u.send("/seller")
+    await u.press("My products")
+    await u.press("Старое")
+    await u.press("Edit")
+    for field in ("Price", "Category"):
+        await u.press(field)
+        reply = await u.press("Cancel")
+        assert reply.alert == "Edit cancelled: nothing was changed."
+        assert "Старое" in reply.text and reply.has_button("Edit")  # the product again
+        await u.press("Edit")
+    product = await session.get(Product, product_id)
+    await session.refresh(product)
+    assert product.price == Decimal(100)
+    state = env.dp.fsm.get_context(env.bot, chat_id=SELLER, user_id=SELLER)
+    assert await state.get_state() is None
+    # A new product's Cancel still ends the dialog at the menu.
+    await to_name_step(u)
+    reply = await u.press("Cancel")
+    assert "Cancelled." in reply.text
