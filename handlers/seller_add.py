@@ -297,8 +297,13 @@ async def on_step_back(query: CallbackQuery, raw_state: str, ctx: Ctx, state: FS
 async def on_step_cancel(
     query: CallbackQuery, ctx: Ctx, state: FSMContext, callback_answer: CallbackAnswer
 ) -> None:
-    """Cancel in a saved product's edit: back to the product, as it was."""
+    """Cancel in a saved product's edit: back to the product, as it was (a forged one in
+    a new product's dialog ends it at the panel, as Cancel does)."""
     data = await state.get_data()
+    if not data.get("product_id"):
+        await end_dialog(state)
+        await show(query, panel_screen())
+        return
     if (product := await edited_product(query, ctx, state, data)) is None:
         return
     await end_dialog(state)

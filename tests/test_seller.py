@@ -1062,16 +1062,17 @@ async def test_cancel_in_a_saved_products_edit_returns_to_the_product(env, shop,
     product_id = await add_product(session, shop["food"], shop["seller"], "Старое")
     await session.commit()
     u = env.user(SELLER)
-    await u.send("/seller")
-    await u.press("My products")
-    await u.press("Старое")
-    await u.press("Edit")
-    for field in ("Price", "Category"):
-        await u.press(field)
+    await open_edit(u, "Старое", "Price")
+
+    async def cancelled_back_at_the_product():
         reply = await u.press("Cancel")
         assert reply.alert == "Edit cancelled: nothing was changed."
-        assert "Старое" in reply.text and reply.has_button("Edit")  # the product again
-        await u.press("Edit")
+        assert "Старое" in reply.text and reply.has_button("Edit")
+
+    await cancelled_back_at_the_product()
+    await u.press("Edit")
+    await u.press("Category")  # the picker's Cancel too
+    await cancelled_back_at_the_product()
     product = await session.get(Product, product_id)
     await session.refresh(product)
     assert product.price == Decimal(100)
@@ -1081,3 +1082,16 @@ async def test_cancel_in_a_saved_products_edit_returns_to_the_product(env, shop,
     await to_name_step(u)
     reply = await u.press("Cancel")
     assert "Cancelled." in reply.text
+
+
+async def test_a_forged_edit_cancel_in_a_new_products_dialog_ends_it(env, shop):
+    from keyboards.callback_seller import SellerStepAction, SellerStepCb
+
+    u = env.user(SELLER)
+    await to_name_step(u)
+    state = env.dp.fsm.get_context(env.bot, chat_id=SELLER, user_id=SELLER)
+    dialog = (await state.get_data())["dialog"]  # this dialog's own button, forged
+    forged = SellerStepCb(action=SellerStepAction.cancel, at="name", dialog=dialog)
+    reply = await u.click(forged)
+    assert "Seller panel" in reply.text
+    assert await state.get_state() is None
