@@ -5,7 +5,7 @@ button or a handler that forgot the gate still cannot change anything.
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -65,7 +65,7 @@ class UserCard:
     user: User
     reviews: int
     orders: int
-    on_sale: int = 0  # their products customers see: a ban or a demotion hides them
+    on_sale: int = 0  # their products customers see (`asked`): a ban or a demotion hides them
 
 
 LAST_ADMIN = N_("This is the last admin: make someone else admin first.")
@@ -127,10 +127,7 @@ class AdminService:
         orders = await self.session.scalar(
             select(func.count()).select_from(Order).where(Order.user_id == user.id)
         )
-        on_sale = await self.session.scalar(
-            select(func.count()).select_from(Product).where(*_on_sale(user))
-        )
-        return UserCard(user, reviews or 0, orders or 0, on_sale or 0)
+        return UserCard(user, reviews or 0, orders or 0)
 
     async def asked(self, actor: User, user_id: int, role: Role | None) -> UserCard:
         """The card a ban (`role` None) or a change to `role` is asked on: refused now
@@ -140,7 +137,10 @@ class AdminService:
             _can_ban(actor, card.user)
         else:
             await self._keeps_an_admin(card.user, role)
-        return card
+        on_sale = await self.session.scalar(
+            select(func.count()).select_from(Product).where(*_on_sale(card.user))
+        )
+        return replace(card, on_sale=on_sale or 0)
 
     async def _keeps_an_admin(self, user: User, role: Role) -> None:
         """Refuses to take the role of the last admin."""
